@@ -1,0 +1,1 @@
+//! plan(desired, live): an ordered, reviewable plan, and its text, JSON and Markdown renderings.

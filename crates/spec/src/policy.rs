@@ -1,0 +1,97 @@
+//! What a spec says about how it may be applied: which live objects it does not own
+//! (`ignore:`), and the safety guards that stop a plan from deleting too much (`safety:`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The apply policy of a spec.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Address globs (`agent.hr-*`, `group.temp-?`) of live objects the spec does not own:
+    /// they are never changed or deleted, and shown as ignored.
+    pub ignore: Vec<String>,
+    /// Delete guards.
+    pub safety: Safety,
+}
+
+impl Policy {
+    /// True when `address` (for example `agent.hr-bob`) matches an `ignore:` pattern.
+    pub fn is_ignored(&self, address: &str) -> bool {
+        self.ignore
+            .iter()
+            .any(|pattern| glob_match(pattern, address))
+    }
+}
+
+/// Guards that make `apply` refuse a plan unless forced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Safety {
+    /// Refuse a plan that deletes more than this share (in percent) of the live objects of
+    /// any kind... (default 25).
+    pub max_delete_percent: u32,
+    /// ...when that kind has at least this many live objects (default 8).
+    pub min_objects: u32,
+    /// Refuse a plan that deletes a phone number or changes where it routes to nothing
+    /// (default true).
+    pub protect_numbers: bool,
+    /// Per-kind overrides, keyed by kind (`agent`, `group`, `membership`, `queue`, `routing`,
+    /// `ivr_tree`, `ivr_node`, `ivr_key`, `number`, `audio`).
+    pub kinds: BTreeMap<String, KindSafety>,
+}
+
+impl Default for Safety {
+    fn default() -> Self {
+        Safety {
+            max_delete_percent: 25,
+            min_objects: 8,
+            protect_numbers: true,
+            kinds: BTreeMap::new(),
+        }
+    }
+}
+
+impl Safety {
+    /// The delete threshold for `kind`: `(max_delete_percent, min_objects)`.
+    pub fn threshold(&self, kind: &str) -> (u32, u32) {
+        let over = self.kinds.get(kind);
+        (
+            over.and_then(|k| k.max_delete_percent)
+                .unwrap_or(self.max_delete_percent),
+            over.and_then(|k| k.min_objects).unwrap_or(self.min_objects),
+        )
+    }
+}
+
+/// A per-kind override of the delete guard.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindSafety {
+    /// Overrides [`Safety::max_delete_percent`].
+    pub max_delete_percent: Option<u32>,
+    /// Overrides [`Safety::min_objects`].
+    pub min_objects: Option<u32>,
+}
+
+/// Matches `*` (any run of characters, `/` and `.` included) and `?` (one character).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}

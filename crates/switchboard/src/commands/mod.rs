@@ -1,0 +1,12 @@
+//! One module per command; each has `run(&Global, Args) -> anyhow::Result<Exit>`.
+
+pub mod apply;
+pub mod drift;
+pub mod emulator;
+pub mod export;
+pub mod graph;
+pub mod plan;
+pub mod report;
+pub mod schema;
+pub mod simulate;
+pub mod validate;

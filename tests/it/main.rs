@@ -1,0 +1,1 @@
+//! End-to-end tests: the real `switchboard` binary against the real emulator.

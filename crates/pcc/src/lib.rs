@@ -1,1 +1,23 @@
 //! Wire types of the Stringee PCC REST API, the HTTP client, and the live-state reader.
+//!
+//! - [`Client`]: tokens, timeouts, the `r` envelope, paging, safe retries, typed methods for
+//!   every endpoint in `docs/pcc-api-assumptions.md`.
+//! - [`read_live`]: the live project as a [`spec::Model`] plus the server ids ([`Ids`]).
+//! - [`encode`]: model objects back into request bodies.
+//!
+//! **Invariant:** the API secret and the tokens made from it are never printed, logged, or
+//! put in an error ([`Secret`]).
+
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod auth;
+pub mod client;
+pub mod encode;
+mod error;
+pub mod live;
+pub mod wire;
+
+pub use auth::{Credentials, Secret};
+pub use client::{Client, Config, Host, Listed, PAGE_LIMIT, RequestStats, RetryPolicy};
+pub use error::{Error, LiveProblem};
+pub use live::{Ids, Kind, Live, RawLive, ReadOptions, minimum_reads, normalise, read_live};

@@ -1,0 +1,1171 @@
+//! The HTTP client: endpoints, tokens, timeouts, the `r` envelope, paging, and the retry rule
+//! (retry what the server cannot have applied; report the rest as [`Error::Uncertain`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::auth::{Credentials, TokenCache};
+use crate::error::Error;
+use crate::wire;
+
+/// The real PCC REST host.
+pub const STRINGEE_PCC_URL: &str = "https://icc-api.stringee.com";
+/// The real Call API host, which serves greeting files.
+pub const STRINGEE_CALL_API_URL: &str = "https://api.stringee.com";
+/// Items per list page: the most PCC hands out at once.
+pub const PAGE_LIMIT: u32 = 100;
+/// How many requests run at once when nobody says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Where and how the client talks to PCC.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Base URL of the PCC REST API (`/v1/agent`, ... are appended).
+    pub pcc_url: String,
+    /// Base URL of the Call API, which serves `/v1/greetingfile`.
+    pub call_api_url: String,
+    /// The API key tokens are minted from.
+    pub credentials: Credentials,
+    /// Longest wait for a whole request, answer included.
+    pub timeout: Duration,
+    /// Longest wait for a connection.
+    pub connect_timeout: Duration,
+    /// When and how often to retry.
+    pub retry: RetryPolicy,
+}
+
+impl Config {
+    /// The real Stringee service: [`STRINGEE_PCC_URL`], and [`STRINGEE_CALL_API_URL`] for
+    /// greeting files.
+    pub fn stringee(credentials: Credentials) -> Config {
+        Config {
+            pcc_url: STRINGEE_PCC_URL.to_owned(),
+            call_api_url: STRINGEE_CALL_API_URL.to_owned(),
+            credentials,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// One endpoint serving both APIs (an emulator, a proxy): greeting files go there too.
+    pub fn with_endpoint(endpoint: &str, credentials: Credentials) -> Config {
+        let endpoint = endpoint.trim_end_matches('/').to_owned();
+        Config {
+            pcc_url: endpoint.clone(),
+            call_api_url: endpoint,
+            ..Config::stringee(credentials)
+        }
+    }
+}
+
+/// The retry rule. GETs are retried on 5xx, 429, timeouts and lost connections; any request is
+/// retried on 429 (the server did not process it) and when no connection could be made (it
+/// was never sent). A write that got 5xx, a timeout or a dropped connection is never retried:
+/// it fails with [`Error::Uncertain`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Requests sent at most for one call, the first included.
+    pub max_attempts: u32,
+    /// The first backoff; each retry doubles it.
+    pub initial_backoff: Duration,
+    /// The longest backoff.
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` honoured; a server asking for more fails the call at once.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1 for the first): exponential, capped, with
+    /// "equal jitter" (half fixed, half random) so that parallel callers spread out.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(20));
+        let capped = exp.min(self.max_backoff);
+        let half = capped / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+/// Requests sent so far, by HTTP method, retries included.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// `GET`, `POST`, `PUT`, `DELETE` → requests sent.
+    pub requests: BTreeMap<String, u64>,
+    /// How many of them were retries.
+    pub retries: u64,
+}
+
+impl RequestStats {
+    /// All requests sent.
+    pub fn total(&self) -> u64 {
+        self.requests.values().sum()
+    }
+
+    /// Requests other than `GET`.
+    pub fn writes(&self) -> u64 {
+        self.requests
+            .iter()
+            .filter(|(method, _)| method.as_str() != "GET")
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    get: AtomicU64,
+    post: AtomicU64,
+    put: AtomicU64,
+    delete: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// Which of the two Stringee hosts a path lives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// `icc-api.stringee.com`: everything but greeting files.
+    Pcc,
+    /// `api.stringee.com`: greeting files.
+    CallApi,
+}
+
+/// A PCC client. Cheap to clone: clones share the connection pool, the token and the counters.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    pcc_url: Url,
+    call_api_url: Url,
+    credentials: Credentials,
+    tokens: TokenCache,
+    retry: RetryPolicy,
+    timeout: Duration,
+    counters: Counters,
+}
+
+enum Payload {
+    Empty,
+    Json(Vec<u8>),
+    Bytes(Vec<u8>),
+}
+
+/// What one request ended with, before the retry rule looks at it.
+enum Outcome {
+    Answer {
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        body: Vec<u8>,
+    },
+    Failed(reqwest::Error),
+}
+
+/// A list resource: where it lives and how its answer is keyed.
+pub trait Listed: DeserializeOwned + Send + 'static {
+    /// Host of the resource.
+    const HOST: Host;
+    /// Path, e.g. `/v1/agent`.
+    const PATH: &'static str;
+    /// Key of the item array in `data`.
+    const KEY: &'static str;
+    /// The required parent filter (`group`, `queue`, `tree`, `node`), if any.
+    const PARENT: Option<&'static str>;
+}
+
+macro_rules! listed {
+    ($ty:ty, $host:ident, $path:literal, $key:literal, $parent:expr) => {
+        impl Listed for $ty {
+            const HOST: Host = Host::$host;
+            const PATH: &'static str = $path;
+            const KEY: &'static str = $key;
+            const PARENT: Option<&'static str> = $parent;
+        }
+    };
+}
+
+listed!(wire::Agent, Pcc, "/v1/agent", "agents", None);
+listed!(wire::Group, Pcc, "/v1/group", "groups", None);
+listed!(
+    wire::GroupAgent,
+    Pcc,
+    "/v1/manage-agents-in-group",
+    "groupAgents",
+    Some("group")
+);
+listed!(wire::Queue, Pcc, "/v1/queue", "queues", None);
+listed!(
+    wire::Routing,
+    Pcc,
+    "/v1/routing-call-to-groups",
+    "groupRoutings",
+    Some("queue")
+);
+listed!(wire::Tree, Pcc, "/v1/ivrtree", "ivrTrees", None);
+listed!(wire::Node, Pcc, "/v1/ivrnode", "ivrNodes", Some("tree"));
+listed!(
+    wire::NodeKey,
+    Pcc,
+    "/v1/ivrkeypress",
+    "ivrNodeKeys",
+    Some("node")
+);
+listed!(wire::Number, Pcc, "/v1/number", "numbers", None);
+listed!(
+    wire::GreetingFile,
+    CallApi,
+    "/v1/greetingfile",
+    "greetingFiles",
+    None
+);
+
+/// rustls is built without a default crypto provider (the workspace picks `ring`); reqwest
+/// asks for the process default, so install `ring` unless someone already installed one.
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race to another thread installing one is fine: any provider will do.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+fn parse_base(what: &str, url: &str) -> Result<Url, Error> {
+    let parsed = Url::parse(url.trim_end_matches('/'))
+        .map_err(|e| Error::Config(format!("{what} `{url}` is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::Config(format!(
+            "{what} `{url}` must be an http:// or https:// URL with a host"
+        )));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "{what} `{url}` must not have a query or fragment"
+        )));
+    }
+    Ok(parsed)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The `Retry-After` header in seconds (the HTTP-date form is not used by PCC).
+fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
+    let secs: f64 = value?.to_str().ok()?.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// A reqwest failure in words, without the URL (the caller names the request).
+fn describe(err: &reqwest::Error, timeout: Duration) -> String {
+    if err.is_timeout() {
+        return format!("no answer within {}s", timeout.as_secs_f64());
+    }
+    let mut cause = if err.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "the connection failed".to_owned()
+    };
+    let mut source = std::error::Error::source(err);
+    let mut innermost = None;
+    while let Some(s) = source {
+        innermost = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(s) = innermost {
+        cause.push_str(": ");
+        cause.push_str(&s);
+    }
+    cause
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    match text.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+fn r_of(body: &Value) -> Option<i64> {
+    match body.get("r")? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn message_of(body: &Value) -> String {
+    body.get("message")
+        .or_else(|| body.get("msg"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
+}
+
+impl Client {
+    /// A client for `config`. Fails only on a malformed configuration.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        if config.credentials.sid.trim().is_empty() {
+            return Err(Error::Config("the API key SID is empty".to_owned()));
+        }
+        if config.retry.max_attempts == 0 {
+            return Err(Error::Config(
+                "retry.max_attempts must be at least 1".to_owned(),
+            ));
+        }
+        let pcc_url = parse_base("PCC endpoint", &config.pcc_url)?;
+        let call_api_url = parse_base("Call API endpoint", &config.call_api_url)?;
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")));
+        // Loopback traffic (the emulator, the sandbox) must never go through a proxy set in
+        // the environment.
+        if is_loopback(&pcc_url) && is_loopback(&call_api_url) {
+            builder = builder.no_proxy();
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                pcc_url,
+                call_api_url,
+                credentials: config.credentials,
+                tokens: TokenCache::default(),
+                retry: config.retry,
+                timeout: config.timeout,
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// Base URL of the PCC REST API.
+    pub fn pcc_url(&self) -> &str {
+        self.inner.pcc_url.as_str().trim_end_matches('/')
+    }
+
+    /// The API key SID in use (public; the secret is not reachable from here).
+    pub fn sid(&self) -> &str {
+        &self.inner.credentials.sid
+    }
+
+    /// Requests sent so far by this client and its clones.
+    pub fn stats(&self) -> RequestStats {
+        let c = &self.inner.counters;
+        let mut requests = BTreeMap::new();
+        for (method, n) in [
+            ("DELETE", &c.delete),
+            ("GET", &c.get),
+            ("POST", &c.post),
+            ("PUT", &c.put),
+        ] {
+            let n = n.load(Ordering::Relaxed);
+            if n > 0 {
+                requests.insert(method.to_owned(), n);
+            }
+        }
+        RequestStats {
+            requests,
+            retries: c.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sets the counters back to zero.
+    pub fn reset_stats(&self) {
+        let c = &self.inner.counters;
+        for n in [&c.get, &c.post, &c.put, &c.delete, &c.retries] {
+            n.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn count(&self, method: &Method, retry: bool) {
+        let c = &self.inner.counters;
+        let counter = match *method {
+            Method::GET => &c.get,
+            Method::POST => &c.post,
+            Method::PUT => &c.put,
+            _ => &c.delete,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if retry {
+            c.retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn url(&self, host: Host, path: &str, query: &[(&str, &str)]) -> Url {
+        let base = match host {
+            Host::Pcc => &self.inner.pcc_url,
+            Host::CallApi => &self.inner.call_api_url,
+        };
+        let mut url = base.clone();
+        let joined = format!("{}{}", base.path().trim_end_matches('/'), path);
+        url.set_path(&joined);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    async fn send_once(&self, method: &Method, url: &Url, payload: &Payload) -> Outcome {
+        let token = self.inner.tokens.get(&self.inner.credentials, now_unix());
+        let mut auth = match HeaderValue::from_str(token.expose()) {
+            Ok(v) => v,
+            // A token is base64url and dots; this cannot happen, but must not panic.
+            Err(_) => HeaderValue::from_static(""),
+        };
+        auth.set_sensitive(true);
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .header("X-STRINGEE-AUTH", auth);
+        request = match payload {
+            Payload::Empty => request,
+            Payload::Json(bytes) => request
+                .header(CONTENT_TYPE, "application/json")
+                .body(bytes.clone()),
+            Payload::Bytes(bytes) => request
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .body(bytes.clone()),
+        };
+        match request.send().await {
+            Err(e) => Outcome::Failed(e),
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = retry_after(response.headers().get(RETRY_AFTER));
+                match response.bytes().await {
+                    Ok(body) => Outcome::Answer {
+                        status,
+                        retry_after,
+                        body: body.to_vec(),
+                    },
+                    Err(e) => Outcome::Failed(e),
+                }
+            }
+        }
+    }
+
+    /// Sends one call, retrying what is safe, and returns the JSON answer with `r == 0`
+    /// checked unless `raw_r` is set (then any `r` comes back, for the caller to read).
+    async fn call(
+        &self,
+        method: Method,
+        host: Host,
+        path: &str,
+        query: &[(&str, &str)],
+        payload: Payload,
+        raw_r: bool,
+    ) -> Result<Value, Error> {
+        let url = self.url(host, path, query);
+        let shown = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let is_get = method == Method::GET;
+        let policy = self.inner.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.count(&method, attempt > 1);
+            let outcome = self.send_once(&method, &url, &payload).await;
+            // `Err((error, Some(wait)))` means: retry after `wait` if attempts remain.
+            let verdict: Result<Value, (Error, Option<Duration>)> = match outcome {
+                Outcome::Failed(err) => {
+                    let cause = describe(&err, self.inner.timeout);
+                    tracing::debug!(%method, path = %shown, attempt, %cause, "pcc request failed");
+                    if err.is_connect() || is_get {
+                        Err((
+                            Error::Transport {
+                                method: method.to_string(),
+                                path: shown.clone(),
+                                cause,
+                                attempts: attempt,
+                            },
+                            Some(policy.backoff(attempt)),
+                        ))
+                    } else {
+                        Err((
+                            Error::Uncertain {
+                                method: method.to_string(),
+                                path: shown.clone(),
+                                cause,
+                            },
+                            None,
+                        ))
+                    }
+                }
+                Outcome::Answer {
+                    status,
+                    retry_after,
+                    body,
+                } => {
+                    tracing::debug!(%method, path = %shown, attempt, status = status.as_u16(), "pcc request");
+                    self.judge(&method, &shown, attempt, status, retry_after, &body, raw_r)
+                }
+            };
+            match verdict {
+                Ok(value) => return Ok(value),
+                Err((err, None)) => return Err(err),
+                Err((err, Some(wait))) => {
+                    if attempt >= policy.max_attempts {
+                        return Err(err);
+                    }
+                    if wait > policy.max_retry_after {
+                        tracing::warn!(%method, path = %shown, wait_s = wait.as_secs_f64(), "pcc asks to wait longer than allowed; giving up");
+                        return Err(err);
+                    }
+                    tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying pcc request");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Applies the envelope and the retry rule to one answer.
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &self,
+        method: &Method,
+        shown: &str,
+        attempt: u32,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        body: &[u8],
+        raw_r: bool,
+    ) -> Result<Value, (Error, Option<Duration>)> {
+        let policy = self.inner.retry;
+        let is_get = *method == Method::GET;
+        let status_error = || Error::Status {
+            method: method.to_string(),
+            path: shown.to_owned(),
+            status: status.as_u16(),
+            attempts: attempt,
+            body: excerpt(body),
+        };
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = retry_after.unwrap_or_else(|| policy.backoff(attempt));
+            return Err((status_error(), Some(wait)));
+        }
+        if status.is_server_error() {
+            if is_get {
+                return Err((status_error(), Some(policy.backoff(attempt))));
+            }
+            return Err((
+                Error::Uncertain {
+                    method: method.to_string(),
+                    path: shown.to_owned(),
+                    cause: format!("HTTP {}", status.as_u16()),
+                },
+                None,
+            ));
+        }
+        let parsed: Option<Value> = serde_json::from_slice(body).ok();
+        let r = parsed.as_ref().and_then(r_of);
+        if r == Some(5) && (status == StatusCode::FORBIDDEN || status.is_success()) {
+            return Err((
+                Error::Auth {
+                    message: parsed.as_ref().map(message_of).unwrap_or_default(),
+                },
+                None,
+            ));
+        }
+        if !status.is_success() {
+            return Err((
+                match (r, &parsed) {
+                    (Some(r), Some(v)) if r != 0 => Error::Api {
+                        method: method.to_string(),
+                        path: shown.to_owned(),
+                        r,
+                        message: message_of(v),
+                    },
+                    _ => status_error(),
+                },
+                None,
+            ));
+        }
+        let (Some(value), Some(r)) = (parsed, r) else {
+            let cause = "the answer is not a JSON object with an integer `r`".to_owned();
+            return Err((
+                if is_get {
+                    Error::Decode {
+                        method: method.to_string(),
+                        path: shown.to_owned(),
+                        cause,
+                    }
+                } else {
+                    // A 2xx to a write was probably applied, whatever its body says.
+                    Error::Uncertain {
+                        method: method.to_string(),
+                        path: shown.to_owned(),
+                        cause,
+                    }
+                },
+                None,
+            ));
+        };
+        if r != 0 && !raw_r {
+            return Err((
+                Error::Api {
+                    method: method.to_string(),
+                    path: shown.to_owned(),
+                    r,
+                    message: message_of(&value),
+                },
+                None,
+            ));
+        }
+        Ok(value)
+    }
+
+    async fn get(&self, host: Host, path: &str, query: &[(&str, &str)]) -> Result<Value, Error> {
+        self.call(Method::GET, host, path, query, Payload::Empty, false)
+            .await
+    }
+
+    async fn write<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        raw_r: bool,
+    ) -> Result<Value, Error> {
+        let payload = match body {
+            Some(b) => Payload::Json(
+                serde_json::to_vec(b).map_err(|e| Error::Config(format!("request body: {e}")))?,
+            ),
+            None => Payload::Empty,
+        };
+        self.call(method, Host::Pcc, path, &[], payload, raw_r)
+            .await
+    }
+
+    async fn create<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        id_key: &str,
+    ) -> Result<String, Error> {
+        let value = self.write(Method::POST, path, Some(body), false).await?;
+        string_field(&value, id_key).ok_or_else(|| Error::Uncertain {
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+            cause: format!("the answer has no `{id_key}`"),
+        })
+    }
+
+    async fn update<B: Serialize>(&self, path: &str, id: &str, body: &B) -> Result<(), Error> {
+        self.write(
+            Method::PUT,
+            &format!("{path}/{}", encode_id(id)),
+            Some(body),
+            false,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn delete(&self, path: &str, id: &str) -> Result<(), Error> {
+        self.write::<()>(
+            Method::DELETE,
+            &format!("{path}/{}", encode_id(id)),
+            None,
+            false,
+        )
+        .await
+        .map(drop)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Lists.
+    // -----------------------------------------------------------------------------------------
+
+    /// One page (`page` starts at 1, [`PAGE_LIMIT`] items) of a list. `parent` is the id for
+    /// the per-parent lists (members of a group, routings of a queue, nodes of a tree, keys of
+    /// a node) and must be `None` for the others.
+    pub async fn list_page<T: Listed>(
+        &self,
+        parent: Option<&str>,
+        page: u32,
+    ) -> Result<wire::Page<T>, Error> {
+        self.list_page_filtered(parent.map(|p| (T::PARENT.unwrap_or("parent"), p)), page)
+            .await
+    }
+
+    async fn list_page_filtered<T: Listed>(
+        &self,
+        filter: Option<(&str, &str)>,
+        page: u32,
+    ) -> Result<wire::Page<T>, Error> {
+        let page_s = page.to_string();
+        let limit_s = PAGE_LIMIT.to_string();
+        let mut query: Vec<(&str, &str)> = Vec::with_capacity(3);
+        if let Some((name, value)) = filter {
+            query.push((name, value));
+        }
+        query.push(("page", &page_s));
+        query.push(("limit", &limit_s));
+        let value = self.get(T::HOST, T::PATH, &query).await?;
+        parse_page(&value, T::KEY).map_err(|cause| Error::Decode {
+            method: "GET".to_owned(),
+            path: format!("{}?page={page}", T::PATH),
+            cause,
+        })
+    }
+
+    /// Every item of a list: the first page, then the others in parallel (at most
+    /// [`DEFAULT_CONCURRENCY`] at once).
+    pub async fn list_all<T: Listed>(&self, parent: Option<&str>) -> Result<Vec<T>, Error> {
+        let limit = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
+        let filter = parent.map(|p| (T::PARENT.unwrap_or("parent"), p.to_owned()));
+        self.list_all_limited(filter, &limit).await
+    }
+
+    /// [`Client::list_all`] with a caller's concurrency limit and any filter.
+    pub(crate) async fn list_all_limited<T: Listed>(
+        &self,
+        filter: Option<(&'static str, String)>,
+        limit: &Arc<Semaphore>,
+    ) -> Result<Vec<T>, Error> {
+        let first = {
+            let _permit = limit.acquire().await.expect("semaphore never closes");
+            self.list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), 1)
+                .await?
+        };
+        let mut items = first.items;
+        let short = items.len() < PAGE_LIMIT as usize;
+        if first.total_pages > 1 {
+            let pages = crate::live::fan_out(2..=first.total_pages, |page| {
+                let client = self.clone();
+                let limit = limit.clone();
+                let filter = filter.clone();
+                async move {
+                    let _permit = limit.acquire().await.expect("semaphore never closes");
+                    client
+                        .list_page_filtered::<T>(
+                            filter.as_ref().map(|(k, v)| (*k, v.as_str())),
+                            page,
+                        )
+                        .await
+                }
+            })
+            .await?;
+            for page in pages {
+                items.extend(page.items);
+            }
+        } else if first.total_pages == 0 && !short {
+            // No `totalPages`: walk on until a short page.
+            let mut page = 1;
+            loop {
+                page += 1;
+                let _permit = limit.acquire().await.expect("semaphore never closes");
+                let next = self
+                    .list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), page)
+                    .await?;
+                let done = next.items.len() < PAGE_LIMIT as usize;
+                items.extend(next.items);
+                if done {
+                    break;
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// Every agent.
+    pub async fn list_agents(&self) -> Result<Vec<wire::Agent>, Error> {
+        self.list_all(None).await
+    }
+
+    /// The agents with this `stringee_user_id` (normally none or one), using the server-side
+    /// filter: the cheap look-up after an uncertain create.
+    pub async fn find_agents(&self, stringee_user_id: &str) -> Result<Vec<wire::Agent>, Error> {
+        let limit = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
+        let agents: Vec<wire::Agent> = self
+            .list_all_limited(
+                Some(("stringee_user_id", stringee_user_id.to_owned())),
+                &limit,
+            )
+            .await?;
+        // The filter is documented by third parties only; check rather than trust it.
+        Ok(agents
+            .into_iter()
+            .filter(|a| a.stringee_user_id.as_deref() == Some(stringee_user_id))
+            .collect())
+    }
+
+    /// Every group.
+    pub async fn list_groups(&self) -> Result<Vec<wire::Group>, Error> {
+        self.list_all(None).await
+    }
+
+    /// The members of a group.
+    pub async fn list_members(&self, group_id: &str) -> Result<Vec<wire::GroupAgent>, Error> {
+        self.list_all(Some(group_id)).await
+    }
+
+    /// Every queue.
+    pub async fn list_queues(&self) -> Result<Vec<wire::Queue>, Error> {
+        self.list_all(None).await
+    }
+
+    /// The group routings of a queue.
+    pub async fn list_routings(&self, queue_id: &str) -> Result<Vec<wire::Routing>, Error> {
+        self.list_all(Some(queue_id)).await
+    }
+
+    /// Every IVR tree.
+    pub async fn list_trees(&self) -> Result<Vec<wire::Tree>, Error> {
+        self.list_all(None).await
+    }
+
+    /// The nodes of a tree.
+    pub async fn list_nodes(&self, tree_id: &str) -> Result<Vec<wire::Node>, Error> {
+        self.list_all(Some(tree_id)).await
+    }
+
+    /// The key presses of a node.
+    pub async fn list_keys(&self, node_id: &str) -> Result<Vec<wire::NodeKey>, Error> {
+        self.list_all(Some(node_id)).await
+    }
+
+    /// Every number.
+    pub async fn list_numbers(&self) -> Result<Vec<wire::Number>, Error> {
+        self.list_all(None).await
+    }
+
+    /// Every greeting file.
+    pub async fn list_greetings(&self) -> Result<Vec<wire::GreetingFile>, Error> {
+        self.list_all(None).await
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Writes. Each create returns the new server id.
+    // -----------------------------------------------------------------------------------------
+
+    /// `POST /v1/agent`.
+    pub async fn create_agent(&self, body: &wire::AgentBody) -> Result<String, Error> {
+        self.create("/v1/agent", body, "agentID").await
+    }
+
+    /// `PUT /v1/agent/{id}`.
+    pub async fn update_agent(&self, id: &str, body: &wire::AgentBody) -> Result<(), Error> {
+        self.update("/v1/agent", id, body).await
+    }
+
+    /// `DELETE /v1/agent/{id}`.
+    pub async fn delete_agent(&self, id: &str) -> Result<(), Error> {
+        self.delete("/v1/agent", id).await
+    }
+
+    /// `POST /v1/group`.
+    pub async fn create_group(&self, body: &wire::GroupBody) -> Result<String, Error> {
+        self.create("/v1/group", body, "groupID").await
+    }
+
+    /// `PUT /v1/group/{id}`.
+    pub async fn update_group(&self, id: &str, body: &wire::GroupBody) -> Result<(), Error> {
+        self.update("/v1/group", id, body).await
+    }
+
+    /// `DELETE /v1/group/{id}`.
+    pub async fn delete_group(&self, id: &str) -> Result<(), Error> {
+        self.delete("/v1/group", id).await
+    }
+
+    /// `POST /v1/manage-agents-in-group`.
+    pub async fn add_member(&self, body: &wire::Membership) -> Result<(), Error> {
+        self.write(
+            Method::POST,
+            "/v1/manage-agents-in-group",
+            Some(body),
+            false,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `DELETE /v1/manage-agents-in-group` with the pair as JSON body.
+    pub async fn remove_member(&self, body: &wire::Membership) -> Result<(), Error> {
+        self.write(
+            Method::DELETE,
+            "/v1/manage-agents-in-group",
+            Some(body),
+            false,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `POST /v1/queue`.
+    pub async fn create_queue(&self, body: &wire::QueueBody) -> Result<String, Error> {
+        self.create("/v1/queue", body, "queueID").await
+    }
+
+    /// `PUT /v1/queue/{id}`.
+    pub async fn update_queue(&self, id: &str, body: &wire::QueueBody) -> Result<(), Error> {
+        self.update("/v1/queue", id, body).await
+    }
+
+    /// `DELETE /v1/queue/{id}`.
+    pub async fn delete_queue(&self, id: &str) -> Result<(), Error> {
+        self.delete("/v1/queue", id).await
+    }
+
+    /// `POST /v1/routing-call-to-groups`.
+    pub async fn create_routing(&self, body: &wire::RoutingBody) -> Result<String, Error> {
+        self.create("/v1/routing-call-to-groups", body, "groupRoutingID")
+            .await
+    }
+
+    /// `PUT /v1/routing-call-to-groups/{id}`.
+    pub async fn update_routing(&self, id: &str, body: &wire::RoutingBody) -> Result<(), Error> {
+        self.update("/v1/routing-call-to-groups", id, body).await
+    }
+
+    /// `DELETE /v1/routing-call-to-groups/{id}`.
+    pub async fn delete_routing(&self, id: &str) -> Result<(), Error> {
+        self.delete("/v1/routing-call-to-groups", id).await
+    }
+
+    /// `POST /v1/ivrtree`.
+    pub async fn create_tree(&self, body: &wire::TreeBody) -> Result<String, Error> {
+        self.create("/v1/ivrtree", body, "ivrTreeID").await
+    }
+
+    /// `PUT /v1/ivrtree/{id}`.
+    pub async fn update_tree(&self, id: &str, body: &wire::TreeBody) -> Result<(), Error> {
+        self.update("/v1/ivrtree", id, body).await
+    }
+
+    /// `DELETE /v1/ivrtree/{id}`.
+    pub async fn delete_tree(&self, id: &str) -> Result<(), Error> {
+        self.delete("/v1/ivrtree", id).await
+    }
+
+    /// `POST /v1/ivrnode`; says whether the node became its tree's root.
+    pub async fn create_node(&self, body: &wire::NodeBody) -> Result<wire::NodeCreated, Error> {
+        let path = "/v1/ivrnode";
+        let value = self.write(Method::POST, path, Some(body), false).await?;
+        let id = string_field(&value, "ivrNodeID").ok_or_else(|| Error::Uncertain {
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+            cause: "the answer has no `ivrNodeID`".to_owned(),
+        })?;
+        let is_root = match value.get("isRootNode") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Number(n)) => n.as_i64() == Some(1),
+            Some(Value::String(s)) => s == "1" || s == "true",
+            _ => false,
+        };
+        Ok(wire::NodeCreated { id, is_root })
+    }
+
+    /// `PUT /v1/ivrnode/{id}`.
+    pub async fn update_node(&self, id: &str, body: &wire::NodeBody) -> Result<(), Error> {
+        self.update("/v1/ivrnode", id, body).await
+    }
+
+    /// `DELETE /v1/ivrnode/{id}`.
+    pub async fn delete_node(&self, id: &str) -> Result<(), Error> {
+        self.delete("/v1/ivrnode", id).await
+    }
+
+    /// `POST /v1/ivrkeypress`.
+    pub async fn create_key(&self, body: &wire::KeyBody) -> Result<String, Error> {
+        self.create("/v1/ivrkeypress", body, "ivrNodeKeyID").await
+    }
+
+    /// `PUT /v1/ivrkeypress/{id}`.
+    pub async fn update_key(&self, id: &str, body: &wire::KeyBody) -> Result<(), Error> {
+        self.update("/v1/ivrkeypress", id, body).await
+    }
+
+    /// `DELETE /v1/ivrkeypress/{id}`.
+    pub async fn delete_key(&self, id: &str) -> Result<(), Error> {
+        self.delete("/v1/ivrkeypress", id).await
+    }
+
+    /// `POST /v1/number`. A number PCC already has fails with [`Error::NumberExists`], which
+    /// carries its id.
+    pub async fn create_number(&self, body: &wire::NumberBody) -> Result<String, Error> {
+        let path = "/v1/number";
+        let value = self.write(Method::POST, path, Some(body), true).await?;
+        let r = r_of(&value).unwrap_or(0);
+        let id = string_field(&value, "numberID");
+        match (r, id) {
+            (0, Some(id)) => Ok(id),
+            (0, None) => Err(Error::Uncertain {
+                method: "POST".to_owned(),
+                path: path.to_owned(),
+                cause: "the answer has no `numberID`".to_owned(),
+            }),
+            (2, Some(id)) => Err(Error::NumberExists {
+                number: body.number.clone().unwrap_or_default(),
+                id,
+            }),
+            (r, _) => Err(Error::Api {
+                method: "POST".to_owned(),
+                path: path.to_owned(),
+                r,
+                message: message_of(&value),
+            }),
+        }
+    }
+
+    /// `PUT /v1/number/{id}`.
+    pub async fn update_number(&self, id: &str, body: &wire::NumberBody) -> Result<(), Error> {
+        self.update("/v1/number", id, body).await
+    }
+
+    /// `DELETE /v1/number/{id}`.
+    pub async fn delete_number(&self, id: &str) -> Result<(), Error> {
+        self.delete("/v1/number", id).await
+    }
+
+    /// `GET /v1/callsettings`.
+    pub async fn get_call_settings(&self) -> Result<wire::CallSettings, Error> {
+        let path = "/v1/callsettings";
+        let value = self.get(Host::Pcc, path, &[]).await?;
+        let settings = value.get("callSetting").cloned().unwrap_or(Value::Null);
+        if settings.is_null() {
+            return Ok(wire::CallSettings::default());
+        }
+        serde_json::from_value(settings).map_err(|e| Error::Decode {
+            method: "GET".to_owned(),
+            path: path.to_owned(),
+            cause: format!("callSetting: {e}"),
+        })
+    }
+
+    /// `PUT /v1/callsettings`.
+    pub async fn put_call_settings(&self, body: &wire::CallSettingsBody) -> Result<(), Error> {
+        self.write(Method::PUT, "/v1/callsettings", Some(body), false)
+            .await
+            .map(drop)
+    }
+
+    /// `POST /v1/greetingfile?uploadType=simple&desc=…` with the raw bytes (Call API host).
+    pub async fn upload_greeting(
+        &self,
+        desc: &str,
+        bytes: Vec<u8>,
+    ) -> Result<wire::Uploaded, Error> {
+        let path = "/v1/greetingfile";
+        let value = self
+            .call(
+                Method::POST,
+                Host::CallApi,
+                path,
+                &[("uploadType", "simple"), ("desc", desc)],
+                Payload::Bytes(bytes),
+                false,
+            )
+            .await?;
+        serde_json::from_value(value).map_err(|e| Error::Uncertain {
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+            cause: format!("the answer has no usable `filename`: {e}"),
+        })
+    }
+}
+
+/// Ids are opaque; percent-encode anything that is not safe in a path segment.
+fn encode_id(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn string_field(value: &Value, key: &str) -> Option<String> {
+    match value.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads `data` of a list answer.
+pub(crate) fn parse_page<T: DeserializeOwned>(
+    value: &Value,
+    key: &str,
+) -> Result<wire::Page<T>, String> {
+    let data = value
+        .get("data")
+        .ok_or_else(|| "the answer has no `data`".to_owned())?;
+    let int = |k: &str| -> Option<i64> {
+        match data.get(k)? {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    };
+    let total_count = ["totalCount", "totalAgents", "totalGroups"]
+        .iter()
+        .find_map(|k| int(k))
+        .map(|n| n.max(0) as u64);
+    let total_pages = int("totalPages").unwrap_or(0).max(0) as u32;
+    let items = match data.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| T::deserialize(item).map_err(|e| format!("data.{key}[{i}]: {e}")))
+            .collect::<Result<Vec<T>, String>>()?,
+        Some(_) => return Err(format!("data.{key} is not an array")),
+    };
+    if items.is_empty() && total_count.is_some_and(|n| n > 0) && data.get(key).is_none() {
+        return Err(format!("the answer counts items but has no data.{key}"));
+    }
+    Ok(wire::Page {
+        items,
+        total_pages,
+        total_count,
+    })
+}

@@ -1,0 +1,159 @@
+//! The crate's one error type. Every variant names the request it came from (method and path,
+//! never the token) so that a failure in a long apply can be traced to its step.
+
+use std::fmt;
+
+/// What can go wrong talking to PCC or reading its state.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The client was set up wrongly (a bad endpoint URL, an empty SID).
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+
+    /// PCC refused the API key (HTTP 403 `r:5`): wrong SID or secret, a key of another region,
+    /// or a clock far enough off that the token looks expired.
+    #[error(
+        "PCC rejected the API key ({message}): check STRINGEE_API_KEY_SID and STRINGEE_API_KEY_SECRET (the key must belong to the project, and this machine's clock must be right)"
+    )]
+    Auth {
+        /// PCC's message, e.g. `keySid invalid`.
+        message: String,
+    },
+
+    /// PCC answered `r != 0`: the request was understood and refused; nothing was changed.
+    #[error("{method} {path}: PCC refused the request (r={r}): {message}")]
+    Api {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// PCC's result code.
+        r: i64,
+        /// PCC's message.
+        message: String,
+    },
+
+    /// Creating a number that PCC already has (`r:2 "Number existed"`); carries the existing id.
+    #[error("number `{number}` already exists in PCC (id {id})")]
+    NumberExists {
+        /// The digits.
+        number: String,
+        /// The existing number's server id.
+        id: String,
+    },
+
+    /// A write whose outcome is unknown: it timed out, the connection dropped, or the server
+    /// answered 5xx. It may have been applied. The client never retries these; look the object
+    /// up by its natural key before trying again.
+    #[error("{method} {path}: the request may or may not have been applied ({cause})")]
+    Uncertain {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// What happened instead of an answer.
+        cause: String,
+    },
+
+    /// An HTTP status that is not an answer PCC gives on success, after any retries.
+    #[error("{method} {path}: HTTP {status} after {attempts} attempt(s){}", body_suffix(.body))]
+    Status {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// The last status.
+        status: u16,
+        /// Requests sent, retries included.
+        attempts: u32,
+        /// The start of the answer's body.
+        body: String,
+    },
+
+    /// No answer at all (connection refused, timeout on a read), after any retries.
+    #[error("{method} {path}: {cause} after {attempts} attempt(s)")]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// The last failure.
+        cause: String,
+        /// Requests sent, retries included.
+        attempts: u32,
+    },
+
+    /// An answer that does not have the shape the contract (`docs/pcc-api-assumptions.md`)
+    /// promises.
+    #[error("{method} {path}: unexpected answer: {cause}")]
+    Decode {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// What did not fit.
+        cause: String,
+    },
+
+    /// The live project breaks rules switchboard relies on (two queues with one name, a key
+    /// press that points nowhere...). Every problem found is listed.
+    #[error("{}", LiveProblems(.0))]
+    Live(Vec<LiveProblem>),
+}
+
+fn body_suffix(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
+
+impl Error {
+    /// True when the request may have been applied although it failed ([`Error::Uncertain`]).
+    pub fn is_uncertain(&self) -> bool {
+        matches!(self, Error::Uncertain { .. })
+    }
+}
+
+/// One way the live project breaks switchboard's rules.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LiveProblem {
+    /// The kind of object: `agent`, `group`, `queue`, `routing`, `ivr_tree`, `ivr_node`,
+    /// `ivr_key`, `number`, `audio`.
+    pub kind: &'static str,
+    /// Its natural key as switchboard spells it (`sales`, `main/menu`, `main/menu/1`).
+    pub name: String,
+    /// The server ids involved.
+    pub ids: Vec<String>,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl fmt::Display for LiveProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.kind, self.name)?;
+        if !self.ids.is_empty() {
+            write!(f, " ({})", self.ids.join(", "))?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+struct LiveProblems<'a>(&'a [LiveProblem]);
+
+impl fmt::Display for LiveProblems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "the live PCC project breaks switchboard's rules in {n} place{}; fix {} in PCC first (switchboard does not guess):",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" },
+        )?;
+        for problem in self.0 {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}

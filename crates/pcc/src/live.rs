@@ -1,0 +1,1172 @@
+//! Reading the live project: the fewest list requests, run in parallel, normalised into the
+//! same [`Model`] the spec loader produces, plus the server ids the executor needs. Live data
+//! that breaks switchboard's rules is reported in full, never guessed around.
+//!
+//! # Requests
+//!
+//! Every list is read with `limit=100`: its first page, then the others in parallel.
+//! Per-parent lists (members of each group, routings of each queue, nodes of each tree, keys
+//! of each node) are read in parallel too, all under one concurrency bound
+//! ([`ReadOptions::concurrency`]). Nothing is ever read one object at a time. With
+//! `pages(n) = max(1, ceil(n / 100))`, each kind costs:
+//!
+//! | kind | requests |
+//! |---|---|
+//! | `Settings` | 1 |
+//! | `Audio` | pages(greeting files) |
+//! | `Agents` | pages(agents) |
+//! | `Groups` | pages(groups) + Σ pages(members of each group) + pages(agents) |
+//! | `Queues` | pages(queues) + Σ pages(routings of each queue) + pages(groups) + pages(greeting files) |
+//! | `Ivr` | pages(trees) + Σ pages(nodes of each tree) + Σ pages(keys of each node) + pages(queues) + pages(greeting files) |
+//! | `Numbers` | pages(numbers) + pages(trees) + pages(queues) |
+//!
+//! The lists after the first `+` of a row are read only to turn server ids into names; a
+//! scoped read reads each list at most once, whatever the kinds share. A full read costs
+//! [`minimum_reads`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use spec::model::{
+    Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
+    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule,
+};
+use tokio::sync::Semaphore;
+
+use crate::client::{Client, DEFAULT_CONCURRENCY, PAGE_LIMIT};
+use crate::error::{Error, LiveProblem};
+use crate::wire;
+
+/// A part of the project that can be read on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// The call settings singleton.
+    Settings,
+    /// Greeting files.
+    Audio,
+    /// Agents.
+    Agents,
+    /// Groups and their members.
+    Groups,
+    /// Queues and their group routings.
+    Queues,
+    /// IVR trees, their nodes and key presses.
+    Ivr,
+    /// Phone numbers.
+    Numbers,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 7] = [
+        Kind::Settings,
+        Kind::Audio,
+        Kind::Agents,
+        Kind::Groups,
+        Kind::Queues,
+        Kind::Ivr,
+        Kind::Numbers,
+    ];
+}
+
+/// What [`read_live`] reads, and how hard it may push.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Requests in flight at most (default 8).
+    pub concurrency: usize,
+    /// The kinds to read in full (default: all). Lists needed only to name references are
+    /// read too, but their kinds stay empty in the model.
+    pub kinds: BTreeSet<Kind>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            kinds: Kind::ALL.into_iter().collect(),
+        }
+    }
+}
+
+impl ReadOptions {
+    /// Reads only `kinds` (plus what names their references).
+    pub fn only(kinds: impl IntoIterator<Item = Kind>) -> ReadOptions {
+        ReadOptions {
+            kinds: kinds.into_iter().collect(),
+            ..ReadOptions::default()
+        }
+    }
+}
+
+/// The live project: the model to diff, and the server ids to act on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Live {
+    /// The project in the spec's vocabulary. Kinds not in [`Live::kinds`] are empty (and
+    /// `settings` is `None`) because they were not read, not because PCC has none.
+    pub model: Model,
+    /// Natural key → server id, for every object read (lookup lists included).
+    pub ids: Ids,
+    /// The kinds `model` holds in full.
+    pub kinds: BTreeSet<Kind>,
+}
+
+/// Server ids by natural key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ids {
+    /// `stringee_user_id` → agent id.
+    pub agents: BTreeMap<String, String>,
+    /// Group name → group id.
+    pub groups: BTreeMap<String, String>,
+    /// Queue name → queue id.
+    pub queues: BTreeMap<String, String>,
+    /// Tree name → tree id.
+    pub trees: BTreeMap<String, String>,
+    /// Tree name → the name of its root node (trees without nodes have none).
+    pub roots: BTreeMap<String, String>,
+    /// (tree, node) → node id.
+    pub nodes: BTreeMap<(String, String), String>,
+    /// (tree, node, key) → key press id.
+    pub keys: BTreeMap<(String, String, Key), String>,
+    /// (queue, group) → routing id.
+    pub routings: BTreeMap<(String, String), String>,
+    /// Digits → number id.
+    pub numbers: BTreeMap<String, String>,
+    /// Audio → the server file name queues and nodes use (the first uploaded, when the same
+    /// content was uploaded twice).
+    pub audio: BTreeMap<AudioId, String>,
+}
+
+/// The lists as read, before normalisation. `None` means "not read"; the per-parent maps are
+/// keyed by the parent's server id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawLive {
+    /// `GET /v1/callsettings`.
+    pub settings: Option<wire::CallSettings>,
+    /// `GET /v1/greetingfile`.
+    pub greetings: Option<Vec<wire::GreetingFile>>,
+    /// `GET /v1/agent`.
+    pub agents: Option<Vec<wire::Agent>>,
+    /// `GET /v1/group`.
+    pub groups: Option<Vec<wire::Group>>,
+    /// `GET /v1/manage-agents-in-group?group=`, by group id.
+    pub members: BTreeMap<String, Vec<wire::GroupAgent>>,
+    /// `GET /v1/queue`.
+    pub queues: Option<Vec<wire::Queue>>,
+    /// `GET /v1/routing-call-to-groups?queue=`, by queue id.
+    pub routings: BTreeMap<String, Vec<wire::Routing>>,
+    /// `GET /v1/ivrtree`.
+    pub trees: Option<Vec<wire::Tree>>,
+    /// `GET /v1/ivrnode?tree=`, by tree id.
+    pub nodes: BTreeMap<String, Vec<wire::Node>>,
+    /// `GET /v1/ivrkeypress?node=`, by node id.
+    pub keys: BTreeMap<String, Vec<wire::NodeKey>>,
+    /// `GET /v1/number`.
+    pub numbers: Option<Vec<wire::Number>>,
+}
+
+/// Which lists a set of kinds needs.
+#[derive(Clone, Copy, Debug, Default)]
+struct Needs {
+    settings: bool,
+    greetings: bool,
+    agents: bool,
+    groups: bool,
+    members: bool,
+    queues: bool,
+    routings: bool,
+    trees: bool,
+    nodes: bool,
+    numbers: bool,
+}
+
+fn needs(kinds: &BTreeSet<Kind>) -> Needs {
+    let has = |k| kinds.contains(&k);
+    Needs {
+        settings: has(Kind::Settings),
+        greetings: has(Kind::Audio) || has(Kind::Queues) || has(Kind::Ivr),
+        agents: has(Kind::Agents) || has(Kind::Groups),
+        groups: has(Kind::Groups) || has(Kind::Queues),
+        members: has(Kind::Groups),
+        queues: has(Kind::Queues) || has(Kind::Ivr) || has(Kind::Numbers),
+        routings: has(Kind::Queues),
+        trees: has(Kind::Ivr) || has(Kind::Numbers),
+        nodes: has(Kind::Ivr),
+        numbers: has(Kind::Numbers),
+    }
+}
+
+/// Reads the live project (the kinds in `opts`) and normalises it.
+pub async fn read_live(client: &Client, opts: &ReadOptions) -> Result<Live, Error> {
+    let raw = read_raw(client, opts).await?;
+    normalise(&raw, &opts.kinds)
+}
+
+async fn when<T>(
+    cond: bool,
+    fut: impl Future<Output = Result<T, Error>>,
+) -> Result<Option<T>, Error> {
+    if cond { fut.await.map(Some) } else { Ok(None) }
+}
+
+/// Reads the lists `opts` needs, in parallel, without interpreting them.
+pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Error> {
+    let need = needs(&opts.kinds);
+    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let limit = &limit;
+
+    let settings = when(need.settings, async {
+        let _permit = limit.acquire().await.expect("semaphore never closes");
+        client.get_call_settings().await
+    });
+    let greetings = when(need.greetings, client.list_all_limited(None, limit));
+    let agents = when(need.agents, client.list_all_limited(None, limit));
+    let groups = when(need.groups, async {
+        let groups: Vec<wire::Group> = client.list_all_limited(None, limit).await?;
+        let members = if need.members {
+            children::<wire::GroupAgent>(client, limit, groups.iter().map(|g| g.id.clone())).await?
+        } else {
+            BTreeMap::new()
+        };
+        Ok((groups, members))
+    });
+    let queues = when(need.queues, async {
+        let queues: Vec<wire::Queue> = client.list_all_limited(None, limit).await?;
+        let routings = if need.routings {
+            children::<wire::Routing>(client, limit, queues.iter().map(|q| q.id.clone())).await?
+        } else {
+            BTreeMap::new()
+        };
+        Ok((queues, routings))
+    });
+    let trees = when(need.trees, async {
+        let trees: Vec<wire::Tree> = client.list_all_limited(None, limit).await?;
+        let mut nodes = BTreeMap::new();
+        let mut keys = BTreeMap::new();
+        if need.nodes {
+            // Each tree's key presses are read as soon as its nodes are known.
+            let per_tree = fan_out(unique(trees.iter().map(|t| t.id.clone())), |tree_id| {
+                let client = client.clone();
+                let limit = limit.clone();
+                async move {
+                    let tree_nodes: Vec<wire::Node> = client
+                        .list_all_limited(Some(("tree", tree_id.clone())), &limit)
+                        .await?;
+                    let tree_keys = children::<wire::NodeKey>(
+                        &client,
+                        &limit,
+                        tree_nodes.iter().map(|n| n.id.clone()),
+                    )
+                    .await?;
+                    Ok((tree_id, tree_nodes, tree_keys))
+                }
+            })
+            .await?;
+            for (tree_id, tree_nodes, tree_keys) in per_tree {
+                nodes.insert(tree_id, tree_nodes);
+                keys.extend(tree_keys);
+            }
+        }
+        Ok((trees, nodes, keys))
+    });
+    let numbers = when(need.numbers, client.list_all_limited(None, limit));
+
+    let (settings, greetings, agents, groups, queues, trees, numbers) =
+        tokio::try_join!(settings, greetings, agents, groups, queues, trees, numbers)?;
+
+    let (groups, members) = split(groups);
+    let (queues, routings) = split(queues);
+    let (trees, nodes, keys) = match trees {
+        Some((t, n, k)) => (Some(t), n, k),
+        None => (None, BTreeMap::new(), BTreeMap::new()),
+    };
+    Ok(RawLive {
+        settings,
+        greetings,
+        agents,
+        groups,
+        members,
+        queues,
+        routings,
+        trees,
+        nodes,
+        keys,
+        numbers,
+    })
+}
+
+fn split<T, U: Default>(pair: Option<(T, U)>) -> (Option<T>, U) {
+    match pair {
+        Some((t, u)) => (Some(t), u),
+        None => (None, U::default()),
+    }
+}
+
+fn unique(ids: impl Iterator<Item = String>) -> Vec<String> {
+    let set: BTreeSet<String> = ids.collect();
+    set.into_iter().collect()
+}
+
+/// One per-parent list for each parent, in parallel.
+async fn children<T: crate::client::Listed>(
+    client: &Client,
+    limit: &Arc<Semaphore>,
+    parents: impl Iterator<Item = String>,
+) -> Result<BTreeMap<String, Vec<T>>, Error> {
+    let param = T::PARENT.expect("children() is for per-parent lists");
+    let lists = fan_out(unique(parents), |parent| {
+        let client = client.clone();
+        let limit = limit.clone();
+        async move {
+            let items: Vec<T> = client
+                .list_all_limited(Some((param, parent.clone())), &limit)
+                .await?;
+            Ok((parent, items))
+        }
+    })
+    .await?;
+    Ok(lists.into_iter().collect())
+}
+
+/// Runs one task per item, all at once (callers bound the requests with a semaphore), and
+/// returns their results in item order, or the first error (the other tasks are cancelled).
+pub(crate) async fn fan_out<I, F, Fut, T>(items: I, mut task: F) -> Result<Vec<T>, Error>
+where
+    I: IntoIterator,
+    F: FnMut(I::Item) -> Fut,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    let mut count = 0;
+    for (i, item) in items.into_iter().enumerate() {
+        let fut = task(item);
+        set.spawn(async move { (i, fut.await) });
+        count += 1;
+    }
+    let mut out: Vec<Option<T>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        let (i, result) = match joined {
+            Ok(done) => done,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Tasks are only cancelled when the runtime shuts down, and then so are we.
+            Err(e) => panic!("a read task was cancelled: {e}"),
+        };
+        out[i] = Some(result?);
+    }
+    Ok(out
+        .into_iter()
+        .map(|t| t.expect("every task reported"))
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation.
+// ---------------------------------------------------------------------------------------------
+
+/// The `desc` switchboard gives the greeting files it uploads.
+pub fn greeting_desc(name: &str, sha256_hex: &str) -> String {
+    format!("switchboard name={name} sha256={sha256_hex}")
+}
+
+/// Reads a `desc` written by [`greeting_desc`]: `(name, sha256 hex)`.
+pub fn parse_greeting_desc(desc: &str) -> Option<(&str, &str)> {
+    let rest = desc.trim().strip_prefix("switchboard name=")?;
+    let (name, hex) = rest.rsplit_once(" sha256=")?;
+    let is_hex = hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    (is_hex && !name.is_empty()).then_some((name, hex))
+}
+
+#[derive(Default)]
+struct Problems(Vec<LiveProblem>);
+
+impl Problems {
+    fn add(
+        &mut self,
+        kind: &'static str,
+        name: impl Into<String>,
+        ids: &[&str],
+        problem: impl Into<String>,
+    ) {
+        self.0.push(LiveProblem {
+            kind,
+            name: name.into(),
+            ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+            problem: problem.into(),
+        });
+    }
+
+    /// A count that must not be negative nor absurd; `default` when unset.
+    fn count(
+        &mut self,
+        kind: &'static str,
+        name: &str,
+        id: &str,
+        field: &str,
+        value: Option<i64>,
+        default: u32,
+    ) -> u32 {
+        match value {
+            None => default,
+            Some(v) => u32::try_from(v).unwrap_or_else(|_| {
+                self.add(kind, name, &[id], format!("`{field}` is {v}, not a count"));
+                default
+            }),
+        }
+    }
+}
+
+/// Groups items by a natural key, dropping repeats of one id (a page boundary that moved
+/// while reading). Keys with more than one id are reported and left out.
+fn by_key<'a, T>(
+    problems: &mut Problems,
+    kind: &'static str,
+    what: &str,
+    items: impl IntoIterator<Item = &'a T>,
+    id: impl Fn(&T) -> &str,
+    key: impl Fn(&T) -> Option<String>,
+) -> BTreeMap<String, &'a T>
+where
+    T: 'a,
+{
+    let mut seen = BTreeSet::new();
+    let mut grouped: BTreeMap<String, Vec<&'a T>> = BTreeMap::new();
+    for item in items {
+        if !seen.insert(id(item).to_owned()) {
+            continue;
+        }
+        match key(item) {
+            Some(k) => grouped.entry(k).or_default().push(item),
+            None => problems.add(kind, id(item), &[id(item)], format!("has no {what}")),
+        }
+    }
+    let mut unique = BTreeMap::new();
+    for (k, list) in grouped {
+        if list.len() == 1 {
+            unique.insert(k, list[0]);
+        } else {
+            let ids: Vec<&str> = list.iter().map(|t| id(t)).collect();
+            problems.add(
+                kind,
+                k,
+                &ids,
+                format!(
+                    "{} objects share this {what}; switchboard needs it unique (rename or delete all but one)",
+                    list.len()
+                ),
+            );
+        }
+    }
+    unique
+}
+
+/// Server id → natural key for every item with a key, duplicates included (so that references
+/// to a duplicate are not reported a second time as dangling).
+fn names<T>(
+    items: &[T],
+    id: impl Fn(&T) -> &str,
+    key: impl Fn(&T) -> Option<String>,
+) -> BTreeMap<String, String> {
+    items
+        .iter()
+        .filter_map(|t| key(t).map(|k| (id(t).to_owned(), k)))
+        .collect()
+}
+
+/// Turns raw lists into a [`Live`]: `kinds` are put into the model, every list read is put
+/// into the ids. Fails with [`Error::Live`] listing every rule the data breaks.
+pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
+    let mut p = Problems::default();
+    let mut model = Model::default();
+    let mut ids = Ids::default();
+    let has = |k| kinds.contains(&k);
+
+    // Audio: file name → identity.
+    let mut audio_of_file: BTreeMap<String, AudioId> = BTreeMap::new();
+    for file in raw.greetings.iter().flatten() {
+        if audio_of_file.contains_key(&file.filename) {
+            continue;
+        }
+        let (id, name) = match file.desc.as_deref().and_then(parse_greeting_desc) {
+            Some((name, hex)) => (AudioId::Sha256(hex.to_owned()), name.to_owned()),
+            None => (
+                AudioId::ServerFile(file.filename.clone()),
+                file.filename.clone(),
+            ),
+        };
+        audio_of_file.insert(file.filename.clone(), id.clone());
+        ids.audio
+            .entry(id.clone())
+            .or_insert_with(|| file.filename.clone());
+        if has(Kind::Audio) {
+            model.audio.entry(id).or_insert(Audio { name, file: None });
+        }
+    }
+    let greetings_read = raw.greetings.is_some();
+    let audio = |p: &mut Problems,
+                 kind: &'static str,
+                 name: &str,
+                 id: &str,
+                 field: &str,
+                 file: &str| {
+        match audio_of_file.get(file) {
+            Some(a) => Some(a.clone()),
+            None if greetings_read => {
+                p.add(
+                    kind,
+                    name,
+                    &[id],
+                    format!(
+                        "`{field}` names `{file}`, which is not one of the project's greeting files"
+                    ),
+                );
+                None
+            }
+            None => None,
+        }
+    };
+
+    // Agents.
+    let agents = raw.agents.as_deref().unwrap_or_default();
+    let agent_uid = names(agents, |a| &a.id, |a| a.stringee_user_id.clone());
+    for (uid, a) in by_key(
+        &mut p,
+        "agent",
+        "stringee_user_id",
+        agents,
+        |a| &a.id,
+        |a| a.stringee_user_id.clone(),
+    ) {
+        ids.agents.insert(uid.clone(), a.id.clone());
+        let routing = match a.routing_type {
+            None | Some(1) => AgentRouting::App,
+            Some(2) => AgentRouting::Phone,
+            Some(other) => {
+                p.add(
+                    "agent",
+                    &uid,
+                    &[&a.id],
+                    format!("unknown routing_type {other} (1 app, 2 phone)"),
+                );
+                continue;
+            }
+        };
+        if has(Kind::Agents) {
+            model.agents.insert(
+                uid,
+                Agent {
+                    name: a.name.clone().unwrap_or_default(),
+                    routing,
+                    phone_number: a.phone_number.clone(),
+                },
+            );
+        }
+    }
+
+    // Groups and members.
+    let groups = raw.groups.as_deref().unwrap_or_default();
+    let group_name = names(groups, |g| &g.id, |g| g.name.clone());
+    for (name, g) in by_key(
+        &mut p,
+        "group",
+        "name",
+        groups,
+        |g| &g.id,
+        |g| g.name.clone(),
+    ) {
+        ids.groups.insert(name.clone(), g.id.clone());
+        if !has(Kind::Groups) {
+            continue;
+        }
+        let mut group = Group::default();
+        for m in raw.members.get(&g.id).into_iter().flatten() {
+            match agent_uid.get(&m.agent_id) {
+                Some(uid) => {
+                    group.agents.insert(uid.clone());
+                }
+                None => p.add(
+                    "group",
+                    &name,
+                    &[&g.id, &m.agent_id],
+                    format!(
+                        "has member `{}`, which is not an agent of the project",
+                        m.agent_id
+                    ),
+                ),
+            }
+        }
+        model.groups.insert(name, group);
+    }
+
+    // Queues and routings.
+    let queues = raw.queues.as_deref().unwrap_or_default();
+    let queue_name = names(queues, |q| &q.id, |q| q.name.clone());
+    for (name, q) in by_key(
+        &mut p,
+        "queue",
+        "name",
+        queues,
+        |q| &q.id,
+        |q| q.name.clone(),
+    ) {
+        ids.queues.insert(name.clone(), q.id.clone());
+        if !has(Kind::Queues) {
+            continue;
+        }
+        let d = Queue::default();
+        let schedule = match q.schedule {
+            None | Some(1) => Schedule::Always,
+            Some(2) => Schedule::BusinessHours,
+            Some(other) => {
+                p.add(
+                    "queue",
+                    &name,
+                    &[&q.id],
+                    format!("unknown schedule {other} (1 always, 2 business hours)"),
+                );
+                d.schedule
+            }
+        };
+        let mut count = |field: &str, value: Option<i64>, default: u32| {
+            p.count("queue", &name, &q.id, field, value, default)
+        };
+        let wrap_up_time_limit = count(
+            "wrap_up_time_limit",
+            q.wrap_up_time_limit,
+            d.wrap_up_time_limit,
+        );
+        let wait_agent_answer_timeout = count(
+            "wait_agent_answer_timeout",
+            q.wait_agent_answer_timeout,
+            d.wait_agent_answer_timeout,
+        );
+        let maximum_queue_size = count(
+            "maximum_queue_size",
+            q.maximum_queue_size,
+            d.maximum_queue_size,
+        );
+        let maximum_queue_wait_time = count(
+            "maximum_queue_wait_time",
+            q.maximum_queue_wait_time,
+            d.maximum_queue_wait_time,
+        );
+        let cond_routing = count("cond_routing", q.cond_routing, d.cond_routing);
+        let wait_greeting = q
+            .wait_greeting
+            .as_deref()
+            .and_then(|f| audio(&mut p, "queue", &name, &q.id, "wait_greeting", f));
+        let hold_greeting = q
+            .hold_greeting
+            .as_deref()
+            .and_then(|f| audio(&mut p, "queue", &name, &q.id, "hold_greeting", f));
+
+        let mut routing = BTreeMap::new();
+        let mut routing_ids: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        let mut seen = BTreeSet::new();
+        for r in raw.routings.get(&q.id).into_iter().flatten() {
+            if !seen.insert(&r.id) {
+                continue;
+            }
+            match group_name.get(&r.group_id) {
+                Some(group) => {
+                    routing_ids.entry(group.clone()).or_default().push(&r.id);
+                    routing.insert(
+                        group.clone(),
+                        Routing {
+                            primary: r.primary_group.unwrap_or(false),
+                        },
+                    );
+                }
+                None => p.add(
+                    "routing",
+                    format!("{name}/{}", r.group_id),
+                    &[&r.id],
+                    format!(
+                        "routes queue `{name}` to group `{}`, which does not exist",
+                        r.group_id
+                    ),
+                ),
+            }
+        }
+        for (group, rids) in routing_ids {
+            if rids.len() == 1 {
+                ids.routings
+                    .insert((name.clone(), group), rids[0].to_owned());
+            } else {
+                p.add(
+                    "routing",
+                    format!("{name}/{group}"),
+                    &rids,
+                    format!(
+                        "{} routings join queue `{name}` to group `{group}`; delete all but one",
+                        rids.len()
+                    ),
+                );
+                routing.remove(&group);
+            }
+        }
+        model.queues.insert(
+            name,
+            Queue {
+                record_calls: q.record_calls.unwrap_or(d.record_calls),
+                agent_wrap_up_after_calls: q
+                    .agent_wrap_up_after_calls
+                    .unwrap_or(d.agent_wrap_up_after_calls),
+                wrap_up_time_limit,
+                schedule,
+                wait_agent_answer_timeout,
+                wait_greeting,
+                hold_greeting,
+                maximum_queue_size,
+                maximum_queue_wait_time,
+                from_number_callout_to_agent: q.from_number_callout_to_agent.clone(),
+                get_list_agents_url: q.get_list_agents_url.clone(),
+                cond_routing,
+                routing,
+            },
+        );
+    }
+
+    // IVR trees, nodes, keys.
+    let trees = raw.trees.as_deref().unwrap_or_default();
+    let tree_name = names(trees, |t| &t.id, |t| t.tree_name.clone());
+    // Every node read: id → (tree name, node name), for `next_node` look-ups.
+    let mut node_at: BTreeMap<&str, (String, String)> = BTreeMap::new();
+    for (tid, nodes) in &raw.nodes {
+        if let Some(tname) = tree_name.get(tid) {
+            for n in nodes {
+                if let Some(nname) = &n.node_name {
+                    node_at.insert(&n.id, (tname.clone(), nname.clone()));
+                }
+            }
+        }
+    }
+    for (tname, t) in by_key(
+        &mut p,
+        "ivr_tree",
+        "name",
+        trees,
+        |t| &t.id,
+        |t| t.tree_name.clone(),
+    ) {
+        ids.trees.insert(tname.clone(), t.id.clone());
+        if !has(Kind::Ivr) {
+            continue;
+        }
+        let tree_nodes = raw.nodes.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+        let mut tree = IvrTree {
+            start: String::new(),
+            nodes: BTreeMap::new(),
+        };
+        let unique_nodes = by_key(
+            &mut p,
+            "ivr_node",
+            "name in its tree",
+            tree_nodes,
+            |n| &n.id,
+            |n| n.node_name.as_ref().map(|nn| format!("{tname}/{nn}")),
+        );
+        for (qualified, n) in unique_nodes {
+            let nname = qualified[tname.len() + 1..].to_owned();
+            ids.nodes
+                .insert((tname.clone(), nname.clone()), n.id.clone());
+            let mut count = |field: &str, value: Option<i64>, default: u32| {
+                p.count("ivr_node", &qualified, &n.id, field, value, default)
+            };
+            let loop_count = count("loop_count", n.loop_count, 1);
+            let delay_ms = count("sched", n.sched, 0);
+            let keypress_timeout = count("keypress_timeout", n.keypress_timeout, 5);
+            let prompt = match n.node_play_mode.as_deref() {
+                Some("talk") => Some(Prompt::Say {
+                    text: n.node_play_content.clone().unwrap_or_default(),
+                    voice: n.voice.clone().unwrap_or_else(|| DEFAULT_VOICE.to_owned()),
+                    speed: match n.speed.map(i32::try_from) {
+                        None => 0,
+                        Some(Ok(s)) => s,
+                        Some(Err(_)) => {
+                            p.add("ivr_node", &qualified, &[&n.id], "`speed` is out of range");
+                            0
+                        }
+                    },
+                }),
+                Some("play") => match n.node_play_content.as_deref() {
+                    Some(file) => audio(
+                        &mut p,
+                        "ivr_node",
+                        &qualified,
+                        &n.id,
+                        "node_play_content",
+                        file,
+                    )
+                    .map(|audio| Prompt::Play { audio }),
+                    None => {
+                        p.add(
+                            "ivr_node",
+                            &qualified,
+                            &[&n.id],
+                            "plays a file but names none",
+                        );
+                        None
+                    }
+                },
+                other => {
+                    p.add(
+                        "ivr_node",
+                        &qualified,
+                        &[&n.id],
+                        format!(
+                            "node_play_mode is `{}`, neither `talk` nor `play`",
+                            other.unwrap_or("")
+                        ),
+                    );
+                    None
+                }
+            };
+
+            let mut keys = BTreeMap::new();
+            let mut key_ids: BTreeMap<Key, Vec<&str>> = BTreeMap::new();
+            let mut seen = BTreeSet::new();
+            for k in raw.keys.get(&n.id).into_iter().flatten() {
+                if !seen.insert(&k.id) {
+                    continue;
+                }
+                let wire_key = k.node_key.as_deref().unwrap_or("");
+                let Some(key) = Key::from_wire(wire_key) else {
+                    p.add(
+                        "ivr_key",
+                        format!("{qualified}/{wire_key}"),
+                        &[&k.id],
+                        format!(
+                            "unknown node_key `{wire_key}` (0-9, *, #, EMPTY_KEY, INVALID_KEY)"
+                        ),
+                    );
+                    continue;
+                };
+                let kname = format!("{qualified}/{key}");
+                let action = match k.action {
+                    Some(2) => match k.queue_id.as_deref() {
+                        Some(qid) => match queue_name.get(qid) {
+                            Some(queue) => Some(KeyAction::Queue {
+                                queue: queue.clone(),
+                            }),
+                            None => {
+                                p.add(
+                                    "ivr_key",
+                                    &kname,
+                                    &[&k.id],
+                                    format!("sends calls to queue `{qid}`, which does not exist"),
+                                );
+                                None
+                            }
+                        },
+                        None => {
+                            p.add(
+                                "ivr_key",
+                                &kname,
+                                &[&k.id],
+                                "action 2 (queue) names no queue_id",
+                            );
+                            None
+                        }
+                    },
+                    Some(3) => match &k.to_phone_number {
+                        Some(to) => Some(KeyAction::Forward {
+                            to: to.clone(),
+                            caller_id: k.from_number_callout_to_agent.clone(),
+                        }),
+                        None => {
+                            p.add(
+                                "ivr_key",
+                                &kname,
+                                &[&k.id],
+                                "action 3 (forward) names no to_phone_number",
+                            );
+                            None
+                        }
+                    },
+                    Some(4) => match k.next_node.as_deref() {
+                        Some(next) => match node_at.get(next) {
+                            Some((ntree, nnode)) if *ntree == tname => Some(KeyAction::Goto {
+                                node: nnode.clone(),
+                            }),
+                            Some((ntree, nnode)) => {
+                                p.add(
+                                    "ivr_key",
+                                    &kname,
+                                    &[&k.id, next],
+                                    format!("goes to node `{nnode}` of another tree, `{ntree}`"),
+                                );
+                                None
+                            }
+                            None => {
+                                p.add(
+                                    "ivr_key",
+                                    &kname,
+                                    &[&k.id],
+                                    format!("goes to node `{next}`, which does not exist"),
+                                );
+                                None
+                            }
+                        },
+                        None => {
+                            p.add(
+                                "ivr_key",
+                                &kname,
+                                &[&k.id],
+                                "action 4 (go to node) names no next_node",
+                            );
+                            None
+                        }
+                    },
+                    Some(6) => Some(KeyAction::Hangup),
+                    Some(1) => {
+                        p.add(
+                            "ivr_key",
+                            &kname,
+                            &[&k.id],
+                            "action 1 (voicemail) is not supported by switchboard",
+                        );
+                        None
+                    }
+                    Some(5) => {
+                        p.add(
+                            "ivr_key",
+                            &kname,
+                            &[&k.id],
+                            "action 5 (SMS) is not supported by switchboard",
+                        );
+                        None
+                    }
+                    Some(other) => {
+                        p.add(
+                            "ivr_key",
+                            &kname,
+                            &[&k.id],
+                            format!("unknown action {other}"),
+                        );
+                        None
+                    }
+                    None => {
+                        p.add("ivr_key", &kname, &[&k.id], "has no action");
+                        None
+                    }
+                };
+                key_ids.entry(key).or_default().push(&k.id);
+                if let Some(action) = action {
+                    keys.insert(key, action);
+                }
+            }
+            for (key, kids) in key_ids {
+                if kids.len() == 1 {
+                    ids.keys
+                        .insert((tname.clone(), nname.clone(), key), kids[0].to_owned());
+                } else {
+                    p.add(
+                        "ivr_key",
+                        format!("{qualified}/{key}"),
+                        &kids,
+                        format!(
+                            "{} key presses for one key on one node; delete all but one",
+                            kids.len()
+                        ),
+                    );
+                    keys.remove(&key);
+                }
+            }
+            if let Some(prompt) = prompt {
+                tree.nodes.insert(
+                    nname,
+                    IvrNode {
+                        prompt,
+                        barge_in: n.barge_in.unwrap_or(true),
+                        loop_count,
+                        delay_ms,
+                        keypress_timeout,
+                        keys,
+                    },
+                );
+            }
+        }
+        match t.root_node.as_deref() {
+            None if tree_nodes.is_empty() => {}
+            None => p.add("ivr_tree", &tname, &[&t.id], "has nodes but no root node"),
+            Some(root) => match node_at.get(root) {
+                Some((rtree, rnode)) if *rtree == tname => {
+                    tree.start = rnode.clone();
+                    ids.roots.insert(tname.clone(), rnode.clone());
+                }
+                _ => p.add(
+                    "ivr_tree",
+                    &tname,
+                    &[&t.id, root],
+                    format!("its root node `{root}` is not one of its nodes"),
+                ),
+            },
+        }
+        model.ivr.insert(tname, tree);
+    }
+
+    // Numbers.
+    let numbers = raw.numbers.as_deref().unwrap_or_default();
+    for (digits, n) in by_key(
+        &mut p,
+        "number",
+        "number",
+        numbers,
+        |n| &n.id,
+        |n| n.number.clone(),
+    ) {
+        ids.numbers.insert(digits.clone(), n.id.clone());
+        let route = if n.enable_ivr == Some(true) {
+            match n.ivr_menu.as_deref() {
+                Some(tid) => match tree_name.get(tid) {
+                    Some(tree) => Some(NumberRoute::Ivr(tree.clone())),
+                    None => {
+                        p.add(
+                            "number",
+                            &digits,
+                            &[&n.id],
+                            format!("routes to IVR tree `{tid}`, which does not exist"),
+                        );
+                        continue;
+                    }
+                },
+                None => {
+                    p.add(
+                        "number",
+                        &digits,
+                        &[&n.id],
+                        "has enable_ivr set but no ivr_menu",
+                    );
+                    continue;
+                }
+            }
+        } else {
+            match n.queue_id.as_deref() {
+                Some(qid) => match queue_name.get(qid) {
+                    Some(queue) => Some(NumberRoute::Queue(queue.clone())),
+                    None => {
+                        p.add(
+                            "number",
+                            &digits,
+                            &[&n.id],
+                            format!("routes to queue `{qid}`, which does not exist"),
+                        );
+                        continue;
+                    }
+                },
+                None => None,
+            }
+        };
+        model.numbers.insert(
+            digits,
+            Number {
+                nickname: n.nickname.clone(),
+                route,
+                allow_outbound_calls: n.allow_outbound_calls.unwrap_or(false),
+                record_outbound_calls: n.record_outbound_calls.unwrap_or(false),
+            },
+        );
+    }
+    if !has(Kind::Numbers) {
+        model.numbers.clear();
+    }
+
+    // Settings.
+    if let (true, Some(s)) = (has(Kind::Settings), &raw.settings) {
+        let d = CallSettings::default();
+        let timeout = p.count(
+            "settings",
+            "call settings",
+            "callsettings",
+            "get_customer_info_timeout",
+            s.get_customer_info_timeout,
+            d.get_customer_info_timeout_ms,
+        );
+        model.settings = Some(CallSettings {
+            event_url: s.event_url.clone(),
+            get_customer_info_url: s.get_customer_info_url.clone(),
+            get_customer_info_timeout_ms: timeout,
+            callout_answer_url: s.callout_answer_url.clone(),
+        });
+    }
+
+    if p.0.is_empty() {
+        Ok(Live {
+            model,
+            ids,
+            kinds: kinds.clone(),
+        })
+    } else {
+        let mut problems = p.0;
+        problems.sort();
+        problems.dedup();
+        Err(Error::Live(problems))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Minimum reads.
+// ---------------------------------------------------------------------------------------------
+
+/// Requests to read a list of `items` items: `max(1, ceil(items / 100))`.
+pub fn pages(items: usize) -> u64 {
+    (items.div_ceil(PAGE_LIMIT as usize)).max(1) as u64
+}
+
+/// The fewest requests that read `kinds` of a project, per the table in this module's docs.
+/// `model` must be the whole project (as a full read returns it), since a scoped read also
+/// reads lists of other kinds to name references. Assumes one greeting file per audio
+/// identity (a file uploaded twice is one audio entry but two list items).
+pub fn minimum_reads(model: &Model, kinds: &BTreeSet<Kind>) -> u64 {
+    let need = needs(kinds);
+    let mut total = 0;
+    if need.settings {
+        total += 1;
+    }
+    if need.greetings {
+        total += pages(model.audio.len());
+    }
+    if need.agents {
+        total += pages(model.agents.len());
+    }
+    if need.groups {
+        total += pages(model.groups.len());
+    }
+    if need.members {
+        total += model
+            .groups
+            .values()
+            .map(|g| pages(g.agents.len()))
+            .sum::<u64>();
+    }
+    if need.queues {
+        total += pages(model.queues.len());
+    }
+    if need.routings {
+        total += model
+            .queues
+            .values()
+            .map(|q| pages(q.routing.len()))
+            .sum::<u64>();
+    }
+    if need.trees {
+        total += pages(model.ivr.len());
+    }
+    if need.nodes {
+        for tree in model.ivr.values() {
+            total += pages(tree.nodes.len());
+            total += tree
+                .nodes
+                .values()
+                .map(|n| pages(n.keys.len()))
+                .sum::<u64>();
+        }
+    }
+    if need.numbers {
+        total += pages(model.numbers.len());
+    }
+    total
+}

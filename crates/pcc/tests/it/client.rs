@@ -1,0 +1,471 @@
+//! The client against small scripted servers: the auth header, the envelope, paging, and the
+//! retry rule (GETs and 429s retried; writes that may have happened reported as uncertain).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use pcc::wire::{self, AgentBody, NumberBody};
+use pcc::{Error, RequestStats};
+use serde_json::{Value, json};
+
+use crate::auth::decode;
+use crate::support::{SECRET, SID, client, client_with, serve};
+
+/// One scripted answer.
+#[derive(Clone)]
+enum Answer {
+    Json(StatusCode, Value),
+    RetryAfter(&'static str),
+    Status(StatusCode),
+    /// Never answers (the client's timeout fires).
+    Hang,
+}
+
+#[derive(Clone, Debug)]
+struct Seen {
+    method: Method,
+    uri: String,
+    headers: HeaderMap,
+    body: Bytes,
+    at: Instant,
+}
+
+/// A server answering every request from `script` in turn (the last answer repeats), and
+/// recording what it saw.
+async fn scripted(script: Vec<Answer>) -> (pcc::Client, Arc<Mutex<Vec<Seen>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let handler = move |req: Request| {
+        let log = log.clone();
+        let script = script.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let n = {
+                let mut log = log.lock().unwrap();
+                log.push(Seen {
+                    method: parts.method,
+                    uri: parts.uri.to_string(),
+                    headers: parts.headers,
+                    body,
+                    at: Instant::now(),
+                });
+                log.len() - 1
+            };
+            match script[n.min(script.len() - 1)].clone() {
+                Answer::Json(status, v) => (status, axum::Json(v)).into_response(),
+                Answer::RetryAfter(secs) => Response::builder()
+                    .status(StatusCode::TOO_MANY_REQUESTS)
+                    .header("retry-after", secs)
+                    .body(axum::body::Body::from("slow down"))
+                    .unwrap(),
+                Answer::Status(status) => (status, "trouble").into_response(),
+                Answer::Hang => std::future::pending::<Response>().await,
+            }
+        }
+    };
+    let addr = serve(Router::new().fallback(any(handler))).await;
+    (
+        client_with(addr, |c| c.timeout = Duration::from_millis(300)),
+        seen,
+    )
+}
+
+fn ok(v: Value) -> Answer {
+    Answer::Json(StatusCode::OK, v)
+}
+
+fn agents_page(ids: &[&str]) -> Answer {
+    let agents: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"id": id, "name": id, "stringee_user_id": id}))
+        .collect();
+    ok(
+        json!({"r": 0, "message": "Load agent(s) success", "project": 1, "data": {
+        "totalAgents": ids.len().to_string(), "totalCount": ids.len().to_string(),
+        "totalPages": 1, "currentPage": 1, "limit": 100, "agents": agents}}),
+    )
+}
+
+fn stats(get: u64, post: u64) -> Vec<(String, u64)> {
+    let mut v = Vec::new();
+    if get > 0 {
+        v.push(("GET".to_owned(), get));
+    }
+    if post > 0 {
+        v.push(("POST".to_owned(), post));
+    }
+    v
+}
+
+fn counts(s: &RequestStats) -> Vec<(String, u64)> {
+    s.requests.clone().into_iter().collect()
+}
+
+#[tokio::test]
+async fn every_request_carries_a_valid_token_in_x_stringee_auth() {
+    let (client, seen) = scripted(vec![agents_page(&["a"])]).await;
+    client.list_agents().await.unwrap();
+    let seen = seen.lock().unwrap();
+    let token = seen[0].headers["x-stringee-auth"].to_str().unwrap();
+    let (header, claims) = decode(token, SECRET);
+    assert_eq!(header["cty"], "stringee-api;v=1");
+    assert_eq!(claims["iss"], SID);
+    assert_eq!(claims["rest_api"], true);
+    assert!(
+        !seen[0].uri.contains("access_token"),
+        "token never in the URL"
+    );
+    assert_eq!(seen[0].uri, "/v1/agent?page=1&limit=100");
+}
+
+#[tokio::test]
+async fn get_answered_503_is_retried_until_it_succeeds() {
+    let (client, seen) = scripted(vec![
+        Answer::Status(StatusCode::SERVICE_UNAVAILABLE),
+        Answer::Status(StatusCode::BAD_GATEWAY),
+        agents_page(&["a", "b"]),
+    ])
+    .await;
+    let agents = client.list_agents().await.unwrap();
+    assert_eq!(agents.len(), 2);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    assert_eq!(counts(&client.stats()), stats(3, 0));
+    assert_eq!(client.stats().retries, 2);
+}
+
+#[tokio::test]
+async fn get_that_keeps_failing_gives_up_after_max_attempts() {
+    let (client, seen) = scripted(vec![Answer::Status(StatusCode::INTERNAL_SERVER_ERROR)]).await;
+    let err = client.list_groups().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Status {
+                status: 500,
+                attempts: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 4);
+    assert_eq!(
+        err.to_string(),
+        "GET /v1/group?page=1&limit=100: HTTP 500 after 4 attempt(s): trouble"
+    );
+}
+
+#[tokio::test]
+async fn get_that_times_out_is_retried() {
+    let (client, seen) = scripted(vec![Answer::Hang, agents_page(&["a"])]).await;
+    assert_eq!(client.list_agents().await.unwrap().len(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn answer_429_is_retried_after_retry_after_even_for_a_write() {
+    let (client, seen) = scripted(vec![
+        Answer::RetryAfter("1"),
+        ok(json!({"r": 0, "project": 1, "agentID": "AG_NEW", "message": "Create agent success"})),
+    ])
+    .await;
+    let id = client
+        .create_agent(&AgentBody {
+            name: Some("Alice".into()),
+            stringee_user_id: Some("alice".into()),
+            ..AgentBody::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(id, "AG_NEW");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].method, Method::POST);
+    assert_eq!(
+        seen[1].body, seen[0].body,
+        "the retried request carries the same body"
+    );
+    let waited = seen[1].at - seen[0].at;
+    assert!(
+        waited >= Duration::from_secs(1),
+        "Retry-After: 1 honoured, waited {waited:?}"
+    );
+    assert_eq!(counts(&client.stats()), stats(0, 2));
+}
+
+#[tokio::test]
+async fn retry_after_longer_than_allowed_fails_at_once() {
+    let (client, seen) = scripted(vec![Answer::RetryAfter("3600")]).await;
+    let err = client.list_agents().await.unwrap_err();
+    assert!(matches!(err, Error::Status { status: 429, .. }), "{err:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn post_answered_500_is_not_retried_and_is_uncertain() {
+    let (client, seen) = scripted(vec![
+        Answer::Status(StatusCode::INTERNAL_SERVER_ERROR),
+        ok(json!({"r": 0, "groupID": "GR_X"})),
+    ])
+    .await;
+    let err = client
+        .create_group(&wire::GroupBody {
+            name: "sales".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_uncertain(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "POST /v1/group: the request may or may not have been applied (HTTP 500)"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1, "never retried");
+}
+
+#[tokio::test]
+async fn write_that_times_out_is_not_retried_and_is_uncertain() {
+    let (client, seen) = scripted(vec![Answer::Hang, ok(json!({"r": 0}))]).await;
+    let err = client.delete_queue("QU_1").await.unwrap_err();
+    assert!(err.is_uncertain(), "{err:?}");
+    assert!(err.to_string().contains("no answer within"), "{err}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn write_whose_connection_drops_is_uncertain() {
+    // A server that reads the request, then closes without a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(Mutex::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            *count.lock().unwrap() += 1;
+            let mut buf = vec![0u8; 4096];
+            let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await;
+            drop(socket);
+        }
+    });
+    let client = client(addr);
+    let err = client
+        .create_tree(&wire::TreeBody {
+            tree_name: "main".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_uncertain(), "{err:?}");
+    assert_eq!(*accepted.lock().unwrap(), 1, "never retried");
+
+    // The same failure on a read is retried, then reported as a transport error.
+    let err = client.list_trees().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { attempts: 4, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn write_that_cannot_connect_was_never_sent_so_it_is_retried() {
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let client = client(addr);
+    let err = client
+        .create_group(&wire::GroupBody { name: "x".into() })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { attempts: 4, .. }),
+        "{err:?}"
+    );
+    assert_eq!(client.stats().requests["POST"], 4);
+}
+
+#[tokio::test]
+async fn forbidden_r5_is_an_auth_error_naming_the_variables() {
+    let (client, seen) = scripted(vec![Answer::Json(
+        StatusCode::FORBIDDEN,
+        json!({"r": 5, "message": "keySid invalid"}),
+    )])
+    .await;
+    let err = client.list_numbers().await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("STRINGEE_API_KEY_SID"), "{text}");
+    assert!(text.contains("STRINGEE_API_KEY_SECRET"), "{text}");
+    assert!(text.contains("keySid invalid"), "{text}");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "auth failures are not retried"
+    );
+}
+
+#[tokio::test]
+async fn nonzero_r_is_an_api_error_with_code_and_message() {
+    let (client, _) = scripted(vec![ok(
+        json!({"r": 4, "message": "queue is still routed to groups"}),
+    )])
+    .await;
+    let err = client.delete_queue("QU_1").await.unwrap_err();
+    match &err {
+        Error::Api { r, message, .. } => {
+            assert_eq!(*r, 4);
+            assert_eq!(message, "queue is still routed to groups");
+        }
+        other => panic!("expected Api, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "DELETE /v1/queue/QU_1: PCC refused the request (r=4): queue is still routed to groups"
+    );
+}
+
+#[tokio::test]
+async fn creating_an_existing_number_reports_its_id() {
+    let (client, _) = scripted(vec![ok(
+        json!({"r": 2, "message": "Number existed", "numberID": "NU_OLD"}),
+    )])
+    .await;
+    let err = client
+        .create_number(&NumberBody {
+            number: Some("842473082686".into()),
+            ..NumberBody::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NumberExists { number, id } if number == "842473082686" && id == "NU_OLD"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn create_answered_without_an_id_is_uncertain() {
+    let (client, _) = scripted(vec![ok(json!({"r": 0, "message": "ok"}))]).await;
+    let err = client
+        .create_queue(&wire::QueueBody::default())
+        .await
+        .unwrap_err();
+    assert!(err.is_uncertain(), "{err:?}");
+}
+
+#[tokio::test]
+async fn bodies_follow_the_contract() {
+    let (client, seen) = scripted(vec![ok(json!({
+        "r": 0, "ivrNodeID": "NO_1", "isRootNode": true, "agentID": "AG_1", "groupID": "GR_1"
+    }))])
+    .await;
+    let created = client
+        .create_node(&wire::NodeBody {
+            tree: Some("TR_1".into()),
+            node_name: Some("menu".into()),
+            node_play_mode: Some("talk".into()),
+            node_play_content: Some("Hello".into()),
+            barge_in: Some(false),
+            ..wire::NodeBody::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        created,
+        wire::NodeCreated {
+            id: "NO_1".into(),
+            is_root: true
+        }
+    );
+    let pair = wire::Membership {
+        agent_id: "AG_1".into(),
+        group_id: "GR_1".into(),
+    };
+    client.remove_member(&pair).await.unwrap();
+    client
+        .update_agent(
+            "AG_1",
+            &AgentBody {
+                phone_number: Some(String::new()),
+                ..AgentBody::default()
+            },
+        )
+        .await
+        .unwrap();
+    client
+        .upload_greeting("switchboard name=x sha256=00", b"RIFF....WAVE".to_vec())
+        .await
+        .unwrap_err(); // the scripted answer has no filename: uncertain
+    let seen = seen.lock().unwrap();
+    let bodies: Vec<(String, String, String)> = seen
+        .iter()
+        .map(|s| {
+            (
+                s.method.to_string(),
+                s.uri.clone(),
+                String::from_utf8_lossy(&s.body).into_owned(),
+            )
+        })
+        .collect();
+    insta::assert_debug_snapshot!("request_bodies", bodies);
+}
+
+#[tokio::test]
+async fn later_pages_are_read_after_the_first_with_limit_100() {
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let handler = move |uri: axum::http::Uri| {
+        let log = log.clone();
+        async move {
+            log.lock().unwrap().push(uri.to_string());
+            let query = uri.query().unwrap_or("");
+            let page: usize = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("page="))
+                .unwrap()
+                .parse()
+                .unwrap();
+            let total = 250;
+            let items: Vec<Value> = ((page - 1) * 100..(page * 100).min(total))
+                .map(|i| json!({"agent_id": format!("AG_{i:03}"), "group_id": "GR_1"}))
+                .collect();
+            axum::Json(json!({"r": 0, "data": {
+                "totalCount": total.to_string(), "totalPages": "3", "currentPage": page,
+                "limit": 100, "groupAgents": items}}))
+        }
+    };
+    let addr = serve(Router::new().route("/v1/manage-agents-in-group", any(handler))).await;
+    let members = client(addr).list_members("GR_1").await.unwrap();
+    let ids: Vec<&str> = members.iter().map(|m| m.agent_id.as_str()).collect();
+    let expected: Vec<String> = (0..250).map(|i| format!("AG_{i:03}")).collect();
+    assert_eq!(ids, expected, "all pages, in order");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(
+        seen[0],
+        "/v1/manage-agents-in-group?group=GR_1&page=1&limit=100"
+    );
+    let mut rest = seen[1..].to_vec();
+    rest.sort();
+    assert_eq!(
+        rest,
+        [
+            "/v1/manage-agents-in-group?group=GR_1&page=2&limit=100",
+            "/v1/manage-agents-in-group?group=GR_1&page=3&limit=100"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_bad_endpoint_is_a_config_error() {
+    let config = pcc::Config::with_endpoint("ftp://example.com", pcc::Credentials::new(SID, "x"));
+    let err = pcc::Client::new(config).unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("ftp://example.com"), "{err}");
+}

@@ -1,0 +1,114 @@
+//! Normalisation from JSON fixtures: the wire's many spellings become one model, server ids
+//! are kept by natural key, and data that breaks the rules is reported in full.
+
+use std::collections::BTreeSet;
+
+use pcc::{Error, Kind, Live, RawLive, normalise};
+use spec::model::{AudioId, Key, NumberRoute};
+
+use crate::support::fixture;
+
+fn raw(name: &str) -> RawLive {
+    serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn all() -> BTreeSet<Kind> {
+    Kind::ALL.into_iter().collect()
+}
+
+fn read(name: &str) -> Live {
+    normalise(&raw(name), &all()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn brownfield_project_normalises_to_the_spec_vocabulary() {
+    let live = read("brownfield.json");
+    insta::assert_json_snapshot!("brownfield_model", live.model);
+}
+
+#[test]
+fn every_spelling_the_wire_allows_gives_the_same_model() {
+    // 0/1 vs true/false vs "1", null vs "" vs absent, string counts, defaults left out,
+    // unknown fields, another list order.
+    let canonical = read("brownfield.json");
+    let respelled = read("brownfield-spelled-differently.json");
+    assert_eq!(canonical.model, respelled.model);
+    assert_eq!(canonical.ids, respelled.ids);
+}
+
+#[test]
+fn ids_map_natural_keys_to_server_ids() {
+    let ids = read("brownfield.json").ids;
+    assert_eq!(ids.agents["dan"], "AG_DAN00000000003");
+    assert_eq!(ids.groups["support"], "GR_SUPPORT0000002");
+    assert_eq!(ids.queues["sales-es"], "QU_SALESES0000003");
+    assert_eq!(ids.trees["draft"], "TR_DRAFT000000002");
+    assert_eq!(ids.roots["main"], "language");
+    assert!(
+        !ids.roots.contains_key("draft"),
+        "a tree without nodes has no root"
+    );
+    assert_eq!(
+        ids.nodes[&("main".to_owned(), "spanish".to_owned())],
+        "NO_SPANISH0000003"
+    );
+    assert_eq!(
+        ids.keys[&("main".to_owned(), "language".to_owned(), Key::Timeout)],
+        "NO_KE_00000000003"
+    );
+    assert_eq!(
+        ids.routings[&("support".to_owned(), "sales-es".to_owned())],
+        "GR_RO_000000000003"
+    );
+    assert_eq!(ids.numbers["842473082888"], "NU_SUPPORT0000002");
+    // The same content uploaded twice: the first upload is the one to use.
+    let menu = AudioId::Sha256(format!("c0ffee{}", "0".repeat(58)));
+    assert_eq!(ids.audio[&menu], "MENUPROMPT-1531545000000.wav");
+    assert_eq!(
+        ids.audio[&AudioId::ServerFile("HOLDMUSICA-1531544900000.mp3".to_owned())],
+        "HOLDMUSICA-1531544900000.mp3"
+    );
+}
+
+#[test]
+fn number_routes_follow_enable_ivr_then_queue_then_nothing() {
+    let numbers = read("brownfield.json").model.numbers;
+    // The hotline names a queue too, but enable_ivr wins.
+    assert_eq!(
+        numbers["842473082686"].route,
+        Some(NumberRoute::Ivr("main".to_owned()))
+    );
+    assert_eq!(
+        numbers["842473082888"].route,
+        Some(NumberRoute::Queue("support".to_owned()))
+    );
+    assert_eq!(numbers["842473082999"].route, None);
+}
+
+#[test]
+fn every_rule_violation_is_reported_at_once() {
+    let err = normalise(&raw("rule-violations.json"), &all()).unwrap_err();
+    let Error::Live(problems) = &err else {
+        panic!("expected Error::Live, got {err:?}");
+    };
+    assert!(problems.len() > 15, "{err}");
+    insta::assert_snapshot!("rule_violations", err.to_string());
+}
+
+#[test]
+fn a_scoped_read_fills_only_its_kinds_but_keeps_the_ids_it_read() {
+    let raw = raw("brownfield.json");
+    let live = normalise(&raw, &[Kind::Numbers].into_iter().collect()).unwrap();
+    assert_eq!(live.model.numbers.len(), 3);
+    assert!(live.model.queues.is_empty() && live.model.ivr.is_empty());
+    assert!(live.model.agents.is_empty() && live.model.settings.is_none());
+    assert_eq!(
+        live.ids.queues.len(),
+        3,
+        "queue ids are read to name routes"
+    );
+    assert_eq!(
+        live.model.numbers["842473082888"].route,
+        Some(NumberRoute::Queue("support".to_owned()))
+    );
+}

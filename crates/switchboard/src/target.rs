@@ -1,0 +1,271 @@
+//! Which PCC a command talks to: Stringee itself (an API key in the environment), another
+//! endpoint (`--endpoint` / `SWITCHBOARD_ENDPOINT`, with a key), or, with no key at all, the
+//! local sandbox: an in-process emulator whose state lives in `.switchboard/sandbox.db`.
+//! Commands print [`Target::banner`] first, on stderr, so nobody mistakes one for the other.
+
+// `plan`, `apply`, `drift` and `export` call `connect` once they are wired.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::cli::Global;
+
+/// The API key SID variable.
+pub const SID_VAR: &str = "STRINGEE_API_KEY_SID";
+/// The API key secret variable.
+pub const SECRET_VAR: &str = "STRINGEE_API_KEY_SECRET";
+/// Where the sandbox keeps its state, relative to the working directory.
+pub const SANDBOX_STATE: &str = ".switchboard/sandbox.db";
+/// The project id the sandbox reports.
+const SANDBOX_PROJECT_ID: i64 = 1;
+
+/// The PCC a command talks to, and the client to reach it. Holds the sandbox, if any, so it
+/// lives as long as the command.
+pub struct Target {
+    client: pcc::Client,
+    banner: String,
+    sandbox: Option<emulator::Emulator>,
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("banner", &self.banner)
+            .field("sandbox", &self.sandbox.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Target {
+    /// The client for this target.
+    pub fn client(&self) -> &pcc::Client {
+        &self.client
+    }
+
+    /// One line saying where commands go, e.g. `target: https://icc-api.stringee.com (key
+    /// SK…abc)`; print it first, on stderr.
+    pub fn banner(&self) -> &str {
+        &self.banner
+    }
+
+    /// True for the local sandbox.
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// Stops the sandbox, if any, once every write is on disk.
+    pub async fn shutdown(self) {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.shutdown().await;
+        }
+    }
+}
+
+/// What the environment asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Choice {
+    /// Stringee (or `endpoint`) with an API key.
+    Remote {
+        endpoint: Option<String>,
+        credentials: pcc::Credentials,
+    },
+    /// No key anywhere: the local sandbox.
+    Sandbox,
+}
+
+/// Decides from `--endpoint` and the two variables (empty counts as unset).
+fn choose(
+    endpoint: Option<&str>,
+    sid: Option<String>,
+    secret: Option<String>,
+) -> anyhow::Result<Choice> {
+    let endpoint = endpoint.map(str::trim).filter(|e| !e.is_empty());
+    match (sid, secret) {
+        (Some(sid), Some(secret)) => Ok(Choice::Remote {
+            endpoint: endpoint.map(str::to_owned),
+            credentials: pcc::Credentials::new(sid, secret),
+        }),
+        (Some(_), None) => bail!(
+            "{SID_VAR} is set but {SECRET_VAR} is not: set both to target Stringee, or neither to use the local sandbox"
+        ),
+        (None, Some(_)) => bail!(
+            "{SECRET_VAR} is set but {SID_VAR} is not: set both to target Stringee, or neither to use the local sandbox"
+        ),
+        (None, None) => match endpoint {
+            Some(endpoint) => bail!(
+                "--endpoint {endpoint} needs an API key: set {SID_VAR} and {SECRET_VAR} (the local sandbox needs neither)"
+            ),
+            None => Ok(Choice::Sandbox),
+        },
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Connects as the environment and `--endpoint` say: Stringee with `STRINGEE_API_KEY_SID` and
+/// `STRINGEE_API_KEY_SECRET`, another endpoint with `--endpoint` too, else the local sandbox in
+/// the working directory. Call it inside the command's tokio runtime: the sandbox runs there.
+pub async fn connect(global: &Global) -> anyhow::Result<Target> {
+    match choose(global.endpoint.as_deref(), var(SID_VAR), var(SECRET_VAR))? {
+        Choice::Remote {
+            endpoint,
+            credentials,
+        } => remote(endpoint.as_deref(), credentials),
+        Choice::Sandbox => sandbox(Path::new(SANDBOX_STATE)).await,
+    }
+}
+
+fn remote(endpoint: Option<&str>, credentials: pcc::Credentials) -> anyhow::Result<Target> {
+    let hint = credentials.sid_hint();
+    let config = match endpoint {
+        Some(url) => pcc::Config::with_endpoint(url, credentials),
+        None => pcc::Config::stringee(credentials),
+    };
+    let client = pcc::Client::new(config)?;
+    let banner = format!("target: {} (key {hint})", client.pcc_url());
+    Ok(Target {
+        client,
+        banner,
+        sandbox: None,
+    })
+}
+
+/// The local sandbox: an emulator on a loopback port, its state in `state`, reachable only
+/// with an API key made up for this process.
+pub async fn sandbox(state: &Path) -> anyhow::Result<Target> {
+    if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the sandbox directory {}", dir.display()))?;
+        // Like other tools' caches: the directory ignores itself, so a sandbox is never
+        // committed by accident.
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            std::fs::write(&ignore, "*\n")
+                .with_context(|| format!("cannot write {}", ignore.display()))?;
+        }
+    }
+    let sid = format!("SK{}", random_token(30));
+    let secret = random_token(40);
+    let config = emulator::Config {
+        state: Some(PathBuf::from(state)),
+        api_keys: vec![emulator::ApiKey {
+            sid: sid.clone(),
+            secret: secret.clone(),
+        }],
+        faults: emulator::Faults::default(),
+        project_id: SANDBOX_PROJECT_ID,
+    };
+    let emulator = emulator::spawn(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+        .await
+        .with_context(|| format!("cannot start the local sandbox ({})", state.display()))?;
+    let client = pcc::Client::new(pcc::Config::with_endpoint(
+        &emulator.url(),
+        pcc::Credentials::new(sid, secret),
+    ))?;
+    Ok(Target {
+        client,
+        banner: format!(
+            "target: local sandbox ({}) — set {SID_VAR} and {SECRET_VAR} to target Stringee",
+            state.display()
+        ),
+        sandbox: Some(emulator),
+    })
+}
+
+fn random_token(len: usize) -> String {
+    (0..len).map(|_| fastrand::alphanumeric()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn both_variables_target_stringee_or_the_endpoint() {
+        assert_eq!(
+            choose(None, s("SKabc"), s("secret")).unwrap(),
+            Choice::Remote {
+                endpoint: None,
+                credentials: pcc::Credentials::new("SKabc", "secret"),
+            }
+        );
+        assert_eq!(
+            choose(Some("http://127.0.0.1:9"), s("SKabc"), s("secret")).unwrap(),
+            Choice::Remote {
+                endpoint: s("http://127.0.0.1:9"),
+                credentials: pcc::Credentials::new("SKabc", "secret"),
+            }
+        );
+    }
+
+    #[test]
+    fn nothing_set_means_the_sandbox() {
+        assert_eq!(choose(None, None, None).unwrap(), Choice::Sandbox);
+        assert_eq!(choose(Some("  "), None, None).unwrap(), Choice::Sandbox);
+    }
+
+    #[test]
+    fn one_variable_alone_names_the_missing_one() {
+        let err = choose(None, s("SKabc"), None).unwrap_err().to_string();
+        assert!(
+            err.starts_with("STRINGEE_API_KEY_SID is set but STRINGEE_API_KEY_SECRET is not"),
+            "{err}"
+        );
+        let err = choose(None, None, s("secret")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("STRINGEE_API_KEY_SECRET is set but STRINGEE_API_KEY_SID is not"),
+            "{err}"
+        );
+        assert!(!err.contains("secret\n") && !err.contains(": secret"), "{err}");
+    }
+
+    #[test]
+    fn endpoint_without_a_key_says_what_to_set() {
+        let err = choose(Some("https://pcc.example.com"), None, None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "--endpoint https://pcc.example.com needs an API key: set STRINGEE_API_KEY_SID and STRINGEE_API_KEY_SECRET (the local sandbox needs neither)"
+        );
+    }
+
+    #[test]
+    fn remote_banner_shows_the_endpoint_and_a_shortened_sid_only() {
+        let target = remote(None, pcc::Credentials::new("SKfulltestsid12345abc", "hunter2")).unwrap();
+        assert_eq!(
+            target.banner(),
+            "target: https://icc-api.stringee.com (key SK…abc)"
+        );
+        assert!(!target.is_sandbox());
+        let debug = format!("{target:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        let target = remote(
+            Some("http://127.0.0.1:8080/"),
+            pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
+        )
+        .unwrap();
+        assert_eq!(target.banner(), "target: http://127.0.0.1:8080 (key SK…abc)");
+    }
+
+    #[test]
+    fn a_bad_endpoint_is_reported() {
+        let err = remote(
+            Some("not a url"),
+            pcc::Credentials::new("SKabc", "x"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not a url"), "{err}");
+    }
+}

@@ -728,7 +728,8 @@ impl Client {
         parent: Option<&str>,
         page: u32,
     ) -> Result<wire::Page<T>, Error> {
-        self.list_page_filtered(parent.map(|p| (T::PARENT.unwrap_or("parent"), p)), page)
+        let filter = parent_filter::<T>(parent)?;
+        self.list_page_filtered(filter.as_ref().map(|(k, v)| (*k, v.as_str())), page)
             .await
     }
 
@@ -757,7 +758,7 @@ impl Client {
     /// [`DEFAULT_CONCURRENCY`] at once).
     pub async fn list_all<T: Listed>(&self, parent: Option<&str>) -> Result<Vec<T>, Error> {
         let limit = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
-        let filter = parent.map(|p| (T::PARENT.unwrap_or("parent"), p.to_owned()));
+        let filter = parent_filter::<T>(parent)?;
         self.list_all_limited(filter, &limit).await
     }
 
@@ -1107,6 +1108,23 @@ impl Client {
             path: path.to_owned(),
             cause: format!("the answer has no usable `filename`: {e}"),
         })
+    }
+}
+
+/// The `?group=` (etc.) filter of a per-parent list; a parent is required for those lists and
+/// refused for the others.
+fn parent_filter<T: Listed>(parent: Option<&str>) -> Result<Option<(&'static str, String)>, Error> {
+    match (T::PARENT, parent) {
+        (Some(param), Some(id)) => Ok(Some((param, id.to_owned()))),
+        (None, None) => Ok(None),
+        (Some(param), None) => Err(Error::Config(format!(
+            "listing {} needs the `{param}` id",
+            T::PATH
+        ))),
+        (None, Some(_)) => Err(Error::Config(format!(
+            "{} is not a per-parent list",
+            T::PATH
+        ))),
     }
 }
 

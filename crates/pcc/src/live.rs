@@ -505,16 +505,12 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
         }
     }
     let greetings_read = raw.greetings.is_some();
-    let audio = |p: &mut Problems,
-                 kind: &'static str,
-                 name: &str,
-                 id: &str,
-                 field: &str,
-                 file: &str| {
-        match audio_of_file.get(file) {
-            Some(a) => Some(a.clone()),
-            None if greetings_read => {
-                p.add(
+    let audio =
+        |p: &mut Problems, kind: &'static str, name: &str, id: &str, field: &str, file: &str| {
+            match audio_of_file.get(file) {
+                Some(a) => Some(a.clone()),
+                None if greetings_read => {
+                    p.add(
                     kind,
                     name,
                     &[id],
@@ -522,11 +518,11 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
                         "`{field}` names `{file}`, which is not one of the project's greeting files"
                     ),
                 );
-                None
+                    None
+                }
+                None => None,
             }
-            None => None,
-        }
-    };
+        };
 
     // Agents.
     let agents = raw.agents.as_deref().unwrap_or_default();

@@ -3,6 +3,7 @@
 
 mod auth;
 mod client;
+mod encode;
 mod normalise;
 mod read;
 mod secrets;

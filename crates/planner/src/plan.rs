@@ -21,7 +21,7 @@ pub struct Plan {
     /// The steps, in an order that respects every step's `depends_on`. Each step is one
     /// API operation; a replacement is two steps (delete, then create) at the same address.
     pub steps: Vec<Step>,
-    /// Live (and desired) objects the plan leaves alone because they match `ignore:`.
+    /// Objects the plan leaves alone because of `ignore:`.
     pub ignored: Vec<Ignored>,
     /// Live objects not in the spec that the plan does not delete, and why.
     pub kept: Vec<Kept>,
@@ -115,14 +115,14 @@ impl fmt::Display for Replace {
     }
 }
 
-/// An object left alone because it matches `ignore:`.
+/// An object left alone because it matches `ignore:` or belongs to an object that does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ignored {
     /// The object.
     pub address: Address,
     /// Why.
     pub because: IgnoredBecause,
-    /// The object exists in the live project.
+    /// The object exists live (false for an object the spec adds to an ignored one).
     pub live: bool,
     /// The spec declares the object too (see [`Warning::DeclaredButIgnored`]).
     pub in_spec: bool,
@@ -166,8 +166,13 @@ pub enum KeptBecause {
         /// The file's content identity.
         id: AudioId,
     },
-    /// An ignored (or kept) object refers to it; PCC refuses to delete an object in use.
-    ReferencedBy(Address),
+    /// An ignored or kept object refers to it; PCC refuses to delete an object in use.
+    ReferencedBy {
+        /// The object that refers to it.
+        by: Address,
+        /// True when `by` is ignored, false when it is kept.
+        ignored: bool,
+    },
     /// It belongs to a kept object.
     Owner(Address),
 }
@@ -178,7 +183,12 @@ impl fmt::Display for KeptBecause {
             KeptBecause::AudioHasNoDelete { id } => {
                 write!(f, "{id} stays on the server: PCC cannot delete audio")
             }
-            KeptBecause::ReferencedBy(a) => write!(f, "{a} (ignored or kept) still uses it"),
+            KeptBecause::ReferencedBy { by, ignored: true } => {
+                write!(f, "ignored {by} still uses it")
+            }
+            KeptBecause::ReferencedBy { by, ignored: false } => {
+                write!(f, "kept {by} still uses it")
+            }
             KeptBecause::Owner(a) => write!(f, "belongs to kept {a}"),
         }
     }
@@ -188,8 +198,8 @@ impl fmt::Display for KeptBecause {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Warning {
-    /// The spec declares an object that an `ignore:` pattern matches. Ignoring wins: the plan
-    /// neither creates, changes nor deletes it. Remove it from the spec or from `ignore:`.
+    /// The spec declares a live object that an `ignore:` pattern matches. Ignoring wins: the
+    /// plan neither changes nor deletes it. Remove it from the spec or from `ignore:`.
     DeclaredButIgnored {
         /// The object.
         address: Address,
@@ -394,7 +404,7 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     let mut warnings = Vec::new();
     let ignored = ignored(policy, desired, live, &want, &have);
     for (address, ig) in &ignored {
-        if ig.in_spec {
+        if ig.in_spec && ig.live {
             warnings.push(Warning::DeclaredButIgnored {
                 address: address.clone(),
             });
@@ -603,8 +613,10 @@ fn merge<'a>(
     })
 }
 
-/// Every address (live or desired, audio included) that `ignore:` matches, and everything
-/// those objects own.
+/// Every live object (audio included) that `ignore:` matches, and every object (live or
+/// desired) that an ignored object owns. `ignore:` is about live objects the spec does not
+/// own: an object the spec declares that does not exist live yet is created (and ignored from
+/// then on, with a warning), so nothing the spec creates can refer to a missing object.
 fn ignored(
     policy: &Policy,
     desired: &Model,
@@ -616,10 +628,9 @@ fn ignored(
     if policy.ignore.is_empty() {
         return out;
     }
-    let audio: BTreeSet<Address> = desired
+    let desired_audio: BTreeSet<Address> = desired
         .audio
         .values()
-        .chain(live.audio.values())
         .map(|a| Address::Audio(a.name.clone()))
         .collect();
     let live_audio: BTreeSet<Address> = live
@@ -627,21 +638,24 @@ fn ignored(
         .values()
         .map(|a| Address::Audio(a.name.clone()))
         .collect();
-    let desired_audio: BTreeSet<Address> = desired
-        .audio
-        .values()
-        .map(|a| Address::Audio(a.name.clone()))
+    let all: BTreeSet<&Address> = have
+        .keys()
+        .chain(want.keys())
+        .chain(live_audio.iter())
         .collect();
-    let mut all: BTreeSet<&Address> = want.keys().chain(have.keys()).collect();
-    all.extend(audio.iter());
     // Owners sort before what they own (their kinds come first), so one pass suffices.
     for address in all {
-        let text = address.to_string();
-        let because = match policy
-            .ignore
-            .iter()
-            .find(|p| spec::policy::glob_match(p, &text))
-        {
+        let is_live = have.contains_key(address) || live_audio.contains(address);
+        let pattern = if is_live {
+            let text = address.to_string();
+            policy
+                .ignore
+                .iter()
+                .find(|p| spec::policy::glob_match(p, &text))
+        } else {
+            None
+        };
+        let because = match pattern {
             Some(pattern) => Some(IgnoredBecause::Pattern(pattern.clone())),
             None => address
                 .owners()
@@ -655,7 +669,7 @@ fn ignored(
                 Ignored {
                     address: address.clone(),
                     because,
-                    live: have.contains_key(address) || live_audio.contains(address),
+                    live: is_live,
                     in_spec: want.contains_key(address) || desired_audio.contains(address),
                 },
             );
@@ -769,8 +783,11 @@ fn kept(
                     .get(candidate)
                     .into_iter()
                     .flatten()
-                    .find(|r| ignored.get(*r).is_some_and(|i| i.live) || kept.contains_key(*r))
-                    .map(|r| KeptBecause::ReferencedBy(r.clone()))
+                    .find(|r| ignored.contains_key(*r) || kept.contains_key(*r))
+                    .map(|r| KeptBecause::ReferencedBy {
+                        by: r.clone(),
+                        ignored: ignored.contains_key(r),
+                    })
             };
             if let Some(because) = because {
                 kept.insert(candidate.clone(), because);

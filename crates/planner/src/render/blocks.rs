@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::address::{Address, Kind};
 use crate::object::Object;
 use crate::plan::{Change, ChangeAction, Plan, Replace};
-use crate::render::{Style, is_long_text, key_label, value, word_diff};
+use crate::render::{Style, is_audio_field, is_long_text, key_label, value, word_diff};
 
 /// How a line is marked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,10 +241,14 @@ fn field_line(
     let (sign, mut text) = match (b, a) {
         (None, Some(a)) => (Sign::Add, format!("{name} = {}", value(field, a, plan))),
         (Some(b), None) => (Sign::Remove, format!("{name} = {}", value(field, b, plan))),
-        (Some(Value::String(old)), Some(Value::String(new))) if is_long_text(old, new) => (
-            Sign::Change,
-            format!("{name} = \"{}\"", word_diff(old, new, style)),
-        ),
+        (Some(Value::String(old)), Some(Value::String(new)))
+            if is_long_text(old, new) && !is_audio_field(field) =>
+        {
+            (
+                Sign::Change,
+                format!("{name} = \"{}\"", word_diff(old, new, style)),
+            )
+        }
         (Some(b), Some(a)) => (
             Sign::Change,
             format!(

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use crate::object::Object;
 use crate::plan::{Change, ChangeAction, Plan};
 use crate::render::json::fields;
-use crate::render::{JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, is_long_text, value, word_diff};
+use crate::render::{
+    JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, is_audio_field, is_long_text, value, word_diff,
+};
 
 /// One finding per line.
 fn findings(plan: &Plan, style: Style) -> Vec<(char, String)> {
@@ -46,7 +48,9 @@ fn field_findings(plan: &Plan, c: &Change<'_>, style: Style) -> Vec<String> {
     c.changed_fields
         .iter()
         .map(|f| match (live.get(f), spec.get(f)) {
-            (Some(Value::String(l)), Some(Value::String(s))) if is_long_text(l, s) => {
+            (Some(Value::String(l)), Some(Value::String(s)))
+                if is_long_text(l, s) && !is_audio_field(f) =>
+            {
                 format!("{f} differs (live -> spec): \"{}\"", word_diff(l, s, style))
             }
             (Some(l), Some(s)) => format!(
@@ -158,7 +162,7 @@ pub fn drift_markdown(plan: &Plan) -> String {
             "| {} | `{}` | {} |\n",
             match sign {
                 '+' => "+",
-                '-' => "−",
+                '-' => "-",
                 _ => "~",
             },
             address.replace('`', "'"),
@@ -180,6 +184,6 @@ pub fn drift_markdown(plan: &Plan) -> String {
             found.len()
         );
     }
-    out.push_str("\n`+` exists only live · `−` missing live · `~` differs\n");
+    out.push_str("\n`+` exists only live · `-` missing live · `~` differs\n");
     out
 }

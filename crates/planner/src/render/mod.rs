@@ -70,8 +70,8 @@ pub(crate) fn value(field: &str, v: &Value, plan: &Plan) -> String {
     }
 }
 
-fn is_audio_field(field: &str) -> bool {
-    matches!(field, "wait_greeting" | "hold_greeting" | "play" | "id")
+pub(crate) fn is_audio_field(field: &str) -> bool {
+    matches!(field, "wait_greeting" | "hold_greeting" | "play")
 }
 
 pub(crate) fn quote(s: &str) -> String {

@@ -3,8 +3,10 @@
 
 use std::fmt::Write;
 
-use crate::plan::Plan;
-use crate::render::blocks::{Block, Line, Sign, blocks};
+use std::collections::BTreeSet;
+
+use crate::plan::{ChangeAction, Plan};
+use crate::render::blocks::{Line, Sign, blocks};
 use crate::render::{Style, footer};
 
 /// How many ignored or kept objects the text lists before it says "and N more".
@@ -23,7 +25,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
         warnings(plan, style, &mut out);
         return out;
     }
-    legend(&blocks, style, &mut out);
+    legend(plan, style, &mut out);
     out.push_str("switchboard will perform the following actions:\n");
     for block in &blocks {
         out.push('\n');
@@ -41,21 +43,17 @@ pub fn text(plan: &Plan, color: bool) -> String {
     out
 }
 
-fn legend(blocks: &[Block], style: Style, out: &mut String) {
-    let used = |sign: Sign| {
-        blocks
-            .iter()
-            .flat_map(|b| &b.lines)
-            .any(|l| l.sign == sign && l.depth == 0)
-    };
+fn legend(plan: &Plan, style: Style, out: &mut String) {
+    let used: BTreeSet<ChangeAction> = plan.changes().iter().map(|c| c.action).collect();
     out.push_str("Resource actions are indicated with the following symbols:\n");
-    for (sign, what) in [
-        (Sign::Add, "create"),
-        (Sign::Change, "update in-place"),
-        (Sign::Remove, "destroy"),
-        (Sign::Replace, "destroy and then create replacement"),
+    for (action, what) in [
+        (ChangeAction::Create, "create"),
+        (ChangeAction::Update, "update in-place"),
+        (ChangeAction::Delete, "destroy"),
+        (ChangeAction::Replace, "destroy and then create replacement"),
     ] {
-        if used(sign) {
+        if used.contains(&action) {
+            let sign = Sign::of(action);
             let _ = writeln!(
                 out,
                 "{} {what}",
@@ -99,8 +97,8 @@ fn left_alone(plan: &Plan, style: Style, out: &mut String) {
     if !ignored.is_empty() {
         let _ = writeln!(
             out,
-            "\n{} (matching `ignore:`; never changed or deleted):",
-            style.bold(&format!("Ignored {}", ignored.len()))
+            "\n{} (they match `ignore:`; never changed or deleted):",
+            style.bold(&count(ignored.len(), "ignored"))
         );
         list(
             ignored
@@ -113,8 +111,8 @@ fn left_alone(plan: &Plan, style: Style, out: &mut String) {
     if !plan.kept.is_empty() {
         let _ = writeln!(
             out,
-            "\n{} (not in the spec, not deleted):",
-            style.bold(&format!("Kept {}", plan.kept.len()))
+            "\n{} (not in the spec, but not deleted):",
+            style.bold(&count(plan.kept.len(), "kept"))
         );
         list(
             plan.kept
@@ -123,6 +121,14 @@ fn left_alone(plan: &Plan, style: Style, out: &mut String) {
             plan.kept.len(),
             out,
         );
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 object {what}")
+    } else {
+        format!("{n} objects {what}")
     }
 }
 

@@ -175,6 +175,12 @@ pub enum KeptBecause {
     },
     /// It belongs to a kept object.
     Owner(Address),
+    /// It is the root of a tree whose start cannot move (see [`Warning::StartChangeBlocked`]),
+    /// and PCC refuses to delete a root while other nodes exist.
+    Root {
+        /// The tree.
+        tree: String,
+    },
 }
 
 impl fmt::Display for KeptBecause {
@@ -190,6 +196,10 @@ impl fmt::Display for KeptBecause {
                 write!(f, "kept {by} still uses it")
             }
             KeptBecause::Owner(a) => write!(f, "belongs to kept {a}"),
+            KeptBecause::Root { tree } => write!(
+                f,
+                "the root of ivr_tree.{tree}, whose start cannot move (see the warning)"
+            ),
         }
     }
 }
@@ -411,7 +421,15 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
         }
     }
 
-    let start_changes = start_changes(desired, live, &ignored, &mut want, &mut warnings);
+    let mut blocked_roots = BTreeMap::new();
+    let start_changes = start_changes(
+        desired,
+        live,
+        &ignored,
+        &mut want,
+        &mut warnings,
+        &mut blocked_roots,
+    );
 
     // The diff, address by address.
     let mut drafts = Vec::new();
@@ -492,7 +510,7 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     } else {
         referrers(&have, live)
     };
-    let mut kept = kept(&delete_candidates, &ignored, &live_referrers);
+    let mut kept = kept(&delete_candidates, &ignored, &live_referrers, blocked_roots);
     for address in delete_candidates {
         if kept.contains_key(address) {
             continue;
@@ -688,6 +706,7 @@ fn start_changes(
     ignored: &BTreeMap<Address, Ignored>,
     want: &mut BTreeMap<Address, Object>,
     warnings: &mut Vec<Warning>,
+    blocked_roots: &mut BTreeMap<Address, KeptBecause>,
 ) -> BTreeMap<String, Replace> {
     let mut out = BTreeMap::new();
     for (name, d) in &desired.ivr {
@@ -711,6 +730,14 @@ fn start_changes(
                 to: d.start.clone(),
                 by: by.clone(),
             });
+            // The root stays the root, so it cannot go while other nodes exist.
+            blocked_roots.insert(
+                Address::IvrNode {
+                    tree: name.clone(),
+                    node: l.start.clone(),
+                },
+                KeptBecause::Root { tree: name.clone() },
+            );
             let first = Address::IvrNode {
                 tree: name.clone(),
                 node: String::new(),
@@ -761,8 +788,12 @@ fn kept(
     candidates: &[&Address],
     ignored: &BTreeMap<Address, Ignored>,
     referrers: &BTreeMap<Address, Vec<Address>>,
+    blocked_roots: BTreeMap<Address, KeptBecause>,
 ) -> BTreeMap<Address, KeptBecause> {
-    let mut kept: BTreeMap<Address, KeptBecause> = BTreeMap::new();
+    let mut kept: BTreeMap<Address, KeptBecause> = blocked_roots
+        .into_iter()
+        .filter(|(a, _)| candidates.contains(&a))
+        .collect();
     if ignored.is_empty() {
         return kept;
     }

@@ -66,24 +66,18 @@ impl Store {
                     return missing(format!("audio {audio}"));
                 }
             }
-            (Address::IvrKey { tree, .. }, Object::IvrKey(action)) => match action {
-                KeyAction::Goto { node } => {
-                    if !self
-                        .model
-                        .ivr
-                        .get(tree)
-                        .is_some_and(|t| t.nodes.contains_key(node))
-                    {
-                        return missing(format!("node {tree}/{node}"));
-                    }
-                }
-                KeyAction::Queue { queue } => {
-                    if !self.queue_exists(queue) {
-                        return missing(format!("queue {queue}"));
-                    }
-                }
-                _ => {}
-            },
+            (Address::IvrKey { tree, .. }, Object::IvrKey(KeyAction::Goto { node }))
+                if !self
+                    .model
+                    .ivr
+                    .get(tree)
+                    .is_some_and(|t| t.nodes.contains_key(node)) =>
+            {
+                return missing(format!("node {tree}/{node}"));
+            }
+            (_, Object::IvrKey(KeyAction::Queue { queue })) if !self.queue_exists(queue) => {
+                return missing(format!("queue {queue}"));
+            }
             (_, Object::Number(n)) => match &n.route {
                 Some(NumberRoute::Ivr(t)) if !self.model.ivr.contains_key(t) => {
                     return missing(format!("tree {t}"));

@@ -83,18 +83,21 @@ impl fmt::Display for Violation {
     }
 }
 
-/// `part / whole` as a percentage, with as many decimals as it takes (up to two) not to print
-/// a share over the limit as if it were equal to it.
+/// `part / whole` as a percentage with up to two decimals (`40%`, `37.5%`, `25.01%`), more
+/// only when needed so that a share over the limit never prints as the limit itself.
 fn percent(part: usize, whole: usize, limit: u32) -> String {
     let exact = part as f64 * 100.0 / whole.max(1) as f64;
-    for decimals in 0..=2 {
-        let shown = format!("{exact:.decimals$}");
-        let back: f64 = shown.parse().unwrap_or(exact);
-        if (back - exact).abs() < 1e-9 || back > f64::from(limit) {
-            return format!("{shown}%");
+    let mut shown = String::new();
+    for decimals in 2..=6 {
+        shown = format!("{exact:.decimals$}");
+        if shown.contains('.') {
+            shown = shown.trim_end_matches('0').trim_end_matches('.').to_owned();
+        }
+        if shown.parse::<f64>().ok() != Some(f64::from(limit)) {
+            break;
         }
     }
-    format!("{exact:.2}%")
+    format!("{shown}%")
 }
 
 /// The guards `steps` trip, given the live counts per kind.

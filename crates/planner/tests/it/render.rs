@@ -292,3 +292,78 @@ fn mermaid_styles_added_changed_and_removed_nodes_apart() {
     );
     assert_ne!(diff, TreeDiff::default());
 }
+
+#[test]
+fn drift_reads_the_plan_the_other_way_round() {
+    let c = fixture::case("update_in_place");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let json = render::drift_json(&p);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["format_version"], "1.0");
+    assert_eq!(doc["drift"], true);
+    let queue = doc["resource_drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["address"] == "queue.support")
+        .unwrap();
+    assert_eq!(queue["drift"], "changed");
+    assert_eq!(
+        queue["fields"],
+        serde_json::json!([
+            {"field": "schedule", "live": "always", "spec": "business_hours"},
+            {"field": "wrap_up_time_limit", "live": 10, "spec": 30},
+        ])
+    );
+    let text = render::drift_text(&p, false);
+    assert!(text.contains("  ~ queue.support: wrap_up_time_limit is 10 live, spec says 30\n"));
+    assert!(text.contains("  - ivr_key.main/english/9: in the spec, missing live\n"));
+    insta::assert_snapshot!("drift_markdown", render::drift_markdown(&p));
+
+    let c = fixture::case("no_changes");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let doc: serde_json::Value = serde_json::from_str(&render::drift_json(&p)).unwrap();
+    assert_eq!(doc["drift"], false);
+    assert!(render::drift_markdown(&p).contains("**No drift.**"));
+}
+
+#[test]
+fn a_share_over_the_limit_never_prints_as_the_limit() {
+    let agents = |n: usize| {
+        let mut m = Model::default();
+        for i in 0..n {
+            m.agents.insert(
+                format!("a{i:04}"),
+                Agent {
+                    name: "A".into(),
+                    routing: AgentRouting::App,
+                    phone_number: None,
+                },
+            );
+        }
+        m
+    };
+    let message = |keep: usize, of: usize| {
+        let p = plan(&agents(keep), &agents(of), &Policy::default());
+        p.safety
+            .violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        message(749, 1000),
+        ["too many deletes of agent: 25.1% is over 25% (251/1000); use --force"]
+    );
+    assert_eq!(
+        message(7499, 10000),
+        ["too many deletes of agent: 25.01% is over 25% (2501/10000); use --force"]
+    );
+    // Exactly the limit passes; so does any share of a kind under `min_objects`.
+    assert!(message(750, 1000).is_empty());
+    assert!(message(0, 7).is_empty());
+    assert_eq!(
+        message(5, 8),
+        ["too many deletes of agent: 37.5% is over 25% (3/8); use --force"]
+    );
+}

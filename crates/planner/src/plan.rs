@@ -537,10 +537,11 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     }
     for (id, audio) in &desired.audio {
         audio_names.insert(id.clone(), audio.name.clone());
-        let address = Address::Audio(audio.name.clone());
-        if live.audio.contains_key(id) || ignored.contains_key(&address) {
+        if live.audio.contains_key(id) {
             continue;
         }
+        // New content is a new object, never ignored (`ignore:` is about live objects).
+        let address = Address::Audio(audio.name.clone());
         let after = Object::Audio {
             id: id.clone(),
             name: audio.name.clone(),

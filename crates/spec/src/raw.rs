@@ -262,6 +262,7 @@ pub struct RawSpec {
 
 /// PCC call settings (`PUT /v1/callsettings`).
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Settings")]
 #[serde(deny_unknown_fields)]
 pub struct RawSettings {
     /// Receives PCC call events (`event_url`). An http(s) URL.
@@ -279,6 +280,7 @@ pub struct RawSettings {
 
 /// An audio file: exactly one of `file`, `server_file` or `sha256`.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Audio")]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("oneOf" = [
     { "required": ["file"] },
@@ -300,6 +302,7 @@ pub struct RawAudio {
 
 /// An agent (`POST /v1/agent`), keyed by `stringee_user_id`.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Agent")]
 #[serde(deny_unknown_fields)]
 pub struct RawAgent {
     /// Display name (`name`). Default: the `stringee_user_id`.
@@ -313,6 +316,7 @@ pub struct RawAgent {
 
 /// `routing_type`.
 #[derive(Clone, Copy, Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "AgentRouting")]
 #[serde(rename_all = "snake_case")]
 pub enum RawAgentRouting {
     /// `routing_type` 1: the Stringee app or a SIP phone.
@@ -323,6 +327,7 @@ pub enum RawAgentRouting {
 
 /// An agent group (`POST /v1/group`) and its members (`manage-agents-in-group`).
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Group")]
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
     /// Members, by `stringee_user_id`.
@@ -331,6 +336,7 @@ pub struct RawGroup {
 
 /// A queue (`POST /v1/queue`) and the groups it routes to (`routing-call-to-groups`).
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Queue")]
 #[serde(deny_unknown_fields)]
 pub struct RawQueue {
     /// Groups that take this queue's calls. Primary groups get calls first; the others only
@@ -372,6 +378,7 @@ pub struct RawQueue {
 
 /// One queue → group routing.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Routing")]
 #[serde(deny_unknown_fields)]
 pub struct RawRouting {
     /// The group's name.
@@ -382,6 +389,7 @@ pub struct RawRouting {
 
 /// `schedule`.
 #[derive(Clone, Copy, Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Schedule")]
 #[serde(rename_all = "snake_case")]
 pub enum RawSchedule {
     /// `schedule` 1.
@@ -392,6 +400,7 @@ pub enum RawSchedule {
 
 /// An IVR tree (`POST /v1/ivrtree`).
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Tree")]
 #[serde(deny_unknown_fields)]
 pub struct RawTree {
     /// The node calls start at (PCC's root node).
@@ -402,6 +411,7 @@ pub struct RawTree {
 
 /// One IVR menu (`POST /v1/ivrnode`): a prompt (`say` or `play`), then what each key does.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Node")]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("oneOf" = [{ "required": ["say"] }, { "required": ["play"] }]))]
 pub struct RawNode {
@@ -431,6 +441,7 @@ pub struct RawNode {
 
 /// What a key does: exactly one of `goto`, `queue`, `forward` or `hangup`.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Action")]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("oneOf" = [
     { "required": ["goto"] },
@@ -456,6 +467,7 @@ pub struct RawAction {
 
 /// A phone number (`POST /v1/number`): exactly one of `ivr` or `queue`.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Number")]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("oneOf" = [{ "required": ["ivr"] }, { "required": ["queue"] }]))]
 pub struct RawNumber {
@@ -473,6 +485,7 @@ pub struct RawNumber {
 
 /// A flow test: a caller dials `number`, presses `keys`, then stays silent.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Test")]
 #[serde(deny_unknown_fields)]
 pub struct RawTest {
     /// A name shown when the test fails.
@@ -488,6 +501,7 @@ pub struct RawTest {
 
 /// Where a flow test's call must end: exactly one of `queue`, `forward` or `hangup`.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Expect")]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("oneOf" = [
     { "required": ["queue"] },
@@ -505,6 +519,7 @@ pub struct RawExpect {
 
 /// Delete guards for `apply`.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Safety")]
 #[serde(deny_unknown_fields)]
 pub struct RawSafety {
     /// Refuse a plan that deletes more than this share (percent) of the live objects of a
@@ -522,6 +537,7 @@ pub struct RawSafety {
 
 /// A per-kind delete guard.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "KindSafety")]
 #[serde(deny_unknown_fields)]
 pub struct RawKindSafety {
     /// Overrides `safety.max_delete_percent`.

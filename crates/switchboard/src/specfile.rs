@@ -10,6 +10,7 @@
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use miette::{LabeledSpan, MietteHandlerOpts, NamedSource, ReportHandler, SourceSpan};
@@ -180,9 +181,15 @@ pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String
         options = options.width(width);
     }
     let handler = options.build();
+    // Shared, so that a thousand diagnostics do not copy a file a thousand times.
+    let texts: Vec<(&str, Arc<str>)> = sources
+        .files
+        .iter()
+        .map(|s| (s.path.as_str(), Arc::from(s.text.as_str())))
+        .collect();
     let mut out = String::new();
     for diagnostic in &loaded.diagnostics {
-        let report = Report::new(diagnostic, sources);
+        let report = Report::new(diagnostic, &texts);
         out.push_str(&Drawn(&handler, &report).to_string());
         out.push('\n');
     }
@@ -227,13 +234,13 @@ struct Report {
     code: Option<&'static str>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
 
 impl Report {
-    fn new(diagnostic: &spec::Diagnostic, sources: &Sources) -> Report {
+    fn new(diagnostic: &spec::Diagnostic, texts: &[(&str, Arc<str>)]) -> Report {
         let severity = match diagnostic.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -244,12 +251,11 @@ impl Report {
                 files.push(&label.file);
             }
         }
-        let in_file = |file: &str| -> (Option<NamedSource<String>>, Vec<LabeledSpan>) {
-            let source = sources
-                .files
+        let in_file = |file: &str| -> (Option<NamedSource<Arc<str>>>, Vec<LabeledSpan>) {
+            let source = texts
                 .iter()
-                .find(|s| s.path == file)
-                .map(|s| NamedSource::new(&s.path, s.text.clone()));
+                .find(|(path, _)| *path == file)
+                .map(|(path, text)| NamedSource::new(path, Arc::clone(text)));
             let labels = diagnostic
                 .labels
                 .iter()

@@ -1,5 +1,7 @@
 //! `switchboard schema` and the committed schema file.
 
+use std::path::Path;
+
 use crate::{root, stdout, switchboard};
 
 #[test]
@@ -37,22 +39,30 @@ fn schema_rejects_unknown_keys_and_lists_every_section() {
     assert!(keys.to_string().contains("\"timeout\""), "{keys}");
 }
 
+/// Every YAML file under `examples/` starts with the schema line, its path relative to the file.
 #[test]
 fn examples_point_editors_at_the_schema() {
-    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
-        let dir = entry.unwrap().path();
-        for file in std::fs::read_dir(&dir).unwrap() {
-            let file = file.unwrap().path();
-            if file.extension().is_some_and(|e| e == "yaml") {
-                let text = std::fs::read_to_string(&file).unwrap();
-                assert!(
-                    text.starts_with(
-                        "# yaml-language-server: $schema=../../schema/switchboard.schema.json\n"
-                    ),
-                    "{} lacks the schema line",
-                    file.display()
+    fn check(dir: &Path, depth: usize, seen: &mut usize) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                check(&path, depth + 1, seen);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let line = format!(
+                    "# yaml-language-server: $schema={}schema/switchboard.schema.json\n",
+                    "../".repeat(depth + 1)
                 );
+                assert!(
+                    text.starts_with(&line),
+                    "{} should start with {line}",
+                    path.display()
+                );
+                *seen += 1;
             }
         }
     }
+    let mut seen = 0;
+    check(&root().join("examples"), 0, &mut seen);
+    assert!(seen > 5, "only {seen} example files");
 }

@@ -7,7 +7,8 @@ use petgraph::algo::{has_path_connecting, tarjan_scc};
 use petgraph::graphmap::DiGraphMap;
 
 use crate::diagnostic::code;
-use crate::load::{Cx, TreeInfo};
+use crate::load::Cx;
+use crate::load::ivr::TreeInfo;
 use crate::model::Key;
 
 /// Most loops listed per tree; a tree with more is broken in a way the first ones show.

@@ -431,12 +431,18 @@ fn expected_help(found: &str, expected: &[&str]) -> String {
     }
 }
 
-/// Plainer words for the parser's messages about numbers.
+/// Plainer words for the parser's messages about types.
 fn friendlier(message: &str) -> Option<&'static str> {
     Some(match message {
         "invalid u32" | "invalid u64" => "expected a whole number, 0 or more",
         "invalid i32" | "invalid i64" => "expected a whole number",
+        "invalid boolean" => "expected `true` or `false`",
+        "expected mapping start" => "expected a mapping (`key: value` lines, or `{ key: value }`)",
+        "expected sequence start" => "expected a list (`- item` lines, or `[a, b]`)",
         "expected string scalar" => "expected a single value, not a list or mapping",
+        "externally tagged enum expected scalar or mapping" => {
+            "expected one word from the list, not a list or mapping"
+        }
         _ => return None,
     })
 }

@@ -1,1 +1,25 @@
-//! plan(desired, live): an ordered, reviewable plan, and its text, JSON and Markdown renderings.
+//! `plan(desired, live, policy)`: an ordered, reviewable plan of what will change in a PCC
+//! project, its stale check, an in-memory applier, and its text, JSON, Markdown and Mermaid
+//! renderings. Pure: no IO, no async; every output is deterministic.
+
+mod address;
+mod apply;
+mod error;
+mod object;
+mod order;
+mod plan;
+pub mod render;
+mod safety;
+pub mod saved;
+mod stale;
+
+pub use address::{Address, Kind};
+pub use apply::apply_to;
+pub use error::Error;
+pub use object::{Object, changed_fields, fingerprint};
+pub use plan::{
+    Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace, Step,
+    Summary, TreeChange, Warning, plan,
+};
+pub use safety::{SafetyReport, Violation};
+pub use stale::{Reads, StaleObject, StaleReason, stale};

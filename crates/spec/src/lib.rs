@@ -1,8 +1,28 @@
-//! The desired state of a Stringee PCC project: YAML loading, validation, diagnostics and the
-//! IVR graph. Pure: no IO, no async; callers hand in file contents.
+//! The desired state of a Stringee PCC project: YAML loading, validation, diagnostics, the IVR
+//! graph, call-flow walking and writing a model back as YAML. Pure: no IO, no async; callers
+//! hand in file contents (and a function that hashes audio files).
+//!
+//! - [`load`]: YAML sources → [`Spec`] (a validated [`Model`], flow tests, [`Policy`]) plus
+//!   every [`Diagnostic`].
+//! - [`flow::walk`]: where a caller who dials a number and presses keys ends up.
+//! - [`emit`]: a [`Model`] → spec YAML files, which load back to the same model.
+//! - [`json_schema`]: the JSON Schema of a spec file.
 
+pub mod diagnostic;
+pub mod emit;
+pub mod flow;
+mod graph;
+mod load;
 pub mod model;
 pub mod policy;
+mod raw;
 
+pub use diagnostic::{Diagnostic, Label, Severity};
+pub use emit::emit;
+pub use load::{Expect, FlowTest, KINDS, Loaded, Location, Source, Spec, load};
 pub use model::Model;
 pub use policy::Policy;
+pub use raw::json_schema;
+
+#[cfg(test)]
+mod tests;

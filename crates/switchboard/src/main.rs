@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod specfile;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,833 @@
+//! `plan(desired, live, policy)`: the diff of two models by natural key, the plan it yields,
+//! and what the plan leaves alone (ignored objects, audio that cannot be deleted, objects kept
+//! because something ignored still uses them).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use spec::Policy;
+use spec::model::{AudioId, IvrTree, Model};
+
+use crate::address::{Address, Kind};
+use crate::object::{Object, changed_fields, flatten, references};
+use crate::order;
+use crate::safety::{self, SafetyReport};
+use crate::stale::{self, Reads};
+
+/// An ordered, reviewable plan: the steps that turn the live project into the desired one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The steps, in an order that respects every step's `depends_on`. Each step is one
+    /// API operation; a replacement is two steps (delete, then create) at the same address.
+    pub steps: Vec<Step>,
+    /// Objects the plan leaves alone because of `ignore:`.
+    pub ignored: Vec<Ignored>,
+    /// Live objects not in the spec that the plan does not delete, and why.
+    pub kept: Vec<Kept>,
+    /// Things the reviewer should know that are neither steps nor guards.
+    pub warnings: Vec<Warning>,
+    /// The safety guards this plan trips; `apply` refuses it without `--force` unless empty.
+    pub safety: SafetyReport,
+    /// What the plan read from the live project, for the stale check of a saved plan.
+    pub reads: Reads,
+    /// Live objects per kind that the plan manages (ignored objects excluded).
+    pub existing: BTreeMap<Kind, usize>,
+    /// Every IVR tree the plan changes, before and after, for drawing.
+    pub trees: BTreeMap<String, TreeChange>,
+    /// Audio names by content identity, desired names winning, for showing audio references.
+    pub audio_names: BTreeMap<AudioId, String>,
+}
+
+/// One API operation on one object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The object.
+    pub address: Address,
+    /// What the step does.
+    pub action: Action,
+    /// Set when the step is half of a replacement: the object is deleted and created again
+    /// because PCC cannot make the change in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace: Option<Replace>,
+    /// The live value (absent for a create).
+    pub before: Option<Object>,
+    /// The desired value (absent for a delete).
+    pub after: Option<Object>,
+    /// The fields that differ between the live and the desired value (for both halves of a
+    /// replacement: the fields that differ between the object before and after it).
+    pub changed_fields: Vec<String>,
+    /// Indexes into [`Plan::steps`] of the steps that must finish before this one starts;
+    /// always smaller than this step's own index.
+    pub depends_on: Vec<usize>,
+}
+
+impl Step {
+    /// The kind of object the step changes.
+    pub fn kind(&self) -> Kind {
+        self.address.kind()
+    }
+}
+
+/// The operation of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Create the object (for audio: upload the file).
+    Create,
+    /// Change the object in place (for settings, also when no live settings were read).
+    Update,
+    /// Delete the object.
+    Delete,
+}
+
+/// Why an object is replaced (deleted and created again) instead of updated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Replace {
+    /// A routing's priority changes; PCC's routing `PUT` is not confirmed, so the routing is
+    /// deleted and created again.
+    RoutingPriority,
+    /// The tree's start node changes; PCC makes the first node created in a tree its root
+    /// and cannot move it, so every node and key of the tree is created again, start first.
+    TreeStart {
+        /// The tree.
+        tree: String,
+        /// The live start node.
+        from: String,
+        /// The desired start node.
+        to: String,
+    },
+}
+
+impl fmt::Display for Replace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Replace::RoutingPriority => {
+                f.write_str("PCC cannot change a routing's priority in place")
+            }
+            Replace::TreeStart { tree, from, to } => write!(
+                f,
+                "the start of ivr_tree.{tree} moves from `{from}` to `{to}`, and PCC cannot \
+                 move a tree's root: every node and key of the tree is recreated, start first"
+            ),
+        }
+    }
+}
+
+/// An object left alone because it matches `ignore:` or belongs to an object that does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ignored {
+    /// The object.
+    pub address: Address,
+    /// Why.
+    pub because: IgnoredBecause,
+    /// The object exists live (false for an object the spec adds to an ignored one).
+    pub live: bool,
+    /// The spec declares the object too (see [`Warning::DeclaredButIgnored`]).
+    pub in_spec: bool,
+}
+
+/// Why an object is ignored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IgnoredBecause {
+    /// Its address matches this `ignore:` pattern.
+    Pattern(String),
+    /// It belongs to an ignored object (a membership of an ignored agent, a node of an
+    /// ignored tree).
+    Owner(Address),
+}
+
+impl fmt::Display for IgnoredBecause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IgnoredBecause::Pattern(p) => write!(f, "matches `{p}`"),
+            IgnoredBecause::Owner(a) => write!(f, "belongs to ignored {a}"),
+        }
+    }
+}
+
+/// A live object the spec does not declare that the plan nevertheless does not delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    /// The object.
+    pub address: Address,
+    /// Why.
+    pub because: KeptBecause,
+}
+
+/// Why a live object outside the spec is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptBecause {
+    /// PCC has no delete for audio files; the file stays on the server, unused.
+    AudioHasNoDelete {
+        /// The file's content identity.
+        id: AudioId,
+    },
+    /// An ignored or kept object refers to it; PCC refuses to delete an object in use.
+    ReferencedBy {
+        /// The object that refers to it.
+        by: Address,
+        /// True when `by` is ignored, false when it is kept.
+        ignored: bool,
+    },
+    /// It belongs to a kept object.
+    Owner(Address),
+    /// It is the root of a tree whose start cannot move (see [`Warning::StartChangeBlocked`]),
+    /// and PCC refuses to delete a root while other nodes exist.
+    Root {
+        /// The tree.
+        tree: String,
+    },
+}
+
+impl fmt::Display for KeptBecause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeptBecause::AudioHasNoDelete { id } => {
+                write!(f, "{id} stays on the server: PCC cannot delete audio")
+            }
+            KeptBecause::ReferencedBy { by, ignored: true } => {
+                write!(f, "ignored {by} still uses it")
+            }
+            KeptBecause::ReferencedBy { by, ignored: false } => {
+                write!(f, "kept {by} still uses it")
+            }
+            KeptBecause::Owner(a) => write!(f, "belongs to kept {a}"),
+            KeptBecause::Root { tree } => write!(
+                f,
+                "the root of ivr_tree.{tree}, whose start cannot move (see the warning)"
+            ),
+        }
+    }
+}
+
+/// Something the reviewer should know.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// The spec declares a live object that an `ignore:` pattern matches. Ignoring wins: the
+    /// plan neither changes nor deletes it. Remove it from the spec or from `ignore:`.
+    DeclaredButIgnored {
+        /// The object.
+        address: Address,
+    },
+    /// The spec moves a tree's start, which needs every node of the tree recreated, but an
+    /// ignored object hangs on the tree's nodes; the start is left as it is.
+    StartChangeBlocked {
+        /// The tree.
+        tree: String,
+        /// The live start node.
+        from: String,
+        /// The desired start node.
+        to: String,
+        /// The ignored object in the way.
+        by: Address,
+    },
+    /// The dependencies between these steps form a cycle; they are listed in address order
+    /// and may fail. This points at a planner bug or at an inconsistent live project.
+    OrderCycle {
+        /// The steps involved.
+        addresses: Vec<Address>,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::DeclaredButIgnored { address } => write!(
+                f,
+                "{address} is in the spec but matches `ignore:`; it is left alone (remove it \
+                 from the spec or from `ignore:`)"
+            ),
+            Warning::StartChangeBlocked { tree, from, to, by } => write!(
+                f,
+                "ivr_tree.{tree} keeps its start `{from}` (the spec says `{to}`): moving it \
+                 recreates every node, but ignored {by} hangs on them"
+            ),
+            Warning::OrderCycle { addresses } => {
+                write!(f, "steps depend on each other in a cycle: ")?;
+                for (i, a) in addresses.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An IVR tree before and after the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeChange {
+    /// The live tree, if any.
+    pub before: Option<IvrTree>,
+    /// The desired tree, if any.
+    pub after: Option<IvrTree>,
+}
+
+/// What a plan does to one address, as reviewers read it: the two halves of a replacement
+/// are one `Replace` change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change<'a> {
+    /// The object.
+    pub address: &'a Address,
+    /// What happens to it.
+    pub action: ChangeAction,
+    /// Why it is replaced, for `Replace`.
+    pub reason: Option<&'a Replace>,
+    /// The live value.
+    pub before: Option<&'a Object>,
+    /// The desired value.
+    pub after: Option<&'a Object>,
+    /// The fields that differ.
+    pub changed_fields: &'a [String],
+}
+
+/// What happens to an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ChangeAction {
+    /// Created.
+    Create,
+    /// Changed in place.
+    Update,
+    /// Deleted, then created again.
+    Replace,
+    /// Deleted.
+    Delete,
+}
+
+impl ChangeAction {
+    /// Terraform's symbol: `+`, `~`, `-/+`, `-`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ChangeAction::Create => "+",
+            ChangeAction::Update => "~",
+            ChangeAction::Replace => "-/+",
+            ChangeAction::Delete => "-",
+        }
+    }
+
+    /// Terraform's `change.actions`.
+    pub fn actions(self) -> &'static [&'static str] {
+        match self {
+            ChangeAction::Create => &["create"],
+            ChangeAction::Update => &["update"],
+            ChangeAction::Replace => &["delete", "create"],
+            ChangeAction::Delete => &["delete"],
+        }
+    }
+}
+
+/// Counts for the footer: a replacement counts as one add and one destroy, like Terraform.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Objects created (replacements included).
+    pub add: usize,
+    /// Objects changed in place.
+    pub change: usize,
+    /// Objects deleted (replacements included).
+    pub destroy: usize,
+}
+
+impl Plan {
+    /// True when the plan has no step.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// True when a safety guard refuses the plan (`apply` needs `--force`).
+    pub fn refused(&self) -> bool {
+        !self.safety.violations.is_empty()
+    }
+
+    /// The plan per address, sorted by address (kinds in dependency order).
+    pub fn changes(&self) -> Vec<Change<'_>> {
+        let mut by_address: BTreeMap<&Address, Change<'_>> = BTreeMap::new();
+        for step in &self.steps {
+            let change = by_address.entry(&step.address).or_insert(Change {
+                address: &step.address,
+                action: match step.action {
+                    Action::Create => ChangeAction::Create,
+                    Action::Update => ChangeAction::Update,
+                    Action::Delete => ChangeAction::Delete,
+                },
+                reason: step.replace.as_ref(),
+                before: step.before.as_ref(),
+                after: step.after.as_ref(),
+                changed_fields: &step.changed_fields,
+            });
+            if step.replace.is_some() {
+                change.action = ChangeAction::Replace;
+                change.before = change.before.or(step.before.as_ref());
+                change.after = change.after.or(step.after.as_ref());
+            }
+        }
+        by_address.into_values().collect()
+    }
+
+    /// Counts for `Plan: A to add, C to change, D to destroy.`
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for change in self.changes() {
+            match change.action {
+                ChangeAction::Create => s.add += 1,
+                ChangeAction::Update => s.change += 1,
+                ChangeAction::Replace => {
+                    s.add += 1;
+                    s.destroy += 1;
+                }
+                ChangeAction::Delete => s.destroy += 1,
+            }
+        }
+        s
+    }
+}
+
+/// A step before it has its place in the order.
+#[derive(Debug)]
+pub(crate) struct Draft {
+    pub address: Address,
+    pub action: Action,
+    pub replace: Option<Replace>,
+    pub before: Option<Object>,
+    pub after: Option<Object>,
+    pub changed_fields: Vec<String>,
+}
+
+/// Plans the steps that make `live` equal to `desired`, leaving alone what `policy` ignores.
+///
+/// Pure and deterministic: the same models give the same plan, byte for byte, whatever order
+/// their maps were built in.
+pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
+    let mut want = flatten(desired);
+    let mut have = flatten(live);
+    if desired.settings.is_none() {
+        // Settings absent from the spec are not managed.
+        have.remove(&Address::Settings);
+    }
+
+    let mut warnings = Vec::new();
+    let ignored = ignored(policy, desired, live, &want, &have);
+    for (address, ig) in &ignored {
+        if ig.in_spec && ig.live {
+            warnings.push(Warning::DeclaredButIgnored {
+                address: address.clone(),
+            });
+        }
+    }
+
+    let mut blocked_roots = BTreeMap::new();
+    let start_changes = start_changes(
+        desired,
+        live,
+        &ignored,
+        &mut want,
+        &mut warnings,
+        &mut blocked_roots,
+    );
+
+    // The diff, address by address.
+    let mut drafts = Vec::new();
+    let mut delete_candidates = Vec::new();
+    for (address, before, after) in merge(&have, &want) {
+        if ignored.contains_key(address) {
+            continue;
+        }
+        let tree_replace = match address {
+            Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. } => start_changes.get(tree),
+            _ => None,
+        };
+        match (before, after) {
+            (None, Some(after)) => {
+                let action = if *address == Address::Settings {
+                    // PCC's settings are a singleton: there is only PUT.
+                    Action::Update
+                } else {
+                    Action::Create
+                };
+                drafts.push(Draft {
+                    address: address.clone(),
+                    action,
+                    replace: None,
+                    before: None,
+                    after: Some(after.clone()),
+                    changed_fields: changed_fields(None, Some(after)),
+                });
+            }
+            (Some(_), None) => delete_candidates.push(address),
+            (Some(before), Some(after)) => {
+                let replace = if let Some(r) = tree_replace {
+                    Some(r.clone())
+                } else if before == after {
+                    continue;
+                } else if matches!(address, Address::Routing { .. }) {
+                    Some(Replace::RoutingPriority)
+                } else {
+                    None
+                };
+                let fields = changed_fields(Some(before), Some(after));
+                match replace {
+                    None => drafts.push(Draft {
+                        address: address.clone(),
+                        action: Action::Update,
+                        replace: None,
+                        before: Some(before.clone()),
+                        after: Some(after.clone()),
+                        changed_fields: fields,
+                    }),
+                    Some(replace) => {
+                        drafts.push(Draft {
+                            address: address.clone(),
+                            action: Action::Delete,
+                            replace: Some(replace.clone()),
+                            before: Some(before.clone()),
+                            after: None,
+                            changed_fields: fields.clone(),
+                        });
+                        drafts.push(Draft {
+                            address: address.clone(),
+                            action: Action::Create,
+                            replace: Some(replace),
+                            before: None,
+                            after: Some(after.clone()),
+                            changed_fields: fields,
+                        });
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    // Deletes, except what something ignored (or kept) still uses.
+    let live_referrers = if delete_candidates.is_empty() {
+        BTreeMap::new()
+    } else {
+        referrers(&have, live)
+    };
+    let mut kept = kept(&delete_candidates, &ignored, &live_referrers, blocked_roots);
+    for address in delete_candidates {
+        if kept.contains_key(address) {
+            continue;
+        }
+        let before = &have[address];
+        drafts.push(Draft {
+            address: address.clone(),
+            action: Action::Delete,
+            replace: None,
+            before: Some(before.clone()),
+            after: None,
+            changed_fields: changed_fields(Some(before), None),
+        });
+    }
+
+    // Audio is matched by content and never deleted.
+    let mut audio_names = BTreeMap::new();
+    for (id, audio) in &live.audio {
+        audio_names.insert(id.clone(), audio.name.clone());
+        let address = Address::Audio(audio.name.clone());
+        if !desired.audio.contains_key(id) && !ignored.contains_key(&address) {
+            kept.insert(address, KeptBecause::AudioHasNoDelete { id: id.clone() });
+        }
+    }
+    for (id, audio) in &desired.audio {
+        audio_names.insert(id.clone(), audio.name.clone());
+        if live.audio.contains_key(id) {
+            continue;
+        }
+        // New content is a new object, never ignored (`ignore:` is about live objects).
+        let address = Address::Audio(audio.name.clone());
+        let after = Object::Audio {
+            id: id.clone(),
+            name: audio.name.clone(),
+            file: audio.file.clone(),
+        };
+        drafts.push(Draft {
+            changed_fields: changed_fields(None, Some(&after)),
+            address,
+            action: Action::Create,
+            replace: None,
+            before: None,
+            after: Some(after),
+        });
+    }
+
+    let (steps, cycle) = order::schedule(drafts, desired, live);
+    if let Some(addresses) = cycle {
+        warnings.push(Warning::OrderCycle { addresses });
+    }
+
+    let mut existing: BTreeMap<Kind, usize> = BTreeMap::new();
+    for address in have.keys() {
+        if !ignored.contains_key(address) {
+            *existing.entry(address.kind()).or_default() += 1;
+        }
+    }
+    let live_audio = live
+        .audio
+        .values()
+        .filter(|a| !ignored.contains_key(&Address::Audio(a.name.clone())))
+        .count();
+    if live_audio > 0 {
+        existing.insert(Kind::Audio, live_audio);
+    }
+
+    let safety = safety::check(&steps, &existing, &policy.safety);
+    let reads = stale::reads(&steps, &have, desired, &live_referrers);
+
+    let mut trees = BTreeMap::new();
+    for step in &steps {
+        if let Address::IvrTree(tree)
+        | Address::IvrNode { tree, .. }
+        | Address::IvrKey { tree, .. } = &step.address
+        {
+            trees.entry(tree.clone()).or_insert_with(|| TreeChange {
+                before: live.ivr.get(tree).cloned(),
+                after: desired.ivr.get(tree).cloned(),
+            });
+        }
+    }
+
+    Plan {
+        steps,
+        ignored: ignored.into_values().collect(),
+        kept: kept
+            .into_iter()
+            .map(|(address, because)| Kept { address, because })
+            .collect(),
+        warnings,
+        safety,
+        reads,
+        existing,
+        trees,
+        audio_names,
+    }
+}
+
+/// Walks two maps with the same key type in key order, pairing equal keys.
+fn merge<'a>(
+    left: &'a BTreeMap<Address, Object>,
+    right: &'a BTreeMap<Address, Object>,
+) -> impl Iterator<Item = (&'a Address, Option<&'a Object>, Option<&'a Object>)> {
+    let mut l = left.iter().peekable();
+    let mut r = right.iter().peekable();
+    std::iter::from_fn(move || match (l.peek(), r.peek()) {
+        (Some((lk, _)), Some((rk, _))) => match lk.cmp(rk) {
+            std::cmp::Ordering::Less => l.next().map(|(k, v)| (k, Some(v), None)),
+            std::cmp::Ordering::Greater => r.next().map(|(k, v)| (k, None, Some(v))),
+            std::cmp::Ordering::Equal => {
+                let (k, lv) = l.next()?;
+                let (_, rv) = r.next()?;
+                Some((k, Some(lv), Some(rv)))
+            }
+        },
+        (Some(_), None) => l.next().map(|(k, v)| (k, Some(v), None)),
+        (None, Some(_)) => r.next().map(|(k, v)| (k, None, Some(v))),
+        (None, None) => None,
+    })
+}
+
+/// Every live object (audio included) that `ignore:` matches, and every object (live or
+/// desired) that an ignored object owns. `ignore:` is about live objects the spec does not
+/// own: an object the spec declares that does not exist live yet is created (and ignored from
+/// then on, with a warning), so nothing the spec creates can refer to a missing object.
+fn ignored(
+    policy: &Policy,
+    desired: &Model,
+    live: &Model,
+    want: &BTreeMap<Address, Object>,
+    have: &BTreeMap<Address, Object>,
+) -> BTreeMap<Address, Ignored> {
+    let mut out: BTreeMap<Address, Ignored> = BTreeMap::new();
+    if policy.ignore.is_empty() {
+        return out;
+    }
+    let desired_audio: BTreeSet<Address> = desired
+        .audio
+        .values()
+        .map(|a| Address::Audio(a.name.clone()))
+        .collect();
+    let live_audio: BTreeSet<Address> = live
+        .audio
+        .values()
+        .map(|a| Address::Audio(a.name.clone()))
+        .collect();
+    let all: BTreeSet<&Address> = have
+        .keys()
+        .chain(want.keys())
+        .chain(live_audio.iter())
+        .collect();
+    // Owners sort before what they own (their kinds come first), so one pass suffices.
+    for address in all {
+        let is_live = have.contains_key(address) || live_audio.contains(address);
+        let pattern = if is_live {
+            let text = address.to_string();
+            policy
+                .ignore
+                .iter()
+                .find(|p| spec::policy::glob_match(p, &text))
+        } else {
+            None
+        };
+        let because = match pattern {
+            Some(pattern) => Some(IgnoredBecause::Pattern(pattern.clone())),
+            None => address
+                .owners()
+                .into_iter()
+                .find(|o| out.contains_key(o))
+                .map(IgnoredBecause::Owner),
+        };
+        if let Some(because) = because {
+            out.insert(
+                address.clone(),
+                Ignored {
+                    address: address.clone(),
+                    because,
+                    live: is_live,
+                    in_spec: want.contains_key(address) || desired_audio.contains(address),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Trees whose start node moves, with the replacement reason for their nodes and keys. A move
+/// that an ignored node or key would block is dropped (with a warning), and the desired start
+/// flags of that tree are set back to the live ones so that no node is updated to a start it
+/// cannot have.
+fn start_changes(
+    desired: &Model,
+    live: &Model,
+    ignored: &BTreeMap<Address, Ignored>,
+    want: &mut BTreeMap<Address, Object>,
+    warnings: &mut Vec<Warning>,
+    blocked_roots: &mut BTreeMap<Address, KeptBecause>,
+) -> BTreeMap<String, Replace> {
+    let mut out = BTreeMap::new();
+    for (name, d) in &desired.ivr {
+        let Some(l) = live.ivr.get(name) else {
+            continue;
+        };
+        if l.nodes.is_empty() || l.start == d.start {
+            continue;
+        }
+        if ignored.contains_key(&Address::IvrTree(name.clone())) {
+            continue;
+        }
+        let blocker = ignored.keys().find(|a| match a {
+            Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. } => tree == name,
+            _ => false,
+        });
+        if let Some(by) = blocker {
+            warnings.push(Warning::StartChangeBlocked {
+                tree: name.clone(),
+                from: l.start.clone(),
+                to: d.start.clone(),
+                by: by.clone(),
+            });
+            // The root stays the root, so it cannot go while other nodes exist.
+            blocked_roots.insert(
+                Address::IvrNode {
+                    tree: name.clone(),
+                    node: l.start.clone(),
+                },
+                KeptBecause::Root { tree: name.clone() },
+            );
+            let first = Address::IvrNode {
+                tree: name.clone(),
+                node: String::new(),
+            };
+            for (address, object) in want.range_mut(first..) {
+                let (Address::IvrNode { tree, node }, Object::IvrNode { start, .. }) =
+                    (address, object)
+                else {
+                    break;
+                };
+                if tree != name {
+                    break;
+                }
+                *start = *node == l.start;
+            }
+            continue;
+        }
+        out.insert(
+            name.clone(),
+            Replace::TreeStart {
+                tree: name.clone(),
+                from: l.start.clone(),
+                to: d.start.clone(),
+            },
+        );
+    }
+    out
+}
+
+/// For every live object, the live objects that refer to it.
+pub(crate) fn referrers(
+    have: &BTreeMap<Address, Object>,
+    live: &Model,
+) -> BTreeMap<Address, Vec<Address>> {
+    let mut out: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
+    for (address, object) in have {
+        for target in references(address, object, live) {
+            out.entry(target).or_default().push(address.clone());
+        }
+    }
+    out
+}
+
+/// Delete candidates that cannot go: something ignored (or already kept) refers to them, or
+/// they belong to something kept. Repeated until nothing changes, since keeping one object
+/// can keep what it refers to.
+fn kept(
+    candidates: &[&Address],
+    ignored: &BTreeMap<Address, Ignored>,
+    referrers: &BTreeMap<Address, Vec<Address>>,
+    blocked_roots: BTreeMap<Address, KeptBecause>,
+) -> BTreeMap<Address, KeptBecause> {
+    let mut kept: BTreeMap<Address, KeptBecause> = blocked_roots
+        .into_iter()
+        .filter(|(a, _)| candidates.contains(&a))
+        .collect();
+    if ignored.is_empty() {
+        return kept;
+    }
+    loop {
+        let mut grew = false;
+        for &candidate in candidates {
+            if kept.contains_key(candidate) {
+                continue;
+            }
+            let because = if let Some(owner) = candidate
+                .owners()
+                .into_iter()
+                .find(|o| kept.contains_key(o))
+            {
+                Some(KeptBecause::Owner(owner))
+            } else {
+                referrers
+                    .get(candidate)
+                    .into_iter()
+                    .flatten()
+                    .find(|r| ignored.contains_key(*r) || kept.contains_key(*r))
+                    .map(|r| KeptBecause::ReferencedBy {
+                        by: r.clone(),
+                        ignored: ignored.contains_key(r),
+                    })
+            };
+            if let Some(because) = because {
+                kept.insert(candidate.clone(), because);
+                grew = true;
+            }
+        }
+        if !grew {
+            return kept;
+        }
+    }
+}

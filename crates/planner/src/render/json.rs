@@ -1,0 +1,86 @@
+//! The plan as versioned JSON in Terraform's shape (`format_version`, `resource_changes[]`
+//! with `change.actions`), for machines. The shape is documented in `docs/plan-format.md`.
+
+use serde_json::{Map, Value, json};
+
+use crate::object::Object;
+use crate::plan::{ChangeAction, Plan};
+use crate::render::JSON_FORMAT_VERSION;
+
+/// The plan as pretty-printed JSON, ending in a newline.
+pub fn json(plan: &Plan) -> String {
+    let changes: Vec<Value> = plan
+        .changes()
+        .iter()
+        .map(|c| {
+            let reason = match (c.action, c.reason) {
+                (ChangeAction::Replace, Some(r)) => json!({
+                    "action_reason": "replace_because_cannot_update",
+                    "reason": r.to_string(),
+                }),
+                (ChangeAction::Delete, _) => json!({
+                    "action_reason": "delete_because_no_resource_config",
+                    "reason": Value::Null,
+                }),
+                _ => json!({ "action_reason": Value::Null, "reason": Value::Null }),
+            };
+            json!({
+                "address": c.address.to_string(),
+                "type": c.address.kind().as_str(),
+                "name": c.address.name(),
+                "change": {
+                    "actions": c.action.actions(),
+                    "before": fields(c.before),
+                    "after": fields(c.after),
+                    "changed_fields": c.changed_fields,
+                },
+                "action_reason": reason["action_reason"],
+                "reason": reason["reason"],
+            })
+        })
+        .collect();
+    let summary = plan.summary();
+    let doc = json!({
+        "format_version": JSON_FORMAT_VERSION,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "changes": !plan.is_empty(),
+        "summary": {
+            "add": summary.add,
+            "change": summary.change,
+            "destroy": summary.destroy,
+            "ignored": plan.ignored.iter().filter(|i| i.live).count(),
+            "kept": plan.kept.len(),
+            "existing": plan.existing,
+        },
+        "resource_changes": changes,
+        "safety": {
+            "refused": plan.refused(),
+            "violations": plan.safety.violations.iter().map(|v| {
+                let mut m = match serde_json::to_value(v) {
+                    Ok(Value::Object(m)) => m,
+                    _ => Map::new(),
+                };
+                m.insert("message".into(), v.to_string().into());
+                Value::Object(m)
+            }).collect::<Vec<_>>(),
+        },
+        "ignored": plan.ignored.iter().map(|i| json!({
+            "address": i.address.to_string(),
+            "reason": i.because.to_string(),
+            "live": i.live,
+            "in_spec": i.in_spec,
+        })).collect::<Vec<_>>(),
+        "kept": plan.kept.iter().map(|k| json!({
+            "address": k.address.to_string(),
+            "reason": k.because.to_string(),
+        })).collect::<Vec<_>>(),
+        "warnings": plan.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub(crate) fn fields(object: Option<&Object>) -> Value {
+    object.map_or(Value::Null, |o| Value::Object(o.fields()))
+}

@@ -1,0 +1,166 @@
+//! Renderings of a plan: text (Terraform's style), JSON (versioned, Terraform's shape),
+//! Markdown (pull-request comments), Mermaid (IVR trees), and the drift report, which reads
+//! the same plan as "what changed outside git".
+
+mod blocks;
+mod drift;
+mod json;
+mod markdown;
+mod mermaid;
+mod text;
+
+pub use drift::{drift_json, drift_markdown, drift_text};
+pub use json::json;
+pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_with_limit};
+pub use mermaid::{TreeDiff, mermaid, tree_diff};
+pub use text::text;
+
+use serde_json::Value;
+use similar::{Algorithm, DiffTag, capture_diff_slices};
+use spec::model::{AudioId, KeyAction};
+
+use crate::plan::Plan;
+
+/// The JSON format version of `render::json` and `render::drift_json`.
+pub const JSON_FORMAT_VERSION: &str = "1.0";
+
+/// ANSI styling, or none.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, s: &str) -> String {
+        if self.color && !s.is_empty() {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+    pub fn green(self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn red(self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn yellow(self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn bold(self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    pub fn dim(self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+/// A field value as plans print it: strings quoted (JSON escapes), audio ids with the file's
+/// name when the plan knows it.
+pub(crate) fn value(field: &str, v: &Value, plan: &Plan) -> String {
+    if let (true, Value::String(s)) = (is_audio_field(field), v)
+        && let Ok(id) = s.parse::<AudioId>()
+        && let Some(name) = plan.audio_names.get(&id)
+    {
+        return format!("{} ({})", quote(name), short_audio(&id));
+    }
+    match v {
+        Value::String(s) => quote(s),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn is_audio_field(field: &str) -> bool {
+    matches!(field, "wait_greeting" | "hold_greeting" | "play")
+}
+
+pub(crate) fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+/// `sha256:9f86d081…` or the server's file name.
+pub(crate) fn short_audio(id: &AudioId) -> String {
+    match id {
+        AudioId::Sha256(hex) => format!("sha256:{}…", hex.get(..8).unwrap_or(hex)),
+        AudioId::ServerFile(name) => format!("server:{name}"),
+    }
+}
+
+/// True when two values are text long enough to be shown as a word diff.
+pub(crate) fn is_long_text(a: &str, b: &str) -> bool {
+    a.len().max(b.len()) > 30 || a.contains(char::is_whitespace) || b.contains(char::is_whitespace)
+}
+
+/// Splits text into words, runs of spaces, and single punctuation characters, so that a URL
+/// (`https://crm.example.com/a?x=1`) diffs by its parts and a prompt by its words.
+fn tokens(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let class = |c: char| {
+        if c.is_alphanumeric() {
+            0
+        } else if c.is_whitespace() {
+            1
+        } else {
+            2
+        }
+    };
+    let mut prev: Option<u8> = None;
+    for (i, c) in s.char_indices() {
+        let k = class(c);
+        if i > start && (prev != Some(k) || k == 2) {
+            out.push(&s[start..i]);
+            start = i;
+        }
+        prev = Some(k);
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
+/// A word diff of `old` → `new`, git-style: `[-removed-]{+added+}`, coloured when asked.
+pub(crate) fn word_diff(old: &str, new: &str, style: Style) -> String {
+    let a = tokens(old);
+    let b = tokens(new);
+    let ops = capture_diff_slices(Algorithm::Myers, &a, &b);
+    let mut out = String::new();
+    for op in ops {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        let removed: String = a[old_range].concat();
+        let added: String = b[new_range].concat();
+        match tag {
+            DiffTag::Equal => out.push_str(&removed),
+            DiffTag::Delete => out.push_str(&style.red(&format!("[-{removed}-]"))),
+            DiffTag::Insert => out.push_str(&style.green(&format!("{{+{added}+}}"))),
+            DiffTag::Replace => {
+                out.push_str(&style.red(&format!("[-{removed}-]")));
+                out.push_str(&style.green(&format!("{{+{added}+}}")));
+            }
+        }
+    }
+    out
+}
+
+/// What a key does, in a few words: `goto english`, `queue support`, `forward 8490…`.
+pub(crate) fn key_label(action: &KeyAction) -> String {
+    match action {
+        KeyAction::Goto { node } => format!("goto {node}"),
+        KeyAction::Queue { queue } => format!("queue {queue}"),
+        KeyAction::Forward { to, caller_id } => match caller_id {
+            Some(id) => format!("forward {to} (caller id {id})"),
+            None => format!("forward {to}"),
+        },
+        KeyAction::Hangup => "hang up".to_owned(),
+    }
+}
+
+/// `Plan: A to add, C to change, D to destroy.`
+pub(crate) fn footer(plan: &Plan) -> String {
+    let s = plan.summary();
+    format!(
+        "Plan: {} to add, {} to change, {} to destroy.",
+        s.add, s.change, s.destroy
+    )
+}

@@ -1,0 +1,158 @@
+//! The safety guards: a plan that deletes too large a share of a kind, or deletes or unbinds a
+//! phone number, is refused by `apply` unless forced. The guards are computed into the plan so
+//! that `plan` can show them and `apply` can refuse before its first write.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use spec::model::Number;
+use spec::policy::Safety;
+
+use crate::address::{Address, Kind};
+use crate::object::Object;
+use crate::plan::{Action, Step};
+
+/// The guards a plan trips.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyReport {
+    /// Every tripped guard; empty for a safe plan.
+    pub violations: Vec<Violation>,
+}
+
+/// One tripped guard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "guard", rename_all = "snake_case")]
+pub enum Violation {
+    /// The plan deletes more than the allowed share of a kind's live objects.
+    TooManyDeletes {
+        /// The kind.
+        kind: Kind,
+        /// Objects of the kind the plan deletes (replacements do not count: they come back).
+        deletes: usize,
+        /// Live objects of the kind (ignored objects excluded).
+        existing: usize,
+        /// The allowed share, in percent.
+        max_percent: u32,
+    },
+    /// The plan deletes a phone number.
+    DeletesNumber {
+        /// The number.
+        number: String,
+        /// Its nickname, for people.
+        nickname: Option<String>,
+    },
+    /// The plan leaves a phone number routing nowhere.
+    UnbindsNumber {
+        /// The number.
+        number: String,
+        /// Its nickname, for people.
+        nickname: Option<String>,
+    },
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = |number: &str, nickname: &Option<String>| match nickname {
+            Some(n) => format!("{number} ({n})"),
+            None => number.to_owned(),
+        };
+        match self {
+            Violation::TooManyDeletes {
+                kind,
+                deletes,
+                existing,
+                max_percent,
+            } => write!(
+                f,
+                "too many deletes of {kind}: {} is over {max_percent}% ({deletes}/{existing}); \
+                 use --force",
+                percent(*deletes, *existing, *max_percent)
+            ),
+            Violation::DeletesNumber { number, nickname } => write!(
+                f,
+                "deletes number {}: calls to it will fail; use --force",
+                label(number, nickname)
+            ),
+            Violation::UnbindsNumber { number, nickname } => write!(
+                f,
+                "unbinds number {}: it will route calls nowhere; use --force",
+                label(number, nickname)
+            ),
+        }
+    }
+}
+
+/// `part / whole` as a percentage with up to two decimals (`40%`, `37.5%`, `25.01%`), more
+/// only when needed so that a share over the limit never prints as the limit itself.
+fn percent(part: usize, whole: usize, limit: u32) -> String {
+    let exact = part as f64 * 100.0 / whole.max(1) as f64;
+    let mut shown = String::new();
+    for decimals in 2..=6 {
+        shown = format!("{exact:.decimals$}");
+        if shown.contains('.') {
+            shown = shown.trim_end_matches('0').trim_end_matches('.').to_owned();
+        }
+        if shown.parse::<f64>().ok() != Some(f64::from(limit)) {
+            break;
+        }
+    }
+    format!("{shown}%")
+}
+
+/// The guards `steps` trip, given the live counts per kind.
+pub(crate) fn check(
+    steps: &[Step],
+    existing: &BTreeMap<Kind, usize>,
+    safety: &Safety,
+) -> SafetyReport {
+    let mut violations = Vec::new();
+    let mut deletes: BTreeMap<Kind, usize> = BTreeMap::new();
+    for step in steps {
+        if step.action == Action::Delete && step.replace.is_none() {
+            *deletes.entry(step.kind()).or_default() += 1;
+        }
+    }
+    for (&kind, &count) in &deletes {
+        let total = existing.get(&kind).copied().unwrap_or(0);
+        let (max_percent, min_objects) = safety.threshold(kind.as_str());
+        if total >= min_objects as usize && count * 100 > max_percent as usize * total {
+            violations.push(Violation::TooManyDeletes {
+                kind,
+                deletes: count,
+                existing: total,
+                max_percent,
+            });
+        }
+    }
+    if safety.protect_numbers {
+        for step in steps {
+            let Address::Number(number) = &step.address else {
+                continue;
+            };
+            let before = match &step.before {
+                Some(Object::Number(n)) => Some(n),
+                _ => None,
+            };
+            let after = match &step.after {
+                Some(Object::Number(n)) => Some(n),
+                _ => None,
+            };
+            let nickname = |n: Option<&Number>| n.and_then(|n| n.nickname.clone());
+            match (step.action, before, after) {
+                (Action::Delete, Some(b), _) => violations.push(Violation::DeletesNumber {
+                    number: number.clone(),
+                    nickname: nickname(Some(b)),
+                }),
+                (Action::Update, Some(b), Some(a)) if b.route.is_some() && a.route.is_none() => {
+                    violations.push(Violation::UnbindsNumber {
+                        number: number.clone(),
+                        nickname: nickname(Some(a)).or(nickname(Some(b))),
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+    SafetyReport { violations }
+}

@@ -1,0 +1,68 @@
+//! Every case in `test_data/<case>/` is planned and rendered (text, JSON, Markdown, drift,
+//! and the step order with its dependencies), and snapshotted. Every case's plan must also run
+//! against the reference-checking store without a refusal and converge: planning again
+//! afterwards finds nothing to do.
+
+use std::fmt::Write;
+
+use planner::{Plan, apply_to, plan, render};
+
+use crate::fixture;
+use crate::store::{Store, run_in_order};
+
+/// The steps in order, one a line, with what each waits for.
+pub fn steps(plan: &Plan) -> String {
+    let mut out = String::new();
+    for (i, s) in plan.steps.iter().enumerate() {
+        let action = format!("{:?}", s.action).to_lowercase();
+        let replace = if s.replace.is_some() {
+            " (replace)"
+        } else {
+            ""
+        };
+        let _ = write!(out, "#{i:<3} {action:<6} {}{replace}", s.address);
+        if !s.depends_on.is_empty() {
+            let deps: Vec<String> = s.depends_on.iter().map(|d| format!("#{d}")).collect();
+            let _ = write!(out, "  after {}", deps.join(" "));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn cases() {
+    insta::glob!("../../test_data", "*/desired.yaml", |path| {
+        let dir = path.parent().unwrap();
+        let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let case = fixture::load(dir);
+        let p = plan(&case.desired, &case.live, &case.policy);
+
+        // Ordering: PCC's reference rules hold at every step.
+        let mut store = Store::new(&case.live);
+        let order: Vec<usize> = (0..p.steps.len()).collect();
+        if let Err(e) = run_in_order(&mut store, &p.steps, &order) {
+            panic!("{name}: {e}");
+        }
+        let after = store.into_model();
+        let again = plan(&case.desired, &after, &case.policy);
+        assert!(
+            again.is_empty(),
+            "{name}: not converged:\n{}",
+            render::text(&again, false)
+        );
+        assert_eq!(
+            after,
+            apply_to(&p, &case.live),
+            "{name}: apply_to disagrees with the store"
+        );
+
+        insta::with_settings!({ snapshot_suffix => name.as_str(), prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("text", render::text(&p, false));
+            insta::assert_snapshot!("steps", steps(&p));
+            insta::assert_snapshot!("json", render::json(&p));
+            insta::assert_snapshot!("markdown", render::markdown(&p));
+            insta::assert_snapshot!("drift", render::drift_text(&p, false));
+        });
+    });
+}

@@ -1,0 +1,11 @@
+//! The planner's integration tests: snapshot cases over `test_data/`, explicit ordering
+//! checks, property tests against a reference-checking in-memory PCC, saved plans and stale
+//! checks, and the renderers' limits.
+
+mod cases;
+mod fixture;
+mod ordering;
+mod props;
+mod render;
+mod saved;
+mod store;

@@ -1,0 +1,369 @@
+//! The renderers' limits: Markdown truncation of a huge plan, colour only when asked, Mermaid
+//! escaping and diff styling.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use planner::render::{self, MARKDOWN_LIMIT, TreeDiff, mermaid, tree_diff};
+use planner::{Plan, plan};
+use spec::Policy;
+use spec::model::{
+    Agent, AgentRouting, DEFAULT_VOICE, IvrNode, IvrTree, Key, KeyAction, Model, Prompt,
+};
+
+use crate::fixture;
+
+fn node(text: &str, keys: &[(Key, KeyAction)]) -> IvrNode {
+    IvrNode {
+        prompt: Prompt::Say {
+            text: text.into(),
+            voice: DEFAULT_VOICE.into(),
+            speed: 0,
+        },
+        barge_in: true,
+        loop_count: 1,
+        delay_ms: 0,
+        keypress_timeout: 5,
+        keys: keys.iter().cloned().collect(),
+    }
+}
+
+/// 2,000 agents and 60 trees of 15 nodes with long prompts, all new.
+fn huge() -> Plan {
+    let mut desired = Model::default();
+    for i in 0..2000 {
+        desired.agents.insert(
+            format!("agent-{i:05}"),
+            Agent {
+                name: format!("Agent number {i} of the big contact center"),
+                routing: AgentRouting::App,
+                phone_number: None,
+            },
+        );
+    }
+    for t in 0..60 {
+        let mut nodes = BTreeMap::new();
+        for n in 0..15 {
+            let next = format!("n{:02}", (n + 1) % 15);
+            nodes.insert(
+                format!("n{n:02}"),
+                node(
+                    &"Thank you for calling, please listen carefully as our menu has changed. "
+                        .repeat(3),
+                    &[
+                        (Key::D1, KeyAction::Goto { node: next }),
+                        (Key::Timeout, KeyAction::Hangup),
+                    ],
+                ),
+            );
+        }
+        desired.ivr.insert(
+            format!("tree-{t:02}"),
+            IvrTree {
+                start: "n00".into(),
+                nodes,
+            },
+        );
+    }
+    plan(&desired, &Model::default(), &Policy::default())
+}
+
+#[test]
+fn a_huge_plan_is_truncated_visibly_under_the_limit() {
+    let p = huge();
+    let full = render::text(&p, false);
+    assert!(full.len() > 3 * MARKDOWN_LIMIT, "the case must be huge");
+    let md = render::markdown(&p);
+    assert!(md.len() <= MARKDOWN_LIMIT, "{} bytes", md.len());
+    assert!(md.contains("> **Truncated to stay under 65000 characters:**"));
+    // The summary comes first and is whole.
+    assert!(
+        md.starts_with("### switchboard plan\n\n**Plan: 4760 to add, 0 to change, 0 to destroy.**")
+    );
+    assert!(md.contains("| agent | 0 | 2000 |"));
+    // Truncation never leaves a block open.
+    let fences = md.lines().filter(|l| l.starts_with("```")).count();
+    assert_eq!(fences % 2, 0, "unbalanced code fences");
+    assert_eq!(
+        md.matches("<details").count(),
+        md.matches("</details>").count()
+    );
+    // It says how much it shows.
+    let shown = md
+        .split("this comment shows ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("the note counts the changes shown");
+    assert!(shown > 0 && shown < 4760, "{shown}");
+}
+
+#[test]
+fn a_smaller_limit_truncates_a_normal_plan_and_a_big_one_does_not() {
+    let c = fixture::case("create_everything");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let whole = render::markdown(&p);
+    assert!(!whole.contains("Truncated"));
+    assert!(whole.contains("```mermaid"));
+    let cut = render::markdown_with_limit(&p, 3000);
+    assert!(cut.len() <= 3000, "{}", cut.len());
+    assert!(cut.contains("Truncated"));
+    assert!(cut.lines().filter(|l| l.starts_with("```")).count() % 2 == 0);
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let c = fixture::case("update_in_place");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let plain = render::text(&p, false);
+    let coloured = render::text(&p, true);
+    assert!(!plain.contains('\x1b'));
+    assert!(
+        coloured.contains("\x1b[33m  ~\x1b[0m"),
+        "update sign in yellow"
+    );
+    assert!(
+        coloured.contains("\x1b[32m{+tech+}\x1b[0m"),
+        "added words in green"
+    );
+    assert!(
+        coloured.contains("\x1b[31m[-technical-]\x1b[0m"),
+        "removed words in red"
+    );
+    // Without the escapes, the coloured text is the plain text.
+    let stripped = strip_ansi(&coloured);
+    assert_eq!(stripped, plain);
+    assert!(!render::drift_text(&p, false).contains('\x1b'));
+    assert!(render::drift_text(&p, true).contains('\x1b'));
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_empty_plan_says_so() {
+    let c = fixture::case("no_changes");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    assert!(p.is_empty());
+    assert_eq!(
+        render::text(&p, false),
+        "No changes. Live project matches the spec.\n"
+    );
+    assert_eq!(
+        render::drift_text(&p, false),
+        "No drift. The live project matches the spec.\n"
+    );
+}
+
+#[test]
+fn mermaid_escapes_what_could_break_the_graph_or_the_page() {
+    let tree = IvrTree {
+        start: "main \"menu\"".into(),
+        nodes: [(
+            "main \"menu\"".to_owned(),
+            node(
+                "Press # or * </script><b>x</b> ```js `tick` & \"quoted\"\nnext line",
+                &[
+                    (
+                        Key::Hash,
+                        KeyAction::Queue {
+                            queue: "a\"b".into(),
+                        },
+                    ),
+                    (
+                        Key::Star,
+                        KeyAction::Forward {
+                            to: "84909992666".into(),
+                            caller_id: None,
+                        },
+                    ),
+                ],
+            ),
+        )]
+        .into_iter()
+        .collect(),
+    };
+    let out = mermaid("t<1>", &tree, None);
+    insta::assert_snapshot!("mermaid_escaping", out);
+    for line in out.lines() {
+        // Only the label delimiters remain as quotes: an even number per line.
+        assert_eq!(line.matches('"').count() % 2, 0, "{line}");
+        assert!(!line.contains("</script>"), "{line}");
+        assert!(!line.contains("```"), "{line}");
+    }
+}
+
+#[test]
+fn mermaid_styles_added_changed_and_removed_nodes_apart() {
+    let before = IvrTree {
+        start: "menu".into(),
+        nodes: [
+            (
+                "menu".to_owned(),
+                node(
+                    "Press 1 for sales, 2 for the old line.",
+                    &[
+                        (
+                            Key::D1,
+                            KeyAction::Queue {
+                                queue: "sales".into(),
+                            },
+                        ),
+                        (Key::D2, KeyAction::Goto { node: "old".into() }),
+                    ],
+                ),
+            ),
+            (
+                "old".to_owned(),
+                node("The old line.", &[(Key::Timeout, KeyAction::Hangup)]),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let after = IvrTree {
+        start: "menu".into(),
+        nodes: [
+            (
+                "menu".to_owned(),
+                node(
+                    "Press 1 for sales, 3 for support.",
+                    &[
+                        (
+                            Key::D1,
+                            KeyAction::Queue {
+                                queue: "sales".into(),
+                            },
+                        ),
+                        (
+                            Key::D3,
+                            KeyAction::Goto {
+                                node: "support".into(),
+                            },
+                        ),
+                    ],
+                ),
+            ),
+            (
+                "support".to_owned(),
+                node(
+                    "Support.",
+                    &[(
+                        Key::Timeout,
+                        KeyAction::Queue {
+                            queue: "support".into(),
+                        },
+                    )],
+                ),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let diff = tree_diff(Some(&before), Some(&after));
+    assert_eq!(diff.added, BTreeSet::from(["support".to_owned()]));
+    assert_eq!(diff.changed, BTreeSet::from(["menu".to_owned()]));
+    assert_eq!(diff.removed.keys().collect::<Vec<_>>(), ["old"]);
+    assert_eq!(
+        diff.keys_removed.keys().collect::<Vec<_>>(),
+        [&("menu".to_owned(), Key::D2)]
+    );
+    let out = mermaid("main", &after, Some(&diff));
+    insta::assert_snapshot!("mermaid_diff", out);
+    assert!(out.contains("class n2 added"));
+    assert!(out.contains("class n0 changed"));
+    assert!(out.contains("class n1 removed"));
+    assert!(
+        out.contains("n0 -.->|\"2\"| n1"),
+        "the removed key is dashed"
+    );
+    assert_ne!(diff, TreeDiff::default());
+}
+
+#[test]
+fn drift_reads_the_plan_the_other_way_round() {
+    let c = fixture::case("update_in_place");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let json = render::drift_json(&p);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["format_version"], "1.0");
+    assert_eq!(doc["drift"], true);
+    let queue = doc["resource_drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["address"] == "queue.support")
+        .unwrap();
+    assert_eq!(queue["drift"], "changed");
+    assert_eq!(
+        queue["fields"],
+        serde_json::json!([
+            {"field": "schedule", "live": "always", "spec": "business_hours"},
+            {"field": "wrap_up_time_limit", "live": 10, "spec": 30},
+        ])
+    );
+    let text = render::drift_text(&p, false);
+    assert!(text.contains("  ~ queue.support: wrap_up_time_limit is 10 live, spec says 30\n"));
+    assert!(text.contains("  - ivr_key.main/english/9: in the spec, missing live\n"));
+    insta::assert_snapshot!("drift_markdown", render::drift_markdown(&p));
+
+    let c = fixture::case("no_changes");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let doc: serde_json::Value = serde_json::from_str(&render::drift_json(&p)).unwrap();
+    assert_eq!(doc["drift"], false);
+    assert!(render::drift_markdown(&p).contains("**No drift.**"));
+}
+
+#[test]
+fn a_share_over_the_limit_never_prints_as_the_limit() {
+    let agents = |n: usize| {
+        let mut m = Model::default();
+        for i in 0..n {
+            m.agents.insert(
+                format!("a{i:04}"),
+                Agent {
+                    name: "A".into(),
+                    routing: AgentRouting::App,
+                    phone_number: None,
+                },
+            );
+        }
+        m
+    };
+    let message = |keep: usize, of: usize| {
+        let p = plan(&agents(keep), &agents(of), &Policy::default());
+        p.safety
+            .violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        message(749, 1000),
+        ["too many deletes of agent: 25.1% is over 25% (251/1000); use --force"]
+    );
+    assert_eq!(
+        message(7499, 10000),
+        ["too many deletes of agent: 25.01% is over 25% (2501/10000); use --force"]
+    );
+    // Exactly the limit passes; so does any share of a kind under `min_objects`.
+    assert!(message(750, 1000).is_empty());
+    assert!(message(0, 7).is_empty());
+    assert_eq!(
+        message(5, 8),
+        ["too many deletes of agent: 37.5% is over 25% (3/8); use --force"]
+    );
+}

@@ -1,0 +1,206 @@
+//! Saved plans (`plan --out`) and the per-object stale check of `apply FILE`.
+
+use planner::{Address, Error, Object, StaleReason, plan, saved, stale};
+use spec::model::{NumberRoute, Prompt};
+
+use crate::fixture;
+
+fn addr(s: &str) -> Address {
+    s.parse().unwrap()
+}
+
+#[test]
+fn a_saved_plan_reads_back_identical() {
+    for case in [
+        "create_everything",
+        "start_node_change",
+        "ignore_patterns",
+        "audio",
+    ] {
+        let c = fixture::case(case);
+        let p = plan(&c.desired, &c.live, &c.policy);
+        let text = saved::to_json(&p);
+        let back = saved::from_json(&text).unwrap();
+        assert_eq!(back, p, "{case}");
+        assert_eq!(saved::to_json(&back), text, "{case}: not byte-stable");
+    }
+}
+
+#[test]
+fn a_saved_plan_holds_what_apply_needs_without_the_spec() {
+    let c = fixture::case("audio");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
+    assert_eq!(doc["format_version"], "1.0");
+    let upload = doc["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["address"] == "audio.hold-music")
+        .expect("the upload is a step");
+    assert_eq!(upload["action"], "create");
+    assert_eq!(upload["after"]["audio"]["file"], "audio/hold-music.wav");
+    assert_eq!(
+        upload["after"]["audio"]["id"],
+        "sha256:e8b22d83b417e85ba4f24101a49a49cc3246a5e5e4ce6574623063e4e32801e0"
+    );
+}
+
+#[test]
+fn another_major_version_is_refused() {
+    let c = fixture::case("update_in_place");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let text =
+        saved::to_json(&p).replace("\"format_version\": \"1.0\"", "\"format_version\": \"2.0\"");
+    let err = saved::from_json(&text).unwrap_err();
+    assert!(matches!(err, Error::UnsupportedVersion { ref found, .. } if found == "2.0"));
+    assert_eq!(
+        err.to_string(),
+        "saved plan has format_version `2.0`, and this switchboard reads 1.x; plan again with this version"
+    );
+}
+
+#[test]
+fn a_broken_file_says_where() {
+    let err =
+        saved::from_json("{\"format_version\": \"1.0\",\n  \"plan\": {\"steps\": 3}}").unwrap_err();
+    let Error::Malformed { line, .. } = err else {
+        panic!("expected Malformed, got {err:?}");
+    };
+    assert_eq!(line, 2);
+    assert!(
+        err.to_string()
+            .starts_with("saved plan is not readable at line 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unchanged_live_project_is_not_stale() {
+    for case in [
+        "update_in_place",
+        "destroy_everything",
+        "members_and_routing",
+        "audio",
+    ] {
+        let c = fixture::case(case);
+        let p = plan(&c.desired, &c.live, &c.policy);
+        assert_eq!(stale(&p, &c.live), vec![], "{case}");
+    }
+}
+
+#[test]
+fn stale_names_exactly_the_touched_objects_that_changed() {
+    let c = fixture::case("update_in_place");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let mut now = c.live.clone();
+    // Touched by the plan: reported.
+    now.queues.get_mut("support").unwrap().wrap_up_time_limit = 45;
+    now.agents.remove("dan");
+    // Not touched by the plan: free to change.
+    now.agents.get_mut("alice").unwrap().name = "Alice N.".into();
+    now.queues.get_mut("sales-en").unwrap().wrap_up_time_limit = 99;
+    let found = stale(&p, &now);
+    let got: Vec<(String, StaleReason)> = found
+        .iter()
+        .map(|s| (s.address.to_string(), s.why.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("agent.dan".to_owned(), StaleReason::Vanished),
+            ("queue.support".to_owned(), StaleReason::Changed),
+        ]
+    );
+    assert_eq!(
+        found[1].to_string(),
+        "queue.support changed since the plan was made"
+    );
+}
+
+#[test]
+fn an_object_created_meanwhile_makes_its_create_stale() {
+    let c = fixture::case("ivr_cycle");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let mut now = c.live.clone();
+    now.numbers.insert(
+        "842473082999".into(),
+        spec::model::Number {
+            nickname: None,
+            route: Some(NumberRoute::Queue("support".into())),
+            allow_outbound_calls: false,
+            record_outbound_calls: false,
+        },
+    );
+    let found = stale(&p, &now);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].address, addr("number.842473082999"));
+    assert_eq!(found[0].why, StaleReason::Appeared);
+}
+
+#[test]
+fn a_new_user_of_a_deleted_object_makes_the_delete_stale() {
+    let c = fixture::case("repoint_number");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let mut now = c.live.clone();
+    // Someone points another number at the tree the plan deletes.
+    now.numbers.insert(
+        "842473082777".into(),
+        spec::model::Number {
+            nickname: None,
+            route: Some(NumberRoute::Ivr("old".into())),
+            allow_outbound_calls: false,
+            record_outbound_calls: false,
+        },
+    );
+    let found = stale(&p, &now);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].address, addr("ivr_tree.old"));
+    assert_eq!(
+        found[0].why,
+        StaleReason::NewReferrer(addr("number.842473082777"))
+    );
+}
+
+#[test]
+fn an_untouched_object_the_plan_needs_going_makes_it_stale() {
+    let c = fixture::case("members_and_routing");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let mut now = c.live.clone();
+    // membership.support/alice needs agent alice, which the plan does not touch.
+    now.agents.remove("alice");
+    let found = stale(&p, &now);
+    assert!(
+        found
+            .iter()
+            .any(|s| s.address == addr("agent.alice") && s.why == StaleReason::RequiredGone),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn fingerprints_cover_the_values_the_plan_compares() {
+    let c = fixture::case("update_in_place");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let node = addr("ivr_node.main/english");
+    let recorded = p.reads.touched[&node].clone().expect("the node was live");
+    let before = p
+        .steps
+        .iter()
+        .find(|s| s.address == node)
+        .and_then(|s| s.before.clone())
+        .unwrap();
+    assert_eq!(planner::fingerprint(&before), recorded);
+    let Object::IvrNode { start, mut node } = before else {
+        panic!("a node step holds a node")
+    };
+    node.prompt = Prompt::Say {
+        text: "something else".into(),
+        voice: spec::model::DEFAULT_VOICE.into(),
+        speed: 0,
+    };
+    assert_ne!(
+        planner::fingerprint(&Object::IvrNode { start, node }),
+        recorded
+    );
+}

@@ -1,0 +1,385 @@
+//! Checks across sections (queues that reach no agent, unused trees), flow tests, and the
+//! apply policy (`ignore:`, `safety:`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostic::code;
+use crate::flow::{self, End};
+use crate::load::ivr::TreeInfo;
+use crate::load::merge::{Def, Project, collect};
+use crate::load::sections::{non_empty, phone};
+use crate::load::{At, Cx, Expect, FlowTest, KINDS, Location, backticked, did_you_mean};
+use crate::model::{AgentRouting, Key, KeyAction, Model};
+use crate::policy::{KindSafety, Policy, Safety};
+use crate::raw::{RawTest, Spanned};
+
+/// Queues with no way to find an agent, and queues that ring agents' phones without a caller
+/// id.
+pub(super) fn check_queues(
+    cx: &mut Cx<'_>,
+    project: &Project<'_>,
+    model: &Model,
+    graphs: &[TreeInfo],
+) {
+    // Where calls are sent to each queue, first place only.
+    let mut sent_from: BTreeMap<&str, At> = BTreeMap::new();
+    for def in project.numbers.values() {
+        if let Some(queue) = &def.value.value.queue {
+            sent_from
+                .entry(queue.value.as_str())
+                .or_insert(def.at(queue));
+        }
+    }
+    for info in graphs {
+        let tree = &model.ivr[&info.name];
+        for (node_name, node) in &tree.nodes {
+            for (key, action) in &node.keys {
+                if let KeyAction::Queue { queue } = action {
+                    let at = info.nodes[node_name].keys[key].at;
+                    sent_from.entry(queue.as_str()).or_insert(at);
+                }
+            }
+        }
+    }
+    for (name, def) in &project.queues {
+        let queue = &model.queues[name];
+        let written_routing = def
+            .value
+            .value
+            .routing
+            .as_ref()
+            .is_some_and(|r| !r.is_empty());
+        if !written_routing && queue.get_list_agents_url.is_none() {
+            let message = format!("queue `{name}` has no `routing` and no `get_list_agents_url`");
+            let help = Some(
+                "route it to a group (`routing: [ { group: name, primary: true } ]`) or set `get_list_agents_url`"
+                    .to_owned(),
+            );
+            match sent_from.get(name.as_str()) {
+                Some(&from) => {
+                    let also = cx.label(from, "calls are sent to it here");
+                    let diagnostic = cx.error(
+                        code::QUEUE_WITHOUT_AGENTS,
+                        def.key_at(),
+                        format!("{message}: its calls reach no agent"),
+                        "no agents",
+                    );
+                    diagnostic.labels.push(also);
+                    diagnostic.help = help;
+                }
+                None => {
+                    cx.warning(
+                        code::QUEUE_WITHOUT_AGENTS,
+                        def.key_at(),
+                        message,
+                        "no agents",
+                    )
+                    .help = help;
+                }
+            }
+        }
+        if queue.from_number_callout_to_agent.is_none() && queue.get_list_agents_url.is_none() {
+            let by_phone = queue
+                .routing
+                .keys()
+                .filter_map(|group| model.groups.get(group).map(|g| (group, g)))
+                .flat_map(|(group, g)| g.agents.iter().map(move |agent| (group, agent)))
+                .find(|(_, agent)| {
+                    model
+                        .agents
+                        .get(*agent)
+                        .is_some_and(|a| a.routing == AgentRouting::Phone)
+                });
+            if let Some((group, agent)) = by_phone {
+                cx.warning(
+                    code::MISSING_CALLOUT_NUMBER,
+                    def.key_at(),
+                    format!(
+                        "queue `{name}` rings agent `{agent}` (group `{group}`) on their phone but has no `from_number_callout_to_agent`"
+                    ),
+                    "no caller id for agents' phones",
+                )
+                .help = Some(
+                    "set `from_number_callout_to_agent` to one of your numbers".to_owned(),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn check_unused_trees(cx: &mut Cx<'_>, project: &Project<'_>) {
+    let used: BTreeSet<&str> = project
+        .numbers
+        .values()
+        .filter_map(|def| def.value.value.ivr.as_ref())
+        .map(|tree| tree.value.as_str())
+        .collect();
+    for (name, def) in &project.ivr {
+        if !used.contains(name.as_str()) {
+            cx.warning(
+                code::UNUSED_TREE,
+                def.key_at(),
+                format!("ivr `{name}` is not used by any number"),
+                "unused",
+            )
+            .help = Some(format!(
+                "route a number to it with `ivr: {name}`, or remove it"
+            ));
+        }
+    }
+}
+
+pub(super) fn lower_tests(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<FlowTest> {
+    let mut tests = Vec::new();
+    for &(file, raw) in &project.tests {
+        let test: &RawTest = &raw.value;
+        let number = &test.number.value;
+        if !project.numbers.contains_key(number) {
+            cx.unknown(
+                "number",
+                "numbers",
+                number,
+                At::of(file, &test.number),
+                project.numbers.keys().map(String::as_str),
+            );
+        }
+        let keys = test.keys.as_ref().map_or("", |k| k.value.as_str());
+        if let Some(bad) = keys.chars().find(|&c| Key::from_dtmf(c).is_none()) {
+            let at = At::of(file, test.keys.as_ref().expect("keys are not empty"));
+            cx.error(
+                code::INVALID_KEY,
+                at,
+                format!("`{bad}` in `{keys}` is not a key a phone can press"),
+                "only `0`-`9`, `*` and `#`",
+            )
+            .help = Some(
+                "`keys` lists presses in order (`\"12#\"`); silence at the end is implied"
+                    .to_owned(),
+            );
+        }
+        let expect = &test.expect.value;
+        let given: Vec<(&str, At)> = [
+            ("queue", expect.queue.as_ref().map(|v| At::of(file, v))),
+            ("forward", expect.forward.as_ref().map(|v| At::of(file, v))),
+            ("hangup", expect.hangup.as_ref().map(|v| At::of(file, v))),
+        ]
+        .into_iter()
+        .filter_map(|(name, at)| at.map(|at| (name, at)))
+        .collect();
+        let expect = match given.as_slice() {
+            [] => {
+                cx.error(
+                    code::MISSING_KEY,
+                    At::of(file, &test.expect),
+                    "flow test expects nothing",
+                    "no outcome",
+                )
+                .help = Some(
+                    "give one of `queue: name`, `forward: \"digits\"`, `hangup: true`".to_owned(),
+                );
+                continue;
+            }
+            [_] => {
+                if let Some(queue) = &expect.queue {
+                    if !project.queues.contains_key(&queue.value) {
+                        cx.unknown(
+                            "queue",
+                            "queues",
+                            &queue.value,
+                            At::of(file, queue),
+                            project.queues.keys().map(String::as_str),
+                        );
+                    }
+                    Expect::Queue(queue.value.clone())
+                } else if let Some(to) = &expect.forward {
+                    phone(cx, file, to, "expected `forward`");
+                    Expect::Forward(to.value.clone())
+                } else {
+                    let hangup = expect.hangup.as_ref().expect("one outcome is given");
+                    if !hangup.value {
+                        cx.error(
+                            code::CONFLICTING_KEYS,
+                            At::of(file, hangup),
+                            "`hangup: false` is not an outcome",
+                            "write `hangup: true`",
+                        );
+                    }
+                    Expect::Hangup
+                }
+            }
+            [(first, _), (second, at), ..] => {
+                cx.error(
+                    code::CONFLICTING_KEYS,
+                    *at,
+                    format!("flow test expects both `{first}` and `{second}`"),
+                    "one outcome per test",
+                );
+                continue;
+            }
+        };
+        let span = raw.span;
+        tests.push(FlowTest {
+            name: test.name.as_ref().map(|n| n.value.clone()),
+            number: number.clone(),
+            keys: keys.to_owned(),
+            expect,
+            location: Location {
+                file: cx.sources[file].path.clone(),
+                line: span.line.max(1),
+                column: span.column.max(1),
+            },
+        });
+    }
+    tests
+}
+
+pub(super) fn run_tests(cx: &mut Cx<'_>, project: &Project<'_>, model: &Model, tests: &[FlowTest]) {
+    let raws = project.tests.iter();
+    // `tests` holds the tests that lowered; with no errors that is all of them, in order.
+    for (test, &(file, raw)) in tests.iter().zip(raws) {
+        let walk = flow::walk(model, &test.number, &test.keys);
+        let title = match &test.name {
+            Some(name) => format!("flow test `{name}`"),
+            None if test.keys.is_empty() => format!("flow test (`{}`, no keys)", test.number),
+            None => format!("flow test (`{}`, keys `{}`)", test.number, test.keys),
+        };
+        let at = At::of(file, &raw.value.expect);
+        if let End::Error(err) = &walk.end {
+            cx.error(
+                code::FLOW_TEST_PATH,
+                At::of(file, raw),
+                format!("{title} cannot be walked: {err}"),
+                "this test",
+            )
+            .help = Some(format!("path so far: {}", walk.path()));
+            continue;
+        }
+        if !walk.unused_keys.is_empty() {
+            let at_keys = raw
+                .value
+                .keys
+                .as_ref()
+                .map_or(At::of(file, raw), |k| At::of(file, k));
+            cx.error(
+                code::FLOW_TEST_PATH,
+                at_keys,
+                format!(
+                    "{title} cannot be walked: the call reached {} with keys `{}` still to press",
+                    walk.end, walk.unused_keys
+                ),
+                "too many keys",
+            )
+            .help = Some(if walk.steps.is_empty() {
+                format!(
+                    "number `{}` sends calls straight to {}, with no IVR menu to press keys in",
+                    test.number, walk.end
+                )
+            } else {
+                format!("path: {}", walk.path())
+            });
+            continue;
+        }
+        if !test.expect.is_met_by(&walk.end) {
+            cx.error(
+                code::FLOW_TEST_FAILED,
+                at,
+                format!(
+                    "{title} failed: expected {}, but the call ends with {}",
+                    test.expect, walk.end
+                ),
+                format!("expected {}", test.expect),
+            )
+            .help = Some(format!("path: {}", walk.path()));
+        }
+    }
+}
+
+pub(super) fn lower_policy(cx: &mut Cx<'_>, project: &Project<'_>) -> Policy {
+    let mut policy = Policy::default();
+    for &(file, pattern) in &project.ignore {
+        let value = pattern.value.as_str();
+        if value.trim().is_empty() {
+            non_empty(cx, file, pattern, "`ignore` pattern");
+            continue;
+        }
+        let kind = value.split('.').next().unwrap_or(value);
+        let wild = kind.contains(['*', '?']);
+        if !wild && (!KINDS.contains(&kind) || !value.contains('.')) {
+            let help = match did_you_mean(kind, KINDS) {
+                Some(close) if close != kind => {
+                    format!(
+                        "did you mean `{close}.{}`?",
+                        value.split_once('.').map_or("*", |(_, rest)| rest)
+                    )
+                }
+                _ => format!(
+                    "addresses are `kind.name`, where kind is one of {}",
+                    backticked(&KINDS)
+                ),
+            };
+            cx.error(
+                code::UNKNOWN_KIND,
+                At::of(file, pattern),
+                format!("`ignore` pattern `{value}` names no kind of object"),
+                "matches nothing",
+            )
+            .help = Some(help);
+        }
+        policy.ignore.push(value.to_owned());
+    }
+    if let Some((file, safety)) = project.safety {
+        let raw = &safety.value;
+        let mut out = Safety::default();
+        let percent = |cx: &mut Cx<'_>, v: &Spanned<u32>| {
+            if v.value > 100 {
+                cx.error(
+                    code::OUT_OF_RANGE,
+                    At::of(file, v),
+                    format!("`max_delete_percent` is {}, it must be 0 to 100", v.value),
+                    "0 to 100",
+                );
+            }
+            v.value
+        };
+        if let Some(v) = &raw.max_delete_percent {
+            out.max_delete_percent = percent(cx, v);
+        }
+        if let Some(v) = &raw.min_objects {
+            out.min_objects = v.value;
+        }
+        if let Some(v) = &raw.protect_numbers {
+            out.protect_numbers = v.value;
+        }
+        let kinds: BTreeMap<String, Def<'_, crate::raw::RawKindSafety>> = collect(
+            cx,
+            "safety kind",
+            std::iter::once((file, raw.kinds.as_ref())),
+        );
+        for (kind, def) in &kinds {
+            if !KINDS.contains(&kind.as_str()) {
+                let help = match did_you_mean(kind, KINDS) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("kinds are {}", backticked(&KINDS)),
+                };
+                cx.error(
+                    code::UNKNOWN_KIND,
+                    def.key_at(),
+                    format!("`{kind}` is not a kind of object"),
+                    "unknown kind",
+                )
+                .help = Some(help);
+                continue;
+            }
+            let raw = &def.value.value;
+            out.kinds.insert(
+                kind.clone(),
+                KindSafety {
+                    max_delete_percent: raw.max_delete_percent.as_ref().map(|v| percent(cx, v)),
+                    min_objects: raw.min_objects.as_ref().map(|v| v.value),
+                },
+            );
+        }
+        policy.safety = out;
+    }
+    policy
+}

@@ -1,0 +1,165 @@
+//! Merging the files of a project into one: each name once, a name written twice reported
+//! with both places.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::code;
+use crate::load::{At, Cx};
+use crate::raw::{
+    Map, RawAgent, RawAudio, RawGroup, RawNumber, RawQueue, RawSettings, RawSpec, RawTest, RawTree,
+    Spanned,
+};
+
+/// A named definition: where its name is written and its value.
+pub(super) struct Def<'r, T> {
+    pub(super) file: usize,
+    pub(super) key: &'r Spanned<String>,
+    pub(super) value: &'r Spanned<T>,
+}
+
+impl<T> Def<'_, T> {
+    pub(super) fn key_at(&self) -> At {
+        At::of(self.file, self.key)
+    }
+
+    pub(super) fn at<U>(&self, spanned: &Spanned<U>) -> At {
+        At::of(self.file, spanned)
+    }
+}
+
+/// Every file's sections, merged, each name once.
+pub(super) struct Project<'r> {
+    pub(super) settings: Option<(usize, &'r Spanned<RawSettings>)>,
+    pub(super) audio: BTreeMap<String, Def<'r, RawAudio>>,
+    pub(super) agents: BTreeMap<String, Def<'r, RawAgent>>,
+    pub(super) groups: BTreeMap<String, Def<'r, RawGroup>>,
+    pub(super) queues: BTreeMap<String, Def<'r, RawQueue>>,
+    pub(super) ivr: BTreeMap<String, Def<'r, RawTree>>,
+    pub(super) numbers: BTreeMap<String, Def<'r, RawNumber>>,
+    pub(super) tests: Vec<(usize, &'r Spanned<RawTest>)>,
+    pub(super) ignore: Vec<(usize, &'r Spanned<String>)>,
+    pub(super) safety: Option<(usize, &'r Spanned<crate::raw::RawSafety>)>,
+}
+
+pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Project<'r> {
+    let settings = single(
+        cx,
+        "settings",
+        raws.iter().map(|(f, r)| (*f, r.settings.as_ref())),
+    );
+    let safety = single(
+        cx,
+        "safety",
+        raws.iter().map(|(f, r)| (*f, r.safety.as_ref())),
+    );
+    Project {
+        settings,
+        audio: collect(
+            cx,
+            "audio",
+            raws.iter().map(|(f, r)| (*f, r.audio.as_ref())),
+        ),
+        agents: collect(
+            cx,
+            "agent",
+            raws.iter().map(|(f, r)| (*f, r.agents.as_ref())),
+        ),
+        groups: collect(
+            cx,
+            "group",
+            raws.iter().map(|(f, r)| (*f, r.groups.as_ref())),
+        ),
+        queues: collect(
+            cx,
+            "queue",
+            raws.iter().map(|(f, r)| (*f, r.queues.as_ref())),
+        ),
+        ivr: collect(
+            cx,
+            "ivr tree",
+            raws.iter().map(|(f, r)| (*f, r.ivr.as_ref())),
+        ),
+        numbers: collect(
+            cx,
+            "number",
+            raws.iter().map(|(f, r)| (*f, r.numbers.as_ref())),
+        ),
+        tests: raws
+            .iter()
+            .flat_map(|(f, r)| r.tests.iter().flatten().map(move |t| (*f, t)))
+            .collect(),
+        ignore: raws
+            .iter()
+            .flat_map(|(f, r)| r.ignore.iter().flatten().map(move |p| (*f, p)))
+            .collect(),
+        safety,
+    }
+}
+
+/// A section that may appear in one file only.
+pub(super) fn single<'r, T>(
+    cx: &mut Cx<'_>,
+    section: &str,
+    found: impl Iterator<Item = (usize, Option<&'r Spanned<T>>)>,
+) -> Option<(usize, &'r Spanned<T>)> {
+    let mut first: Option<(usize, &'r Spanned<T>)> = None;
+    for (file, value) in found {
+        let Some(value) = value else { continue };
+        match first {
+            None => first = Some((file, value)),
+            Some((first_file, first_value)) => {
+                let also = cx.label(At::of(first_file, first_value), "first defined here");
+                let diagnostic = cx.error(
+                    code::DUPLICATE_NAME,
+                    At::of(file, value),
+                    format!("`{section}` is defined twice"),
+                    "defined again here",
+                );
+                diagnostic.labels.push(also);
+                diagnostic.help = Some(format!("keep one `{section}:` section in the project"));
+            }
+        }
+    }
+    first
+}
+
+/// Named definitions from every file; a name written twice (in one file or two) is an error
+/// that points at both, and the first definition is kept.
+pub(super) fn collect<'r, T, K: 'r>(
+    cx: &mut Cx<'_>,
+    kind: &str,
+    maps: impl Iterator<Item = (usize, Option<&'r Map<Spanned<T>, K>>)>,
+) -> BTreeMap<String, Def<'r, T>> {
+    let mut defs: BTreeMap<String, Def<'r, T>> = BTreeMap::new();
+    for (file, map) in maps {
+        for (key, value) in map.iter().flat_map(|m| &m.entries) {
+            if key.value.is_empty() {
+                cx.error(
+                    code::EMPTY_VALUE,
+                    At::of(file, key),
+                    format!("{kind} name is empty"),
+                    "empty name",
+                );
+                continue;
+            }
+            if let Some(first) = defs.get(&key.value) {
+                let also = cx.label(first.key_at(), "first defined here");
+                let same_file = first.file == file;
+                let diagnostic = cx.error(
+                    code::DUPLICATE_NAME,
+                    At::of(file, key),
+                    format!("{kind} `{}` is defined twice", key.value),
+                    "defined again here",
+                );
+                diagnostic.labels.push(also);
+                if !same_file {
+                    diagnostic.help =
+                        Some("names must be unique across all the files of a project".to_owned());
+                }
+                continue;
+            }
+            defs.insert(key.value.clone(), Def { file, key, value });
+        }
+    }
+    defs
+}

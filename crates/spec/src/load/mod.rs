@@ -1,0 +1,448 @@
+//! Loading a spec: YAML sources → raw types → one merged project → a validated [`Model`], with
+//! every problem found reported as a [`Diagnostic`]. Never stops at the first problem: a file
+//! that does not parse is skipped (one diagnostic), every other check runs on what did parse.
+
+mod checks;
+pub(crate) mod ivr;
+mod merge;
+mod sections;
+
+use crate::diagnostic::{Diagnostic, Label, Severity, code};
+use crate::flow::End;
+use crate::graph;
+use crate::model::Model;
+use crate::policy::Policy;
+use crate::raw::{RawSpec, Span, Spanned};
+
+/// The kinds of object, as used in `ignore:` addresses (`agent.hr-*`) and `safety.kinds`.
+pub const KINDS: [&str; 10] = [
+    "agent",
+    "audio",
+    "group",
+    "ivr_key",
+    "ivr_node",
+    "ivr_tree",
+    "membership",
+    "number",
+    "queue",
+    "routing",
+];
+
+/// One spec file: its path (as shown in diagnostics, relative to where the user ran the
+/// command) and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The path shown in diagnostics.
+    pub path: String,
+    /// The file's contents.
+    pub text: String,
+}
+
+/// What [`load`] found.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The spec, when there is no error (warnings allowed).
+    pub spec: Option<Spec>,
+    /// Every problem, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Number of errors.
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Number of warnings.
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// A valid spec: the desired model, its flow tests and its apply policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec {
+    /// The desired state.
+    pub model: Model,
+    /// The flow tests, in the order written (files in the order given).
+    pub tests: Vec<FlowTest>,
+    /// `ignore:` and `safety:`.
+    pub policy: Policy,
+}
+
+/// A flow test: a caller dials `number`, presses `keys`, then stays silent; the call must end
+/// as `expect` says. `load` runs them; a spec whose tests fail is invalid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowTest {
+    /// The test's name, if it has one.
+    pub name: Option<String>,
+    /// The number dialled.
+    pub number: String,
+    /// The keys pressed (`0`-`9`, `*`, `#`).
+    pub keys: String,
+    /// Where the call must end.
+    pub expect: Expect,
+    /// Where the test is written.
+    pub location: Location,
+}
+
+/// Where a flow test's call must end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// In this queue.
+    Queue(String),
+    /// Forwarded to this number.
+    Forward(String),
+    /// Hung up.
+    Hangup,
+}
+
+impl Expect {
+    /// True when a walk that ended in `end` meets this expectation.
+    pub fn is_met_by(&self, end: &End) -> bool {
+        match (self, end) {
+            (Expect::Queue(want), End::Queue(got)) => want == got,
+            (Expect::Forward(want), End::Forward { to, .. }) => want == to,
+            (Expect::Hangup, End::Hangup) => true,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Queue(queue) => write!(f, "queue `{queue}`"),
+            Expect::Forward(to) => write!(f, "forward to `{to}`"),
+            Expect::Hangup => f.write_str("hang up"),
+        }
+    }
+}
+
+/// A position in a spec file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// The file, as given to [`load`].
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+/// Loads a project from its files (one, or all the YAML files of a directory, in a stable
+/// order). `audio` is given each `file:` path of the `audio:` section as written (relative to
+/// the spec root) and answers the lower-case hex SHA-256 of the file's bytes, or why it could
+/// not read it.
+pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) -> Loaded {
+    let mut cx = Cx {
+        sources,
+        diagnostics: Vec::new(),
+    };
+    let raws: Vec<(usize, RawSpec)> = sources
+        .iter()
+        .enumerate()
+        .filter_map(|(file, source)| parse(&mut cx, file, source).map(|raw| (file, raw)))
+        .collect();
+    let project = merge::merge(&mut cx, &raws);
+
+    let mut model = Model {
+        settings: project
+            .settings
+            .map(|(file, raw)| sections::lower_settings(&mut cx, file, raw)),
+        ..Model::default()
+    };
+    let audio_names = sections::lower_audio(&mut cx, &project, audio, &mut model);
+    model.agents = sections::lower_agents(&mut cx, &project);
+    model.groups = sections::lower_groups(&mut cx, &project);
+    model.queues = sections::lower_queues(&mut cx, &project, &audio_names);
+    let (trees, graphs) = ivr::lower_ivr(&mut cx, &project, &audio_names);
+    model.ivr = trees;
+    model.numbers = sections::lower_numbers(&mut cx, &project);
+    checks::check_queues(&mut cx, &project, &model, &graphs);
+    checks::check_unused_trees(&mut cx, &project);
+    for tree in &graphs {
+        graph::check(&mut cx, tree);
+    }
+    let tests = checks::lower_tests(&mut cx, &project);
+    let policy = checks::lower_policy(&mut cx, &project);
+
+    // Flow tests run only on a model without errors: on a broken model they would fail for
+    // reasons already reported.
+    if !cx.diagnostics.iter().any(Diagnostic::is_error) {
+        checks::run_tests(&mut cx, &project, &model, &tests);
+    }
+
+    let mut diagnostics = cx.diagnostics;
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            let label = &d.labels[0];
+            let file = sources.iter().position(|s| s.path == label.file);
+            (file, label.line, label.column, d.severity, d.code)
+        };
+        key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
+    });
+    let valid = !diagnostics.iter().any(Diagnostic::is_error);
+    Loaded {
+        spec: valid.then_some(Spec {
+            model,
+            tests,
+            policy,
+        }),
+        diagnostics,
+    }
+}
+
+/// A place in one of the sources.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct At {
+    pub(crate) file: usize,
+    pub(crate) span: Span,
+}
+
+impl At {
+    pub(crate) fn of<T>(file: usize, spanned: &Spanned<T>) -> At {
+        At {
+            file,
+            span: spanned.span,
+        }
+    }
+}
+
+/// The loader's working state: the sources (to turn positions into labels) and the problems
+/// found so far.
+pub(crate) struct Cx<'a> {
+    pub(crate) sources: &'a [Source],
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl Cx<'_> {
+    pub(crate) fn label(&self, at: At, text: impl Into<String>) -> Label {
+        let source = &self.sources[at.file];
+        let span = at.span;
+        let line = span.line.max(1);
+        let column = span.column.max(1);
+        let (start, len) = span
+            .bytes
+            .unwrap_or_else(|| (byte_offset(&source.text, line, column), 0));
+        let start = start.min(source.text.len());
+        let end = (start + len).min(source.text.len());
+        Label {
+            file: source.path.clone(),
+            span: start..end,
+            line,
+            column,
+            text: text.into(),
+        }
+    }
+
+    /// Records an error at `at`; returns it so that the caller can add labels or help.
+    pub(crate) fn error(
+        &mut self,
+        code: &'static str,
+        at: At,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.push(Severity::Error, code, at, message.into(), label.into())
+    }
+
+    /// Records a warning at `at`.
+    pub(crate) fn warning(
+        &mut self,
+        code: &'static str,
+        at: At,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.push(Severity::Warning, code, at, message.into(), label.into())
+    }
+
+    fn push(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        at: At,
+        message: String,
+        label: String,
+    ) -> &mut Diagnostic {
+        let label = self.label(at, label);
+        self.diagnostics.push(Diagnostic {
+            code,
+            severity,
+            message,
+            labels: vec![label],
+            help: None,
+        });
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    /// Reports a reference to a `kind` that does not exist, suggesting the closest name.
+    fn unknown<'n>(
+        &mut self,
+        kind: &str,
+        section: &str,
+        name: &str,
+        at: At,
+        names: impl IntoIterator<Item = &'n str>,
+    ) {
+        let help = match did_you_mean(name, names) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("define it under `{section}:`"),
+        };
+        self.error(
+            code::UNKNOWN_REFERENCE,
+            at,
+            format!("{kind} `{name}` does not exist"),
+            format!("no {kind} named `{name}`"),
+        )
+        .help = Some(help);
+    }
+}
+
+/// The byte offset of a 1-based line and character column.
+pub(super) fn byte_offset(text: &str, line: u32, column: u32) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line as usize - 1)
+        .map(str::len)
+        .sum();
+    let rest = &text[line_start.min(text.len())..];
+    line_start
+        + rest
+            .char_indices()
+            .nth(column as usize - 1)
+            .map_or(rest.len(), |(i, _)| i)
+}
+
+/// The candidate closest to `name`, if it is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'n>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'n str>,
+) -> Option<&'n str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, candidate)| candidate)
+}
+
+pub(super) fn backticked(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+fn parse(cx: &mut Cx<'_>, file: usize, source: &Source) -> Option<RawSpec> {
+    let options = serde_saphyr::options! {
+        // Duplicates reach our `Map`, which reports them with both places.
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+    };
+    let raw: RawSpec = match serde_saphyr::from_str_with_options(&source.text, options) {
+        Ok(raw) => raw,
+        Err(err) => {
+            report_parse_error(cx, file, &err);
+            return None;
+        }
+    };
+    if let Some(version) = &raw.version
+        && version.value != 1
+    {
+        cx.error(
+            code::VERSION,
+            At::of(file, version),
+            format!("spec version {} is not supported", version.value),
+            "unsupported version",
+        )
+        .help = Some("this switchboard reads `version: 1`".to_owned());
+    }
+    Some(raw)
+}
+
+fn report_parse_error(cx: &mut Cx<'_>, file: usize, err: &serde_saphyr::Error) {
+    use serde_saphyr::{Error, MessageFormatter, UserMessageFormatter};
+
+    let at = At {
+        file,
+        span: Span::of_error(err),
+    };
+    let inner = err.without_snippet();
+    match inner {
+        Error::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let diagnostic = cx.error(
+                code::UNKNOWN_KEY,
+                at,
+                format!("unknown key `{field}`"),
+                "unknown key",
+            );
+            diagnostic.help = Some(expected_help(field, expected));
+        }
+        Error::SerdeUnknownVariant {
+            variant, expected, ..
+        } => {
+            let diagnostic = cx.error(
+                code::UNKNOWN_VALUE,
+                at,
+                format!("unknown value `{variant}`"),
+                "unknown value",
+            );
+            diagnostic.help = Some(expected_help(variant, expected));
+        }
+        Error::SerdeMissingField { field, .. } => {
+            cx.error(
+                code::MISSING_KEY,
+                at,
+                format!("missing key `{field}`"),
+                format!("`{field}` is required here"),
+            );
+        }
+        other => {
+            let message = UserMessageFormatter.format_message(other);
+            // The parser may quote the input; keep control characters out of terminals.
+            let message: String = friendlier(&message)
+                .unwrap_or(&message)
+                .chars()
+                .flat_map(|c| {
+                    let escaped: Vec<char> = if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    escaped
+                })
+                .collect();
+            cx.error(code::YAML, at, message, "here");
+        }
+    }
+}
+
+fn expected_help(found: &str, expected: &[&str]) -> String {
+    match did_you_mean(found, expected.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => format!("expected one of {}", backticked(expected)),
+    }
+}
+
+/// Plainer words for the parser's messages about types.
+fn friendlier(message: &str) -> Option<&'static str> {
+    Some(match message {
+        "invalid u32" | "invalid u64" => "expected a whole number, 0 or more",
+        "invalid i32" | "invalid i64" => "expected a whole number",
+        "invalid boolean" => "expected `true` or `false`",
+        "expected mapping start" => "expected a mapping (`key: value` lines, or `{ key: value }`)",
+        "expected sequence start" => "expected a list (`- item` lines, or `[a, b]`)",
+        "expected string scalar" => "expected a single value, not a list or mapping",
+        "externally tagged enum expected scalar or mapping" => {
+            "expected one word from the list, not a list or mapping"
+        }
+        _ => return None,
+    })
+}

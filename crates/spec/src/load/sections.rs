@@ -1,0 +1,519 @@
+//! Lowering the sections other than `ivr` into the model, checking values as we go (ranges,
+//! phone numbers, URLs, references).
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::code;
+use crate::load::merge::{Def, Project};
+use crate::load::{At, Cx};
+use crate::model::{
+    Agent, AgentRouting, Audio, AudioId, CallSettings, Group, Model, Number, NumberRoute, Queue,
+    Routing, Schedule,
+};
+use crate::raw::{
+    RawAgentRouting, RawAudio, RawNumber, RawQueue, RawSchedule, RawSettings, Spanned,
+};
+
+pub(super) fn lower_settings(
+    cx: &mut Cx<'_>,
+    file: usize,
+    raw: &Spanned<RawSettings>,
+) -> CallSettings {
+    let raw = &raw.value;
+    let mut settings = CallSettings {
+        event_url: url(cx, file, raw.event_url.as_ref()),
+        get_customer_info_url: url(cx, file, raw.get_customer_info_url.as_ref()),
+        callout_answer_url: url(cx, file, raw.callout_answer_url.as_ref()),
+        ..CallSettings::default()
+    };
+    if let Some(timeout) = &raw.get_customer_info_timeout_ms {
+        at_least(cx, file, timeout, 1, "get_customer_info_timeout_ms");
+        settings.get_customer_info_timeout_ms = timeout.value;
+    }
+    settings
+}
+
+/// An optional URL: empty means unset; anything else must be http(s).
+pub(super) fn url(cx: &mut Cx<'_>, file: usize, raw: Option<&Spanned<String>>) -> Option<String> {
+    let raw = raw?;
+    let value = raw.value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let lower = value.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    let host_ok = rest.is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !rest.contains(char::is_whitespace)
+    });
+    if !host_ok {
+        cx.error(
+            code::INVALID_URL,
+            At::of(file, raw),
+            format!("`{}` is not an http(s) URL", raw.value),
+            "not an http(s) URL",
+        )
+        .help = Some("PCC calls webhooks over HTTP: write `https://host/path`".to_owned());
+    }
+    Some(raw.value.clone())
+}
+
+pub(super) fn at_least<T: Copy + PartialOrd + std::fmt::Display>(
+    cx: &mut Cx<'_>,
+    file: usize,
+    value: &Spanned<T>,
+    min: T,
+    field: &str,
+) {
+    if value.value < min {
+        cx.error(
+            code::OUT_OF_RANGE,
+            At::of(file, value),
+            format!("`{field}` is {}, it must be at least {min}", value.value),
+            format!("at least {min}"),
+        );
+    }
+}
+
+/// Checks a phone number: digits only, 3 to 15 of them (E.164 without `+`, or a short code).
+pub(super) fn phone(cx: &mut Cx<'_>, file: usize, raw: &Spanned<String>, what: &str) {
+    phone_at(cx, At::of(file, raw), &raw.value, what);
+}
+
+pub(super) fn phone_at(cx: &mut Cx<'_>, at: At, value: &str, what: &str) {
+    let digits_only = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    if digits_only && (3..=15).contains(&value.len()) {
+        return;
+    }
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    let punctuated = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'));
+    let (label, help) = if digits_only {
+        (
+            "3 to 15 digits",
+            "a phone number has 3 to 15 digits".to_owned(),
+        )
+    } else if punctuated && (3..=15).contains(&digits.len()) {
+        (
+            "digits only",
+            format!("write digits only, country code first: `{digits}`"),
+        )
+    } else {
+        (
+            "digits only",
+            "a phone number is digits only, country code first, no `+`".to_owned(),
+        )
+    };
+    cx.error(
+        code::INVALID_NUMBER,
+        at,
+        format!("{what} is not a phone number: `{value}`"),
+        label,
+    )
+    .help = Some(help);
+}
+
+pub(super) fn non_empty(cx: &mut Cx<'_>, file: usize, raw: &Spanned<String>, what: &str) {
+    if raw.value.trim().is_empty() {
+        cx.error(
+            code::EMPTY_VALUE,
+            At::of(file, raw),
+            format!("{what} is empty"),
+            "empty",
+        );
+    }
+}
+
+/// Audio: fills `model.audio` and answers name → id for the sections that refer to audio.
+pub(super) fn lower_audio(
+    cx: &mut Cx<'_>,
+    project: &Project<'_>,
+    hash: &dyn Fn(&str) -> Result<String, String>,
+    model: &mut Model,
+) -> BTreeMap<String, AudioId> {
+    let mut names = BTreeMap::new();
+    let mut first_name: BTreeMap<AudioId, &Def<'_, RawAudio>> = BTreeMap::new();
+    for (name, def) in &project.audio {
+        let raw = &def.value.value;
+        let given: Vec<(&str, &Spanned<String>)> = [
+            ("file", raw.file.as_ref()),
+            ("server_file", raw.server_file.as_ref()),
+            ("sha256", raw.sha256.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key, v)))
+        .collect();
+        let (id, file) = match given.as_slice() {
+            [] => {
+                cx.error(
+                    code::MISSING_KEY,
+                    def.key_at(),
+                    format!("audio `{name}` says nowhere where its sound is"),
+                    "no `file`, `server_file` or `sha256`",
+                )
+                .help = Some("write `{ file: audio/name.mp3 }` to upload a file".to_owned());
+                continue;
+            }
+            [(key, value)] => {
+                non_empty(cx, def.file, value, &format!("audio `{name}`: `{key}`"));
+                match *key {
+                    "file" => match hash(&value.value) {
+                        Ok(hex) => (AudioId::Sha256(hex), Some(value.value.clone())),
+                        Err(why) => {
+                            cx.error(
+                                code::AUDIO_FILE,
+                                def.at(value),
+                                format!("cannot read audio file `{}`: {why}", value.value),
+                                "cannot read this file",
+                            )
+                            .help = Some(
+                                "audio paths are relative to the spec root (the file or directory validated)"
+                                    .to_owned(),
+                            );
+                            continue;
+                        }
+                    },
+                    "server_file" => (AudioId::ServerFile(value.value.clone()), None),
+                    _ => {
+                        let hex = &value.value;
+                        if hex.len() != 64
+                            || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                        {
+                            cx.error(
+                                code::INVALID_SHA256,
+                                def.at(value),
+                                format!("`{hex}` is not a SHA-256"),
+                                "not 64 lower-case hex digits",
+                            );
+                        }
+                        (AudioId::Sha256(hex.clone()), None)
+                    }
+                }
+            }
+            [(first, _), (second, value), ..] => {
+                cx.error(
+                    code::CONFLICTING_KEYS,
+                    def.at(value),
+                    format!("audio `{name}` has both `{first}` and `{second}`"),
+                    "one of these only",
+                );
+                continue;
+            }
+        };
+        if let Some(other) = first_name.get(&id) {
+            let also = cx.label(other.key_at(), "same content");
+            let diagnostic = cx.warning(
+                code::DUPLICATE_AUDIO,
+                def.key_at(),
+                format!("audio `{name}` is the same sound as `{}`", other.key.value),
+                "same content as another name",
+            );
+            diagnostic.labels.push(also);
+            diagnostic.help = Some("use one name for it".to_owned());
+        } else {
+            first_name.insert(id.clone(), def);
+            model.audio.insert(
+                id.clone(),
+                Audio {
+                    name: name.clone(),
+                    file,
+                },
+            );
+        }
+        names.insert(name.clone(), id);
+    }
+    names
+}
+
+/// Resolves an audio name.
+pub(super) fn audio_ref(
+    cx: &mut Cx<'_>,
+    project: &Project<'_>,
+    names: &BTreeMap<String, AudioId>,
+    file: usize,
+    raw: &Spanned<String>,
+) -> Option<AudioId> {
+    match names.get(&raw.value) {
+        Some(id) => Some(id.clone()),
+        None => {
+            if !project.audio.contains_key(&raw.value) {
+                cx.unknown(
+                    "audio",
+                    "audio",
+                    &raw.value,
+                    At::of(file, raw),
+                    project.audio.keys().map(String::as_str),
+                );
+            }
+            None
+        }
+    }
+}
+
+pub(super) fn lower_agents(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<String, Agent> {
+    let mut agents = BTreeMap::new();
+    for (id, def) in &project.agents {
+        let raw = &def.value.value;
+        let routing = match raw.routing.as_ref().map(|r| r.value) {
+            None | Some(RawAgentRouting::App) => AgentRouting::App,
+            Some(RawAgentRouting::Phone) => AgentRouting::Phone,
+        };
+        if let Some(name) = &raw.name {
+            non_empty(cx, def.file, name, &format!("agent `{id}`: `name`"));
+        }
+        if let Some(number) = &raw.phone_number {
+            phone(
+                cx,
+                def.file,
+                number,
+                &format!("`phone_number` of agent `{id}`"),
+            );
+        }
+        if routing == AgentRouting::Phone && raw.phone_number.is_none() {
+            let at = raw.routing.as_ref().map_or(def.key_at(), |r| def.at(r));
+            cx.error(
+                code::MISSING_PHONE_NUMBER,
+                at,
+                format!("agent `{id}` is reached by phone but has no `phone_number`"),
+                "needs `phone_number`",
+            )
+            .help = Some("add `phone_number: \"84...\"`, or use `routing: app`".to_owned());
+        }
+        agents.insert(
+            id.clone(),
+            Agent {
+                name: raw.name.as_ref().map_or(id.clone(), |n| n.value.clone()),
+                routing,
+                phone_number: raw.phone_number.as_ref().map(|p| p.value.clone()),
+            },
+        );
+    }
+    agents
+}
+
+pub(super) fn lower_groups(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<String, Group> {
+    let mut groups = BTreeMap::new();
+    for (name, def) in &project.groups {
+        let mut group = Group::default();
+        let mut written: BTreeMap<&str, &Spanned<String>> = BTreeMap::new();
+        for agent in def.value.value.agents.iter().flatten() {
+            if let Some(first) = written.get(agent.value.as_str()) {
+                let also = cx.label(def.at(*first), "first listed here");
+                cx.warning(
+                    code::DUPLICATE_MEMBER,
+                    def.at(agent),
+                    format!("agent `{}` is listed twice in group `{name}`", agent.value),
+                    "listed again here",
+                )
+                .labels
+                .push(also);
+                continue;
+            }
+            written.insert(&agent.value, agent);
+            if !project.agents.contains_key(&agent.value) {
+                cx.unknown(
+                    "agent",
+                    "agents",
+                    &agent.value,
+                    def.at(agent),
+                    project.agents.keys().map(String::as_str),
+                );
+            }
+            group.agents.insert(agent.value.clone());
+        }
+        if group.agents.is_empty() && written.is_empty() {
+            cx.warning(
+                code::EMPTY_GROUP,
+                def.key_at(),
+                format!("group `{name}` has no agents"),
+                "no agents",
+            )
+            .help = Some("calls routed to this group reach no one".to_owned());
+        }
+        groups.insert(name.clone(), group);
+    }
+    groups
+}
+
+pub(super) fn lower_queues(
+    cx: &mut Cx<'_>,
+    project: &Project<'_>,
+    audio: &BTreeMap<String, AudioId>,
+) -> BTreeMap<String, Queue> {
+    let mut queues = BTreeMap::new();
+    for (name, def) in &project.queues {
+        let raw: &RawQueue = &def.value.value;
+        let file = def.file;
+        let mut queue = Queue::default();
+        let flag = |value: &Option<Spanned<bool>>, default: bool| {
+            value.as_ref().map_or(default, |v| v.value)
+        };
+        queue.record_calls = flag(&raw.record_calls, queue.record_calls);
+        queue.agent_wrap_up_after_calls = flag(
+            &raw.agent_wrap_up_after_calls,
+            queue.agent_wrap_up_after_calls,
+        );
+        if let Some(v) = &raw.wrap_up_time_limit {
+            queue.wrap_up_time_limit = v.value;
+        }
+        if let Some(v) = &raw.schedule {
+            queue.schedule = match v.value {
+                RawSchedule::Always => Schedule::Always,
+                RawSchedule::BusinessHours => Schedule::BusinessHours,
+            };
+        }
+        if let Some(v) = &raw.wait_agent_answer_timeout {
+            at_least(cx, file, v, 3, "wait_agent_answer_timeout");
+            queue.wait_agent_answer_timeout = v.value;
+        }
+        if let Some(v) = &raw.maximum_queue_size {
+            at_least(cx, file, v, 1, "maximum_queue_size");
+            queue.maximum_queue_size = v.value;
+        }
+        if let Some(v) = &raw.maximum_queue_wait_time {
+            at_least(cx, file, v, 1, "maximum_queue_wait_time");
+            queue.maximum_queue_wait_time = v.value;
+        }
+        if let Some(v) = &raw.cond_routing {
+            if !matches!(v.value, 1 | 2) {
+                cx.error(
+                    code::OUT_OF_RANGE,
+                    def.at(v),
+                    format!("`cond_routing` is {}, it must be 1 or 2", v.value),
+                    "1 or 2",
+                )
+                .help = Some(
+                    "1: agents online on web/app; 2: agents online on web/app or SIP".to_owned(),
+                );
+            }
+            queue.cond_routing = v.value;
+        }
+        queue.wait_greeting = raw
+            .wait_greeting
+            .as_ref()
+            .and_then(|r| audio_ref(cx, project, audio, file, r));
+        queue.hold_greeting = raw
+            .hold_greeting
+            .as_ref()
+            .and_then(|r| audio_ref(cx, project, audio, file, r));
+        if let Some(v) = &raw.from_number_callout_to_agent {
+            phone(
+                cx,
+                file,
+                v,
+                &format!("`from_number_callout_to_agent` of queue `{name}`"),
+            );
+            queue.from_number_callout_to_agent = Some(v.value.clone());
+        }
+        queue.get_list_agents_url = url(cx, file, raw.get_list_agents_url.as_ref());
+
+        let mut seen: BTreeMap<&str, &Spanned<String>> = BTreeMap::new();
+        for routing in raw.routing.iter().flatten() {
+            let group = &routing.value.group;
+            if let Some(first) = seen.get(group.value.as_str()) {
+                let also = cx.label(def.at(*first), "first routed here");
+                let diagnostic = cx.error(
+                    code::DUPLICATE_NAME,
+                    def.at(group),
+                    format!("queue `{name}` routes to group `{}` twice", group.value),
+                    "routed again here",
+                );
+                diagnostic.labels.push(also);
+                diagnostic.help =
+                    Some("a group is either primary or overflow: keep one entry".to_owned());
+                continue;
+            }
+            seen.insert(&group.value, group);
+            if !project.groups.contains_key(&group.value) {
+                cx.unknown(
+                    "group",
+                    "groups",
+                    &group.value,
+                    def.at(group),
+                    project.groups.keys().map(String::as_str),
+                );
+            }
+            let primary = routing.value.primary.as_ref().is_some_and(|p| p.value);
+            queue
+                .routing
+                .insert(group.value.clone(), Routing { primary });
+        }
+        queues.insert(name.clone(), queue);
+    }
+    queues
+}
+
+pub(super) fn lower_numbers(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<String, Number> {
+    let mut numbers = BTreeMap::new();
+    for (digits, def) in &project.numbers {
+        let raw: &RawNumber = &def.value.value;
+        phone_at(cx, def.key_at(), digits, "number");
+        let route = match (&raw.ivr, &raw.queue) {
+            (Some(tree), None) => {
+                if !project.ivr.contains_key(&tree.value) {
+                    cx.unknown(
+                        "ivr tree",
+                        "ivr",
+                        &tree.value,
+                        def.at(tree),
+                        project.ivr.keys().map(String::as_str),
+                    );
+                }
+                Some(NumberRoute::Ivr(tree.value.clone()))
+            }
+            (None, Some(queue)) => {
+                if !project.queues.contains_key(&queue.value) {
+                    cx.unknown(
+                        "queue",
+                        "queues",
+                        &queue.value,
+                        def.at(queue),
+                        project.queues.keys().map(String::as_str),
+                    );
+                }
+                Some(NumberRoute::Queue(queue.value.clone()))
+            }
+            (Some(_), Some(queue)) => {
+                cx.error(
+                    code::NUMBER_ROUTE,
+                    def.at(queue),
+                    format!("number `{digits}` has both `ivr` and `queue`"),
+                    "one of `ivr` or `queue`",
+                )
+                .help = Some(
+                    "calls go to an IVR tree (`ivr`) or straight to a queue (`queue`), not both"
+                        .to_owned(),
+                );
+                None
+            }
+            (None, None) => {
+                cx.error(
+                    code::NUMBER_ROUTE,
+                    def.key_at(),
+                    format!("number `{digits}` routes calls nowhere"),
+                    "no `ivr` or `queue`",
+                )
+                .help = Some("add `ivr: tree-name` or `queue: queue-name`".to_owned());
+                None
+            }
+        };
+        let nickname = raw
+            .nickname
+            .as_ref()
+            .map(|n| n.value.clone())
+            .filter(|n| !n.is_empty());
+        numbers.insert(
+            digits.clone(),
+            Number {
+                nickname,
+                route,
+                allow_outbound_calls: raw.allow_outbound_calls.as_ref().is_some_and(|v| v.value),
+                record_outbound_calls: raw.record_outbound_calls.as_ref().is_some_and(|v| v.value),
+            },
+        );
+    }
+    numbers
+}

@@ -1,0 +1,202 @@
+//! `switchboard validate`: exit codes, rendered diagnostics, JSON output, directories.
+
+use std::path::Path;
+
+use crate::{root, stdout, switchboard};
+
+fn test_data() -> std::path::PathBuf {
+    root().join("crates/spec/test_data")
+}
+
+#[test]
+fn the_hotline_example_is_valid_even_with_strict() {
+    let output = switchboard(&root(), &["validate", "examples/hotline", "--strict"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("`examples/hotline` is valid"), "{text}");
+    assert!(text.contains("flow tests passed"), "{text}");
+}
+
+#[test]
+fn every_example_is_valid_with_strict() {
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        let output = switchboard(&root(), &["validate", dir.to_str().unwrap(), "--strict"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    }
+}
+
+/// Each invalid fixture exits 1; the rendered diagnostics (no colour, 100 columns) name the
+/// file, line and thing.
+#[test]
+fn invalid_fixtures_exit_1_with_rendered_diagnostics() {
+    insta::glob!("../../../spec/test_data", "err/*", |path| {
+        let relative = path.strip_prefix(test_data()).unwrap().to_str().unwrap();
+        let output = switchboard(&test_data(), &["validate", relative]);
+        let text = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains(&format!("[{relative}")),
+            "no file:line:col in\n{text}"
+        );
+        insta::assert_snapshot!(text);
+    });
+}
+
+/// Valid fixtures exit 0; those with warnings (`warn_*`) exit 1 with `--strict`.
+#[test]
+fn valid_fixtures_exit_0_and_warnings_fail_only_with_strict() {
+    for entry in std::fs::read_dir(test_data().join("ok")).unwrap() {
+        let path = entry.unwrap().path();
+        let relative = path.strip_prefix(test_data()).unwrap().to_str().unwrap();
+        let output = switchboard(&test_data(), &["validate", relative]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{relative}:\n{}",
+            stdout(&output)
+        );
+        let strict = switchboard(&test_data(), &["validate", relative, "--strict"]);
+        let warns = relative.starts_with("ok/warn_");
+        assert_eq!(
+            strict.status.code(),
+            Some(if warns { 1 } else { 0 }),
+            "{relative} --strict:\n{}",
+            stdout(&strict)
+        );
+        if warns {
+            assert!(
+                stdout(&strict).contains("0 errors, "),
+                "{}",
+                stdout(&strict)
+            );
+        }
+    }
+}
+
+#[test]
+fn json_output_has_every_diagnostic_with_its_position() {
+    let output = switchboard(
+        &test_data(),
+        &["validate", "err/missing_start.yaml", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["errors"], 1);
+    assert_eq!(json["warnings"], 0);
+    let diagnostic = &json["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "missing-start");
+    assert_eq!(diagnostic["severity"], "error");
+    assert_eq!(diagnostic["help"], "did you mean `welcome`?");
+    let label = &diagnostic["labels"][0];
+    assert_eq!(label["file"], "err/missing_start.yaml");
+    assert_eq!(
+        (label["line"].clone(), label["column"].clone()),
+        (3.into(), 12.into())
+    );
+    let text = std::fs::read_to_string(test_data().join("err/missing_start.yaml")).unwrap();
+    let (start, end) = (
+        label["span"]["start"].as_u64().unwrap() as usize,
+        label["span"]["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&text[start..end], "welcom");
+}
+
+#[test]
+fn json_output_with_strict_marks_warnings_invalid() {
+    let output = switchboard(
+        &test_data(),
+        &[
+            "validate",
+            "ok/warn_unused_tree.yaml",
+            "--format",
+            "json",
+            "--strict",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        (json["valid"].clone(), json["strict"].clone()),
+        (false.into(), true.into())
+    );
+    assert_eq!(json["diagnostics"][0]["severity"], "warning");
+}
+
+fn write(dir: &Path, file: &str, text: &[u8]) {
+    let path = dir.join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_directory_is_read_recursively_skipping_hidden_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.yaml",
+        b"numbers:\n  \"842473082888\": { queue: support }\n",
+    );
+    write(
+        dir.path(),
+        "teams/support.yml",
+        b"queues:\n  support: { get_list_agents_url: https://crm.example.com/agents }\n",
+    );
+    write(
+        dir.path(),
+        ".switchboard/sandbox.yaml",
+        b"this is: [not a spec\n",
+    );
+    write(dir.path(), ".git/config.yaml", b"nor: [this\n");
+    write(dir.path(), "README.md", b"not yaml\n");
+    let output = switchboard(dir.path(), &["validate", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 number"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 queue"), "{}", stdout(&output));
+}
+
+#[test]
+fn a_directory_without_yaml_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = switchboard(dir.path(), &["validate", "."]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no spec files in `.`"), "{stderr}");
+}
+
+/// Audio is known by the SHA-256 of its bytes: two names for identical bytes are one file.
+#[test]
+fn audio_files_are_identified_by_their_content() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "spec.yaml",
+        b"audio:\n  hold: { file: audio/a.mp3 }\n  music: { file: audio/b.mp3 }\n",
+    );
+    write(dir.path(), "audio/a.mp3", b"same bytes");
+    write(dir.path(), "audio/b.mp3", b"same bytes");
+    let same = switchboard(dir.path(), &["validate", "spec.yaml", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&same.stdout).unwrap();
+    assert_eq!(json["diagnostics"][0]["code"], "duplicate-audio", "{json}");
+
+    write(dir.path(), "audio/b.mp3", b"other bytes");
+    let different = switchboard(dir.path(), &["validate", "spec.yaml", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&different.stdout).unwrap();
+    assert_eq!(json["diagnostics"], serde_json::json!([]), "{json}");
+
+    std::fs::remove_file(dir.path().join("audio/b.mp3")).unwrap();
+    let missing = switchboard(dir.path(), &["validate", "spec.yaml", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&missing.stdout).unwrap();
+    assert_eq!(json["diagnostics"][0]["code"], "audio-file", "{json}");
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn a_missing_path_is_an_error_naming_it() {
+    let output = switchboard(&root(), &["validate", "no/such/spec.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no/such/spec.yaml"), "{stderr}");
+}

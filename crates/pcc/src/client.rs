@@ -442,7 +442,13 @@ impl Client {
         let joined = format!("{}{}", base.path().trim_end_matches('/'), path);
         url.set_path(&joined);
         if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
+            // Percent-encoding (`%20`, not the form encoding's `+`): every server decodes it
+            // the same way, and greeting `desc`s hold spaces and `=`.
+            let encoded: Vec<String> = query
+                .iter()
+                .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+                .collect();
+            url.set_query(Some(&encoded.join("&")));
         }
         url
     }
@@ -1130,8 +1136,13 @@ fn parent_filter<T: Listed>(parent: Option<&str>) -> Result<Option<(&'static str
 
 /// Ids are opaque; percent-encode anything that is not safe in a path segment.
 fn encode_id(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
+    percent_encode(id)
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);
         } else {

@@ -19,7 +19,7 @@ const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS object (
-    seq     INTEGER PRIMARY KEY AUTOINCREMENT, -- creation order: lists are sorted by it
+    seq     INTEGER PRIMARY KEY,               -- creation order (max + 1): lists sort by it
     kind    TEXT NOT NULL,
     id      TEXT NOT NULL UNIQUE,
     parent  TEXT,                              -- the id a per-parent list filters on
@@ -124,6 +124,8 @@ impl Store {
             .map_err(state)?;
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;
+             PRAGMA wal_autocheckpoint = 8192;
+             PRAGMA cache_size = -32768;
              PRAGMA busy_timeout = 5000;",
         )
         .map_err(state)?;

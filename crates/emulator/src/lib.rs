@@ -52,10 +52,10 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The state database could not be opened or prepared.
-    #[error("cannot open the emulator state {where_}")]
+    #[error("cannot open the emulator state {location}")]
     State {
         /// The file, or `in memory`.
-        where_: String,
+        location: String,
         /// Why.
         #[source]
         source: rusqlite::Error,

@@ -95,12 +95,12 @@ pub(crate) struct Referrer {
 
 impl Store {
     pub(crate) fn open(path: Option<&Path>) -> Result<Store, Error> {
-        let where_ = match path {
+        let location = match path {
             Some(p) => p.display().to_string(),
             None => "in memory".to_owned(),
         };
         let state = |source| Error::State {
-            where_: where_.clone(),
+            location: location.clone(),
             source,
         };
         let conn = match path {
@@ -113,7 +113,7 @@ impl Store {
             .map_err(state)?;
         if version != 0 && version != SCHEMA_VERSION {
             return Err(Error::StateVersion {
-                path: where_,
+                path: location,
                 found: version,
                 expected: SCHEMA_VERSION,
             });

@@ -118,6 +118,10 @@ async fn sigkill_mid_stream_loses_no_acknowledged_write() {
             .collect();
         let target = life * 400;
         while acked.lock().unwrap().len() < target {
+            assert!(
+                !writers.iter().all(|w| w.is_finished()),
+                "every writer stopped before the kill (life {life})"
+            );
             tokio::task::yield_now().await;
         }
         child.kill().unwrap(); // SIGKILL on Unix

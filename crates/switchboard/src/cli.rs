@@ -255,6 +255,9 @@ pub struct EmulatorArgs {
     /// Share of API requests answered with HTTP 429 and Retry-After (0.0-1.0).
     #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
     pub throttle_rate: f64,
+    /// The Retry-After of throttled answers, in seconds.
+    #[arg(long, default_value_t = 1, value_name = "SECS")]
+    pub retry_after_secs: u64,
     /// Share of writes that commit but whose answer is lost (0.0-1.0).
     #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
     pub drop_rate: f64,

@@ -1,0 +1,236 @@
+//! The gate every `/v1` request passes: request counting, fault injection (latency, 500,
+//! 429, answers dropped after commit) and authentication, in that order.
+
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::{App, Faults, Stats, auth};
+
+/// Faults injected since start or the last stats reset.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Injected {
+    /// Requests answered HTTP 500 without being handled.
+    pub failed: u64,
+    /// Requests answered HTTP 429 without being handled.
+    pub throttled: u64,
+    /// Writes handled and committed whose answer was then lost.
+    pub dropped: u64,
+}
+
+/// Fault settings, their dice and the request counts, under one lock so that a request's
+/// count and its dice are one step.
+#[derive(Debug)]
+pub(crate) struct FaultState {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    faults: Faults,
+    dice: fastrand::Rng,
+    stats: Stats,
+}
+
+/// What the dice decided for one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Fail,
+    Throttle(u64),
+    Serve(Option<Lost>),
+}
+
+/// How a dropped answer is lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lost {
+    /// The connection closes before a byte of the answer is sent.
+    Closed,
+    /// A proxy-style HTTP 502 replaces the answer.
+    BadGateway,
+}
+
+fn dice(seed: Option<u64>) -> fastrand::Rng {
+    match seed {
+        Some(seed) => fastrand::Rng::with_seed(seed),
+        None => fastrand::Rng::new(),
+    }
+}
+
+/// `faults` with every share forced into 0..=1 (a NaN counts as 0).
+pub(crate) fn clamped(mut faults: Faults) -> Faults {
+    for rate in [
+        &mut faults.fail_rate,
+        &mut faults.throttle_rate,
+        &mut faults.drop_rate,
+    ] {
+        *rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
+    }
+    faults
+}
+
+impl FaultState {
+    pub(crate) fn new(faults: Faults) -> FaultState {
+        FaultState {
+            inner: Mutex::new(Inner {
+                dice: dice(faults.seed),
+                faults,
+                stats: Stats::default(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn get(&self) -> Faults {
+        self.lock().faults.clone()
+    }
+
+    /// Replaces the settings; a seed restarts the dice from it.
+    pub(crate) fn set(&self, faults: Faults) {
+        let mut inner = self.lock();
+        if faults.seed.is_some() {
+            inner.dice = dice(faults.seed);
+        }
+        inner.faults = faults;
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        self.lock().stats.clone()
+    }
+
+    pub(crate) fn reset_stats(&self) {
+        self.lock().stats = Stats::default();
+    }
+
+    /// Counts the request and rolls its dice.
+    fn admit(&self, endpoint: String, write: bool) -> (Verdict, u64) {
+        let mut inner = self.lock();
+        let Inner {
+            faults,
+            dice,
+            stats,
+        } = &mut *inner;
+        *stats.requests.entry(endpoint).or_default() += 1;
+        if write {
+            stats.writes += 1;
+        } else {
+            stats.reads += 1;
+        }
+        // A share of 0 never rolls, so turning one fault on does not shift the others' dice.
+        let mut hit = |rate: f64| rate > 0.0 && dice.f64() < rate;
+        let verdict = if hit(faults.fail_rate) {
+            stats.injected.failed += 1;
+            Verdict::Fail
+        } else if hit(faults.throttle_rate) {
+            stats.injected.throttled += 1;
+            Verdict::Throttle(faults.retry_after_secs)
+        } else if write && hit(faults.drop_rate) {
+            stats.injected.dropped += 1;
+            Verdict::Serve(Some(if dice.bool() {
+                Lost::Closed
+            } else {
+                Lost::BadGateway
+            }))
+        } else {
+            Verdict::Serve(None)
+        };
+        (verdict, faults.latency_ms)
+    }
+}
+
+/// The `/v1` middleware.
+pub(crate) async fn gate(State(app): State<App>, req: Request, next: Next) -> Response {
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let path = match req.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str().to_owned(),
+        None => req.uri().path().to_owned(),
+    };
+    let (verdict, latency_ms) = app.faults.admit(format!("{} {path}", req.method()), write);
+    if latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(latency_ms)).await;
+    }
+    let lost = match verdict {
+        Verdict::Fail => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "emulator: injected fault (nothing was done)\n",
+            )
+                .into_response();
+        }
+        Verdict::Throttle(secs) => {
+            let mut resp = (
+                StatusCode::TOO_MANY_REQUESTS,
+                "emulator: too many requests\n",
+            )
+                .into_response();
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return resp;
+        }
+        Verdict::Serve(lost) => lost,
+    };
+    let header = req
+        .headers()
+        .get("x-stringee-auth")
+        .and_then(|v| v.to_str().ok());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let checked = match auth::token(header, req.uri().query()) {
+        Some(token) => auth::verify(&app.keys, token, now),
+        None => Err("no token"),
+    };
+    if let Err(why) = checked {
+        tracing::debug!("refused {} {path}: {why}", req.method());
+        return crate::api::forbidden();
+    }
+    let resp = next.run(req).await;
+    match lost {
+        None => resp,
+        Some(Lost::BadGateway) => (
+            StatusCode::BAD_GATEWAY,
+            "emulator: injected fault (the request was carried out, its answer dropped)\n",
+        )
+            .into_response(),
+        Some(Lost::Closed) => {
+            // An erroring body makes hyper close the connection before it flushes the head,
+            // so the client sees the connection end with no answer at all.
+            Response::new(Body::new(Severed))
+        }
+    }
+}
+
+/// A body that fails at once.
+#[derive(Debug)]
+struct Severed;
+
+impl http_body::Body for Severed {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "emulator: injected fault (answer dropped)",
+        ))))
+    }
+}

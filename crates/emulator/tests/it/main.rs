@@ -1,0 +1,9 @@
+//! Integration tests: the emulator driven through a real HTTP client, as `crates/pcc` drives it.
+
+mod admin;
+mod auth;
+mod durability;
+mod faults;
+mod references;
+mod resources;
+mod support;

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod specfile;
+mod target;
 
 use std::process::ExitCode;
 

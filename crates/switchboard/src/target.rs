@@ -226,7 +226,10 @@ mod tests {
             err.starts_with("STRINGEE_API_KEY_SECRET is set but STRINGEE_API_KEY_SID is not"),
             "{err}"
         );
-        assert!(!err.contains("secret\n") && !err.contains(": secret"), "{err}");
+        assert!(
+            !err.contains("secret\n") && !err.contains(": secret"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -242,7 +245,11 @@ mod tests {
 
     #[test]
     fn remote_banner_shows_the_endpoint_and_a_shortened_sid_only() {
-        let target = remote(None, pcc::Credentials::new("SKfulltestsid12345abc", "hunter2")).unwrap();
+        let target = remote(
+            None,
+            pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
+        )
+        .unwrap();
         assert_eq!(
             target.banner(),
             "target: https://icc-api.stringee.com (key SK…abc)"
@@ -255,17 +262,53 @@ mod tests {
             pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
         )
         .unwrap();
-        assert_eq!(target.banner(), "target: http://127.0.0.1:8080 (key SK…abc)");
+        assert_eq!(
+            target.banner(),
+            "target: http://127.0.0.1:8080 (key SK…abc)"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_sandbox_keeps_its_state_in_the_working_directory_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join(".switchboard/sandbox.db");
+        let target = sandbox(&state).await.unwrap();
+        assert!(target.is_sandbox());
+        assert_eq!(
+            target.banner(),
+            format!(
+                "target: local sandbox ({}) — set STRINGEE_API_KEY_SID and STRINGEE_API_KEY_SECRET to target Stringee",
+                state.display()
+            )
+        );
+        assert!(target.client().pcc_url().starts_with("http://127.0.0.1:"));
+        target
+            .client()
+            .create_group(&pcc::wire::GroupBody {
+                name: "sales".into(),
+            })
+            .await
+            .unwrap();
+        target.shutdown().await;
+        assert!(state.exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".switchboard/.gitignore")).unwrap(),
+            "*\n"
+        );
+
+        // A second process (another key, another port) sees what the first one wrote.
+        let again = sandbox(&state).await.unwrap();
+        let groups = again.client().list_groups().await.unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].name.as_deref(), Some("sales"));
+        again.shutdown().await;
     }
 
     #[test]
     fn a_bad_endpoint_is_reported() {
-        let err = remote(
-            Some("not a url"),
-            pcc::Credentials::new("SKabc", "x"),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = remote(Some("not a url"), pcc::Credentials::new("SKabc", "x"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a url"), "{err}");
     }
 }

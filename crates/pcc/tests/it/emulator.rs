@@ -9,12 +9,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use pcc::encode::{self, Unset};
 use pcc::live::greeting_desc;
 use pcc::wire::{self, AgentBody};
-use pcc::{Client, Config, Credentials, Error, Kind, ReadOptions, RetryPolicy, minimum_reads, read_live};
+use pcc::{
+    Client, Config, Credentials, Error, Kind, ReadOptions, RetryPolicy, minimum_reads, read_live,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use spec::model::{
-    Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree,
-    Key, KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule,
+    Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
+    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule,
 };
 
 use crate::support::{SECRET, SID};
@@ -545,7 +547,10 @@ async fn reads_survive_injected_5xx_and_429() {
     let live = read_live(&client, &ReadOptions::default()).await.unwrap();
     assert_eq!(live.model, expected);
     let stats = emu.stats();
-    assert!(stats.injected.failed > 0 && stats.injected.throttled > 0, "{stats:?}");
+    assert!(
+        stats.injected.failed > 0 && stats.injected.throttled > 0,
+        "{stats:?}"
+    );
     assert_eq!(
         client.stats().retries,
         stats.injected.failed + stats.injected.throttled,
@@ -593,7 +598,7 @@ async fn a_write_whose_answer_is_lost_is_uncertain_and_found_by_natural_key() {
         ..AgentBody::default()
     };
     for _ in 0..4 {
-        // Both ways of losing an answer (closed connection, 502) come up in a few tries.
+        // The emulator loses the answer by closing the connection or by a proxy-style 502.
         let err = client.create_agent(&body).await.unwrap_err();
         assert!(err.is_uncertain(), "{err:?}");
     }
@@ -720,7 +725,8 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
             .filter(|n| **n == tree.start)
             .chain(tree.nodes.keys().filter(|n| **n != tree.start));
         for node_name in order {
-            let body = encode::node_body(Some(&tid), node_name, &tree.nodes[node_name], &files).unwrap();
+            let body =
+                encode::node_body(Some(&tid), node_name, &tree.nodes[node_name], &files).unwrap();
             let created = client.create_node(&body).await.unwrap();
             assert_eq!(created.is_root, *node_name == tree.start, "{node_name}");
             nodes.insert(node_name.clone(), created.id);
@@ -753,7 +759,12 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
             None => None,
         };
         client
-            .create_number(&encode::number_body(Some(digits), number, target, Unset::Omit))
+            .create_number(&encode::number_body(
+                Some(digits),
+                number,
+                target,
+                Unset::Omit,
+            ))
             .await
             .unwrap();
     }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod client;
+mod emulator;
 mod encode;
 mod normalise;
 mod read;

@@ -175,6 +175,9 @@ pub struct ExportArgs {
     /// Directory to write the spec files to.
     #[arg(long, default_value = "export", value_name = "DIR")]
     pub out: PathBuf,
+    /// Write into DIR even when it holds files an export did not write (they are kept).
+    #[arg(long)]
+    pub force: bool,
     /// How many reads run at once.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub concurrency: usize,

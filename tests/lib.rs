@@ -28,6 +28,11 @@
 //!
 //! Tests never sleep: the emulator is listening when [`Pcc::start`] returns, and a command has
 //! finished when [`Cmd::run`] returns.
+//!
+//! To add tests for a command, add `tests/it/<command>.rs` and a `mod <command>;` line to
+//! `tests/it/main.rs`. Faults: `Pcc::with(Config { faults, ..Config::new(vec![e2e::key()]) })`
+//! or [`Pcc::set_faults`]. What the local sandbox holds after a command: [`Pcc::open`] on
+//! [`Workdir::sandbox_state`].
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -520,9 +525,9 @@ impl Cmd {
         self
     }
 
-    /// Runs it to the end (standard input closed), then checks that neither its output nor
-    /// any file in its working directory holds [`SECRET`].
-    pub fn run(self) -> Output {
+    /// The process to start, for tests that need it running (to kill it half-way, say);
+    /// check what it leaves with [`assert_no_secret_in_dir`].
+    pub fn command(&self) -> std::process::Command {
         let mut command = std::process::Command::new(binary());
         command
             .args(&self.args)
@@ -534,7 +539,16 @@ impl Cmd {
         for (name, value) in &self.env {
             command.env(name, value);
         }
-        let output = command.output().expect("the switchboard binary runs");
+        command
+    }
+
+    /// Runs it to the end (standard input closed), then checks that neither its output nor
+    /// any file in its working directory holds [`SECRET`].
+    pub fn run(self) -> Output {
+        let output = self
+            .command()
+            .output()
+            .expect("the switchboard binary runs");
         let output = Output {
             args: self
                 .args

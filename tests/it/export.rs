@@ -84,7 +84,24 @@ fn a_brownfield_project_exports_to_a_spec_that_plans_to_no_changes() {
         .run();
     out.assert_code(0);
     assert_eq!(out.stdout, "No changes. Live project matches the spec.\n");
-    assert_eq!(pcc.stats().writes, 0);
+    // The fewest reads: settings 1, greeting files 1, agents 4 pages, groups 1 + members 5
+    // (support's 150 take two pages, the empty group one), queues 1 + routings 2, trees 1 +
+    // nodes 1 + keys 3, numbers 1. No write.
+    let stats = pcc.stats();
+    assert_eq!((stats.reads, stats.writes), (21, 0), "{:?}", stats.requests);
+    assert_eq!(stats.requests["GET /v1/agent"], 4);
+    assert!(out.stderr.contains("(21 requests)"), "{out}");
+
+    // A spec without `settings:` does not manage them, and the plan does not read them.
+    std::fs::remove_file(work.join("cc/settings.yaml")).unwrap();
+    pcc.reset_stats();
+    work.switchboard(["plan", "cc", "--detailed-exitcode"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    let stats = pcc.stats();
+    assert_eq!(stats.reads, 20, "{:?}", stats.requests);
+    assert!(!stats.requests.contains_key("GET /v1/callsettings"));
 
     // A second export is byte for byte the first.
     let out = work

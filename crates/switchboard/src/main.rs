@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod callflow;
 mod cli;
 mod commands;
 mod specfile;

@@ -1,6 +1,7 @@
 //! Tests of the `switchboard` binary, run as users run it.
 
 mod schema;
+mod simulate;
 mod validate;
 
 use std::path::{Path, PathBuf};

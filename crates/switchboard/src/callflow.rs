@@ -142,10 +142,7 @@ pub fn queue_notes(model: &Model, queue: &Queue) -> Vec<String> {
         notes.push("routes calls in business hours only".to_owned());
     }
     if let Some(id) = &queue.wait_greeting {
-        notes.push(format!(
-            "callers wait to audio `{}`",
-            audio_name(model, id)
-        ));
+        notes.push(format!("callers wait to audio `{}`", audio_name(model, id)));
     }
     notes
 }

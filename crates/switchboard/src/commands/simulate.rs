@@ -128,10 +128,7 @@ fn wrap(text: &str, width: usize, indent: usize) -> String {
 }
 
 fn spaced(keys: &str) -> String {
-    keys.chars()
-        .map(String::from)
-        .collect::<Vec<_>>()
-        .join(" ")
+    keys.chars().map(String::from).collect::<Vec<_>>().join(" ")
 }
 
 fn write_step(out: &mut String, model: &Model, n: usize, step: &Step) {
@@ -267,7 +264,8 @@ fn end_json(model: &Model, end: &End) -> Value {
                     let groups = |gs: Vec<callflow::GroupMembers>| -> Vec<Value> {
                         gs.into_iter()
                             .map(|g| {
-                                let ids: Vec<&String> = model.groups[&g.group].agents.iter().collect();
+                                let ids: Vec<&String> =
+                                    model.groups[&g.group].agents.iter().collect();
                                 json!({ "group": g.group, "agents": ids })
                             })
                             .collect()

@@ -25,7 +25,10 @@ fn hotline_walks() {
     // Defined keys into a queue with primary and overflow groups.
     insta::assert_snapshot!("hotline_english_support", simulate(hotline, main, "12"));
     // A wrong key follows `invalid`, then silence follows `timeout`.
-    insta::assert_snapshot!("hotline_wrong_key_then_silence", simulate(hotline, main, "5"));
+    insta::assert_snapshot!(
+        "hotline_wrong_key_then_silence",
+        simulate(hotline, main, "5")
+    );
     // Audio prompts are shown by name; separators in --keys are ignored.
     insta::assert_snapshot!("hotline_spanish_sales", simulate(hotline, main, "2-1"));
     // A number routed straight to a queue: no menu, the keys are never pressed.
@@ -49,7 +52,10 @@ fn midsize_walks() {
         simulate(midsize, "842873001000", "11")
     );
     // A forward.
-    insta::assert_snapshot!("midsize_billing_card", simulate(midsize, "842873001001", "2"));
+    insta::assert_snapshot!(
+        "midsize_billing_card",
+        simulate(midsize, "842873001001", "2")
+    );
 }
 
 #[test]
@@ -88,12 +94,21 @@ fn json_output_has_steps_and_the_end() {
 fn an_unknown_number_exits_1_and_lists_the_numbers() {
     let output = switchboard(
         &root(),
-        &["simulate", "examples/hotline", "--number", "841111", "--keys", "1"],
+        &[
+            "simulate",
+            "examples/hotline",
+            "--number",
+            "841111",
+            "--keys",
+            "1",
+        ],
     );
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(
-        err.contains("number `841111` is not in the spec; its numbers are `842473082686`, `842473082888`"),
+        err.contains(
+            "number `841111` is not in the spec; its numbers are `842473082686`, `842473082888`"
+        ),
         "{err}"
     );
     assert!(stdout(&output).is_empty());
@@ -103,7 +118,14 @@ fn an_unknown_number_exits_1_and_lists_the_numbers() {
 fn a_key_a_phone_cannot_press_exits_1() {
     let output = switchboard(
         &root(),
-        &["simulate", "examples/hotline", "--number", "842473082686", "--keys", "1a"],
+        &[
+            "simulate",
+            "examples/hotline",
+            "--number",
+            "842473082686",
+            "--keys",
+            "1a",
+        ],
     );
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
@@ -114,7 +136,12 @@ fn a_key_a_phone_cannot_press_exits_1() {
 fn a_spec_with_errors_exits_1_with_its_diagnostics() {
     let output = switchboard(
         &root().join("crates/spec/test_data"),
-        &["simulate", "err/flow_test_failed.yaml", "--number", "842473082686"],
+        &[
+            "simulate",
+            "err/flow_test_failed.yaml",
+            "--number",
+            "842473082686",
+        ],
     );
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);

@@ -6,6 +6,7 @@
 mod callflow;
 mod cli;
 mod commands;
+mod render;
 mod specfile;
 
 use std::process::ExitCode;

@@ -1,5 +1,6 @@
 //! Tests of the `switchboard` binary, run as users run it.
 
+mod graph;
 mod schema;
 mod simulate;
 mod validate;

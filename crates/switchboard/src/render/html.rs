@@ -226,7 +226,7 @@ fn routing_section(out: &mut String, model: &Model) {
             ),
             None => format!("<b>{}</b>", escape(digits)),
         };
-        let entry = escape(&callflow::route(number.route.as_ref()));
+        let entry = rich(&callflow::route(number.route.as_ref()));
         let span = queues.len().max(1);
         let _ = write!(
             out,
@@ -379,16 +379,34 @@ fn tests_section(out: &mut String, spec: &Spec) {
         };
         let _ = writeln!(
             out,
-            "<tr class=\"{}\"><td>{mark}</td><td>{}</td><td>{}</td><td>{keys}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr class=\"test-{}\"><td>{mark}</td><td>{}</td><td>{}</td><td>{keys}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if *ok { "pass" } else { "fail" },
             escape(t.name.as_deref().unwrap_or("")),
             escape(&t.number),
-            escape(&t.expect.to_string()),
-            escape(&end.to_string()),
-            escape(path)
+            rich(&t.expect.to_string()),
+            rich(&end.to_string()),
+            rich(path)
         );
     }
     out.push_str("</tbody></table>\n</section>\n");
+}
+
+/// Escaped text whose `backticked` names are shown as code, as the messages write them.
+fn rich(s: &str) -> String {
+    let escaped = escape(s);
+    let mut out = String::with_capacity(escaped.len());
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    // An odd number of backticks: the last one was literal.
+    if escaped.matches('`').count() % 2 == 1 {
+        return escaped;
+    }
+    out
 }
 
 /// Makes text safe in HTML text and attribute values.

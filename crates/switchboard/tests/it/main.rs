@@ -1,6 +1,7 @@
 //! Tests of the `switchboard` binary, run as users run it.
 
 mod graph;
+mod report;
 mod schema;
 mod simulate;
 mod validate;

@@ -224,7 +224,7 @@ fn chromium() -> Option<PathBuf> {
 /// The page's DOM after load, as headless Chromium sees it.
 fn dump_dom(browser: &Path, page: &Path) -> String {
     let profile = tempfile::tempdir().unwrap();
-    let mut child = Command::new(browser)
+    let child = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
@@ -278,6 +278,10 @@ fn html_tag(dom: &str) -> &str {
 /// Chromium is required: `.ci/run` installs Debian's `chromium` when it is missing. A
 /// developer without it can set `SWITCHBOARD_SKIP_BROWSER_TEST=1` (refused when `CI` is set).
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped browser test and its timing must show in the test log"
+)]
 fn reports_load_in_a_headless_browser() {
     let Some(browser) = chromium() else {
         let skip = std::env::var_os("SWITCHBOARD_SKIP_BROWSER_TEST").is_some();

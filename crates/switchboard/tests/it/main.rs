@@ -1,5 +1,6 @@
 //! Tests of the `switchboard` binary, run as users run it.
 
+mod ci;
 mod graph;
 mod report;
 mod schema;

@@ -87,13 +87,21 @@ const SCRIPT: &str = r#"
 pub fn page(p: &Page<'_>) -> String {
     let model = &p.spec.model;
     let mut out = String::new();
+    // Trees drawn: the spec's, and those the plan deletes.
+    let drawn = model.ivr.len()
+        + p.plan.map_or(0, |plan| {
+            plan.trees
+                .iter()
+                .filter(|(name, c)| c.before.is_some() && !model.ivr.contains_key(*name))
+                .count()
+        });
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\" data-trees=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
          <title>switchboard report: {}</title>\n<style>{CSS}</style>\n<script>{SCRIPT}</script>\n</head>\n<body>\n",
-        model.ivr.len(),
+        drawn,
         escape(p.source)
     );
     let nodes: usize = model.ivr.values().map(|t| t.nodes.len()).sum();

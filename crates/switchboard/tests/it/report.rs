@@ -49,7 +49,8 @@ fn load_spec(path: &Path) -> spec::Spec {
 }
 
 /// A saved plan for the hotline against a live project where key 2 of `english` goes to
-/// `sales-en`, `spanish` has no key 0, and a node `old` still exists.
+/// `sales-en`, `spanish` has no key 0, a node `old` still exists, and so does a tree
+/// `legacy`.
 fn hotline_plan(dir: &Path) -> PathBuf {
     let spec = load_spec(&root().join("examples/hotline"));
     let mut live = spec.model.clone();
@@ -64,7 +65,15 @@ fn hotline_plan(dir: &Path) -> PathBuf {
     let mut old = tree.nodes["spanish"].clone();
     old.keys.clear();
     old.keys.insert(Key::Timeout, KeyAction::Hangup);
-    tree.nodes.insert("old".into(), old);
+    tree.nodes.insert("old".into(), old.clone());
+    // A live tree the spec no longer has: the plan deletes it.
+    live.ivr.insert(
+        "legacy".into(),
+        spec::model::IvrTree {
+            start: "bye".into(),
+            nodes: [("bye".to_owned(), old)].into(),
+        },
+    );
     let plan = planner::plan(&spec.model, &live, &spec.policy);
     assert!(!plan.is_empty());
     let path = dir.join("plan.json");
@@ -145,6 +154,11 @@ fn a_saved_plan_is_highlighted() {
     assert!(html.contains("class=\"edge changed\""));
     assert!(html.contains("class=\"edge added\""));
     assert!(html.contains("<div class=\"tree has-changes\">"));
+    // The deleted tree is drawn from its live version, every node removed.
+    assert!(html.contains("data-tree=\"legacy\""));
+    assert!(html.contains("<span class=\"badge removed\">deleted</span>"));
+    assert!(html.contains("<g class=\"node menu removed\" data-node=\"bye\">"));
+    assert!(html.contains("data-trees=\"2\""));
 }
 
 #[test]
@@ -309,7 +323,7 @@ fn reports_load_in_a_headless_browser() {
                 Some(&plan),
             ),
             tmp.path().join("hotline.html"),
-            1,
+            2,
         ),
         (
             report(

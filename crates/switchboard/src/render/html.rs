@@ -45,6 +45,7 @@ h3 { font-size: 15px; margin: 20px 0 8px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0; }
 th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }
+td code { white-space: nowrap; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--soft); padding: 1px 4px; border-radius: 4px; }
 .muted { color: var(--muted); }
 .pass { color: var(--add); font-weight: 600; }

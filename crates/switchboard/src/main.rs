@@ -3,8 +3,10 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod callflow;
 mod cli;
 mod commands;
+mod render;
 mod specfile;
 mod target;
 

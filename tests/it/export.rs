@@ -144,6 +144,48 @@ fn one_changed_prompt_plans_exactly_that_node_as_a_word_diff() {
 }
 
 #[test]
+fn a_changed_key_shows_which_caller_paths_end_elsewhere() {
+    let pcc = Pcc::start();
+    brownfield::build(&pcc);
+    let work = Workdir::new();
+    work.switchboard(["export", "--out", "cc"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    let ivr = work.read("cc/ivr.yaml");
+    let edited = ivr.replace("\"2\": { queue: support }", "\"2\": { queue: sales }");
+    assert_ne!(ivr, edited);
+    work.write("cc/ivr.yaml", &edited);
+
+    let out = work
+        .switchboard(["plan", "cc", "--detailed-exitcode"])
+        .against(&pcc)
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stdout
+            .contains("  ~ ivr_node.main/menu\n      ~ key 2: queue support -> queue sales\n"),
+        "{out}"
+    );
+    let paths = &out.stdout[out.stdout.find("Plan: 0 to add, 1 to change").unwrap()..];
+    assert!(
+        paths.contains(
+            "Caller paths that end elsewhere (every path of up to 3 keys, then silence; live -> spec):\n\n  \
+             number.842473082686 (Hotline), ivr `main`: 4 paths\n    \
+             ~ 2              queue `support` -> queue `sales`\n    \
+             ~ other-2        queue `support` -> queue `sales`\n    \
+             ~ 1-9-2          queue `support` -> queue `sales`\n"
+        ),
+        "{out}"
+    );
+    let out = work
+        .switchboard(["plan", "cc", "--format", "markdown"])
+        .against(&pcc)
+        .run();
+    assert!(out.stdout.contains("#### Caller paths"), "{out}");
+}
+
+#[test]
 fn live_states_a_spec_cannot_describe_are_ignored_with_the_reason() {
     let pcc = Pcc::start();
     let sales = pcc.group("sales");
@@ -188,6 +230,14 @@ fn live_states_a_spec_cannot_describe_are_ignored_with_the_reason() {
         .run();
     out.assert_code(0);
     assert!(out.stdout.starts_with("No changes."), "{out}");
+    // Ignored numbers keep routing as they do: no caller path changes.
+    let out = work
+        .switchboard(["plan", "cc", "--format", "json"])
+        .against(&pcc)
+        .run();
+    let plan = out.json();
+    assert_eq!(plan["flow_changes"], json!([]), "{out}");
+    assert_eq!(plan["ignored"].as_array().unwrap().len(), 4, "{out}");
     assert_eq!(pcc.stats().writes, 0);
 }
 

@@ -77,6 +77,22 @@ fn json_is_the_only_thing_on_stdout_and_lists_every_change() {
         .find(|c| c["address"] == "ivr_key.main/english/2")
         .expect("the English menu's key 2");
     assert_eq!(key["change"]["after"], json!({ "queue": "support" }));
+
+    // What the plan changes for callers: every flow test fails live (no number yet) and
+    // passes once applied; both numbers go from nowhere to somewhere.
+    let tests = plan["flow_tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 7);
+    for test in tests {
+        assert_eq!(test["live"]["passed"], false, "{test}");
+        assert_eq!(test["spec"]["passed"], true, "{test}");
+    }
+    let numbers: Vec<&Value> = plan["flow_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["address"])
+        .collect();
+    assert_eq!(numbers, ["number.842473082686", "number.842473082888"]);
     reads_only(&pcc);
 }
 

@@ -2,7 +2,8 @@
 //! read the live project, plan; how plans are rendered and coloured; and the saved-plan file
 //! (`plan --out`), which records the target and spec root that `apply FILE` checks.
 //!
-//! - [`plan`]: spec path → [`Planned`] (spec, spec root, target, live state, plan).
+//! - [`plan`]: spec path → [`Planned`] (spec, spec root, target, live state, plan, and what
+//!   the plan changes for callers).
 //! - [`render_plan`] / [`render_drift`]: a plan in the format asked for.
 //! - [`write_saved`] / [`read_saved`]: the saved-plan file; [`TargetId::ensure_same`] refuses
 //!   a plan made against another PCC.
@@ -12,7 +13,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use planner::Plan;
+use planner::{FlowLimits, FlowReport, Plan};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use spec::Spec;
@@ -38,6 +39,9 @@ pub struct Planned {
     pub live: pcc::Live,
     /// The plan from `live` to `spec`.
     pub plan: Plan,
+    /// What the plan changes for callers: flow tests and caller key paths, live against the
+    /// project as the plan leaves it.
+    pub flows: FlowReport,
 }
 
 /// A multi-threaded runtime for one command. Commands are synchronous at the top; the
@@ -64,13 +68,17 @@ pub async fn connect(global: &Global) -> anyhow::Result<Target> {
 pub async fn plan(global: &Global, path: &Path, concurrency: usize) -> anyhow::Result<Planned> {
     let target = connect(global).await?;
     match read_and_plan(global, path, concurrency, &target).await {
-        Ok((spec, spec_root, live, plan)) => Ok(Planned {
-            spec,
-            spec_root,
-            target,
-            live,
-            plan,
-        }),
+        Ok((spec, spec_root, live, plan)) => {
+            let flows = flow_report(&spec, &live.model, &plan);
+            Ok(Planned {
+                spec,
+                spec_root,
+                target,
+                live,
+                plan,
+                flows,
+            })
+        }
         Err(err) => {
             target.shutdown().await;
             Err(err)
@@ -88,6 +96,20 @@ async fn read_and_plan(
     let live = read_live(target, &read_scope(&spec, concurrency)).await?;
     let plan = planner::plan(&spec.model, &live.model, &spec.policy);
     Ok((spec, spec_root, live, plan))
+}
+
+/// What `plan` changes for callers. The walk compares the live project with the live project
+/// once the plan has run, not with the spec: objects the spec ignores stay as they are live,
+/// and must not show up as callers losing their way.
+pub fn flow_report(spec: &Spec, live: &spec::Model, plan: &Plan) -> FlowReport {
+    let after = planner::apply_to(plan, live);
+    let mut report = planner::flow_report(&after, live, &spec.tests, &FlowLimits::default());
+    // `flow_report` also lists a number whose tree changed in ways no caller path notices (a
+    // prompt's words): "0 paths" is noise in a plan.
+    report
+        .numbers
+        .retain(|n| !n.changes.is_empty() || n.not_shown > 0 || n.live != n.desired);
+    report
 }
 
 /// What a plan of `spec` must read: every kind, since live objects outside the spec are
@@ -145,12 +167,56 @@ pub fn color_stderr(global: &Global) -> bool {
     Style::for_stderr(global).color
 }
 
-/// The plan as `plan --format` asks.
-pub fn render_plan(plan: &Plan, format: PlanFormat, color: bool) -> String {
+/// The plan as `plan --format` asks, with what it changes for callers when `flows` is given
+/// (text and Markdown show them only for a plan with changes; JSON always carries
+/// `flow_changes` and `flow_tests`).
+pub fn render_plan(
+    plan: &Plan,
+    flows: Option<&FlowReport>,
+    format: PlanFormat,
+    color: bool,
+) -> String {
+    let shown = flows.filter(|_| !plan.is_empty());
     match format {
-        PlanFormat::Text => planner::render::text(plan, color),
-        PlanFormat::Json => planner::render::json(plan),
-        PlanFormat::Markdown => planner::render::markdown(plan),
+        PlanFormat::Text => {
+            let mut text = planner::render::text(plan, color);
+            if let Some(flows) = shown {
+                let paths = planner::render::flows_text(flows, color);
+                if !paths.is_empty() {
+                    text.push('\n');
+                    text.push_str(&paths);
+                }
+            }
+            text
+        }
+        PlanFormat::Json => {
+            let text = planner::render::json(plan);
+            let Some(flows) = flows else { return text };
+            let mut doc: serde_json::Value =
+                serde_json::from_str(&text).expect("the planner writes JSON");
+            if let (Some(doc), serde_json::Value::Object(extra)) =
+                (doc.as_object_mut(), planner::render::flows_json(flows))
+            {
+                doc.extend(extra);
+            }
+            let mut text = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+            text.push('\n');
+            text
+        }
+        PlanFormat::Markdown => {
+            let Some(flows) = shown else {
+                return planner::render::markdown(plan);
+            };
+            // The caller paths get up to a quarter of the comment; the plan gets the rest.
+            let limit = planner::render::MARKDOWN_LIMIT;
+            let paths = planner::render::flows_markdown(flows, limit / 4);
+            let mut text = planner::render::markdown_with_limit(plan, limit - paths.len() - 1);
+            if !paths.is_empty() {
+                text.push('\n');
+                text.push_str(&paths);
+            }
+            text
+        }
     }
 }
 

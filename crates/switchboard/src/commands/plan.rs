@@ -21,6 +21,7 @@ fn show(global: &Global, args: &PlanArgs, planned: &Planned) -> anyhow::Result<E
     }
     pipeline::print_stdout(&pipeline::render_plan(
         plan,
+        Some(&planned.flows),
         args.format,
         pipeline::color_stdout(global),
     ))?;

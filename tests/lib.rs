@@ -36,6 +36,10 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod corpus;
+pub mod fuzzing;
+pub mod soak;
+
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -517,6 +521,13 @@ impl Cmd {
         self.env("SWITCHBOARD_ENDPOINT", &pcc.url())
             .env("STRINGEE_API_KEY_SID", SID)
             .env("STRINGEE_API_KEY_SECRET", SECRET)
+    }
+
+    /// Runs it in `dir` instead of the working directory (whose files [`Cmd::run`] then
+    /// checks for the secret).
+    pub fn current_dir(mut self, dir: &Path) -> Cmd {
+        self.dir = dir.to_path_buf();
+        self
     }
 
     /// Sets an environment variable.

@@ -3,8 +3,10 @@
 //! the way another tool (or a person in the dashboard) would.
 
 mod brownfield;
+mod corpus;
 mod drift;
 mod export;
+mod fuzz;
 mod harness;
 mod plan;
 mod target;

@@ -102,10 +102,12 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         }
         let path = entry.path();
         let kind = entry.file_type()?;
-        // Symlinked directories are not followed, so a link loop cannot trap the walk.
+        // Symlinked directories are not followed, so a link loop cannot trap the walk. A
+        // symlinked file is read even when it leads nowhere (a loop, a missing target), so
+        // that reading it fails loudly instead of the file being skipped.
         if kind.is_dir() {
             collect_yaml(&path, out)?;
-        } else if path.is_file()
+        } else if (path.is_file() || kind.is_symlink())
             && path
                 .extension()
                 .is_some_and(|ext| ext == "yaml" || ext == "yml")

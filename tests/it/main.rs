@@ -1,1 +1,10 @@
-//! End-to-end tests: the real `switchboard` binary against the real emulator.
+//! End-to-end tests: the real `switchboard` binary against the real emulator (helpers in
+//! `tests/lib.rs`). One module per command; `brownfield` builds a project through the REST API
+//! the way another tool (or a person in the dashboard) would.
+
+mod brownfield;
+mod drift;
+mod export;
+mod harness;
+mod plan;
+mod target;

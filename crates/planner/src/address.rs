@@ -8,7 +8,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use spec::model::Key;
 
 /// The kinds of objects a plan changes, in dependency order (a kind only refers to kinds
@@ -297,22 +296,5 @@ impl FromStr for Address {
     }
 }
 
-macro_rules! serde_via_str {
-    ($ty:ty) => {
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(deserializer)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
-serde_via_str!(Address);
-serde_via_str!(Kind);
+spec::serde_via_str!(Address);
+spec::serde_via_str!(Kind);

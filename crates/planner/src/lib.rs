@@ -5,6 +5,7 @@
 mod address;
 mod apply;
 mod error;
+mod flows;
 mod object;
 mod order;
 mod plan;
@@ -16,6 +17,9 @@ mod stale;
 pub use address::{Address, Kind};
 pub use apply::apply_to;
 pub use error::Error;
+pub use flows::{
+    Entry, FlowLimits, FlowReport, NumberPaths, Outcome, PathChange, Press, TestRun, flow_report,
+};
 pub use object::{Object, changed_fields, fingerprint};
 pub use plan::{
     Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace, Step,

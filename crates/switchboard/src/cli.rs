@@ -175,6 +175,9 @@ pub struct ExportArgs {
     /// Directory to write the spec files to.
     #[arg(long, default_value = "export", value_name = "DIR")]
     pub out: PathBuf,
+    /// Write into DIR even when it holds files an export did not write (they are kept).
+    #[arg(long)]
+    pub force: bool,
     /// How many reads run at once.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub concurrency: usize,
@@ -212,10 +215,22 @@ pub struct SimulateArgs {
     /// The number the caller dials.
     #[arg(long, value_name = "DIGITS")]
     pub number: String,
-    /// The keys the caller presses, in order (`0`-`9`, `*`, `#`). Once they run out the
-    /// caller stays silent, so timeouts apply.
+    /// The keys the caller presses, in order (`0`-`9`, `*`, `#`; spaces, commas and dashes
+    /// between them are ignored). Once they run out the caller stays silent, so timeouts apply.
     #[arg(long, default_value = "", value_name = "KEYS")]
     pub keys: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
+    pub format: SimulateFormat,
+}
+
+/// Output format of `simulate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimulateFormat {
+    /// Every step in words.
+    Text,
+    /// One JSON document.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,11 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod callflow;
 mod cli;
 mod commands;
+mod pipeline;
+mod render;
 mod specfile;
 mod target;
 

@@ -24,10 +24,6 @@ use crate::cli::{ColorChoice, Global};
 pub struct Sources {
     /// The spec root: the directory given, or the directory of the file given. Audio paths
     /// are relative to it.
-    #[allow(
-        dead_code,
-        reason = "for commands that read audio files (report, apply)"
-    )]
     pub root: PathBuf,
     /// The files, in load order, with their paths as shown to the user.
     pub files: Vec<Source>,
@@ -72,11 +68,13 @@ pub fn load(path: &Path) -> anyhow::Result<(Loaded, Sources)> {
 
 /// Loads the spec at `path` for a command that needs a valid one: prints its diagnostics
 /// (warnings too) to standard error, and fails when there are errors.
-#[allow(
-    dead_code,
-    reason = "the entry point of plan, apply, drift, graph and simulate"
-)]
+#[allow(dead_code, reason = "the entry point of apply, graph and simulate")]
 pub fn load_valid(path: &Path, global: &Global) -> anyhow::Result<Spec> {
+    load_valid_at(path, global).map(|(spec, _root)| spec)
+}
+
+/// [`load_valid`], also answering the spec root (where audio paths start).
+pub fn load_valid_at(path: &Path, global: &Global) -> anyhow::Result<(Spec, PathBuf)> {
     let (loaded, sources) = load(path)?;
     if !loaded.diagnostics.is_empty() {
         eprint!(
@@ -85,7 +83,7 @@ pub fn load_valid(path: &Path, global: &Global) -> anyhow::Result<Spec> {
         );
     }
     match loaded.spec {
-        Some(spec) => Ok(spec),
+        Some(spec) => Ok((spec, sources.root)),
         None => anyhow::bail!(
             "`{}` is not a valid spec (run `switchboard validate` for details)",
             path.display()
@@ -151,7 +149,6 @@ impl Style {
     }
 
     /// For standard error, likewise.
-    #[allow(dead_code, reason = "used through `load_valid`")]
     pub fn for_stderr(global: &Global) -> Style {
         Style::for_stream(global, std::io::stderr().is_terminal())
     }

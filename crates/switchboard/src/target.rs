@@ -3,9 +3,6 @@
 //! local sandbox: an in-process emulator whose state lives in `.switchboard/sandbox.db`.
 //! Commands print [`Target::banner`] first, on stderr, so nobody mistakes one for the other.
 
-// `plan`, `apply`, `drift` and `export` call `connect` once they are wired.
-#![allow(dead_code)]
-
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use spec::model::{IvrNode, IvrTree, Key, KeyAction, Prompt};
+use spec::model::{AudioId, IvrNode, IvrTree, Key, KeyAction, Prompt};
 
 use crate::render::short_audio;
 
@@ -123,10 +123,13 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-fn node_label(name: &str, node: &IvrNode) -> String {
+fn node_label(name: &str, node: &IvrNode, audio_names: &BTreeMap<AudioId, String>) -> String {
     let prompt = match &node.prompt {
         Prompt::Say { text, .. } => shorten(text, 60),
-        Prompt::Play { audio } => format!("play {}", short_audio(audio)),
+        Prompt::Play { audio } => match audio_names.get(audio) {
+            Some(audio_name) => format!("play {}", shorten(audio_name, 60)),
+            None => format!("play {}", short_audio(audio)),
+        },
     };
     format!("<b>{}</b><br/>{}", escape(name), escape(&prompt))
 }
@@ -160,6 +163,17 @@ enum EdgeStyle {
 /// `tree` as a Mermaid flowchart. With `diff`, added nodes and keys are green, changed ones
 /// amber, and removed ones (taken from the diff) red and dashed.
 pub fn mermaid(tree_name: &str, tree: &IvrTree, diff: Option<&TreeDiff>) -> String {
+    mermaid_with_audio_names(tree_name, tree, diff, &BTreeMap::new())
+}
+
+/// [`mermaid`], with audio prompts shown by name (`play welcome-es`) where `audio_names` knows
+/// the file, by content id otherwise.
+pub fn mermaid_with_audio_names(
+    tree_name: &str,
+    tree: &IvrTree,
+    diff: Option<&TreeDiff>,
+    audio_names: &BTreeMap<AudioId, String>,
+) -> String {
     let no_diff = TreeDiff::default();
     let diff = diff.unwrap_or(&no_diff);
 
@@ -236,7 +250,7 @@ pub fn mermaid(tree_name: &str, tree: &IvrTree, diff: Option<&TreeDiff>) -> Stri
             .get(*name)
             .or_else(|| diff.removed.get(*name))
             .expect("every id comes from the tree or the removed nodes");
-        let _ = writeln!(out, "  {id}[\"{}\"]", node_label(name, node));
+        let _ = writeln!(out, "  {id}[\"{}\"]", node_label(name, node, audio_names));
     }
     for (t, id) in &ending_ids {
         let _ = match t {

@@ -4,15 +4,17 @@
 
 mod blocks;
 mod drift;
+mod flows;
 mod json;
 mod markdown;
 mod mermaid;
 mod text;
 
 pub use drift::{drift_json, drift_markdown, drift_text};
+pub use flows::{end_json, flows_json, flows_markdown, flows_text};
 pub use json::json;
 pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_with_limit};
-pub use mermaid::{TreeDiff, mermaid, tree_diff};
+pub use mermaid::{TreeDiff, mermaid, mermaid_with_audio_names, tree_diff};
 pub use text::text;
 
 use serde_json::Value;

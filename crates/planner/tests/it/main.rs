@@ -4,6 +4,7 @@
 
 mod cases;
 mod fixture;
+mod flows;
 mod ordering;
 mod props;
 mod render;

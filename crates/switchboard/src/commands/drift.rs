@@ -1,8 +1,21 @@
-//! `switchboard drift`.
+//! `switchboard drift`: does the live project still match the spec? Object by object, what
+//! changed outside git; exit 2 when anything did. Never writes to PCC.
 
 use crate::Exit;
 use crate::cli::{DriftArgs, Global};
+use crate::pipeline;
 
-pub fn run(_global: &Global, _args: DriftArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`drift` is not built yet (issue 5)")
+pub fn run(global: &Global, args: DriftArgs) -> anyhow::Result<Exit> {
+    pipeline::runtime()?.block_on(async {
+        let planned = pipeline::plan(global, &args.path, args.concurrency).await?;
+        let report =
+            pipeline::render_drift(&planned.plan, args.format, pipeline::color_stdout(global));
+        planned.target.shutdown().await;
+        pipeline::print_stdout(&report)?;
+        Ok(if planned.plan.is_empty() {
+            Exit::Ok
+        } else {
+            Exit::Changes
+        })
+    })
 }

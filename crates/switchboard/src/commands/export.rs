@@ -1,8 +1,553 @@
-//! `switchboard export`.
+//! `switchboard export`: the live project as spec YAML, one file per kind, byte-identical from
+//! one run to the next, so that `plan` of the export shows no changes. Live states a spec
+//! cannot describe (a tree with no nodes, a number that routes nowhere, calls sent to a queue
+//! that reaches no agent) are left out and listed in `ignore.yaml`, with the reason, so that
+//! the export is a valid spec that leaves them alone.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use planner::Address;
+use spec::model::{KeyAction, Model, NumberRoute};
 
 use crate::Exit;
 use crate::cli::{ExportArgs, Global};
+use crate::pipeline;
+use crate::specfile::{self, Sources, Style};
 
-pub fn run(_global: &Global, _args: ExportArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`export` is not built yet (issue 4)")
+/// The JSON Schema, written beside the YAML so that editors check the export.
+const SCHEMA_FILE: &str = "switchboard.schema.json";
+/// The list of live objects the export leaves out.
+const IGNORE_FILE: &str = "ignore.yaml";
+/// Every file an export may write; a directory holding only these is a previous export.
+const EXPORT_FILES: [&str; 9] = [
+    "settings.yaml",
+    "audio.yaml",
+    "agents.yaml",
+    "groups.yaml",
+    "queues.yaml",
+    "ivr.yaml",
+    "numbers.yaml",
+    IGNORE_FILE,
+    SCHEMA_FILE,
+];
+
+pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
+    check_out_dir(&args.out, args.force)?;
+    let live = pipeline::runtime()?.block_on(async {
+        let target = pipeline::connect(global).await?;
+        let options = pcc::ReadOptions {
+            concurrency: args.concurrency.max(1),
+            ..pcc::ReadOptions::default()
+        };
+        let live = pipeline::read_live(&target, &options).await;
+        target.shutdown().await;
+        live
+    })?;
+
+    let mut model = live.model;
+    let left_out = make_expressible(&mut model);
+    for item in &left_out {
+        eprintln!(
+            "warning: {} {}; the export leaves it out and ignores it (see {IGNORE_FILE})",
+            item.address, item.reason
+        );
+    }
+    let files = export_files(&model, &left_out);
+    write_files(&args.out, &files)?;
+
+    let (problems, warnings) = validate_export(&args.out, &files, global);
+    let yaml_files = files.keys().filter(|f| f.ends_with(".yaml")).count();
+    pipeline::print_stdout(&format!(
+        "Exported the live project to {}: {yaml_files} spec file{} ({}{}).\n",
+        args.out.display(),
+        if yaml_files == 1 { "" } else { "s" },
+        summary(&model),
+        match left_out.len() {
+            0 => String::new(),
+            n => format!("; {n} live object{} ignored", if n == 1 { "" } else { "s" }),
+        },
+    ))?;
+    if problems > 0 {
+        bail!(
+            "the export in {} is not a valid spec ({problems} error{}, shown above): the live \
+             project holds something the spec cannot describe; fix it in PCC or in the files",
+            args.out.display(),
+            if problems == 1 { "" } else { "s" }
+        );
+    }
+    if warnings > 0 {
+        eprintln!(
+            "note: the export has {warnings} warning{} (run `switchboard validate {}` to see them)",
+            if warnings == 1 { "" } else { "s" },
+            args.out.display()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// `312 agents, 12 groups, ...`, kinds with nothing left out.
+fn summary(model: &Model) -> String {
+    let nodes: usize = model.ivr.values().map(|t| t.nodes.len()).sum();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    for (n, part) in [
+        (
+            model.numbers.len(),
+            plural(model.numbers.len(), "number", "numbers"),
+        ),
+        (
+            model.ivr.len(),
+            format!(
+                "{} ({})",
+                plural(model.ivr.len(), "IVR tree", "IVR trees"),
+                plural(nodes, "node", "nodes")
+            ),
+        ),
+        (
+            model.queues.len(),
+            plural(model.queues.len(), "queue", "queues"),
+        ),
+        (
+            model.groups.len(),
+            plural(model.groups.len(), "group", "groups"),
+        ),
+        (
+            model.agents.len(),
+            plural(model.agents.len(), "agent", "agents"),
+        ),
+        (
+            model.audio.len(),
+            plural(model.audio.len(), "audio file", "audio files"),
+        ),
+    ] {
+        if n > 0 {
+            parts.push(part);
+        }
+    }
+    if parts.is_empty() {
+        "an empty project".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Refuses to write into a directory that holds anything but a previous export (hidden
+/// entries aside), unless forced. A missing directory is fine.
+fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
+    let entries = match std::fs::read_dir(out) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) if out.exists() && !out.is_dir() => {
+            return Err(err)
+                .with_context(|| format!("--out {} exists and is not a directory", out.display()));
+        }
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", out.display())),
+    };
+    let mut foreign = BTreeSet::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read {}", out.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !(is_file && EXPORT_FILES.contains(&name.as_str())) {
+            foreign.insert(name);
+        }
+    }
+    if foreign.is_empty() || force {
+        return Ok(());
+    }
+    let shown: Vec<String> = foreign.iter().take(5).map(|n| format!("`{n}`")).collect();
+    let more = match foreign.len() {
+        n if n > 5 => format!(" and {} more", n - 5),
+        _ => String::new(),
+    };
+    bail!(
+        "--out {} holds files an export did not write ({}{more}); export writes into an empty \
+         directory or over a previous export: choose another --out, or pass --force to write \
+         there anyway (other files are kept)",
+        out.display(),
+        shown.join(", "),
+    )
+}
+
+/// A live object the spec cannot describe, left out of the export and ignored.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct LeftOut {
+    /// Its plan address, which is also its `ignore:` pattern.
+    address: String,
+    /// Why, as a phrase after the address.
+    reason: String,
+}
+
+/// Removes from `model` what a spec cannot describe, and answers what was removed:
+///
+/// - a tree with no nodes (a spec tree needs its start node), and the numbers routed to it;
+/// - a number that routes nowhere (a spec number needs `ivr` or `queue`);
+/// - numbers and key presses that send calls to a queue with no routing and no
+///   `get_list_agents_url` (the spec refuses a route to a queue that reaches no agent; the
+///   queue itself stays).
+///
+/// Each is ignored by the exported spec, so `plan` leaves it as it is.
+fn make_expressible(model: &mut Model) -> Vec<LeftOut> {
+    let mut left_out = Vec::new();
+    let empty_trees: BTreeSet<String> = model
+        .ivr
+        .iter()
+        .filter(|(_, tree)| tree.nodes.is_empty())
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in &empty_trees {
+        model.ivr.remove(name);
+        left_out.push(LeftOut {
+            address: Address::IvrTree(name.clone()).to_string(),
+            reason: "has no nodes, and a spec tree needs at least its start node".to_owned(),
+        });
+    }
+    let dead_ends: BTreeSet<String> = model
+        .queues
+        .iter()
+        .filter(|(_, q)| q.routing.is_empty() && q.get_list_agents_url.is_none())
+        .map(|(name, _)| name.clone())
+        .collect();
+    let dead_end = |queue: &str| {
+        format!(
+            "sends calls to queue `{queue}`, which has no routing and no get_list_agents_url, \
+             and a spec cannot send calls to a queue that reaches no agent"
+        )
+    };
+    for (tree_name, tree) in &mut model.ivr {
+        for (node_name, node) in &mut tree.nodes {
+            node.keys.retain(|key, action| match action {
+                KeyAction::Queue { queue } if dead_ends.contains(queue) => {
+                    left_out.push(LeftOut {
+                        address: Address::IvrKey {
+                            tree: tree_name.clone(),
+                            node: node_name.clone(),
+                            key: *key,
+                        }
+                        .to_string(),
+                        reason: dead_end(queue),
+                    });
+                    false
+                }
+                _ => true,
+            });
+        }
+    }
+    model.numbers.retain(|digits, number| {
+        let reason = match &number.route {
+            None => "routes calls nowhere, and a spec number needs `ivr` or `queue`".to_owned(),
+            Some(NumberRoute::Ivr(tree)) if empty_trees.contains(tree) => {
+                format!("routes calls to ivr_tree.{tree}, which has no nodes")
+            }
+            Some(NumberRoute::Queue(queue)) if dead_ends.contains(queue) => dead_end(queue),
+            Some(_) => return true,
+        };
+        left_out.push(LeftOut {
+            address: Address::Number(digits.clone()).to_string(),
+            reason,
+        });
+        false
+    });
+    left_out.sort();
+    left_out
+}
+
+/// The files of the export: `spec::emit`'s, `ignore.yaml` when something was left out, and
+/// the JSON Schema they point at.
+fn export_files(model: &Model, left_out: &[LeftOut]) -> BTreeMap<String, String> {
+    let mut files = spec::emit(model, SCHEMA_FILE);
+    if !left_out.is_empty() {
+        files.insert(IGNORE_FILE.to_owned(), ignore_yaml(left_out));
+    }
+    files.insert(SCHEMA_FILE.to_owned(), spec::json_schema());
+    files
+}
+
+fn ignore_yaml(left_out: &[LeftOut]) -> String {
+    let mut out = format!(
+        "# yaml-language-server: $schema={SCHEMA_FILE}\n\
+         #\n\
+         # Live objects this spec cannot describe. switchboard leaves them as they are (never\n\
+         # changes or deletes them) until you fix them in PCC, or describe them in the spec and\n\
+         # remove their line here.\n\
+         ignore:\n"
+    );
+    for item in left_out {
+        let comment = format!("{}: {}", item.address, item.reason);
+        let _ = writeln!(out, "  # {}", one_line(&comment));
+        // JSON strings are YAML double-quoted scalars.
+        let pattern = serde_json::to_string(&item.address).expect("a string is JSON");
+        let _ = writeln!(out, "  - {pattern}");
+    }
+    out
+}
+
+/// `text` with its control characters and line breaks escaped, so that it fits in a comment.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                c.escape_unicode().to_string()
+            }
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Writes every file (each replaced whole), then removes files of a previous export that
+/// this one does not have (a kind that is now empty).
+fn write_files(out: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for (name, text) in files {
+        let path = out.join(name);
+        pipeline::write_atomically(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    for name in EXPORT_FILES {
+        let path = out.join(name);
+        if !files.contains_key(name) && path.is_file() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the written files as `validate` would, draws any errors on stderr, and answers
+/// (errors, warnings). Other YAML files in the directory (kept with `--force`) are not
+/// checked: they are not the export's.
+fn validate_export(
+    out: &Path,
+    files: &BTreeMap<String, String>,
+    global: &Global,
+) -> (usize, usize) {
+    let sources: Vec<spec::Source> = files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".yaml"))
+        .map(|(name, text)| spec::Source {
+            path: out.join(name).display().to_string(),
+            text: text.clone(),
+        })
+        .collect();
+    // An export names audio by content hash or server file, never by a file to upload.
+    let no_files = |_: &str| Err("an export has no audio files".to_owned());
+    let mut loaded = spec::load(&sources, &no_files);
+    let (errors, warnings) = (loaded.errors(), loaded.warnings());
+    if errors > 0 {
+        loaded
+            .diagnostics
+            .retain(|d| d.severity == spec::Severity::Error);
+        let sources = Sources {
+            root: PathBuf::from(out),
+            files: sources,
+        };
+        eprint!(
+            "{}",
+            specfile::render_human(&loaded, &sources, &Style::for_stderr(global))
+        );
+    }
+    (errors, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use spec::model::{IvrNode, IvrTree, Key, Number, Prompt, Queue, Routing};
+
+    use super::*;
+
+    fn node(keys: &[(Key, KeyAction)]) -> IvrNode {
+        IvrNode {
+            prompt: Prompt::Say {
+                text: "Hello.".into(),
+                voice: spec::model::DEFAULT_VOICE.into(),
+                speed: 0,
+            },
+            barge_in: true,
+            loop_count: 1,
+            delay_ms: 0,
+            keypress_timeout: 5,
+            keys: keys.iter().cloned().collect(),
+        }
+    }
+
+    fn number(route: Option<NumberRoute>) -> Number {
+        Number {
+            nickname: None,
+            route,
+            allow_outbound_calls: false,
+            record_outbound_calls: false,
+        }
+    }
+
+    /// A live project with every state a spec cannot describe, and one of each that it can.
+    fn brownfield() -> Model {
+        let mut model = Model::default();
+        let mut routed = Queue::default();
+        routed
+            .routing
+            .insert("sales".into(), Routing { primary: true });
+        model.queues.insert("sales".into(), routed);
+        model.queues.insert("limbo".into(), Queue::default());
+        model.groups.insert("sales".into(), Default::default());
+        model.ivr.insert(
+            "draft".into(),
+            IvrTree {
+                start: String::new(),
+                nodes: BTreeMap::new(),
+            },
+        );
+        let queue = |q: &str| KeyAction::Queue { queue: q.into() };
+        model.ivr.insert(
+            "main".into(),
+            IvrTree {
+                start: "menu".into(),
+                nodes: BTreeMap::from([(
+                    "menu".into(),
+                    node(&[(Key::D1, queue("sales")), (Key::D2, queue("limbo"))]),
+                )]),
+            },
+        );
+        model.numbers.insert("841".into(), number(None));
+        model
+            .numbers
+            .insert("842".into(), number(Some(NumberRoute::Ivr("draft".into()))));
+        model.numbers.insert(
+            "843".into(),
+            number(Some(NumberRoute::Queue("limbo".into()))),
+        );
+        model
+            .numbers
+            .insert("844".into(), number(Some(NumberRoute::Ivr("main".into()))));
+        model
+    }
+
+    #[test]
+    fn what_a_spec_cannot_describe_is_left_out_and_ignored() {
+        let mut model = brownfield();
+        let left_out = make_expressible(&mut model);
+        let addresses: Vec<&str> = left_out.iter().map(|l| l.address.as_str()).collect();
+        assert_eq!(
+            addresses,
+            [
+                "ivr_key.main/menu/2",
+                "ivr_tree.draft",
+                "number.841",
+                "number.842",
+                "number.843"
+            ]
+        );
+        assert_eq!(model.numbers.keys().collect::<Vec<_>>(), ["844"]);
+        assert_eq!(model.ivr.keys().collect::<Vec<_>>(), ["main"]);
+        assert_eq!(
+            model.ivr["main"].nodes["menu"]
+                .keys
+                .keys()
+                .collect::<Vec<_>>(),
+            [&Key::D1]
+        );
+        // The queue stays: nothing sends calls to it any more, which a spec allows.
+        assert!(model.queues.contains_key("limbo"));
+
+        let files = export_files(&model, &left_out);
+        let sources: Vec<spec::Source> = files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".yaml"))
+            .map(|(name, text)| spec::Source {
+                path: name.clone(),
+                text: text.clone(),
+            })
+            .collect();
+        let loaded = spec::load(&sources, &|_| Err("no files".to_owned()));
+        assert_eq!(loaded.errors(), 0, "{:#?}", loaded.diagnostics);
+        let spec = loaded.spec.unwrap();
+        assert_eq!(spec.model, model);
+        for address in addresses {
+            assert!(spec.policy.is_ignored(address), "{address}");
+        }
+        // Only those: the objects the export describes are managed.
+        assert!(!spec.policy.is_ignored("number.844"));
+        assert!(!spec.policy.is_ignored("ivr_key.main/menu/1"));
+    }
+
+    #[test]
+    fn ignore_yaml_says_why_and_survives_hostile_names() {
+        let left_out = vec![
+            LeftOut {
+                address: "number.841".into(),
+                reason: "routes calls nowhere".into(),
+            },
+            LeftOut {
+                address: Address::IvrTree("a\nb \"c\" d/e".into()).to_string(),
+                reason: "has no nodes".into(),
+            },
+        ];
+        let text = ignore_yaml(&left_out);
+        assert!(
+            text.contains("  # number.841: routes calls nowhere\n  - \"number.841\"\n"),
+            "{text}"
+        );
+        let loaded = spec::load(
+            &[spec::Source {
+                path: "ignore.yaml".into(),
+                text,
+            }],
+            &|_| Err("no files".to_owned()),
+        );
+        assert_eq!(loaded.errors(), 0, "{:#?}", loaded.diagnostics);
+        let policy = loaded.spec.unwrap().policy;
+        assert_eq!(policy.ignore, ["number.841", "ivr_tree.a\nb \"c\" d%2Fe"]);
+    }
+
+    #[test]
+    fn only_an_empty_directory_or_a_previous_export_is_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("export");
+        check_out_dir(&out, false).unwrap();
+        std::fs::create_dir(&out).unwrap();
+        check_out_dir(&out, false).unwrap();
+        std::fs::write(out.join("agents.yaml"), "agents: {}\n").unwrap();
+        std::fs::write(out.join(SCHEMA_FILE), "{}").unwrap();
+        std::fs::create_dir(out.join(".switchboard")).unwrap();
+        check_out_dir(&out, false).unwrap();
+
+        std::fs::write(out.join("README.md"), "mine").unwrap();
+        let err = check_out_dir(&out, false).unwrap_err().to_string();
+        assert!(
+            err.contains("holds files an export did not write (`README.md`)"),
+            "{err}"
+        );
+        assert!(err.contains("--force"), "{err}");
+        check_out_dir(&out, true).unwrap();
+
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let err = format!("{:#}", check_out_dir(&file, true).unwrap_err());
+        assert!(err.contains("is not a directory"), "{err}");
+    }
+
+    #[test]
+    fn a_kind_that_is_gone_loses_its_file_and_other_files_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        std::fs::write(out.join("groups.yaml"), "groups: { old: {} }\n").unwrap();
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        let files = BTreeMap::from([("agents.yaml".to_owned(), "agents: {}\n".to_owned())]);
+        write_files(out, &files).unwrap();
+        assert!(!out.join("groups.yaml").exists());
+        assert_eq!(
+            std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+            "mine"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("agents.yaml")).unwrap(),
+            "agents: {}\n"
+        );
+    }
 }

@@ -1,8 +1,73 @@
-//! `switchboard graph`.
+//! `switchboard graph`: IVR trees as Mermaid (for Markdown), Graphviz DOT, or SVG drawn here
+//! without any external program.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use spec::Model;
+use spec::model::AudioId;
 
 use crate::Exit;
-use crate::cli::{Global, GraphArgs};
+use crate::cli::{Global, GraphArgs, GraphFormat};
+use crate::render::{self, Drawing};
+use crate::specfile;
 
-pub fn run(_global: &Global, _args: GraphArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`graph` is not built yet (issue 7)")
+pub fn run(global: &Global, args: GraphArgs) -> anyhow::Result<Exit> {
+    let spec = specfile::load_valid(&args.path, global)?;
+    let model = &spec.model;
+    let trees = pick_trees(model, args.tree.as_deref())?;
+    let out = match args.format {
+        GraphFormat::Mermaid => {
+            let names = audio_names(model);
+            trees
+                .iter()
+                .map(|name| {
+                    planner::render::mermaid_with_audio_names(name, &model.ivr[*name], None, &names)
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        GraphFormat::Dot => render::dot::dot(&drawings(model, &trees)),
+        GraphFormat::Svg => render::svg::document(&drawings(model, &trees)),
+    };
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(Exit::Ok)
+}
+
+/// The trees to draw: the one asked for, or all of them, by name.
+fn pick_trees<'m>(model: &'m Model, wanted: Option<&str>) -> anyhow::Result<Vec<&'m str>> {
+    let all: Vec<&str> = model.ivr.keys().map(String::as_str).collect();
+    match wanted {
+        None if all.is_empty() => anyhow::bail!("the spec has no IVR trees to draw"),
+        None => Ok(all),
+        Some(name) if model.ivr.contains_key(name) => Ok(vec![
+            model.ivr.get_key_value(name).expect("checked").0.as_str(),
+        ]),
+        Some(name) => {
+            let listed: Vec<String> = all.iter().map(|t| format!("`{t}`")).collect();
+            if listed.is_empty() {
+                anyhow::bail!("no IVR tree `{name}`: the spec has no IVR trees")
+            }
+            anyhow::bail!(
+                "no IVR tree `{name}`; the spec's trees are {}",
+                listed.join(", ")
+            )
+        }
+    }
+}
+
+fn drawings(model: &Model, trees: &[&str]) -> Vec<Drawing> {
+    trees
+        .iter()
+        .map(|name| render::drawing(model, name, &model.ivr[*name], None))
+        .collect()
+}
+
+/// Audio names by content id, for showing audio prompts by name.
+pub fn audio_names(model: &Model) -> BTreeMap<AudioId, String> {
+    model
+        .audio
+        .iter()
+        .map(|(id, a)| (id.clone(), a.name.clone()))
+        .collect()
 }

@@ -1,8 +1,43 @@
-//! `switchboard plan`.
+//! `switchboard plan`: the ordered plan from the live project to the spec, in text, JSON or
+//! Markdown; `--out` saves it for `apply`. Never writes to PCC.
 
 use crate::Exit;
 use crate::cli::{Global, PlanArgs};
+use crate::pipeline::{self, Planned};
 
-pub fn run(_global: &Global, _args: PlanArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`plan` is not built yet (issue 5)")
+pub fn run(global: &Global, args: PlanArgs) -> anyhow::Result<Exit> {
+    pipeline::runtime()?.block_on(async {
+        let planned = pipeline::plan(global, &args.path, args.concurrency).await?;
+        let result = show(global, &args, &planned);
+        planned.target.shutdown().await;
+        result
+    })
+}
+
+fn show(global: &Global, args: &PlanArgs, planned: &Planned) -> anyhow::Result<Exit> {
+    let plan = &planned.plan;
+    if let Some(out) = &args.out {
+        pipeline::write_saved(out, planned)?;
+    }
+    pipeline::print_stdout(&pipeline::render_plan(
+        plan,
+        Some(&planned.flows),
+        args.format,
+        pipeline::color_stdout(global),
+    ))?;
+    if let Some(notice) = pipeline::refusal_notice(plan, pipeline::color_stderr(global)) {
+        eprintln!("{notice}");
+    }
+    if let Some(out) = &args.out {
+        eprintln!(
+            "saved the plan to {}; apply exactly these changes with `switchboard apply {}`",
+            out.display(),
+            out.display()
+        );
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        Exit::Changes
+    } else {
+        Exit::Ok
+    })
 }

@@ -1,8 +1,36 @@
-//! `switchboard report`.
+//! `switchboard report`: one self-contained HTML page for reviewers (trees, routing, flow
+//! tests; with `--plan`, the plan's changes highlighted). Offline: reads the spec and,
+//! optionally, a saved plan; never the live project.
+
+use anyhow::Context;
 
 use crate::Exit;
 use crate::cli::{Global, ReportArgs};
+use crate::render::html;
+use crate::specfile;
 
-pub fn run(_global: &Global, _args: ReportArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`report` is not built yet (issue 7)")
+pub fn run(global: &Global, args: ReportArgs) -> anyhow::Result<Exit> {
+    let spec = specfile::load_valid(&args.path, global)?;
+    let plan = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the saved plan `{}`", path.display()))?;
+            Some(planner::saved::from_json(&text).with_context(|| {
+                format!(
+                    "`{}` is not a saved plan (`switchboard plan --out`)",
+                    path.display()
+                )
+            })?)
+        }
+        None => None,
+    };
+    let page = html::page(&html::Page {
+        spec: &spec,
+        source: &args.path.display().to_string(),
+        plan: plan.as_ref(),
+    });
+    std::fs::write(&args.out, page)
+        .with_context(|| format!("cannot write `{}`", args.out.display()))?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(Exit::Ok)
 }

@@ -1,6 +1,10 @@
 //! Tests of the `switchboard` binary, run as users run it.
 
+mod ci;
+mod graph;
+mod report;
 mod schema;
+mod simulate;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -21,6 +21,10 @@ fn the_hotline_example_is_valid_even_with_strict() {
 fn every_example_is_valid_with_strict() {
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {
         let dir = entry.unwrap().path();
+        // examples/ci holds CI pipelines, not a spec (tested in ci.rs).
+        if dir.ends_with("ci") {
+            continue;
+        }
         let output = switchboard(&root(), &["validate", dir.to_str().unwrap(), "--strict"]);
         assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     }
@@ -199,4 +203,71 @@ fn a_missing_path_is_an_error_naming_it() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no/such/spec.yaml"), "{stderr}");
+}
+
+/// Copies `examples/hotline` to a temporary directory.
+fn hotline_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let from = root().join("examples/hotline");
+    let mut stack = vec![from.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let to = tmp.path().join(path.strip_prefix(&from).unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&to).unwrap();
+                stack.push(path);
+            } else {
+                std::fs::copy(&path, &to).unwrap();
+            }
+        }
+    }
+    tmp
+}
+
+/// A reviewer's change to the YAML that breaks a flow test: `validate` exits 1 and says which
+/// test, where it is, what it expected, where the call ends now, and the caller's path.
+#[test]
+fn a_yaml_change_that_breaks_a_flow_test_fails_validate_with_the_path() {
+    let tmp = hotline_copy();
+    let ivr = tmp.path().join("ivr.yaml");
+    let text = std::fs::read_to_string(&ivr).unwrap();
+    let changed = text.replacen(
+        r#""2": { queue: support }"#,
+        r#""2": { queue: sales-en }"#,
+        1,
+    );
+    assert_ne!(text, changed, "the example changed; update this test");
+    std::fs::write(&ivr, changed).unwrap();
+
+    let output = switchboard(tmp.path(), &["validate", "."]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    // miette wraps at 100 columns: compare with line breaks and gutters removed.
+    let flat: String = text
+        .lines()
+        .map(|l| l.trim_start_matches([' ', '│']).trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains(
+            "flow test `English support` failed: expected queue `support`, but the call ends \
+             with queue `sales-en`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("[./tests.yaml:"),
+        "no file:line:col in\n{text}"
+    );
+    assert!(
+        text.contains("path: main/language [1] -> main/english [2] -> queue `sales-en`"),
+        "{text}"
+    );
+    // The untouched copy is valid, so the change is what broke it.
+    let clean = hotline_copy();
+    assert_eq!(
+        switchboard(clean.path(), &["validate", "."]).status.code(),
+        Some(0)
+    );
 }

@@ -1,0 +1,540 @@
+//! The pipeline `plan`, `drift` and `apply PATH` share: load the spec, connect (banner first),
+//! read the live project, plan; how plans are rendered and coloured; and the saved-plan file
+//! (`plan --out`), which records the target and spec root that `apply FILE` checks.
+//!
+//! - [`plan`]: spec path → [`Planned`] (spec, spec root, target, live state, plan, and what
+//!   the plan changes for callers).
+//! - [`render_plan`] / [`render_drift`]: a plan in the format asked for.
+//! - [`write_saved`] / [`read_saved`]: the saved-plan file; [`TargetId::ensure_same`] refuses
+//!   a plan made against another PCC.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use planner::{FlowLimits, FlowReport, Plan};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use spec::Spec;
+
+use crate::cli::{Global, PlanFormat};
+use crate::specfile::{self, Style};
+use crate::target::{self, Target};
+
+/// Everything a planned run holds: enough to print the plan, save it, or apply it.
+#[derive(Debug)]
+pub struct Planned {
+    /// The desired state.
+    #[allow(dead_code, reason = "for `apply PATH`")]
+    pub spec: Spec,
+    /// Where the spec's audio paths start: the directory given, or the directory of the file
+    /// given, as the user wrote it (relative to the working directory unless they gave an
+    /// absolute path).
+    pub spec_root: PathBuf,
+    /// The PCC planned against; call [`Target::shutdown`] when done.
+    pub target: Target,
+    /// The live project as read (server ids included, for the executor).
+    #[allow(dead_code, reason = "for `apply PATH`")]
+    pub live: pcc::Live,
+    /// The plan from `live` to `spec`.
+    pub plan: Plan,
+    /// What the plan changes for callers: flow tests and caller key paths, live against the
+    /// project as the plan leaves it.
+    pub flows: FlowReport,
+}
+
+/// A multi-threaded runtime for one command. Commands are synchronous at the top; the
+/// sandbox, the client and the executor run inside this.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Connects to the PCC the environment names and prints its banner on stderr, first.
+pub async fn connect(global: &Global) -> anyhow::Result<Target> {
+    let target = target::connect(global).await?;
+    eprintln!("{}", target.banner());
+    Ok(target)
+}
+
+/// The whole read side: connect (banner on stderr), load the spec at `path` (diagnostics on
+/// stderr; an invalid spec fails here, before any API request), read the live kinds the spec
+/// manages with at most `concurrency` requests in flight, and plan.
+///
+/// On error the target is already shut down; on success the caller owns it.
+pub async fn plan(global: &Global, path: &Path, concurrency: usize) -> anyhow::Result<Planned> {
+    let target = connect(global).await?;
+    match read_and_plan(global, path, concurrency, &target).await {
+        Ok((spec, spec_root, live, plan)) => {
+            let flows = flow_report(&spec, &live.model, &plan);
+            Ok(Planned {
+                spec,
+                spec_root,
+                target,
+                live,
+                plan,
+                flows,
+            })
+        }
+        Err(err) => {
+            target.shutdown().await;
+            Err(err)
+        }
+    }
+}
+
+async fn read_and_plan(
+    global: &Global,
+    path: &Path,
+    concurrency: usize,
+    target: &Target,
+) -> anyhow::Result<(Spec, PathBuf, pcc::Live, Plan)> {
+    let (spec, spec_root) = specfile::load_valid_at(path, global)?;
+    let live = read_live(target, &read_scope(&spec, concurrency)).await?;
+    let plan = planner::plan(&spec.model, &live.model, &spec.policy);
+    Ok((spec, spec_root, live, plan))
+}
+
+/// What `plan` changes for callers. The walk compares the live project with the live project
+/// once the plan has run, not with the spec: objects the spec ignores stay as they are live,
+/// and must not show up as callers losing their way.
+pub fn flow_report(spec: &Spec, live: &spec::Model, plan: &Plan) -> FlowReport {
+    let after = planner::apply_to(plan, live);
+    let mut report = planner::flow_report(&after, live, &spec.tests, &FlowLimits::default());
+    // `flow_report` also lists a number whose tree changed in ways no caller path notices (a
+    // prompt's words): "0 paths" is noise in a plan.
+    report
+        .numbers
+        .retain(|n| !n.changes.is_empty() || n.not_shown > 0 || n.live != n.desired);
+    report
+}
+
+/// What a plan of `spec` must read: every kind, since live objects outside the spec are
+/// deleted, except the call settings when the spec does not manage them.
+pub fn read_scope(spec: &Spec, concurrency: usize) -> pcc::ReadOptions {
+    let kinds = pcc::Kind::ALL
+        .into_iter()
+        .filter(|kind| *kind != pcc::Kind::Settings || spec.model.settings.is_some());
+    pcc::ReadOptions {
+        concurrency: concurrency.max(1),
+        ..pcc::ReadOptions::only(kinds)
+    }
+}
+
+/// Reads the live project and says on stderr how many requests it took.
+pub async fn read_live(target: &Target, options: &pcc::ReadOptions) -> anyhow::Result<pcc::Live> {
+    let before = target.client().stats().total();
+    let live = pcc::read_live(target.client(), options)
+        .await
+        .context("cannot read the live project")?;
+    let requests = target.client().stats().total() - before;
+    eprintln!(
+        "read the live project: {} ({requests} request{})",
+        contents(&live.model),
+        if requests == 1 { "" } else { "s" }
+    );
+    Ok(live)
+}
+
+/// `2 numbers, 1 IVR tree (3 nodes), ...` for the read notice.
+fn contents(model: &spec::Model) -> String {
+    let nodes: usize = model.ivr.values().map(|t| t.nodes.len()).sum();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "{}, {} ({}), {}, {}, {}, {}",
+        plural(model.numbers.len(), "number", "numbers"),
+        plural(model.ivr.len(), "IVR tree", "IVR trees"),
+        plural(nodes, "node", "nodes"),
+        plural(model.queues.len(), "queue", "queues"),
+        plural(model.groups.len(), "group", "groups"),
+        plural(model.agents.len(), "agent", "agents"),
+        plural(model.audio.len(), "audio file", "audio files"),
+    )
+}
+
+/// Whether standard output gets colour: `--color`, else a terminal without `NO_COLOR`.
+/// Decided once per command, so every renderer agrees.
+pub fn color_stdout(global: &Global) -> bool {
+    Style::for_stdout(global).color
+}
+
+/// Whether standard error gets colour, likewise.
+pub fn color_stderr(global: &Global) -> bool {
+    Style::for_stderr(global).color
+}
+
+/// The plan as `plan --format` asks, with what it changes for callers when `flows` is given
+/// (text and Markdown show them only for a plan with changes; JSON always carries
+/// `flow_changes` and `flow_tests`).
+pub fn render_plan(
+    plan: &Plan,
+    flows: Option<&FlowReport>,
+    format: PlanFormat,
+    color: bool,
+) -> String {
+    let shown = flows.filter(|_| !plan.is_empty());
+    match format {
+        PlanFormat::Text => {
+            let mut text = planner::render::text(plan, color);
+            if let Some(flows) = shown {
+                let paths = planner::render::flows_text(flows, color);
+                if !paths.is_empty() {
+                    text.push('\n');
+                    text.push_str(&paths);
+                }
+            }
+            text
+        }
+        PlanFormat::Json => {
+            let text = planner::render::json(plan);
+            let Some(flows) = flows else { return text };
+            let mut doc: serde_json::Value =
+                serde_json::from_str(&text).expect("the planner writes JSON");
+            if let (Some(doc), serde_json::Value::Object(extra)) =
+                (doc.as_object_mut(), planner::render::flows_json(flows))
+            {
+                doc.extend(extra);
+            }
+            let mut text = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+            text.push('\n');
+            text
+        }
+        PlanFormat::Markdown => {
+            let Some(flows) = shown else {
+                return planner::render::markdown(plan);
+            };
+            // The caller paths get up to a quarter of the comment; the plan gets the rest.
+            let limit = planner::render::MARKDOWN_LIMIT;
+            let paths = planner::render::flows_markdown(flows, limit / 4);
+            let mut text = planner::render::markdown_with_limit(plan, limit - paths.len() - 1);
+            if !paths.is_empty() {
+                text.push('\n');
+                text.push_str(&paths);
+            }
+            text
+        }
+    }
+}
+
+/// The drift report as `drift --format` asks.
+pub fn render_drift(plan: &Plan, format: PlanFormat, color: bool) -> String {
+    match format {
+        PlanFormat::Text => planner::render::drift_text(plan, color),
+        PlanFormat::Json => planner::render::drift_json(plan),
+        PlanFormat::Markdown => planner::render::drift_markdown(plan),
+    }
+}
+
+/// Writes `text` to standard output (a closed pipe is reported as the `BrokenPipe` it is, for
+/// `main` to treat as success).
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The safety notice `plan` prints on stderr when a guard trips, so that it is seen even
+/// when stdout goes to a file or a JSON parser. `None` when no guard trips.
+pub fn refusal_notice(plan: &Plan, color: bool) -> Option<String> {
+    if !plan.refused() {
+        return None;
+    }
+    let n = plan.safety.violations.len();
+    let head = format!(
+        "warning: `apply` will refuse this plan without --force: {n} safety guard{} tripped",
+        if n == 1 { "" } else { "s" }
+    );
+    let mut notice = if color {
+        format!("\x1b[1;31m{head}\x1b[0m")
+    } else {
+        head
+    };
+    for violation in &plan.safety.violations {
+        notice.push_str(&format!("\n  - {violation}"));
+    }
+    Some(notice)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The saved plan.
+// ---------------------------------------------------------------------------------------------
+
+/// The PCC a plan was made against, as recorded in a saved plan. Holds no secret: the key is
+/// recorded by its shortened SID and the SHA-256 of the SID.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetId {
+    /// The local sandbox, by the absolute path of its state file.
+    Sandbox {
+        /// The canonical path of `.switchboard/sandbox.db`.
+        state: String,
+    },
+    /// Stringee, or another endpoint, with an API key.
+    Pcc {
+        /// The PCC REST base URL.
+        endpoint: String,
+        /// The SID shortened for people (`SK…abc`).
+        key: String,
+        /// Lower-case hex SHA-256 of the full SID, to compare keys without writing them.
+        key_sha256: String,
+    },
+}
+
+impl TargetId {
+    /// The identity of `target`.
+    pub fn of(target: &Target) -> anyhow::Result<TargetId> {
+        if target.is_sandbox() {
+            let state = std::fs::canonicalize(target::SANDBOX_STATE).with_context(|| {
+                format!("cannot find the sandbox state {}", target::SANDBOX_STATE)
+            })?;
+            return Ok(TargetId::Sandbox {
+                state: state.display().to_string(),
+            });
+        }
+        let client = target.client();
+        let credentials = pcc::Credentials::new(client.sid(), "");
+        Ok(TargetId::Pcc {
+            endpoint: client.pcc_url().to_owned(),
+            key: credentials.sid_hint(),
+            key_sha256: hex(&Sha256::digest(client.sid().as_bytes())),
+        })
+    }
+
+    /// Fails, naming both, unless `now` is the PCC this plan was made against. A plan made
+    /// against the sandbox never applies to Stringee, nor the other way round, and `--force`
+    /// does not change that.
+    #[allow(dead_code, reason = "for `apply FILE`")]
+    pub fn ensure_same(&self, now: &TargetId) -> anyhow::Result<()> {
+        if self == now {
+            return Ok(());
+        }
+        bail!(
+            "this plan was made against {self}, but this run targets {now}: a saved plan only \
+             applies to the PCC it was made against; run `switchboard plan --out` against {now}"
+        )
+    }
+}
+
+impl fmt::Display for TargetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetId::Sandbox { state } => write!(f, "the local sandbox ({state})"),
+            TargetId::Pcc { endpoint, key, .. } => write!(f, "{endpoint} (key {key})"),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A saved plan as `apply FILE` reads it.
+#[allow(dead_code, reason = "for `apply FILE`")]
+#[derive(Debug)]
+pub struct SavedPlan {
+    /// The plan, exactly as reviewed.
+    pub plan: Plan,
+    /// The PCC it was made against.
+    pub target: TargetId,
+    /// The spec root when planned, as written then: audio `file` paths of the plan's steps
+    /// are relative to it. Relative roots are relative to the working directory of `plan`,
+    /// so `apply FILE` runs from the same directory (as Terraform's saved plans do).
+    pub spec_root: PathBuf,
+}
+
+#[derive(Serialize)]
+struct SavedOut<'a> {
+    format_version: &'static str,
+    tool_version: &'static str,
+    target: &'a TargetId,
+    spec_root: String,
+    plan: &'a Plan,
+}
+
+#[allow(dead_code, reason = "for `apply FILE`")]
+#[derive(Deserialize)]
+struct SavedHeader {
+    target: Option<TargetId>,
+    spec_root: Option<String>,
+}
+
+/// The saved-plan file for `planned` (docs/plan-format.md, section 7): the planner's format
+/// plus `target` and `spec_root`.
+pub fn saved_json(planned: &Planned) -> anyhow::Result<String> {
+    saved_json_of(
+        &planned.plan,
+        &TargetId::of(&planned.target)?,
+        &planned.spec_root,
+    )
+}
+
+fn saved_json_of(plan: &Plan, target: &TargetId, spec_root: &Path) -> anyhow::Result<String> {
+    let spec_root = match spec_root.as_os_str().is_empty() {
+        true => ".",
+        false => spec_root.to_str().with_context(|| {
+            format!(
+                "the spec root {} is not UTF-8, which a saved plan cannot hold",
+                spec_root.display()
+            )
+        })?,
+    };
+    let saved = SavedOut {
+        format_version: planner::saved::FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        target,
+        spec_root: spec_root.to_owned(),
+        plan,
+    };
+    let mut text = serde_json::to_string_pretty(&saved).context("cannot write the plan")?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Writes the saved plan to `path`, replacing the file only once it is complete.
+pub fn write_saved(path: &Path, planned: &Planned) -> anyhow::Result<()> {
+    let text = saved_json(planned)?;
+    write_atomically(path, text.as_bytes())
+        .with_context(|| format!("cannot write the plan to `{}`", path.display()))
+}
+
+/// Reads a plan saved by `plan --out`. Fails on a file of another major format version, and
+/// on a plan that does not record its target and spec root.
+#[allow(dead_code, reason = "for `apply FILE`")]
+pub fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the saved plan `{}`", path.display()))?;
+    let not_a_plan = || format!("`{}` is not a saved plan", path.display());
+    let plan = planner::saved::from_json(&text).with_context(not_a_plan)?;
+    let header: SavedHeader = serde_json::from_str(&text).with_context(not_a_plan)?;
+    let (Some(target), Some(spec_root)) = (header.target, header.spec_root) else {
+        bail!(
+            "`{}` does not say which PCC it was planned against (no `target` or `spec_root`): \
+             make it again with `switchboard plan --out`",
+            path.display()
+        );
+    };
+    Ok(SavedPlan {
+        plan,
+        target,
+        spec_root: PathBuf::from(spec_root),
+    })
+}
+
+/// Writes `bytes` to a hidden file beside `path`, then renames it over `path`, so that a
+/// crash never leaves half a file under the real name.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(".tmp");
+    let temp = path.with_file_name(temp_name);
+    std::fs::write(&temp, bytes)?;
+    std::fs::rename(&temp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(endpoint: &str, sid: &str) -> TargetId {
+        TargetId::Pcc {
+            endpoint: endpoint.to_owned(),
+            key: pcc::Credentials::new(sid, "").sid_hint(),
+            key_sha256: hex(&Sha256::digest(sid.as_bytes())),
+        }
+    }
+
+    #[test]
+    fn a_plan_applies_only_to_the_pcc_it_was_made_against() {
+        let sandbox = TargetId::Sandbox {
+            state: "/work/.switchboard/sandbox.db".into(),
+        };
+        let stringee = remote("https://icc-api.stringee.com", "SKprod0123456789");
+        sandbox.ensure_same(&sandbox.clone()).unwrap();
+        stringee.ensure_same(&stringee.clone()).unwrap();
+
+        let err = sandbox.ensure_same(&stringee).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "this plan was made against the local sandbox (/work/.switchboard/sandbox.db), but \
+             this run targets https://icc-api.stringee.com (key SK…789): a saved plan only \
+             applies to the PCC it was made against; run `switchboard plan --out` against \
+             https://icc-api.stringee.com (key SK…789)"
+        );
+        assert!(stringee.ensure_same(&sandbox).is_err());
+        let other_dir = TargetId::Sandbox {
+            state: "/elsewhere/.switchboard/sandbox.db".into(),
+        };
+        assert!(sandbox.ensure_same(&other_dir).is_err());
+        // Another key, even one with the same shortened SID, is another target.
+        let other_key = remote("https://icc-api.stringee.com", "SKstaging000000789");
+        assert!(stringee.ensure_same(&other_key).is_err());
+        let other_endpoint = remote("http://127.0.0.1:8080", "SKprod0123456789");
+        assert!(stringee.ensure_same(&other_endpoint).is_err());
+    }
+
+    #[test]
+    fn the_target_record_holds_no_full_sid() {
+        let id = remote("https://icc-api.stringee.com", "SKprod0123456789");
+        let json = serde_json::to_string(&id).unwrap();
+        assert!(!json.contains("SKprod0123456789"), "{json}");
+        assert!(
+            json.starts_with(
+                r#"{"pcc":{"endpoint":"https://icc-api.stringee.com","key":"SK…789","key_sha256":""#
+            ),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn a_saved_plan_reads_back_with_its_target_and_spec_root() {
+        let mut desired = spec::Model::default();
+        desired.groups.insert("sales".into(), Default::default());
+        let plan = planner::plan(&desired, &spec::Model::default(), &spec::Policy::default());
+        let target = remote("https://icc-api.stringee.com", "SKprod0123456789");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        let text = saved_json_of(&plan, &target, Path::new("")).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        let saved = read_saved(&path).unwrap();
+        assert_eq!(saved.plan, plan);
+        assert_eq!(saved.target, target);
+        assert_eq!(saved.spec_root, Path::new("."));
+        // The planner's own reader takes it too (`report --plan` uses that one).
+        assert_eq!(planner::saved::from_json(&text).unwrap(), plan);
+
+        // A plan without a target (the planner's bare format) is refused.
+        std::fs::write(&path, planner::saved::to_json(&plan)).unwrap();
+        let err = read_saved(&path).unwrap_err().to_string();
+        assert!(err.ends_with("does not say which PCC it was planned against (no `target` or `spec_root`): make it again with `switchboard plan --out`"), "{err}");
+        std::fs::write(&path, "{\"format_version\": \"2.0\"}").unwrap();
+        let err = format!("{:#}", read_saved(&path).unwrap_err());
+        assert!(
+            err.contains("is not a saved plan: saved plan has format_version `2.0`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_is_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("plan.json")]);
+    }
+}

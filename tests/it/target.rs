@@ -1,0 +1,100 @@
+//! Where commands go: the local sandbox without credentials, and clear errors for bad keys.
+
+use e2e::{Pcc, SECRET, SID, Workdir};
+
+#[test]
+fn without_credentials_plan_runs_against_the_sandbox_in_the_working_directory() {
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let out = work
+        .switchboard([
+            "plan",
+            "hotline",
+            "--detailed-exitcode",
+            "--out",
+            "plan.json",
+        ])
+        .run();
+    out.assert_code(2);
+    assert_eq!(
+        out.banner(),
+        "target: local sandbox (.switchboard/sandbox.db) — set STRINGEE_API_KEY_SID and \
+         STRINGEE_API_KEY_SECRET to target Stringee"
+    );
+    assert!(
+        out.stdout
+            .contains("Plan: 45 to add, 1 to change, 0 to destroy."),
+        "{out}"
+    );
+    assert!(work.sandbox_state().is_file());
+    assert_eq!(work.read(".switchboard/.gitignore"), "*\n");
+
+    let saved: serde_json::Value = serde_json::from_str(&work.read("plan.json")).unwrap();
+    let state = std::fs::canonicalize(work.sandbox_state()).unwrap();
+    assert_eq!(
+        saved["target"],
+        serde_json::json!({ "sandbox": { "state": state.display().to_string() } })
+    );
+
+    // The plan wrote nothing: the sandbox project is still empty.
+    let sandbox = Pcc::open(&work.sandbox_state());
+    let state = sandbox.state();
+    for kind in [
+        "agents",
+        "groups",
+        "queues",
+        "ivrTrees",
+        "numbers",
+        "greetingFiles",
+    ] {
+        assert_eq!(state[kind], serde_json::json!([]), "{kind}: {state}");
+    }
+}
+
+#[test]
+fn a_wrong_secret_names_the_variables_and_prints_no_secret() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let wrong = "wrong-secret-5d1e-do-not-print";
+    let out = work
+        .switchboard(["plan", "hotline"])
+        .against(&pcc)
+        .env("STRINGEE_API_KEY_SECRET", wrong)
+        .run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("cannot read the live project"), "{out}");
+    assert!(
+        out.stderr
+            .contains("check STRINGEE_API_KEY_SID and STRINGEE_API_KEY_SECRET"),
+        "{out}"
+    );
+    assert_eq!(out.stdout, "");
+    for text in [&out.stdout, &out.stderr] {
+        assert!(!text.contains(wrong));
+        assert!(!text.contains(SECRET));
+    }
+    // Refused before any write; the key was tried once per list and never again.
+    assert_eq!(pcc.stats().writes, 0);
+}
+
+#[test]
+fn a_key_without_its_secret_names_the_missing_variable() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let out = work
+        .switchboard(["drift", "hotline"])
+        .env("STRINGEE_API_KEY_SID", SID)
+        .env("SWITCHBOARD_ENDPOINT", &pcc.url())
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(
+            "STRINGEE_API_KEY_SID is set but STRINGEE_API_KEY_SECRET is not: set both to target \
+             Stringee, or neither to use the local sandbox"
+        ),
+        "{out}"
+    );
+    assert_eq!(pcc.stats(), Default::default());
+}

@@ -34,7 +34,7 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     started: BTreeMap<usize, Instant>,
     counts: Summary,
-    /// `(address, replace)` per step index, to name a step in a skip line.
+    /// The address of each step, to name a failed step in a skip line.
     addresses: Vec<Address>,
 }
 
@@ -63,6 +63,34 @@ impl Progress {
                 "type": "version",
                 "switchboard": version,
                 "ui": "1.0",
+            }));
+        }
+    }
+
+    /// True with `--json`.
+    pub fn is_json(&self) -> bool {
+        self.mode == Mode::Json
+    }
+
+    /// A plan with nothing to do, as a JSON `change_summary`.
+    pub fn no_changes(&self, message: &str) {
+        emit(json!({
+            "@level": "info",
+            "@message": message,
+            "type": "change_summary",
+            "changes": { "add": 0, "change": 0, "remove": 0, "operation": "apply" },
+        }));
+    }
+
+    /// An error that stops the apply before it starts, as a JSON `diagnostic` event (the
+    /// text modes print it on standard error themselves).
+    pub fn diagnostic(&self, summary: &str, detail: &str) {
+        if self.mode == Mode::Json {
+            emit(json!({
+                "@level": "error",
+                "@message": format!("Error: {summary}"),
+                "type": "diagnostic",
+                "diagnostic": { "severity": "error", "summary": summary, "detail": detail },
             }));
         }
     }
@@ -109,7 +137,8 @@ impl Progress {
     /// Starts drawing (the bar appears now).
     pub fn begin(&mut self, steps: usize) {
         if self.mode == Mode::Bar {
-            let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+            let bar =
+                ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
             let template = if self.color {
                 "{spinner:.cyan} [{elapsed_precise}] {bar:32.cyan/blue} {pos}/{len} steps  {msg}"
             } else {
@@ -169,10 +198,10 @@ impl Progress {
             }
             Mode::Bar => {
                 if let Some(bar) = &self.bar {
-                    if matches!(report.outcome, Outcome::Failed(_)) {
-                        if let Some(line) = self.line(report) {
-                            bar.println(line);
-                        }
+                    if matches!(report.outcome, Outcome::Failed(_))
+                        && let Some(line) = self.line(report)
+                    {
+                        bar.println(line);
                     }
                     if !matches!(report.outcome, Outcome::NotRun) {
                         bar.inc(1);
@@ -198,7 +227,8 @@ impl Progress {
         };
         match &report.outcome {
             Outcome::Done(done) => {
-                let mut message = format!("{address}: {} after {elapsed}s", done_word(report.action));
+                let mut message =
+                    format!("{address}: {} after {elapsed}s", done_word(report.action));
                 let mut extra = json!({});
                 if let Some(id) = &done.id {
                     let _ = write!(message, " [id={id}]");
@@ -355,10 +385,16 @@ impl Progress {
             ));
         }
         if s.skipped > 0 {
-            why.push(format!("{} skipped because of {}", s.skipped, if s.failed == 1 { "it" } else { "them" }));
+            why.push(format!(
+                "{} skipped because of {}",
+                s.skipped,
+                if s.failed == 1 { "it" } else { "them" }
+            ));
         }
         match report.stopped {
-            Some(Stopped::Interrupted) => why.push(format!("interrupted, {} not started", s.not_run)),
+            Some(Stopped::Interrupted) => {
+                why.push(format!("interrupted, {} not started", s.not_run))
+            }
             Some(Stopped::AuthRefused) => why.push(format!(
                 "stopped after PCC refused the API key, {} not started",
                 s.not_run
@@ -369,7 +405,12 @@ impl Progress {
         for step in &report.steps {
             match &step.outcome {
                 Outcome::Failed(error) => {
-                    let _ = writeln!(err, "\n  {} {} ({}):\n    {error}", "!", step.address, verb(step.action));
+                    let _ = writeln!(
+                        err,
+                        "\n  ! {} ({}):\n    {error}",
+                        step.address,
+                        verb(step.action)
+                    );
                 }
                 Outcome::Skipped { because } => {
                     let _ = writeln!(
@@ -392,7 +433,10 @@ impl Progress {
 }
 
 fn counts(s: &Summary) -> String {
-    let mut text = format!("{} added, {} changed, {} destroyed", s.added, s.changed, s.destroyed);
+    let mut text = format!(
+        "{} added, {} changed, {} destroyed",
+        s.added, s.changed, s.destroyed
+    );
     if s.failed > 0 {
         let _ = write!(text, ", {} failed", s.failed);
     }
@@ -448,10 +492,6 @@ fn action(action: Action) -> &'static str {
 }
 
 fn verb(action: Action) -> &'static str {
-    action_str(action)
-}
-
-fn action_str(action: Action) -> &'static str {
     match action {
         Action::Create => "create",
         Action::Update => "update",

@@ -2,8 +2,10 @@
 //! `tests/lib.rs`). One module per command; `brownfield` builds a project through the REST API
 //! the way another tool (or a person in the dashboard) would.
 
+mod apply;
 mod brownfield;
 mod corpus;
+mod crash;
 mod drift;
 mod export;
 mod fuzz;

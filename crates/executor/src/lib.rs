@@ -1,1 +1,255 @@
-//! apply(plan, client): runs a plan's steps against PCC in dependency order, idempotently.
+//! `apply(plan, ids, client, config)`: runs a plan's steps against PCC in dependency order,
+//! with bounded parallelism and an optional request-rate ceiling, idempotently.
+//!
+//! - **Order.** A step starts once every step in its `depends_on` is done. Among the steps
+//!   that are ready, the earliest in the plan goes first, so the planner's "make before break"
+//!   order holds where the DAG leaves a choice. Within an IVR tree the planner makes every
+//!   other node wait for the start node (PCC makes the first node created the root) and every
+//!   key press wait for the nodes it names; a node created as the wrong root fails its step.
+//! - **Failures.** A failed step stops every step that depends on it, directly or not (they
+//!   are reported as skipped, naming the failure); independent steps go on. Apply never fails
+//!   as a whole: the [`ApplyReport`] says what was done, what failed and why (PCC's message),
+//!   and what was skipped.
+//! - **Idempotency.** A write whose answer was lost is never sent again before a look-up by
+//!   natural key says it did not happen ([`drivers`](crate::drivers)); an object found is
+//!   adopted, two found fail the step (switchboard never guesses); a delete of something gone
+//!   is done. So a re-run after a crash, or a re-plan after a partial apply, converges and
+//!   never duplicates.
+//! - **Ids.** Server ids come from the live read ([`pcc::Ids`]) plus the ids that creates
+//!   return during the run, in one map shared by the step tasks.
+
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+mod ctx;
+mod drivers;
+mod error;
+mod report;
+mod same;
+mod step;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use pcc::{Client, Ids};
+use planner::{Action, Kind, Plan, Step};
+use tokio::task::JoinSet;
+
+pub use crate::error::Error;
+pub use crate::report::{
+    ApplyReport, Done, Event, Outcome, Recovery, StepReport, Stopped, Summary,
+};
+
+/// How an apply runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Steps in flight at most (default 8; 0 counts as 1).
+    pub parallelism: usize,
+    /// Requests per second at most, look-ups included (no ceiling when `None`). A look-up
+    /// counts once however many pages it reads, and the client's own retries of a throttled
+    /// or failed read come on top.
+    pub max_rps: Option<f64>,
+    /// Writes sent at most for one step (default 4), retries after lost answers included.
+    pub attempts: u32,
+    /// How long to wait, after a write whose answer was lost, before looking for its effect
+    /// (default 500 ms), so that a write still in flight on the server lands first.
+    pub settle: Duration,
+    /// The directory audio files are read from: the spec root (plans name files relative
+    /// to it).
+    pub audio_root: PathBuf,
+    /// Raised (for example on Ctrl-C), the apply starts no new step, lets the running ones
+    /// finish, and reports the rest as not run.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            parallelism: 8,
+            max_rps: None,
+            attempts: 4,
+            settle: Duration::from_millis(500),
+            audio_root: PathBuf::from("."),
+            stop: None,
+        }
+    }
+}
+
+/// Applies `plan` through `client`. `ids` are the server ids of the live read the plan (or
+/// its stale check) was made from. `on_event` hears each step start and finish, in order, on
+/// the calling task; it must not block for long.
+pub async fn apply(
+    plan: &Plan,
+    ids: &Ids,
+    client: &Client,
+    config: &Config,
+    mut on_event: impl FnMut(Event<'_>),
+) -> ApplyReport {
+    let started = Instant::now();
+    let steps: Arc<[Step]> = plan.steps.clone().into();
+    let n = steps.len();
+    let ctx = Arc::new(ctx::Ctx::new(client.clone(), ids.clone(), config.clone()));
+
+    // A step waits for its dependencies; only earlier steps count, so that a malformed plan
+    // cannot deadlock the run.
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut waiting = vec![0usize; n];
+    for (i, step) in steps.iter().enumerate() {
+        let deps: BTreeSet<usize> = step.depends_on.iter().copied().filter(|&d| d < i).collect();
+        waiting[i] = deps.len();
+        for d in deps {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut blocked_by: Vec<Option<usize>> = vec![None; n];
+    let mut reports: Vec<Option<StepReport>> = (0..n).map(|_| None).collect();
+    let mut running = JoinSet::new();
+    let mut stopped = None;
+    let parallelism = config.parallelism.max(1);
+
+    loop {
+        if stopped.is_none()
+            && config
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Relaxed))
+        {
+            stopped = Some(Stopped::Interrupted);
+        }
+        while stopped.is_none() && running.len() < parallelism {
+            let Some(i) = ready.pop_first() else { break };
+            on_event(Event::Started {
+                index: i,
+                step: &plan.steps[i],
+            });
+            let ctx = ctx.clone();
+            let steps = steps.clone();
+            running.spawn(async move { (i, step::run(&ctx, &steps[i]).await) });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (i, result) = match joined {
+            Ok(done) => done,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Step tasks are only cancelled when the runtime shuts down, and so are we.
+            Err(e) => panic!("a step task was cancelled: {e}"),
+        };
+        if let Err(e) = &result
+            && e.is_auth()
+        {
+            stopped.get_or_insert(Stopped::AuthRefused);
+        }
+        let cause = result.is_err().then_some(i);
+        let report = StepReport {
+            index: i,
+            address: steps[i].address.clone(),
+            action: steps[i].action,
+            outcome: match result {
+                Ok(done) => Outcome::Done(done),
+                Err(e) => Outcome::Failed(e),
+            },
+        };
+        on_event(Event::Finished(&report));
+        reports[i] = Some(report);
+
+        // Release what waited for step i; what a failure blocks is skipped in turn.
+        let mut finished = vec![(i, cause)];
+        while let Some((j, cause)) = finished.pop() {
+            for &d in &dependents[j] {
+                if let Some(c) = cause {
+                    blocked_by[d].get_or_insert(c);
+                }
+                waiting[d] -= 1;
+                if waiting[d] > 0 {
+                    continue;
+                }
+                match blocked_by[d] {
+                    None => {
+                        ready.insert(d);
+                    }
+                    Some(because) => {
+                        let report = StepReport {
+                            index: d,
+                            address: steps[d].address.clone(),
+                            action: steps[d].action,
+                            outcome: Outcome::Skipped { because },
+                        };
+                        on_event(Event::Finished(&report));
+                        reports[d] = Some(report);
+                        finished.push((d, Some(because)));
+                    }
+                }
+            }
+        }
+    }
+
+    let steps = reports
+        .into_iter()
+        .enumerate()
+        .map(|(i, report)| {
+            report.unwrap_or_else(|| {
+                let report = StepReport {
+                    index: i,
+                    address: plan.steps[i].address.clone(),
+                    action: plan.steps[i].action,
+                    outcome: Outcome::NotRun,
+                };
+                on_event(Event::Finished(&report));
+                report
+            })
+        })
+        .collect();
+    ApplyReport {
+        steps,
+        elapsed: started.elapsed(),
+        stopped,
+    }
+}
+
+/// The kinds a saved plan's stale check must re-read: the kinds of every object the plan
+/// touches or needs, plus the kinds that could now refer to an object it deletes (a new
+/// referrer makes the delete fail). The reader adds the lists it needs to name references.
+pub fn read_scope(plan: &Plan) -> BTreeSet<pcc::Kind> {
+    let mut kinds = BTreeSet::new();
+    for step in &plan.steps {
+        kinds.insert(live_kind(step.kind()));
+        if step.action == Action::Delete {
+            kinds.extend(referrer_kinds(step.kind()));
+        }
+    }
+    for address in plan.reads.touched.keys().chain(&plan.reads.required) {
+        kinds.insert(live_kind(address.kind()));
+    }
+    kinds
+}
+
+/// The part of the live read that holds objects of a planner kind.
+pub fn live_kind(kind: Kind) -> pcc::Kind {
+    match kind {
+        Kind::Agent => pcc::Kind::Agents,
+        Kind::Group | Kind::Membership => pcc::Kind::Groups,
+        Kind::Audio => pcc::Kind::Audio,
+        Kind::Queue | Kind::Routing => pcc::Kind::Queues,
+        Kind::IvrTree | Kind::IvrNode | Kind::IvrKey => pcc::Kind::Ivr,
+        Kind::Number => pcc::Kind::Numbers,
+        Kind::Settings => pcc::Kind::Settings,
+    }
+}
+
+/// The parts of the live read holding objects that can refer to an object of `kind`.
+fn referrer_kinds(kind: Kind) -> &'static [pcc::Kind] {
+    use pcc::Kind as L;
+    match kind {
+        Kind::Agent => &[L::Groups],
+        Kind::Group => &[L::Groups, L::Queues],
+        Kind::Queue => &[L::Queues, L::Ivr, L::Numbers],
+        Kind::IvrTree => &[L::Ivr, L::Numbers],
+        Kind::IvrNode => &[L::Ivr],
+        Kind::Audio => &[L::Queues, L::Ivr],
+        Kind::Membership | Kind::Routing | Kind::IvrKey | Kind::Number | Kind::Settings => &[],
+    }
+}

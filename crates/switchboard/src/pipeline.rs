@@ -26,7 +26,7 @@ use crate::target::{self, Target};
 #[derive(Debug)]
 pub struct Planned {
     /// The desired state.
-    #[allow(dead_code, reason = "for `apply PATH`")]
+    #[allow(dead_code, reason = "no command reads it after planning yet")]
     pub spec: Spec,
     /// Where the spec's audio paths start: the directory given, or the directory of the file
     /// given, as the user wrote it (relative to the working directory unless they gave an
@@ -35,7 +35,6 @@ pub struct Planned {
     /// The PCC planned against; call [`Target::shutdown`] when done.
     pub target: Target,
     /// The live project as read (server ids included, for the executor).
-    #[allow(dead_code, reason = "for `apply PATH`")]
     pub live: pcc::Live,
     /// The plan from `live` to `spec`.
     pub plan: Plan,
@@ -308,7 +307,6 @@ impl TargetId {
     /// Fails, naming both, unless `now` is the PCC this plan was made against. A plan made
     /// against the sandbox never applies to Stringee, nor the other way round, and `--force`
     /// does not change that.
-    #[allow(dead_code, reason = "for `apply FILE`")]
     pub fn ensure_same(&self, now: &TargetId) -> anyhow::Result<()> {
         if self == now {
             return Ok(());
@@ -334,7 +332,6 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A saved plan as `apply FILE` reads it.
-#[allow(dead_code, reason = "for `apply FILE`")]
 #[derive(Debug)]
 pub struct SavedPlan {
     /// The plan, exactly as reviewed.
@@ -356,7 +353,6 @@ struct SavedOut<'a> {
     plan: &'a Plan,
 }
 
-#[allow(dead_code, reason = "for `apply FILE`")]
 #[derive(Deserialize)]
 struct SavedHeader {
     target: Option<TargetId>,
@@ -404,7 +400,6 @@ pub fn write_saved(path: &Path, planned: &Planned) -> anyhow::Result<()> {
 
 /// Reads a plan saved by `plan --out`. Fails on a file of another major format version, and
 /// on a plan that does not record its target and spec root.
-#[allow(dead_code, reason = "for `apply FILE`")]
 pub fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the saved plan `{}`", path.display()))?;

@@ -1,8 +1,315 @@
-//! `switchboard apply`.
+//! `switchboard apply`: applies a saved plan exactly (once its target is the one planned
+//! against, no safety guard refuses it and nothing it touches changed), or plans a spec,
+//! shows the plan, asks, and applies it. How it works: `docs/apply.md`.
+
+mod progress;
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context as _, bail};
+use planner::Plan;
 
 use crate::Exit;
-use crate::cli::{ApplyArgs, Global};
+use crate::cli::{ApplyArgs, Global, PlanFormat};
+use crate::pipeline::{self, TargetId};
+use crate::target::Target;
 
-pub fn run(_global: &Global, _args: ApplyArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`apply` is not built yet (issue 6)")
+use self::progress::{Mode, Progress};
+
+/// What `apply` asks before applying a plan it made itself.
+pub const QUESTION: &str = "Do you want to apply these changes? Only 'yes' will be accepted: ";
+
+pub fn run(global: &Global, args: ApplyArgs) -> anyhow::Result<Exit> {
+    if let Some(rps) = args.max_rps
+        && !(rps.is_finite() && rps > 0.0)
+    {
+        bail!("--max-rps must be a number of requests per second above 0 (got {rps})");
+    }
+    let mode = if args.json {
+        Mode::Json
+    } else if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+        Mode::Bar
+    } else {
+        Mode::Lines
+    };
+    pipeline::runtime()?.block_on(async {
+        if is_saved_plan(&args.target) {
+            saved(global, &args, mode).await
+        } else {
+            from_spec(global, &args, mode).await
+        }
+    })
+}
+
+/// A saved plan is a JSON object with a `format_version`; anything else is a spec (file or
+/// directory), and the spec loader says what is wrong with it.
+fn is_saved_plan(path: &Path) -> bool {
+    if !path.is_file()
+        || path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml")
+    {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    text.trim_start().starts_with('{')
+        && serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|doc| doc.get("format_version").is_some())
+}
+
+// ---------------------------------------------------------------------------------------------
+// `apply FILE`.
+// ---------------------------------------------------------------------------------------------
+
+async fn saved(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Result<Exit> {
+    let saved = pipeline::read_saved(&args.target)?;
+    let target = pipeline::connect(global).await?;
+    let result = apply_saved(global, args, mode, &saved, &target).await;
+    target.shutdown().await;
+    result
+}
+
+async fn apply_saved(
+    global: &Global,
+    args: &ApplyArgs,
+    mode: Mode,
+    saved: &pipeline::SavedPlan,
+    target: &Target,
+) -> anyhow::Result<Exit> {
+    saved.target.ensure_same(&TargetId::of(target)?)?;
+    let plan = &saved.plan;
+    let mut progress = Progress::new(mode, pipeline::color_stdout(global), plan);
+    progress.version();
+    if plan.is_empty() {
+        return no_changes(&progress, "No changes. The saved plan has nothing to do.");
+    }
+    if let Some(exit) = guard(global, args, &progress, plan) {
+        return Ok(exit);
+    }
+
+    // The stale check reads only what the plan touches, and what could now refer to what it
+    // deletes; its ids are the ones the steps act on.
+    let options = pcc::ReadOptions {
+        concurrency: args.parallelism.max(1),
+        kinds: executor::read_scope(plan),
+    };
+    let client = target.client();
+    let before = client.stats().total();
+    let live = pcc::read_live(client, &options)
+        .await
+        .context("cannot read the live project")?;
+    let requests = client.stats().total() - before;
+    let stale = planner::stale(plan, &live.model);
+    if !stale.is_empty() {
+        let n = stale.len();
+        let summary = format!(
+            "the saved plan is stale: {n} object{} it touches changed since it was made",
+            if n == 1 { "" } else { "s" }
+        );
+        let mut detail = String::new();
+        for object in &stale {
+            detail.push_str(&format!("  - {object}\n"));
+        }
+        detail.push_str(
+            "Plan again (`switchboard plan --out`), review, and apply the new plan; nothing \
+             was written.",
+        );
+        progress.diagnostic(&summary, &detail);
+        eprintln!("{}\n{detail}", error_head(global, &summary));
+        return Ok(Exit::Stale);
+    }
+    eprintln!(
+        "checked the live objects the plan touches: unchanged since planning ({requests} request{})",
+        if requests == 1 { "" } else { "s" }
+    );
+    execute(
+        args,
+        &mut progress,
+        plan,
+        &live.ids,
+        target,
+        &saved.spec_root,
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// `apply PATH`.
+// ---------------------------------------------------------------------------------------------
+
+async fn from_spec(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Result<Exit> {
+    if mode == Mode::Json && !args.auto_approve {
+        bail!(
+            "--json needs --auto-approve when applying a spec (there is no one to answer a \
+             question in JSON), or apply a saved plan (`switchboard plan --out FILE`)"
+        );
+    }
+    let planned = pipeline::plan(global, &args.target, args.parallelism).await?;
+    let result = apply_planned(global, args, mode, &planned).await;
+    planned.target.shutdown().await;
+    result
+}
+
+async fn apply_planned(
+    global: &Global,
+    args: &ApplyArgs,
+    mode: Mode,
+    planned: &pipeline::Planned,
+) -> anyhow::Result<Exit> {
+    let plan = &planned.plan;
+    let color = pipeline::color_stdout(global);
+    let mut progress = Progress::new(mode, color, plan);
+    progress.version();
+    if plan.is_empty() {
+        return no_changes(&progress, "No changes. Live project matches the spec.");
+    }
+    if mode == Mode::Json {
+        progress.planned(plan);
+    } else {
+        pipeline::print_stdout(&pipeline::render_plan(
+            plan,
+            Some(&planned.flows),
+            PlanFormat::Text,
+            color,
+        ))?;
+    }
+    if let Some(exit) = guard(global, args, &progress, plan) {
+        return Ok(exit);
+    }
+    if !args.auto_approve && !confirm().await? {
+        eprintln!("Apply cancelled: nothing was written.");
+        return Ok(Exit::Problems);
+    }
+    execute(
+        args,
+        &mut progress,
+        plan,
+        &planned.live.ids,
+        &planned.target,
+        &planned.spec_root,
+    )
+    .await
+}
+
+/// Asks on the terminal; refuses to guess when there is none.
+async fn confirm() -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to apply without confirmation: standard input is not a terminal to ask \
+             on. Pass --auto-approve to apply without asking (CI), or save the plan with \
+             `switchboard plan --out FILE` and apply the file"
+        );
+    }
+    let answer = tokio::task::spawn_blocking(|| -> std::io::Result<String> {
+        let mut err = std::io::stderr().lock();
+        write!(err, "\n{QUESTION}")?;
+        err.flush()?;
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line)
+    })
+    .await
+    .context("cannot ask for confirmation")?
+    .context("cannot read the answer")?;
+    Ok(answer.trim() == "yes")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Both.
+// ---------------------------------------------------------------------------------------------
+
+fn no_changes(progress: &Progress, message: &str) -> anyhow::Result<Exit> {
+    if progress.is_json() {
+        progress.no_changes(message);
+    } else {
+        pipeline::print_stdout(&format!("{message}\n"))?;
+    }
+    Ok(Exit::Ok)
+}
+
+/// `Some(exit 3)` when a safety guard refuses the plan and `--force` is not given.
+fn guard(global: &Global, args: &ApplyArgs, progress: &Progress, plan: &Plan) -> Option<Exit> {
+    if !plan.refused() {
+        return None;
+    }
+    let mut detail = String::new();
+    for violation in &plan.safety.violations {
+        detail.push_str(&format!("  - {violation}\n"));
+    }
+    let n = plan.safety.violations.len();
+    if args.force {
+        eprintln!(
+            "warning: applying despite {n} safety guard{} (--force):\n{detail}",
+            if n == 1 { "" } else { "s" }
+        );
+        return None;
+    }
+    let summary = format!(
+        "a safety guard refuses this plan ({n} violation{}); nothing was written",
+        if n == 1 { "" } else { "s" }
+    );
+    detail.push_str("Check the plan, then run again with --force to apply it anyway.");
+    progress.diagnostic(&summary, &detail);
+    eprintln!("{}\n{detail}", error_head(global, &summary));
+    Some(Exit::Refused)
+}
+
+fn error_head(global: &Global, summary: &str) -> String {
+    if pipeline::color_stderr(global) {
+        format!("\x1b[1;31mError:\x1b[0m {summary}")
+    } else {
+        format!("Error: {summary}")
+    }
+}
+
+async fn execute(
+    args: &ApplyArgs,
+    progress: &mut Progress,
+    plan: &Plan,
+    ids: &pcc::Ids,
+    target: &Target,
+    spec_root: &Path,
+) -> anyhow::Result<Exit> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupts = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            stop.store(true, Ordering::Relaxed);
+            eprintln!(
+                "\nInterrupt received: no new step starts; the running ones finish. Press \
+                 Ctrl-C again to quit at once (nothing is lost: `plan` and `apply` again pick \
+                 up from there)."
+            );
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let config = executor::Config {
+        parallelism: args.parallelism.max(1),
+        max_rps: args.max_rps,
+        audio_root: spec_root.to_path_buf(),
+        stop: Some(stop),
+        ..executor::Config::default()
+    };
+    progress.begin(plan.steps.len());
+    let report = executor::apply(plan, ids, target.client(), &config, |event| {
+        progress.event(event)
+    })
+    .await;
+    interrupts.abort();
+    progress.end(&report);
+    Ok(if report.is_success() {
+        Exit::Ok
+    } else {
+        Exit::Problems
+    })
 }

@@ -1,0 +1,109 @@
+//! What every step task shares: the client, the id map (live ids plus ids made during the
+//! run), the request-rate ceiling, and look-ups that survive a bad moment.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pcc::{Client, Ids};
+use tokio::time::Instant;
+
+use crate::Config;
+
+/// Reads are retried by the client already (5xx, 429, lost connections); a look-up that still
+/// fails is tried this many times more before the step fails, because a step that cannot look
+/// is a step that cannot safely write.
+const READ_ROUNDS: u32 = 3;
+
+pub(crate) struct Ctx {
+    pub client: Client,
+    pub config: Config,
+    ids: Mutex<Ids>,
+    limiter: Option<Limiter>,
+}
+
+impl Ctx {
+    pub fn new(client: Client, ids: Ids, config: Config) -> Ctx {
+        let limiter = config
+            .max_rps
+            .filter(|rps| rps.is_finite() && *rps > 0.0)
+            .map(|rps| Limiter {
+                interval: Duration::from_secs_f64(1.0 / rps),
+                next: Mutex::new(Instant::now()),
+            });
+        Ctx {
+            client,
+            config,
+            ids: Mutex::new(ids),
+            limiter,
+        }
+    }
+
+    /// Runs `f` on the id map. Never held across an await.
+    pub fn ids<R>(&self, f: impl FnOnce(&mut Ids) -> R) -> R {
+        let mut ids = self
+            .ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut ids)
+    }
+
+    /// Waits for the rate ceiling's next slot (at once when there is none).
+    pub async fn permit(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.acquire().await;
+        }
+    }
+
+    /// A look-up: rate-limited, and retried when PCC could not answer (the client's own
+    /// retries exhausted), but not when it answered with a refusal.
+    pub async fn read<T, F>(&self, f: impl Fn() -> F) -> Result<T, pcc::Error>
+    where
+        F: Future<Output = Result<T, pcc::Error>>,
+    {
+        let mut round = 0;
+        loop {
+            round += 1;
+            self.permit().await;
+            match f().await {
+                Err(e @ (pcc::Error::Status { .. } | pcc::Error::Transport { .. }))
+                    if round < READ_ROUNDS =>
+                {
+                    tracing::warn!(error = %e, "look-up failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(100 << round)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Waits before looking for the effect of a write whose answer was lost, so that a write
+    /// still in flight on the server lands before the look-up.
+    pub async fn settle(&self) {
+        if !self.config.settle.is_zero() {
+            tokio::time::sleep(self.config.settle).await;
+        }
+    }
+}
+
+/// A token bucket of one token: requests are spaced `interval` apart, which keeps every
+/// one-second window under the ceiling without bursts that a server's limiter would punish.
+struct Limiter {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Limiter {
+    async fn acquire(&self) {
+        let at = {
+            let mut next = self
+                .next
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let at = (*next).max(Instant::now());
+            *next = at + self.interval;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+}

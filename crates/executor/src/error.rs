@@ -1,0 +1,111 @@
+//! The executor's one error type: why a step failed. Apply itself never fails as a whole; each
+//! step's error is in its [`crate::StepReport`].
+
+use std::fmt;
+
+/// Why one step of a plan failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// PCC refused the request, or could not be reached; carries PCC's own message.
+    #[error(transparent)]
+    Pcc(#[from] pcc::Error),
+
+    /// Every attempt at a write lost its answer, and the object was not found afterwards.
+    #[error(
+        "gave up after {attempts} attempts whose answers were all lost, and the object is not \
+         in PCC: {last}"
+    )]
+    GaveUp {
+        /// Writes sent.
+        attempts: u32,
+        /// The last attempt's failure.
+        last: pcc::Error,
+    },
+
+    /// Several live objects carry the step's natural key: switchboard never guesses which one
+    /// is meant.
+    #[error(
+        "{} objects in PCC have the natural key of {address} ({}); switchboard does not guess \
+         which one is meant: delete all but one, then plan again",
+        .ids.len(), Ids(.ids)
+    )]
+    Duplicate {
+        /// The step's object.
+        address: String,
+        /// The server ids found.
+        ids: Vec<String>,
+    },
+
+    /// An object the step refers to has no server id: it was neither read live nor created
+    /// by an earlier step.
+    #[error(
+        "{address} needs the server id of {missing}, which is neither in PCC nor created by this plan"
+    )]
+    MissingId {
+        /// The step's object.
+        address: String,
+        /// The object whose id is missing.
+        missing: String,
+    },
+
+    /// An audio file named by the plan cannot be read.
+    #[error("cannot read audio file `{path}` for {address}: {message}")]
+    AudioRead {
+        /// The step's object.
+        address: String,
+        /// The file, as the plan names it, under the spec root.
+        path: String,
+        /// Why.
+        message: String,
+    },
+
+    /// An audio file's content is not the content the plan was made with.
+    #[error(
+        "audio file `{path}` changed since the plan was made (its sha256 is {found}, the plan \
+         uploads {expected}); plan again"
+    )]
+    AudioChanged {
+        /// The file.
+        path: String,
+        /// The hash in the plan.
+        expected: String,
+        /// The hash of the file now.
+        found: String,
+    },
+
+    /// A node was created, but PCC's choice of root node disagrees with the plan's start.
+    #[error(
+        "{address} was created, but PCC {}; plan again to repair the tree",
+        if *.became_root { "made it the tree's root though it is not the start" } else { "did not make it the tree's root though it is the start" }
+    )]
+    WrongRoot {
+        /// The node.
+        address: String,
+        /// What PCC did.
+        became_root: bool,
+    },
+
+    /// The step is not one the executor can carry out (a plan not made by this planner).
+    #[error("{address}: cannot {action} this kind of object")]
+    Unsupported {
+        /// The step's object.
+        address: String,
+        /// The step's action.
+        action: &'static str,
+    },
+}
+
+impl Error {
+    /// True when the API key was refused: every other step would fail the same way.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Error::Pcc(pcc::Error::Auth { .. }))
+    }
+}
+
+struct Ids<'a>(&'a [String]);
+
+impl fmt::Display for Ids<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(", "))
+    }
+}

@@ -1,0 +1,795 @@
+//! One step, kind by kind: the request bodies (through `pcc::encode`, with names turned into
+//! server ids from the shared id map), the natural-key look-up each kind needs after a lost
+//! answer, and the id map kept up to date for the steps that follow.
+//!
+//! | kind | look-up by natural key |
+//! |---|---|
+//! | agent | `find_agents(stringee_user_id)` |
+//! | group, queue, IVR tree, number | the kind's list, by name (digits for numbers) |
+//! | membership | the group's members, by agent id |
+//! | routing | the queue's routings, by group id |
+//! | IVR node | the tree's nodes, by name |
+//! | key press | the node's key presses, by key |
+//! | audio | the greeting files, by the `sha256=` in their `desc` |
+//! | settings | the singleton |
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Mutex;
+
+use pcc::encode::{self, Unset};
+use pcc::live::{greeting_desc, parse_greeting_desc};
+use pcc::{Ids, wire};
+use planner::{Action, Address, Object, Step};
+use sha2::{Digest, Sha256};
+use spec::model::{AudioId, Key, KeyAction, NumberRoute};
+
+use crate::ctx::Ctx;
+use crate::drivers::{self, Found, already_gone};
+use crate::error::Error;
+use crate::report::Done;
+use crate::same;
+
+/// Carries out one step.
+pub(crate) async fn run(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
+    match &step.address {
+        Address::Agent(uid) => agent(ctx, step, uid).await,
+        Address::Group(name) => group(ctx, step, name).await,
+        Address::Membership { group, agent } => membership(ctx, step, group, agent).await,
+        Address::Audio(_) => audio(ctx, step).await,
+        Address::Queue(name) => queue(ctx, step, name).await,
+        Address::Routing { queue, group } => routing(ctx, step, queue, group).await,
+        Address::IvrTree(name) => tree(ctx, step, name).await,
+        Address::IvrNode { tree, node: name } => node(ctx, step, tree, name).await,
+        Address::IvrKey { tree, node, key } => key_press(ctx, step, tree, node, *key).await,
+        Address::Number(digits) => number(ctx, step, digits).await,
+        Address::Settings => settings(ctx, step).await,
+    }
+}
+
+fn unsupported(step: &Step) -> Error {
+    Error::Unsupported {
+        address: step.address.to_string(),
+        action: match step.action {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        },
+    }
+}
+
+/// The server id of `missing`, which the step cannot do without.
+fn need(
+    ctx: &Ctx,
+    step: &Step,
+    missing: impl FnOnce() -> String,
+    get: impl FnOnce(&Ids) -> Option<&String>,
+) -> Result<String, Error> {
+    ctx.ids(|ids| get(ids).cloned())
+        .ok_or_else(|| Error::MissingId {
+            address: step.address.to_string(),
+            missing: missing(),
+        })
+}
+
+/// The server id of the step's own object, for a delete: `None` means it is not live.
+fn own(ctx: &Ctx, get: impl FnOnce(&Ids) -> Option<&String>) -> Option<String> {
+    ctx.ids(|ids| get(ids).cloned())
+}
+
+fn missing_audio(step: &Step, id: AudioId) -> Error {
+    Error::MissingId {
+        address: step.address.to_string(),
+        missing: format!("audio {id}"),
+    }
+}
+
+/// A per-parent list whose parent is gone answers a refusal: then nothing is under it.
+async fn none_if_refused<T>(
+    listed: impl Future<Output = Result<Vec<T>, pcc::Error>>,
+) -> Result<Vec<T>, pcc::Error> {
+    match listed.await {
+        Err(pcc::Error::Api { .. }) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+async fn agent(ctx: &Ctx, step: &Step, uid: &str) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let want = match &step.after {
+        Some(Object::Agent(a)) => Some(a),
+        _ => None,
+    };
+    let full = &want.map(|a| encode::agent_body(uid, a, Unset::Clear));
+    let find = move || async move {
+        let agents = ctx.read(move || client.find_agents(uid)).await?;
+        Ok(agents
+            .iter()
+            .map(|a| Found::new(&a.id, full.as_ref().is_none_or(|w| same::agent(a, w))))
+            .collect())
+    };
+    match (step.action, want, full) {
+        (Action::Create, Some(a), Some(full)) => {
+            let body = encode::agent_body(uid, a, Unset::Omit);
+            let done = drivers::create(
+                ctx,
+                &step.address,
+                || client.create_agent(&body),
+                &find,
+                move |id: String| async move { client.update_agent(&id, full).await },
+            )
+            .await?;
+            record(ctx, &done, |ids, id| {
+                ids.agents.insert(uid.to_owned(), id);
+            });
+            Ok(done)
+        }
+        (Action::Update, Some(_), Some(full)) => {
+            let id = need(
+                ctx,
+                step,
+                || step.address.to_string(),
+                |ids| ids.agents.get(uid),
+            )?;
+            drivers::update(ctx, || client.update_agent(&id, full), &find, &id).await
+        }
+        (Action::Delete, _, _) => {
+            let Some(id) = own(ctx, |ids| ids.agents.get(uid)) else {
+                return Ok(already_gone());
+            };
+            let done = drivers::delete(ctx, || client.delete_agent(&id), &find, &id).await?;
+            ctx.ids(|ids| ids.agents.remove(uid));
+            Ok(done)
+        }
+        _ => Err(unsupported(step)),
+    }
+}
+
+/// Records the id a create made.
+fn record(ctx: &Ctx, done: &Done, put: impl FnOnce(&mut Ids, String)) {
+    if let Some(id) = &done.id {
+        ctx.ids(|ids| put(ids, id.clone()));
+    }
+}
+
+async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let find = move || async move {
+        let groups = ctx.read(move || client.list_groups()).await?;
+        Ok(groups
+            .iter()
+            .filter(|g| g.name.as_deref() == Some(name))
+            .map(|g| Found::new(&g.id, true))
+            .collect())
+    };
+    match step.action {
+        Action::Create => {
+            let body = wire::GroupBody {
+                name: name.to_owned(),
+            };
+            let done = drivers::create(
+                ctx,
+                &step.address,
+                || client.create_group(&body),
+                &find,
+                async |_| Ok(()),
+            )
+            .await?;
+            record(ctx, &done, |ids, id| {
+                ids.groups.insert(name.to_owned(), id);
+            });
+            Ok(done)
+        }
+        Action::Delete => {
+            let Some(id) = own(ctx, |ids| ids.groups.get(name)) else {
+                return Ok(already_gone());
+            };
+            let done = drivers::delete(ctx, || client.delete_group(&id), &find, &id).await?;
+            ctx.ids(|ids| ids.groups.remove(name));
+            Ok(done)
+        }
+        Action::Update => Err(unsupported(step)),
+    }
+}
+
+async fn membership(ctx: &Ctx, step: &Step, group: &str, agent: &str) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let ids = match step.action {
+        Action::Create => {
+            let agent_id = need(
+                ctx,
+                step,
+                || format!("agent.{agent}"),
+                |ids| ids.agents.get(agent),
+            )?;
+            let group_id = need(
+                ctx,
+                step,
+                || format!("group.{group}"),
+                |ids| ids.groups.get(group),
+            )?;
+            (agent_id, group_id)
+        }
+        Action::Delete => {
+            let (Some(agent_id), Some(group_id)) = (
+                own(ctx, |ids| ids.agents.get(agent)),
+                own(ctx, |ids| ids.groups.get(group)),
+            ) else {
+                return Ok(already_gone());
+            };
+            (agent_id, group_id)
+        }
+        Action::Update => return Err(unsupported(step)),
+    };
+    let (agent_id, group_id) = &ids;
+    let body = wire::Membership {
+        agent_id: agent_id.clone(),
+        group_id: group_id.clone(),
+    };
+    // A membership has no id of its own: the agent's id stands for it within its group.
+    let find = move || async move {
+        let members = ctx
+            .read(move || none_if_refused(client.list_members(group_id)))
+            .await?;
+        Ok(members
+            .iter()
+            .filter(|m| m.agent_id == *agent_id)
+            .take(1)
+            .map(|m| Found::new(&m.agent_id, true))
+            .collect())
+    };
+    let mut done = match step.action {
+        Action::Create => {
+            drivers::create(
+                ctx,
+                &step.address,
+                async || client.add_member(&body).await.map(|()| agent_id.clone()),
+                &find,
+                async |_| Ok(()),
+            )
+            .await?
+        }
+        _ => drivers::delete(ctx, || client.remove_member(&body), &find, agent_id).await?,
+    };
+    done.id = None;
+    Ok(done)
+}
+
+async fn audio(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
+    let (Action::Create, Some(Object::Audio { id, name, file })) = (step.action, &step.after)
+    else {
+        return Err(unsupported(step));
+    };
+    let address = step.address.to_string();
+    let (AudioId::Sha256(expected), Some(file)) = (id, file) else {
+        return Err(Error::AudioRead {
+            address,
+            path: file.clone().unwrap_or_default(),
+            message: format!("{id} has no file to upload"),
+        });
+    };
+    let bytes = read_audio(&ctx.config.audio_root, file, &address).await?;
+    let found: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if found != *expected {
+        return Err(Error::AudioChanged {
+            path: file.clone(),
+            expected: expected.clone(),
+            found,
+        });
+    }
+    let client = &ctx.client;
+    let desc = greeting_desc(name, expected);
+    let find = move || async move {
+        let files = ctx.read(move || client.list_greetings()).await?;
+        // The same content uploaded twice is one audio file to switchboard (the first one
+        // is used), so the first match is adopted.
+        Ok(files
+            .iter()
+            .filter(|f| {
+                f.desc
+                    .as_deref()
+                    .and_then(parse_greeting_desc)
+                    .is_some_and(|(_, hex)| hex == expected)
+            })
+            .take(1)
+            .map(|f| Found::new(&f.filename, true))
+            .collect())
+    };
+    let done = drivers::create(
+        ctx,
+        &step.address,
+        async || {
+            client
+                .upload_greeting(&desc, bytes.clone())
+                .await
+                .map(|u| u.filename)
+        },
+        &find,
+        async |_| Ok(()),
+    )
+    .await?;
+    record(ctx, &done, |ids, filename| {
+        ids.audio.insert(id.clone(), filename);
+    });
+    Ok(done)
+}
+
+async fn read_audio(root: &Path, file: &str, address: &str) -> Result<Vec<u8>, Error> {
+    let path = root.join(file);
+    let read = tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    read.map_err(|e| Error::AudioRead {
+        address: address.to_owned(),
+        path: file.to_owned(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            _ => e.to_string(),
+        },
+    })
+}
+
+async fn queue(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let want = match &step.after {
+        Some(Object::Queue(q)) => Some(q),
+        _ => None,
+    };
+    let audio = ctx.ids(|ids| ids.audio.clone());
+    let full = &want
+        .map(|q| encode::queue_body(name, q, &audio, Unset::Clear))
+        .transpose()
+        .map_err(|id| missing_audio(step, id))?;
+    let find = move || async move {
+        let queues = ctx.read(move || client.list_queues()).await?;
+        Ok(queues
+            .iter()
+            .filter(|q| q.name.as_deref() == Some(name))
+            .map(|q| Found::new(&q.id, full.as_ref().is_none_or(|w| same::queue(q, w))))
+            .collect())
+    };
+    match (step.action, want, full) {
+        (Action::Create, Some(q), Some(full)) => {
+            let body = encode::queue_body(name, q, &audio, Unset::Omit)
+                .map_err(|id| missing_audio(step, id))?;
+            let done = drivers::create(
+                ctx,
+                &step.address,
+                || client.create_queue(&body),
+                &find,
+                move |id: String| async move { client.update_queue(&id, full).await },
+            )
+            .await?;
+            record(ctx, &done, |ids, id| {
+                ids.queues.insert(name.to_owned(), id);
+            });
+            Ok(done)
+        }
+        (Action::Update, Some(_), Some(full)) => {
+            let id = need(
+                ctx,
+                step,
+                || step.address.to_string(),
+                |ids| ids.queues.get(name),
+            )?;
+            drivers::update(ctx, || client.update_queue(&id, full), &find, &id).await
+        }
+        (Action::Delete, _, _) => {
+            let Some(id) = own(ctx, |ids| ids.queues.get(name)) else {
+                return Ok(already_gone());
+            };
+            let done = drivers::delete(ctx, || client.delete_queue(&id), &find, &id).await?;
+            ctx.ids(|ids| ids.queues.remove(name));
+            Ok(done)
+        }
+        _ => Err(unsupported(step)),
+    }
+}
+
+async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let key = (queue.to_owned(), group.to_owned());
+    let want = match &step.after {
+        Some(Object::Routing(r)) => Some(r),
+        _ => None,
+    };
+    let (queue_id, group_id) = match step.action {
+        Action::Delete => {
+            let (Some(q), Some(g)) = (
+                own(ctx, |ids| ids.queues.get(queue)),
+                own(ctx, |ids| ids.groups.get(group)),
+            ) else {
+                return Ok(already_gone());
+            };
+            (q, g)
+        }
+        _ => (
+            need(
+                ctx,
+                step,
+                || format!("queue.{queue}"),
+                |ids| ids.queues.get(queue),
+            )?,
+            need(
+                ctx,
+                step,
+                || format!("group.{group}"),
+                |ids| ids.groups.get(group),
+            )?,
+        ),
+    };
+    let (queue_id, group_id) = (&queue_id, &group_id);
+    let full = &want.map(|r| encode::routing_body(queue_id, group_id, r));
+    let find = move || async move {
+        let routings = ctx
+            .read(move || none_if_refused(client.list_routings(queue_id)))
+            .await?;
+        Ok(routings
+            .iter()
+            .filter(|r| r.group_id == *group_id)
+            .map(|r| Found::new(&r.id, full.as_ref().is_none_or(|w| same::routing(r, w))))
+            .collect())
+    };
+    let priority_only = |body: &wire::RoutingBody| wire::RoutingBody {
+        queue_id: None,
+        group_id: None,
+        primary_group: body.primary_group,
+    };
+    match (step.action, full) {
+        (Action::Create, Some(body)) => {
+            let fix = &priority_only(body);
+            let done = drivers::create(
+                ctx,
+                &step.address,
+                || client.create_routing(body),
+                &find,
+                move |id: String| async move { client.update_routing(&id, fix).await },
+            )
+            .await?;
+            record(ctx, &done, |ids, id| {
+                ids.routings.insert(key.clone(), id);
+            });
+            Ok(done)
+        }
+        (Action::Update, Some(body)) => {
+            let id = need(
+                ctx,
+                step,
+                || step.address.to_string(),
+                |ids| ids.routings.get(&key),
+            )?;
+            let body = priority_only(body);
+            drivers::update(ctx, || client.update_routing(&id, &body), &find, &id).await
+        }
+        (Action::Delete, _) => {
+            let Some(id) = own(ctx, |ids| ids.routings.get(&key)) else {
+                return Ok(already_gone());
+            };
+            let done = drivers::delete(ctx, || client.delete_routing(&id), &find, &id).await?;
+            ctx.ids(|ids| ids.routings.remove(&key));
+            Ok(done)
+        }
+        _ => Err(unsupported(step)),
+    }
+}
+
+async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let find = move || async move {
+        let trees = ctx.read(move || client.list_trees()).await?;
+        Ok(trees
+            .iter()
+            .filter(|t| t.tree_name.as_deref() == Some(name))
+            .map(|t| Found::new(&t.id, true))
+            .collect())
+    };
+    match step.action {
+        Action::Create => {
+            let body = wire::TreeBody {
+                tree_name: name.to_owned(),
+            };
+            let done = drivers::create(
+                ctx,
+                &step.address,
+                || client.create_tree(&body),
+                &find,
+                async |_| Ok(()),
+            )
+            .await?;
+            record(ctx, &done, |ids, id| {
+                ids.trees.insert(name.to_owned(), id);
+            });
+            Ok(done)
+        }
+        Action::Delete => {
+            let Some(id) = own(ctx, |ids| ids.trees.get(name)) else {
+                return Ok(already_gone());
+            };
+            let done = drivers::delete(ctx, || client.delete_tree(&id), &find, &id).await?;
+            ctx.ids(|ids| {
+                ids.trees.remove(name);
+                ids.roots.remove(name);
+            });
+            Ok(done)
+        }
+        Action::Update => Err(unsupported(step)),
+    }
+}
+
+async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let key = (tree.to_owned(), name.to_owned());
+    let want = match &step.after {
+        Some(Object::IvrNode { start, node }) => Some((*start, node)),
+        _ => None,
+    };
+    let tree_id = match step.action {
+        Action::Delete => match own(ctx, |ids| ids.trees.get(tree)) {
+            Some(id) => id,
+            None => return Ok(already_gone()),
+        },
+        _ => need(
+            ctx,
+            step,
+            || format!("ivr_tree.{tree}"),
+            |ids| ids.trees.get(tree),
+        )?,
+    };
+    let tree_id = &tree_id;
+    let audio = ctx.ids(|ids| ids.audio.clone());
+    let full = &want
+        .map(|(_, n)| encode::node_body(None, name, n, &audio))
+        .transpose()
+        .map_err(|id| missing_audio(step, id))?;
+    let find = move || async move {
+        let nodes = ctx
+            .read(move || none_if_refused(client.list_nodes(tree_id)))
+            .await?;
+        Ok(nodes
+            .iter()
+            .filter(|n| n.node_name.as_deref() == Some(name))
+            .map(|n| Found::new(&n.id, full.as_ref().is_none_or(|w| same::node(n, w))))
+            .collect())
+    };
+    match (step.action, want, full) {
+        (Action::Create, Some((start, n)), Some(full)) => {
+            let body = encode::node_body(Some(tree_id), name, n, &audio)
+                .map_err(|id| missing_audio(step, id))?;
+            let root: Mutex<Option<bool>> = Mutex::new(None);
+            let done = drivers::create(
+                ctx,
+                &step.address,
+                async || {
+                    let made = client.create_node(&body).await?;
+                    *root
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(made.is_root);
+                    Ok(made.id)
+                },
+                &find,
+                move |id: String| async move { client.update_node(&id, full).await },
+            )
+            .await?;
+            record(ctx, &done, |ids, id| {
+                ids.nodes.insert(key.clone(), id);
+                if start {
+                    ids.roots.insert(tree.to_owned(), name.to_owned());
+                }
+            });
+            let root = root
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // The first node created in a tree becomes its root, and the plan orders the
+            // start node first; if PCC disagrees, say so rather than build on a wrong root.
+            if let Some(became_root) = root
+                && became_root != start
+            {
+                return Err(Error::WrongRoot {
+                    address: step.address.to_string(),
+                    became_root,
+                });
+            }
+            Ok(done)
+        }
+        (Action::Update, Some(_), Some(full)) => {
+            let id = need(
+                ctx,
+                step,
+                || step.address.to_string(),
+                |ids| ids.nodes.get(&key),
+            )?;
+            drivers::update(ctx, || client.update_node(&id, full), &find, &id).await
+        }
+        (Action::Delete, _, _) => {
+            let Some(id) = own(ctx, |ids| ids.nodes.get(&key)) else {
+                return Ok(already_gone());
+            };
+            let done = drivers::delete(ctx, || client.delete_node(&id), &find, &id).await?;
+            ctx.ids(|ids| {
+                ids.nodes.remove(&key);
+                if ids.roots.get(tree).is_some_and(|r| r == name) {
+                    ids.roots.remove(tree);
+                }
+            });
+            Ok(done)
+        }
+        _ => Err(unsupported(step)),
+    }
+}
+
+async fn key_press(
+    ctx: &Ctx,
+    step: &Step,
+    tree: &str,
+    node: &str,
+    key: Key,
+) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let ids_key = (tree.to_owned(), node.to_owned(), key);
+    let want = match &step.after {
+        Some(Object::IvrKey(action)) => Some(action),
+        _ => None,
+    };
+    let node_id = match step.action {
+        Action::Delete => match own(ctx, |ids| {
+            ids.nodes.get(&(tree.to_owned(), node.to_owned()))
+        }) {
+            Some(id) => id,
+            None => return Ok(already_gone()),
+        },
+        _ => need(
+            ctx,
+            step,
+            || format!("ivr_node.{tree}/{node}"),
+            |ids| ids.nodes.get(&(tree.to_owned(), node.to_owned())),
+        )?,
+    };
+    let target = match want {
+        Some(KeyAction::Goto { node: next }) => Some(need(
+            ctx,
+            step,
+            || format!("ivr_node.{tree}/{next}"),
+            |ids| ids.nodes.get(&(tree.to_owned(), next.clone())),
+        )?),
+        Some(KeyAction::Queue { queue }) => Some(need(
+            ctx,
+            step,
+            || format!("queue.{queue}"),
+            |ids| ids.queues.get(queue),
+        )?),
+        _ => None,
+    };
+    let node_id = &node_id;
+    let full = &want.map(|a| encode::key_body(None, key, a, target.as_deref(), Unset::Clear));
+    let find = move || async move {
+        let keys = ctx
+            .read(move || none_if_refused(client.list_keys(node_id)))
+            .await?;
+        Ok(keys
+            .iter()
+            .filter(|k| k.node_key.as_deref() == Some(key.as_wire()))
+            .map(|k| Found::new(&k.id, full.as_ref().is_none_or(|w| same::key(k, w))))
+            .collect())
+    };
+    match (step.action, want, full) {
+        (Action::Create, Some(action), Some(full)) => {
+            let body = encode::key_body(Some(node_id), key, action, target.as_deref(), Unset::Omit);
+            let done = drivers::create(
+                ctx,
+                &step.address,
+                || client.create_key(&body),
+                &find,
+                move |id: String| async move { client.update_key(&id, full).await },
+            )
+            .await?;
+            record(ctx, &done, |ids, id| {
+                ids.keys.insert(ids_key.clone(), id);
+            });
+            Ok(done)
+        }
+        (Action::Update, Some(_), Some(full)) => {
+            let id = need(
+                ctx,
+                step,
+                || step.address.to_string(),
+                |ids| ids.keys.get(&ids_key),
+            )?;
+            drivers::update(ctx, || client.update_key(&id, full), &find, &id).await
+        }
+        (Action::Delete, _, _) => {
+            let Some(id) = own(ctx, |ids| ids.keys.get(&ids_key)) else {
+                return Ok(already_gone());
+            };
+            let done = drivers::delete(ctx, || client.delete_key(&id), &find, &id).await?;
+            ctx.ids(|ids| ids.keys.remove(&ids_key));
+            Ok(done)
+        }
+        _ => Err(unsupported(step)),
+    }
+}
+
+async fn number(ctx: &Ctx, step: &Step, digits: &str) -> Result<Done, Error> {
+    let client = &ctx.client;
+    let want = match &step.after {
+        Some(Object::Number(n)) => Some(n),
+        _ => None,
+    };
+    let route_id = match want.and_then(|n| n.route.as_ref()) {
+        Some(NumberRoute::Ivr(tree)) => Some(need(
+            ctx,
+            step,
+            || format!("ivr_tree.{tree}"),
+            |ids| ids.trees.get(tree),
+        )?),
+        Some(NumberRoute::Queue(queue)) => Some(need(
+            ctx,
+            step,
+            || format!("queue.{queue}"),
+            |ids| ids.queues.get(queue),
+        )?),
+        None => None,
+    };
+    let full = &want.map(|n| encode::number_body(None, n, route_id.as_deref(), Unset::Clear));
+    let find = move || async move {
+        let numbers = ctx.read(move || client.list_numbers()).await?;
+        Ok(numbers
+            .iter()
+            .filter(|n| n.number.as_deref() == Some(digits))
+            .map(|n| Found::new(&n.id, full.as_ref().is_none_or(|w| same::number(n, w))))
+            .collect())
+    };
+    match (step.action, want, full) {
+        (Action::Create, Some(n), Some(full)) => {
+            let body = encode::number_body(Some(digits), n, route_id.as_deref(), Unset::Omit);
+            let done = drivers::create(
+                ctx,
+                &step.address,
+                || client.create_number(&body),
+                &find,
+                move |id: String| async move { client.update_number(&id, full).await },
+            )
+            .await?;
+            record(ctx, &done, |ids, id| {
+                ids.numbers.insert(digits.to_owned(), id);
+            });
+            Ok(done)
+        }
+        (Action::Update, Some(_), Some(full)) => {
+            let id = need(
+                ctx,
+                step,
+                || step.address.to_string(),
+                |ids| ids.numbers.get(digits),
+            )?;
+            drivers::update(ctx, || client.update_number(&id, full), &find, &id).await
+        }
+        (Action::Delete, _, _) => {
+            let Some(id) = own(ctx, |ids| ids.numbers.get(digits)) else {
+                return Ok(already_gone());
+            };
+            let done = drivers::delete(ctx, || client.delete_number(&id), &find, &id).await?;
+            ctx.ids(|ids| ids.numbers.remove(digits));
+            Ok(done)
+        }
+        _ => Err(unsupported(step)),
+    }
+}
+
+/// The call settings are a singleton: only ever written in whole, so only ever updated.
+const SETTINGS_ID: &str = "callsettings";
+
+async fn settings(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
+    let (Action::Update, Some(Object::Settings(s))) = (step.action, &step.after) else {
+        return Err(unsupported(step));
+    };
+    let client = &ctx.client;
+    let body = &encode::settings_body(s);
+    let find = move || async move {
+        let live = ctx.read(move || client.get_call_settings()).await?;
+        Ok(vec![Found::new(SETTINGS_ID, same::settings(&live, body))])
+    };
+    drivers::update(ctx, || client.put_call_settings(body), &find, SETTINGS_ID).await
+}

@@ -1,0 +1,271 @@
+//! Failures: a refused step stops exactly what depends on it; a duplicate found live is never
+//! guessed; a delete of something gone is done; an existing number is adopted; an audio file
+//! changed since planning is not uploaded; a refused API key stops the run.
+
+use std::collections::BTreeSet;
+
+use executor::{Error, Outcome, Recovery, Stopped};
+use planner::{Action, Address, Plan};
+use spec::model::{Agent, AgentRouting, Model, Number};
+
+use crate::generator::{self, Size};
+use crate::support::{self, apply, assert_no_duplicates, assert_success, client, config, read};
+
+/// Every step that waits, directly or not, for step `failed`.
+fn dependents(plan: &Plan, failed: usize) -> BTreeSet<usize> {
+    let mut out = BTreeSet::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        if step
+            .depends_on
+            .iter()
+            .any(|d| *d == failed || out.contains(d))
+        {
+            out.insert(i);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_refused_create_skips_only_the_steps_that_depend_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let desired = generator::project(Size::SMALL, 5, dir.path());
+    // PCC refuses a queue that rings agents for under 3 seconds (the spec would catch this
+    // offline; the plan is built directly to reach the server's refusal).
+    let mut broken = desired.clone();
+    broken
+        .queues
+        .get_mut("queue-00")
+        .unwrap()
+        .wait_agent_answer_timeout = 1;
+
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    let plan = support::plan(&broken, &live);
+    let report = apply(&plan, &live, &client, &config(dir.path())).await;
+
+    let failed: Vec<&Address> = report.failed().map(|(s, _)| &s.address).collect();
+    assert_eq!(failed, [&Address::Queue("queue-00".to_owned())]);
+    let (failed_step, error) = report.failed().next().unwrap();
+    match error {
+        Error::Pcc(pcc::Error::Api { r, message, .. }) => {
+            assert_ne!(*r, 0);
+            assert!(message.contains("wait_agent_answer_timeout"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        error.to_string().contains("wait_agent_answer_timeout"),
+        "{error}"
+    );
+
+    let expected = dependents(&plan, failed_step.index);
+    // Its routings at least (and the keys and numbers that send calls to it).
+    assert!(expected.len() >= 2, "{expected:?}");
+    let mut skipped = BTreeSet::new();
+    for step in &report.steps {
+        match &step.outcome {
+            Outcome::Skipped { because } => {
+                assert_eq!(*because, failed_step.index, "{}", step.address);
+                skipped.insert(step.index);
+            }
+            Outcome::Done(_) => assert!(!expected.contains(&step.index)),
+            Outcome::Failed(_) => assert_eq!(step.index, failed_step.index),
+            Outcome::NotRun => panic!("{} not run", step.address),
+        }
+    }
+    assert_eq!(skipped, expected);
+    let summary = report.summary();
+    assert_eq!(summary.failed, 1);
+    assert_eq!(summary.skipped, expected.len());
+    assert_eq!(
+        summary.added + summary.changed,
+        plan.steps.len() - 1 - expected.len()
+    );
+
+    // Fixed, the next plan holds exactly what did not happen, and converges.
+    let live = read(&client).await;
+    let rest = support::plan(&desired, &live);
+    assert_eq!(rest.steps.len(), 1 + expected.len());
+    assert_eq!(
+        support::converge(&desired, &client, &config(dir.path()), &emu, 1).await,
+        1
+    );
+    assert_no_duplicates(&emu);
+}
+
+fn group_model(name: &str) -> Model {
+    let mut m = Model::default();
+    m.groups.insert(name.to_owned(), Default::default());
+    m
+}
+
+#[tokio::test]
+async fn a_duplicate_found_after_a_lost_answer_is_reported_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    let plan = support::plan(&group_model("sales"), &live);
+    // Someone else makes a group of the same name after the plan; then our create's answer
+    // is lost, and the look-up finds two.
+    let theirs = client
+        .create_group(&pcc::wire::GroupBody {
+            name: "sales".into(),
+        })
+        .await
+        .unwrap();
+    emu.set_faults(emulator::Faults {
+        drop_rate: 1.0,
+        ..Default::default()
+    });
+    let report = apply(&plan, &live, &client, &config(dir.path())).await;
+    let (step, error) = report.failed().next().expect("the step fails");
+    assert_eq!(step.address, Address::Group("sales".into()));
+    let Error::Duplicate { ids, .. } = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&theirs));
+    let text = error.to_string();
+    assert!(
+        text.contains("group.sales") && text.contains("does not guess"),
+        "{text}"
+    );
+    assert!(text.contains(&theirs), "{text}");
+}
+
+#[tokio::test]
+async fn a_delete_of_an_object_already_gone_counts_as_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let id = client
+        .create_group(&pcc::wire::GroupBody { name: "old".into() })
+        .await
+        .unwrap();
+    let live = read(&client).await;
+    let plan = support::plan(&Model::default(), &live);
+    assert_eq!(plan.steps.len(), 1);
+    client.delete_group(&id).await.unwrap();
+
+    emu.reset_stats();
+    let report = apply(&plan, &live, &client, &config(dir.path())).await;
+    assert_success(&report);
+    let Outcome::Done(done) = &report.steps[0].outcome else {
+        unreachable!()
+    };
+    assert_eq!(done.recovery, Some(Recovery::AlreadyGone));
+    assert_eq!(emu.stats().writes, 1);
+}
+
+#[tokio::test]
+async fn a_number_created_meanwhile_is_adopted_and_set_to_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let mut desired = Model::default();
+    desired.numbers.insert(
+        "842473082686".into(),
+        Number {
+            nickname: Some("Hotline".into()),
+            route: None,
+            allow_outbound_calls: true,
+            record_outbound_calls: false,
+        },
+    );
+    let live = read(&client).await;
+    let plan = support::plan(&desired, &live);
+    let theirs = client
+        .create_number(&pcc::wire::NumberBody {
+            number: Some("842473082686".into()),
+            nickname: Some("Someone else's".into()),
+            allow_outbound_calls: Some(false),
+            enable_ivr: Some(false),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let report = apply(&plan, &live, &client, &config(dir.path())).await;
+    assert_success(&report);
+    let Outcome::Done(done) = &report.steps[0].outcome else {
+        unreachable!()
+    };
+    assert_eq!(done.id.as_deref(), Some(theirs.as_str()));
+    assert_eq!(
+        done.recovery,
+        Some(Recovery::NumberExisted { updated: true })
+    );
+    assert!(support::plan(&desired, &read(&client).await).is_empty());
+}
+
+#[tokio::test]
+async fn an_audio_file_changed_since_planning_is_not_uploaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let desired = generator::project(Size::SMALL, 9, dir.path());
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    let plan = support::plan(&desired, &live);
+    let (audio_id, audio) = desired.audio.iter().next().unwrap();
+    let file = audio.file.clone().unwrap();
+    std::fs::write(dir.path().join(&file), b"other bytes").unwrap();
+
+    let report = apply(&plan, &live, &client, &config(dir.path())).await;
+    let (step, error) = report.failed().next().unwrap();
+    assert_eq!(step.address, Address::Audio(audio.name.clone()));
+    let Error::AudioChanged { path, expected, .. } = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(path, &file);
+    assert_eq!(format!("sha256:{expected}"), audio_id.to_string());
+    assert_eq!(report.failed().count(), 1);
+    // What plays it waits for it, so nothing refers to a file that is not there.
+    assert!(report.summary().skipped > 0);
+    let files = emu.state()["greetingFiles"].as_array().unwrap().len();
+    assert_eq!(files, desired.audio.len() - 1);
+}
+
+#[tokio::test]
+async fn a_refused_api_key_stops_the_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator().await;
+    let mut desired = Model::default();
+    for i in 0..40 {
+        desired.agents.insert(
+            format!("a{i}"),
+            Agent {
+                name: format!("A {i}"),
+                routing: AgentRouting::App,
+                phone_number: None,
+            },
+        );
+    }
+    let live = read(&client(&emu)).await;
+    let plan = support::plan(&desired, &live);
+    let wrong = pcc::Client::new(pcc::Config::with_endpoint(
+        &emu.url(),
+        pcc::Credentials::new(support::SID, "not-the-secret"),
+    ))
+    .unwrap();
+    let cfg = executor::Config {
+        parallelism: 4,
+        ..config(dir.path())
+    };
+    let report = apply(&plan, &live, &wrong, &cfg).await;
+    assert_eq!(report.stopped, Some(Stopped::AuthRefused));
+    let summary = report.summary();
+    assert!((1..=4).contains(&summary.failed), "{summary:?}");
+    assert_eq!(summary.not_run, 40 - summary.failed);
+    assert!(report.failed().all(|(_, e)| e.is_auth()));
+    assert!(!format!("{report:?}").contains("not-the-secret"));
+    assert_eq!(
+        plan.steps
+            .iter()
+            .filter(|s| s.action == Action::Create)
+            .count(),
+        40
+    );
+}

@@ -1,0 +1,551 @@
+//! How `apply` shows its progress: an indicatif bar with counts on a terminal, one line per
+//! step otherwise, or with `--json` one JSON event per line in the shape of Terraform's
+//! machine-readable UI (`@level`, `@message`, `@module`, `@timestamp`, `type`).
+//!
+//! Step lines and JSON events go to standard output; the bar and the list of failures go to
+//! standard error, so that `apply > log` keeps a clean record.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::{Duration, Instant, SystemTime};
+
+use executor::{ApplyReport, Event, Outcome, Recovery, StepReport, Stopped, Summary};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use planner::{Action, Address, ChangeAction, Plan};
+use serde_json::{Value, json};
+
+/// Where progress goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A bar with counts on standard error (a terminal).
+    Bar,
+    /// One line per step on standard output (logs, CI).
+    Lines,
+    /// One JSON event per line on standard output.
+    Json,
+}
+
+/// Draws the progress of one apply.
+#[derive(Debug)]
+pub struct Progress {
+    mode: Mode,
+    color: bool,
+    bar: Option<ProgressBar>,
+    started: BTreeMap<usize, Instant>,
+    counts: Summary,
+    /// The address of each step, to name a failed step in a skip line.
+    addresses: Vec<Address>,
+}
+
+const MODULE: &str = "switchboard.ui";
+
+impl Progress {
+    /// Progress for `plan`, which is about to run.
+    pub fn new(mode: Mode, color: bool, plan: &Plan) -> Progress {
+        Progress {
+            mode,
+            color,
+            bar: None,
+            started: BTreeMap::new(),
+            counts: Summary::default(),
+            addresses: plan.steps.iter().map(|s| s.address.clone()).collect(),
+        }
+    }
+
+    /// The first JSON event (`version`); nothing in the other modes.
+    pub fn version(&self) {
+        if self.mode == Mode::Json {
+            let version = env!("CARGO_PKG_VERSION");
+            emit(json!({
+                "@level": "info",
+                "@message": format!("switchboard {version}"),
+                "type": "version",
+                "switchboard": version,
+                "ui": "1.0",
+            }));
+        }
+    }
+
+    /// True with `--json`.
+    pub fn is_json(&self) -> bool {
+        self.mode == Mode::Json
+    }
+
+    /// A plan with nothing to do, as a JSON `change_summary`.
+    pub fn no_changes(&self, message: &str) {
+        emit(json!({
+            "@level": "info",
+            "@message": message,
+            "type": "change_summary",
+            "changes": { "add": 0, "change": 0, "remove": 0, "operation": "apply" },
+        }));
+    }
+
+    /// An error that stops the apply before it starts, as a JSON `diagnostic` event (the
+    /// text modes print it on standard error themselves).
+    pub fn diagnostic(&self, summary: &str, detail: &str) {
+        if self.mode == Mode::Json {
+            emit(json!({
+                "@level": "error",
+                "@message": format!("Error: {summary}"),
+                "type": "diagnostic",
+                "diagnostic": { "severity": "error", "summary": summary, "detail": detail },
+            }));
+        }
+    }
+
+    /// The plan about to be applied, as JSON events (`planned_change` per object, then a
+    /// `change_summary` of the plan); the text modes print the rendered plan instead.
+    pub fn planned(&self, plan: &Plan) {
+        if self.mode != Mode::Json {
+            return;
+        }
+        for change in plan.changes() {
+            let action = match change.action {
+                ChangeAction::Create => "create",
+                ChangeAction::Update => "update",
+                ChangeAction::Replace => "replace",
+                ChangeAction::Delete => "delete",
+            };
+            let mut event = json!({
+                "@level": "info",
+                "@message": format!("{}: Plan to {action}", change.address),
+                "type": "planned_change",
+                "change": {
+                    "resource": resource(change.address),
+                    "action": action,
+                },
+            });
+            if let Some(reason) = change.reason {
+                event["change"]["reason"] = Value::String(reason.to_string());
+            }
+            emit(event);
+        }
+        let s = plan.summary();
+        emit(json!({
+            "@level": "info",
+            "@message": format!(
+                "Plan: {} to add, {} to change, {} to destroy.",
+                s.add, s.change, s.destroy
+            ),
+            "type": "change_summary",
+            "changes": { "add": s.add, "change": s.change, "remove": s.destroy, "operation": "plan" },
+        }));
+    }
+
+    /// Starts drawing (the bar appears now).
+    pub fn begin(&mut self, steps: usize) {
+        if self.mode == Mode::Bar {
+            let bar =
+                ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+            let template = if self.color {
+                "{spinner:.cyan} [{elapsed_precise}] {bar:32.cyan/blue} {pos}/{len} steps  {msg}"
+            } else {
+                "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} steps  {msg}"
+            };
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .expect("the template is valid")
+                    .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            self.bar = Some(bar);
+        }
+    }
+
+    /// One executor event.
+    pub fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Started { index, step } => {
+                self.started.insert(index, Instant::now());
+                if self.mode == Mode::Json {
+                    let message = format!("{}: {}...", step.address, doing(step.action));
+                    emit(json!({
+                        "@level": "info",
+                        "@message": message,
+                        "type": "apply_start",
+                        "hook": { "resource": resource(&step.address), "action": action(step.action) },
+                    }));
+                }
+            }
+            Event::Finished(report) => self.finished(report),
+        }
+    }
+
+    fn finished(&mut self, report: &StepReport) {
+        let elapsed = self
+            .started
+            .remove(&report.index)
+            .map_or(0, |t| t.elapsed().as_secs());
+        match &report.outcome {
+            Outcome::Done(_) => match report.action {
+                Action::Create => self.counts.added += 1,
+                Action::Update => self.counts.changed += 1,
+                Action::Delete => self.counts.destroyed += 1,
+            },
+            Outcome::Failed(_) => self.counts.failed += 1,
+            Outcome::Skipped { .. } => self.counts.skipped += 1,
+            Outcome::NotRun => self.counts.not_run += 1,
+        }
+        match self.mode {
+            Mode::Json => self.json_finished(report, elapsed),
+            Mode::Lines => {
+                if let Some(line) = self.line(report) {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            Mode::Bar => {
+                if let Some(bar) = &self.bar {
+                    if matches!(report.outcome, Outcome::Failed(_))
+                        && let Some(line) = self.line(report)
+                    {
+                        bar.println(line);
+                    }
+                    if !matches!(report.outcome, Outcome::NotRun) {
+                        bar.inc(1);
+                    }
+                    bar.set_message(counts(&self.counts));
+                }
+            }
+        }
+    }
+
+    fn json_finished(&self, report: &StepReport, elapsed: u64) {
+        let address = &report.address;
+        let hook = |extra: Value| {
+            let mut hook = json!({
+                "resource": resource(address),
+                "action": action(report.action),
+                "elapsed_seconds": elapsed,
+            });
+            if let (Some(hook), Value::Object(extra)) = (hook.as_object_mut(), extra) {
+                hook.extend(extra);
+            }
+            hook
+        };
+        match &report.outcome {
+            Outcome::Done(done) => {
+                let mut message =
+                    format!("{address}: {} after {elapsed}s", done_word(report.action));
+                let mut extra = json!({});
+                if let Some(id) = &done.id {
+                    let _ = write!(message, " [id={id}]");
+                    extra = json!({ "id_key": "id", "id_value": id });
+                }
+                if let Some(recovery) = &done.recovery {
+                    extra["recovery"] = Value::String(recovery_key(recovery).to_owned());
+                }
+                emit(json!({
+                    "@level": "info",
+                    "@message": message,
+                    "type": "apply_complete",
+                    "hook": hook(extra),
+                }));
+            }
+            Outcome::Failed(error) => {
+                emit(json!({
+                    "@level": "error",
+                    "@message": format!("{address}: {} errored after {elapsed}s", noun(report.action)),
+                    "type": "apply_errored",
+                    "hook": hook(json!({ "error": error.to_string() })),
+                }));
+            }
+            Outcome::Skipped { because } => {
+                emit(json!({
+                    "@level": "warn",
+                    "@message": format!(
+                        "{address}: {} skipped: {} failed",
+                        noun(report.action),
+                        self.addresses[*because]
+                    ),
+                    "type": "apply_skipped",
+                    "hook": {
+                        "resource": resource(address),
+                        "action": action(report.action),
+                        "because": resource(&self.addresses[*because]),
+                    },
+                }));
+            }
+            Outcome::NotRun => {}
+        }
+    }
+
+    /// The line for a finished step; `None` for a step not run.
+    fn line(&self, report: &StepReport) -> Option<String> {
+        let address = &report.address;
+        let paint = |code: &str, text: &str| {
+            if self.color {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_owned()
+            }
+        };
+        Some(match &report.outcome {
+            Outcome::Done(done) => {
+                let (sign, code, word) = match report.action {
+                    Action::Create => ("+", "32", "created"),
+                    Action::Update => ("~", "33", "updated"),
+                    Action::Delete => ("-", "31", "destroyed"),
+                };
+                let mut line = format!("{} {address} {word}", paint(code, sign));
+                if let Some(id) = &done.id {
+                    let _ = write!(line, " ({id})");
+                }
+                if let Some(recovery) = &done.recovery {
+                    let _ = write!(line, "; {}", recovery_words(recovery));
+                }
+                line
+            }
+            Outcome::Failed(error) => format!(
+                "{} {address} failed to {}: {error}",
+                paint("1;31", "!"),
+                verb(report.action)
+            ),
+            Outcome::Skipped { because } => format!(
+                "{} {address} skipped: it waits for {}, which failed",
+                paint("2", "·"),
+                self.addresses[*because]
+            ),
+            Outcome::NotRun => return None,
+        })
+    }
+
+    /// Stops drawing and prints how the apply ended: the summary on standard output, the
+    /// failures and skipped steps on standard error (a JSON `change_summary` with `--json`).
+    pub fn end(&mut self, report: &ApplyReport) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        let s = report.summary();
+        let resources = format!(
+            "Resources: {} added, {} changed, {} destroyed.",
+            s.added, s.changed, s.destroyed
+        );
+        let complete = report.is_success();
+        if self.mode == Mode::Json {
+            let message = if complete {
+                format!("Apply complete! {resources}")
+            } else {
+                format!(
+                    "Apply failed. {resources} {} failed, {} skipped, {} not run.",
+                    s.failed, s.skipped, s.not_run
+                )
+            };
+            emit(json!({
+                "@level": if complete { "info" } else { "error" },
+                "@message": message,
+                "type": "change_summary",
+                "changes": {
+                    "add": s.added,
+                    "change": s.changed,
+                    "remove": s.destroyed,
+                    "failed": s.failed,
+                    "skipped": s.skipped,
+                    "not_run": s.not_run,
+                    "operation": "apply",
+                },
+            }));
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if complete {
+            let head = if self.color {
+                "\x1b[1;32mApply complete!\x1b[0m"
+            } else {
+                "Apply complete!"
+            };
+            let _ = writeln!(out, "\n{head} {resources}");
+            let recovered = recovered(report);
+            if recovered > 0 {
+                let _ = writeln!(
+                    out,
+                    "{recovered} step{} got past a lost answer or a missing object without a \
+                     duplicate (see the step lines).",
+                    if recovered == 1 { "" } else { "s" }
+                );
+            }
+            return;
+        }
+        let _ = writeln!(out, "\nApply failed. {resources}");
+        drop(out);
+        let mut err = std::io::stderr().lock();
+        let head = if self.color {
+            "\x1b[1;31mError:\x1b[0m"
+        } else {
+            "Error:"
+        };
+        let mut why = Vec::new();
+        if s.failed > 0 {
+            why.push(format!(
+                "{} step{} failed",
+                s.failed,
+                if s.failed == 1 { "" } else { "s" }
+            ));
+        }
+        if s.skipped > 0 {
+            why.push(format!(
+                "{} skipped because of {}",
+                s.skipped,
+                if s.failed == 1 { "it" } else { "them" }
+            ));
+        }
+        match report.stopped {
+            Some(Stopped::Interrupted) => {
+                why.push(format!("interrupted, {} not started", s.not_run))
+            }
+            Some(Stopped::AuthRefused) => why.push(format!(
+                "stopped after PCC refused the API key, {} not started",
+                s.not_run
+            )),
+            None => {}
+        }
+        let _ = writeln!(err, "\n{head} {}.", why.join("; "));
+        for step in &report.steps {
+            match &step.outcome {
+                Outcome::Failed(error) => {
+                    let _ = writeln!(
+                        err,
+                        "\n  ! {} ({}):\n    {error}",
+                        step.address,
+                        verb(step.action)
+                    );
+                }
+                Outcome::Skipped { because } => {
+                    let _ = writeln!(
+                        err,
+                        "  · {} ({}) skipped: waits for {}",
+                        step.address,
+                        verb(step.action),
+                        self.addresses[*because]
+                    );
+                }
+                _ => {}
+            }
+        }
+        let _ = writeln!(
+            err,
+            "\nEverything else was applied and nothing was duplicated. Fix the cause, then run \
+             `switchboard plan` to see what is left and `switchboard apply` to finish it."
+        );
+    }
+}
+
+fn counts(s: &Summary) -> String {
+    let mut text = format!(
+        "{} added, {} changed, {} destroyed",
+        s.added, s.changed, s.destroyed
+    );
+    if s.failed > 0 {
+        let _ = write!(text, ", {} failed", s.failed);
+    }
+    if s.skipped > 0 {
+        let _ = write!(text, ", {} skipped", s.skipped);
+    }
+    text
+}
+
+fn recovered(report: &ApplyReport) -> usize {
+    report
+        .steps
+        .iter()
+        .filter(|s| matches!(&s.outcome, Outcome::Done(d) if d.recovery.is_some()))
+        .count()
+}
+
+/// Writes one JSON event line, with `@module` and `@timestamp` added.
+fn emit(mut event: Value) {
+    if let Some(map) = event.as_object_mut() {
+        map.insert("@module".to_owned(), MODULE.into());
+        map.insert(
+            "@timestamp".to_owned(),
+            humantime::format_rfc3339_micros(SystemTime::now())
+                .to_string()
+                .into(),
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{event}");
+    let _ = out.flush();
+}
+
+/// Terraform's `resource` object for an address.
+fn resource(address: &Address) -> Value {
+    json!({
+        "addr": address.to_string(),
+        "module": "",
+        "resource": address.to_string(),
+        "resource_type": address.kind().as_str(),
+        "resource_name": address.name(),
+        "resource_key": Value::Null,
+        "implied_provider": "stringee",
+    })
+}
+
+fn action(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "delete",
+    }
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "destroy",
+    }
+}
+
+/// `Creating`, `Modifying`, `Destroying`: Terraform's words.
+fn doing(action: Action) -> &'static str {
+    match action {
+        Action::Create => "Creating",
+        Action::Update => "Modifying",
+        Action::Delete => "Destroying",
+    }
+}
+
+fn noun(action: Action) -> &'static str {
+    match action {
+        Action::Create => "Creation",
+        Action::Update => "Modifications",
+        Action::Delete => "Destruction",
+    }
+}
+
+fn done_word(action: Action) -> &'static str {
+    match action {
+        Action::Create => "Creation complete",
+        Action::Update => "Modifications complete",
+        Action::Delete => "Destruction complete",
+    }
+}
+
+fn recovery_key(recovery: &Recovery) -> &'static str {
+    match recovery {
+        Recovery::Found { updated: false } => "found_after_lost_answer",
+        Recovery::Found { updated: true } => "found_after_lost_answer_and_updated",
+        Recovery::Resent => "resent_after_lost_answer",
+        Recovery::NumberExisted { updated: false } => "number_existed",
+        Recovery::NumberExisted { updated: true } => "number_existed_and_updated",
+        Recovery::AlreadyGone => "already_gone",
+    }
+}
+
+fn recovery_words(recovery: &Recovery) -> &'static str {
+    match recovery {
+        Recovery::Found { updated: false } => "the answer was lost; a look-up found it done",
+        Recovery::Found { updated: true } => {
+            "the answer was lost; a look-up found it, and it was updated to the plan"
+        }
+        Recovery::Resent => "the answer was lost and a look-up did not find it: sent again",
+        Recovery::NumberExisted { updated: false } => "PCC already had this number: adopted",
+        Recovery::NumberExisted { updated: true } => {
+            "PCC already had this number: adopted and updated to the plan"
+        }
+        Recovery::AlreadyGone => "it was already gone",
+    }
+}

@@ -1,4 +1,4 @@
-//! Bad input of every kind (`e2e::corpus`): `validate` and `plan` each exit 1 with a
+//! Bad input of every kind (`e2e::corpus`): `validate`, `plan` and `apply` each exit 1 with a
 //! message naming the problem and where it is, and send PCC no request at all.
 
 use e2e::corpus::{self, Scale};
@@ -24,7 +24,11 @@ fn every_bad_input_is_refused_with_a_clear_message_and_no_request() {
 
     let mut failures = Vec::new();
     for case in &cases {
-        for command in [&["validate"][..], &["plan"][..]] {
+        for command in [
+            &["validate"][..],
+            &["plan"][..],
+            &["apply", "--auto-approve"][..],
+        ] {
             let args: Vec<&str> = command.iter().copied().chain([case.arg.as_str()]).collect();
             pcc.reset_stats();
             let out = work
@@ -62,7 +66,7 @@ fn every_bad_input_is_refused_with_a_clear_message_and_no_request() {
         failures.is_empty(),
         "{} of {} runs went wrong:\n\n{}",
         failures.len(),
-        cases.len() * 2,
+        cases.len() * 3,
         failures.join("\n\n")
     );
 }

@@ -11,4 +11,5 @@ mod export;
 mod fuzz;
 mod harness;
 mod plan;
+mod reliability;
 mod target;

@@ -1,0 +1,216 @@
+//! One measured run of switchboard's pipeline (`validate`, `plan` or `apply` of a spec
+//! directory), done with the library crates in a process of its own so that its wall time and
+//! its peak memory are switchboard's alone, not the emulator's.
+//!
+//! The benchmark starts `bench __phase REQUEST-JSON` (the API secret travels in the
+//! environment, never on a command line) and reads one JSON [`Outcome`] from its standard
+//! output.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::{bounds, machine, secret, specdir};
+
+/// What to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Load and check the spec; no network.
+    Validate,
+    /// Load, read the live project, plan.
+    Plan,
+    /// Load, read, plan, apply.
+    Apply,
+}
+
+/// A phase to run, against which PCC, how hard.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Request {
+    /// The phase.
+    pub phase: Phase,
+    /// The spec directory.
+    pub spec: PathBuf,
+    /// The emulator's URL (not needed by `validate`).
+    pub endpoint: Option<String>,
+    /// The API key SID; the secret is in [`secret::ENV`].
+    pub sid: String,
+    /// Reads in flight at most.
+    pub concurrency: usize,
+    /// Apply steps in flight at most.
+    pub parallelism: usize,
+}
+
+/// What a phase measured.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Spec files read.
+    pub files: usize,
+    /// Reading, parsing and checking the spec (flow tests included).
+    pub load_secs: f64,
+    /// Errors and warnings the loader found.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// The live read, for `plan` and `apply`.
+    pub read: Option<Read>,
+    /// The plan, for `plan` and `apply`.
+    pub plan: Option<Planned>,
+    /// The apply, for `apply`.
+    pub apply: Option<Applied>,
+    /// Peak resident memory of the process (`VmHWM`), in KiB.
+    pub peak_rss_kib: u64,
+}
+
+/// The live read.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Read {
+    /// Requests sent (client side, retries included).
+    pub calls: u64,
+    /// `pcc::minimum_reads` for what was live.
+    pub minimum: u64,
+    /// Requests on the longest chain ([`bounds::read_depth`]).
+    pub depth: u64,
+    /// Wall time.
+    pub secs: f64,
+}
+
+/// The plan.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Planned {
+    /// Steps.
+    pub steps: u64,
+    /// Steps on the longest dependency chain.
+    pub depth: u64,
+    /// Creates, updates, deletes.
+    pub add: usize,
+    /// Updates.
+    pub change: usize,
+    /// Deletes.
+    pub destroy: usize,
+    /// Time to diff (no IO).
+    pub secs: f64,
+}
+
+/// The apply.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Applied {
+    /// Requests sent while applying (writes, and look-ups after lost answers).
+    pub calls: u64,
+    /// Of which writes.
+    pub writes: u64,
+    /// Steps done, failed, skipped or not run.
+    pub done: usize,
+    /// Failed steps.
+    pub failed: usize,
+    /// Steps skipped because a step they need failed (or not run).
+    pub skipped: usize,
+    /// The first failure, if any.
+    pub first_error: Option<String>,
+    /// Wall time of the apply alone.
+    pub secs: f64,
+}
+
+/// Starts this program as a phase child and waits for its outcome.
+pub fn run(request: &Request, api_secret: &str) -> anyhow::Result<Outcome> {
+    let exe = std::env::current_exe().context("cannot find the bench program itself")?;
+    let output = Command::new(exe)
+        .arg("__phase")
+        .arg(serde_json::to_string(request)?)
+        .env(secret::ENV, api_secret)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .context("cannot start a phase process")?;
+    secret::assert_absent("a phase's standard output", &output.stdout)?;
+    secret::assert_absent("a phase's standard error", &output.stderr)?;
+    if !output.status.success() {
+        bail!(
+            "the {:?} phase failed ({}): {}",
+            request.phase,
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&output.stdout).context("a phase printed no outcome")
+}
+
+/// The child's side: runs `request`, answers its outcome.
+pub fn child(request: &Request) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let started = Instant::now();
+    let (loaded, files) = specdir::load(&request.spec)?;
+    outcome.load_secs = started.elapsed().as_secs_f64();
+    outcome.files = files;
+    outcome.errors = loaded.errors();
+    outcome.warnings = loaded.warnings();
+    if request.phase == Phase::Validate {
+        outcome.peak_rss_kib = machine::peak_rss_kib();
+        return Ok(outcome);
+    }
+    let Some(spec) = loaded.spec else {
+        bail!("the spec is not valid ({} errors)", outcome.errors);
+    };
+    let endpoint = request
+        .endpoint
+        .as_deref()
+        .context("plan and apply need an endpoint")?;
+    let api_secret = std::env::var(secret::ENV).context("the API secret is not set")?;
+    let client = pcc::Client::new(pcc::Config::with_endpoint(
+        endpoint,
+        pcc::Credentials {
+            sid: request.sid.clone(),
+            secret: pcc::Secret::new(api_secret),
+        },
+    ))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        // What `switchboard plan` reads: every kind (the spec manages the settings).
+        let kinds: std::collections::BTreeSet<pcc::Kind> = pcc::Kind::ALL
+            .into_iter()
+            .filter(|k| *k != pcc::Kind::Settings || spec.model.settings.is_some())
+            .collect();
+        let options = pcc::ReadOptions {
+            concurrency: request.concurrency.max(1),
+            kinds: kinds.clone(),
+        };
+        let t = Instant::now();
+        let live = pcc::read_live(&client, &options)
+            .await
+            .context("cannot read the live project")?;
+        let read_secs = t.elapsed().as_secs_f64();
+        outcome.read = Some(Read {
+            calls: client.stats().total(),
+            minimum: pcc::minimum_reads(&live.model, &kinds),
+            depth: bounds::read_depth(&live.model, &kinds),
+            secs: read_secs,
+        });
+
+        let t = Instant::now();
+        let plan = planner::plan(&spec.model, &live.model, &spec.policy);
+        let summary = plan.summary();
+        outcome.plan = Some(Planned {
+            steps: plan.steps.len() as u64,
+            depth: bounds::plan_depth(&plan),
+            add: summary.add,
+            change: summary.change,
+            destroy: summary.destroy,
+            secs: t.elapsed().as_secs_f64(),
+        });
+        if request.phase == Phase::Apply {
+            outcome.apply = Some(
+                crate::apply::apply(&plan, &live, &client, &request.spec, request.parallelism)
+                    .await,
+            );
+        }
+        anyhow::Ok(())
+    })?;
+    drop(runtime);
+    outcome.peak_rss_kib = machine::peak_rss_kib();
+    Ok(outcome)
+}

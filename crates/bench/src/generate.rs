@@ -365,6 +365,19 @@ pub fn objects(model: &Model) -> u64 {
         + usize::from(model.settings.is_some())) as u64
 }
 
+/// `20713` as `20,713`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// One line naming what `model` holds.
 pub fn describe(model: &Model) -> String {
     let memberships: usize = model.groups.values().map(|g| g.agents.len()).sum();
@@ -376,20 +389,21 @@ pub fn describe(model: &Model) -> String {
         .flat_map(|t| t.nodes.values())
         .map(|n| n.keys.len())
         .sum();
+    let n = |v: usize| thousands(v as u64);
     format!(
         "{} agents, {} groups ({} memberships), {} queues ({} routings), {} IVR trees ({} nodes, \
          {} key presses), {} numbers, {} audio files, settings: {} objects",
-        model.agents.len(),
-        model.groups.len(),
-        memberships,
-        model.queues.len(),
-        routings,
-        model.ivr.len(),
-        nodes,
-        keys,
-        model.numbers.len(),
-        model.audio.len(),
-        objects(model)
+        n(model.agents.len()),
+        n(model.groups.len()),
+        n(memberships),
+        n(model.queues.len()),
+        n(routings),
+        n(model.ivr.len()),
+        n(nodes),
+        n(keys),
+        n(model.numbers.len()),
+        n(model.audio.len()),
+        thousands(objects(model))
     )
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
-use crate::generate::{self, Size};
+use crate::generate::{self, Size, thousands};
 use crate::machine::{self, Machine};
 use crate::phase::{self, Outcome, Phase};
 use crate::{bounds, secret};
@@ -256,7 +256,9 @@ fn at_latency(
             plan.steps,
             &format!(
                 "{} add, {} change, {} destroy",
-                plan.add, plan.change, plan.destroy
+                thousands(plan.add as u64),
+                thousands(plan.change as u64),
+                thousands(plan.destroy as u64)
             ),
         ));
         rows.push(wall_row(
@@ -364,18 +366,6 @@ fn wall_row(
         floor: Some(bounds::floor(depth, calls, parallelism, latency).as_secs_f64()),
         note,
     }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn value(unit: &str, v: f64) -> String {

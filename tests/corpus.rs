@@ -134,7 +134,11 @@ pub fn generated(root: &Path, scale: Scale) -> Vec<Case> {
         root,
         "too many nodes",
         "many-nodes.yaml",
-        &["too large or too complex", "many-nodes.yaml:"],
+        &[
+            "too large for one YAML document",
+            "split the spec into several files",
+            "many-nodes.yaml:",
+        ],
     ));
 
     let mut text = b"agents: ".to_vec();

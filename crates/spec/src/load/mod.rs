@@ -396,6 +396,31 @@ fn report_parse_error(cx: &mut Cx<'_>, file: usize, err: &serde_saphyr::Error) {
             );
             diagnostic.help = Some(expected_help(variant, expected));
         }
+        Error::UnknownAnchor { .. } => {
+            cx.error(
+                code::YAML,
+                at,
+                "this alias names no anchor",
+                "no `&anchor` of this name before here",
+            )
+            .help = Some(
+                "an alias `*name` repeats a value marked `&name` earlier in the same file"
+                    .to_owned(),
+            );
+        }
+        Error::Budget { breach, .. } => {
+            // The parser's safety limits (nodes, depth, aliases) are per file.
+            cx.error(
+                code::YAML,
+                at,
+                format!("this file is too large for one YAML document ({breach:?})"),
+                "the parser stopped here",
+            )
+            .help = Some(
+                "split the spec into several files (a directory of YAML files is one project)"
+                    .to_owned(),
+            );
+        }
         Error::SerdeMissingField { field, .. } => {
             cx.error(
                 code::MISSING_KEY,

@@ -307,6 +307,11 @@ fn number_paths(
             });
         }
     }
+    // The tree changed in ways no caller path notices (a prompt's words, a timeout): nothing
+    // to say about this number's callers.
+    if changes.is_empty() && d_entry == l_entry {
+        return None;
+    }
     let not_shown = changes.len().saturating_sub(limits.max_per_number);
     changes.truncate(limits.max_per_number);
     Some(NumberPaths {

@@ -102,13 +102,7 @@ async fn read_and_plan(
 /// and must not show up as callers losing their way.
 pub fn flow_report(spec: &Spec, live: &spec::Model, plan: &Plan) -> FlowReport {
     let after = planner::apply_to(plan, live);
-    let mut report = planner::flow_report(&after, live, &spec.tests, &FlowLimits::default());
-    // `flow_report` also lists a number whose tree changed in ways no caller path notices (a
-    // prompt's words): "0 paths" is noise in a plan.
-    report
-        .numbers
-        .retain(|n| !n.changes.is_empty() || n.not_shown > 0 || n.live != n.desired);
-    report
+    planner::flow_report(&after, live, &spec.tests, &FlowLimits::default())
 }
 
 /// What a plan of `spec` must read: every kind, since live objects outside the spec are

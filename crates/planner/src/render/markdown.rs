@@ -10,7 +10,7 @@ use std::fmt::Write;
 use crate::address::Kind;
 use crate::plan::{ChangeAction, Plan};
 use crate::render::blocks::{Block, blocks};
-use crate::render::mermaid::{mermaid, tree_diff};
+use crate::render::mermaid::{mermaid_with_audio_names, tree_diff};
 use crate::render::text::line_text;
 use crate::render::{Style, footer};
 
@@ -106,14 +106,15 @@ pub fn markdown_with_limit(plan: &Plan, limit: usize) -> String {
         for (name, change) in &plan.trees {
             let diff = tree_diff(change.before.as_ref(), change.after.as_ref());
             let drawn = match &change.after {
-                Some(tree) => mermaid(name, tree, Some(&diff)),
-                None => mermaid(
+                Some(tree) => mermaid_with_audio_names(name, tree, Some(&diff), &plan.audio_names),
+                None => mermaid_with_audio_names(
                     name,
                     &spec::model::IvrTree {
                         start: String::new(),
                         nodes: BTreeMap::new(),
                     },
                     Some(&diff),
+                    &plan.audio_names,
                 ),
             };
             let what = match (&change.before, &change.after) {

@@ -504,8 +504,12 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
         }
     }
 
-    // Deletes, except what something ignored (or kept) still uses.
-    let live_referrers = if delete_candidates.is_empty() {
+    // Deletes, except what something ignored (or kept) still uses. Replacements delete too (a
+    // start-node change deletes every node of its tree), and the stale check must know what
+    // used each deleted object when the plan was made.
+    let deletes_anything =
+        !delete_candidates.is_empty() || drafts.iter().any(|d| d.action == Action::Delete);
+    let live_referrers = if !deletes_anything {
         BTreeMap::new()
     } else {
         referrers(&have, live)

@@ -465,6 +465,54 @@ fn a_saved_plan_applies_only_to_the_pcc_it_was_made_against() {
     assert_eq!(other.stats().writes + pcc.stats().writes, 0);
 }
 
+/// A damaged plan file is refused as a plan (not read as a YAML spec), and a plan edited so
+/// that its steps no longer hold together is refused whole: nothing is written.
+#[test]
+fn a_damaged_or_inconsistent_plan_file_is_refused_before_any_write() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    save_plan(&work, &pcc, "plan.json");
+    let text = work.read("plan.json");
+
+    work.write("truncated.json", &text[..text.len() / 2]);
+    let out = work
+        .switchboard(["apply", "truncated.json"])
+        .against(&pcc)
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("`truncated.json` is not a saved plan: saved plan is not readable at line"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("yaml"), "read as a spec: {out}");
+
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    let steps = doc["plan"]["steps"].as_array_mut().unwrap();
+    let last = steps.len() - 1;
+    steps[last]["depends_on"] = json!([last + 10]);
+    work.write("edited.json", &doc.to_string());
+    let out = work
+        .switchboard(["apply", "edited.json"])
+        .against(&pcc)
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("saved plan is inconsistent: steps[{last}] (")),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "waits for steps[{}], which is not an earlier step",
+            last + 10
+        )),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+}
+
 #[test]
 fn without_a_terminal_or_auto_approve_apply_refuses_and_writes_nothing() {
     let pcc = Pcc::start();

@@ -44,7 +44,9 @@ pub fn run(global: &Global, args: ApplyArgs) -> anyhow::Result<Exit> {
     })
 }
 
-/// A saved plan is a JSON object with a `format_version`; anything else is a spec (file or
+/// A saved plan is a JSON object with a `format_version`, or any `*.json` file that is not
+/// a JSON spec (a JSON object without `format_version`): a damaged or truncated plan file is
+/// then refused as a plan, not read as a YAML spec. Anything else is a spec (file or
 /// directory), and the spec loader says what is wrong with it.
 fn is_saved_plan(path: &Path) -> bool {
     if !path.is_file()
@@ -57,9 +59,11 @@ fn is_saved_plan(path: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return false;
     };
-    text.trim_start().starts_with('{')
-        && serde_json::from_str::<serde_json::Value>(&text)
-            .is_ok_and(|doc| doc.get("format_version").is_some())
+    let doc = serde_json::from_str::<serde_json::Value>(&text).ok();
+    if path.extension().is_some_and(|ext| ext == "json") {
+        return !doc.is_some_and(|doc| doc.is_object() && doc.get("format_version").is_none());
+    }
+    text.trim_start().starts_with('{') && doc.is_some_and(|doc| doc.get("format_version").is_some())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -228,6 +228,23 @@ fn a_spec_with_problems_exits_1_before_any_request() {
     out.assert_code(1);
     assert!(out.stderr.contains("cannot read `missing.yaml`"), "{out}");
     assert_eq!(pcc.stats(), Default::default(), "no request at all");
+
+    // With no credentials, a mistyped path or an invalid spec does not start the sandbox, so
+    // it leaves no `.switchboard/` behind; the banner still comes first.
+    for (command, spec) in [
+        (["plan", "missing.yaml"], "missing.yaml"),
+        (["drift", "spec.yaml"], "spec.yaml"),
+        (["apply", "spec.yaml"], "spec.yaml"),
+    ] {
+        let out = work.switchboard(command).run();
+        out.assert_code(1);
+        assert!(out.banner().starts_with("target: local sandbox"), "{out}");
+        assert!(out.stderr.contains(&format!("`{spec}`")), "{out}");
+        assert!(
+            !work.join(".switchboard").exists(),
+            "{out}\nleft .switchboard/ behind"
+        );
+    }
 }
 
 #[test]

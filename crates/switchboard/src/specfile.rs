@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use miette::{LabeledSpan, MietteHandlerOpts, NamedSource, ReportHandler, SourceSpan};
+use miette::{
+    LabeledSpan, MietteError, MietteHandlerOpts, MietteSpanContents, ReportHandler, SourceSpan,
+    SpanContents,
+};
 use sha2::{Digest, Sha256};
 use spec::{Loaded, Severity, Source, Spec};
 
@@ -231,7 +234,7 @@ struct Report {
     code: Option<&'static str>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Text>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -248,11 +251,14 @@ impl Report {
                 files.push(&label.file);
             }
         }
-        let in_file = |file: &str| -> (Option<NamedSource<Arc<str>>>, Vec<LabeledSpan>) {
+        let in_file = |file: &str| -> (Option<Text>, Vec<LabeledSpan>) {
             let source = texts
                 .iter()
                 .find(|(path, _)| *path == file)
-                .map(|(path, text)| NamedSource::new(path, Arc::clone(text)));
+                .map(|(path, text)| Text {
+                    name: (*path).to_owned(),
+                    text: Arc::clone(text),
+                });
             let labels = diagnostic
                 .labels
                 .iter()
@@ -297,6 +303,48 @@ impl Report {
             related,
         }
     }
+}
+
+/// A file's text for miette. miette's `file:line:col` header counts the column in bytes; this
+/// counts characters, a byte-order mark left out, as `--format json` does, so that a line with
+/// `ọ` or `é` before the problem still points at the right column.
+#[derive(Debug)]
+struct Text {
+    name: String,
+    text: Arc<str>,
+}
+
+impl miette::SourceCode for Text {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette reads the header's column from a read with no context lines.
+        let column = match (context_lines_before, char_column(&self.text, span.offset())) {
+            (0, Some(column)) => column,
+            _ => inner.column(),
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
+    }
+}
+
+/// The 0-based column of byte `offset` in characters, not counting a byte-order mark.
+fn char_column(text: &str, offset: usize) -> Option<usize> {
+    let before = text.get(..offset)?;
+    let line = &before[before.rfind(['\n', '\r']).map_or(0, |at| at + 1)..];
+    Some(line.chars().filter(|&c| c != '\u{feff}').count())
 }
 
 impl fmt::Display for Report {

@@ -271,3 +271,33 @@ fn a_yaml_change_that_breaks_a_flow_test_fails_validate_with_the_path() {
         Some(0)
     );
 }
+
+/// The `file:line:col` over each snippet counts characters, as the JSON does: accented names
+/// and a byte-order mark before the problem do not shift it.
+#[test]
+fn rendered_positions_count_characters_like_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "accents.yaml",
+        "agents:\n  \"ngọc\": { name: \"Ngọc Ánh\", routing: phon }\n".as_bytes(),
+    );
+    write(
+        dir.path(),
+        "bom.yaml",
+        "\u{feff}agents: { lucía: { routing: phon } }\n".as_bytes(),
+    );
+    for (file, expected) in [("accents.yaml", (2, 40)), ("bom.yaml", (1, 29))] {
+        let json = switchboard(dir.path(), &["validate", file, "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let label = &json["diagnostics"][0]["labels"][0];
+        assert_eq!(
+            (label["line"].as_u64(), label["column"].as_u64()),
+            (Some(expected.0), Some(expected.1)),
+            "{json}"
+        );
+        let human = stdout(&switchboard(dir.path(), &["validate", file]));
+        let header = format!("[{file}:{}:{}]", expected.0, expected.1);
+        assert!(human.contains(&header), "expected {header} in\n{human}");
+    }
+}

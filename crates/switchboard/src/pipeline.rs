@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use spec::Spec;
 
-use crate::cli::{Global, PlanFormat};
+use crate::cli::{Connection, Global, PlanFormat};
 use crate::specfile::{self, Style};
 use crate::target::{self, Target};
 
@@ -53,8 +53,8 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Connects to the PCC the environment names and prints its banner on stderr, first.
-pub async fn connect(global: &Global) -> anyhow::Result<Target> {
-    let target = target::connect(global).await?;
+pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
+    let target = target::connect(connection).await?;
     eprintln!("{}", target.banner());
     Ok(target)
 }
@@ -65,8 +65,13 @@ pub async fn connect(global: &Global) -> anyhow::Result<Target> {
 /// `concurrency` requests in flight, and plan.
 ///
 /// On error the target is already shut down; on success the caller owns it.
-pub async fn plan(global: &Global, path: &Path, concurrency: usize) -> anyhow::Result<Planned> {
-    let pending = target::resolve(global)?;
+pub async fn plan(
+    global: &Global,
+    connection: &Connection,
+    path: &Path,
+    concurrency: usize,
+) -> anyhow::Result<Planned> {
+    let pending = target::resolve(connection)?;
     eprintln!("{}", pending.banner());
     let (spec, spec_root) = specfile::load_valid_at(path, global)?;
     let target = pending.connect().await?;

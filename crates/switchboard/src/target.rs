@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::cli::Global;
+use crate::cli::Connection;
 
 /// The API key SID variable.
 pub const SID_VAR: &str = "STRINGEE_API_KEY_SID";
@@ -137,8 +137,12 @@ impl Pending {
 /// Decides, as the environment and `--endpoint` say: Stringee with `STRINGEE_API_KEY_SID` and
 /// `STRINGEE_API_KEY_SECRET`, another endpoint with `--endpoint` too, else the local sandbox in
 /// the working directory. Starts nothing.
-pub fn resolve(global: &Global) -> anyhow::Result<Pending> {
-    match choose(global.endpoint.as_deref(), var(SID_VAR), var(SECRET_VAR))? {
+pub fn resolve(connection: &Connection) -> anyhow::Result<Pending> {
+    match choose(
+        connection.endpoint.as_deref(),
+        var(SID_VAR),
+        var(SECRET_VAR),
+    )? {
         Choice::Remote {
             endpoint,
             credentials,
@@ -149,8 +153,8 @@ pub fn resolve(global: &Global) -> anyhow::Result<Pending> {
 
 /// [`resolve`], then [`Pending::connect`]. Call it inside the command's tokio runtime: the
 /// sandbox runs there.
-pub async fn connect(global: &Global) -> anyhow::Result<Target> {
-    resolve(global)?.connect().await
+pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
+    resolve(connection)?.connect().await
 }
 
 fn remote(endpoint: Option<&str>, credentials: pcc::Credentials) -> anyhow::Result<Target> {

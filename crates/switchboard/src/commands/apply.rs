@@ -72,7 +72,7 @@ fn is_saved_plan(path: &Path) -> bool {
 
 async fn saved(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Result<Exit> {
     let saved = pipeline::read_saved(&args.target)?;
-    let target = pipeline::connect(global).await?;
+    let target = pipeline::connect(&args.connection).await?;
     let result = apply_saved(global, args, mode, &saved, &target).await;
     target.shutdown().await;
     result
@@ -153,7 +153,7 @@ async fn from_spec(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Res
              question in JSON), or apply a saved plan (`switchboard plan --out FILE`)"
         );
     }
-    let planned = pipeline::plan(global, &args.target, args.parallelism).await?;
+    let planned = pipeline::plan(global, &args.connection, &args.target, args.parallelism).await?;
     let result = apply_planned(global, args, mode, &planned).await;
     planned.target.shutdown().await;
     result

@@ -43,11 +43,37 @@ fn counts_of_zero_are_refused() {
         ("apply", "--parallelism"),
     ] {
         let output = switchboard(&root(), &[command, flag, "0"]);
-        assert_ne!(output.status.code(), Some(0), "{command} {flag} 0");
+        assert_eq!(output.status.code(), Some(1), "{command} {flag} 0");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains("`0` is not a whole number of at least 1"),
             "{stderr}"
+        );
+    }
+}
+
+/// Exit 2 means "changes pending" or "drift found" to a pipeline: a mistyped flag or a
+/// missing argument must exit 1, as any error does; `--help` and `--version` exit 0.
+#[test]
+fn usage_errors_exit_1_not_2() {
+    for args in [
+        &["plan", "--detailed-exitcode", "--concurency", "4"][..],
+        &["drift", "--format", "yaml"],
+        &["simulate", "examples/hotline"],
+        &["no-such-command"],
+    ] {
+        let output = switchboard(&root(), args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).starts_with("error: "),
+            "{args:?}"
+        );
+    }
+    for args in [&["--help"][..], &["--version"], &["plan", "-h"]] {
+        assert_eq!(
+            switchboard(&root(), args).status.code(),
+            Some(0),
+            "{args:?}"
         );
     }
 }

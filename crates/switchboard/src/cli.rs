@@ -352,7 +352,8 @@ pub struct SimulateArgs {
     /// A spec file, or a directory whose YAML files form one project.
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// The number the caller dials.
+    /// The number the caller dials, country code first (`+`, spaces, dashes, dots and
+    /// parentheses are ignored, so `+84 24 7308 2686` works).
     #[arg(long, value_name = "DIGITS")]
     pub number: String,
     /// The keys the caller presses, in order (`0`-`9`, `*`, `#`; spaces, commas and dashes

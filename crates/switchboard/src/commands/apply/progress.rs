@@ -424,11 +424,14 @@ impl Progress {
                 _ => {}
             }
         }
-        let _ = writeln!(
-            err,
+        let next = if s.failed == 0 && report.stopped == Some(Stopped::Interrupted) {
+            "\nEvery step that started was finished and nothing was duplicated. Run `switchboard \
+             plan` to see what is left and `switchboard apply` to finish it."
+        } else {
             "\nEverything else was applied and nothing was duplicated. Fix the cause, then run \
              `switchboard plan` to see what is left and `switchboard apply` to finish it."
-        );
+        };
+        let _ = writeln!(err, "{next}");
     }
 }
 

@@ -63,6 +63,7 @@ Environment:
                         the API key: set both to target Stringee (or --endpoint); set neither
                         to use the local sandbox, an emulated PCC in .switchboard/sandbox.db
   SWITCHBOARD_ENDPOINT  the same as --endpoint
+  SWITCHBOARD_LOG       `warn` shows every retried request (default: the first one only)
   NO_COLOR              no colour (also --color never)
 The first line on standard error names the target."
     };

@@ -6,6 +6,7 @@
 mod callflow;
 mod cli;
 mod commands;
+mod notices;
 mod pipeline;
 mod render;
 mod specfile;
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
             });
         }
     };
+    notices::init();
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Plan(args) => commands::plan::run(&cli.global, args),

@@ -150,6 +150,7 @@ impl Progress {
                     .progress_chars("=> "),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
+            crate::notices::set_bar(&bar);
             self.bar = Some(bar);
         }
     }
@@ -316,6 +317,7 @@ impl Progress {
     /// failures and skipped steps on standard error (a JSON `change_summary` with `--json`).
     pub fn end(&mut self, report: &ApplyReport) {
         if let Some(bar) = self.bar.take() {
+            crate::notices::clear_bar();
             bar.finish_and_clear();
         }
         let s = report.summary();

@@ -15,7 +15,8 @@
 //!   leaves it where it was; a number or key that sends calls to a queue after the creates and
 //!   updates of that queue's routings, and a routing after the memberships of its group, so
 //!   that no caller waits in a queue that rings nobody. When a tree or a queue is deleted, the
-//!   numbers that leave it move before its nodes, keys or routings go.
+//!   numbers that leave it move before its nodes, keys or routings go. A queue whose groups
+//!   change gets its new routings before it loses its old ones.
 //!
 //! References include ownership (a key refers to its node, a node to its tree) and a non-start
 //! node refers to its tree's start node, which gives "start node first" on create and "other
@@ -174,8 +175,10 @@ pub(crate) fn schedule(
 
 /// The make-before-break edges for callers (see the module docs). None of them can close a
 /// cycle: what a number or key waits for (node, key, routing and membership creates and
-/// updates) never waits for a number or a key, and the deletes that wait for numbers belong
-/// to a tree or queue that is deleted whole, which nothing created waits for.
+/// updates) never waits for a number or a key; the deletes that wait for numbers belong to a
+/// tree or queue that is deleted whole, which nothing created waits for; and a routing
+/// delete that waits for its queue's new routings is no replacement half, which is the only
+/// delete a routing create can wait for.
 fn callers_first(drafts: &[Draft], edges: &mut [Vec<usize>]) {
     let mut builds_tree: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut routes_queue: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -259,6 +262,13 @@ fn callers_first(drafts: &[Draft], edges: &mut [Vec<usize>]) {
             Address::Routing { group, .. } if d.action != Action::Delete => {
                 for &j in fills_group.get(group.as_str()).into_iter().flatten() {
                     edges[j].push(i);
+                }
+            }
+            Address::Routing { queue, .. } if d.replace.is_none() && d.action == Action::Delete => {
+                for &j in routes_queue.get(queue.as_str()).into_iter().flatten() {
+                    if drafts[j].replace.is_none() {
+                        edges[j].push(i);
+                    }
                 }
             }
             _ => {}

@@ -133,6 +133,14 @@ fn callers_never_meet_a_half_built_or_half_gone_flow() {
         (Create, "membership.sales-en/alice"),
     );
 
+    // A queue whose group changes rings the new one before it stops ringing the old one.
+    let p = plan_of("members_and_routing");
+    assert_waits(
+        &p,
+        (Delete, "routing.sales-en/sales-en"),
+        (Create, "routing.sales-en/vip"),
+    );
+
     let p = plan_of("destroy_everything");
     assert_waits(
         &p,

@@ -330,4 +330,20 @@ fn retries_are_announced_once_and_each_with_switchboard_log() {
         .count();
     assert!(retries >= 5, "{out}");
     assert!(!out.stderr.contains('\x1b'), "no colour codes: {out}");
+
+    // A Retry-After longer than switchboard waits: it gives up at once, and says why.
+    pcc.set_faults(emulator::Faults {
+        throttle_rate: 1.0,
+        retry_after_secs: 500,
+        ..emulator::Faults::default()
+    });
+    let out = work.switchboard(["plan", "hotline"]).against(&pcc).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(
+            "PCC asked to wait 500s before trying again (Retry-After), longer than switchboard \
+             waits; giving up"
+        ),
+        "{out}"
+    );
 }

@@ -117,6 +117,19 @@ where
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
+        if fields
+            .message
+            .starts_with("pcc asks to wait longer than allowed")
+        {
+            return writeln!(
+                writer,
+                "{head}: {} {}: PCC asked to wait {}s before trying again (Retry-After), \
+                 longer than switchboard waits; giving up",
+                fields.method,
+                fields.path,
+                fields.wait_s.unwrap_or_default().round()
+            );
+        }
         if fields.message != "retrying pcc request"
             || self.retry_shown.swap(true, Ordering::Relaxed)
         {
@@ -131,31 +144,44 @@ where
     }
 }
 
-/// The `message` and `error` of an event.
+/// The fields of an event that a notice shows.
 #[derive(Default)]
 struct Fields {
     message: String,
     error: String,
+    method: String,
+    path: String,
+    wait_s: Option<f64>,
+}
+
+impl Fields {
+    fn text(&mut self, field: &Field) -> Option<&mut String> {
+        match field.name() {
+            "message" => Some(&mut self.message),
+            "error" => Some(&mut self.error),
+            "method" => Some(&mut self.method),
+            "path" => Some(&mut self.path),
+            _ => None,
+        }
+    }
 }
 
 impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        match field.name() {
-            "message" => {
-                let _ = write!(self.message, "{value:?}");
-            }
-            "error" => {
-                let _ = write!(self.error, "{value:?}");
-            }
-            _ => {}
+        if let Some(text) = self.text(field) {
+            let _ = write!(text, "{value:?}");
         }
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "message" => self.message.push_str(value),
-            "error" => self.error.push_str(value),
-            _ => {}
+        if let Some(text) = self.text(field) {
+            text.push_str(value);
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if field.name() == "wait_s" {
+            self.wait_s = Some(value);
         }
     }
 }

@@ -58,6 +58,15 @@ pub fn load(path: &Path) -> anyhow::Result<(Loaded, Sources)> {
         .map(|file| {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read `{}`", file.display()))?;
+            if is_saved_plan(&text) {
+                anyhow::bail!(
+                    "`{}` is a saved plan, not a spec: apply it with `switchboard apply {}`, or \
+                     draw it with `switchboard report SPEC --plan {}`",
+                    file.display(),
+                    file.display(),
+                    file.display()
+                );
+            }
             Ok(Source {
                 path: file.display().to_string(),
                 text,
@@ -92,6 +101,14 @@ pub fn load_valid_at(path: &Path, global: &Global) -> anyhow::Result<(Spec, Path
             path.display()
         ),
     }
+}
+
+/// A file `plan --out` wrote: JSON with `format_version` and `plan`. (JSON is YAML, so the
+/// spec loader would otherwise report its keys as unknown.)
+fn is_saved_plan(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+        && serde_json::from_str::<serde_json::Value>(text)
+            .is_ok_and(|doc| doc.get("format_version").is_some() && doc.get("plan").is_some())
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {

@@ -301,3 +301,29 @@ fn rendered_positions_count_characters_like_the_json() {
         assert!(human.contains(&header), "expected {header} in\n{human}");
     }
 }
+
+/// A saved plan given where a spec is expected says what it is and what to do with it.
+#[test]
+fn a_saved_plan_given_as_a_spec_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "plan.json",
+        br#"{"format_version": "1.0", "tool_version": "0.0.0", "plan": {"steps": []}}"#,
+    );
+    for command in ["validate", "graph", "simulate"] {
+        let mut args = vec![command, "plan.json"];
+        if command == "simulate" {
+            args.extend(["--number", "842473082686"]);
+        }
+        let output = switchboard(dir.path(), &args);
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(
+                "error: `plan.json` is a saved plan, not a spec: apply it with `switchboard apply plan.json`"
+            ),
+            "{command}: {stderr}"
+        );
+    }
+}

@@ -356,7 +356,7 @@ fn changes_additions_and_deletions_across_every_kind_converge() {
         .run();
     out.assert_code(3);
     assert!(
-        out.stderr.contains("Error: a safety guard refuses this plan (1 violation); nothing was written\n  - deletes number 842473082999 (Night line)"),
+        out.stderr.contains("error: a safety guard refuses this plan (1 violation); nothing was written\n  - deletes number 842473082999 (Night line)"),
         "{out}"
     );
     assert!(out.stderr.contains("run again with --force"), "{out}");
@@ -408,7 +408,7 @@ fn a_saved_plan_is_stale_only_when_what_it_touches_changed() {
     out.assert_code(4);
     assert!(
         out.stderr.contains(
-            "Error: the saved plan is stale: 1 object it touches changed since it was made\n  \
+            "error: the saved plan is stale: 1 object it touches changed since it was made\n  \
              - queue.support changed since the plan was made\n"
         ),
         "{out}"
@@ -669,7 +669,7 @@ fn a_failed_step_is_named_with_what_it_stopped_and_the_rest_is_applied() {
         );
     }
     assert!(out.stdout.contains("\nApply failed. Resources: "), "{out}");
-    assert!(out.stderr.contains("Error: 1 step failed; "), "{out}");
+    assert!(out.stderr.contains("error: 1 step failed; "), "{out}");
     assert!(
         out.stderr
             .contains("  · queue.sales-es (create) skipped: waits for audio.welcome-es"),

@@ -265,9 +265,9 @@ fn guard(global: &Global, args: &ApplyArgs, progress: &Progress, plan: &Plan) ->
 
 fn error_head(global: &Global, summary: &str) -> String {
     if pipeline::color_stderr(global) {
-        format!("\x1b[1;31mError:\x1b[0m {summary}")
+        format!("\x1b[1;31merror:\x1b[0m {summary}")
     } else {
-        format!("Error: {summary}")
+        format!("error: {summary}")
     }
 }
 

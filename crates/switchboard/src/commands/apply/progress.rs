@@ -374,9 +374,9 @@ impl Progress {
         drop(out);
         let mut err = std::io::stderr().lock();
         let head = if self.color {
-            "\x1b[1;31mError:\x1b[0m"
+            "\x1b[1;31merror:\x1b[0m"
         } else {
-            "Error:"
+            "error:"
         };
         let mut why = Vec::new();
         if s.failed > 0 {

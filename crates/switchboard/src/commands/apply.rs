@@ -279,6 +279,7 @@ async fn execute(
     target: &Target,
     spec_root: &Path,
 ) -> anyhow::Result<Exit> {
+    check_audio(plan, spec_root)?;
     let stop = Arc::new(AtomicBool::new(false));
     let interrupts = tokio::spawn({
         let stop = stop.clone();
@@ -316,4 +317,52 @@ async fn execute(
     } else {
         Exit::Problems
     })
+}
+
+/// Every audio file the plan uploads is where the plan says, with the content it planned:
+/// checked before the first write, so that a saved plan applied from another directory, or a
+/// file edited since planning, stops the apply whole instead of half-way.
+fn check_audio(plan: &Plan, spec_root: &Path) -> anyhow::Result<()> {
+    use sha2::{Digest as _, Sha256};
+    for step in &plan.steps {
+        let Some(planner::Object::Audio {
+            id: spec::model::AudioId::Sha256(expected),
+            file: Some(file),
+            ..
+        }) = &step.after
+        else {
+            continue;
+        };
+        let path = spec_root.join(file);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                let why = match err.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_owned(),
+                    _ => err.to_string(),
+                };
+                bail!(
+                    "{} uploads `{}`, which cannot be read here ({why}): run `apply` from the \
+                     directory `plan` ran in (the plan's spec root `{}` is relative to it); \
+                     nothing was written",
+                    step.address,
+                    path.display(),
+                    spec_root.display()
+                );
+            }
+        };
+        let found: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if found != *expected {
+            bail!(
+                "{} uploads `{}`, whose content changed since the plan was made (planned \
+                 sha256:{expected}, now sha256:{found}); plan again; nothing was written",
+                step.address,
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }

@@ -126,9 +126,10 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         if kind.is_dir() {
             collect_yaml(&path, out)?;
         } else if path.is_file()
-            && path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+            && path.extension().is_some_and(|ext| {
+                // `TEAM.YAML` is a spec file too: skipping it would plan its objects' deletion.
+                ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml")
+            })
         {
             out.push(path);
         }

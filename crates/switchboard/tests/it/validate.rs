@@ -155,10 +155,16 @@ fn a_directory_is_read_recursively_skipping_hidden_directories() {
     );
     write(dir.path(), ".git/config.yaml", b"nor: [this\n");
     write(dir.path(), "README.md", b"not yaml\n");
+    write(
+        dir.path(),
+        "teams/AGENTS.YAML",
+        b"agents:\n  alice: { name: Alice }\n",
+    );
     let output = switchboard(dir.path(), &["validate", "."]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("1 number"), "{}", stdout(&output));
     assert!(stdout(&output).contains("1 queue"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 agent"), "{}", stdout(&output));
 }
 
 #[test]

@@ -40,7 +40,8 @@ pub fn load(path: &Path) -> anyhow::Result<(Loaded, Sources)> {
         std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
     let (root, paths) = if meta.is_dir() {
         let mut paths = Vec::new();
-        collect_yaml(path, &mut paths)?;
+        let mut seen = std::collections::BTreeSet::new();
+        collect_yaml(path, &mut paths, &mut seen)?;
         paths.sort();
         if paths.is_empty() {
             anyhow::bail!(
@@ -111,7 +112,19 @@ fn is_saved_plan(text: &str) -> bool {
             .is_ok_and(|doc| doc.get("format_version").is_some() && doc.get("plan").is_some())
 }
 
-fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+/// Symlinked directories are followed (a team's part may live elsewhere in a monorepo, and
+/// skipping it would plan the deletion of what it declares); each directory is read once, by
+/// its real path, so a link loop cannot trap the walk.
+fn collect_yaml(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::BTreeSet<PathBuf>,
+) -> anyhow::Result<()> {
+    let real =
+        std::fs::canonicalize(dir).with_context(|| format!("cannot read `{}`", dir.display()))?;
+    if !seen.insert(real) {
+        return Ok(());
+    }
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))?;
     for entry in entries {
@@ -121,10 +134,8 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
             continue;
         }
         let path = entry.path();
-        let kind = entry.file_type()?;
-        // Symlinked directories are not followed, so a link loop cannot trap the walk.
-        if kind.is_dir() {
-            collect_yaml(&path, out)?;
+        if path.is_dir() {
+            collect_yaml(&path, out, seen)?;
         } else if path.is_file()
             && path.extension().is_some_and(|ext| {
                 // `TEAM.YAML` is a spec file too: skipping it would plan its objects' deletion.

@@ -333,3 +333,27 @@ fn a_saved_plan_given_as_a_spec_says_so() {
         );
     }
 }
+
+/// A symlinked directory is part of the spec (skipping it would plan the deletion of what it
+/// declares); a link loop is read once.
+#[cfg(unix)]
+#[test]
+fn symlinked_directories_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "spec/main.yaml",
+        b"numbers:\n  \"842473082888\": { queue: support }\n",
+    );
+    write(
+        shared.path(),
+        "queues.yaml",
+        b"queues:\n  support: { get_list_agents_url: https://crm.example.com/agents }\n",
+    );
+    std::os::unix::fs::symlink(shared.path(), dir.path().join("spec/shared")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("spec"), dir.path().join("spec/loop")).unwrap();
+    let output = switchboard(dir.path(), &["validate", "spec"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 queue"), "{}", stdout(&output));
+}

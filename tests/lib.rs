@@ -498,13 +498,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Variables a command never inherits from the test's environment.
-const SCRUBBED: [&str; 6] = [
+const SCRUBBED: [&str; 7] = [
     "STRINGEE_API_KEY_SID",
     "STRINGEE_API_KEY_SECRET",
     "SWITCHBOARD_ENDPOINT",
     "NO_COLOR",
     "CLICOLOR_FORCE",
     "RUST_LOG",
+    "SWITCHBOARD_LOG",
 ];
 
 /// A command line about to run.

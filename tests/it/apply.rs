@@ -356,7 +356,7 @@ fn changes_additions_and_deletions_across_every_kind_converge() {
         .run();
     out.assert_code(3);
     assert!(
-        out.stderr.contains("Error: a safety guard refuses this plan (1 violation); nothing was written\n  - deletes number 842473082999 (Night line)"),
+        out.stderr.contains("error: a safety guard refuses this plan (1 violation); nothing was written\n  - deletes number 842473082999 (Night line)"),
         "{out}"
     );
     assert!(out.stderr.contains("run again with --force"), "{out}");
@@ -408,7 +408,7 @@ fn a_saved_plan_is_stale_only_when_what_it_touches_changed() {
     out.assert_code(4);
     assert!(
         out.stderr.contains(
-            "Error: the saved plan is stale: 1 object it touches changed since it was made\n  \
+            "error: the saved plan is stale: 1 object it touches changed since it was made\n  \
              - queue.support changed since the plan was made\n"
         ),
         "{out}"
@@ -463,6 +463,101 @@ fn a_saved_plan_applies_only_to_the_pcc_it_was_made_against() {
         "{out}"
     );
     assert_eq!(other.stats().writes + pcc.stats().writes, 0);
+}
+
+/// A damaged plan file is refused as a plan (not read as a YAML spec), and a plan edited so
+/// that its steps no longer hold together is refused whole: nothing is written.
+#[test]
+fn a_damaged_or_inconsistent_plan_file_is_refused_before_any_write() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    save_plan(&work, &pcc, "plan.json");
+    let text = work.read("plan.json");
+
+    work.write("truncated.json", &text[..text.len() / 2]);
+    let out = work
+        .switchboard(["apply", "truncated.json"])
+        .against(&pcc)
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("`truncated.json` is not a saved plan: saved plan is not readable at line"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("yaml"), "read as a spec: {out}");
+
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    let steps = doc["plan"]["steps"].as_array_mut().unwrap();
+    let last = steps.len() - 1;
+    steps[last]["depends_on"] = json!([last + 10]);
+    work.write("edited.json", &doc.to_string());
+    let out = work
+        .switchboard(["apply", "edited.json"])
+        .against(&pcc)
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("saved plan is inconsistent: steps[{last}] (")),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "waits for steps[{}], which is not an earlier step",
+            last + 10
+        )),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+}
+
+/// The audio a saved plan uploads is checked before the first write: a file that changed
+/// since planning, or that is not there (apply run from another directory), stops the apply
+/// whole instead of half-way.
+#[test]
+fn audio_that_changed_or_is_missing_stops_a_saved_plan_before_any_write() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    save_plan(&work, &pcc, "plan.json");
+    let audio = "hotline/audio/welcome-es.mp3";
+
+    let original = std::fs::read(work.join(audio)).unwrap();
+    std::fs::write(work.join(audio), b"other bytes").unwrap();
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "error: audio.welcome-es uploads `{audio}`, whose content changed since the plan \
+             was made (planned sha256:"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stderr.ends_with("plan again; nothing was written\n"),
+        "{out}"
+    );
+
+    std::fs::remove_file(work.join(audio)).unwrap();
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "error: audio.welcome-es uploads `{audio}`, which cannot be read here (no such \
+             file): run `apply` from the directory `plan` ran in"
+        )),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+
+    // Put back, the same plan applies.
+    std::fs::write(work.join(audio), original).unwrap();
+    work.switchboard(["apply", "plan.json"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
 }
 
 #[test]
@@ -591,47 +686,54 @@ fn a_failed_step_is_named_with_what_it_stopped_and_the_rest_is_applied() {
     let work = Workdir::new();
     work.copy_example("hotline");
     let steps = save_plan(&work, &pcc, "plan.json");
-    // The audio file changes after review: the plan must not upload what nobody reviewed.
-    std::fs::write(
-        work.join("hotline/audio/welcome-es.mp3"),
-        b"not what was reviewed",
-    )
-    .unwrap();
+    // A value PCC refuses (an agent reached by phone, with no phone number), as a plan edited
+    // after review would carry: PCC's refusal fails that step alone.
+    let mut doc: Value = serde_json::from_str(&work.read("plan.json")).unwrap();
+    let dan = doc["plan"]["steps"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["address"] == "agent.dan")
+        .unwrap();
+    dan["after"]["agent"]["phone_number"] = Value::Null;
+    work.write("plan.json", &doc.to_string());
     pcc.reset_stats();
     let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
     out.assert_code(1);
     assert!(
         out.stdout.contains(
-            "! audio.welcome-es failed to create: audio file `audio/welcome-es.mp3` changed since \
-             the plan was made"
+            "! agent.dan failed to create: POST /v1/agent: PCC refused the request (r=1)"
         ),
         "{out}"
     );
-    // What plays it (the queue and the Spanish menu) waits for it, and what waits for those.
+    // What needs dan waits for him, and what needs those: his membership, then the routings
+    // of his group (no queue rings a group whose members are missing), then what sends calls
+    // to those queues.
     for skipped in [
-        "queue.sales-es",
-        "ivr_node.main/spanish",
+        "membership.sales-es/dan",
+        "routing.sales-es/sales-es",
         "ivr_key.main/spanish/1",
+        "number.842473082686",
     ] {
         assert!(
             out.stdout.contains(&format!(
-                "· {skipped} skipped: it waits for audio.welcome-es, which failed"
+                "· {skipped} skipped: it waits for agent.dan, which failed"
             )),
             "{skipped}: {out}"
         );
     }
     assert!(out.stdout.contains("\nApply failed. Resources: "), "{out}");
-    assert!(out.stderr.contains("Error: 1 step failed; "), "{out}");
+    assert!(out.stderr.contains("error: 1 step failed; "), "{out}");
     assert!(
         out.stderr
-            .contains("  · queue.sales-es (create) skipped: waits for audio.welcome-es"),
+            .contains("  · membership.sales-es/dan (create) skipped: waits for agent.dan"),
         "{out}"
     );
     let failed_and_skipped = out.stdout.lines().filter(|l| l.starts_with("· ")).count() + 1;
-    assert_eq!(pcc.stats().writes as usize, steps - failed_and_skipped);
+    assert_eq!(pcc.stats().writes as usize, steps - failed_and_skipped + 1);
     assert_no_duplicates(&pcc.state());
 
-    // Planned again (the new content is what the spec now says), the rest goes through.
+    // Planned again from the spec, the rest goes through.
     let out = work
         .switchboard(["apply", "hotline", "--auto-approve"])
         .against(&pcc)

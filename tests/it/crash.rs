@@ -1,6 +1,7 @@
 //! `switchboard apply` killed with SIGKILL at ten points of an apply (once the emulator has
 //! seen k writes, k spread over the whole plan), then run again: each time the project
-//! converges to the spec with no object made twice.
+//! converges to the spec with no object made twice. And interrupted with Ctrl-C (SIGINT):
+//! the running steps finish, and a re-run converges.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -92,4 +93,78 @@ fn killed_at_any_point_a_re_run_converges_without_duplicates() {
         }
         assert_eq!(runs, 1, "killed after {k} writes");
     }
+}
+
+/// Ctrl-C (SIGINT) half-way: no new step starts, the running ones finish, the summary says
+/// what did not start, and `apply` again finishes the job with no duplicate.
+#[test]
+fn interrupted_the_running_steps_finish_and_a_re_run_converges() {
+    use std::io::BufRead as _;
+
+    let pcc = Pcc::with(Config {
+        faults: Faults {
+            latency_ms: 30,
+            ..Faults::default()
+        },
+        ..Config::new(vec![e2e::key()])
+    });
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let mut child = work
+        .switchboard(["apply", "hotline", "--auto-approve", "--parallelism", "2"])
+        .against(&pcc)
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("switchboard starts");
+    // The first finished step (a line per step, standard output not being a terminal).
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("+ ") {
+        line.clear();
+        assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "apply ended early");
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest}\n{stderr}");
+    assert!(rest.contains("Apply failed."), "{rest}");
+    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    assert!(stderr.contains("interrupted, "), "{stderr}");
+    assert!(stderr.contains(" not started."), "{stderr}");
+    assert!(
+        stderr.contains("Every step that started was finished and nothing was duplicated"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Fix the cause"), "{stderr}");
+    let writes = pcc.stats().writes;
+    assert!(writes < 46, "the apply ran to the end ({writes} writes)");
+    assert_no_duplicates(&pcc.state());
+
+    pcc.set_faults(Faults::default());
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(out.stdout.contains("Apply complete!"), "{out}");
+    let plan = work
+        .switchboard(["plan", "hotline", "--detailed-exitcode"])
+        .against(&pcc)
+        .run();
+    plan.assert_code(0);
+    assert_no_duplicates(&pcc.state());
+    assert_eq!(
+        pcc.stats().writes,
+        46,
+        "every step written once, across both runs"
+    );
 }

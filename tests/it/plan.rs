@@ -228,6 +228,23 @@ fn a_spec_with_problems_exits_1_before_any_request() {
     out.assert_code(1);
     assert!(out.stderr.contains("cannot read `missing.yaml`"), "{out}");
     assert_eq!(pcc.stats(), Default::default(), "no request at all");
+
+    // With no credentials, a mistyped path or an invalid spec does not start the sandbox, so
+    // it leaves no `.switchboard/` behind; the banner still comes first.
+    for (command, spec) in [
+        (["plan", "missing.yaml"], "missing.yaml"),
+        (["drift", "spec.yaml"], "spec.yaml"),
+        (["apply", "spec.yaml"], "spec.yaml"),
+    ] {
+        let out = work.switchboard(command).run();
+        out.assert_code(1);
+        assert!(out.banner().starts_with("target: local sandbox"), "{out}");
+        assert!(out.stderr.contains(&format!("`{spec}`")), "{out}");
+        assert!(
+            !work.join(".switchboard").exists(),
+            "{out}\nleft .switchboard/ behind"
+        );
+    }
 }
 
 #[test]
@@ -263,4 +280,70 @@ fn safety_guards_are_shown_loudly_and_plan_still_exits_normally() {
     out.assert_code(0);
     assert_eq!(out.json()["safety"]["refused"], true);
     reads_only(&pcc);
+}
+
+/// A PCC that keeps refusing (here, HTTP 429 on every request) is never a silent wait: the
+/// first retry is announced once, on standard error, and `SWITCHBOARD_LOG=warn` shows each.
+#[test]
+fn retries_are_announced_once_and_each_with_switchboard_log() {
+    let pcc = Pcc::start();
+    pcc.set_faults(emulator::Faults {
+        throttle_rate: 1.0,
+        retry_after_secs: 0,
+        ..emulator::Faults::default()
+    });
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let out = work.switchboard(["plan", "hotline"]).against(&pcc).run();
+    out.assert_code(1);
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{out}");
+    assert!(
+        warnings[0].starts_with("warning: a request to PCC failed; retrying (GET /v1/"),
+        "{out}"
+    );
+    assert!(warnings[0].contains("HTTP 429"), "{out}");
+    assert!(
+        warnings[0].ends_with("Set SWITCHBOARD_LOG=warn to see every retry"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("error: cannot read the live project"),
+        "{out}"
+    );
+    assert_eq!(out.stdout, "");
+
+    let out = work
+        .switchboard(["plan", "hotline"])
+        .against(&pcc)
+        .env("SWITCHBOARD_LOG", "warn")
+        .run();
+    out.assert_code(1);
+    let retries = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: retrying pcc request method=GET path=/v1/"))
+        .count();
+    assert!(retries >= 5, "{out}");
+    assert!(!out.stderr.contains('\x1b'), "no colour codes: {out}");
+
+    // A Retry-After longer than switchboard waits: it gives up at once, and says why.
+    pcc.set_faults(emulator::Faults {
+        throttle_rate: 1.0,
+        retry_after_secs: 500,
+        ..emulator::Faults::default()
+    });
+    let out = work.switchboard(["plan", "hotline"]).against(&pcc).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(
+            "PCC asked to wait 500s before trying again (Retry-After), longer than switchboard \
+             waits; giving up"
+        ),
+        "{out}"
+    );
 }

@@ -253,6 +253,18 @@ fn install_crypto_provider() {
 }
 
 fn parse_base(what: &str, url: &str) -> Result<Url, Error> {
+    // `127.0.0.1:8080` and `localhost:8080` are what people type; say what is missing
+    // rather than what the URL parser made of them.
+    if !url.contains("://") {
+        return Err(Error::Config(format!(
+            "{what} `{url}` has no scheme: write `http://{url}` (or https://)"
+        )));
+    }
+    if url.trim_end_matches('/').ends_with("/v1") {
+        return Err(Error::Config(format!(
+            "{what} `{url}` ends in /v1, which switchboard adds itself: leave it out"
+        )));
+    }
     let parsed = Url::parse(url.trim_end_matches('/'))
         .map_err(|e| Error::Config(format!("{what} `{url}` is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {

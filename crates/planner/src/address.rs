@@ -168,6 +168,25 @@ impl Address {
         }
     }
 
+    /// The address with names as written, `/` and `%` not encoded (`group.sales/en`): what a
+    /// person writes in an `ignore:` pattern. Not always read back as one object.
+    pub(crate) fn unencoded(&self) -> String {
+        let kind = self.kind();
+        match self {
+            Address::Agent(name)
+            | Address::Group(name)
+            | Address::Audio(name)
+            | Address::Queue(name)
+            | Address::IvrTree(name)
+            | Address::Number(name) => format!("{kind}.{name}"),
+            Address::Membership { group: a, agent: b }
+            | Address::Routing { queue: a, group: b }
+            | Address::IvrNode { tree: a, node: b } => format!("{kind}.{a}/{b}"),
+            Address::IvrKey { tree, node, key } => format!("{kind}.{tree}/{node}/{key}"),
+            Address::Settings => "settings".to_owned(),
+        }
+    }
+
     /// The objects this one belongs to: a membership to its group and its agent, a routing to
     /// its queue and its group, a node to its tree, a key to its node. What happens to an
     /// owner (being ignored, being kept) happens to what it owns.

@@ -13,6 +13,21 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The file parses, but its steps do not hold together (a step waits for a later or
+    /// missing step, a create without a value, a value of another kind): it was edited or
+    /// damaged, and applying it could run steps out of order.
+    #[error(
+        "saved plan is inconsistent: steps[{index}] ({address}) {problem}; make it again \
+         with `switchboard plan --out`"
+    )]
+    Inconsistent {
+        /// 0-based index of the step in `plan.steps`.
+        index: usize,
+        /// The step's address.
+        address: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The file is a plan of an incompatible format version.
     #[error(
         "saved plan has format_version `{found}`, and this switchboard reads {supported}.x; \

@@ -13,7 +13,7 @@ use spec::model::{
     Routing,
 };
 
-use crate::address::Address;
+use crate::address::{Address, Kind};
 
 /// The value of one object, without its children. This is what a step creates or updates
 /// to, and what the executor sends (after mapping names to server ids).
@@ -58,6 +58,23 @@ pub enum Object {
 }
 
 impl Object {
+    /// The kind of object this is a value of.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Agent(_) => Kind::Agent,
+            Object::Group => Kind::Group,
+            Object::Membership => Kind::Membership,
+            Object::Audio { .. } => Kind::Audio,
+            Object::Queue(_) => Kind::Queue,
+            Object::Routing(_) => Kind::Routing,
+            Object::IvrTree => Kind::IvrTree,
+            Object::IvrNode { .. } => Kind::IvrNode,
+            Object::IvrKey(_) => Kind::IvrKey,
+            Object::Number(_) => Kind::Number,
+            Object::Settings(_) => Kind::Settings,
+        }
+    }
+
     /// The flat field view shown in plans (`before` / `after` in JSON plans) and compared
     /// field by field. It uses the spec's vocabulary (`say`, `goto`, `ivr`); absent values
     /// are left out rather than written as `null`.

@@ -9,6 +9,15 @@
 //! - A tree's start node created after the old root's delete: the first node created becomes
 //!   the root, so the root slot must be free.
 //!
+//! - Make before break for callers, where a number or a key starts sending calls somewhere: a
+//!   number that moves to a tree (or is created on it) after every create and update of that
+//!   tree's nodes and keys, so that it never answers on a half-built menu, and a failure there
+//!   leaves it where it was; a number or key that sends calls to a queue after the creates and
+//!   updates of that queue's routings, and a routing after the memberships of its group, so
+//!   that no caller waits in a queue that rings nobody. When a tree or a queue is deleted, the
+//!   numbers that leave it move before its nodes, keys or routings go. A queue whose groups
+//!   change gets its new routings before it loses its old ones.
+//!
 //! References include ownership (a key refers to its node, a node to its tree) and a non-start
 //! node refers to its tree's start node, which gives "start node first" on create and "other
 //! nodes before the root" on delete. Keys refer to the nodes they go to, and nothing refers to
@@ -16,7 +25,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use spec::model::Model;
+use spec::model::{KeyAction, Model, NumberRoute};
 
 use crate::address::Address;
 use crate::object::{Object, references};
@@ -84,6 +93,8 @@ pub(crate) fn schedule(
             }
         }
     }
+
+    callers_first(&drafts, &mut edges);
 
     let rank = |d: &Draft| -> (u8, i32) {
         let kind = d.address.kind() as i32;
@@ -160,4 +171,107 @@ pub(crate) fn schedule(
         })
         .collect();
     (steps, cycle)
+}
+
+/// The make-before-break edges for callers (see the module docs). None of them can close a
+/// cycle: what a number or key waits for (node, key, routing and membership creates and
+/// updates) never waits for a number or a key; the deletes that wait for numbers belong to a
+/// tree or queue that is deleted whole, which nothing created waits for; and a routing
+/// delete that waits for its queue's new routings is no replacement half, which is the only
+/// delete a routing create can wait for.
+fn callers_first(drafts: &[Draft], edges: &mut [Vec<usize>]) {
+    let mut builds_tree: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut routes_queue: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut fills_group: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut empties_tree: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut empties_queue: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut deleted_trees: BTreeSet<&str> = BTreeSet::new();
+    let mut deleted_queues: BTreeSet<&str> = BTreeSet::new();
+    for (i, d) in drafts.iter().enumerate() {
+        let making = d.action != Action::Delete;
+        match (&d.address, making) {
+            (Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. }, true) => {
+                builds_tree.entry(tree).or_default().push(i);
+            }
+            (Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. }, false) => {
+                empties_tree.entry(tree).or_default().push(i);
+            }
+            (Address::Routing { queue, .. }, true) => {
+                routes_queue.entry(queue).or_default().push(i);
+            }
+            (Address::Routing { queue, .. }, false) => {
+                empties_queue.entry(queue).or_default().push(i);
+            }
+            (Address::Membership { group, .. }, true) => {
+                fills_group.entry(group).or_default().push(i);
+            }
+            (Address::IvrTree(tree), false) => {
+                deleted_trees.insert(tree);
+            }
+            (Address::Queue(queue), false) => {
+                deleted_queues.insert(queue);
+            }
+            _ => {}
+        }
+    }
+    let route = |object: &Option<Object>| match object {
+        Some(Object::Number(n)) => n.route.clone(),
+        _ => None,
+    };
+    for (i, d) in drafts.iter().enumerate() {
+        match &d.address {
+            Address::Number(_) => {
+                let (before, after) = (route(&d.before), route(&d.after));
+                if before == after {
+                    continue;
+                }
+                let waits_for = match &after {
+                    Some(NumberRoute::Ivr(tree)) => builds_tree.get(tree.as_str()),
+                    Some(NumberRoute::Queue(queue)) => routes_queue.get(queue.as_str()),
+                    None => None,
+                };
+                for &j in waits_for.into_iter().flatten() {
+                    edges[j].push(i);
+                }
+                let goes_first = match &before {
+                    Some(NumberRoute::Ivr(tree)) if deleted_trees.contains(tree.as_str()) => {
+                        empties_tree.get(tree.as_str())
+                    }
+                    Some(NumberRoute::Queue(queue)) if deleted_queues.contains(queue.as_str()) => {
+                        empties_queue.get(queue.as_str())
+                    }
+                    _ => None,
+                };
+                for &j in goes_first.into_iter().flatten() {
+                    edges[i].push(j);
+                }
+            }
+            Address::IvrKey { .. } => {
+                let queue = |object: &Option<Object>| match object {
+                    Some(Object::IvrKey(KeyAction::Queue { queue })) => Some(queue.clone()),
+                    _ => None,
+                };
+                if let Some(q) = queue(&d.after)
+                    && queue(&d.before).as_ref() != Some(&q)
+                {
+                    for &j in routes_queue.get(q.as_str()).into_iter().flatten() {
+                        edges[j].push(i);
+                    }
+                }
+            }
+            Address::Routing { group, .. } if d.action != Action::Delete => {
+                for &j in fills_group.get(group.as_str()).into_iter().flatten() {
+                    edges[j].push(i);
+                }
+            }
+            Address::Routing { queue, .. } if d.replace.is_none() && d.action == Action::Delete => {
+                for &j in routes_queue.get(queue.as_str()).into_iter().flatten() {
+                    if drafts[j].replace.is_none() {
+                        edges[j].push(i);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }

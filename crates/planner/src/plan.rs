@@ -670,11 +670,14 @@ fn ignored(
     for address in all {
         let is_live = have.contains_key(address) || live_audio.contains(address);
         let pattern = if is_live {
-            let text = address.to_string();
+            // Patterns match the address as plans print it (`group.sales%2Fen`) or with the
+            // name as written (`group.sales/en`): a pattern that protects nothing because of
+            // an encoding would let the plan delete what it was written to keep.
+            let (text, plain) = (address.to_string(), address.unencoded());
             policy
                 .ignore
                 .iter()
-                .find(|p| spec::policy::glob_match(p, &text))
+                .find(|p| spec::policy::glob_match(p, &text) || spec::policy::glob_match(p, &plain))
         } else {
             None
         };

@@ -29,14 +29,18 @@ pub struct Cli {
 /// Flags every command accepts.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// PCC REST endpoint. Default: https://icc-api.stringee.com when STRINGEE_API_KEY_SID and
-    /// STRINGEE_API_KEY_SECRET are set, else the local sandbox.
-    #[arg(long, global = true, env = "SWITCHBOARD_ENDPOINT", value_name = "URL")]
-    pub endpoint: Option<String>,
-
     /// When to colour output: auto colours on a terminal unless NO_COLOR is set.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// Where the commands that talk to PCC (`plan`, `apply`, `drift`, `export`) connect.
+#[derive(Debug, Args)]
+pub struct Connection {
+    /// PCC REST endpoint. Default: https://icc-api.stringee.com when STRINGEE_API_KEY_SID and
+    /// STRINGEE_API_KEY_SECRET are set, else the local sandbox.
+    #[arg(long, env = "SWITCHBOARD_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 /// `--color`.
@@ -50,36 +54,164 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The `--help` section of the commands that talk to PCC (a macro, for `concat!`).
+macro_rules! environment {
+    () => {
+        "\
+Environment:
+  STRINGEE_API_KEY_SID, STRINGEE_API_KEY_SECRET
+                        the API key: set both to target Stringee (or --endpoint); set neither
+                        to use the local sandbox, an emulated PCC in .switchboard/sandbox.db
+  SWITCHBOARD_ENDPOINT  the same as --endpoint
+  SWITCHBOARD_LOG       `warn` shows every retried request (default: the first one only)
+  NO_COLOR              no colour (also --color never)
+The first line on standard error names the target."
+    };
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a spec offline: syntax, references, IVR cycles and reachability, flow tests.
     ///
-    /// Exit status: 0 valid, 1 problems found (warnings count only with --strict).
+    /// Reads the spec and the audio files it names; writes nothing; no network. Every problem
+    /// is reported at once, with its file:line:col.
+    #[command(after_long_help = "\
+Exit status:
+  0  the spec is valid (warnings allowed, unless --strict)
+  1  problems found, or the files cannot be read
+
+Examples:
+  switchboard validate examples/hotline
+  switchboard validate contact-center --strict --format json")]
     Validate(ValidateArgs),
     /// Compare the spec with the live project and show the ordered plan. Never writes.
     ///
-    /// Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes.
+    /// Reads the spec and the live project; prints the plan on standard output (and nothing
+    /// else there), notices on standard error; with --out, also saves it for `apply`.
+    #[command(after_long_help = concat!("\
+Exit status:
+  0  success (with --detailed-exitcode: no changes)
+  1  error, or the spec has problems
+  2  with --detailed-exitcode: the plan has changes
+
+Examples:
+  switchboard plan examples/hotline
+  switchboard plan contact-center --format markdown --out plan.json --detailed-exitcode
+
+", environment!()))]
     Plan(PlanArgs),
     /// Apply a saved plan exactly, or plan a spec, show it and apply it once confirmed.
     ///
-    /// Exit status: 0 applied, 1 error, 3 refused by a safety guard (see --force),
-    /// 4 the saved plan is stale.
+    /// With a saved plan (`plan --out`): checks it was made against this PCC, that no safety
+    /// guard refuses it and that nothing it touches changed, then applies it without asking.
+    /// With a spec: plans, shows the plan and asks (--auto-approve for CI). Steps print on
+    /// standard output (a progress bar on a terminal, JSON events with --json).
+    #[command(after_long_help = concat!("\
+Exit status:
+  0  applied, or nothing to do
+  1  error: a step failed, cancelled, interrupted, the spec has problems, or the saved plan
+     was made against another PCC or is damaged
+  3  a safety guard refused the plan (--force applies it anyway)
+  4  the saved plan is stale: objects it touches changed since it was made
+
+Examples:
+  switchboard apply plan.json
+  switchboard apply examples/hotline --auto-approve
+
+", environment!()))]
     Apply(ApplyArgs),
     /// Check whether the live project still matches the spec (for scheduled runs).
     ///
-    /// Exit status: 0 in sync, 1 error, 2 drift found.
+    /// Reads the spec and the live project; prints each difference on standard output;
+    /// never writes.
+    #[command(after_long_help = concat!("\
+Exit status:
+  0  the live project matches the spec
+  1  error, or the spec has problems
+  2  drift found
+
+Examples:
+  switchboard drift contact-center --format markdown
+
+", environment!()))]
     Drift(DriftArgs),
     /// Write the live project as spec YAML, one file per kind, deterministic.
+    ///
+    /// Reads the live project; writes DIR (`agents.yaml`, `queues.yaml`, ..., `ignore.yaml`
+    /// for what a spec cannot describe, and the JSON Schema). Never writes to PCC, and never
+    /// overwrites files it did not write (see --force).
+    #[command(after_long_help = concat!("\
+Exit status:
+  0  written
+  1  error (nothing written), or the export does not validate (written; problems shown)
+
+Examples:
+  switchboard export --out contact-center
+  switchboard plan contact-center --detailed-exitcode
+
+", environment!()))]
     Export(ExportArgs),
     /// Draw IVR trees as Mermaid, Graphviz DOT or SVG.
+    ///
+    /// Reads the spec; prints the drawing on standard output; no network.
+    #[command(after_long_help = "\
+Exit status:
+  0  drawn
+  1  the spec has problems, or no such tree
+
+Examples:
+  switchboard graph examples/hotline --tree main
+  switchboard graph examples/hotline --format dot | dot -Tpng > main.png
+  switchboard graph examples/hotline --format svg > main.svg")]
     Graph(GraphArgs),
     /// Walk a caller through the call flow: which menus they hear and where the call ends.
+    ///
+    /// Reads the spec; prints the walk on standard output; no network.
+    #[command(after_long_help = "\
+Exit status:
+  0  the walk completed
+  1  the spec has problems, the number is not in the spec, or a key cannot be pressed
+
+Examples:
+  switchboard simulate examples/hotline --number 842473082686 --keys 12
+  switchboard simulate examples/hotline --number 842473082686 --keys 5 --format json")]
     Simulate(SimulateArgs),
     /// Write a self-contained HTML report: IVR trees, the routing matrix, flow-test results.
+    ///
+    /// Reads the spec (and a saved plan with --plan); writes one HTML file that needs no
+    /// network to view; never contacts PCC.
+    #[command(after_long_help = "\
+Exit status:
+  0  written
+  1  the spec has problems, the plan cannot be read, or the file cannot be written
+
+Examples:
+  switchboard report contact-center --out report.html --plan plan.json")]
     Report(ReportArgs),
     /// Print the JSON Schema of the spec format.
+    ///
+    /// Editors that use the YAML language server check and complete spec files with it.
+    #[command(after_long_help = "\
+Exit status:
+  0  printed
+
+Examples:
+  switchboard schema > switchboard.schema.json")]
     Schema(SchemaArgs),
     /// Run the local PCC emulator: the Stringee PCC REST API on your machine.
+    ///
+    /// Serves until Ctrl-C or SIGTERM. The first line of standard output is
+    /// `listening on http://ADDR`; notices go to standard error. Point switchboard at it with
+    /// --endpoint and the same API key.
+    #[command(after_long_help = "\
+Exit status:
+  0  stopped by Ctrl-C or SIGTERM
+  1  cannot start (bad flags, port in use, state file unreadable)
+
+Examples:
+  switchboard emulator --listen 127.0.0.1:8080 --state pcc.db --api-key SKlocal:s3cret
+  STRINGEE_API_KEY_SID=SKlocal STRINGEE_API_KEY_SECRET=s3cret \\
+    switchboard plan examples/hotline --endpoint http://127.0.0.1:8080")]
     Emulator(EmulatorArgs),
 }
 
@@ -87,6 +219,7 @@ pub enum Command {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DiagnosticFormat {
     /// Diagnostics with source snippets.
+    #[value(alias = "text")]
     Human,
     /// One JSON document for machines.
     Json,
@@ -118,6 +251,8 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    #[command(flatten)]
+    pub connection: Connection,
     /// A spec file, or a directory whose YAML files form one project.
     #[arg(default_value = ".")]
     pub path: PathBuf,
@@ -131,20 +266,22 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// How many reads run at once.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    #[command(flatten)]
+    pub connection: Connection,
     /// A plan saved by `plan --out`, or a spec file or directory to plan and apply.
     #[arg(default_value = ".")]
     pub target: PathBuf,
     /// Apply without asking (needed when there is no terminal to ask on).
     #[arg(long)]
     pub auto_approve: bool,
-    /// How many steps run at once.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    /// How many steps run at once (and reads, for the stale check or the plan).
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub parallelism: usize,
     /// Most requests per second sent to PCC (no limit when absent).
     #[arg(long, value_name = "RPS")]
@@ -159,6 +296,8 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct DriftArgs {
+    #[command(flatten)]
+    pub connection: Connection,
     /// A spec file, or a directory whose YAML files form one project.
     #[arg(default_value = ".")]
     pub path: PathBuf,
@@ -166,12 +305,14 @@ pub struct DriftArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     /// How many reads run at once.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    #[command(flatten)]
+    pub connection: Connection,
     /// Directory to write the spec files to.
     #[arg(long, default_value = "export", value_name = "DIR")]
     pub out: PathBuf,
@@ -179,7 +320,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub force: bool,
     /// How many reads run at once.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
 }
 
@@ -212,7 +353,8 @@ pub struct SimulateArgs {
     /// A spec file, or a directory whose YAML files form one project.
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// The number the caller dials.
+    /// The number the caller dials, country code first (`+`, spaces, dashes, dots and
+    /// parentheses are ignored, so `+84 24 7308 2686` works).
     #[arg(long, value_name = "DIGITS")]
     pub number: String,
     /// The keys the caller presses, in order (`0`-`9`, `*`, `#`; spaces, commas and dashes
@@ -279,4 +421,12 @@ pub struct EmulatorArgs {
     /// Seed for the fault dice, for reproducible runs.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+/// `--concurrency` and `--parallelism`: a whole number of at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{text}` is not a whole number of at least 1")),
+    }
 }

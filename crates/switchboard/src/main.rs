@@ -6,6 +6,7 @@
 mod callflow;
 mod cli;
 mod commands;
+mod notices;
 mod pipeline;
 mod render;
 mod specfile;
@@ -13,7 +14,7 @@ mod target;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 use crate::cli::{Cli, Command};
 
@@ -46,7 +47,20 @@ impl Exit {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on a usage error, which pipelines read as "changes pending" or "drift
+    // found": a mistyped flag must fail as an error (1) instead.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                Exit::Problems.code()
+            } else {
+                Exit::Ok.code()
+            });
+        }
+    };
+    notices::init();
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Plan(args) => commands::plan::run(&cli.global, args),

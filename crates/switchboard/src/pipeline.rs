@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use spec::Spec;
 
-use crate::cli::{Global, PlanFormat};
+use crate::cli::{Connection, Global, PlanFormat};
 use crate::specfile::{self, Style};
 use crate::target::{self, Target};
 
@@ -53,21 +53,31 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Connects to the PCC the environment names and prints its banner on stderr, first.
-pub async fn connect(global: &Global) -> anyhow::Result<Target> {
-    let target = target::connect(global).await?;
+pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
+    let target = target::connect(connection).await?;
     eprintln!("{}", target.banner());
     Ok(target)
 }
 
-/// The whole read side: connect (banner on stderr), load the spec at `path` (diagnostics on
-/// stderr; an invalid spec fails here, before any API request), read the live kinds the spec
-/// manages with at most `concurrency` requests in flight, and plan.
+/// The whole read side: the target's banner on stderr first, then the spec at `path`
+/// (diagnostics on stderr; an invalid or missing spec fails here, before the sandbox starts
+/// or any API request), then connect, read the live kinds the spec manages with at most
+/// `concurrency` requests in flight, and plan.
 ///
 /// On error the target is already shut down; on success the caller owns it.
-pub async fn plan(global: &Global, path: &Path, concurrency: usize) -> anyhow::Result<Planned> {
-    let target = connect(global).await?;
-    match read_and_plan(global, path, concurrency, &target).await {
-        Ok((spec, spec_root, live, plan)) => {
+pub async fn plan(
+    global: &Global,
+    connection: &Connection,
+    path: &Path,
+    concurrency: usize,
+) -> anyhow::Result<Planned> {
+    let pending = target::resolve(connection)?;
+    eprintln!("{}", pending.banner());
+    let (spec, spec_root) = specfile::load_valid_at(path, global)?;
+    let target = pending.connect().await?;
+    match read_live(&target, &read_scope(&spec, concurrency)).await {
+        Ok(live) => {
+            let plan = planner::plan(&spec.model, &live.model, &spec.policy);
             let flows = flow_report(&spec, &live.model, &plan);
             Ok(Planned {
                 spec,
@@ -83,18 +93,6 @@ pub async fn plan(global: &Global, path: &Path, concurrency: usize) -> anyhow::R
             Err(err)
         }
     }
-}
-
-async fn read_and_plan(
-    global: &Global,
-    path: &Path,
-    concurrency: usize,
-    target: &Target,
-) -> anyhow::Result<(Spec, PathBuf, pcc::Live, Plan)> {
-    let (spec, spec_root) = specfile::load_valid_at(path, global)?;
-    let live = read_live(target, &read_scope(&spec, concurrency)).await?;
-    let plan = planner::plan(&spec.model, &live.model, &spec.policy);
-    Ok((spec, spec_root, live, plan))
 }
 
 /// What `plan` changes for callers. The walk compares the live project with the live project

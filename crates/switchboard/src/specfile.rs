@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use miette::{LabeledSpan, MietteHandlerOpts, NamedSource, ReportHandler, SourceSpan};
+use miette::{
+    LabeledSpan, MietteError, MietteHandlerOpts, MietteSpanContents, ReportHandler, SourceSpan,
+    SpanContents,
+};
 use sha2::{Digest, Sha256};
 use spec::{Loaded, Severity, Source, Spec};
 
@@ -37,7 +40,8 @@ pub fn load(path: &Path) -> anyhow::Result<(Loaded, Sources)> {
         std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
     let (root, paths) = if meta.is_dir() {
         let mut paths = Vec::new();
-        collect_yaml(path, &mut paths)?;
+        let mut seen = std::collections::BTreeSet::new();
+        collect_yaml(path, &mut paths, &mut seen)?;
         paths.sort();
         if paths.is_empty() {
             anyhow::bail!(
@@ -55,6 +59,15 @@ pub fn load(path: &Path) -> anyhow::Result<(Loaded, Sources)> {
         .map(|file| {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read `{}`", file.display()))?;
+            if is_saved_plan(&text) {
+                anyhow::bail!(
+                    "`{}` is a saved plan, not a spec: apply it with `switchboard apply {}`, or \
+                     draw it with `switchboard report SPEC --plan {}`",
+                    file.display(),
+                    file.display(),
+                    file.display()
+                );
+            }
             Ok(Source {
                 path: file.display().to_string(),
                 text,
@@ -91,7 +104,27 @@ pub fn load_valid_at(path: &Path, global: &Global) -> anyhow::Result<(Spec, Path
     }
 }
 
-fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+/// A file `plan --out` wrote: JSON with `format_version` and `plan`. (JSON is YAML, so the
+/// spec loader would otherwise report its keys as unknown.)
+fn is_saved_plan(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+        && serde_json::from_str::<serde_json::Value>(text)
+            .is_ok_and(|doc| doc.get("format_version").is_some() && doc.get("plan").is_some())
+}
+
+/// Symlinked directories are followed (a team's part may live elsewhere in a monorepo, and
+/// skipping it would plan the deletion of what it declares); each directory is read once, by
+/// its real path, so a link loop cannot trap the walk.
+fn collect_yaml(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::BTreeSet<PathBuf>,
+) -> anyhow::Result<()> {
+    let real =
+        std::fs::canonicalize(dir).with_context(|| format!("cannot read `{}`", dir.display()))?;
+    if !seen.insert(real) {
+        return Ok(());
+    }
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))?;
     for entry in entries {
@@ -101,16 +134,16 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
             continue;
         }
         let path = entry.path();
-        let kind = entry.file_type()?;
-        // Symlinked directories are not followed, so a link loop cannot trap the walk. A
-        // symlinked file is read even when it leads nowhere (a loop, a missing target), so
-        // that reading it fails loudly instead of the file being skipped.
-        if kind.is_dir() {
-            collect_yaml(&path, out)?;
-        } else if (path.is_file() || kind.is_symlink())
-            && path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        // Symlinked directories are followed (`seen` stops loops). A symlinked file is read even
+        // when it leads nowhere (a loop, a missing target), so that reading it fails loudly
+        // instead of the file being skipped and its objects planned for deletion.
+        if path.is_dir() {
+            collect_yaml(&path, out, seen)?;
+        } else if (path.is_file() || entry.file_type()?.is_symlink())
+            && path.extension().is_some_and(|ext| {
+                // `TEAM.YAML` is a spec file too: skipping it would plan its objects' deletion.
+                ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml")
+            })
         {
             out.push(path);
         }
@@ -233,7 +266,7 @@ struct Report {
     code: Option<&'static str>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Text>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -250,11 +283,14 @@ impl Report {
                 files.push(&label.file);
             }
         }
-        let in_file = |file: &str| -> (Option<NamedSource<Arc<str>>>, Vec<LabeledSpan>) {
+        let in_file = |file: &str| -> (Option<Text>, Vec<LabeledSpan>) {
             let source = texts
                 .iter()
                 .find(|(path, _)| *path == file)
-                .map(|(path, text)| NamedSource::new(path, Arc::clone(text)));
+                .map(|(path, text)| Text {
+                    name: (*path).to_owned(),
+                    text: Arc::clone(text),
+                });
             let labels = diagnostic
                 .labels
                 .iter()
@@ -299,6 +335,48 @@ impl Report {
             related,
         }
     }
+}
+
+/// A file's text for miette. miette's `file:line:col` header counts the column in bytes; this
+/// counts characters, a byte-order mark left out, as `--format json` does, so that a line with
+/// `ọ` or `é` before the problem still points at the right column.
+#[derive(Debug)]
+struct Text {
+    name: String,
+    text: Arc<str>,
+}
+
+impl miette::SourceCode for Text {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette reads the header's column from a read with no context lines.
+        let column = match (context_lines_before, char_column(&self.text, span.offset())) {
+            (0, Some(column)) => column,
+            _ => inner.column(),
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
+    }
+}
+
+/// The 0-based column of byte `offset` in characters, not counting a byte-order mark.
+fn char_column(text: &str, offset: usize) -> Option<usize> {
+    let before = text.get(..offset)?;
+    let line = &before[before.rfind(['\n', '\r']).map_or(0, |at| at + 1)..];
+    Some(line.chars().filter(|&c| c != '\u{feff}').count())
 }
 
 impl fmt::Display for Report {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::cli::Global;
+use crate::cli::Connection;
 
 /// The API key SID variable.
 pub const SID_VAR: &str = "STRINGEE_API_KEY_SID";
@@ -105,17 +105,56 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// Connects as the environment and `--endpoint` say: Stringee with `STRINGEE_API_KEY_SID` and
+/// The PCC the environment asks for, decided but not connected yet: its banner can be
+/// printed first, before the spec is read, while the sandbox (which creates its state
+/// directory) starts only once [`Pending::connect`] is called, after the spec was found valid.
+#[derive(Debug)]
+pub enum Pending {
+    /// Stringee or another endpoint: the client is ready (building it needs no network).
+    Remote(Target),
+    /// The local sandbox, with its state file.
+    Sandbox(PathBuf),
+}
+
+impl Pending {
+    /// The line saying where the command goes; print it first, on stderr.
+    pub fn banner(&self) -> String {
+        match self {
+            Pending::Remote(target) => target.banner.clone(),
+            Pending::Sandbox(state) => sandbox_banner(state),
+        }
+    }
+
+    /// Connects: for the sandbox, starts it (creating its state directory).
+    pub async fn connect(self) -> anyhow::Result<Target> {
+        match self {
+            Pending::Remote(target) => Ok(target),
+            Pending::Sandbox(state) => sandbox(&state).await,
+        }
+    }
+}
+
+/// Decides, as the environment and `--endpoint` say: Stringee with `STRINGEE_API_KEY_SID` and
 /// `STRINGEE_API_KEY_SECRET`, another endpoint with `--endpoint` too, else the local sandbox in
-/// the working directory. Call it inside the command's tokio runtime: the sandbox runs there.
-pub async fn connect(global: &Global) -> anyhow::Result<Target> {
-    match choose(global.endpoint.as_deref(), var(SID_VAR), var(SECRET_VAR))? {
+/// the working directory. Starts nothing.
+pub fn resolve(connection: &Connection) -> anyhow::Result<Pending> {
+    match choose(
+        connection.endpoint.as_deref(),
+        var(SID_VAR),
+        var(SECRET_VAR),
+    )? {
         Choice::Remote {
             endpoint,
             credentials,
-        } => remote(endpoint.as_deref(), credentials),
-        Choice::Sandbox => sandbox(Path::new(SANDBOX_STATE)).await,
+        } => remote(endpoint.as_deref(), credentials).map(Pending::Remote),
+        Choice::Sandbox => Ok(Pending::Sandbox(PathBuf::from(SANDBOX_STATE))),
     }
+}
+
+/// [`resolve`], then [`Pending::connect`]. Call it inside the command's tokio runtime: the
+/// sandbox runs there.
+pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
+    resolve(connection)?.connect().await
 }
 
 fn remote(endpoint: Option<&str>, credentials: pcc::Credentials) -> anyhow::Result<Target> {
@@ -167,12 +206,16 @@ pub async fn sandbox(state: &Path) -> anyhow::Result<Target> {
     ))?;
     Ok(Target {
         client,
-        banner: format!(
-            "target: local sandbox ({}) — set {SID_VAR} and {SECRET_VAR} to target Stringee",
-            state.display()
-        ),
+        banner: sandbox_banner(state),
         sandbox: Some(emulator),
     })
+}
+
+fn sandbox_banner(state: &Path) -> String {
+    format!(
+        "target: local sandbox ({}) — set {SID_VAR} and {SECRET_VAR} to target Stringee",
+        state.display()
+    )
 }
 
 fn random_token(len: usize) -> String {

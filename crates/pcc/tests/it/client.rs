@@ -468,4 +468,23 @@ async fn a_bad_endpoint_is_a_config_error() {
     let err = pcc::Client::new(config).unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert!(err.to_string().contains("ftp://example.com"), "{err}");
+
+    for (endpoint, says) in [
+        (
+            "127.0.0.1:8080",
+            "PCC endpoint `127.0.0.1:8080` has no scheme: write `http://127.0.0.1:8080` (or https://)",
+        ),
+        (
+            "localhost:8080",
+            "PCC endpoint `localhost:8080` has no scheme: write `http://localhost:8080` (or https://)",
+        ),
+        (
+            "http://127.0.0.1:8080/v1/",
+            "PCC endpoint `http://127.0.0.1:8080/v1` ends in /v1, which switchboard adds itself: leave it out",
+        ),
+    ] {
+        let config = pcc::Config::with_endpoint(endpoint, pcc::Credentials::new(SID, "x"));
+        let err = pcc::Client::new(config).unwrap_err();
+        assert!(err.to_string().ends_with(says), "{err}");
+    }
 }

@@ -153,7 +153,7 @@ pub fn markdown_with_limit(plan: &Plan, limit: usize) -> String {
     if truncated {
         let _ = write!(
             out,
-            "> [!WARNING]\n> **Truncated to stay under {limit} characters:** this comment shows \
+            "> [!WARNING]\n> **Truncated to fit one pull-request comment:** this comment shows \
              {shown_changes} of {total_changes} changes and {trees_shown} of {} IVR tree \
              diagrams{}. Run `switchboard plan` (or `--format json`) for the whole plan.\n",
             plan.trees.len(),

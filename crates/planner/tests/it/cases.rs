@@ -66,3 +66,37 @@ fn cases() {
         });
     });
 }
+
+/// A name holding `/` is written `%2F` in addresses, but an `ignore:` pattern may write it as
+/// the name is written: either way the object is protected, never deleted.
+#[test]
+fn an_ignore_pattern_may_write_a_slash_in_a_name_as_is() {
+    let here = std::path::Path::new("inline");
+    let live = fixture::model(
+        "agents:\n  \"hr/ann\": { name: Ann }\n  keep: { name: Keep }\ngroups:\n  \"sales/en\": { agents: [\"hr/ann\"] }\n",
+        here,
+    );
+    let desired = fixture::model("agents:\n  keep: { name: Keep }\n", here);
+    for patterns in [
+        "ignore: [\"agent.hr/*\", \"group.sales/en\"]",
+        "ignore: [\"agent.hr%2F*\", \"group.sales%2Fen\"]",
+    ] {
+        let policy = fixture::policy(patterns, here);
+        let p = plan(&desired, &live, &policy);
+        assert!(
+            p.steps.is_empty(),
+            "{patterns}:\n{}",
+            render::text(&p, false)
+        );
+        let ignored: Vec<String> = p.ignored.iter().map(|i| i.address.to_string()).collect();
+        assert_eq!(
+            ignored,
+            [
+                "agent.hr%2Fann",
+                "group.sales%2Fen",
+                "membership.sales%2Fen/hr%2Fann"
+            ],
+            "{patterns}"
+        );
+    }
+}

@@ -82,6 +82,78 @@ fn a_number_is_repointed_before_its_old_tree_goes() {
     assert_waits(&p, (Delete, "ivr_tree.old"), (Delete, "ivr_node.old/menu"));
 }
 
+/// Make before break for callers: a number starts answering on a tree only once every node
+/// and key of it is there (a failure there leaves the number where it was), and leaves a tree
+/// that goes before the tree's keys and menus do; a number or key sends calls to a queue only
+/// once the queue's routings exist, and a routing rings a group only once its members are in.
+#[test]
+fn callers_never_meet_a_half_built_or_half_gone_flow() {
+    let p = plan_of("repoint_number");
+    // The hotline moves to `main`, whose key 2 changes: the key first.
+    assert_waits(
+        &p,
+        (Update, "number.842473082686"),
+        (Update, "ivr_key.main/english/2"),
+    );
+    // The old tree's keys and menus go only after the hotline left.
+    for gone in [
+        "ivr_key.old/menu/1",
+        "ivr_key.old/menu/timeout",
+        "ivr_key.old/bye/timeout",
+        "ivr_node.old/menu",
+        "ivr_node.old/bye",
+    ] {
+        assert_waits(&p, (Delete, gone), (Update, "number.842473082686"));
+    }
+
+    let p = plan_of("create_everything");
+    for part in [
+        "ivr_node.main/language",
+        "ivr_node.main/english",
+        "ivr_node.main/spanish",
+        "ivr_key.main/english/1",
+        "ivr_key.main/language/2",
+        "ivr_key.main/spanish/0",
+    ] {
+        assert_waits(&p, (Create, "number.842473082686"), (Create, part));
+    }
+    assert_waits(
+        &p,
+        (Create, "number.842473082888"),
+        (Create, "routing.support/support"),
+    );
+    assert_waits(
+        &p,
+        (Create, "ivr_key.main/english/1"),
+        (Create, "routing.sales-en/sales-en"),
+    );
+    assert_waits(
+        &p,
+        (Create, "routing.sales-en/sales-en"),
+        (Create, "membership.sales-en/alice"),
+    );
+
+    // A queue whose group changes rings the new one before it stops ringing the old one.
+    let p = plan_of("members_and_routing");
+    assert_waits(
+        &p,
+        (Delete, "routing.sales-en/sales-en"),
+        (Create, "routing.sales-en/vip"),
+    );
+
+    let p = plan_of("destroy_everything");
+    assert_waits(
+        &p,
+        (Delete, "ivr_key.main/english/1"),
+        (Delete, "number.842473082686"),
+    );
+    assert_waits(
+        &p,
+        (Delete, "routing.support/support"),
+        (Delete, "number.842473082888"),
+    );
+}
+
 #[test]
 fn creates_follow_what_they_refer_to() {
     let p = plan_of("create_everything");

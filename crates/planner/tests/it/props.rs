@@ -458,6 +458,12 @@ proptest! {
     fn every_order_the_dag_allows_passes_the_reference_rules(v in dice(), order in dice()) {
         let (desired, live) = pair(&v);
         let p = plan(&desired, &live, &Policy::default());
+        let cycles: Vec<&planner::Warning> = p
+            .warnings
+            .iter()
+            .filter(|w| matches!(w, planner::Warning::OrderCycle { .. }))
+            .collect();
+        prop_assert!(cycles.is_empty(), "{cycles:?}\nplan:\n{}", crate::cases::steps(&p));
         let order = random_order(&p, &order);
         let mut store = Store::new(&live);
         if let Err(e) = run_in_order(&mut store, &p.steps, &order) {

@@ -74,7 +74,7 @@ fn a_huge_plan_is_truncated_visibly_under_the_limit() {
     assert!(full.len() > 3 * MARKDOWN_LIMIT, "the case must be huge");
     let md = render::markdown(&p);
     assert!(md.len() <= MARKDOWN_LIMIT, "{} bytes", md.len());
-    assert!(md.contains("> **Truncated to stay under 65000 characters:**"));
+    assert!(md.contains("> **Truncated to fit one pull-request comment:**"));
     // The summary comes first and is whole.
     assert!(
         md.starts_with("### switchboard plan\n\n**Plan: 4760 to add, 0 to change, 0 to destroy.**")
@@ -107,6 +107,9 @@ fn a_smaller_limit_truncates_a_normal_plan_and_a_big_one_does_not() {
     let cut = render::markdown_with_limit(&p, 3000);
     assert!(cut.len() <= 3000, "{}", cut.len());
     assert!(cut.contains("Truncated"));
+    // The note does not quote the budget left after other sections (an odd number to a
+    // reader); it says why.
+    assert!(!cut.contains("3000"), "{cut}");
     assert!(cut.lines().filter(|l| l.starts_with("```")).count() % 2 == 0);
 }
 

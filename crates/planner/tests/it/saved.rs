@@ -75,6 +75,69 @@ fn a_broken_file_says_where() {
     );
 }
 
+/// A plan edited by hand (or damaged) so that its steps no longer hold together is refused
+/// whole: `apply` must not run half of it, out of order.
+#[test]
+fn an_inconsistent_plan_is_refused_whole() {
+    let c = fixture::case("members_and_routing");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
+    let n = doc["plan"]["steps"].as_array().unwrap().len();
+    let (create, delete) = {
+        let steps = doc["plan"]["steps"].as_array().unwrap();
+        let find = |action: &str| {
+            steps
+                .iter()
+                .position(|s| s["action"] == action)
+                .expect("the case has this action")
+        };
+        (find("create"), find("delete"))
+    };
+    let edit = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut doc = doc.clone();
+        change(&mut doc["plan"]["steps"]);
+        saved::from_json(&doc.to_string()).unwrap_err().to_string()
+    };
+
+    let err = edit(&|steps| steps[create]["depends_on"] = serde_json::json!([n + 5]));
+    assert!(
+        err.starts_with(&format!("saved plan is inconsistent: steps[{create}] (")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "waits for steps[{}], which is not an earlier step",
+            n + 5
+        )),
+        "{err}"
+    );
+    let err = edit(&|steps| steps[create]["depends_on"] = serde_json::json!([create]));
+    assert!(err.contains("which is not an earlier step"), "{err}");
+    let err = edit(&|steps| steps[create]["after"] = serde_json::Value::Null);
+    assert!(
+        err.contains("is a create without an `after` value"),
+        "{err}"
+    );
+    let err = edit(&|steps| steps[delete]["before"] = serde_json::Value::Null);
+    assert!(
+        err.contains("is a delete without a `before` value"),
+        "{err}"
+    );
+    let err = edit(&|steps| {
+        steps[create]["after"] = serde_json::json!({"number": {
+            "nickname": null, "route": null, "allow_outbound_calls": false,
+            "record_outbound_calls": false}})
+    });
+    assert!(err.contains("has a number value as `after`"), "{err}");
+    assert!(
+        err.ends_with("make it again with `switchboard plan --out`"),
+        "{err}"
+    );
+
+    // The untouched document still reads.
+    assert_eq!(saved::from_json(&doc.to_string()).unwrap(), p);
+}
+
 #[test]
 fn an_unchanged_live_project_is_not_stale() {
     for case in [

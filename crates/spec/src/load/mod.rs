@@ -344,10 +344,11 @@ fn parse(cx: &mut Cx<'_>, file: usize, source: &Source) -> Option<RawSpec> {
         // Duplicates reach our `Map`, which reports them with both places.
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
     };
+    commented_hash_keys(cx, file, source);
     let raw: RawSpec = match serde_saphyr::from_str_with_options(&source.text, options) {
         Ok(raw) => raw,
         Err(err) => {
-            report_parse_error(cx, file, &err);
+            report_parse_error(cx, file, source, &err);
             return None;
         }
     };
@@ -365,7 +366,34 @@ fn parse(cx: &mut Cx<'_>, file: usize, source: &Source) -> Option<RawSpec> {
     Some(raw)
 }
 
-fn report_parse_error(cx: &mut Cx<'_>, file: usize, err: &serde_saphyr::Error) {
+/// An unquoted `#` key (`#: { goto: menu }`) is a comment to YAML: the key would vanish
+/// without a word, and callers pressing `#` would meet `invalid` or a hang-up.
+fn commented_hash_keys(cx: &mut Cx<'_>, file: usize, source: &Source) {
+    let mut offset = 0;
+    for (index, line) in source.text.split_inclusive('\n').enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if line.trim_start().starts_with("#:") {
+            let at = At {
+                file,
+                span: Span {
+                    line: index as u32 + 1,
+                    column: line[..indent].chars().count() as u32 + 1,
+                    bytes: Some((offset + indent, 2)),
+                },
+            };
+            cx.error(
+                code::INVALID_KEY,
+                at,
+                "`#:` is a comment in YAML, so this key is ignored",
+                "a comment, not a key",
+            )
+            .help = Some("quote the key: `\"#\":`".to_owned());
+        }
+        offset += line.len();
+    }
+}
+
+fn report_parse_error(cx: &mut Cx<'_>, file: usize, source: &Source, err: &serde_saphyr::Error) {
     use serde_saphyr::{Error, MessageFormatter, UserMessageFormatter};
 
     let at = At {
@@ -444,7 +472,21 @@ fn report_parse_error(cx: &mut Cx<'_>, file: usize, err: &serde_saphyr::Error) {
                     escaped
                 })
                 .collect();
-            cx.error(code::YAML, at, message, "here");
+            // `*:` reads as an alias to YAML; the parser's words do not say so.
+            let alias = source
+                .text
+                .split_inclusive('\n')
+                .nth((at.span.line as usize).saturating_sub(1))
+                .and_then(|line| {
+                    line.chars()
+                        .nth((at.span.column as usize).saturating_sub(1))
+                })
+                == Some('*');
+            let diagnostic = cx.error(code::YAML, at, message, "here");
+            if alias {
+                diagnostic.help =
+                    Some("an unquoted `*` starts a YAML alias: quote the key, `\"*\":`".to_owned());
+            }
         }
     }
 }

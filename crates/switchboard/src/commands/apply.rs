@@ -44,7 +44,9 @@ pub fn run(global: &Global, args: ApplyArgs) -> anyhow::Result<Exit> {
     })
 }
 
-/// A saved plan is a JSON object with a `format_version`; anything else is a spec (file or
+/// A saved plan is a JSON object with a `format_version`, or any `*.json` file that is not
+/// a JSON spec (a JSON object without `format_version`): a damaged or truncated plan file is
+/// then refused as a plan, not read as a YAML spec. Anything else is a spec (file or
 /// directory), and the spec loader says what is wrong with it.
 fn is_saved_plan(path: &Path) -> bool {
     if !path.is_file()
@@ -57,9 +59,11 @@ fn is_saved_plan(path: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return false;
     };
-    text.trim_start().starts_with('{')
-        && serde_json::from_str::<serde_json::Value>(&text)
-            .is_ok_and(|doc| doc.get("format_version").is_some())
+    let doc = serde_json::from_str::<serde_json::Value>(&text).ok();
+    if path.extension().is_some_and(|ext| ext == "json") {
+        return !doc.is_some_and(|doc| doc.is_object() && doc.get("format_version").is_none());
+    }
+    text.trim_start().starts_with('{') && doc.is_some_and(|doc| doc.get("format_version").is_some())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -68,7 +72,7 @@ fn is_saved_plan(path: &Path) -> bool {
 
 async fn saved(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Result<Exit> {
     let saved = pipeline::read_saved(&args.target)?;
-    let target = pipeline::connect(global).await?;
+    let target = pipeline::connect(&args.connection).await?;
     let result = apply_saved(global, args, mode, &saved, &target).await;
     target.shutdown().await;
     result
@@ -149,7 +153,7 @@ async fn from_spec(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Res
              question in JSON), or apply a saved plan (`switchboard plan --out FILE`)"
         );
     }
-    let planned = pipeline::plan(global, &args.target, args.parallelism).await?;
+    let planned = pipeline::plan(global, &args.connection, &args.target, args.parallelism).await?;
     let result = apply_planned(global, args, mode, &planned).await;
     planned.target.shutdown().await;
     result
@@ -261,9 +265,9 @@ fn guard(global: &Global, args: &ApplyArgs, progress: &Progress, plan: &Plan) ->
 
 fn error_head(global: &Global, summary: &str) -> String {
     if pipeline::color_stderr(global) {
-        format!("\x1b[1;31mError:\x1b[0m {summary}")
+        format!("\x1b[1;31merror:\x1b[0m {summary}")
     } else {
-        format!("Error: {summary}")
+        format!("error: {summary}")
     }
 }
 
@@ -275,6 +279,7 @@ async fn execute(
     target: &Target,
     spec_root: &Path,
 ) -> anyhow::Result<Exit> {
+    check_audio(plan, spec_root)?;
     let stop = Arc::new(AtomicBool::new(false));
     let interrupts = tokio::spawn({
         let stop = stop.clone();
@@ -312,4 +317,52 @@ async fn execute(
     } else {
         Exit::Problems
     })
+}
+
+/// Every audio file the plan uploads is where the plan says, with the content it planned:
+/// checked before the first write, so that a saved plan applied from another directory, or a
+/// file edited since planning, stops the apply whole instead of half-way.
+fn check_audio(plan: &Plan, spec_root: &Path) -> anyhow::Result<()> {
+    use sha2::{Digest as _, Sha256};
+    for step in &plan.steps {
+        let Some(planner::Object::Audio {
+            id: spec::model::AudioId::Sha256(expected),
+            file: Some(file),
+            ..
+        }) = &step.after
+        else {
+            continue;
+        };
+        let path = spec_root.join(file);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                let why = match err.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_owned(),
+                    _ => err.to_string(),
+                };
+                bail!(
+                    "{} uploads `{}`, which cannot be read here ({why}): run `apply` from the \
+                     directory `plan` ran in (the plan's spec root `{}` is relative to it); \
+                     nothing was written",
+                    step.address,
+                    path.display(),
+                    spec_root.display()
+                );
+            }
+        };
+        let found: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if found != *expected {
+            bail!(
+                "{} uploads `{}`, whose content changed since the plan was made (planned \
+                 sha256:{expected}, now sha256:{found}); plan again; nothing was written",
+                step.address,
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }

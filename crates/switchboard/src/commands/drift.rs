@@ -7,7 +7,8 @@ use crate::pipeline;
 
 pub fn run(global: &Global, args: DriftArgs) -> anyhow::Result<Exit> {
     pipeline::runtime()?.block_on(async {
-        let planned = pipeline::plan(global, &args.path, args.concurrency).await?;
+        let planned =
+            pipeline::plan(global, &args.connection, &args.path, args.concurrency).await?;
         let report =
             pipeline::render_drift(&planned.plan, args.format, pipeline::color_stdout(global));
         planned.target.shutdown().await;

@@ -37,7 +37,7 @@ const EXPORT_FILES: [&str; 9] = [
 pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
     check_out_dir(&args.out, args.force)?;
     let live = pipeline::runtime()?.block_on(async {
-        let target = pipeline::connect(global).await?;
+        let target = pipeline::connect(&args.connection).await?;
         let options = pcc::ReadOptions {
             concurrency: args.concurrency.max(1),
             ..pcc::ReadOptions::default()

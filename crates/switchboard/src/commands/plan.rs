@@ -7,7 +7,8 @@ use crate::pipeline::{self, Planned};
 
 pub fn run(global: &Global, args: PlanArgs) -> anyhow::Result<Exit> {
     pipeline::runtime()?.block_on(async {
-        let planned = pipeline::plan(global, &args.path, args.concurrency).await?;
+        let planned =
+            pipeline::plan(global, &args.connection, &args.path, args.concurrency).await?;
         let result = show(global, &args, &planned);
         planned.target.shutdown().await;
         result

@@ -23,7 +23,14 @@ pub fn run(global: &Global, args: SimulateArgs) -> anyhow::Result<Exit> {
         .chars()
         .filter(|c| !matches!(c, ' ' | ',' | '-'))
         .collect();
-    let walked = walk(model, &args.number, &keys);
+    // Numbers are often copied as written for people (`+84 24 7308 2686`); the spec keys
+    // them by their digits.
+    let number: String = args
+        .number
+        .chars()
+        .filter(|c| !matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let walked = walk(model, &number, &keys);
     if let End::Error(err) = &walked.end {
         eprintln!("error: {}", refusal(model, &args.number, err));
         return Ok(Exit::Problems);

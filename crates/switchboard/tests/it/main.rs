@@ -2,6 +2,7 @@
 
 mod ci;
 mod graph;
+mod help;
 mod report;
 mod schema;
 mod simulate;

@@ -31,6 +31,11 @@ fn hotline_walks() {
     );
     // Audio prompts are shown by name; separators in --keys are ignored.
     insta::assert_snapshot!("hotline_spanish_sales", simulate(hotline, main, "2-1"));
+    // A number written for people (`+`, spaces) is the same number.
+    assert_eq!(
+        simulate(hotline, "+84 247-308-2686", "2-1"),
+        simulate(hotline, main, "2-1")
+    );
     // A number routed straight to a queue: no menu, the keys are never pressed.
     insta::assert_snapshot!(
         "hotline_support_line",

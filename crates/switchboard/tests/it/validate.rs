@@ -155,10 +155,16 @@ fn a_directory_is_read_recursively_skipping_hidden_directories() {
     );
     write(dir.path(), ".git/config.yaml", b"nor: [this\n");
     write(dir.path(), "README.md", b"not yaml\n");
+    write(
+        dir.path(),
+        "teams/AGENTS.YAML",
+        b"agents:\n  alice: { name: Alice }\n",
+    );
     let output = switchboard(dir.path(), &["validate", "."]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("1 number"), "{}", stdout(&output));
     assert!(stdout(&output).contains("1 queue"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 agent"), "{}", stdout(&output));
 }
 
 #[test]
@@ -270,4 +276,84 @@ fn a_yaml_change_that_breaks_a_flow_test_fails_validate_with_the_path() {
         switchboard(clean.path(), &["validate", "."]).status.code(),
         Some(0)
     );
+}
+
+/// The `file:line:col` over each snippet counts characters, as the JSON does: accented names
+/// and a byte-order mark before the problem do not shift it.
+#[test]
+fn rendered_positions_count_characters_like_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "accents.yaml",
+        "agents:\n  \"ngọc\": { name: \"Ngọc Ánh\", routing: phon }\n".as_bytes(),
+    );
+    write(
+        dir.path(),
+        "bom.yaml",
+        "\u{feff}agents: { lucía: { routing: phon } }\n".as_bytes(),
+    );
+    for (file, expected) in [("accents.yaml", (2, 40)), ("bom.yaml", (1, 29))] {
+        let json = switchboard(dir.path(), &["validate", file, "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let label = &json["diagnostics"][0]["labels"][0];
+        assert_eq!(
+            (label["line"].as_u64(), label["column"].as_u64()),
+            (Some(expected.0), Some(expected.1)),
+            "{json}"
+        );
+        let human = stdout(&switchboard(dir.path(), &["validate", file]));
+        let header = format!("[{file}:{}:{}]", expected.0, expected.1);
+        assert!(human.contains(&header), "expected {header} in\n{human}");
+    }
+}
+
+/// A saved plan given where a spec is expected says what it is and what to do with it.
+#[test]
+fn a_saved_plan_given_as_a_spec_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "plan.json",
+        br#"{"format_version": "1.0", "tool_version": "0.0.0", "plan": {"steps": []}}"#,
+    );
+    for command in ["validate", "graph", "simulate"] {
+        let mut args = vec![command, "plan.json"];
+        if command == "simulate" {
+            args.extend(["--number", "842473082686"]);
+        }
+        let output = switchboard(dir.path(), &args);
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(
+                "error: `plan.json` is a saved plan, not a spec: apply it with `switchboard apply plan.json`"
+            ),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+/// A symlinked directory is part of the spec (skipping it would plan the deletion of what it
+/// declares); a link loop is read once.
+#[cfg(unix)]
+#[test]
+fn symlinked_directories_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "spec/main.yaml",
+        b"numbers:\n  \"842473082888\": { queue: support }\n",
+    );
+    write(
+        shared.path(),
+        "queues.yaml",
+        b"queues:\n  support: { get_list_agents_url: https://crm.example.com/agents }\n",
+    );
+    std::os::unix::fs::symlink(shared.path(), dir.path().join("spec/shared")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("spec"), dir.path().join("spec/loop")).unwrap();
+    let output = switchboard(dir.path(), &["validate", "spec"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 queue"), "{}", stdout(&output));
 }

@@ -150,6 +150,7 @@ impl Progress {
                     .progress_chars("=> "),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
+            crate::notices::set_bar(&bar);
             self.bar = Some(bar);
         }
     }
@@ -316,6 +317,7 @@ impl Progress {
     /// failures and skipped steps on standard error (a JSON `change_summary` with `--json`).
     pub fn end(&mut self, report: &ApplyReport) {
         if let Some(bar) = self.bar.take() {
+            crate::notices::clear_bar();
             bar.finish_and_clear();
         }
         let s = report.summary();
@@ -372,9 +374,9 @@ impl Progress {
         drop(out);
         let mut err = std::io::stderr().lock();
         let head = if self.color {
-            "\x1b[1;31mError:\x1b[0m"
+            "\x1b[1;31merror:\x1b[0m"
         } else {
-            "Error:"
+            "error:"
         };
         let mut why = Vec::new();
         if s.failed > 0 {
@@ -424,11 +426,14 @@ impl Progress {
                 _ => {}
             }
         }
-        let _ = writeln!(
-            err,
+        let next = if s.failed == 0 && report.stopped == Some(Stopped::Interrupted) {
+            "\nEvery step that started was finished and nothing was duplicated. Run `switchboard \
+             plan` to see what is left and `switchboard apply` to finish it."
+        } else {
             "\nEverything else was applied and nothing was duplicated. Fix the cause, then run \
              `switchboard plan` to see what is left and `switchboard apply` to finish it."
-        );
+        };
+        let _ = writeln!(err, "{next}");
     }
 }
 

@@ -431,8 +431,29 @@ const IGNORE_PATTERNS: [&str; 8] = [
     "membership.*/a2",
 ];
 
+/// The proptest settings: `cases` by default, with a fixed seed so that every run (CI's
+/// included) is reproducible. `PROPTEST_CASES` runs more cases and `PROPTEST_RNG_SEED` picks
+/// another seed, for exploring.
+fn config(cases: u32) -> ProptestConfig {
+    let base = ProptestConfig::default();
+    ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            base.cases
+        } else {
+            cases
+        },
+        rng_seed: match base.rng_seed {
+            proptest::test_runner::RngSeed::Random => {
+                proptest::test_runner::RngSeed::Fixed(0x5b17_c4b0)
+            }
+            seed => seed,
+        },
+        ..base
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(config(96))]
 
     #[test]
     fn a_model_planned_against_itself_is_empty(v in dice()) {

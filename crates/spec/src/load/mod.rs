@@ -425,16 +425,18 @@ fn report_parse_error(cx: &mut Cx<'_>, file: usize, source: &Source, err: &serde
             diagnostic.help = Some(expected_help(variant, expected));
         }
         Error::UnknownAnchor { .. } => {
+            let help = if bare_star(source, &at) {
+                STAR_HELP
+            } else {
+                "an alias `*name` repeats a value marked `&name` earlier in the same file"
+            };
             cx.error(
                 code::YAML,
                 at,
                 "this alias names no anchor",
                 "no `&anchor` of this name before here",
             )
-            .help = Some(
-                "an alias `*name` repeats a value marked `&name` earlier in the same file"
-                    .to_owned(),
-            );
+            .help = Some(help.to_owned());
         }
         Error::Budget { breach, .. } => {
             // The parser's safety limits (nodes, depth, aliases) are per file.
@@ -472,23 +474,30 @@ fn report_parse_error(cx: &mut Cx<'_>, file: usize, source: &Source, err: &serde
                     escaped
                 })
                 .collect();
-            // `*:` reads as an alias to YAML; the parser's words do not say so.
-            let alias = source
-                .text
-                .split_inclusive('\n')
-                .nth((at.span.line as usize).saturating_sub(1))
-                .and_then(|line| {
-                    line.chars()
-                        .nth((at.span.column as usize).saturating_sub(1))
-                })
-                == Some('*');
             let diagnostic = cx.error(code::YAML, at, message, "here");
-            if alias {
-                diagnostic.help =
-                    Some("an unquoted `*` starts a YAML alias: quote the key, `\"*\":`".to_owned());
+            if bare_star(source, &at) {
+                diagnostic.help = Some(STAR_HELP.to_owned());
             }
         }
     }
+}
+
+const STAR_HELP: &str = "an unquoted `*` starts a YAML alias: quote the key, `\"*\":`";
+
+/// True when the error points at a lone `*` (the DTMF star written as an unquoted key), which
+/// YAML reads as an alias; the parser's words do not say so.
+fn bare_star(source: &Source, at: &At) -> bool {
+    let Some(line) = source
+        .text
+        .split_inclusive('\n')
+        .nth((at.span.line as usize).saturating_sub(1))
+    else {
+        return false;
+    };
+    let mut rest = line
+        .chars()
+        .skip((at.span.column as usize).saturating_sub(1));
+    rest.next() == Some('*') && rest.next().is_none_or(|c| c == ':' || c.is_whitespace())
 }
 
 fn expected_help(found: &str, expected: &[&str]) -> String {

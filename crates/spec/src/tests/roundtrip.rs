@@ -379,8 +379,29 @@ fn sources(files: &BTreeMap<String, String>) -> Vec<Source> {
         .collect()
 }
 
+/// The proptest settings: `cases` by default, with a fixed seed so that every run (CI's
+/// included) is reproducible. `PROPTEST_CASES` runs more cases and `PROPTEST_RNG_SEED` picks
+/// another seed, for exploring.
+fn config(cases: u32) -> ProptestConfig {
+    let base = ProptestConfig::default();
+    ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            base.cases
+        } else {
+            cases
+        },
+        rng_seed: match base.rng_seed {
+            proptest::test_runner::RngSeed::Random => {
+                proptest::test_runner::RngSeed::Fixed(0x5b17_c4b0)
+            }
+            seed => seed,
+        },
+        ..base
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(config(200))]
 
     #[test]
     fn emitted_files_load_back_to_the_same_model(bp in blueprint()) {

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::auth::{Credentials, TokenCache};
-use crate::error::Error;
+use crate::error::{Error, Lost, Silence};
 use crate::wire;
 
 /// The real PCC REST host.
@@ -71,11 +71,17 @@ impl Config {
 /// The retry rule. GETs are retried on 5xx, 429, timeouts and lost connections; any request is
 /// retried on 429 (the server did not process it) and when no connection could be made (it
 /// was never sent). A write that got 5xx, a timeout or a dropped connection is never retried:
-/// it fails with [`Error::Uncertain`].
+/// it fails with [`Error::Uncertain`]. Timeouts have a budget of their own
+/// ([`RetryPolicy::max_timeouts`]): an endpoint that takes connections and never answers costs
+/// a few timeouts, not one per attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Requests sent at most for one call, the first included.
     pub max_attempts: u32,
+    /// Attempts of one call that may end in a timeout (the request's or the connection's);
+    /// the call gives up at the one that reaches it. 2 (the default) retries a timed-out read
+    /// once: enough to ride out one slow moment, and a silent endpoint costs two timeouts.
+    pub max_timeouts: u32,
     /// The first backoff; each retry doubles it.
     pub initial_backoff: Duration,
     /// The longest backoff.
@@ -88,6 +94,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 6,
+            max_timeouts: 2,
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(120),
@@ -166,6 +173,7 @@ struct Inner {
     tokens: TokenCache,
     retry: RetryPolicy,
     timeout: Duration,
+    connect_timeout: Duration,
     counters: Counters,
 }
 
@@ -304,10 +312,28 @@ fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
+/// Why a reqwest failure got no answer.
+fn silence(err: &reqwest::Error) -> Silence {
+    if err.is_connect() {
+        Silence::Connect
+    } else if err.is_timeout() {
+        Silence::Timeout
+    } else {
+        Silence::Dropped
+    }
+}
+
 /// A reqwest failure in words, without the URL (the caller names the request).
-fn describe(err: &reqwest::Error, timeout: Duration) -> String {
+fn describe(err: &reqwest::Error, timeout: Duration, connect_timeout: Duration) -> String {
     if err.is_timeout() {
-        return format!("no answer within {}s", timeout.as_secs_f64());
+        return if err.is_connect() {
+            format!(
+                "could not connect within {}s",
+                connect_timeout.as_secs_f64()
+            )
+        } else {
+            format!("no answer within {}s", timeout.as_secs_f64())
+        };
     }
     let mut cause = if err.is_connect() {
         "could not connect".to_owned()
@@ -358,10 +384,13 @@ impl Client {
         if config.credentials.sid.trim().is_empty() {
             return Err(Error::Config("the API key SID is empty".to_owned()));
         }
-        if config.retry.max_attempts == 0 {
+        if config.retry.max_attempts == 0 || config.retry.max_timeouts == 0 {
             return Err(Error::Config(
-                "retry.max_attempts must be at least 1".to_owned(),
+                "retry.max_attempts and retry.max_timeouts must be at least 1".to_owned(),
             ));
+        }
+        if config.timeout.is_zero() || config.connect_timeout.is_zero() {
+            return Err(Error::Config("timeouts must be above 0".to_owned()));
         }
         let pcc_url = parse_base("PCC endpoint", &config.pcc_url)?;
         let call_api_url = parse_base("Call API endpoint", &config.call_api_url)?;
@@ -387,6 +416,7 @@ impl Client {
                 tokens: TokenCache::default(),
                 retry: config.retry,
                 timeout: config.timeout,
+                connect_timeout: config.connect_timeout,
                 counters: Counters::default(),
             }),
         })
@@ -523,6 +553,7 @@ impl Client {
         let is_get = method == Method::GET;
         let policy = self.inner.retry;
         let mut attempt = 0;
+        let mut timeouts = 0;
         loop {
             attempt += 1;
             self.count(&method, attempt > 1);
@@ -530,17 +561,26 @@ impl Client {
             // `Err((error, Some(wait)))` means: retry after `wait` if attempts remain.
             let verdict: Result<Value, (Error, Option<Duration>)> = match outcome {
                 Outcome::Failed(err) => {
-                    let cause = describe(&err, self.inner.timeout);
+                    let cause = describe(&err, self.inner.timeout, self.inner.connect_timeout);
+                    let silence = silence(&err);
                     tracing::debug!(%method, path = %shown, attempt, %cause, "pcc request failed");
-                    if err.is_connect() || is_get {
+                    if err.is_timeout() {
+                        timeouts += 1;
+                    }
+                    if silence == Silence::Connect || is_get {
+                        // A silent endpoint is not retried until the attempts run out: each
+                        // try would cost a whole timeout.
+                        let retry =
+                            (timeouts < policy.max_timeouts).then(|| policy.backoff(attempt));
                         Err((
                             Error::Transport {
                                 method: method.to_string(),
                                 path: shown.clone(),
                                 cause,
                                 attempts: attempt,
+                                silence,
                             },
-                            Some(policy.backoff(attempt)),
+                            retry,
                         ))
                     } else {
                         Err((
@@ -548,6 +588,7 @@ impl Client {
                                 method: method.to_string(),
                                 path: shown.clone(),
                                 cause,
+                                lost: Lost::Silence(silence),
                             },
                             None,
                         ))
@@ -614,6 +655,7 @@ impl Client {
                     method: method.to_string(),
                     path: shown.to_owned(),
                     cause: format!("HTTP {}", status.as_u16()),
+                    lost: Lost::Status(status.as_u16()),
                 },
                 None,
             ));
@@ -657,6 +699,7 @@ impl Client {
                         method: method.to_string(),
                         path: shown.to_owned(),
                         cause,
+                        lost: Lost::Unclear,
                     }
                 },
                 None,
@@ -709,6 +752,7 @@ impl Client {
             method: "POST".to_owned(),
             path: path.to_owned(),
             cause: format!("the answer has no `{id_key}`"),
+            lost: Lost::Unclear,
         })
     }
 
@@ -1010,6 +1054,7 @@ impl Client {
             method: "POST".to_owned(),
             path: path.to_owned(),
             cause: "the answer has no `ivrNodeID`".to_owned(),
+            lost: Lost::Unclear,
         })?;
         let is_root = match value.get("isRootNode") {
             Some(Value::Bool(b)) => *b,
@@ -1058,6 +1103,7 @@ impl Client {
                 method: "POST".to_owned(),
                 path: path.to_owned(),
                 cause: "the answer has no `numberID`".to_owned(),
+                lost: Lost::Unclear,
             }),
             (2, Some(id)) => Err(Error::NumberExists {
                 number: body.number.clone().unwrap_or_default(),
@@ -1125,6 +1171,7 @@ impl Client {
             method: "POST".to_owned(),
             path: path.to_owned(),
             cause: format!("the answer has no usable `filename`: {e}"),
+            lost: Lost::Unclear,
         })
     }
 }

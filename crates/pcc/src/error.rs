@@ -53,6 +53,8 @@ pub enum Error {
         path: String,
         /// What happened instead of an answer.
         cause: String,
+        /// How the answer was lost.
+        lost: Lost,
     },
 
     /// An HTTP status that is not an answer PCC gives on success, after any retries.
@@ -81,6 +83,8 @@ pub enum Error {
         cause: String,
         /// Requests sent, retries included.
         attempts: u32,
+        /// Why the last attempt got no answer.
+        silence: Silence,
     },
 
     /// An answer that does not have the shape the contract (`docs/pcc-api-assumptions.md`)
@@ -109,10 +113,56 @@ fn body_suffix(body: &str) -> String {
     }
 }
 
+/// Why a request got no answer at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Silence {
+    /// No connection could be made: refused, no route, or the connect timeout ran out. The
+    /// request was never sent.
+    Connect,
+    /// A connection was made, then closed or reset before an answer arrived.
+    Dropped,
+    /// The request timeout ran out before an answer arrived.
+    Timeout,
+}
+
+/// How the answer to a write was lost ([`Error::Uncertain`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lost {
+    /// No answer at all.
+    Silence(Silence),
+    /// An HTTP 5xx status instead of PCC's answer.
+    Status(u16),
+    /// An answer that does not say what was done (a success without the new id, a body that
+    /// is not PCC's envelope).
+    Unclear,
+}
+
 impl Error {
     /// True when the request may have been applied although it failed ([`Error::Uncertain`]).
     pub fn is_uncertain(&self) -> bool {
         matches!(self, Error::Uncertain { .. })
+    }
+
+    /// True when PCC could not be reached: after the client's retries, the last attempt got no
+    /// answer at all (the connection was refused, closed before an answer, or timed out). An
+    /// HTTP status, even a 5xx, is an answer: something reached PCC, or a proxy in front of it,
+    /// and a request that fails on its own content must not read as an outage.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Transport { .. })
+    }
+
+    /// True for a write whose answer was lost in a way that leaves PCC possibly still working
+    /// on it, so that it may be carried out after the client has given up: a timeout, a
+    /// connection closed before the answer, or a gateway's 502 or 504. A 500 or 503 is PCC's
+    /// own answer: the request is over, done or not.
+    pub fn may_land_later(&self) -> bool {
+        matches!(
+            self,
+            Error::Uncertain {
+                lost: Lost::Silence(Silence::Timeout | Silence::Dropped) | Lost::Status(502 | 504),
+                ..
+            }
+        )
     }
 }
 

@@ -19,5 +19,5 @@ pub mod wire;
 
 pub use auth::{Credentials, Secret};
 pub use client::{Client, Config, Host, Listed, PAGE_LIMIT, RequestStats, RetryPolicy};
-pub use error::{Error, LiveProblem};
+pub use error::{Error, LiveProblem, Lost, Silence};
 pub use live::{Ids, Kind, Live, RawLive, ReadOptions, minimum_reads, normalise, read_live};

@@ -41,6 +41,7 @@ pub fn client(emu: &emulator::Emulator) -> Client {
     let mut config = pcc::Config::with_endpoint(&emu.url(), Credentials::new(SID, SECRET));
     config.retry = RetryPolicy {
         max_attempts: 6,
+        max_timeouts: 2,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(20),
         max_retry_after: Duration::from_secs(5),

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use pcc::wire::{self, AgentBody, NumberBody};
-use pcc::{Error, RequestStats};
+use pcc::{Error, RequestStats, Silence};
 use serde_json::{Value, json};
 
 use crate::auth::decode;
@@ -39,6 +39,14 @@ struct Seen {
 /// A server answering every request from `script` in turn (the last answer repeats), and
 /// recording what it saw.
 async fn scripted(script: Vec<Answer>) -> (pcc::Client, Arc<Mutex<Vec<Seen>>>) {
+    scripted_with(script, |_| {}).await
+}
+
+/// [`scripted`], with the client's configuration tweaked.
+async fn scripted_with(
+    script: Vec<Answer>,
+    tweak: impl FnOnce(&mut pcc::Config),
+) -> (pcc::Client, Arc<Mutex<Vec<Seen>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let handler = move |req: Request| {
@@ -72,7 +80,10 @@ async fn scripted(script: Vec<Answer>) -> (pcc::Client, Arc<Mutex<Vec<Seen>>>) {
     };
     let addr = serve(Router::new().fallback(any(handler))).await;
     (
-        client_with(addr, |c| c.timeout = Duration::from_millis(300)),
+        client_with(addr, |c| {
+            c.timeout = Duration::from_millis(300);
+            tweak(c);
+        }),
         seen,
     )
 }
@@ -160,6 +171,8 @@ async fn get_that_keeps_failing_gives_up_after_max_attempts() {
         err.to_string(),
         "GET /v1/group?page=1&limit=100: HTTP 500 after 4 attempt(s): trouble"
     );
+    // PCC answered: a request that fails on its own is not an outage.
+    assert!(!err.is_unreachable());
 }
 
 #[tokio::test]
@@ -227,6 +240,9 @@ async fn post_answered_500_is_not_retried_and_is_uncertain() {
         "POST /v1/group: the request may or may not have been applied (HTTP 500)"
     );
     assert_eq!(seen.lock().unwrap().len(), 1, "never retried");
+    // PCC's own 500: the request is over, it cannot land later.
+    assert!(!err.may_land_later());
+    assert!(!err.is_unreachable());
 }
 
 #[tokio::test]
@@ -236,6 +252,8 @@ async fn write_that_times_out_is_not_retried_and_is_uncertain() {
     assert!(err.is_uncertain(), "{err:?}");
     assert!(err.to_string().contains("no answer within"), "{err}");
     assert_eq!(seen.lock().unwrap().len(), 1);
+    // The server may still be working on it.
+    assert!(err.may_land_later());
 }
 
 #[tokio::test]
@@ -262,14 +280,24 @@ async fn write_whose_connection_drops_is_uncertain() {
         .await
         .unwrap_err();
     assert!(err.is_uncertain(), "{err:?}");
+    assert!(err.may_land_later());
     assert_eq!(*accepted.lock().unwrap(), 1, "never retried");
 
-    // The same failure on a read is retried, then reported as a transport error.
+    // The same failure on a read is retried, then reported as a transport error: PCC did
+    // not answer.
     let err = client.list_trees().await.unwrap_err();
     assert!(
-        matches!(err, Error::Transport { attempts: 4, .. }),
+        matches!(
+            err,
+            Error::Transport {
+                attempts: 4,
+                silence: Silence::Dropped,
+                ..
+            }
+        ),
         "{err:?}"
     );
+    assert!(err.is_unreachable());
 }
 
 #[tokio::test]
@@ -284,10 +312,82 @@ async fn write_that_cannot_connect_was_never_sent_so_it_is_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Transport { attempts: 4, .. }),
+        matches!(
+            err,
+            Error::Transport {
+                attempts: 4,
+                silence: Silence::Connect,
+                ..
+            }
+        ),
         "{err:?}"
     );
+    assert!(err.is_unreachable());
     assert_eq!(client.stats().requests["POST"], 4);
+}
+
+/// An endpoint that accepts connections and never answers (a hung server, a proxy whose
+/// backend is gone). Each connection is kept open and unread; the count is of connections.
+async fn silent_endpoint() -> (std::net::SocketAddr, Arc<Mutex<usize>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(Mutex::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            *count.lock().unwrap() += 1;
+            held.push(socket);
+        }
+    });
+    (addr, accepted)
+}
+
+#[tokio::test]
+async fn a_silent_endpoint_costs_a_read_two_timeouts_and_a_write_one() {
+    let (addr, accepted) = silent_endpoint().await;
+    // Four attempts allowed (support::client), but only two may time out.
+    let client = client_with(addr, |c| c.timeout = Duration::from_millis(150));
+    let err = client.list_agents().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                attempts: 2,
+                silence: Silence::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "GET /v1/agent?page=1&limit=100: no answer within 0.15s after 2 attempt(s)"
+    );
+    assert!(err.is_unreachable());
+    assert_eq!(counts(&client.stats()), stats(2, 0));
+
+    // A write is never sent twice blindly: one timeout, and it may still be carried out.
+    let err = client
+        .create_group(&wire::GroupBody { name: "x".into() })
+        .await
+        .unwrap_err();
+    assert!(err.is_uncertain() && err.may_land_later(), "{err:?}");
+    assert!(!err.is_unreachable());
+    assert_eq!(counts(&client.stats()), stats(2, 1));
+    assert_eq!(*accepted.lock().unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_timeout_budget_of_one_gives_up_at_the_first_timeout() {
+    let (client, seen) = scripted_with(vec![Answer::Hang, agents_page(&["a"])], |c| {
+        c.retry.max_timeouts = 1
+    })
+    .await;
+    let err = client.list_agents().await.unwrap_err();
+    assert!(err.is_unreachable(), "{err:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]

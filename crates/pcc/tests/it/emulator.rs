@@ -44,6 +44,7 @@ fn client_for(emu: &emulator::Emulator, secret: &str, attempts: u32) -> Client {
     let mut config = Config::with_endpoint(&emu.url(), Credentials::new(SID, secret));
     config.retry = RetryPolicy {
         max_attempts: attempts,
+        max_timeouts: 2,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(10),
         max_retry_after: Duration::from_secs(5),

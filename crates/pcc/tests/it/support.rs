@@ -28,6 +28,7 @@ pub fn client_with(addr: SocketAddr, tweak: impl FnOnce(&mut Config)) -> Client 
         Config::with_endpoint(&format!("http://{addr}"), Credentials::new(SID, SECRET));
     config.retry = RetryPolicy {
         max_attempts: 4,
+        max_timeouts: 2,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(5),
         max_retry_after: Duration::from_secs(5),

@@ -62,6 +62,7 @@ fn apply_through_5xx_429_lost_answers_and_slow_answers_converges_without_duplica
         retry_after_secs: 0,
         drop_rate: 0.10,
         seed: Some(42),
+        ..Faults::default()
     };
     let pcc = Pcc::with(Config {
         faults: faults.clone(),

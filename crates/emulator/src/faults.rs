@@ -1,5 +1,6 @@
 //! The gate every `/v1` request passes: request counting, fault injection (latency, 500,
-//! 429, answers dropped after commit) and authentication, in that order.
+//! 429, answers dropped after commit, writes carried out after their failure was answered)
+//! and authentication, in that order.
 
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
@@ -24,6 +25,9 @@ pub struct Injected {
     pub throttled: u64,
     /// Writes handled and committed whose answer was then lost.
     pub dropped: u64,
+    /// Writes answered with a failure at once and carried out `late_ms` later.
+    #[serde(default)]
+    pub late: u64,
 }
 
 /// Fault settings, their dice and the request counts, under one lock so that a request's
@@ -40,12 +44,43 @@ struct Inner {
     stats: Stats,
 }
 
+/// Late writes not yet carried out, so that a test can wait for the last one to land.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    count: tokio::sync::watch::Sender<usize>,
+}
+
+impl Pending {
+    pub(crate) fn new() -> Pending {
+        Pending {
+            count: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    fn add(&self) {
+        self.count.send_modify(|n| *n += 1);
+    }
+
+    fn done(&self) {
+        self.count.send_modify(|n| *n = n.saturating_sub(1));
+    }
+
+    /// Returns once no late write is waiting.
+    pub(crate) async fn settled(&self) {
+        let mut rx = self.count.subscribe();
+        // The sender lives as long as `self`, so the wait cannot fail.
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+}
+
 /// What the dice decided for one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Verdict {
     Fail,
     Throttle(u64),
     Serve(Option<Lost>),
+    /// Answer a failure at once, carry the write out this many milliseconds later.
+    Late(Lost, u64),
 }
 
 /// How a dropped answer is lost.
@@ -55,6 +90,8 @@ enum Lost {
     Closed,
     /// A proxy-style HTTP 502 replaces the answer.
     BadGateway,
+    /// A proxy-style HTTP 504: the proxy stopped waiting for the server.
+    GatewayTimeout,
 }
 
 fn dice(seed: Option<u64>) -> fastrand::Rng {
@@ -70,6 +107,7 @@ pub(crate) fn clamped(mut faults: Faults) -> Faults {
         &mut faults.fail_rate,
         &mut faults.throttle_rate,
         &mut faults.drop_rate,
+        &mut faults.late_rate,
     ] {
         *rate = if rate.is_nan() {
             0.0
@@ -147,6 +185,14 @@ impl FaultState {
             } else {
                 Lost::BadGateway
             }))
+        } else if write && hit(faults.late_rate) {
+            stats.injected.late += 1;
+            let lost = if dice.bool() {
+                Lost::Closed
+            } else {
+                Lost::GatewayTimeout
+            };
+            Verdict::Late(lost, faults.late_ms)
         } else {
             Verdict::Serve(None)
         };
@@ -165,7 +211,7 @@ pub(crate) async fn gate(State(app): State<App>, req: Request, next: Next) -> Re
     if latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(latency_ms)).await;
     }
-    let lost = match verdict {
+    let (lost, late) = match verdict {
         Verdict::Fail => {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -183,7 +229,8 @@ pub(crate) async fn gate(State(app): State<App>, req: Request, next: Next) -> Re
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
             return resp;
         }
-        Verdict::Serve(lost) => lost,
+        Verdict::Serve(lost) => (lost, None),
+        Verdict::Late(lost, ms) => (Some(lost), Some(ms)),
     };
     let header = req
         .headers()
@@ -200,12 +247,37 @@ pub(crate) async fn gate(State(app): State<App>, req: Request, next: Next) -> Re
         tracing::debug!("refused {} {path}: {why}", req.method());
         return crate::api::forbidden();
     }
-    let resp = next.run(req).await;
+    let resp = match late {
+        None => next.run(req).await,
+        Some(ms) => {
+            // The body is read now: once the failure is answered the connection may close,
+            // and the write must still be carried out whole.
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+                return (StatusCode::BAD_REQUEST, "emulator: cannot read the body\n")
+                    .into_response();
+            };
+            let req = Request::from_parts(parts, Body::from(bytes));
+            app.late.add();
+            let app = app.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let _ = next.run(req).await;
+                app.late.done();
+            });
+            Response::new(Body::empty())
+        }
+    };
     match lost {
         None => resp,
         Some(Lost::BadGateway) => (
             StatusCode::BAD_GATEWAY,
             "emulator: injected fault (the request was carried out, its answer dropped)\n",
+        )
+            .into_response(),
+        Some(Lost::GatewayTimeout) => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "emulator: injected fault (no answer yet; the request will be carried out later)\n",
         )
             .into_response(),
         Some(Lost::Closed) => {

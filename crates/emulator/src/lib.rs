@@ -159,6 +159,12 @@ pub struct Faults {
     /// Share of writes (POST, PUT, DELETE) that are carried out and committed, but whose
     /// answer is lost: the client sees a closed connection or an HTTP 502.
     pub drop_rate: f64,
+    /// Share of writes answered with a failure at once (a closed connection or an HTTP 504,
+    /// as from a proxy that stopped waiting) and carried out `late_ms` later, in the
+    /// background: the write a real server finishes after its client gave up.
+    pub late_rate: f64,
+    /// How long after its failure answer a late write is carried out, in milliseconds.
+    pub late_ms: u64,
     /// Seed of the fault dice; random when absent.
     pub seed: Option<u64>,
 }
@@ -170,6 +176,7 @@ impl Faults {
             ("fail_rate", self.fail_rate),
             ("throttle_rate", self.throttle_rate),
             ("drop_rate", self.drop_rate),
+            ("late_rate", self.late_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(Error::Faults(format!(
@@ -212,6 +219,7 @@ pub(crate) struct Shared {
     pub(crate) store: store::Store,
     pub(crate) keys: Vec<ApiKey>,
     pub(crate) faults: faults::FaultState,
+    pub(crate) late: faults::Pending,
     pub(crate) project: i64,
 }
 
@@ -261,6 +269,7 @@ fn shared(config: Config) -> Result<App, Error> {
         store,
         keys: config.api_keys,
         faults: faults::FaultState::new(config.faults),
+        late: faults::Pending::new(),
         project: config.project_id,
     }))
 }
@@ -306,6 +315,12 @@ impl Emulator {
     /// Sets every request count to zero.
     pub fn reset_stats(&self) {
         self.app.faults.reset_stats();
+    }
+
+    /// Returns once every late write ([`Faults::late_rate`]) injected so far has been carried
+    /// out: after it, the state no longer changes on its own.
+    pub async fn late_writes_landed(&self) {
+        self.app.late.settled().await;
     }
 
     /// Every object the emulator holds, as `GET /_emulator/state` answers it.

@@ -418,6 +418,13 @@ pub struct EmulatorArgs {
     /// Share of writes that commit but whose answer is lost (0.0-1.0).
     #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
     pub drop_rate: f64,
+    /// Share of writes answered with a failure at once (a closed connection or HTTP 504) and
+    /// carried out --late-ms later (0.0-1.0).
+    #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+    pub late_rate: f64,
+    /// How long after its failure answer a late write is carried out, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub late_ms: u64,
     /// Seed for the fault dice, for reproducible runs.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,

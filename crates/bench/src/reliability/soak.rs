@@ -58,6 +58,7 @@ fn faults(seed: u64) -> emulator::Faults {
         retry_after_secs: seed % 2,
         drop_rate: [0.10, 0.05, 0.15][(seed % 3) as usize],
         seed: Some(seed),
+        ..emulator::Faults::default()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Fault injection: 500s before anything happens, 429 with Retry-After, writes that commit
-//! but lose their answer, added latency, reproducible dice; and the request counts.
+//! but lose their answer, writes carried out after their failure was answered, added
+//! latency, reproducible dice; and the request counts.
 
 use std::time::{Duration, Instant};
 
@@ -117,6 +118,49 @@ async fn drop_rate_1_commits_every_write_but_the_client_never_gets_an_answer() {
 }
 
 #[tokio::test]
+async fn late_rate_1_answers_a_failure_first_and_carries_the_write_out_later() {
+    let mut config = emulator::Config::new(vec![key()]);
+    config.faults = Faults {
+        late_rate: 1.0,
+        late_ms: 600,
+        seed: Some(5),
+        ..Faults::default()
+    };
+    let pcc = Pcc::with(config).await;
+    let mut seen = Vec::new();
+    for i in 0..8 {
+        let outcome = try_create_group(&pcc, &format!("g{i}")).await;
+        assert!(
+            matches!(outcome, None | Some(504)),
+            "a late write is answered by a closed connection or a 504, got {outcome:?}"
+        );
+        seen.push(outcome);
+    }
+    assert!(
+        seen.contains(&None) && seen.contains(&Some(504)),
+        "both kinds occur: {seen:?}"
+    );
+    // Answered, and not carried out yet: a look-up now finds nothing.
+    let (status, answer) = pcc.call("GET", "/v1/group", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["data"]["totalCount"], "0");
+
+    pcc.emu.late_writes_landed().await;
+    let names: Vec<Value> = pcc.state().await["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].clone())
+        .collect();
+    let expected: Vec<Value> = (0..8).map(|i| json!(format!("g{i}"))).collect();
+    assert_eq!(names, expected, "every late write was carried out");
+    assert_eq!(pcc.emu.stats().injected.late, 8);
+    // Reads are never late.
+    let (status, _) = pcc.call("GET", "/v1/group", None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn the_same_seed_gives_the_same_faults() {
     async fn run(seed: u64) -> Vec<Option<u16>> {
         let mut config = emulator::Config::new(vec![key()]);
@@ -181,6 +225,7 @@ async fn stats_count_requests_per_method_and_route() {
       "injected": {
         "dropped": 0,
         "failed": 0,
+        "late": 0,
         "throttled": 0
       },
       "reads": 3,

@@ -46,6 +46,8 @@ fn config(args: &EmulatorArgs) -> anyhow::Result<(SocketAddr, Config)> {
         throttle_rate: args.throttle_rate,
         retry_after_secs: args.retry_after_secs,
         drop_rate: args.drop_rate,
+        late_rate: args.late_rate,
+        late_ms: args.late_ms,
         seed: args.seed,
     };
     faults.validate()?;
@@ -125,6 +127,8 @@ mod tests {
             throttle_rate: 0.0,
             retry_after_secs: 1,
             drop_rate: 0.0,
+            late_rate: 0.0,
+            late_ms: 1000,
             seed: None,
         }
     }
@@ -142,6 +146,9 @@ mod tests {
         assert!(message.contains("drop_rate"), "{message}");
         assert!(!message.contains("hunter2"));
         bad.drop_rate = 0.0;
+        bad.late_rate = -0.1;
+        assert!(err(&bad).contains("late_rate"));
+        bad.late_rate = 0.0;
         bad.listen = "localhost".into();
         assert!(err(&bad).contains("--listen `localhost`"));
 
@@ -150,6 +157,7 @@ mod tests {
         assert_eq!(config.api_keys[0].secret, "b:c");
         assert_eq!(config.api_keys.len(), 2);
         assert_eq!(config.faults.retry_after_secs, 1);
+        assert_eq!(config.faults.late_ms, 1000);
     }
 
     #[tokio::test]

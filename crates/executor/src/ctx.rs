@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pcc::{Client, Ids};
@@ -12,7 +13,9 @@ use crate::Config;
 
 /// Reads are retried by the client already (5xx, 429, lost connections); a look-up that still
 /// fails is tried this many times more before the step fails, because a step that cannot look
-/// is a step that cannot safely write.
+/// is a step that cannot safely write. A look-up that got no answer at all is tried again only
+/// if PCC answered other requests meanwhile: when it answered nothing, it is gone, and waiting
+/// out more rounds would only delay the stop of the apply.
 const READ_ROUNDS: u32 = 3;
 
 pub(crate) struct Ctx {
@@ -20,6 +23,8 @@ pub(crate) struct Ctx {
     pub config: Config,
     ids: Mutex<Ids>,
     limiter: Option<Limiter>,
+    /// Raised once a step found PCC unreachable: look-ups stop trying again.
+    halted: AtomicBool,
 }
 
 impl Ctx {
@@ -36,7 +41,19 @@ impl Ctx {
             config,
             ids: Mutex::new(ids),
             limiter,
+            halted: AtomicBool::new(false),
         }
+    }
+
+    /// PCC is gone (a step could not reach it after the client's retries): what is still
+    /// running stops trying again.
+    pub fn halt(&self) {
+        self.halted.store(true, Ordering::Relaxed);
+    }
+
+    /// True once [`Ctx::halt`] was called.
+    pub fn halted(&self) -> bool {
+        self.halted.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the id map. Never held across an await.
@@ -56,7 +73,8 @@ impl Ctx {
     }
 
     /// A look-up: rate-limited, and retried when PCC could not answer (the client's own
-    /// retries exhausted), but not when it answered with a refusal.
+    /// retries exhausted), but not when it answered with a refusal, nor once the apply knows
+    /// PCC is gone.
     pub async fn read<T, F>(&self, f: impl Fn() -> F) -> Result<T, pcc::Error>
     where
         F: Future<Output = Result<T, pcc::Error>>,
@@ -65,15 +83,22 @@ impl Ctx {
         loop {
             round += 1;
             self.permit().await;
-            match f().await {
-                Err(e @ (pcc::Error::Status { .. } | pcc::Error::Transport { .. }))
-                    if round < READ_ROUNDS =>
-                {
-                    tracing::warn!(error = %e, "look-up failed; trying again");
-                    tokio::time::sleep(Duration::from_millis(100 << round)).await;
-                }
-                other => return other,
+            let heard = self.client.answers();
+            let result = f().await;
+            let again = round < READ_ROUNDS
+                && !self.halted()
+                && match &result {
+                    Err(pcc::Error::Status { .. }) => true,
+                    Err(pcc::Error::Transport { .. }) => self.client.answers() > heard,
+                    _ => false,
+                };
+            if !again {
+                return result;
             }
+            if let Err(e) = &result {
+                tracing::warn!(error = %e, "look-up failed; trying again");
+            }
+            tokio::time::sleep(Duration::from_millis(100 << round)).await;
         }
     }
 

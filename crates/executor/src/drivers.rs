@@ -10,7 +10,11 @@
 //! - delete: look up; gone → done; else send again. A refusal is looked up as well: an object
 //!   already gone counts as deleted, whatever code the server used to say so.
 //!
-//! Each loop sends at most [`crate::Config::attempts`] writes.
+//! Each loop sends at most [`crate::Config::attempts`] writes. A look-up waits
+//! [`crate::Config::settle`] first; when it does not see the write and the answer was lost in a
+//! way that leaves PCC possibly still working on it (a timeout, a dropped connection, a
+//! gateway's 502 or 504), it looks once more [`crate::Config::recheck`] later before sending
+//! again: a write the server carries out after its client gave up is adopted, not duplicated.
 
 use std::future::Future;
 
@@ -54,8 +58,8 @@ where
     let mut writes = 0;
     let mut lost: Option<pcc::Error> = None;
     while writes < attempts {
-        if lost.is_some()
-            && let Some(done) = adopt(ctx, address, find, &fix, writes).await?
+        if let Some(e) = &lost
+            && let Some(done) = adopt(ctx, address, find, &fix, writes, e.may_land_later()).await?
         {
             return Ok(done);
         }
@@ -89,8 +93,9 @@ where
                 lost = Some(e);
             }
             Err(e) => {
-                if lost.is_some()
-                    && let Some(done) = adopt(ctx, address, find, &fix, writes).await?
+                if let Some(l) = &lost
+                    && let Some(done) =
+                        adopt(ctx, address, find, &fix, writes, l.may_land_later()).await?
                 {
                     return Ok(done);
                 }
@@ -98,13 +103,48 @@ where
             }
         }
     }
-    match adopt(ctx, address, find, &fix, writes).await? {
+    match adopt(
+        ctx,
+        address,
+        find,
+        &fix,
+        writes,
+        may_land_later(lost.as_ref()),
+    )
+    .await?
+    {
         Some(done) => Ok(done),
         None => Err(Error::GaveUp {
             attempts: writes,
             last: lost.expect("the loop only ends early by returning"),
         }),
     }
+}
+
+/// Looks for the effect of a write whose answer was lost: after the settle delay, and once
+/// more after the recheck delay when the first look does not see it (`landed`) and PCC may
+/// still be working on the write (`later`, from [`may_land_later`]).
+async fn look<D>(
+    ctx: &Ctx,
+    later: bool,
+    find: &impl Fn() -> D,
+    landed: impl Fn(&[Found]) -> bool,
+) -> Result<Vec<Found>, Error>
+where
+    D: Future<Output = Result<Vec<Found>, Error>>,
+{
+    ctx.settle().await;
+    let found = find().await?;
+    let recheck = ctx.config.recheck;
+    if landed(&found) || recheck.is_zero() || ctx.halted() || !later {
+        return Ok(found);
+    }
+    tracing::debug!(
+        wait_ms = recheck.as_millis() as u64,
+        "the lost write is not visible yet; looking once more before sending it again"
+    );
+    tokio::time::sleep(recheck).await;
+    find().await
 }
 
 /// Looks the object up after a lost answer: `None` when it is not there.
@@ -114,13 +154,13 @@ async fn adopt<D, X>(
     find: &impl Fn() -> D,
     fix: &impl Fn(String) -> X,
     writes: u32,
+    later: bool,
 ) -> Result<Option<Done>, Error>
 where
     D: Future<Output = Result<Vec<Found>, Error>>,
     X: Future<Output = Result<(), pcc::Error>>,
 {
-    ctx.settle().await;
-    let found = find().await?;
+    let found = look(ctx, later, find, |found| !found.is_empty()).await?;
     match found.as_slice() {
         [] => Ok(None),
         [one] => {
@@ -171,12 +211,13 @@ where
     let attempts = ctx.config.attempts.max(1);
     let mut writes = 0;
     let mut lost: Option<pcc::Error> = None;
-    let landed = || async {
-        ctx.settle().await;
-        Ok::<_, Error>(find().await?.iter().any(|f| f.id == id && f.same))
-    };
+    let done = |found: &[Found]| found.iter().any(|f| f.id == id && f.same);
+    let landed =
+        |later: bool| async move { Ok::<_, Error>(done(&look(ctx, later, find, done).await?)) };
     while writes < attempts {
-        if lost.is_some() && landed().await? {
+        if let Some(e) = &lost
+            && landed(e.may_land_later()).await?
+        {
             return Ok(Done {
                 id: None,
                 recovery: Some(Recovery::Found { updated: false }),
@@ -200,7 +241,7 @@ where
             Err(e) => return Err(e.into()),
         }
     }
-    if landed().await? {
+    if landed(may_land_later(lost.as_ref())).await? {
         return Ok(Done {
             id: None,
             recovery: Some(Recovery::Found { updated: false }),
@@ -227,12 +268,13 @@ where
     let attempts = ctx.config.attempts.max(1);
     let mut writes = 0;
     let mut lost: Option<pcc::Error> = None;
-    let gone = || async {
-        ctx.settle().await;
-        Ok::<_, Error>(!find().await?.iter().any(|f| f.id == id))
-    };
+    let absent = |found: &[Found]| !found.iter().any(|f| f.id == id);
+    let gone =
+        |later: bool| async move { Ok::<_, Error>(absent(&look(ctx, later, find, absent).await?)) };
     while writes < attempts {
-        if lost.is_some() && gone().await? {
+        if let Some(e) = &lost
+            && gone(e.may_land_later()).await?
+        {
             return Ok(Done {
                 id: None,
                 recovery: Some(Recovery::Found { updated: false }),
@@ -256,7 +298,7 @@ where
             Err(e @ pcc::Error::Api { .. }) => {
                 // "Not found" and "still in use" are both refusals; only a look-up tells them
                 // apart without trusting a particular code.
-                if gone().await? {
+                if gone(may_land_later(lost.as_ref())).await? {
                     return Ok(Done {
                         id: None,
                         recovery: Some(if lost.is_some() {
@@ -272,7 +314,7 @@ where
             Err(e) => return Err(e.into()),
         }
     }
-    if gone().await? {
+    if gone(may_land_later(lost.as_ref())).await? {
         return Ok(Done {
             id: None,
             recovery: Some(Recovery::Found { updated: false }),
@@ -283,6 +325,11 @@ where
         attempts: writes,
         last: lost.expect("the loop only ends early by returning"),
     })
+}
+
+/// True when the lost answer leaves PCC possibly still working on the write.
+fn may_land_later(lost: Option<&pcc::Error>) -> bool {
+    lost.is_some_and(pcc::Error::may_land_later)
 }
 
 /// The step's object is not live: its delete is already done.

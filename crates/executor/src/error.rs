@@ -100,6 +100,13 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         matches!(self, Error::Pcc(pcc::Error::Auth { .. }))
     }
+
+    /// True when PCC could not be reached at all, after the client's retries
+    /// ([`pcc::Error::is_unreachable`]): the steps after it would wait out the same retries
+    /// and fail the same way.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Pcc(e) if e.is_unreachable())
+    }
 }
 
 struct Ids<'a>(&'a [String]);

@@ -10,6 +10,11 @@
 //!   are reported as skipped, naming the failure); independent steps go on. Apply never fails
 //!   as a whole: the [`ApplyReport`] says what was done, what failed and why (PCC's message),
 //!   and what was skipped.
+//! - **Stops.** Two failures stop the launching of new steps, because every other step would
+//!   fail the same way: PCC refusing the API key, and PCC not answering at all once the
+//!   client's retries are spent ([`Stopped::Unreachable`]; a blip that a retry rides out is
+//!   not one). The running steps finish; their look-ups make no further rounds once PCC is
+//!   known to be gone. The rest is reported as not run, for a re-run to pick up.
 //! - **Idempotency.** A write whose answer was lost is never sent again before a look-up by
 //!   natural key says it did not happen ([`drivers`](crate::drivers)); an object found is
 //!   adopted, two found fail the step (switchboard never guesses); a delete of something gone
@@ -56,6 +61,13 @@ pub struct Config {
     /// How long to wait, after a write whose answer was lost, before looking for its effect
     /// (default 500 ms), so that a write still in flight on the server lands first.
     pub settle: Duration,
+    /// When the first look found nothing and the answer was lost in a way that leaves PCC
+    /// possibly still working on the write (a timeout, a connection closed before the answer,
+    /// a gateway's 502 or 504: [`pcc::Error::may_land_later`]), how long to wait before
+    /// looking once more, and only then sending again (default 2 s). A write PCC carries out
+    /// later than `settle + recheck` after its answer was lost cannot be told from one that
+    /// never happened.
+    pub recheck: Duration,
     /// The directory audio files are read from: the spec root (plans name files relative
     /// to it).
     pub audio_root: PathBuf,
@@ -71,6 +83,7 @@ impl Default for Config {
             max_rps: None,
             attempts: 4,
             settle: Duration::from_millis(500),
+            recheck: Duration::from_secs(2),
             audio_root: PathBuf::from("."),
             stop: None,
         }
@@ -138,10 +151,14 @@ pub async fn apply(
             // Step tasks are only cancelled when the runtime shuts down, and so are we.
             Err(e) => panic!("a step task was cancelled: {e}"),
         };
-        if let Err(e) = &result
-            && e.is_auth()
-        {
-            stopped.get_or_insert(Stopped::AuthRefused);
+        if let Err(e) = &result {
+            if e.is_auth() {
+                stopped.get_or_insert(Stopped::AuthRefused);
+            } else if e.is_unreachable() {
+                tracing::warn!(step = %steps[i].address, error = %e, "PCC is not answering; starting no new step");
+                stopped.get_or_insert(Stopped::Unreachable);
+                ctx.halt();
+            }
         }
         let cause = result.is_err().then_some(i);
         let report = StepReport {

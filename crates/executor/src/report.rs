@@ -15,7 +15,7 @@ pub struct ApplyReport {
     /// Wall time of the whole apply.
     pub elapsed: Duration,
     /// Set when the apply stopped launching steps before the end: interrupted by the caller,
-    /// or stopped because PCC refused the API key.
+    /// or stopped because PCC refused the API key or stopped answering.
     pub stopped: Option<Stopped>,
 }
 
@@ -26,6 +26,9 @@ pub enum Stopped {
     Interrupted,
     /// PCC refused the API key; every other step would have failed the same way.
     AuthRefused,
+    /// A step failed because PCC could not be reached (no connection, or no answer, after
+    /// the client's retries); the steps not started would have waited out the same retries.
+    Unreachable,
 }
 
 /// What happened to one step.

@@ -147,6 +147,8 @@ struct Counters {
     put: AtomicU64,
     delete: AtomicU64,
     retries: AtomicU64,
+    /// HTTP answers received, any status; never reset.
+    answers: AtomicU64,
 }
 
 /// Which of the two Stringee hosts a path lives on.
@@ -453,6 +455,13 @@ impl Client {
         }
     }
 
+    /// HTTP answers received so far (any status, a 5xx included) by this client and its
+    /// clones; it only grows. A caller whose request got no answer can tell from it whether
+    /// PCC has been answering other requests meanwhile (bad luck) or nothing at all (gone).
+    pub fn answers(&self) -> u64 {
+        self.inner.counters.answers.load(Ordering::Relaxed)
+    }
+
     /// Sets the counters back to zero.
     pub fn reset_stats(&self) {
         let c = &self.inner.counters;
@@ -520,6 +529,7 @@ impl Client {
         match request.send().await {
             Err(e) => Outcome::Failed(e),
             Ok(response) => {
+                self.inner.counters.answers.fetch_add(1, Ordering::Relaxed);
                 let status = response.status();
                 let retry_after = retry_after(response.headers().get(RETRY_AFTER));
                 match response.bytes().await {

@@ -1,10 +1,11 @@
 //! Failures: a refused step stops exactly what depends on it; a duplicate found live is never
 //! guessed; a delete of something gone is done; an existing number is adopted; an audio file
-//! changed since planning is not uploaded; a refused API key stops the run.
+//! changed since planning is not uploaded; a refused API key stops the run, and so does a PCC
+//! that stops answering.
 
 use std::collections::BTreeSet;
 
-use executor::{Error, Outcome, Recovery, Stopped};
+use executor::{Error, Event, Outcome, Recovery, Stopped};
 use planner::{Action, Address, Plan};
 use spec::model::{Agent, AgentRouting, Model, Number};
 
@@ -268,4 +269,113 @@ async fn a_refused_api_key_stops_the_apply() {
             .count(),
         40
     );
+}
+
+#[tokio::test]
+async fn an_apply_whose_pcc_goes_away_starts_no_new_step_and_a_rerun_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("pcc.db");
+    let desired = generator::project(Size::SOAK, 31, dir.path());
+    // Every answer to a write is lost (the write is done), so that the steps running when PCC
+    // goes are looking their writes up.
+    let emu = support::emulator_on(
+        Some(&state),
+        emulator::Faults {
+            drop_rate: 1.0,
+            ..Default::default()
+        },
+    )
+    .await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    let plan = support::plan(&desired, &live);
+    let parallelism = 4;
+    let cfg = executor::Config {
+        parallelism,
+        settle: std::time::Duration::from_millis(30),
+        ..config(dir.path())
+    };
+    let gets = |client: &pcc::Client| client.stats().requests.get("GET").copied().unwrap_or(0);
+
+    // PCC goes away once 20 steps are done: it stops taking connections and finishes what it
+    // is answering.
+    let mut emu = Some(emu);
+    let mut shutdown = None;
+    let (mut finished, mut started_after, mut requests_at_stop, mut gets_at_stop) = (0, 0, 0, 0);
+    let report = executor::apply(&plan, &live.ids, &client, &cfg, |event| match event {
+        Event::Started { .. } => started_after += usize::from(emu.is_none()),
+        Event::Finished(_) => {
+            finished += 1;
+            if finished == 20
+                && let Some(emu) = emu.take()
+            {
+                requests_at_stop = client.stats().total();
+                gets_at_stop = gets(&client);
+                shutdown = Some(tokio::spawn(emu.shutdown()));
+            }
+        }
+    })
+    .await;
+    shutdown.expect("PCC went away mid-apply").await.unwrap();
+
+    assert_eq!(report.stopped, Some(Stopped::Unreachable));
+    let summary = report.summary();
+    assert!(plan.steps.len() > 300, "{}", plan.steps.len());
+    // Only the steps running when PCC went, and those launched into the slots they freed
+    // before the first one failed, ever started; the rest were not tried.
+    assert!(
+        started_after <= parallelism,
+        "{started_after} steps started after PCC went away"
+    );
+    assert!(
+        summary.failed >= 1 && summary.failed <= 2 * parallelism,
+        "{summary:?}"
+    );
+    assert!(
+        report.failed().all(|(_, e)| e.is_unreachable()),
+        "{:?}",
+        report
+            .failed()
+            .map(|(_, e)| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        summary.added + summary.failed + summary.skipped + summary.not_run,
+        plan.steps.len()
+    );
+    assert!(
+        summary.not_run > plan.steps.len() - 20 - 3 * parallelism,
+        "{summary:?}"
+    );
+    // A step caught in its look-up waits out one read's retries (6 attempts here), not a
+    // round more: PCC answered nothing meanwhile. So the requests after the stop do not grow
+    // with the plan, nor with the look-up rounds.
+    let after = client.stats().total() - requests_at_stop;
+    let gets_after = gets(&client) - gets_at_stop;
+    eprintln!(
+        "PCC gone after 20 of {} steps: {started_after} started after, {after} requests after \
+         ({gets_after} GETs); {summary:?}",
+        plan.steps.len()
+    );
+    assert!(
+        gets_after >= 6,
+        "no running step was looking up: {gets_after} GETs"
+    );
+    assert!(
+        gets_after <= 6 * (parallelism + started_after) as u64,
+        "{gets_after} look-up requests after PCC went away"
+    );
+    assert!(
+        after <= 12 * (parallelism + started_after) as u64,
+        "{after} requests after PCC went away"
+    );
+
+    // Back on the same state, a re-run converges in one apply, with nothing made twice.
+    let emu = support::emulator_on(Some(&state), Default::default()).await;
+    let client = support::client(&emu);
+    assert_eq!(
+        support::converge(&desired, &client, &config(dir.path()), &emu, 1).await,
+        1
+    );
+    assert_no_duplicates(&emu);
 }

@@ -1,6 +1,7 @@
 //! The fault soak: a generated project of more than 500 objects applied while the emulator
-//! answers 10 % of requests with HTTP 500, 5 % with 429, and commits 3 % of writes but loses
-//! their answers. Several seeds; each converges, equals the spec, and holds no duplicate.
+//! answers 10 % of requests with HTTP 500, 5 % with 429, commits 3 % of writes but loses
+//! their answers, and answers 3 % of writes with a failure and carries them out a moment
+//! later. Several seeds; each converges, equals the spec, and holds no duplicate.
 
 use crate::generator::{self, Size};
 use crate::support::{self, assert_no_duplicates, client, config, read};
@@ -18,6 +19,8 @@ async fn a_500_object_project_converges_under_5xx_429_and_lost_answers() {
             throttle_rate: 0.05,
             retry_after_secs: 0,
             drop_rate: 0.03,
+            late_rate: 0.03,
+            late_ms: 10,
             seed: Some(seed),
             ..Default::default()
         })
@@ -27,14 +30,16 @@ async fn a_500_object_project_converges_under_5xx_429_and_lost_answers() {
         let stats = emu.stats();
         eprintln!(
             "seed {seed}: {objects} objects converged in {applies} apply(s); {} writes, {} reads; \
-             injected {} 500s, {} 429s, {} lost answers",
+             injected {} 500s, {} 429s, {} lost answers, {} late writes",
             stats.writes,
             stats.reads,
             stats.injected.failed,
             stats.injected.throttled,
-            stats.injected.dropped
+            stats.injected.dropped,
+            stats.injected.late
         );
         assert!(stats.injected.dropped > 5 && stats.injected.failed > 50);
+        assert!(stats.injected.late > 5);
         assert_no_duplicates(&emu);
         // The live project is the spec: a full read plans nothing (`converge` ended on that),
         // and holds exactly its objects.
@@ -52,6 +57,8 @@ async fn a_500_object_project_converges_under_5xx_429_and_lost_answers() {
             throttle_rate: 0.05,
             retry_after_secs: 0,
             drop_rate: 0.03,
+            late_rate: 0.03,
+            late_ms: 10,
             seed: Some(seed + 1),
             ..Default::default()
         });

@@ -1,5 +1,8 @@
 //! Lost answers: with every write committed and its answer dropped, each step is looked up by
-//! natural key and never sent twice, for every kind and every action.
+//! natural key and never sent twice, for every kind and every action; and a write PCC carries
+//! out after answering a failure is adopted, not sent again.
+
+use std::time::Duration;
 
 use executor::{Outcome, Recovery};
 
@@ -67,4 +70,45 @@ async fn every_lost_answer_is_looked_up_and_no_write_is_sent_twice() {
         ..Default::default()
     };
     assert!(apply_blind(&emu, &client, &empty, &cfg).await > 50);
+}
+
+#[tokio::test]
+async fn a_write_carried_out_after_its_failure_was_answered_is_adopted_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every write is answered with a dropped connection or a 504 at once, and carried out
+    // 150 ms later: after the first look-up, before the second.
+    let emu = support::emulator_with(emulator::Faults {
+        late_rate: 1.0,
+        late_ms: 150,
+        seed: Some(8),
+        ..Default::default()
+    })
+    .await;
+    let client = client(&emu);
+    let desired = generator::project(Size::SMALL, 4, dir.path());
+    let live = read(&client).await;
+    let plan = support::plan(&desired, &live);
+    let cfg = executor::Config {
+        settle: Duration::from_millis(10),
+        recheck: Duration::from_secs(1),
+        ..config(dir.path())
+    };
+    let report = apply(&plan, &live, &client, &cfg).await;
+    emu.late_writes_landed().await;
+    assert_success(&report);
+    for step in &report.steps {
+        let Outcome::Done(done) = &step.outcome else {
+            unreachable!()
+        };
+        assert_eq!(
+            (done.writes, &done.recovery),
+            (1, &Some(Recovery::Found { updated: false })),
+            "{}",
+            step.address
+        );
+    }
+    assert_eq!(emu.stats().injected.late, plan.steps.len() as u64);
+    assert_no_duplicates(&emu);
+    emu.set_faults(emulator::Faults::default());
+    assert!(support::plan(&desired, &read(&client).await).is_empty());
 }

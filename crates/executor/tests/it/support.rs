@@ -22,8 +22,13 @@ pub async fn emulator() -> emulator::Emulator {
 }
 
 pub async fn emulator_with(faults: emulator::Faults) -> emulator::Emulator {
+    emulator_on(None, faults).await
+}
+
+/// An emulator whose project lives in the SQLite file `state` (in memory when `None`).
+pub async fn emulator_on(state: Option<&Path>, faults: emulator::Faults) -> emulator::Emulator {
     let config = emulator::Config {
-        state: None,
+        state: state.map(Path::to_path_buf),
         api_keys: vec![emulator::ApiKey {
             sid: SID.to_owned(),
             secret: SECRET.to_owned(),
@@ -49,11 +54,12 @@ pub fn client(emu: &emulator::Emulator) -> Client {
     Client::new(config).unwrap()
 }
 
-/// Executor settings for tests: audio from `root`, a short settle.
+/// Executor settings for tests: audio from `root`, a short settle and recheck.
 pub fn config(root: &Path) -> Config {
     Config {
         audio_root: root.to_path_buf(),
         settle: Duration::from_millis(2),
+        recheck: Duration::from_millis(20),
         ..Config::default()
     }
 }
@@ -153,6 +159,8 @@ pub async fn converge(
                 .collect::<Vec<_>>()
         );
         apply(&plan, &live, client, config).await;
+        // A late write lands on its own time; none may be left to land on a duplicate.
+        emu.late_writes_landed().await;
         assert_no_duplicates(emu);
     }
     unreachable!()

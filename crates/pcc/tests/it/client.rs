@@ -149,6 +149,7 @@ async fn get_answered_503_is_retried_until_it_succeeds() {
     assert_eq!(seen.lock().unwrap().len(), 3);
     assert_eq!(counts(&client.stats()), stats(3, 0));
     assert_eq!(client.stats().retries, 2);
+    assert_eq!(client.answers(), 3, "a 5xx is an answer");
 }
 
 #[tokio::test]
@@ -367,6 +368,7 @@ async fn a_silent_endpoint_costs_a_read_two_timeouts_and_a_write_one() {
     );
     assert!(err.is_unreachable());
     assert_eq!(counts(&client.stats()), stats(2, 0));
+    assert_eq!(client.answers(), 0);
 
     // A write is never sent twice blindly: one timeout, and it may still be carried out.
     let err = client

@@ -330,8 +330,13 @@ impl Progress {
             let message = if complete {
                 format!("Apply complete! {resources}")
             } else {
+                let gone = if report.stopped == Some(Stopped::Unreachable) {
+                    " PCC stopped answering; re-run apply once it is back."
+                } else {
+                    ""
+                };
                 format!(
-                    "Apply failed. {resources} {} failed, {} skipped, {} not run.",
+                    "Apply failed. {resources} {} failed, {} skipped, {} not run.{gone}",
                     s.failed, s.skipped, s.not_run
                 )
             };
@@ -401,6 +406,11 @@ impl Progress {
                 "stopped after PCC refused the API key, {} not started",
                 s.not_run
             )),
+            Some(Stopped::Unreachable) => why.push(format!(
+                "PCC stopped answering: {} step{} not started",
+                s.not_run,
+                if s.not_run == 1 { "" } else { "s" }
+            )),
             None => {}
         }
         let _ = writeln!(err, "\n{head} {}.", why.join("; "));
@@ -429,6 +439,11 @@ impl Progress {
         let next = if s.failed == 0 && report.stopped == Some(Stopped::Interrupted) {
             "\nEvery step that started was finished and nothing was duplicated. Run `switchboard \
              plan` to see what is left and `switchboard apply` to finish it."
+        } else if report.stopped == Some(Stopped::Unreachable) {
+            "\nswitchboard stopped starting steps once PCC could not be reached (after retrying). \
+             Nothing was duplicated: a step cut off mid-write is looked up by the next run before \
+             it writes. Re-run `switchboard apply` once PCC is back; it picks up where this run \
+             stopped (`switchboard plan` shows what is left)."
         } else {
             "\nEverything else was applied and nothing was duplicated. Fix the cause, then run \
              `switchboard plan` to see what is left and `switchboard apply` to finish it."

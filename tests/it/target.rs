@@ -98,3 +98,57 @@ fn a_key_without_its_secret_names_the_missing_variable() {
     );
     assert_eq!(pcc.stats(), Default::default());
 }
+
+/// An endpoint that accepts connections and never answers; the listener is bound (so ready)
+/// before this returns.
+fn silent_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+#[test]
+fn a_silent_endpoint_fails_after_two_timeouts_of_the_length_asked_for() {
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let url = silent_endpoint();
+    let remote = |args: &[&str]| {
+        work.switchboard(args.iter().copied())
+            .env("SWITCHBOARD_ENDPOINT", &url)
+            .env("STRINGEE_API_KEY_SID", SID)
+            .env("STRINGEE_API_KEY_SECRET", SECRET)
+    };
+    let out = remote(&["plan", "hotline", "--timeout", "0.2"]).run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("cannot read the live project"), "{out}");
+    assert!(
+        out.stderr
+            .contains("no answer within 0.2s after 2 attempt(s)"),
+        "{out}"
+    );
+
+    // The variable does the same, for every command that talks to PCC.
+    let out = remote(&["drift", "hotline"])
+        .env("SWITCHBOARD_TIMEOUT", "0.25")
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("no answer within 0.25s after 2 attempt(s)"),
+        "{out}"
+    );
+
+    let out = remote(&["plan", "hotline", "--timeout", "0"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("`0` is not a number of seconds above 0 and at most 3600"),
+        "{out}"
+    );
+}

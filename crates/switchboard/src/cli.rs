@@ -2,6 +2,7 @@
 //! read. Parsing only; the commands live in `commands/`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -41,6 +42,10 @@ pub struct Connection {
     /// STRINGEE_API_KEY_SECRET are set, else the local sandbox.
     #[arg(long, env = "SWITCHBOARD_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
+    /// How long to wait for PCC to answer one request, in seconds (default 30; connecting
+    /// waits at most 10). A read that times out is tried once more; a write is looked up.
+    #[arg(long, env = "SWITCHBOARD_TIMEOUT", value_name = "SECS", value_parser = seconds)]
+    pub timeout: Option<Duration>,
 }
 
 /// `--color`.
@@ -63,6 +68,7 @@ Environment:
                         the API key: set both to target Stringee (or --endpoint); set neither
                         to use the local sandbox, an emulated PCC in .switchboard/sandbox.db
   SWITCHBOARD_ENDPOINT  the same as --endpoint
+  SWITCHBOARD_TIMEOUT   the same as --timeout
   SWITCHBOARD_LOG       `warn` shows every retried request (default: the first one only)
   NO_COLOR              no colour (also --color never)
 The first line on standard error names the target."
@@ -428,6 +434,18 @@ pub struct EmulatorArgs {
     /// Seed for the fault dice, for reproducible runs.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+/// `--timeout`: a number of seconds above 0, at most an hour (`30`, `2.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "`{text}` is not a number of seconds above 0 and at most 3600 (e.g. 30 or 2.5)"
+        )),
+    }
 }
 
 /// `--concurrency` and `--parallelism`: a whole number of at least 1.

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 
@@ -19,6 +20,8 @@ pub const SECRET_VAR: &str = "STRINGEE_API_KEY_SECRET";
 pub const SANDBOX_STATE: &str = ".switchboard/sandbox.db";
 /// The project id the sandbox reports.
 const SANDBOX_PROJECT_ID: i64 = 1;
+/// The longest wait for a connection; `--timeout` can only shorten it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The PCC a command talks to, and the client to reach it. Holds the sandbox, if any, so it
 /// lives as long as the command.
@@ -112,8 +115,8 @@ fn var(name: &str) -> Option<String> {
 pub enum Pending {
     /// Stringee or another endpoint: the client is ready (building it needs no network).
     Remote(Target),
-    /// The local sandbox, with its state file.
-    Sandbox(PathBuf),
+    /// The local sandbox, with its state file and the `--timeout` asked for.
+    Sandbox(PathBuf, Option<Duration>),
 }
 
 impl Pending {
@@ -121,7 +124,7 @@ impl Pending {
     pub fn banner(&self) -> String {
         match self {
             Pending::Remote(target) => target.banner.clone(),
-            Pending::Sandbox(state) => sandbox_banner(state),
+            Pending::Sandbox(state, _) => sandbox_banner(state),
         }
     }
 
@@ -129,7 +132,7 @@ impl Pending {
     pub async fn connect(self) -> anyhow::Result<Target> {
         match self {
             Pending::Remote(target) => Ok(target),
-            Pending::Sandbox(state) => sandbox(&state).await,
+            Pending::Sandbox(state, timeout) => sandbox(&state, timeout).await,
         }
     }
 }
@@ -146,8 +149,11 @@ pub fn resolve(connection: &Connection) -> anyhow::Result<Pending> {
         Choice::Remote {
             endpoint,
             credentials,
-        } => remote(endpoint.as_deref(), credentials).map(Pending::Remote),
-        Choice::Sandbox => Ok(Pending::Sandbox(PathBuf::from(SANDBOX_STATE))),
+        } => remote(endpoint.as_deref(), credentials, connection.timeout).map(Pending::Remote),
+        Choice::Sandbox => Ok(Pending::Sandbox(
+            PathBuf::from(SANDBOX_STATE),
+            connection.timeout,
+        )),
     }
 }
 
@@ -157,12 +163,27 @@ pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
     resolve(connection)?.connect().await
 }
 
-fn remote(endpoint: Option<&str>, credentials: pcc::Credentials) -> anyhow::Result<Target> {
+/// `--timeout` applied to a client configuration: the request timeout, and the connect
+/// timeout never longer than it.
+fn with_timeout(mut config: pcc::Config, timeout: Option<Duration>) -> pcc::Config {
+    if let Some(timeout) = timeout {
+        config.timeout = timeout;
+        config.connect_timeout = timeout.min(CONNECT_TIMEOUT);
+    }
+    config
+}
+
+fn remote(
+    endpoint: Option<&str>,
+    credentials: pcc::Credentials,
+    timeout: Option<Duration>,
+) -> anyhow::Result<Target> {
     let hint = credentials.sid_hint();
     let config = match endpoint {
         Some(url) => pcc::Config::with_endpoint(url, credentials),
         None => pcc::Config::stringee(credentials),
     };
+    let config = with_timeout(config, timeout);
     let client = pcc::Client::new(config)?;
     let banner = format!("target: {} (key {hint})", client.pcc_url());
     Ok(Target {
@@ -174,7 +195,7 @@ fn remote(endpoint: Option<&str>, credentials: pcc::Credentials) -> anyhow::Resu
 
 /// The local sandbox: an emulator on a loopback port, its state in `state`, reachable only
 /// with an API key made up for this process.
-pub async fn sandbox(state: &Path) -> anyhow::Result<Target> {
+pub async fn sandbox(state: &Path, timeout: Option<Duration>) -> anyhow::Result<Target> {
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the sandbox directory {}", dir.display()))?;
@@ -200,9 +221,9 @@ pub async fn sandbox(state: &Path) -> anyhow::Result<Target> {
     let emulator = emulator::spawn(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
         .await
         .with_context(|| format!("cannot start the local sandbox ({})", state.display()))?;
-    let client = pcc::Client::new(pcc::Config::with_endpoint(
-        &emulator.url(),
-        pcc::Credentials::new(sid, secret),
+    let client = pcc::Client::new(with_timeout(
+        pcc::Config::with_endpoint(&emulator.url(), pcc::Credentials::new(sid, secret)),
+        timeout,
     ))?;
     Ok(Target {
         client,
@@ -288,6 +309,7 @@ mod tests {
         let target = remote(
             None,
             pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -300,6 +322,7 @@ mod tests {
         let target = remote(
             Some("http://127.0.0.1:8080/"),
             pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -312,7 +335,7 @@ mod tests {
     async fn the_sandbox_keeps_its_state_in_the_working_directory_file() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join(".switchboard/sandbox.db");
-        let target = sandbox(&state).await.unwrap();
+        let target = sandbox(&state, None).await.unwrap();
         assert!(target.is_sandbox());
         assert_eq!(
             target.banner(),
@@ -337,7 +360,7 @@ mod tests {
         );
 
         // A second process (another key, another port) sees what the first one wrote.
-        let again = sandbox(&state).await.unwrap();
+        let again = sandbox(&state, None).await.unwrap();
         let groups = again.client().list_groups().await.unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].name.as_deref(), Some("sales"));
@@ -346,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_bad_endpoint_is_reported() {
-        let err = remote(Some("not a url"), pcc::Credentials::new("SKabc", "x"))
+        let err = remote(Some("not a url"), pcc::Credentials::new("SKabc", "x"), None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a url"), "{err}");

@@ -5,7 +5,8 @@
 //! - [`load_valid`]: the same for commands that need a valid spec (plan, apply, graph...):
 //!   prints the diagnostics to standard error and fails on errors.
 //! - [`render_human`] / [`render_json`]: diagnostics for people (miette, source snippets) or
-//!   machines.
+//!   machines. A snippet line longer than [`LONG_LINE`] characters is cut to a window around
+//!   what the diagnostic points at, so that a one-line 2 MB file prints a line, not 2 MB.
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -284,20 +285,26 @@ impl Report {
             }
         }
         let in_file = |file: &str| -> (Option<Text>, Vec<LabeledSpan>) {
+            let spans: Vec<std::ops::Range<usize>> = diagnostic
+                .labels
+                .iter()
+                .filter(|l| l.file == file)
+                .map(|l| l.span.start..l.span.end)
+                .collect();
             let source = texts
                 .iter()
                 .find(|(path, _)| *path == file)
-                .map(|(path, text)| Text {
-                    name: (*path).to_owned(),
-                    text: Arc::clone(text),
-                });
+                .map(|(path, text)| Text::new(path, text, &spans));
             let labels = diagnostic
                 .labels
                 .iter()
                 .enumerate()
                 .filter(|(_, l)| l.file == file)
                 .map(|(i, l)| {
-                    let span = SourceSpan::from(l.span.start..l.span.end);
+                    let span = match &source {
+                        Some(source) => source.span(l.span.start..l.span.end),
+                        None => SourceSpan::from(l.span.start..l.span.end),
+                    };
                     let text = (!l.text.is_empty()).then(|| l.text.clone());
                     if i == 0 {
                         LabeledSpan::new_primary_with_span(text, span)
@@ -337,13 +344,163 @@ impl Report {
     }
 }
 
-/// A file's text for miette. miette's `file:line:col` header counts the column in bytes; this
-/// counts characters, a byte-order mark left out, as `--format json` does, so that a line with
-/// `ọ` or `é` before the problem still points at the right column.
+/// Snippet lines longer than this many characters are cut.
+pub const LONG_LINE: usize = 200;
+/// What is kept of a cut line: this many characters...
+const WINDOW: usize = 120;
+/// ...starting this many before the first thing the diagnostic points at on the line.
+const LEAD: usize = 40;
+/// Marks where a line was cut.
+const ELLIPSIS: &str = "…";
+
+/// A file's text for miette: the whole file, or, when a line the snippet shows is longer than
+/// [`LONG_LINE`], an excerpt of the lines shown with the long ones cut to a window around the
+/// labels (labels then point into the excerpt: [`Text::span`]). miette's `file:line:col`
+/// header counts the column in bytes; this counts characters in the file, a byte-order mark
+/// left out, as `--format json` does, so that a line with `ọ` or `é` before the problem (or a
+/// line cut short) still points at the right column.
 #[derive(Debug)]
 struct Text {
     name: String,
+    /// What miette reads.
     text: Arc<str>,
+    /// Set when `text` is an excerpt.
+    cut: Option<Cut>,
+}
+
+/// Where an excerpt comes from.
+#[derive(Debug)]
+struct Cut {
+    /// The whole file.
+    file: Arc<str>,
+    /// The file's line the excerpt starts on (0-based).
+    first_line: usize,
+    /// The excerpt's pieces of the file, in order: (excerpt offset, file offset, length).
+    pieces: Vec<(usize, usize, usize)>,
+}
+
+impl Text {
+    /// The file `text` at `path`, cut when a line the labels at `spans` show is too long.
+    fn new(path: &str, text: &Arc<str>, spans: &[std::ops::Range<usize>]) -> Text {
+        Text {
+            name: path.to_owned(),
+            cut: None,
+            text: Arc::clone(text),
+        }
+        .cut(spans)
+    }
+
+    fn cut(self, spans: &[std::ops::Range<usize>]) -> Text {
+        let file = &*self.text;
+        let Some(first) = spans.iter().map(|s| s.start).min() else {
+            return self;
+        };
+        let last = spans.iter().map(|s| s.end).max().unwrap_or(first);
+        // Whole lines: the one before the first label's, to the one after the last label's
+        // (miette shows one line of context).
+        let line_start = |at: usize| file[..at.min(file.len())].rfind('\n').map_or(0, |i| i + 1);
+        let mut from = line_start(first);
+        if from > 0 {
+            from = line_start(from - 1);
+        }
+        let next_line = |at: usize| file[at.min(file.len())..].find('\n').map(|i| at + i + 1);
+        let mut to = next_line(last).unwrap_or(file.len());
+        to = next_line(to).unwrap_or(file.len());
+        let lines = &file[from..to];
+        if !lines
+            .split('\n')
+            .any(|line| line.chars().nth(LONG_LINE).is_some())
+        {
+            return self;
+        }
+        let mut excerpt = String::new();
+        let mut pieces = Vec::new();
+        let mut at = from;
+        for line in lines.split_inclusive('\n') {
+            let end = at + line.len();
+            let body = line.trim_end_matches(['\n', '\r']);
+            if body.chars().nth(LONG_LINE).is_none() {
+                pieces.push((excerpt.len(), at, line.len()));
+                excerpt.push_str(line);
+            } else {
+                // Anchor on the first label that starts (or ends) on this line.
+                let anchor = spans
+                    .iter()
+                    .flat_map(|s| [s.start, s.end])
+                    .filter(|&p| p >= at && p <= at + body.len())
+                    .min()
+                    .unwrap_or(at);
+                let chars: Vec<(usize, char)> = body.char_indices().collect();
+                let anchor_char = chars.partition_point(|(i, _)| at + i < anchor);
+                let start_char = anchor_char.saturating_sub(LEAD);
+                let end_char = (start_char + WINDOW).min(chars.len());
+                let start = chars.get(start_char).map_or(body.len(), |(i, _)| *i);
+                let stop = chars.get(end_char).map_or(body.len(), |(i, _)| *i);
+                if start > 0 {
+                    excerpt.push_str(ELLIPSIS);
+                }
+                pieces.push((excerpt.len(), at + start, stop - start));
+                excerpt.push_str(&body[start..stop]);
+                if stop < body.len() {
+                    excerpt.push_str(ELLIPSIS);
+                }
+                let ending = &line[body.len()..];
+                pieces.push((excerpt.len(), at + body.len(), ending.len()));
+                excerpt.push_str(ending);
+            }
+            at = end;
+        }
+        let first_line = file[..from].matches('\n').count();
+        Text {
+            cut: Some(Cut {
+                file: Arc::clone(&self.text),
+                first_line,
+                pieces,
+            }),
+            text: Arc::from(excerpt),
+            name: self.name,
+        }
+    }
+
+    /// A span of the file as a span of what miette reads: inside the excerpt, clamped to what
+    /// was kept of its line.
+    fn span(&self, span: std::ops::Range<usize>) -> SourceSpan {
+        let Some(cut) = &self.cut else {
+            return SourceSpan::from(span);
+        };
+        let map = |offset: usize, end: bool| -> usize {
+            let mut best = 0;
+            for &(excerpt, file, len) in &cut.pieces {
+                if offset < file {
+                    // In a part cut away before this piece: its start (or, for an end, where
+                    // the kept text before it stops).
+                    return if end { best } else { excerpt };
+                }
+                if offset <= file + len {
+                    return excerpt + (offset - file);
+                }
+                best = excerpt + len;
+            }
+            best
+        };
+        let start = map(span.start, false);
+        let end = map(span.end, true).max(start);
+        SourceSpan::from(start..end)
+    }
+
+    /// An offset of what miette reads as an offset of the file.
+    fn file_offset(&self, offset: usize) -> usize {
+        let Some(cut) = &self.cut else {
+            return offset;
+        };
+        cut.pieces
+            .iter()
+            .rev()
+            .find(|(excerpt, _, _)| *excerpt <= offset)
+            .map_or(0, |&(excerpt, file, len)| {
+                file + (offset - excerpt).min(len)
+            })
+    }
 }
 
 impl miette::SourceCode for Text {
@@ -356,16 +513,21 @@ impl miette::SourceCode for Text {
         let inner = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        let file = self.cut.as_ref().map_or(&self.text, |cut| &cut.file);
         // miette reads the header's column from a read with no context lines.
-        let column = match (context_lines_before, char_column(&self.text, span.offset())) {
+        let column = match (
+            context_lines_before,
+            char_column(file, self.file_offset(span.offset())),
+        ) {
             (0, Some(column)) => column,
             _ => inner.column(),
         };
+        let first_line = self.cut.as_ref().map_or(0, |cut| cut.first_line);
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
             *inner.span(),
-            inner.line(),
+            inner.line() + first_line,
             column,
             inner.line_count(),
         )))
@@ -418,5 +580,89 @@ impl miette::Diagnostic for Report {
         Some(Box::new(
             self.related.iter().map(|r| r as &dyn miette::Diagnostic),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The diagnostics of one spec file, drawn as `validate` draws them (no colour, 100 wide).
+    fn drawn(name: &str, text: String) -> String {
+        let sources = Sources {
+            root: PathBuf::from("."),
+            files: vec![Source {
+                path: name.to_owned(),
+                text,
+            }],
+        };
+        let loaded = spec::load(&sources.files, &|_| Err("no audio here".to_owned()));
+        assert!(loaded.errors() > 0, "the fixture must have an error");
+        render_human(&loaded, &sources, &Style::PLAIN)
+    }
+
+    /// The column (in characters) of `needle` in the snippet line holding it, and of the first
+    /// underline character on the line below it.
+    fn caret(drawn: &str, needle: &str) -> (usize, usize) {
+        let lines: Vec<&str> = drawn.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.contains(needle) && l.contains('│'))
+            .unwrap_or_else(|| panic!("no snippet line with {needle}:\n{drawn}"));
+        let column = |line: &str, byte: usize| line[..byte].chars().count();
+        let word = column(lines[at], lines[at].find(needle).unwrap());
+        let under = lines[at + 1];
+        let mark = under.find(['─', '┬', '^']).expect("an underline");
+        (word, column(under, mark))
+    }
+
+    #[test]
+    fn a_two_megabyte_line_is_cut_around_the_problem_with_the_caret_under_it() {
+        // One line: a flow mapping of 48,000 agents, then a group naming an agent that is
+        // not there.
+        let mut text = String::from("{version: 1, agents: {");
+        for i in 0..48_000 {
+            text.push_str(&format!(
+                "agent-{i:05}: {{name: Agent number {i:05} of many}}, "
+            ));
+        }
+        text.push_str("ghost-x: {name: X}}, groups: {sales: {agents: [agent-00001, nobody]}}}");
+        assert!(text.len() > 2_000_000);
+        let column = text.find("nobody").unwrap() + 1;
+        let out = drawn("big.yaml", text);
+
+        assert!(out.len() < 2_000, "{} bytes drawn", out.len());
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= LONG_LINE,
+                "a line of {} characters: {line}",
+                line.chars().count()
+            );
+        }
+        // The header still says where in the file, in characters of the whole line.
+        assert!(out.contains(&format!("[big.yaml:1:{column}]")), "{out}");
+        let (word, mark) = caret(&out, "nobody");
+        assert_eq!(word, mark, "the underline is not under `nobody`:\n{out}");
+        assert!(out.contains(ELLIPSIS), "{out}");
+    }
+
+    #[test]
+    fn a_long_line_next_to_the_problem_is_cut_and_short_ones_are_whole() {
+        let long = "x".repeat(5_000);
+        let text = format!(
+            "version: 1\n# {long}\ngroups:\n  sales: {{ agents: [nobody] }}\n# {long}\nagents: {{}}\n"
+        );
+        let out = drawn("spec.yaml", text);
+        insta::assert_snapshot!(out);
+        let (word, mark) = caret(&out, "nobody");
+        assert_eq!(word, mark, "{out}");
+        assert!(out.contains("[spec.yaml:4:21]"), "{out}");
+        // A file whose lines are all short is drawn as before, whole.
+        let out = drawn(
+            "short.yaml",
+            "version: 1\ngroups:\n  sales: { agents: [nobody] }\n".to_owned(),
+        );
+        assert!(!out.contains(ELLIPSIS), "{out}");
+        assert!(out.contains("3 │   sales: { agents: [nobody] }"), "{out}");
     }
 }

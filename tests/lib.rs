@@ -192,6 +192,12 @@ impl Pcc {
         self.emulator().set_faults(faults);
     }
 
+    /// Returns once every late write injected so far ([`Faults::late_rate`]) has been carried
+    /// out, so that the state no longer changes on its own.
+    pub fn wait_late_writes(&self) {
+        self.runtime.block_on(self.emulator().late_writes_landed());
+    }
+
     /// Any request with a valid token: (HTTP status, JSON body or `Value::Null`).
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");

@@ -54,15 +54,16 @@ fn apply_until_converged(work: &Workdir, pcc: &Pcc, spec: &str, rounds: usize) -
 }
 
 #[test]
-fn apply_through_5xx_429_lost_answers_and_slow_answers_converges_without_duplicates() {
+fn apply_through_5xx_429_lost_answers_and_late_writes_converges_without_duplicates() {
     let faults = Faults {
         latency_ms: 2,
         fail_rate: 0.05,
         throttle_rate: 0.05,
         retry_after_secs: 0,
         drop_rate: 0.10,
+        late_rate: 0.05,
+        late_ms: 700,
         seed: Some(42),
-        ..Faults::default()
     };
     let pcc = Pcc::with(Config {
         faults: faults.clone(),
@@ -70,10 +71,11 @@ fn apply_through_5xx_429_lost_answers_and_slow_answers_converges_without_duplica
     });
     let work = Workdir::new();
     hotline_and_bulk(&work);
-    apply_until_converged(&work, &pcc, "hotline", 6);
+    // One apply absorbs every fault: the plan after it is empty.
+    assert_eq!(apply_until_converged(&work, &pcc, "hotline", 6), 1);
     let injected = pcc.stats().injected;
     assert!(
-        injected.failed > 0 && injected.throttled > 0 && injected.dropped > 0,
+        injected.failed > 0 && injected.throttled > 0 && injected.dropped > 0 && injected.late > 0,
         "every fault kind must have been met: {injected:?}"
     );
 
@@ -85,9 +87,10 @@ fn apply_through_5xx_429_lost_answers_and_slow_answers_converges_without_duplica
         .replace("  bulk-group-11:", "  bulk-group-eleven:");
     assert_ne!(bulk, changed);
     work.write("hotline/bulk.yaml", &changed);
-    apply_until_converged(&work, &pcc, "hotline", 6);
+    assert_eq!(apply_until_converged(&work, &pcc, "hotline", 6), 1);
 
     pcc.set_faults(Faults::default());
+    pcc.wait_late_writes();
     work.switchboard(["plan", "hotline", "--detailed-exitcode"])
         .against(&pcc)
         .run()

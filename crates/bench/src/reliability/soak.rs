@@ -1,7 +1,9 @@
-//! The fault soak: for each seed, an emulator that answers 5xx, 429 and lost answers, with
-//! latency spikes longer than the client's timeout; a generated contact center applied from
-//! empty, then a 5 % change of it, each re-planned and re-applied until the plan is empty.
-//! Then, faults off: live must equal the spec (an empty plan) and nothing may exist twice.
+//! The fault soak: for each seed, an emulator that answers 5xx, 429, lost answers and late
+//! writes (a failure answered at once, the write carried out later), with latency spikes
+//! longer than the client's timeout; a generated contact center applied from empty, then a
+//! 5 % change of it, each re-planned and re-applied until the plan is empty. Then, faults
+//! off and every late write landed: live must equal the spec (an empty plan) and nothing may
+//! exist twice.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,7 +51,9 @@ struct Seed {
     secs: f64,
 }
 
-/// The fault mix of a seed: every seed has all four faults, at rates that differ by seed.
+/// The fault mix of a seed: every seed has all five faults, at rates that differ by seed.
+/// Late writes land 0.3 to 2 s after their failure was answered: after the executor's first
+/// look (0.5 s) for most, before its second (2.5 s).
 fn faults(seed: u64) -> emulator::Faults {
     emulator::Faults {
         latency_ms: 1,
@@ -57,8 +61,9 @@ fn faults(seed: u64) -> emulator::Faults {
         throttle_rate: [0.05, 0.03, 0.08][(seed % 3) as usize],
         retry_after_secs: seed % 2,
         drop_rate: [0.10, 0.05, 0.15][(seed % 3) as usize],
+        late_rate: [0.03, 0.05, 0.02][(seed % 3) as usize],
+        late_ms: [300, 1200, 2000][(seed % 3) as usize],
         seed: Some(seed),
-        ..emulator::Faults::default()
     }
 }
 
@@ -114,7 +119,7 @@ pub fn run(seeds: &[u64], size: &Size, dir: &Path) -> anyhow::Result<PartReport>
     }
     let injected: u64 = results
         .iter()
-        .map(|r| r.injected.failed + r.injected.throttled + r.injected.dropped)
+        .map(|r| r.injected.failed + r.injected.throttled + r.injected.dropped + r.injected.late)
         .sum();
     let mut recoveries: BTreeMap<String, usize> = BTreeMap::new();
     for r in &results {
@@ -126,13 +131,15 @@ pub fn run(seeds: &[u64], size: &Size, dir: &Path) -> anyhow::Result<PartReport>
         .iter()
         .map(|r| {
             format!(
-                "seed {}: {} requests, {} failed + {} throttled + {} dropped + {} spikes; rounds {:?}; \
-                 recoveries {:?}; final plan {:?}; {} duplicates; {:.0} s",
+                "seed {}: {} requests, {} failed + {} throttled + {} dropped + {} late ({} ms) + {} \
+                 spikes; rounds {:?}; recoveries {:?}; final plan {:?}; {} duplicates; {:.0} s",
                 r.seed,
                 r.requests,
                 r.injected.failed,
                 r.injected.throttled,
                 r.injected.dropped,
+                r.injected.late,
+                r.faults.late_ms,
                 r.spikes,
                 r.rounds,
                 r.recoveries,
@@ -287,8 +294,9 @@ async fn soak_seed(
         }
         result.rounds.insert(stage.clone(), rounds);
 
-        // The verdict, with faults off.
+        // The verdict, with faults off and every late write landed.
         pause(true);
+        emu.late_writes_landed().await;
         let live = pcc::read_live(&client, &options).await?;
         let plan = planner::plan(&spec.model, &live.model, &spec.policy);
         result.final_steps.insert(stage.clone(), plan.steps.len());
@@ -296,6 +304,7 @@ async fn soak_seed(
     }
     stop.store(true, Ordering::Relaxed);
     pause(true);
+    emu.late_writes_landed().await;
     result.spikes = spikes.await.unwrap_or(0);
     let stats = emu.stats();
     result.injected = stats.injected;

@@ -21,6 +21,9 @@ use crate::secret;
 /// How often a poll looks at a count (this is a program, not a test: it may poll).
 const POLL: Duration = Duration::from_millis(1);
 
+/// Longest an apply may take to stop once its PCC is dead.
+const MAX_SECS_TO_STOP: f64 = 20.0;
+
 /// Every run's outputs go to files in `logs`, checked for the secret at the end.
 fn logged(command: &mut Command, logs: &Path, name: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(logs)?;
@@ -247,6 +250,9 @@ struct EmulatorKills {
     apply_lives: usize,
     apply_exits_after_kill: Vec<i32>,
     apply_secs_to_fail: Vec<f64>,
+    /// Per life, the steps the apply said it did not start once PCC stopped answering
+    /// (`None` when it did not say so).
+    apply_not_started: Vec<Option<usize>>,
     apply_final_exit: i32,
     apply_final_pending: usize,
     duplicates: Vec<String>,
@@ -353,7 +359,8 @@ pub fn emulator(lives: usize, size: &Size, dir: &Path) -> anyhow::Result<PartRep
         }
         kill(&mut emu)?;
         let killed = Instant::now();
-        // Once PCC is gone, apply must fail (exit 1), not hang; give it two minutes.
+        // Once PCC is gone, apply must stop by itself (exit 1) and say so; give it two
+        // minutes at most.
         let exit = loop {
             if let Some(status) = child.try_wait()? {
                 break status.code().unwrap_or(-1);
@@ -367,10 +374,29 @@ pub fn emulator(lives: usize, size: &Size, dir: &Path) -> anyhow::Result<PartRep
             }
             std::thread::sleep(Duration::from_millis(20));
         };
+        let secs = killed.elapsed().as_secs_f64();
+        let log = std::fs::read_to_string(logs.join(format!("apply-{life}.err")))?;
+        let not_started = log
+            .split("PCC stopped answering: ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        if exit == 1 && not_started.is_none() {
+            problems.push(format!(
+                "life {life}: apply failed without saying that PCC stopped answering"
+            ));
+        }
+        // The client's retries of a refused connection take about 5 s, and the look-ups
+        // of the steps cut off mid-write as long again at most.
+        if exit != 0 && secs > MAX_SECS_TO_STOP {
+            problems.push(format!(
+                "life {life}: apply took {secs:.1} s to stop after the emulator died (more than \
+                 {MAX_SECS_TO_STOP} s)"
+            ));
+        }
         report.apply_exits_after_kill.push(exit);
-        report
-            .apply_secs_to_fail
-            .push(killed.elapsed().as_secs_f64());
+        report.apply_secs_to_fail.push(secs);
+        report.apply_not_started.push(not_started);
         report.apply_lives += 1;
     }
     let (mut emu, url) = start_emulator(&state, &logs, "apply-emulator-final")?;
@@ -425,10 +451,21 @@ pub fn emulator(lives: usize, size: &Size, dir: &Path) -> anyhow::Result<PartRep
         ),
         format!(
             "apply: {} emulator kills mid-apply; apply exits after the kill {:?}, {:.1} s on \
-             average to give up; final apply exit {}, {} steps pending, {} duplicates",
+             average to stop (longest {:.1} s), steps not started {:?}; final apply exit {}, {} \
+             steps pending, {} duplicates",
             report.apply_lives,
             report.apply_exits_after_kill,
             mean(&report.apply_secs_to_fail),
+            report
+                .apply_secs_to_fail
+                .iter()
+                .copied()
+                .fold(0.0, f64::max),
+            report
+                .apply_not_started
+                .iter()
+                .map(|n| n.map_or_else(|| "-".to_owned(), |n| n.to_string()))
+                .collect::<Vec<_>>(),
             report.apply_final_exit,
             report.apply_final_pending,
             report.duplicates.len()

@@ -113,3 +113,54 @@ pub fn floor(depth: u64, calls: u64, parallelism: usize, latency: Duration) -> D
 pub fn refresh_wall(objects: u64, parallelism: usize, latency: Duration) -> Duration {
     floor(1, objects, parallelism, latency)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The longest chain of `plan`, following every `depends_on`, whichever way it points.
+    fn longest_chain(plan: &planner::Plan) -> u64 {
+        fn depth(plan: &planner::Plan, i: usize, memo: &mut Vec<Option<u64>>) -> u64 {
+            if let Some(d) = memo[i] {
+                return d;
+            }
+            let below = plan.steps[i]
+                .depends_on
+                .iter()
+                .map(|&d| depth(plan, d, memo))
+                .max()
+                .unwrap_or(0);
+            memo[i] = Some(below + 1);
+            below + 1
+        }
+        let mut memo = vec![None; plan.steps.len()];
+        (0..plan.steps.len())
+            .map(|i| depth(plan, i, &mut memo))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The depth in the bound is the plan's real one: every dependency points at an earlier
+    /// step (so counting only those loses nothing), and from empty the chain is five long: a
+    /// tree, its start node, another node, a key press to it, then the number, which moves to
+    /// the tree only once the whole tree is there.
+    #[test]
+    fn the_apply_depth_is_the_longest_chain_of_the_plan() {
+        let size = crate::generate::Size {
+            agents: 60,
+            groups: 6,
+            queues: 4,
+            trees: 3,
+            nodes: 6,
+            numbers: 6,
+            audio: 2,
+        };
+        let center = crate::generate::center(&size, 7);
+        let plan = planner::plan(&center.model, &Model::default(), &spec::Policy::default());
+        for (i, step) in plan.steps.iter().enumerate() {
+            assert!(step.depends_on.iter().all(|&d| d < i), "{}", step.address);
+        }
+        assert_eq!(plan_depth(&plan), longest_chain(&plan));
+        assert_eq!(plan_depth(&plan), 5);
+    }
+}

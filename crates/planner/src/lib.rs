@@ -23,7 +23,7 @@ pub use flows::{
 pub use object::{Object, changed_fields, fingerprint};
 pub use plan::{
     Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace, Step,
-    Summary, TreeChange, Warning, plan,
+    Summary, TreeChange, Warning, matching_pattern, plan,
 };
 pub use safety::{SafetyReport, Violation};
 pub use stale::{Reads, StaleObject, StaleReason, stale};

@@ -411,8 +411,9 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
         have.remove(&Address::Settings);
     }
 
+    let audio_at = audio_addresses(desired, live);
     let mut warnings = Vec::new();
-    let ignored = ignored(policy, desired, live, &want, &have);
+    let ignored = ignored(policy, desired, live, &audio_at, &want, &have);
     for (address, ig) in &ignored {
         if ig.in_spec && ig.live {
             warnings.push(Warning::DeclaredButIgnored {
@@ -534,7 +535,7 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     let mut audio_names = BTreeMap::new();
     for (id, audio) in &live.audio {
         audio_names.insert(id.clone(), audio.name.clone());
-        let address = Address::Audio(audio.name.clone());
+        let address = audio_at[id].clone();
         if !desired.audio.contains_key(id) && !ignored.contains_key(&address) {
             kept.insert(address, KeptBecause::AudioHasNoDelete { id: id.clone() });
         }
@@ -545,7 +546,7 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
             continue;
         }
         // New content is a new object, never ignored (`ignore:` is about live objects).
-        let address = Address::Audio(audio.name.clone());
+        let address = audio_at[id].clone();
         let after = Object::Audio {
             id: id.clone(),
             name: audio.name.clone(),
@@ -574,8 +575,8 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     }
     let live_audio = live
         .audio
-        .values()
-        .filter(|a| !ignored.contains_key(&Address::Audio(a.name.clone())))
+        .keys()
+        .filter(|id| !ignored.contains_key(&audio_at[*id]))
         .count();
     if live_audio > 0 {
         existing.insert(Kind::Audio, live_audio);
@@ -644,6 +645,7 @@ fn ignored(
     policy: &Policy,
     desired: &Model,
     live: &Model,
+    audio_at: &BTreeMap<AudioId, Address>,
     want: &BTreeMap<Address, Object>,
     have: &BTreeMap<Address, Object>,
 ) -> BTreeMap<Address, Ignored> {
@@ -651,33 +653,27 @@ fn ignored(
     if policy.ignore.is_empty() {
         return out;
     }
-    let desired_audio: BTreeSet<Address> = desired
+    let desired_audio: BTreeSet<&Address> = desired.audio.keys().map(|id| &audio_at[id]).collect();
+    // Live audio by address, with the name recorded at upload: a pattern written with that
+    // name (`audio.welcome-es`) protects the file even when its address had to say more.
+    let live_audio: BTreeMap<&Address, Address> = live
         .audio
-        .values()
-        .map(|a| Address::Audio(a.name.clone()))
-        .collect();
-    let live_audio: BTreeSet<Address> = live
-        .audio
-        .values()
-        .map(|a| Address::Audio(a.name.clone()))
+        .iter()
+        .map(|(id, a)| (&audio_at[id], Address::Audio(a.name.clone())))
         .collect();
     let all: BTreeSet<&Address> = have
         .keys()
         .chain(want.keys())
-        .chain(live_audio.iter())
+        .chain(live_audio.keys().copied())
         .collect();
     // Owners sort before what they own (their kinds come first), so one pass suffices.
     for address in all {
-        let is_live = have.contains_key(address) || live_audio.contains(address);
+        let recorded = live_audio.get(address);
+        let is_live = have.contains_key(address) || recorded.is_some();
         let pattern = if is_live {
-            // Patterns match the address as plans print it (`group.sales%2Fen`) or with the
-            // name as written (`group.sales/en`): a pattern that protects nothing because of
-            // an encoding would let the plan delete what it was written to keep.
-            let (text, plain) = (address.to_string(), address.unencoded());
-            policy
-                .ignore
-                .iter()
-                .find(|p| spec::policy::glob_match(p, &text) || spec::policy::glob_match(p, &plain))
+            let mut forms = vec![address.clone()];
+            forms.extend(recorded.cloned());
+            forms.iter().find_map(|a| matching_pattern(policy, a))
         } else {
             None
         };
@@ -696,10 +692,65 @@ fn ignored(
                     address: address.clone(),
                     because,
                     live: is_live,
-                    in_spec: want.contains_key(address) || desired_audio.contains(address),
+                    in_spec: want.contains_key(address) || desired_audio.contains(&address),
                 },
             );
         }
+    }
+    out
+}
+
+/// The first `ignore:` pattern of `policy` that matches `address`. Patterns match the address
+/// as plans print it (`group.sales%2Fen`) or with the name as written (`group.sales/en`): a
+/// pattern that protects nothing because of an encoding would let the plan delete what it was
+/// written to keep.
+pub fn matching_pattern<'p>(policy: &'p Policy, address: &Address) -> Option<&'p String> {
+    let (text, plain) = (address.to_string(), address.unencoded());
+    policy
+        .ignore
+        .iter()
+        .find(|p| spec::policy::glob_match(p, &text) || spec::policy::glob_match(p, &plain))
+}
+
+/// The address of every audio file, desired or live, each its own. A file the spec names is
+/// `audio.<the spec's name>`; a live file the spec does not use is `audio.<the name recorded
+/// at upload>`, unless the spec uses that name for other content or another such file has the
+/// same name (a file uploaded again with new content): then its content id is added,
+/// `audio.welcome-es@sha256:<hex>`, so that the new upload and the kept old file are two
+/// objects in the plan, not one.
+pub(crate) fn audio_addresses(desired: &Model, live: &Model) -> BTreeMap<AudioId, Address> {
+    let mut out: BTreeMap<AudioId, Address> = desired
+        .audio
+        .iter()
+        .map(|(id, a)| (id.clone(), Address::Audio(a.name.clone())))
+        .collect();
+    let live_only: Vec<(&AudioId, &str)> = live
+        .audio
+        .iter()
+        .filter(|(id, _)| !desired.audio.contains_key(*id))
+        .map(|(id, a)| (id, a.name.as_str()))
+        .collect();
+    let mut taken: BTreeSet<String> = desired.audio.values().map(|a| a.name.clone()).collect();
+    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, name) in &live_only {
+        *uses.entry(name).or_default() += 1;
+    }
+    // Plain names first, so that a qualified name never takes a plain one's place.
+    let (plain, shared): (Vec<_>, Vec<_>) = live_only
+        .into_iter()
+        .partition(|(_, name)| uses[name] == 1 && !taken.contains(*name));
+    for (id, name) in plain {
+        taken.insert(name.to_owned());
+        out.insert(id.clone(), Address::Audio(name.to_owned()));
+    }
+    for (id, name) in shared {
+        let mut unique = format!("{name}@{id}");
+        while taken.contains(&unique) {
+            // Only a spec that names audio like a qualified address gets here.
+            unique = format!("{unique}@{id}");
+        }
+        taken.insert(unique.clone());
+        out.insert(id.clone(), Address::Audio(unique));
     }
     out
 }

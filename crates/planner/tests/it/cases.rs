@@ -57,6 +57,22 @@ fn cases() {
             "{name}: apply_to disagrees with the store"
         );
 
+        // One address, one object: a create, a kept file and an ignored object never share
+        // an address (audio re-uploaded under a name once used for other content, say).
+        let mut seen = std::collections::BTreeSet::new();
+        let addresses = p
+            .changes()
+            .into_iter()
+            .map(|c| c.address.clone())
+            .chain(p.kept.iter().map(|k| k.address.clone()))
+            .chain(p.ignored.iter().map(|i| i.address.clone()));
+        for address in addresses {
+            assert!(
+                seen.insert(address.clone()),
+                "{name}: {address} is two objects"
+            );
+        }
+
         insta::with_settings!({ snapshot_suffix => name.as_str(), prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("text", render::text(&p, false));
             insta::assert_snapshot!("steps", steps(&p));
@@ -99,4 +115,31 @@ fn an_ignore_pattern_may_write_a_slash_in_a_name_as_is() {
             "{patterns}"
         );
     }
+}
+
+/// A live audio file whose address needs its content id is still protected by a pattern
+/// written with the name recorded at upload.
+#[test]
+fn an_audio_pattern_matches_the_recorded_name() {
+    let case = fixture::case("audio_names");
+    let policy = fixture::policy("ignore: [audio.promo]", std::path::Path::new("inline"));
+    let p = plan(&case.desired, &case.live, &policy);
+    let ignored: Vec<String> = p.ignored.iter().map(|i| i.address.to_string()).collect();
+    assert_eq!(
+        ignored,
+        [
+            "audio.promo@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+            "audio.promo@sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9",
+        ]
+    );
+    // The new upload named like the old file is neither ignored nor kept; the old one is kept.
+    let kept: Vec<String> = p.kept.iter().map(|k| k.address.to_string()).collect();
+    assert_eq!(
+        kept,
+        [
+            "audio.welcome-es@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        ]
+    );
+    assert_eq!(p.summary().add, 1);
+    assert_eq!(p.existing[&planner::Kind::Audio], 1);
 }

@@ -615,6 +615,56 @@ fn an_empty_plan_says_no_changes_and_writes_nothing() {
 }
 
 #[test]
+fn a_spec_that_declares_nothing_empties_a_project_only_with_force() {
+    let pcc = Pcc::start();
+    for user in ["ann", "bob", "cat"] {
+        pcc.agent(user, user);
+    }
+    let work = Workdir::new();
+    work.write("spec.yaml", "# the contact center, to be written\n");
+
+    // Three agents: no other guard would trip, but emptying a project is never an accident.
+    pcc.reset_stats();
+    let out = work.switchboard(["plan", "spec.yaml"]).against(&pcc).run();
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(
+            "this spec declares nothing; planning it deletes every object in the live project"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "warning: `apply` will refuse this plan without --force: 1 safety guard tripped\n  \
+             - the spec declares nothing: this plan deletes every live object it manages (3); \
+             use --force"
+        ),
+        "{out}"
+    );
+    let out = work
+        .switchboard(["apply", "spec.yaml", "--auto-approve"])
+        .against(&pcc)
+        .run();
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains(
+            "error: a safety guard refuses this plan (1 violation); nothing was written\n  - \
+             the spec declares nothing"
+        ),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+
+    let out = work
+        .switchboard(["apply", "spec.yaml", "--auto-approve", "--force"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert_eq!(pcc.stats().writes, 3);
+    assert!(pcc.list("agent", "agents").is_empty());
+}
+
+#[test]
 fn json_events_parse_and_follow_terraforms_machine_readable_ui() {
     let pcc = Pcc::start();
     let work = Workdir::new();

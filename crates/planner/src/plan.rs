@@ -582,7 +582,12 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
         existing.insert(Kind::Audio, live_audio);
     }
 
-    let safety = safety::check(&steps, &existing, &policy.safety);
+    let safety = safety::check(
+        &steps,
+        &existing,
+        &policy.safety,
+        *desired == Model::default(),
+    );
     let reads = stale::reads(&steps, &have, desired, &live_referrers);
 
     let mut trees = BTreeMap::new();

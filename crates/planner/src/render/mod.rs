@@ -24,7 +24,7 @@ use spec::model::{AudioId, KeyAction};
 use crate::plan::Plan;
 
 /// The JSON format version of `render::json` and `render::drift_json`.
-pub const JSON_FORMAT_VERSION: &str = "1.0";
+pub const JSON_FORMAT_VERSION: &str = "1.1";
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]

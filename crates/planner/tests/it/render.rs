@@ -303,7 +303,7 @@ fn drift_reads_the_plan_the_other_way_round() {
     let p = plan(&c.desired, &c.live, &c.policy);
     let json = render::drift_json(&p);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc["format_version"], "1.0");
+    assert_eq!(doc["format_version"], "1.1");
     assert_eq!(doc["drift"], true);
     let queue = doc["resource_drift"]
         .as_array()
@@ -365,11 +365,24 @@ fn a_share_over_the_limit_never_prints_as_the_limit() {
     );
     // Exactly the limit passes; so does any share of a kind under `min_objects`.
     assert!(message(750, 1000).is_empty());
-    assert!(message(0, 7).is_empty());
+    assert!(message(1, 7).is_empty());
     assert_eq!(
         message(5, 8),
         ["too many deletes of agent: 37.5% is over 25% (3/8); use --force"]
     );
+    // A spec that declares nothing is refused even where no other guard trips.
+    assert_eq!(
+        message(0, 3),
+        [
+            "the spec declares nothing: this plan deletes every live object it manages (3); use \
+             --force"
+        ]
+    );
+    let mut settings_only = agents(0);
+    settings_only.settings = Some(Default::default());
+    let p = plan(&settings_only, &agents(3), &Policy::default());
+    assert_eq!(p.summary().destroy, 3);
+    assert!(!p.refused(), "{:?}", p.safety);
 }
 
 /// Checks that `doc` is one Mermaid flowchart that a renderer can draw whole: one header,

@@ -31,7 +31,7 @@ fn a_saved_plan_holds_what_apply_needs_without_the_spec() {
     let c = fixture::case("audio");
     let p = plan(&c.desired, &c.live, &c.policy);
     let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
-    assert_eq!(doc["format_version"], "1.0");
+    assert_eq!(doc["format_version"], "1.1");
     let upload = doc["plan"]["steps"]
         .as_array()
         .unwrap()
@@ -51,7 +51,7 @@ fn another_major_version_is_refused() {
     let c = fixture::case("update_in_place");
     let p = plan(&c.desired, &c.live, &c.policy);
     let text =
-        saved::to_json(&p).replace("\"format_version\": \"1.0\"", "\"format_version\": \"2.0\"");
+        saved::to_json(&p).replace("\"format_version\": \"1.1\"", "\"format_version\": \"2.0\"");
     let err = saved::from_json(&text).unwrap_err();
     assert!(matches!(err, Error::UnsupportedVersion { ref found, .. } if found == "2.0"));
     assert_eq!(

@@ -347,3 +347,87 @@ fn retries_are_announced_once_and_each_with_switchboard_log() {
         "{out}"
     );
 }
+
+#[test]
+fn duplicate_names_live_are_left_out_only_where_ignore_covers_them() {
+    let pcc = Pcc::start();
+    let mut ids = [pcc.group("hr-temp"), pcc.group("hr-temp")];
+    let second = ids[1].clone();
+    ids.sort();
+    pcc.agent("alice", "Alice");
+    let bob = pcc.agent("bob", "Bob");
+    pcc.member(&second, &bob);
+    let work = Workdir::new();
+
+    // Not covered: the read fails, naming both groups, and nothing is planned.
+    work.write(
+        "spec.yaml",
+        "agents:\n  alice: { name: Alice }\n  carol: { name: Carol }\n",
+    );
+    pcc.reset_stats();
+    let out = work.switchboard(["plan", "spec.yaml"]).against(&pcc).run();
+    out.assert_code(1);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("  - group `hr-temp` ("))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(&ids[0]) && line.contains(&ids[1]),
+        "both ids are named: {line}"
+    );
+    assert!(
+        line.ends_with(
+            "2 objects share this name; switchboard needs it unique (rename or delete all but one)"
+        ),
+        "{line}"
+    );
+    assert!(
+        out.stderr.contains("help: to plan around a duplicate name"),
+        "{out}"
+    );
+    reads_only(&pcc);
+
+    // Covered: the groups are left out and shown as ignored, with the problem; bob, whom one
+    // of them still has, is kept; the plan proceeds.
+    work.write(
+        "spec.yaml",
+        "agents:\n  alice: { name: Alice }\n  carol: { name: Carol }\nignore: [group.hr-temp]\n",
+    );
+    let out = work
+        .switchboard(["plan", "spec.yaml", "--out", "plan.json"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("note: `ignore:` covers group `hr-temp` ("),
+        "{out}"
+    );
+    assert!(out.stdout.contains("+ agent.carol"), "{out}");
+    assert!(!out.stdout.contains("- agent.bob"), "{out}");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  group.hr-temp  "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(
+            "matches `group.hr-temp`, and cannot be read: 2 objects share this name; switchboard \
+             needs it unique (rename or delete all but one); ids "
+        ) && line.contains(&ids[0])
+            && line.contains(&ids[1]),
+        "{line}"
+    );
+    assert!(
+        out.stdout.contains("ignored group.hr-temp still uses it"),
+        "{out}"
+    );
+
+    // The saved plan applies: its stale check reads the duplicates again and sets them aside.
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(0);
+    assert!(out.stdout.contains("+ agent.carol created"), "{out}");
+    assert_eq!(pcc.list("group", "groups").len(), 2);
+    assert_eq!(pcc.list("agent", "agents").len(), 3);
+}

@@ -137,6 +137,30 @@ pub enum IgnoredBecause {
     /// It belongs to an ignored object (a membership of an ignored agent, a node of an
     /// ignored tree).
     Owner(Address),
+    /// It breaks a rule switchboard relies on (two live groups share its name), so the live
+    /// read left it out, and this `ignore:` pattern covers it (see [`SetAside`]).
+    Unreadable {
+        /// The pattern.
+        pattern: String,
+        /// What is wrong with it, with the server ids.
+        problem: String,
+    },
+}
+
+/// A live object that the live read left out because it breaks a rule switchboard relies on
+/// (two groups named `hr-temp`: one address, two objects), and that an `ignore:` pattern
+/// covers. The plan lists it as ignored and never touches it, what it owns, or what it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetAside {
+    /// Its address (one address for all the objects that share it).
+    pub address: Address,
+    /// The `ignore:` pattern that covers it.
+    pub pattern: String,
+    /// What is wrong with it, with the server ids.
+    pub problem: String,
+    /// The live objects it uses (a group's members, a queue's groups): never deleted while
+    /// it is there.
+    pub uses: Vec<Address>,
 }
 
 impl fmt::Display for IgnoredBecause {
@@ -144,6 +168,9 @@ impl fmt::Display for IgnoredBecause {
         match self {
             IgnoredBecause::Pattern(p) => write!(f, "matches `{p}`"),
             IgnoredBecause::Owner(a) => write!(f, "belongs to ignored {a}"),
+            IgnoredBecause::Unreadable { pattern, problem } => {
+                write!(f, "matches `{pattern}`, and cannot be read: {problem}")
+            }
         }
     }
 }
@@ -404,6 +431,17 @@ pub(crate) struct Draft {
 /// Pure and deterministic: the same models give the same plan, byte for byte, whatever order
 /// their maps were built in.
 pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
+    plan_setting_aside(desired, live, policy, &[])
+}
+
+/// [`plan`], for a live project read with objects set aside ([`SetAside`]): they are listed
+/// as ignored, and neither they, what they own, nor what they use is changed or deleted.
+pub fn plan_setting_aside(
+    desired: &Model,
+    live: &Model,
+    policy: &Policy,
+    set_aside: &[SetAside],
+) -> Plan {
     let mut want = flatten(desired);
     let mut have = flatten(live);
     if desired.settings.is_none() {
@@ -413,7 +451,7 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
 
     let audio_at = audio_addresses(desired, live);
     let mut warnings = Vec::new();
-    let ignored = ignored(policy, desired, live, &audio_at, &want, &have);
+    let ignored = ignored(policy, desired, live, &audio_at, &want, &have, set_aside);
     for (address, ig) in &ignored {
         if ig.in_spec && ig.live {
             warnings.push(Warning::DeclaredButIgnored {
@@ -513,7 +551,16 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     let live_referrers = if !deletes_anything {
         BTreeMap::new()
     } else {
-        referrers(&have, live)
+        let mut referrers = referrers(&have, live);
+        for aside in set_aside {
+            for used in &aside.uses {
+                referrers
+                    .entry(used.clone())
+                    .or_default()
+                    .push(aside.address.clone());
+            }
+        }
+        referrers
     };
     let mut kept = kept(&delete_candidates, &ignored, &live_referrers, blocked_roots);
     for address in delete_candidates {
@@ -653,9 +700,24 @@ fn ignored(
     audio_at: &BTreeMap<AudioId, Address>,
     want: &BTreeMap<Address, Object>,
     have: &BTreeMap<Address, Object>,
+    set_aside: &[SetAside],
 ) -> BTreeMap<Address, Ignored> {
-    let mut out: BTreeMap<Address, Ignored> = BTreeMap::new();
-    if policy.ignore.is_empty() {
+    let mut out: BTreeMap<Address, Ignored> = set_aside
+        .iter()
+        .map(|aside| {
+            let ignored = Ignored {
+                address: aside.address.clone(),
+                because: IgnoredBecause::Unreadable {
+                    pattern: aside.pattern.clone(),
+                    problem: aside.problem.clone(),
+                },
+                live: true,
+                in_spec: want.contains_key(&aside.address),
+            };
+            (aside.address.clone(), ignored)
+        })
+        .collect();
+    if policy.ignore.is_empty() && out.is_empty() {
         return out;
     }
     let desired_audio: BTreeSet<&Address> = desired.audio.keys().map(|id| &audio_at[id]).collect();
@@ -673,6 +735,9 @@ fn ignored(
         .collect();
     // Owners sort before what they own (their kinds come first), so one pass suffices.
     for address in all {
+        if out.contains_key(address) {
+            continue;
+        }
         let recorded = live_audio.get(address);
         let is_live = have.contains_key(address) || recorded.is_some();
         let pattern = if is_live {

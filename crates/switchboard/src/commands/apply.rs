@@ -104,7 +104,18 @@ async fn apply_saved(
     };
     let client = target.client();
     let before = client.stats().total();
-    let live = pcc::read_live(client, &options)
+    // What the plan set aside when it was made (duplicate names under `ignore:`) may still be
+    // there: the plan does not touch it.
+    let set_aside: Vec<&planner::Address> = plan
+        .ignored
+        .iter()
+        .filter(|i| matches!(i.because, planner::IgnoredBecause::Unreadable { .. }))
+        .map(|i| &i.address)
+        .collect();
+    let was_set_aside = |problem: &pcc::LiveProblem| {
+        pipeline::problem_address(problem).is_some_and(|a| set_aside.contains(&&a))
+    };
+    let (live, _) = pcc::read_live_setting_aside(client, &options, &was_set_aside)
         .await
         .context("cannot read the live project")?;
     let requests = client.stats().total() - before;

@@ -26,4 +26,4 @@ pub use plan::{
     SetAside, Step, Summary, TreeChange, Warning, matching_pattern, plan, plan_setting_aside,
 };
 pub use safety::{SafetyReport, Violation};
-pub use stale::{Reads, StaleObject, StaleReason, stale};
+pub use stale::{Reads, StaleObject, StaleReason, already_applied, stale};

@@ -435,6 +435,87 @@ fn a_saved_plan_is_stale_only_when_what_it_touches_changed() {
 }
 
 #[test]
+fn a_stale_plan_lists_twenty_objects_and_an_applied_one_says_so() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let steps = save_plan(&work, &pcc, "plan.json");
+    assert!(steps > 40, "{steps}");
+
+    // Another run applies a slightly different hotline first: every object the plan creates
+    // now exists, one of them not as planned.
+    let ivr = work.read("hotline/ivr.yaml");
+    work.write(
+        "hotline/ivr.yaml",
+        &ivr.replace("Thank you for calling.", "Thanks for calling."),
+    );
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    pcc.reset_stats();
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(4);
+    assert!(
+        out.stderr.contains(&format!(
+            "error: the saved plan is stale: {steps} objects it touches changed since it was made\n"
+        )),
+        "{out}"
+    );
+    let listed = out.stderr.lines().filter(|l| l.starts_with("  - ")).count();
+    assert_eq!(listed, 20, "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "  ... and {} more (`--json` lists them all)\n",
+            steps - 20
+        )),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("already been applied"), "{out}");
+    let out = work
+        .switchboard(["apply", "plan.json", "--json"])
+        .against(&pcc)
+        .run();
+    out.assert_code(4);
+    let diagnostic = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["type"] == "diagnostic")
+        .unwrap_or_else(|| panic!("{out}"));
+    let detail = diagnostic["diagnostic"]["detail"].as_str().unwrap();
+    assert_eq!(
+        detail.lines().filter(|l| l.starts_with("  - ")).count(),
+        steps
+    );
+    assert_eq!(pcc.stats().writes, 0);
+
+    // The plan applied as it is, then applied again: said plainly, not as 40-odd objects.
+    work.write("hotline/ivr.yaml", &ivr);
+    let fresh = Pcc::start();
+    save_plan(&work, &fresh, "fresh.json");
+    work.switchboard(["apply", "fresh.json"])
+        .against(&fresh)
+        .run()
+        .assert_code(0);
+    fresh.reset_stats();
+    let out = work
+        .switchboard(["apply", "fresh.json"])
+        .against(&fresh)
+        .run();
+    out.assert_code(4);
+    assert!(
+        out.stderr.contains(
+            "error: this plan has already been applied: every object it touches is now as it \
+             leaves them; run `switchboard plan` again\nNothing was written.\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("  - "), "{out}");
+    assert_eq!(fresh.stats().writes, 0);
+}
+
+#[test]
 fn a_saved_plan_applies_only_to_the_pcc_it_was_made_against() {
     let pcc = Pcc::start();
     let other = Pcc::start();
@@ -612,6 +693,56 @@ fn an_empty_plan_says_no_changes_and_writes_nothing() {
         "No changes. The saved plan has nothing to do.\n"
     );
     assert_eq!(pcc.stats().writes, 0);
+}
+
+#[test]
+fn a_spec_that_declares_nothing_empties_a_project_only_with_force() {
+    let pcc = Pcc::start();
+    for user in ["ann", "bob", "cat"] {
+        pcc.agent(user, user);
+    }
+    let work = Workdir::new();
+    work.write("spec.yaml", "# the contact center, to be written\n");
+
+    // Three agents: no other guard would trip, but emptying a project is never an accident.
+    pcc.reset_stats();
+    let out = work.switchboard(["plan", "spec.yaml"]).against(&pcc).run();
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(
+            "this spec declares nothing; planning it deletes every object in the live project"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "warning: `apply` will refuse this plan without --force: 1 safety guard tripped\n  \
+             - the spec declares nothing: this plan deletes every live object it manages (3); \
+             use --force"
+        ),
+        "{out}"
+    );
+    let out = work
+        .switchboard(["apply", "spec.yaml", "--auto-approve"])
+        .against(&pcc)
+        .run();
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains(
+            "error: a safety guard refuses this plan (1 violation); nothing was written\n  - \
+             the spec declares nothing"
+        ),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+
+    let out = work
+        .switchboard(["apply", "spec.yaml", "--auto-approve", "--force"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert_eq!(pcc.stats().writes, 3);
+    assert!(pcc.list("agent", "agents").is_empty());
 }
 
 #[test]

@@ -282,3 +282,51 @@ fn a_directory_that_is_not_an_export_is_not_written_without_force() {
         .assert_code(0);
     assert!(!work.join("cc/groups.yaml").exists());
 }
+
+#[test]
+fn a_hand_written_file_named_like_an_export_is_not_overwritten_without_force() {
+    let pcc = Pcc::start();
+    pcc.group("sales");
+    let work = Workdir::new();
+    let mine = "# our groups, by hand\ngroups:\n  support: {}\n";
+    work.write("cc/groups.yaml", mine);
+    pcc.reset_stats();
+    let out = work
+        .switchboard(["export", "--out", "cc"])
+        .against(&pcc)
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("--out cc holds files an export did not write (`groups.yaml`)"),
+        "{out}"
+    );
+    assert_eq!(pcc.stats(), Default::default());
+    assert_eq!(work.read("cc/groups.yaml"), mine);
+
+    // Each exported file says so on its second line, which is what a later export trusts.
+    work.switchboard(["export", "--out", "fresh"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    let groups = work.read("fresh/groups.yaml");
+    assert_eq!(
+        groups.lines().nth(1),
+        Some(
+            "# Exported by switchboard from the live PCC project; `switchboard export` \
+             rewrites this file."
+        ),
+        "{groups}"
+    );
+    work.switchboard(["export", "--out", "fresh"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    assert_eq!(work.read("fresh/groups.yaml"), groups);
+
+    work.switchboard(["export", "--out", "cc", "--force"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    assert_eq!(work.read("cc/groups.yaml"), groups);
+}

@@ -57,7 +57,7 @@ fn json_is_the_only_thing_on_stdout_and_lists_every_change() {
         .run();
     out.assert_code(0);
     let plan = out.json();
-    assert_eq!(plan["format_version"], "1.0");
+    assert_eq!(plan["format_version"], "1.1");
     assert_eq!(plan["changes"], true);
     assert_eq!(plan["summary"]["add"], 45);
     assert_eq!(plan["summary"]["change"], 1);
@@ -167,7 +167,7 @@ fn a_saved_plan_records_its_target_and_spec_root_and_no_secret() {
     let text = work.read("plan.json");
     assert!(!text.contains(SID), "the full SID stays out of plan files");
     let saved: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(saved["format_version"], "1.0");
+    assert_eq!(saved["format_version"], "1.1");
     let sid_sha256: String = Sha256::digest(SID.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -346,4 +346,88 @@ fn retries_are_announced_once_and_each_with_switchboard_log() {
         ),
         "{out}"
     );
+}
+
+#[test]
+fn duplicate_names_live_are_left_out_only_where_ignore_covers_them() {
+    let pcc = Pcc::start();
+    let mut ids = [pcc.group("hr-temp"), pcc.group("hr-temp")];
+    let second = ids[1].clone();
+    ids.sort();
+    pcc.agent("alice", "Alice");
+    let bob = pcc.agent("bob", "Bob");
+    pcc.member(&second, &bob);
+    let work = Workdir::new();
+
+    // Not covered: the read fails, naming both groups, and nothing is planned.
+    work.write(
+        "spec.yaml",
+        "agents:\n  alice: { name: Alice }\n  carol: { name: Carol }\n",
+    );
+    pcc.reset_stats();
+    let out = work.switchboard(["plan", "spec.yaml"]).against(&pcc).run();
+    out.assert_code(1);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("  - group `hr-temp` ("))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(&ids[0]) && line.contains(&ids[1]),
+        "both ids are named: {line}"
+    );
+    assert!(
+        line.ends_with(
+            "2 objects share this name; switchboard needs it unique (rename or delete all but one)"
+        ),
+        "{line}"
+    );
+    assert!(
+        out.stderr.contains("help: to plan around a duplicate name"),
+        "{out}"
+    );
+    reads_only(&pcc);
+
+    // Covered: the groups are left out and shown as ignored, with the problem; bob, whom one
+    // of them still has, is kept; the plan proceeds.
+    work.write(
+        "spec.yaml",
+        "agents:\n  alice: { name: Alice }\n  carol: { name: Carol }\nignore: [group.hr-temp]\n",
+    );
+    let out = work
+        .switchboard(["plan", "spec.yaml", "--out", "plan.json"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("note: `ignore:` covers group `hr-temp` ("),
+        "{out}"
+    );
+    assert!(out.stdout.contains("+ agent.carol"), "{out}");
+    assert!(!out.stdout.contains("- agent.bob"), "{out}");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  group.hr-temp  "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(
+            "matches `group.hr-temp`, and cannot be read: 2 objects share this name; switchboard \
+             needs it unique (rename or delete all but one); ids "
+        ) && line.contains(&ids[0])
+            && line.contains(&ids[1]),
+        "{line}"
+    );
+    assert!(
+        out.stdout.contains("ignored group.hr-temp still uses it"),
+        "{out}"
+    );
+
+    // The saved plan applies: its stale check reads the duplicates again and sets them aside.
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(0);
+    assert!(out.stdout.contains("+ agent.carol created"), "{out}");
+    assert_eq!(pcc.list("group", "groups").len(), 2);
+    assert_eq!(pcc.list("agent", "agents").len(), 3);
 }

@@ -178,6 +178,11 @@ pub struct LiveProblem {
     pub ids: Vec<String>,
     /// What is wrong.
     pub problem: String,
+    /// For a problem whose only effect is to leave whole objects out of the model (two groups
+    /// with one name), what those objects use, by kind and natural key (`("agent", "alice")`):
+    /// a caller that sets the problem aside (see [`crate::live::normalise_setting_aside`])
+    /// must not delete these. `None` for a problem that cannot be set aside.
+    pub uses: Option<Vec<(&'static str, String)>>,
 }
 
 impl fmt::Display for LiveProblem {

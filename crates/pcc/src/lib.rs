@@ -20,4 +20,7 @@ pub mod wire;
 pub use auth::{Credentials, Secret};
 pub use client::{Client, Config, Host, Listed, PAGE_LIMIT, RequestStats, RetryPolicy};
 pub use error::{Error, LiveProblem, Lost, Silence};
-pub use live::{Ids, Kind, Live, RawLive, ReadOptions, minimum_reads, normalise, read_live};
+pub use live::{
+    Ids, Kind, Live, RawLive, ReadOptions, minimum_reads, normalise, normalise_setting_aside,
+    read_live, read_live_setting_aside,
+};

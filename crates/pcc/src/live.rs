@@ -395,6 +395,7 @@ impl Problems {
             name: name.into(),
             ids: ids.iter().map(|s| (*s).to_owned()).collect(),
             problem: problem.into(),
+            uses: None,
         });
     }
 
@@ -418,8 +419,13 @@ impl Problems {
     }
 }
 
+/// What a duplicate object uses, for a caller that sets duplicates aside; `None` for a kind
+/// whose duplicates cannot be set aside.
+type Uses<'u, T> = &'u dyn Fn(&T) -> Option<Vec<(&'static str, String)>>;
+
 /// Groups items by a natural key, dropping repeats of one id (a page boundary that moved
-/// while reading). Keys with more than one id are reported and left out.
+/// while reading). Keys with more than one id are reported and left out, with what the left
+/// out objects use (`uses`).
 fn by_key<'a, T>(
     problems: &mut Problems,
     kind: &'static str,
@@ -427,6 +433,7 @@ fn by_key<'a, T>(
     items: impl IntoIterator<Item = &'a T>,
     id: impl Fn(&T) -> &str,
     key: impl Fn(&T) -> Option<String>,
+    uses: Uses<'_, T>,
 ) -> BTreeMap<String, &'a T>
 where
     T: 'a,
@@ -457,6 +464,15 @@ where
                     list.len()
                 ),
             );
+            let all: Option<BTreeSet<(&'static str, String)>> = list
+                .iter()
+                .map(|t| uses(t))
+                .try_fold(BTreeSet::new(), |mut all, one| {
+                    all.extend(one?);
+                    Some(all)
+                });
+            let added = problems.0.last_mut().expect("just added");
+            added.uses = all.map(|set| set.into_iter().collect());
         }
     }
     unique
@@ -478,6 +494,46 @@ fn names<T>(
 /// Turns raw lists into a [`Live`]: `kinds` are put into the model, every list read is put
 /// into the ids. Fails with [`Error::Live`] listing every rule the data breaks.
 pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
+    normalise_setting_aside(raw, kinds, &|_| false).map(|(live, _)| live)
+}
+
+/// [`normalise`], except that problems whose only effect is to leave whole objects out of the
+/// model (two groups, queues, IVR trees, agents or numbers sharing one natural key; see
+/// [`LiveProblem::uses`]) and that `accept` accepts are set aside instead of failing the read:
+/// the model is then the project without those objects, and the problems set aside are
+/// returned beside it. Any other problem still fails the read, listing every problem not set
+/// aside.
+pub fn normalise_setting_aside(
+    raw: &RawLive,
+    kinds: &BTreeSet<Kind>,
+    accept: &dyn Fn(&LiveProblem) -> bool,
+) -> Result<(Live, Vec<LiveProblem>), Error> {
+    let (live, mut problems) = normalise_all(raw, kinds);
+    problems.sort();
+    problems.dedup();
+    let (aside, refused): (Vec<_>, Vec<_>) = problems
+        .into_iter()
+        .partition(|p| p.uses.is_some() && accept(p));
+    if refused.is_empty() {
+        Ok((live, aside))
+    } else {
+        Err(Error::Live(refused))
+    }
+}
+
+/// Reads the live project (the kinds in `opts`) and normalises it, setting aside the problems
+/// `accept` accepts ([`normalise_setting_aside`]).
+pub async fn read_live_setting_aside(
+    client: &Client,
+    opts: &ReadOptions,
+    accept: &dyn Fn(&LiveProblem) -> bool,
+) -> Result<(Live, Vec<LiveProblem>), Error> {
+    let raw = read_raw(client, opts).await?;
+    normalise_setting_aside(&raw, &opts.kinds, accept)
+}
+
+/// The live project and every rule it breaks; the model leaves out what a problem concerns.
+fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProblem>) {
     let mut p = Problems::default();
     let mut model = Model::default();
     let mut ids = Ids::default();
@@ -527,6 +583,7 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
     // Agents.
     let agents = raw.agents.as_deref().unwrap_or_default();
     let agent_uid = names(agents, |a| &a.id, |a| a.stringee_user_id.clone());
+    // An agent uses nothing: its memberships belong to groups.
     for (uid, a) in by_key(
         &mut p,
         "agent",
@@ -534,6 +591,7 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
         agents,
         |a| &a.id,
         |a| a.stringee_user_id.clone(),
+        &|_| Some(Vec::new()),
     ) {
         ids.agents.insert(uid.clone(), a.id.clone());
         let routing = match a.routing_type {
@@ -564,6 +622,15 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
     // Groups and members.
     let groups = raw.groups.as_deref().unwrap_or_default();
     let group_name = names(groups, |g| &g.id, |g| g.name.clone());
+    let group_uses = |g: &wire::Group| {
+        let members = raw.members.get(&g.id).into_iter().flatten();
+        Some(
+            members
+                .filter_map(|m| agent_uid.get(&m.agent_id))
+                .map(|uid| ("agent", uid.clone()))
+                .collect(),
+        )
+    };
     for (name, g) in by_key(
         &mut p,
         "group",
@@ -571,6 +638,7 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
         groups,
         |g| &g.id,
         |g| g.name.clone(),
+        &group_uses,
     ) {
         ids.groups.insert(name.clone(), g.id.clone());
         if !has(Kind::Groups) {
@@ -599,6 +667,16 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
     // Queues and routings.
     let queues = raw.queues.as_deref().unwrap_or_default();
     let queue_name = names(queues, |q| &q.id, |q| q.name.clone());
+    // Greeting audio is never deleted, so only the groups a queue routes to count.
+    let queue_uses = |q: &wire::Queue| {
+        let routings = raw.routings.get(&q.id).into_iter().flatten();
+        Some(
+            routings
+                .filter_map(|r| group_name.get(&r.group_id))
+                .map(|group| ("group", group.clone()))
+                .collect(),
+        )
+    };
     for (name, q) in by_key(
         &mut p,
         "queue",
@@ -606,6 +684,7 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
         queues,
         |q| &q.id,
         |q| q.name.clone(),
+        &queue_uses,
     ) {
         ids.queues.insert(name.clone(), q.id.clone());
         if !has(Kind::Queues) {
@@ -739,6 +818,17 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
             }
         }
     }
+    // A tree's own nodes go with it; outside it, its keys use queues.
+    let tree_uses = |t: &wire::Tree| {
+        let nodes = raw.nodes.get(&t.id).into_iter().flatten();
+        let keys = nodes.flat_map(|n| raw.keys.get(&n.id).into_iter().flatten());
+        Some(
+            keys.filter(|k| k.action == Some(2))
+                .filter_map(|k| queue_name.get(k.queue_id.as_deref()?))
+                .map(|queue| ("queue", queue.clone()))
+                .collect(),
+        )
+    };
     for (tname, t) in by_key(
         &mut p,
         "ivr_tree",
@@ -746,6 +836,7 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
         trees,
         |t| &t.id,
         |t| t.tree_name.clone(),
+        &tree_uses,
     ) {
         ids.trees.insert(tname.clone(), t.id.clone());
         if !has(Kind::Ivr) {
@@ -763,6 +854,8 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
             tree_nodes,
             |n| &n.id,
             |n| n.node_name.as_ref().map(|nn| format!("{tname}/{nn}")),
+            // Keys elsewhere in the tree may go to a duplicate node: not one to set aside.
+            &|_| None,
         );
         for (qualified, n) in unique_nodes {
             let nname = qualified[tname.len() + 1..].to_owned();
@@ -1006,6 +1099,20 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
 
     // Numbers.
     let numbers = raw.numbers.as_deref().unwrap_or_default();
+    let number_uses = |n: &wire::Number| {
+        let route = if n.enable_ivr == Some(true) {
+            n.ivr_menu
+                .as_ref()
+                .and_then(|t| tree_name.get(t))
+                .map(|t| ("ivr_tree", t.clone()))
+        } else {
+            n.queue_id
+                .as_ref()
+                .and_then(|q| queue_name.get(q))
+                .map(|q| ("queue", q.clone()))
+        };
+        Some(route.into_iter().collect())
+    };
     for (digits, n) in by_key(
         &mut p,
         "number",
@@ -1013,6 +1120,7 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
         numbers,
         |n| &n.id,
         |n| n.number.clone(),
+        &number_uses,
     ) {
         ids.numbers.insert(digits.clone(), n.id.clone());
         let route = if n.enable_ivr == Some(true) {
@@ -1089,18 +1197,12 @@ pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
         });
     }
 
-    if p.0.is_empty() {
-        Ok(Live {
-            model,
-            ids,
-            kinds: kinds.clone(),
-        })
-    } else {
-        let mut problems = p.0;
-        problems.sort();
-        problems.dedup();
-        Err(Error::Live(problems))
-    }
+    let live = Live {
+        model,
+        ids,
+        kinds: kinds.clone(),
+    };
+    (live, p.0)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ pub use flows::{
 };
 pub use object::{Object, changed_fields, fingerprint};
 pub use plan::{
-    Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace, Step,
-    Summary, TreeChange, Warning, plan,
+    Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace,
+    SetAside, Step, Summary, TreeChange, Warning, matching_pattern, plan, plan_setting_aside,
 };
 pub use safety::{SafetyReport, Violation};
-pub use stale::{Reads, StaleObject, StaleReason, stale};
+pub use stale::{Reads, StaleObject, StaleReason, already_applied, stale};

@@ -137,6 +137,30 @@ pub enum IgnoredBecause {
     /// It belongs to an ignored object (a membership of an ignored agent, a node of an
     /// ignored tree).
     Owner(Address),
+    /// It breaks a rule switchboard relies on (two live groups share its name), so the live
+    /// read left it out, and this `ignore:` pattern covers it (see [`SetAside`]).
+    Unreadable {
+        /// The pattern.
+        pattern: String,
+        /// What is wrong with it, with the server ids.
+        problem: String,
+    },
+}
+
+/// A live object that the live read left out because it breaks a rule switchboard relies on
+/// (two groups named `hr-temp`: one address, two objects), and that an `ignore:` pattern
+/// covers. The plan lists it as ignored and never touches it, what it owns, or what it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetAside {
+    /// Its address (one address for all the objects that share it).
+    pub address: Address,
+    /// The `ignore:` pattern that covers it.
+    pub pattern: String,
+    /// What is wrong with it, with the server ids.
+    pub problem: String,
+    /// The live objects it uses (a group's members, a queue's groups): never deleted while
+    /// it is there.
+    pub uses: Vec<Address>,
 }
 
 impl fmt::Display for IgnoredBecause {
@@ -144,6 +168,9 @@ impl fmt::Display for IgnoredBecause {
         match self {
             IgnoredBecause::Pattern(p) => write!(f, "matches `{p}`"),
             IgnoredBecause::Owner(a) => write!(f, "belongs to ignored {a}"),
+            IgnoredBecause::Unreadable { pattern, problem } => {
+                write!(f, "matches `{pattern}`, and cannot be read: {problem}")
+            }
         }
     }
 }
@@ -404,6 +431,17 @@ pub(crate) struct Draft {
 /// Pure and deterministic: the same models give the same plan, byte for byte, whatever order
 /// their maps were built in.
 pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
+    plan_setting_aside(desired, live, policy, &[])
+}
+
+/// [`plan`], for a live project read with objects set aside ([`SetAside`]): they are listed
+/// as ignored, and neither they, what they own, nor what they use is changed or deleted.
+pub fn plan_setting_aside(
+    desired: &Model,
+    live: &Model,
+    policy: &Policy,
+    set_aside: &[SetAside],
+) -> Plan {
     let mut want = flatten(desired);
     let mut have = flatten(live);
     if desired.settings.is_none() {
@@ -411,8 +449,9 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
         have.remove(&Address::Settings);
     }
 
+    let audio_at = audio_addresses(desired, live);
     let mut warnings = Vec::new();
-    let ignored = ignored(policy, desired, live, &want, &have);
+    let ignored = ignored(policy, desired, live, &audio_at, &want, &have, set_aside);
     for (address, ig) in &ignored {
         if ig.in_spec && ig.live {
             warnings.push(Warning::DeclaredButIgnored {
@@ -512,7 +551,16 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     let live_referrers = if !deletes_anything {
         BTreeMap::new()
     } else {
-        referrers(&have, live)
+        let mut referrers = referrers(&have, live);
+        for aside in set_aside {
+            for used in &aside.uses {
+                referrers
+                    .entry(used.clone())
+                    .or_default()
+                    .push(aside.address.clone());
+            }
+        }
+        referrers
     };
     let mut kept = kept(&delete_candidates, &ignored, &live_referrers, blocked_roots);
     for address in delete_candidates {
@@ -534,7 +582,7 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     let mut audio_names = BTreeMap::new();
     for (id, audio) in &live.audio {
         audio_names.insert(id.clone(), audio.name.clone());
-        let address = Address::Audio(audio.name.clone());
+        let address = audio_at[id].clone();
         if !desired.audio.contains_key(id) && !ignored.contains_key(&address) {
             kept.insert(address, KeptBecause::AudioHasNoDelete { id: id.clone() });
         }
@@ -545,7 +593,7 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
             continue;
         }
         // New content is a new object, never ignored (`ignore:` is about live objects).
-        let address = Address::Audio(audio.name.clone());
+        let address = audio_at[id].clone();
         let after = Object::Audio {
             id: id.clone(),
             name: audio.name.clone(),
@@ -574,14 +622,19 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     }
     let live_audio = live
         .audio
-        .values()
-        .filter(|a| !ignored.contains_key(&Address::Audio(a.name.clone())))
+        .keys()
+        .filter(|id| !ignored.contains_key(&audio_at[*id]))
         .count();
     if live_audio > 0 {
         existing.insert(Kind::Audio, live_audio);
     }
 
-    let safety = safety::check(&steps, &existing, &policy.safety);
+    let safety = safety::check(
+        &steps,
+        &existing,
+        &policy.safety,
+        *desired == Model::default(),
+    );
     let reads = stale::reads(&steps, &have, desired, &live_referrers);
 
     let mut trees = BTreeMap::new();
@@ -644,40 +697,53 @@ fn ignored(
     policy: &Policy,
     desired: &Model,
     live: &Model,
+    audio_at: &BTreeMap<AudioId, Address>,
     want: &BTreeMap<Address, Object>,
     have: &BTreeMap<Address, Object>,
+    set_aside: &[SetAside],
 ) -> BTreeMap<Address, Ignored> {
-    let mut out: BTreeMap<Address, Ignored> = BTreeMap::new();
-    if policy.ignore.is_empty() {
+    let mut out: BTreeMap<Address, Ignored> = set_aside
+        .iter()
+        .map(|aside| {
+            let ignored = Ignored {
+                address: aside.address.clone(),
+                because: IgnoredBecause::Unreadable {
+                    pattern: aside.pattern.clone(),
+                    problem: aside.problem.clone(),
+                },
+                live: true,
+                in_spec: want.contains_key(&aside.address),
+            };
+            (aside.address.clone(), ignored)
+        })
+        .collect();
+    if policy.ignore.is_empty() && out.is_empty() {
         return out;
     }
-    let desired_audio: BTreeSet<Address> = desired
+    let desired_audio: BTreeSet<&Address> = desired.audio.keys().map(|id| &audio_at[id]).collect();
+    // Live audio by address, with the name recorded at upload: a pattern written with that
+    // name (`audio.welcome-es`) protects the file even when its address had to say more.
+    let live_audio: BTreeMap<&Address, Address> = live
         .audio
-        .values()
-        .map(|a| Address::Audio(a.name.clone()))
-        .collect();
-    let live_audio: BTreeSet<Address> = live
-        .audio
-        .values()
-        .map(|a| Address::Audio(a.name.clone()))
+        .iter()
+        .map(|(id, a)| (&audio_at[id], Address::Audio(a.name.clone())))
         .collect();
     let all: BTreeSet<&Address> = have
         .keys()
         .chain(want.keys())
-        .chain(live_audio.iter())
+        .chain(live_audio.keys().copied())
         .collect();
     // Owners sort before what they own (their kinds come first), so one pass suffices.
     for address in all {
-        let is_live = have.contains_key(address) || live_audio.contains(address);
+        if out.contains_key(address) {
+            continue;
+        }
+        let recorded = live_audio.get(address);
+        let is_live = have.contains_key(address) || recorded.is_some();
         let pattern = if is_live {
-            // Patterns match the address as plans print it (`group.sales%2Fen`) or with the
-            // name as written (`group.sales/en`): a pattern that protects nothing because of
-            // an encoding would let the plan delete what it was written to keep.
-            let (text, plain) = (address.to_string(), address.unencoded());
-            policy
-                .ignore
-                .iter()
-                .find(|p| spec::policy::glob_match(p, &text) || spec::policy::glob_match(p, &plain))
+            let mut forms = vec![address.clone()];
+            forms.extend(recorded.cloned());
+            forms.iter().find_map(|a| matching_pattern(policy, a))
         } else {
             None
         };
@@ -696,10 +762,65 @@ fn ignored(
                     address: address.clone(),
                     because,
                     live: is_live,
-                    in_spec: want.contains_key(address) || desired_audio.contains(address),
+                    in_spec: want.contains_key(address) || desired_audio.contains(&address),
                 },
             );
         }
+    }
+    out
+}
+
+/// The first `ignore:` pattern of `policy` that matches `address`. Patterns match the address
+/// as plans print it (`group.sales%2Fen`) or with the name as written (`group.sales/en`): a
+/// pattern that protects nothing because of an encoding would let the plan delete what it was
+/// written to keep.
+pub fn matching_pattern<'p>(policy: &'p Policy, address: &Address) -> Option<&'p String> {
+    let (text, plain) = (address.to_string(), address.unencoded());
+    policy
+        .ignore
+        .iter()
+        .find(|p| spec::policy::glob_match(p, &text) || spec::policy::glob_match(p, &plain))
+}
+
+/// The address of every audio file, desired or live, each its own. A file the spec names is
+/// `audio.<the spec's name>`; a live file the spec does not use is `audio.<the name recorded
+/// at upload>`, unless the spec uses that name for other content or another such file has the
+/// same name (a file uploaded again with new content): then its content id is added,
+/// `audio.welcome-es@sha256:<hex>`, so that the new upload and the kept old file are two
+/// objects in the plan, not one.
+pub(crate) fn audio_addresses(desired: &Model, live: &Model) -> BTreeMap<AudioId, Address> {
+    let mut out: BTreeMap<AudioId, Address> = desired
+        .audio
+        .iter()
+        .map(|(id, a)| (id.clone(), Address::Audio(a.name.clone())))
+        .collect();
+    let live_only: Vec<(&AudioId, &str)> = live
+        .audio
+        .iter()
+        .filter(|(id, _)| !desired.audio.contains_key(*id))
+        .map(|(id, a)| (id, a.name.as_str()))
+        .collect();
+    let mut taken: BTreeSet<String> = desired.audio.values().map(|a| a.name.clone()).collect();
+    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, name) in &live_only {
+        *uses.entry(name).or_default() += 1;
+    }
+    // Plain names first, so that a qualified name never takes a plain one's place.
+    let (plain, shared): (Vec<_>, Vec<_>) = live_only
+        .into_iter()
+        .partition(|(_, name)| uses[name] == 1 && !taken.contains(*name));
+    for (id, name) in plain {
+        taken.insert(name.to_owned());
+        out.insert(id.clone(), Address::Audio(name.to_owned()));
+    }
+    for (id, name) in shared {
+        let mut unique = format!("{name}@{id}");
+        while taken.contains(&unique) {
+            // Only a spec that names audio like a qualified address gets here.
+            unique = format!("{unique}@{id}");
+        }
+        taken.insert(unique.clone());
+        out.insert(id.clone(), Address::Audio(unique));
     }
     out
 }

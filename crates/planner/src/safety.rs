@@ -49,6 +49,12 @@ pub enum Violation {
         /// Its nickname, for people.
         nickname: Option<String>,
     },
+    /// The spec declares nothing, so the plan deletes every live object it manages: an empty
+    /// file or a wrong path looks like this, whatever the other guards say.
+    EmptySpec {
+        /// Objects the plan deletes.
+        deletes: usize,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -79,6 +85,11 @@ impl fmt::Display for Violation {
                 "unbinds number {}: it will route calls nowhere; use --force",
                 label(number, nickname)
             ),
+            Violation::EmptySpec { deletes } => write!(
+                f,
+                "the spec declares nothing: this plan deletes every live object it manages \
+                 ({deletes}); use --force"
+            ),
         }
     }
 }
@@ -100,11 +111,13 @@ fn percent(part: usize, whole: usize, limit: u32) -> String {
     format!("{shown}%")
 }
 
-/// The guards `steps` trip, given the live counts per kind.
+/// The guards `steps` trip, given the live counts per kind and whether the spec declares
+/// anything.
 pub(crate) fn check(
     steps: &[Step],
     existing: &BTreeMap<Kind, usize>,
     safety: &Safety,
+    declares_nothing: bool,
 ) -> SafetyReport {
     let mut violations = Vec::new();
     let mut deletes: BTreeMap<Kind, usize> = BTreeMap::new();
@@ -112,6 +125,11 @@ pub(crate) fn check(
         if step.action == Action::Delete && step.replace.is_none() {
             *deletes.entry(step.kind()).or_default() += 1;
         }
+    }
+    let total: usize = deletes.values().sum();
+    if declares_nothing && total > 0 {
+        // First: the one that explains all the others.
+        violations.push(Violation::EmptySpec { deletes: total });
     }
     for (&kind, &count) in &deletes {
         let total = existing.get(&kind).copied().unwrap_or(0);

@@ -102,6 +102,28 @@ pub(crate) fn reads(
     reads
 }
 
+/// True when every object `plan` touches is now in `live_now` as the plan leaves it (created
+/// or updated to its planned value, or deleted): the plan was already applied, by this
+/// switchboard or another run. Its stale check then fails on every object, and saying
+/// "already applied" is more use than the list.
+pub fn already_applied(plan: &Plan, live_now: &Model) -> bool {
+    if plan.steps.is_empty() {
+        return false;
+    }
+    let now = flatten(live_now);
+    // The last step at an address leaves it as it ends (a replacement's create half).
+    let mut end: BTreeMap<&Address, Option<&Object>> = BTreeMap::new();
+    for step in &plan.steps {
+        end.insert(&step.address, step.after.as_ref());
+    }
+    end.into_iter()
+        .all(|(address, after)| match (address, after) {
+            (Address::Audio(_), Some(Object::Audio { id, .. })) => live_now.audio.contains_key(id),
+            (_, Some(after)) => now.get(address).map(fingerprint) == Some(fingerprint(after)),
+            (_, None) => !now.contains_key(address),
+        })
+}
+
 /// The objects `plan` touches that are no longer as it read them in `live_now`, sorted by
 /// address. Empty means the plan can still be applied as reviewed.
 pub fn stale(plan: &Plan, live_now: &Model) -> Vec<StaleObject> {

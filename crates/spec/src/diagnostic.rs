@@ -170,6 +170,8 @@ pub mod code {
     pub const SILENT_LOOP: &str = "silent-loop";
     /// `back: true` on a goto that makes no loop (warning).
     pub const BACK_WITHOUT_LOOP: &str = "back-without-loop";
+    /// A spec that declares nothing, whose plan deletes every live object (warning).
+    pub const EMPTY_SPEC: &str = "empty-spec";
     /// A queue whose groups have agents reached by phone, without
     /// `from_number_callout_to_agent` (warning).
     pub const MISSING_CALLOUT_NUMBER: &str = "missing-callout-number";

@@ -75,9 +75,16 @@ pub async fn plan(
     eprintln!("{}", pending.banner());
     let (spec, spec_root) = specfile::load_valid_at(path, global)?;
     let target = pending.connect().await?;
-    match read_live(&target, &read_scope(&spec, concurrency)).await {
-        Ok(live) => {
-            let plan = planner::plan(&spec.model, &live.model, &spec.policy);
+    let scope = read_scope(&spec, concurrency);
+    let covered = |problem: &pcc::LiveProblem| {
+        problem_address(problem)
+            .is_some_and(|a| planner::matching_pattern(&spec.policy, &a).is_some())
+    };
+    match read_live_setting_aside(&target, &scope, &covered).await {
+        Ok((live, problems)) => {
+            let set_aside = set_aside(&spec.policy, &problems);
+            let plan =
+                planner::plan_setting_aside(&spec.model, &live.model, &spec.policy, &set_aside);
             let flows = flow_report(&spec, &live.model, &plan);
             Ok(Planned {
                 spec,
@@ -90,9 +97,25 @@ pub async fn plan(
         }
         Err(err) => {
             target.shutdown().await;
-            Err(err)
+            Err(with_ignore_help(err))
         }
     }
+}
+
+/// A failed read whose problems include duplicate names gets a help line: `ignore:` can set
+/// those aside.
+fn with_ignore_help(err: anyhow::Error) -> anyhow::Error {
+    let duplicates = match err.downcast_ref::<pcc::Error>() {
+        Some(pcc::Error::Live(problems)) => problems.iter().any(|p| p.uses.is_some()),
+        _ => false,
+    };
+    if !duplicates {
+        return err;
+    }
+    anyhow::anyhow!(
+        "{err:#}\nhelp: to plan around a duplicate name you cannot fix yet, add its address to \
+         `ignore:` (`group.<name>`, say); the plan then leaves those objects out"
+    )
 }
 
 /// What `plan` changes for callers. The walk compares the live project with the live project
@@ -117,8 +140,19 @@ pub fn read_scope(spec: &Spec, concurrency: usize) -> pcc::ReadOptions {
 
 /// Reads the live project and says on stderr how many requests it took.
 pub async fn read_live(target: &Target, options: &pcc::ReadOptions) -> anyhow::Result<pcc::Live> {
+    let (live, _) = read_live_setting_aside(target, options, &|_| false).await?;
+    Ok(live)
+}
+
+/// [`read_live`], setting aside the problems `accept` accepts (duplicate names that `ignore:`
+/// covers): they are left out of the model, returned, and named on stderr.
+pub async fn read_live_setting_aside(
+    target: &Target,
+    options: &pcc::ReadOptions,
+    accept: &dyn Fn(&pcc::LiveProblem) -> bool,
+) -> anyhow::Result<(pcc::Live, Vec<pcc::LiveProblem>)> {
     let before = target.client().stats().total();
-    let live = pcc::read_live(target.client(), options)
+    let (live, problems) = pcc::read_live_setting_aside(target.client(), options, accept)
         .await
         .context("cannot read the live project")?;
     let requests = target.client().stats().total() - before;
@@ -127,7 +161,52 @@ pub async fn read_live(target: &Target, options: &pcc::ReadOptions) -> anyhow::R
         contents(&live.model),
         if requests == 1 { "" } else { "s" }
     );
-    Ok(live)
+    for problem in &problems {
+        eprintln!("note: `ignore:` covers {problem}; the plan leaves it out");
+    }
+    Ok((live, problems))
+}
+
+/// The plan address of the object a live problem concerns, for the kinds whose problems can
+/// be set aside (those named by one natural key).
+pub fn problem_address(problem: &pcc::LiveProblem) -> Option<planner::Address> {
+    address_of(problem.kind, &problem.name)
+}
+
+/// The address of an object of a kind named by one natural key (`group`, `sales`).
+fn address_of(kind: &str, name: &str) -> Option<planner::Address> {
+    let name = name.to_owned();
+    Some(match kind {
+        "agent" => planner::Address::Agent(name),
+        "group" => planner::Address::Group(name),
+        "queue" => planner::Address::Queue(name),
+        "ivr_tree" => planner::Address::IvrTree(name),
+        "number" => planner::Address::Number(name),
+        _ => return None,
+    })
+}
+
+/// The problems a read set aside, as the planner takes them.
+pub fn set_aside(policy: &spec::Policy, problems: &[pcc::LiveProblem]) -> Vec<planner::SetAside> {
+    problems
+        .iter()
+        .filter_map(|problem| {
+            let address = problem_address(problem)?;
+            let pattern = planner::matching_pattern(policy, &address)?.clone();
+            let uses = problem
+                .uses
+                .iter()
+                .flatten()
+                .filter_map(|(kind, name)| address_of(kind, name))
+                .collect();
+            Some(planner::SetAside {
+                address,
+                pattern,
+                problem: format!("{}; ids {}", problem.problem, problem.ids.join(", ")),
+                uses,
+            })
+        })
+        .collect()
 }
 
 /// `2 numbers, 1 IVR tree (3 nodes), ...` for the read notice.

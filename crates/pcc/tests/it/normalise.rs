@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use pcc::{Error, Kind, Live, RawLive, normalise};
+use pcc::{Error, Kind, Live, RawLive, normalise, normalise_setting_aside};
 use spec::model::{AudioId, Key, NumberRoute};
 
 use crate::support::fixture;
@@ -111,4 +111,90 @@ fn a_scoped_read_fills_only_its_kinds_but_keeps_the_ids_it_read() {
         live.model.numbers["842473082888"].route,
         Some(NumberRoute::Queue("support".to_owned()))
     );
+}
+
+/// The brownfield project plus two groups named `hr-temp` (alice in one, the support queue
+/// routed to the other), two queues named `overflow` (routed to sales-en), and, when `nodes`,
+/// two nodes named `language` in the main tree.
+fn with_duplicates(nodes: bool) -> RawLive {
+    let mut v: serde_json::Value = serde_json::from_str(&fixture("brownfield.json")).unwrap();
+    let group = |id: &str| serde_json::json!({"id": id, "name": "hr-temp"});
+    for id in ["GR_HR1", "GR_HR2"] {
+        v["groups"].as_array_mut().unwrap().push(group(id));
+    }
+    v["members"]["GR_HR1"] = serde_json::json!([
+        {"agent_id": "AG_ALICE0000000001", "group_id": "GR_HR1"}
+    ]);
+    v["routings"]["QU_SUPPORT0000002"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"id": "RO_HR", "queue_id": "QU_SUPPORT0000002", "group_id": "GR_HR2", "primary_group": 0}));
+    for id in ["QU_OVER1", "QU_OVER2"] {
+        v["queues"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"id": id, "name": "overflow"}));
+        v["routings"][id] = serde_json::json!([
+            {"id": format!("RO_{id}"), "queue_id": id, "group_id": "GR_SALESEN0000001", "primary_group": 1}
+        ]);
+    }
+    if nodes {
+        let tree = v["nodes"]["TR_MAIN0000000001"].as_array_mut().unwrap();
+        let mut twin = tree[0].clone();
+        twin["id"] = "NO_TWIN".into();
+        tree.push(twin);
+    }
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn duplicate_names_may_be_set_aside_whole_with_what_they_use() {
+    let raw = with_duplicates(false);
+    let (live, aside) = normalise_setting_aside(&raw, &all(), &|_| true).unwrap();
+    let named: Vec<String> = aside.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        named,
+        [
+            "group `hr-temp` (GR_HR1, GR_HR2): 2 objects share this name; switchboard needs it \
+             unique (rename or delete all but one)",
+            "queue `overflow` (QU_OVER1, QU_OVER2): 2 objects share this name; switchboard \
+             needs it unique (rename or delete all but one)",
+        ]
+    );
+    assert_eq!(aside[0].uses, Some(vec![("agent", "alice".to_owned())]));
+    assert_eq!(aside[1].uses, Some(vec![("group", "sales-en".to_owned())]));
+    // Left out whole: no model entry, no id to act on.
+    assert!(!live.model.groups.contains_key("hr-temp"));
+    assert!(!live.model.queues.contains_key("overflow"));
+    assert!(!live.ids.groups.contains_key("hr-temp"));
+    // What refers to them stays, by name: the routing belongs to the group set aside.
+    assert!(live.model.queues["support"].routing.contains_key("hr-temp"));
+    // The rest is the project as a plain read gives it.
+    let plain = read("brownfield.json");
+    assert_eq!(live.model.agents, plain.model.agents);
+    assert_eq!(live.model.ivr, plain.model.ivr);
+
+    // Without consent, or with consent for one only, the read fails naming the others.
+    let err = normalise(&raw, &all()).unwrap_err().to_string();
+    assert!(err.contains("2 places"), "{err}");
+    let err = normalise_setting_aside(&raw, &all(), &|p| p.kind == "group")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("in 1 place"), "{err}");
+    assert!(
+        err.contains("queue `overflow` (QU_OVER1, QU_OVER2)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_duplicate_node_is_never_set_aside() {
+    let raw = with_duplicates(true);
+    let err = normalise_setting_aside(&raw, &all(), &|_| true).unwrap_err();
+    let Error::Live(problems) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(problems.len(), 1, "{err}");
+    assert_eq!(problems[0].kind, "ivr_node");
+    assert_eq!(problems[0].uses, None);
 }

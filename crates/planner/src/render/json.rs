@@ -7,6 +7,10 @@ use crate::object::Object;
 use crate::plan::{ChangeAction, Plan};
 use crate::render::JSON_FORMAT_VERSION;
 
+/// `provider_name` of every change: where Terraform names a provider, switchboard names the
+/// one API it speaks.
+const PROVIDER_NAME: &str = "stringee/pcc";
+
 /// The plan as pretty-printed JSON, ending in a newline.
 pub fn json(plan: &Plan) -> String {
     let changes: Vec<Value> = plan
@@ -26,6 +30,9 @@ pub fn json(plan: &Plan) -> String {
             };
             json!({
                 "address": c.address.to_string(),
+                // Terraform's: tools that read its plans find the fields they expect.
+                "mode": "managed",
+                "provider_name": PROVIDER_NAME,
                 "type": c.address.kind().as_str(),
                 "name": c.address.name(),
                 "change": {

@@ -1,6 +1,8 @@
 //! IVR trees as Mermaid flowcharts: nodes show their prompt, edges their key, queue / forward /
-//! hang-up endings are terminal shapes; with a [`TreeDiff`], added, changed and removed nodes
-//! and keys are styled apart. Used by the Markdown plan and by `graph`.
+//! hang-up endings are terminal shapes, the entry box the numbers routed to the tree; with a
+//! [`TreeDiff`], added, changed and removed nodes and keys are styled apart. Several trees make
+//! one document with a subgraph each. Used by the Markdown plan (a tree per block) and by
+//! `graph`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -160,6 +162,23 @@ enum EdgeStyle {
     Removed,
 }
 
+/// One tree in a Mermaid document.
+#[derive(Clone, Copy, Debug)]
+pub struct Chart<'a> {
+    /// The tree's name.
+    pub name: &'a str,
+    /// The tree (for a removed tree, one with no nodes: the diff holds what goes).
+    pub tree: &'a IvrTree,
+    /// How it changes, for a plan.
+    pub diff: Option<&'a TreeDiff>,
+    /// What enters the tree (the numbers routed to it), one line each under its name in the
+    /// entry box; empty to show the name only.
+    pub entry: &'a [String],
+}
+
+/// Entry lines shown at most; the rest are counted.
+const ENTRY_LINES: usize = 4;
+
 /// `tree` as a Mermaid flowchart. With `diff`, added nodes and keys are green, changed ones
 /// amber, and removed ones (taken from the diff) red and dashed.
 pub fn mermaid(tree_name: &str, tree: &IvrTree, diff: Option<&TreeDiff>) -> String {
@@ -174,8 +193,91 @@ pub fn mermaid_with_audio_names(
     diff: Option<&TreeDiff>,
     audio_names: &BTreeMap<AudioId, String>,
 ) -> String {
+    let chart = Chart {
+        name: tree_name,
+        tree,
+        diff,
+        entry: &[],
+    };
+    mermaid_charts(&[chart], audio_names)
+}
+
+/// Several trees as one Mermaid document: one `flowchart TD`, so that it renders as one
+/// diagram (Mermaid draws only the first of several `flowchart` headers). One chart is drawn
+/// as is; several get a `subgraph` each, and their ids a per-tree prefix (`t0_n1`) so that
+/// no two trees share a node.
+pub fn mermaid_charts(charts: &[Chart<'_>], audio_names: &BTreeMap<AudioId, String>) -> String {
+    let mut out = String::from("flowchart TD\n");
+    let mut styles = Styles::default();
+    let nested = charts.len() > 1;
+    for (i, chart) in charts.iter().enumerate() {
+        if nested {
+            let _ = writeln!(out, "  subgraph t{i}[\"ivr {}\"]", escape(chart.name));
+            draw(
+                &mut out,
+                chart,
+                &format!("t{i}_"),
+                "    ",
+                audio_names,
+                &mut styles,
+            );
+            out.push_str("  end\n");
+        } else {
+            draw(&mut out, chart, "", "  ", audio_names, &mut styles);
+        }
+    }
+
+    out.push_str("  classDef entry fill:#f6f8fa,stroke:#57606a\n");
+    out.push_str("  classDef ending fill:#f6f8fa,stroke:#8c959f\n");
+    out.push_str("  classDef added fill:#dafbe1,stroke:#1a7f37,stroke-width:2px\n");
+    out.push_str("  classDef changed fill:#fff8c5,stroke:#9a6700,stroke-width:2px\n");
+    out.push_str(
+        "  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5\n",
+    );
+    for (class, members) in [
+        ("added", &styles.added),
+        ("changed", &styles.changed),
+        ("removed", &styles.removed),
+    ] {
+        if !members.is_empty() {
+            let _ = writeln!(out, "  class {} {class}", members.join(","));
+        }
+    }
+    for (i, style) in styles.links {
+        let css = match style {
+            EdgeStyle::Added => "stroke:#1a7f37,stroke-width:2px",
+            EdgeStyle::Changed => "stroke:#9a6700,stroke-width:2px",
+            EdgeStyle::Removed => "stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5",
+            EdgeStyle::Same => continue,
+        };
+        let _ = writeln!(out, "  linkStyle {i} {css}");
+    }
+    out
+}
+
+/// What the whole document styles after its trees: node classes by id, and links by their
+/// index in the document (Mermaid counts links across subgraphs).
+#[derive(Default)]
+struct Styles {
+    added: Vec<String>,
+    changed: Vec<String>,
+    removed: Vec<String>,
+    links: Vec<(usize, EdgeStyle)>,
+    link_count: usize,
+}
+
+/// The nodes and links of one tree, ids prefixed with `prefix`, lines indented by `indent`.
+fn draw(
+    out: &mut String,
+    chart: &Chart<'_>,
+    prefix: &str,
+    indent: &str,
+    audio_names: &BTreeMap<AudioId, String>,
+    styles: &mut Styles,
+) {
     let no_diff = TreeDiff::default();
-    let diff = diff.unwrap_or(&no_diff);
+    let diff = chart.diff.unwrap_or(&no_diff);
+    let tree = chart.tree;
 
     // Stable ids: node names may hold anything, ids must not.
     let mut names: BTreeSet<&str> = tree.nodes.keys().map(String::as_str).collect();
@@ -183,7 +285,7 @@ pub fn mermaid_with_audio_names(
     let ids: BTreeMap<&str, String> = names
         .iter()
         .enumerate()
-        .map(|(i, n)| (*n, format!("n{i}")))
+        .map(|(i, n)| (*n, format!("{prefix}n{i}")))
         .collect();
 
     let mut edges: Vec<(String, Key, Target, EdgeStyle)> = Vec::new();
@@ -221,27 +323,29 @@ pub fn mermaid_with_audio_names(
     let ending_ids: BTreeMap<&Target, String> = endings
         .iter()
         .enumerate()
-        .map(|(i, t)| (t, format!("e{i}")))
+        .map(|(i, t)| (t, format!("{prefix}e{i}")))
         .collect();
     let id_of = |t: &Target| -> String {
         match t {
             Target::Node(n) => ids
                 .get(n.as_str())
                 .cloned()
-                .unwrap_or_else(|| format!("missing_{}", escape_id(n))),
+                .unwrap_or_else(|| format!("{prefix}missing_{}", escape_id(n))),
             other => ending_ids.get(other).cloned().unwrap_or_default(),
         }
     };
 
-    let mut out = String::from("flowchart TD\n");
-    let mut link = 0usize;
-    let mut link_styles: Vec<(usize, EdgeStyle)> = Vec::new();
-    let _ = writeln!(out, "  entry([\"ivr {}\"]):::entry", escape(tree_name));
+    let entry = format!("{prefix}entry");
+    let _ = writeln!(
+        out,
+        "{indent}{entry}([\"{}\"]):::entry",
+        entry_label(chart.name, chart.entry)
+    );
     if let Some(id) = ids.get(tree.start.as_str())
         && tree.nodes.contains_key(&tree.start)
     {
-        let _ = writeln!(out, "  entry --> {id}");
-        link += 1;
+        let _ = writeln!(out, "{indent}{entry} --> {id}");
+        styles.link_count += 1;
     }
     for name in &names {
         let id = &ids[name];
@@ -250,13 +354,19 @@ pub fn mermaid_with_audio_names(
             .get(*name)
             .or_else(|| diff.removed.get(*name))
             .expect("every id comes from the tree or the removed nodes");
-        let _ = writeln!(out, "  {id}[\"{}\"]", node_label(name, node, audio_names));
+        let _ = writeln!(
+            out,
+            "{indent}{id}[\"{}\"]",
+            node_label(name, node, audio_names)
+        );
     }
     for (t, id) in &ending_ids {
         let _ = match t {
-            Target::Queue(q) => writeln!(out, "  {id}([\"queue {}\"]):::ending", escape(q)),
-            Target::Forward(to) => writeln!(out, "  {id}[/\"forward {}\"/]:::ending", escape(to)),
-            Target::Hangup => writeln!(out, "  {id}((\"hang up\")):::ending"),
+            Target::Queue(q) => writeln!(out, "{indent}{id}([\"queue {}\"]):::ending", escape(q)),
+            Target::Forward(to) => {
+                writeln!(out, "{indent}{id}[/\"forward {}\"/]:::ending", escape(to))
+            }
+            Target::Hangup => writeln!(out, "{indent}{id}((\"hang up\")):::ending"),
             Target::Node(_) => Ok(()),
         };
     }
@@ -268,47 +378,41 @@ pub fn mermaid_with_audio_names(
         };
         let _ = writeln!(
             out,
-            "  {} {arrow}|\"{}\"| {}",
+            "{indent}{} {arrow}|\"{}\"| {}",
             ids[from.as_str()],
             escape(key.as_str()),
             id_of(to)
         );
         if *style != EdgeStyle::Same {
-            link_styles.push((link, *style));
+            styles.links.push((styles.link_count, *style));
         }
-        link += 1;
+        styles.link_count += 1;
     }
 
-    out.push_str("  classDef entry fill:#f6f8fa,stroke:#57606a\n");
-    out.push_str("  classDef ending fill:#f6f8fa,stroke:#8c959f\n");
-    out.push_str("  classDef added fill:#dafbe1,stroke:#1a7f37,stroke-width:2px\n");
-    out.push_str("  classDef changed fill:#fff8c5,stroke:#9a6700,stroke-width:2px\n");
-    out.push_str(
-        "  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5\n",
-    );
-    for (class, set) in [
-        ("added", diff.added.iter().collect::<Vec<_>>()),
-        ("changed", diff.changed.iter().collect()),
-        ("removed", diff.removed.keys().collect()),
+    for (members, set) in [
+        (&mut styles.added, diff.added.iter().collect::<Vec<_>>()),
+        (&mut styles.changed, diff.changed.iter().collect()),
+        (&mut styles.removed, diff.removed.keys().collect()),
     ] {
-        let members: Vec<&str> = set
-            .iter()
-            .filter_map(|n| ids.get(n.as_str()).map(String::as_str))
-            .collect();
-        if !members.is_empty() {
-            let _ = writeln!(out, "  class {} {class}", members.join(","));
-        }
+        members.extend(set.iter().filter_map(|n| ids.get(n.as_str()).cloned()));
     }
-    for (i, style) in link_styles {
-        let css = match style {
-            EdgeStyle::Added => "stroke:#1a7f37,stroke-width:2px",
-            EdgeStyle::Changed => "stroke:#9a6700,stroke-width:2px",
-            EdgeStyle::Removed => "stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5",
-            EdgeStyle::Same => continue,
-        };
-        let _ = writeln!(out, "  linkStyle {i} {css}");
+}
+
+/// `ivr main`, then the lines that enter it (at most [`ENTRY_LINES`], the rest counted).
+fn entry_label(name: &str, entry: &[String]) -> String {
+    let mut label = format!("ivr {}", escape(name));
+    if entry.is_empty() {
+        return label;
     }
-    out
+    label = format!("<b>{label}</b>");
+    for line in entry.iter().take(ENTRY_LINES) {
+        label.push_str("<br/>");
+        label.push_str(&escape(&shorten(line, 60)));
+    }
+    if entry.len() > ENTRY_LINES {
+        let _ = write!(label, "<br/>and {} more", entry.len() - ENTRY_LINES);
+    }
+    label
 }
 
 fn escape_id(s: &str) -> String {

@@ -14,7 +14,7 @@ pub use drift::{drift_json, drift_markdown, drift_text};
 pub use flows::{end_json, flows_json, flows_markdown, flows_text};
 pub use json::json;
 pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_with_limit};
-pub use mermaid::{TreeDiff, mermaid, mermaid_with_audio_names, tree_diff};
+pub use mermaid::{Chart, TreeDiff, mermaid, mermaid_charts, mermaid_with_audio_names, tree_diff};
 pub use text::text;
 
 use serde_json::Value;
@@ -24,7 +24,7 @@ use spec::model::{AudioId, KeyAction};
 use crate::plan::Plan;
 
 /// The JSON format version of `render::json` and `render::drift_json`.
-pub const JSON_FORMAT_VERSION: &str = "1.0";
+pub const JSON_FORMAT_VERSION: &str = "1.1";
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]

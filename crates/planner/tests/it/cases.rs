@@ -57,6 +57,22 @@ fn cases() {
             "{name}: apply_to disagrees with the store"
         );
 
+        // One address, one object: a create, a kept file and an ignored object never share
+        // an address (audio re-uploaded under a name once used for other content, say).
+        let mut seen = std::collections::BTreeSet::new();
+        let addresses = p
+            .changes()
+            .into_iter()
+            .map(|c| c.address.clone())
+            .chain(p.kept.iter().map(|k| k.address.clone()))
+            .chain(p.ignored.iter().map(|i| i.address.clone()));
+        for address in addresses {
+            assert!(
+                seen.insert(address.clone()),
+                "{name}: {address} is two objects"
+            );
+        }
+
         insta::with_settings!({ snapshot_suffix => name.as_str(), prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("text", render::text(&p, false));
             insta::assert_snapshot!("steps", steps(&p));
@@ -99,4 +115,109 @@ fn an_ignore_pattern_may_write_a_slash_in_a_name_as_is() {
             "{patterns}"
         );
     }
+}
+
+/// A live audio file whose address needs its content id is still protected by a pattern
+/// written with the name recorded at upload.
+#[test]
+fn an_audio_pattern_matches_the_recorded_name() {
+    let case = fixture::case("audio_names");
+    let policy = fixture::policy("ignore: [audio.promo]", std::path::Path::new("inline"));
+    let p = plan(&case.desired, &case.live, &policy);
+    let ignored: Vec<String> = p.ignored.iter().map(|i| i.address.to_string()).collect();
+    assert_eq!(
+        ignored,
+        [
+            "audio.promo@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+            "audio.promo@sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9",
+        ]
+    );
+    // The new upload named like the old file is neither ignored nor kept; the old one is kept.
+    let kept: Vec<String> = p.kept.iter().map(|k| k.address.to_string()).collect();
+    assert_eq!(
+        kept,
+        [
+            "audio.welcome-es@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        ]
+    );
+    assert_eq!(p.summary().add, 1);
+    assert_eq!(p.existing[&planner::Kind::Audio], 1);
+}
+
+/// A live object the read set aside (two groups named `hr-temp`, covered by `ignore:`) is
+/// listed as ignored with its problem; what it owns is ignored, what it uses is kept, and a
+/// spec that declares it does not create it.
+#[test]
+fn a_set_aside_object_is_ignored_with_what_it_owns_and_keeps_what_it_uses() {
+    let here = std::path::Path::new("inline");
+    let live = fixture::model(
+        "agents: { alice: { name: Alice }, bob: { name: Bob } }\n\
+         groups: { sales: { agents: [alice] } }\n\
+         queues: { support: { routing: { sales: { primary: true }, hr-temp: { primary: false } } } }\n",
+        here,
+    );
+    let desired = fixture::model(
+        "agents: { alice: { name: Alice } }\n\
+         groups: { sales: { agents: [alice] } }\n\
+         queues: { support: { routing: { sales: { primary: true } } } }\n",
+        here,
+    );
+    let policy = fixture::policy("ignore: [group.hr-temp]", here);
+    let aside = planner::SetAside {
+        address: planner::Address::Group("hr-temp".into()),
+        pattern: "group.hr-temp".into(),
+        problem: "2 objects share this name (GR_1, GR_2)".into(),
+        uses: vec![planner::Address::Agent("bob".into())],
+    };
+    let p = planner::plan_setting_aside(&desired, &live, &policy, std::slice::from_ref(&aside));
+    assert!(p.is_empty(), "{}", render::text(&p, false));
+    let ignored: Vec<(String, String)> = p
+        .ignored
+        .iter()
+        .map(|i| (i.address.to_string(), i.because.to_string()))
+        .collect();
+    assert_eq!(
+        ignored,
+        [
+            (
+                "group.hr-temp".to_owned(),
+                "matches `group.hr-temp`, and cannot be read: 2 objects share this name (GR_1, \
+                 GR_2)"
+                    .to_owned()
+            ),
+            (
+                "routing.support/hr-temp".to_owned(),
+                "belongs to ignored group.hr-temp".to_owned()
+            ),
+        ]
+    );
+    let kept: Vec<(String, String)> = p
+        .kept
+        .iter()
+        .map(|k| (k.address.to_string(), k.because.to_string()))
+        .collect();
+    assert_eq!(
+        kept,
+        [(
+            "agent.bob".to_owned(),
+            "ignored group.hr-temp still uses it".to_owned()
+        )]
+    );
+
+    // Not set aside, the same read would delete the routing and the agent.
+    let plain = plan(&desired, &live, &policy);
+    let deleted: Vec<String> = plain.steps.iter().map(|s| s.address.to_string()).collect();
+    assert_eq!(deleted, ["routing.support/hr-temp", "agent.bob"]);
+
+    // A spec that declares the group does not create a third one: it is left alone, loudly.
+    let mut declares = desired.clone();
+    declares.groups.insert("hr-temp".into(), Default::default());
+    let p = planner::plan_setting_aside(&declares, &live, &policy, &[aside]);
+    assert!(p.is_empty(), "{}", render::text(&p, false));
+    assert_eq!(
+        p.warnings,
+        [planner::Warning::DeclaredButIgnored {
+            address: planner::Address::Group("hr-temp".into())
+        }]
+    );
 }

@@ -286,6 +286,7 @@ fn mermaid_styles_added_changed_and_removed_nodes_apart() {
     );
     let out = mermaid("main", &after, Some(&diff));
     insta::assert_snapshot!("mermaid_diff", out);
+    mermaid_structure(&out);
     assert!(out.contains("class n2 added"));
     assert!(out.contains("class n0 changed"));
     assert!(out.contains("class n1 removed"));
@@ -302,7 +303,7 @@ fn drift_reads_the_plan_the_other_way_round() {
     let p = plan(&c.desired, &c.live, &c.policy);
     let json = render::drift_json(&p);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc["format_version"], "1.0");
+    assert_eq!(doc["format_version"], "1.1");
     assert_eq!(doc["drift"], true);
     let queue = doc["resource_drift"]
         .as_array()
@@ -364,9 +365,182 @@ fn a_share_over_the_limit_never_prints_as_the_limit() {
     );
     // Exactly the limit passes; so does any share of a kind under `min_objects`.
     assert!(message(750, 1000).is_empty());
-    assert!(message(0, 7).is_empty());
+    assert!(message(1, 7).is_empty());
     assert_eq!(
         message(5, 8),
         ["too many deletes of agent: 37.5% is over 25% (3/8); use --force"]
     );
+    // A spec that declares nothing is refused even where no other guard trips.
+    assert_eq!(
+        message(0, 3),
+        [
+            "the spec declares nothing: this plan deletes every live object it manages (3); use \
+             --force"
+        ]
+    );
+    let mut settings_only = agents(0);
+    settings_only.settings = Some(Default::default());
+    let p = plan(&settings_only, &agents(3), &Policy::default());
+    assert_eq!(p.summary().destroy, 3);
+    assert!(!p.refused(), "{:?}", p.safety);
+}
+
+/// Checks that `doc` is one Mermaid flowchart that a renderer can draw whole: one header,
+/// balanced subgraphs, every id defined once, every link between ids defined in the same
+/// subgraph, every `linkStyle` index a link (a removed one dashed), every `class` member
+/// defined. Answers the ids per subgraph (`""` outside any).
+fn mermaid_structure(doc: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let lines: Vec<&str> = doc.lines().collect();
+    assert_eq!(lines[0], "flowchart TD", "{doc}");
+    assert_eq!(
+        doc.matches("flowchart").count(),
+        1,
+        "one diagram, one header: {doc}"
+    );
+    let mut defined: BTreeMap<String, String> = BTreeMap::new();
+    let mut links: Vec<(String, String, bool)> = Vec::new();
+    let mut styles: Vec<(usize, String)> = Vec::new();
+    let mut classes: Vec<String> = Vec::new();
+    let mut open: Option<String> = None;
+    let id_of = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for line in &lines[1..] {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("subgraph ") {
+            assert!(open.is_none(), "nested subgraph: {line}");
+            let id = id_of(rest);
+            assert!(defined.insert(id.clone(), String::new()).is_none(), "{id}");
+            open = Some(id);
+        } else if line == "end" {
+            assert!(open.take().is_some(), "`end` without a subgraph");
+        } else if let Some(rest) = line.strip_prefix("linkStyle ") {
+            let (i, css) = rest.split_once(' ').unwrap();
+            styles.push((i.parse().unwrap(), css.to_owned()));
+        } else if let Some(rest) = line.strip_prefix("class ") {
+            let (members, _) = rest.split_once(' ').unwrap();
+            classes.extend(members.split(',').map(str::to_owned));
+        } else if line.starts_with("classDef ") {
+        } else if line.contains(" -->") || line.contains(" -.->") {
+            // Labels escape `>`, so an arrow is always a link.
+            let from = id_of(line);
+            let to = line.rsplit(' ').next().unwrap().to_owned();
+            links.push((from, to, line.contains(" -.->")));
+        } else {
+            let id = id_of(line);
+            assert!(!id.is_empty(), "{line}");
+            let at = open.clone().unwrap_or_default();
+            assert!(
+                defined.insert(id.clone(), at).is_none(),
+                "{id} defined twice"
+            );
+        }
+    }
+    assert!(open.is_none(), "a subgraph is not closed");
+    for (from, to, _) in &links {
+        let (a, b) = (&defined[from], &defined[to]);
+        assert_eq!(a, b, "{from} -> {to} crosses subgraphs");
+    }
+    for (i, css) in &styles {
+        let (_, _, dashed) = &links[*i];
+        assert_eq!(*dashed, css.contains("dasharray"), "linkStyle {i} {css}");
+    }
+    for member in &classes {
+        assert!(defined.contains_key(member), "class of undefined {member}");
+    }
+    let mut by_subgraph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (id, at) in defined {
+        by_subgraph.entry(at).or_default().insert(id);
+    }
+    by_subgraph
+}
+
+#[test]
+fn several_trees_make_one_mermaid_diagram_with_a_subgraph_each() {
+    let menu = |target: &str| IvrTree {
+        start: "menu".into(),
+        nodes: [(
+            "menu".to_owned(),
+            node(
+                "Press 1.",
+                &[
+                    (
+                        Key::D1,
+                        KeyAction::Queue {
+                            queue: target.into(),
+                        },
+                    ),
+                    (Key::Timeout, KeyAction::Hangup),
+                ],
+            ),
+        )]
+        .into_iter()
+        .collect(),
+    };
+    // Same node names in both trees: their ids must still differ.
+    let (sales, support) = (menu("sales"), menu("support"));
+    let mut removed = sales.clone();
+    removed
+        .nodes
+        .get_mut("menu")
+        .unwrap()
+        .keys
+        .remove(&Key::Timeout);
+    let diff = tree_diff(Some(&sales), Some(&removed));
+    let numbers = vec![
+        "842473082686 (Hotline)".to_owned(),
+        "842473082687".to_owned(),
+    ];
+    let doc = render::mermaid_charts(
+        &[
+            render::Chart {
+                name: "sales",
+                tree: &removed,
+                diff: Some(&diff),
+                entry: &numbers,
+            },
+            render::Chart {
+                name: "support",
+                tree: &support,
+                diff: None,
+                entry: &[],
+            },
+        ],
+        &BTreeMap::new(),
+    );
+    let ids = mermaid_structure(&doc);
+    assert_eq!(
+        ids.keys().collect::<Vec<_>>(),
+        ["", "t0", "t1"],
+        "one subgraph per tree, nothing drawn outside them: {doc}"
+    );
+    assert_eq!(ids[""], BTreeSet::from(["t0".to_owned(), "t1".to_owned()]));
+    assert!(doc.contains("subgraph t0[\"ivr sales\"]"), "{doc}");
+    assert!(doc.contains("subgraph t1[\"ivr support\"]"), "{doc}");
+    // The numbers that enter a tree are in its entry box.
+    assert!(
+        doc.contains(
+            "t0_entry([\"<b>ivr sales</b><br/>842473082686 (Hotline)<br/>842473082687\"]):::entry"
+        ),
+        "{doc}"
+    );
+    assert!(doc.contains("t1_entry([\"ivr support\"]):::entry"), "{doc}");
+    // The removed key of the first tree is styled by its index in the whole document.
+    assert!(doc.contains("t0_n0 -.->|\"timeout\"| t0_e1"), "{doc}");
+    assert_eq!(doc.matches("linkStyle").count(), 1, "{doc}");
+
+    // One tree alone is drawn without a subgraph, as the Markdown plan shows it.
+    let one = render::mermaid_charts(
+        &[render::Chart {
+            name: "support",
+            tree: &support,
+            diff: None,
+            entry: &[],
+        }],
+        &BTreeMap::new(),
+    );
+    assert_eq!(one, mermaid("support", &support, None));
+    assert_eq!(mermaid_structure(&one).keys().collect::<Vec<_>>(), [""]);
 }

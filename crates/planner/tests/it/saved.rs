@@ -1,6 +1,6 @@
 //! Saved plans (`plan --out`) and the per-object stale check of `apply FILE`.
 
-use planner::{Address, Error, Object, StaleReason, plan, saved, stale};
+use planner::{Address, Error, Object, StaleReason, already_applied, apply_to, plan, saved, stale};
 use spec::model::{NumberRoute, Prompt};
 
 use crate::fixture;
@@ -31,7 +31,7 @@ fn a_saved_plan_holds_what_apply_needs_without_the_spec() {
     let c = fixture::case("audio");
     let p = plan(&c.desired, &c.live, &c.policy);
     let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
-    assert_eq!(doc["format_version"], "1.0");
+    assert_eq!(doc["format_version"], "1.1");
     let upload = doc["plan"]["steps"]
         .as_array()
         .unwrap()
@@ -51,7 +51,7 @@ fn another_major_version_is_refused() {
     let c = fixture::case("update_in_place");
     let p = plan(&c.desired, &c.live, &c.policy);
     let text =
-        saved::to_json(&p).replace("\"format_version\": \"1.0\"", "\"format_version\": \"2.0\"");
+        saved::to_json(&p).replace("\"format_version\": \"1.1\"", "\"format_version\": \"2.0\"");
     let err = saved::from_json(&text).unwrap_err();
     assert!(matches!(err, Error::UnsupportedVersion { ref found, .. } if found == "2.0"));
     assert_eq!(
@@ -179,6 +179,38 @@ fn stale_names_exactly_the_touched_objects_that_changed() {
         found[1].to_string(),
         "queue.support changed since the plan was made"
     );
+}
+
+/// A plan applied once, then applied again, is stale on every object; it says so plainly.
+#[test]
+fn a_plan_already_applied_is_recognised_as_such() {
+    for case in [
+        "create_everything",
+        "destroy_everything",
+        "update_in_place",
+        "start_node_change",
+        "members_and_routing",
+        "audio",
+    ] {
+        let c = fixture::case(case);
+        let p = plan(&c.desired, &c.live, &c.policy);
+        let after = apply_to(&p, &c.live);
+        assert!(!stale(&p, &after).is_empty(), "{case}");
+        assert!(already_applied(&p, &after), "{case}");
+        assert!(!already_applied(&p, &c.live), "{case}: not applied yet");
+    }
+    // Applied, then a touched object changed again: stale, but not "already applied".
+    let c = fixture::case("update_in_place");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let mut after = apply_to(&p, &c.live);
+    after.queues.get_mut("support").unwrap().wrap_up_time_limit = 45;
+    assert!(!already_applied(&p, &after));
+    let empty = plan(
+        &Default::default(),
+        &Default::default(),
+        &Default::default(),
+    );
+    assert!(!already_applied(&empty, &Default::default()));
 }
 
 #[test]

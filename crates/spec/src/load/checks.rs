@@ -13,6 +13,42 @@ use crate::model::{AgentRouting, Key, KeyAction, Model};
 use crate::policy::{KindSafety, Policy, Safety};
 use crate::raw::{RawTest, Spanned};
 
+/// A spec that declares nothing (no file, or only comments, `ignore:` and `safety:`) is valid,
+/// but a plan of it deletes every live object: worth a loud warning, at the top of the first
+/// file.
+pub(super) fn check_declares_something(cx: &mut Cx<'_>, model: &Model, policy: &Policy) {
+    if cx.sources.is_empty() || *model != Model::default() {
+        return;
+    }
+    let at = At {
+        file: 0,
+        span: crate::raw::Span {
+            line: 1,
+            column: 1,
+            bytes: Some((0, 0)),
+        },
+    };
+    let uncovered = if policy.ignore.is_empty() {
+        ""
+    } else {
+        " that `ignore:` does not cover"
+    };
+    cx.warning(
+        code::EMPTY_SPEC,
+        at,
+        format!(
+            "this spec declares nothing; planning it deletes every object in the live \
+             project{uncovered}"
+        ),
+        "no settings, audio, agents, groups, queues, IVR trees or numbers in any file",
+    )
+    .help = Some(
+        "check the path given (a directory's `*.yaml` files are read); `apply` refuses to \
+         empty a project without --force"
+            .to_owned(),
+    );
+}
+
 /// Queues with no way to find an agent, and queues that ring agents' phones without a caller
 /// id.
 pub(super) fn check_queues(

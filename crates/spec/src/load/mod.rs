@@ -171,6 +171,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
     // reasons already reported.
     if !cx.diagnostics.iter().any(Diagnostic::is_error) {
         checks::run_tests(&mut cx, &project, &model, &tests);
+        checks::check_declares_something(&mut cx, &model, &policy);
     }
 
     let mut diagnostics = cx.diagnostics;

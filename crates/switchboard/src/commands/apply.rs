@@ -104,27 +104,41 @@ async fn apply_saved(
     };
     let client = target.client();
     let before = client.stats().total();
-    let live = pcc::read_live(client, &options)
+    // What the plan set aside when it was made (duplicate names under `ignore:`) may still be
+    // there: the plan does not touch it.
+    let set_aside: Vec<&planner::Address> = plan
+        .ignored
+        .iter()
+        .filter(|i| matches!(i.because, planner::IgnoredBecause::Unreadable { .. }))
+        .map(|i| &i.address)
+        .collect();
+    let was_set_aside = |problem: &pcc::LiveProblem| {
+        pipeline::problem_address(problem).is_some_and(|a| set_aside.contains(&&a))
+    };
+    let (live, _) = pcc::read_live_setting_aside(client, &options, &was_set_aside)
         .await
         .context("cannot read the live project")?;
     let requests = client.stats().total() - before;
     let stale = planner::stale(plan, &live.model);
     if !stale.is_empty() {
         let n = stale.len();
+        let advice = "Plan again (`switchboard plan --out`), review, and apply the new plan; \
+                      nothing was written.";
+        if planner::already_applied(plan, &live.model) {
+            let summary = "this plan has already been applied: every object it touches is now \
+                           as it leaves them; run `switchboard plan` again";
+            progress.diagnostic(summary, &stale_list(&stale, n, advice));
+            eprintln!("{}\nNothing was written.", error_head(global, summary));
+            return Ok(Exit::Stale);
+        }
         let summary = format!(
             "the saved plan is stale: {n} object{} it touches changed since it was made",
             if n == 1 { "" } else { "s" }
         );
-        let mut detail = String::new();
-        for object in &stale {
-            detail.push_str(&format!("  - {object}\n"));
-        }
-        detail.push_str(
-            "Plan again (`switchboard plan --out`), review, and apply the new plan; nothing \
-             was written.",
-        );
-        progress.diagnostic(&summary, &detail);
-        eprintln!("{}\n{detail}", error_head(global, &summary));
+        // JSON events carry every object; a terminal or a log gets the first ones.
+        progress.diagnostic(&summary, &stale_list(&stale, n, advice));
+        let shown = stale_list(&stale, STALE_SHOWN, advice);
+        eprintln!("{}\n{shown}", error_head(global, &summary));
         return Ok(Exit::Stale);
     }
     eprintln!(
@@ -140,6 +154,25 @@ async fn apply_saved(
         &saved.spec_root,
     )
     .await
+}
+
+/// Stale objects listed on stderr at most; `--json` lists them all.
+const STALE_SHOWN: usize = 20;
+
+/// The first `max` stale objects one a line, how many more there are, then `advice`.
+fn stale_list(stale: &[planner::StaleObject], max: usize, advice: &str) -> String {
+    let mut detail = String::new();
+    for object in stale.iter().take(max) {
+        detail.push_str(&format!("  - {object}\n"));
+    }
+    if stale.len() > max {
+        detail.push_str(&format!(
+            "  ... and {} more (`--json` lists them all)\n",
+            stale.len() - max
+        ));
+    }
+    detail.push_str(advice);
+    detail
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,6 +40,17 @@ fn config(args: &EmulatorArgs) -> anyhow::Result<(SocketAddr, Config)> {
             args.listen
         )
     })?;
+    // Named by their flags here: the emulator's own check names its configuration fields.
+    for (flag, share) in [
+        ("--fail-rate", args.fail_rate),
+        ("--throttle-rate", args.throttle_rate),
+        ("--drop-rate", args.drop_rate),
+        ("--late-rate", args.late_rate),
+    ] {
+        if !(0.0..=1.0).contains(&share) {
+            bail!("{flag} must be between 0 and 1 (got {share}): it is the share of requests hit");
+        }
+    }
     let faults = Faults {
         latency_ms: args.latency_ms,
         fail_rate: args.fail_rate,
@@ -143,11 +154,22 @@ mod tests {
         let mut bad = args(&["SKa:hunter2"]);
         bad.drop_rate = 1.5;
         let message = err(&bad);
-        assert!(message.contains("drop_rate"), "{message}");
+        assert_eq!(
+            message,
+            "--drop-rate must be between 0 and 1 (got 1.5): it is the share of requests hit"
+        );
         assert!(!message.contains("hunter2"));
         bad.drop_rate = 0.0;
+        bad.fail_rate = 2.0;
+        assert!(err(&bad).starts_with("--fail-rate must be between 0 and 1 (got 2)"));
+        bad.fail_rate = f64::NAN;
+        assert!(err(&bad).starts_with("--fail-rate must be between 0 and 1"));
+        bad.fail_rate = 0.0;
+        bad.throttle_rate = -0.5;
+        assert!(err(&bad).starts_with("--throttle-rate must be between 0 and 1"));
+        bad.throttle_rate = 0.0;
         bad.late_rate = -0.1;
-        assert!(err(&bad).contains("late_rate"));
+        assert!(err(&bad).starts_with("--late-rate must be between 0 and 1"));
         bad.late_rate = 0.0;
         bad.listen = "localhost".into();
         assert!(err(&bad).contains("--listen `localhost`"));

@@ -21,7 +21,18 @@ use crate::specfile::{self, Sources, Style};
 const SCHEMA_FILE: &str = "switchboard.schema.json";
 /// The list of live objects the export leaves out.
 const IGNORE_FILE: &str = "ignore.yaml";
-/// Every file an export may write; a directory holding only these is a previous export.
+/// The line that marks a YAML file as written by `export` (second, after the schema line):
+/// `export` overwrites or removes only files that carry it, so that a hand-written `ivr.yaml`
+/// is never taken for a previous export because of its name.
+const MARK: &str = "# Exported by switchboard from the live PCC project; `switchboard export` \
+                    rewrites this file.";
+/// How [`MARK`] is recognised: its start, in the comment lines that open a file.
+const MARK_PREFIX: &str = "# Exported by switchboard";
+/// The `title` of the JSON Schema, which marks `switchboard.schema.json` (JSON has no
+/// comments).
+const SCHEMA_TITLE: &str = "switchboard spec";
+/// Every file an export may write; a directory holding only these, each marked, is a previous
+/// export.
 const EXPORT_FILES: [&str; 9] = [
     "settings.yaml",
     "audio.yaml",
@@ -148,6 +159,7 @@ fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
         Err(err) => return Err(err).with_context(|| format!("cannot read {}", out.display())),
     };
     let mut foreign = BTreeSet::new();
+    let mut named_like_ours = false;
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", out.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -155,7 +167,9 @@ fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
             continue;
         }
         let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if !(is_file && EXPORT_FILES.contains(&name.as_str())) {
+        let ours = is_file && EXPORT_FILES.contains(&name.as_str());
+        if !(ours && is_previous_export(&entry.path())) {
+            named_like_ours |= ours;
             foreign.insert(name);
         }
     }
@@ -167,13 +181,38 @@ fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
         n if n > 5 => format!(" and {} more", n - 5),
         _ => String::new(),
     };
+    let named = if named_like_ours {
+        format!(
+            "; a file named like an export's is one only if it carries the line \
+             `{MARK_PREFIX} ...` that export writes"
+        )
+    } else {
+        String::new()
+    };
     bail!(
-        "--out {} holds files an export did not write ({}{more}); export writes into an empty \
-         directory or over a previous export: choose another --out, or pass --force to write \
-         there anyway (other files are kept)",
+        "--out {} holds files an export did not write ({}{more}){named}; export writes into \
+         an empty directory or over a previous export: choose another --out, or pass --force \
+         to write there anyway (files named like the export's are overwritten, others kept)",
         out.display(),
         shown.join(", "),
     )
+}
+
+/// True when the file at `path` was written by an export: a YAML file whose opening comment
+/// lines hold [`MARK`], or a JSON Schema titled [`SCHEMA_TITLE`]. A file that cannot be read
+/// is not.
+fn is_previous_export(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    if path.extension().is_some_and(|e| e == "json") {
+        return serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|schema| schema["title"] == SCHEMA_TITLE);
+    }
+    text.lines()
+        .map(str::trim_end)
+        .take_while(|l| l.starts_with('#') || l.is_empty())
+        .any(|l| l.starts_with(MARK_PREFIX))
 }
 
 /// A live object the spec cannot describe, left out of the export and ignored.
@@ -266,6 +305,11 @@ fn export_files(model: &Model, left_out: &[LeftOut]) -> BTreeMap<String, String>
     if !left_out.is_empty() {
         files.insert(IGNORE_FILE.to_owned(), ignore_yaml(left_out));
     }
+    for text in files.values_mut() {
+        // After the schema line, which the YAML language server wants first.
+        let at = text.find('\n').map_or(0, |i| i + 1);
+        text.insert_str(at, &format!("{MARK}\n"));
+    }
     files.insert(SCHEMA_FILE.to_owned(), spec::json_schema());
     files
 }
@@ -302,7 +346,8 @@ fn one_line(text: &str) -> String {
 }
 
 /// Writes every file (each replaced whole), then removes files of a previous export that
-/// this one does not have (a kind that is now empty).
+/// this one does not have (a kind that is now empty); a file named like one but not marked as
+/// an export's stays.
 fn write_files(out: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     for (name, text) in files {
@@ -312,7 +357,7 @@ fn write_files(out: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<(
     }
     for name in EXPORT_FILES {
         let path = out.join(name);
-        if !files.contains_key(name) && path.is_file() {
+        if !files.contains_key(name) && path.is_file() && is_previous_export(&path) {
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot remove the stale {}", path.display()))?;
         }
@@ -477,6 +522,28 @@ mod tests {
     }
 
     #[test]
+    fn every_exported_file_is_marked_after_its_schema_line() {
+        let mut model = brownfield();
+        let left_out = make_expressible(&mut model);
+        let files = export_files(&model, &left_out);
+        assert!(files.contains_key(IGNORE_FILE));
+        for (name, text) in &files {
+            let mut lines = text.lines();
+            if name.ends_with(".yaml") {
+                assert_eq!(
+                    lines.next(),
+                    Some(format!("# yaml-language-server: $schema={SCHEMA_FILE}").as_str())
+                );
+                assert_eq!(lines.next(), Some(MARK), "{name}");
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            assert!(is_previous_export(&path), "{name}");
+        }
+    }
+
+    #[test]
     fn ignore_yaml_says_why_and_survives_hostile_names() {
         let left_out = vec![
             LeftOut {
@@ -512,9 +579,30 @@ mod tests {
         check_out_dir(&out, false).unwrap();
         std::fs::create_dir(&out).unwrap();
         check_out_dir(&out, false).unwrap();
-        std::fs::write(out.join("agents.yaml"), "agents: {}\n").unwrap();
-        std::fs::write(out.join(SCHEMA_FILE), "{}").unwrap();
+        let files = export_files(&Model::default(), &[]);
+        for (name, text) in &files {
+            std::fs::write(out.join(name), text).unwrap();
+        }
+        let marked =
+            format!("# yaml-language-server: $schema={SCHEMA_FILE}\n{MARK}\nagents: {{}}\n");
+        std::fs::write(out.join("agents.yaml"), marked).unwrap();
         std::fs::create_dir(out.join(".switchboard")).unwrap();
+        check_out_dir(&out, false).unwrap();
+
+        // Named like an export's files, written by hand: never taken for an export.
+        for (name, text) in [
+            ("ivr.yaml", "# our IVR, by hand\nivr: {}\n"),
+            (SCHEMA_FILE, "{\"title\": \"our schema\"}"),
+        ] {
+            std::fs::write(out.join(name), text).unwrap();
+            let err = check_out_dir(&out, false).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("holds files an export did not write (`{name}`)")),
+                "{err}"
+            );
+            assert!(err.contains("`# Exported by switchboard ...`"), "{err}");
+            std::fs::remove_file(out.join(name)).unwrap();
+        }
         check_out_dir(&out, false).unwrap();
 
         std::fs::write(out.join("README.md"), "mine").unwrap();
@@ -536,11 +624,18 @@ mod tests {
     fn a_kind_that_is_gone_loses_its_file_and_other_files_stay() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        std::fs::write(out.join("groups.yaml"), "groups: { old: {} }\n").unwrap();
+        std::fs::write(
+            out.join("groups.yaml"),
+            format!("{MARK}\ngroups: {{ old: {{}} }}\n"),
+        )
+        .unwrap();
+        // Written by hand (kept with --force): not the export's to remove.
+        std::fs::write(out.join("queues.yaml"), "queues: { mine: {} }\n").unwrap();
         std::fs::write(out.join("notes.txt"), "mine").unwrap();
         let files = BTreeMap::from([("agents.yaml".to_owned(), "agents: {}\n".to_owned())]);
         write_files(out, &files).unwrap();
         assert!(!out.join("groups.yaml").exists());
+        assert!(out.join("queues.yaml").exists());
         assert_eq!(
             std::fs::read_to_string(out.join("notes.txt")).unwrap(),
             "mine"

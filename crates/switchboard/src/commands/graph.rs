@@ -18,14 +18,25 @@ pub fn run(global: &Global, args: GraphArgs) -> anyhow::Result<Exit> {
     let trees = pick_trees(model, args.tree.as_deref())?;
     let out = match args.format {
         GraphFormat::Mermaid => {
-            let names = audio_names(model);
-            trees
+            let entries: Vec<Vec<String>> = trees
                 .iter()
-                .map(|name| {
-                    planner::render::mermaid_with_audio_names(name, &model.ivr[*name], None, &names)
+                .map(|name| match render::entry_numbers(model, name) {
+                    // As the DOT and SVG drawings say it.
+                    none if none.is_empty() => vec!["no number routes here".to_owned()],
+                    numbers => numbers,
                 })
-                .collect::<Vec<_>>()
-                .join("\n")
+                .collect();
+            let charts: Vec<planner::render::Chart<'_>> = trees
+                .iter()
+                .zip(&entries)
+                .map(|(name, entry)| planner::render::Chart {
+                    name,
+                    tree: &model.ivr[*name],
+                    diff: None,
+                    entry,
+                })
+                .collect();
+            planner::render::mermaid_charts(&charts, &audio_names(model))
         }
         GraphFormat::Dot => render::dot::dot(&drawings(model, &trees)),
         GraphFormat::Svg => render::svg::document(&drawings(model, &trees)),

@@ -101,15 +101,7 @@ pub struct Drawing {
 pub fn drawing(model: &Model, name: &str, tree: &IvrTree, diff: Option<&TreeDiff>) -> Drawing {
     let no_diff = TreeDiff::default();
     let diff = diff.unwrap_or(&no_diff);
-    let numbers: Vec<String> = model
-        .numbers
-        .iter()
-        .filter(|(_, n)| n.route == Some(NumberRoute::Ivr(name.to_owned())))
-        .map(|(digits, n)| match &n.nickname {
-            Some(nick) => format!("{digits} ({nick})"),
-            None => digits.clone(),
-        })
-        .collect();
+    let numbers = entry_numbers(model, name);
     let mut items = vec![Item {
         kind: ItemKind::Entry,
         name: name.to_owned(),
@@ -247,6 +239,20 @@ pub fn drawing(model: &Model, name: &str, tree: &IvrTree, diff: Option<&TreeDiff
         items,
         edges,
     }
+}
+
+/// The numbers routed to the tree `name`, as `842473082686 (Hotline)`, in digit order: what
+/// an entry box names.
+pub fn entry_numbers(model: &Model, name: &str) -> Vec<String> {
+    model
+        .numbers
+        .iter()
+        .filter(|(_, n)| matches!(&n.route, Some(NumberRoute::Ivr(tree)) if tree == name))
+        .map(|(digits, n)| match &n.nickname {
+            Some(nick) => format!("{digits} ({nick})"),
+            None => digits.clone(),
+        })
+        .collect()
 }
 
 /// Text wrapped at word boundaries into lines of at most `width` characters, at most

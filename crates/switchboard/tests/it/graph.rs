@@ -208,6 +208,56 @@ fn an_unknown_tree_is_an_error_that_lists_the_trees() {
 }
 
 #[test]
+fn several_trees_are_one_mermaid_diagram() {
+    let doc = graph(&root(), &["examples/midsize", "--format", "mermaid"]);
+    // Mermaid draws one diagram per code block: a second `flowchart` header breaks it.
+    assert!(doc.starts_with("flowchart TD\n"), "{doc}");
+    assert_eq!(doc.matches("flowchart").count(), 1, "{doc}");
+    let subgraphs: Vec<&str> = doc
+        .lines()
+        .filter(|l| l.trim_start().starts_with("subgraph "))
+        .collect();
+    assert_eq!(
+        subgraphs,
+        [
+            "  subgraph t0[\"ivr billing\"]",
+            "  subgraph t1[\"ivr enterprise\"]",
+            "  subgraph t2[\"ivr main\"]",
+            "  subgraph t3[\"ivr outage\"]",
+        ]
+    );
+    assert_eq!(doc.lines().filter(|l| l.trim() == "end").count(), 4);
+    // Every box has an id of its own, across trees.
+    let mut ids = std::collections::BTreeSet::new();
+    for line in doc.lines().map(str::trim) {
+        let id: String = line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let is_box = !line.contains("-->")
+            && !line.contains("-.->")
+            && ![
+                "subgraph",
+                "end",
+                "class",
+                "classDef",
+                "linkStyle",
+                "flowchart",
+            ]
+            .contains(&id.as_str());
+        if is_box {
+            assert!(ids.insert(id.clone()), "`{id}` is defined twice:\n{doc}");
+        }
+    }
+    assert!(ids.len() > 20, "{ids:?}");
+    // The entry box names the numbers routed to the tree, as the DOT drawing does.
+    assert!(
+        doc.contains("t2_entry([\"<b>ivr main</b><br/>842873001000 (Hotline)\"]):::entry"),
+        "{doc}"
+    );
+}
+
+#[test]
 fn one_tree_only_with_tree() {
     let dot = graph(
         &root(),

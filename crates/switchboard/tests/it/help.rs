@@ -87,3 +87,24 @@ fn validate_takes_text_like_the_other_commands() {
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).contains("is valid"), "{}", stdout(&output));
 }
+
+/// The version the binary reports is the one the docs show in their JSON examples, and a
+/// release one (not cargo's `0.0.0` placeholder).
+#[test]
+fn the_version_is_one_in_the_binary_and_the_docs() {
+    let version = env!("CARGO_PKG_VERSION");
+    assert_ne!(version, "0.0.0");
+    let output = switchboard(&root(), &["--version"]);
+    assert_eq!(stdout(&output), format!("switchboard {version}\n"));
+    let mut shown = 0;
+    for doc in ["docs/plan-format.md", "docs/apply.md", "README.md"] {
+        let text = std::fs::read_to_string(root().join(doc)).unwrap();
+        for (i, _) in text.match_indices("\"tool_version\": \"") {
+            let rest = &text[i + "\"tool_version\": \"".len()..];
+            let said = &rest[..rest.find('"').unwrap()];
+            assert_eq!(said, version, "{doc} shows tool_version {said}");
+            shown += 1;
+        }
+    }
+    assert!(shown >= 2, "the docs show the version in their examples");
+}

@@ -152,3 +152,32 @@ fn a_silent_endpoint_fails_after_two_timeouts_of_the_length_asked_for() {
         "{out}"
     );
 }
+
+#[test]
+fn a_password_in_the_endpoint_is_refused_and_never_printed_or_saved() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let url = pcc.url();
+    let with_password = url.replacen("://", &format!("://proxy:{SECRET}@"), 1);
+    for args in [
+        &["plan", "hotline", "--out", "plan.json"][..],
+        &["apply", "hotline", "--auto-approve"][..],
+    ] {
+        // `run` fails the test if the secret is in the output or in any file left behind.
+        let out = work
+            .switchboard(args.iter().copied())
+            .against(&pcc)
+            .env("SWITCHBOARD_ENDPOINT", &with_password)
+            .run();
+        out.assert_code(1);
+        assert!(
+            out.stderr
+                .contains("has a user name or password in it: leave them out"),
+            "{out}"
+        );
+        assert!(out.stderr.contains("***@127.0.0.1"), "{out}");
+    }
+    assert!(!work.join("plan.json").exists());
+    assert_eq!(pcc.stats(), Default::default());
+}

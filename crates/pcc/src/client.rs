@@ -59,7 +59,12 @@ impl Config {
 
     /// One endpoint serving both APIs (an emulator, a proxy): greeting files go there too.
     pub fn with_endpoint(endpoint: &str, credentials: Credentials) -> Config {
-        let endpoint = endpoint.trim_end_matches('/').to_owned();
+        // Trailing slashes go, but not the ones of a bare `http://` (reported as hostless).
+        let endpoint = match endpoint.trim_end_matches('/') {
+            trimmed if trimmed.ends_with(':') => endpoint,
+            trimmed => trimmed,
+        }
+        .to_owned();
         Config {
             pcc_url: endpoint.clone(),
             call_api_url: endpoint,
@@ -262,7 +267,29 @@ fn install_crypto_provider() {
     }
 }
 
+/// `url` with any `user:password@` replaced by `***@`, for messages: an endpoint given with
+/// credentials in it must not print them.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url
+        .find("://")
+        .map_or(("", url), |i| (&url[..i + 3], &url[i + 3..]));
+    let authority = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority].rfind('@') {
+        Some(at) => format!("{scheme}***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 fn parse_base(what: &str, url: &str) -> Result<Url, Error> {
+    let shown = redact_url(url);
+    if shown != url {
+        // The API key authenticates; a password in the URL would be printed in the banner
+        // and saved in plan files.
+        return Err(Error::Config(format!(
+            "{what} `{shown}` has a user name or password in it: leave them out (switchboard \
+             authenticates with the API key)"
+        )));
+    }
     // `127.0.0.1:8080` and `localhost:8080` are what people type; say what is missing
     // rather than what the URL parser made of them.
     if !url.contains("://") {

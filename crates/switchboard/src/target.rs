@@ -97,7 +97,8 @@ fn choose(
         ),
         (None, None) => match endpoint {
             Some(endpoint) => bail!(
-                "--endpoint {endpoint} needs an API key: set {SID_VAR} and {SECRET_VAR} (the local sandbox needs neither)"
+                "--endpoint {} needs an API key: set {SID_VAR} and {SECRET_VAR} (the local sandbox needs neither)",
+                pcc::redact_url(endpoint)
             ),
             None => Ok(Choice::Sandbox),
         },
@@ -302,6 +303,10 @@ mod tests {
             err,
             "--endpoint https://pcc.example.com needs an API key: set STRINGEE_API_KEY_SID and STRINGEE_API_KEY_SECRET (the local sandbox needs neither)"
         );
+        let err = choose(Some("https://user:hunter2@pcc.example.com"), None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--endpoint https://***@pcc.example.com needs"), "{err}");
     }
 
     #[test]

@@ -584,9 +584,29 @@ async fn a_bad_endpoint_is_a_config_error() {
             "http://127.0.0.1:8080/v1/",
             "PCC endpoint `http://127.0.0.1:8080/v1` ends in /v1, which switchboard adds itself: leave it out",
         ),
+        ("http://", "PCC endpoint `http://` is not a URL: empty host"),
+        (
+            "https://proxy-user:pr0xy-pa55@pcc.example.com:8443/",
+            "PCC endpoint `https://***@pcc.example.com:8443` has a user name or password in it: \
+             leave them out (switchboard authenticates with the API key)",
+        ),
     ] {
         let config = pcc::Config::with_endpoint(endpoint, pcc::Credentials::new(SID, "x"));
         let err = pcc::Client::new(config).unwrap_err();
         assert!(err.to_string().ends_with(says), "{err}");
+        assert!(!err.to_string().contains("pa55"), "{err}");
+    }
+}
+
+#[test]
+fn redact_url_hides_user_and_password_only() {
+    for (url, shown) in [
+        ("http://u:p@h:1/x@y", "http://***@h:1/x@y"),
+        ("u:p@h:1", "***@h:1"),
+        ("https://a@b@h", "https://***@h"),
+        ("http://h/p?q=a@b", "http://h/p?q=a@b"),
+        ("http://h", "http://h"),
+    ] {
+        assert_eq!(pcc::redact_url(url), shown, "{url}");
     }
 }

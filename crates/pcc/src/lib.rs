@@ -18,9 +18,7 @@ pub mod live;
 pub mod wire;
 
 pub use auth::{Credentials, Secret};
-pub use client::{
-    Client, Config, Host, Listed, PAGE_LIMIT, RequestStats, RetryPolicy, redact_url,
-};
+pub use client::{Client, Config, Host, Listed, PAGE_LIMIT, RequestStats, RetryPolicy, redact_url};
 pub use error::{Error, LiveProblem, Lost, Silence};
 pub use live::{
     Ids, Kind, Live, RawLive, ReadOptions, minimum_reads, normalise, normalise_setting_aside,

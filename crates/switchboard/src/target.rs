@@ -306,7 +306,10 @@ mod tests {
         let err = choose(Some("https://user:hunter2@pcc.example.com"), None, None)
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("--endpoint https://***@pcc.example.com needs"), "{err}");
+        assert!(
+            err.starts_with("--endpoint https://***@pcc.example.com needs"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -118,6 +118,9 @@ pub mod code {
     pub const DUPLICATE_NAME: &str = "duplicate-name";
     /// A name, text or URL that must not be empty is empty.
     pub const EMPTY_VALUE: &str = "empty-value";
+    /// A name starts or ends with a space, or holds a control or invisible character: plans
+    /// would show it looking like another name.
+    pub const INVALID_NAME: &str = "invalid-name";
     /// A reference to a queue, group, agent, node, tree or audio that does not exist.
     pub const UNKNOWN_REFERENCE: &str = "unknown-reference";
     /// An IVR tree's `start` names no node of the tree.

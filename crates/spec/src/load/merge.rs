@@ -142,6 +142,16 @@ pub(super) fn collect<'r, T, K: 'r>(
                 );
                 continue;
             }
+            if let Some((label, help)) = unclear_name(&key.value) {
+                cx.error(
+                    code::INVALID_NAME,
+                    At::of(file, key),
+                    format!("{kind} name {:?} {label}", key.value),
+                    label,
+                )
+                .help = Some(help.to_owned());
+                continue;
+            }
             if let Some(first) = defs.get(&key.value) {
                 let also = cx.label(first.key_at(), "first defined here");
                 let same_file = first.file == file;
@@ -162,4 +172,28 @@ pub(super) fn collect<'r, T, K: 'r>(
         }
     }
     defs
+}
+
+/// What is wrong with a name that would read as another one in a plan or a pull request:
+/// spaces at its ends, line breaks and other control characters, and invisible or
+/// direction-changing characters (zero-width spaces, bidirectional marks and overrides). The
+/// zero-width joiner and non-joiner stay allowed: emoji sequences and some scripts need them.
+pub(crate) fn unclear_name(name: &str) -> Option<(&'static str, &'static str)> {
+    if name.trim() != name {
+        return Some((
+            "starts or ends with a space",
+            "remove the spaces; a name is its identity, and a plan would show it as another name",
+        ));
+    }
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c,
+                '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+    };
+    name.chars().any(invisible).then_some((
+        "holds a control or invisible character",
+        "names are shown in plans and pull requests, where such a character hides or reorders \
+         text; write the name without it",
+    ))
 }

@@ -5,6 +5,9 @@
 mod checks;
 pub(crate) mod ivr;
 mod merge;
+
+#[cfg(test)]
+pub(crate) use merge::unclear_name;
 mod sections;
 
 use crate::diagnostic::{Diagnostic, Label, Severity, code};

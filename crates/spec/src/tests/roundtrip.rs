@@ -29,6 +29,12 @@ fn text() -> impl Strategy<Value = String> {
     .prop_filter("non-blank", |s| !s.trim().is_empty())
 }
 
+/// Names (of agents, groups, queues, trees, nodes, audio): texts the loader accepts as names,
+/// with no space at either end and no control or invisible character.
+fn name() -> impl Strategy<Value = String> {
+    text().prop_filter("a clear name", |s| load::unclear_name(s).is_none())
+}
+
 fn digits() -> impl Strategy<Value = String> {
     "[0-9]{3,15}"
 }
@@ -84,19 +90,19 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
         1u32..10_000,
         proptest::option::of(url()),
     ));
-    let audio = prop::collection::vec((text(), 0u8..3, text(), hex()), 0..4);
+    let audio = prop::collection::vec((name(), 0u8..3, text(), hex()), 0..4);
     let agents = prop::collection::vec(
         (
-            text(),
+            name(),
             proptest::option::of(text()),
             any::<bool>(),
             proptest::option::of(digits()),
         ),
         0..5,
     );
-    let groups = prop::collection::vec((text(), prop::collection::vec(any::<usize>(), 0..4)), 0..4);
+    let groups = prop::collection::vec((name(), prop::collection::vec(any::<usize>(), 0..4)), 0..4);
     let queue = (
-        text(),
+        name(),
         (any::<bool>(), any::<bool>(), any::<bool>()),
         (0u32..100, 3u32..60, 1u32..20, 1u32..600, 1u32..3),
         (
@@ -119,7 +125,7 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
             },
         );
     let node = (
-        text(),
+        name(),
         proptest::option::of((text(), proptest::option::of(text()), -3i32..=3)),
         any::<usize>(),
         (any::<bool>(), 1u32..4, 0u32..2000, 1u32..10),
@@ -142,7 +148,7 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
             keys,
         });
     let trees = prop::collection::vec(
-        (text(), any::<usize>(), prop::collection::vec(node, 1..5)),
+        (name(), any::<usize>(), prop::collection::vec(node, 1..5)),
         0..3,
     );
     let numbers = prop::collection::vec(

@@ -181,3 +181,25 @@ fn a_password_in_the_endpoint_is_refused_and_never_printed_or_saved() {
     assert!(!work.join("plan.json").exists());
     assert_eq!(pcc.stats(), Default::default());
 }
+
+#[test]
+fn a_damaged_sandbox_says_how_to_start_again_and_changes_nothing() {
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    std::fs::create_dir_all(work.join(".switchboard")).unwrap();
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(work.sandbox_state(), &garbage).unwrap();
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve"])
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(
+            "cannot start the local sandbox (.switchboard/sandbox.db; delete .switchboard to \
+             start again from an empty project)"
+        ),
+        "{out}"
+    );
+    assert!(out.stderr.contains("file is not a database"), "{out}");
+    assert_eq!(std::fs::read(work.sandbox_state()).unwrap(), garbage);
+}

@@ -221,7 +221,17 @@ pub async fn sandbox(state: &Path, timeout: Option<Duration>) -> anyhow::Result<
     };
     let emulator = emulator::spawn(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
         .await
-        .with_context(|| format!("cannot start the local sandbox ({})", state.display()))?;
+        .with_context(|| {
+            // A damaged file, or one a newer switchboard wrote: the sandbox is a scratch
+            // project, so starting it again is the way out.
+            let dir = state.parent().unwrap_or(state);
+            format!(
+                "cannot start the local sandbox ({}; delete {} to start again from an empty \
+                 project)",
+                state.display(),
+                dir.display()
+            )
+        })?;
     let client = pcc::Client::new(with_timeout(
         pcc::Config::with_endpoint(&emulator.url(), pcc::Credentials::new(sid, secret)),
         timeout,

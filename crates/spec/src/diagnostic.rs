@@ -178,4 +178,7 @@ pub mod code {
     /// A queue whose groups have agents reached by phone, without
     /// `from_number_callout_to_agent` (warning).
     pub const MISSING_CALLOUT_NUMBER: &str = "missing-callout-number";
+    /// A PCC number written with a leading `0`, the national trunk prefix, where PCC numbers
+    /// are written country code first (warning).
+    pub const NATIONAL_NUMBER: &str = "national-number";
 }

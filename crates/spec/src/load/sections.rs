@@ -116,6 +116,26 @@ pub(super) fn phone_at(cx: &mut Cx<'_>, at: At, value: &str, what: &str) {
     .help = Some(help);
 }
 
+/// Warns about a PCC number with a leading `0`: no country code starts with 0, so it is the
+/// national form (`024 7308 2686`), which PCC does not list; the number would be created but
+/// never match a call. Not an error: forward targets and short codes are not checked.
+fn national(cx: &mut Cx<'_>, at: At, digits: &str) {
+    if digits.len() < 2 || !digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return;
+    }
+    cx.warning(
+        code::NATIONAL_NUMBER,
+        at,
+        format!("number `{digits}` starts with 0, the national prefix"),
+        "national form",
+    )
+    .help = Some(
+        "PCC numbers are written country code first, without the national 0: Vietnam's \
+         `024 7308 2686` is `842473082686`"
+            .to_owned(),
+    );
+}
+
 pub(super) fn non_empty(cx: &mut Cx<'_>, file: usize, raw: &Spanned<String>, what: &str) {
     if raw.value.trim().is_empty() {
         cx.error(
@@ -451,6 +471,7 @@ pub(super) fn lower_numbers(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<
     for (digits, def) in &project.numbers {
         let raw: &RawNumber = &def.value.value;
         phone_at(cx, def.key_at(), digits, "number");
+        national(cx, def.key_at(), digits);
         let route = match (&raw.ivr, &raw.queue) {
             (Some(tree), None) => {
                 if !project.ivr.contains_key(&tree.value) {

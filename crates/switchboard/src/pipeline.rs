@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use spec::Spec;
 
-use crate::cli::{Connection, Global, PlanFormat};
+use crate::cli::{Connection, DriftFormat, Global, PlanFormat};
 use crate::specfile::{self, Style};
 use crate::target::{self, Target};
 
@@ -291,11 +291,11 @@ pub fn render_plan(
 }
 
 /// The drift report as `drift --format` asks.
-pub fn render_drift(plan: &Plan, format: PlanFormat, color: bool) -> String {
+pub fn render_drift(plan: &Plan, format: DriftFormat, color: bool) -> String {
     match format {
-        PlanFormat::Text => planner::render::drift_text(plan, color),
-        PlanFormat::Json => planner::render::drift_json(plan),
-        PlanFormat::Markdown => planner::render::drift_markdown(plan),
+        DriftFormat::Text => planner::render::drift_text(plan, color),
+        DriftFormat::Json => planner::render::drift_json(plan),
+        DriftFormat::Markdown => planner::render::drift_markdown(plan),
     }
 }
 

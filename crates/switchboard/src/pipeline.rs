@@ -375,6 +375,34 @@ impl TargetId {
         })
     }
 
+    /// The identity of the PCC `pending` would connect to, without connecting: the sandbox's
+    /// state file need not exist yet (its path is made absolute through the nearest
+    /// existing directory, as [`TargetId::of`] would find it once created).
+    pub fn of_pending(pending: &target::Pending) -> anyhow::Result<TargetId> {
+        match pending {
+            target::Pending::Remote(target) => TargetId::of(target),
+            target::Pending::Sandbox(state, _) => {
+                let mut existing = std::env::current_dir()
+                    .context("cannot find the working directory")?
+                    .join(state);
+                let mut rest = Vec::new();
+                while !existing.exists() {
+                    let Some(name) = existing.file_name() else {
+                        break;
+                    };
+                    rest.push(name.to_owned());
+                    existing.pop();
+                }
+                let mut path = std::fs::canonicalize(&existing)
+                    .with_context(|| format!("cannot resolve {}", existing.display()))?;
+                path.extend(rest.iter().rev());
+                Ok(TargetId::Sandbox {
+                    state: path.display().to_string(),
+                })
+            }
+        }
+    }
+
     /// Fails, naming both, unless `now` is the PCC this plan was made against. A plan made
     /// against the sandbox never applies to Stringee, nor the other way round, and `--force`
     /// does not change that.

@@ -535,15 +535,54 @@ fn a_saved_plan_applies_only_to_the_pcc_it_was_made_against() {
         )),
         "{out}"
     );
-    // Nor to the sandbox.
+    // Nor to the sandbox, which the refusal does not start: no `.switchboard/` is left in the
+    // directory the plan was wrongly applied from.
     let out = work.switchboard(["apply", "plan.json"]).run();
     out.assert_code(1);
+    assert!(out.banner().starts_with("target: local sandbox"), "{out}");
     assert!(
         out.stderr
             .contains("but this run targets the local sandbox"),
         "{out}"
     );
+    assert!(
+        !work.join(".switchboard").exists(),
+        "{out}\nleft .switchboard/ behind"
+    );
     assert_eq!(other.stats().writes + pcc.stats().writes, 0);
+}
+
+/// A plan made against one directory's sandbox is refused in another directory, before that
+/// directory gets a sandbox of its own; in its own directory it applies.
+#[test]
+fn a_sandbox_plan_applies_only_in_its_own_directory() {
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    work.switchboard(["plan", "hotline", "--out", "plan.json"])
+        .run()
+        .assert_code(0);
+    let elsewhere = Workdir::new();
+    let plan = work.join("plan.json");
+    let out = elsewhere
+        .switchboard(["apply", plan.to_str().unwrap()])
+        .run();
+    out.assert_code(1);
+    let state = std::fs::canonicalize(work.sandbox_state()).unwrap();
+    assert!(
+        out.stderr.contains(&format!(
+            "this plan was made against the local sandbox ({}), but this run targets the local \
+             sandbox (",
+            state.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        !elsewhere.join(".switchboard").exists(),
+        "{out}\nleft .switchboard/ behind"
+    );
+    work.switchboard(["apply", "plan.json"])
+        .run()
+        .assert_code(0);
 }
 
 /// A damaged plan file is refused as a plan (not read as a YAML spec), and a plan edited so

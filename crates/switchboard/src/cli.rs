@@ -242,6 +242,17 @@ pub enum PlanFormat {
     Markdown,
 }
 
+/// Output format of `drift`: the same three as `plan`, holding findings instead of changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DriftFormat {
+    /// One finding per line.
+    Text,
+    /// Versioned JSON (`format_version`, `drift`, `resource_drift[]`).
+    Json,
+    /// A Markdown table of the findings, for an issue or a comment.
+    Markdown,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// A spec file, or a directory whose YAML files form one project.
@@ -308,8 +319,8 @@ pub struct DriftArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-    pub format: PlanFormat,
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    pub format: DriftFormat,
     /// How many reads run at once.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use spec::Spec;
 
-use crate::cli::{Connection, Global, PlanFormat};
+use crate::cli::{Connection, DriftFormat, Global, PlanFormat};
 use crate::specfile::{self, Style};
 use crate::target::{self, Target};
 
@@ -291,11 +291,11 @@ pub fn render_plan(
 }
 
 /// The drift report as `drift --format` asks.
-pub fn render_drift(plan: &Plan, format: PlanFormat, color: bool) -> String {
+pub fn render_drift(plan: &Plan, format: DriftFormat, color: bool) -> String {
     match format {
-        PlanFormat::Text => planner::render::drift_text(plan, color),
-        PlanFormat::Json => planner::render::drift_json(plan),
-        PlanFormat::Markdown => planner::render::drift_markdown(plan),
+        DriftFormat::Text => planner::render::drift_text(plan, color),
+        DriftFormat::Json => planner::render::drift_json(plan),
+        DriftFormat::Markdown => planner::render::drift_markdown(plan),
     }
 }
 
@@ -373,6 +373,34 @@ impl TargetId {
             key: credentials.sid_hint(),
             key_sha256: hex(&Sha256::digest(client.sid().as_bytes())),
         })
+    }
+
+    /// The identity of the PCC `pending` would connect to, without connecting: the sandbox's
+    /// state file need not exist yet (its path is made absolute through the nearest
+    /// existing directory, as [`TargetId::of`] would find it once created).
+    pub fn of_pending(pending: &target::Pending) -> anyhow::Result<TargetId> {
+        match pending {
+            target::Pending::Remote(target) => TargetId::of(target),
+            target::Pending::Sandbox(state, _) => {
+                let mut existing = std::env::current_dir()
+                    .context("cannot find the working directory")?
+                    .join(state);
+                let mut rest = Vec::new();
+                while !existing.exists() {
+                    let Some(name) = existing.file_name() else {
+                        break;
+                    };
+                    rest.push(name.to_owned());
+                    existing.pop();
+                }
+                let mut path = std::fs::canonicalize(&existing)
+                    .with_context(|| format!("cannot resolve {}", existing.display()))?;
+                path.extend(rest.iter().rev());
+                Ok(TargetId::Sandbox {
+                    state: path.display().to_string(),
+                })
+            }
+        }
     }
 
     /// Fails, naming both, unless `now` is the PCC this plan was made against. A plan made

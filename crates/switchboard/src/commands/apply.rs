@@ -72,7 +72,12 @@ fn is_saved_plan(path: &Path) -> bool {
 
 async fn saved(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Result<Exit> {
     let saved = pipeline::read_saved(&args.target)?;
-    let target = pipeline::connect(&args.connection).await?;
+    let pending = crate::target::resolve(&args.connection)?;
+    eprintln!("{}", pending.banner());
+    // Checked before connecting too, so that a plan refused for its target does not leave a
+    // new sandbox behind in the directory it was wrongly applied from.
+    saved.target.ensure_same(&TargetId::of_pending(&pending)?)?;
+    let target = pending.connect().await?;
     let result = apply_saved(global, args, mode, &saved, &target).await;
     target.shutdown().await;
     result

@@ -108,3 +108,15 @@ fn the_version_is_one_in_the_binary_and_the_docs() {
     }
     assert!(shown >= 2, "the docs show the version in their examples");
 }
+
+/// `drift --format` describes what drift prints (`resource_drift[]`, a table of findings),
+/// not the plan's formats it once borrowed (`resource_changes[]`, drawn IVR trees).
+#[test]
+fn drift_help_describes_drift_formats() {
+    let help = stdout(&switchboard(&root(), &["drift", "--help"]));
+    assert!(help.contains("resource_drift[]"), "{help}");
+    assert!(!help.contains("resource_changes[]"), "{help}");
+    assert!(!help.contains("IVR trees drawn"), "{help}");
+    let plan = stdout(&switchboard(&root(), &["plan", "--help"]));
+    assert!(plan.contains("resource_changes[]"), "{plan}");
+}

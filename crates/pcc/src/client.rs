@@ -308,10 +308,13 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// The `Retry-After` header in seconds (the HTTP-date form is not used by PCC).
+/// The `Retry-After` header in seconds (the HTTP-date form is not used by PCC). A value too
+/// large for a `Duration` is the longest wait, so that the caller's limit refuses it: the
+/// header comes from the network and must not be able to panic the client.
 fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
     let secs: f64 = value?.to_str().ok()?.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && secs >= 0.0)
+        .then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 /// Why a reqwest failure got no answer.

@@ -222,6 +222,15 @@ async fn retry_after_longer_than_allowed_fails_at_once() {
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
+/// A `Retry-After` too large for a `Duration` is a wait longer than allowed, not a panic.
+#[tokio::test]
+async fn retry_after_beyond_any_duration_fails_at_once() {
+    let (client, seen) = scripted(vec![Answer::RetryAfter("1e30")]).await;
+    let err = client.list_agents().await.unwrap_err();
+    assert!(matches!(err, Error::Status { status: 429, .. }), "{err:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn post_answered_500_is_not_retried_and_is_uncertain() {
     let (client, seen) = scripted(vec![

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -190,6 +190,8 @@ enum Outcome {
     Answer {
         status: StatusCode,
         retry_after: Option<Duration>,
+        /// Where a redirect points (never followed).
+        location: Option<String>,
         body: Vec<u8>,
     },
     Failed(reqwest::Error),
@@ -403,7 +405,11 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+            // A redirect is never followed: the token rides in a custom header, which HTTP
+            // clients do not strip when a redirect leads to another host, and a POST
+            // redirected with 301-303 would come back as a GET.
+            .redirect(reqwest::redirect::Policy::none());
         // Loopback traffic (the emulator, the sandbox) must never go through a proxy set in
         // the environment.
         if is_loopback(&pcc_url) && is_loopback(&call_api_url) {
@@ -535,10 +541,15 @@ impl Client {
                 self.inner.counters.answers.fetch_add(1, Ordering::Relaxed);
                 let status = response.status();
                 let retry_after = retry_after(response.headers().get(RETRY_AFTER));
+                let location = response
+                    .headers()
+                    .get(LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
                 match response.bytes().await {
                     Ok(body) => Outcome::Answer {
                         status,
                         retry_after,
+                        location,
                         body: body.to_vec(),
                     },
                     Err(e) => Outcome::Failed(e),
@@ -610,10 +621,29 @@ impl Client {
                 Outcome::Answer {
                     status,
                     retry_after,
+                    location,
                     body,
                 } => {
                     tracing::debug!(%method, path = %shown, attempt, status = status.as_u16(), "pcc request");
-                    self.judge(&method, &shown, attempt, status, retry_after, &body, raw_r)
+                    if status.is_redirection() {
+                        Err((
+                            Error::Status {
+                                method: method.to_string(),
+                                path: shown.clone(),
+                                status: status.as_u16(),
+                                attempts: attempt,
+                                body: format!(
+                                    "PCC redirects to `{}`, and switchboard follows no redirect \
+                                     (the token would go along): set --endpoint to the URL PCC \
+                                     answers at",
+                                    location.as_deref().unwrap_or("")
+                                ),
+                            },
+                            None,
+                        ))
+                    } else {
+                        self.judge(&method, &shown, attempt, status, retry_after, &body, raw_r)
+                    }
                 }
             };
             match verdict {

@@ -878,8 +878,13 @@ impl Client {
             self.list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), 1)
                 .await?
         };
+        let total_count = first.total_count;
         let mut items = first.items;
-        let short = items.len() < PAGE_LIMIT as usize;
+        // Without `totalPages`, the end is an empty page or the count reached. A page shorter
+        // than `PAGE_LIMIT` proves nothing: PCC may cut the limit to a page size of its own,
+        // and stopping early would leave objects out of the read, to be created again.
+        let at_end =
+            |read: usize, page: usize| page == 0 || total_count.is_some_and(|n| read as u64 >= n);
         if first.total_pages > 1 {
             let pages = crate::live::fan_out(2..=first.total_pages, |page| {
                 let client = self.clone();
@@ -899,8 +904,7 @@ impl Client {
             for page in pages {
                 items.extend(page.items);
             }
-        } else if first.total_pages == 0 && !short {
-            // No `totalPages`: walk on until a short page.
+        } else if first.total_pages == 0 && !at_end(items.len(), items.len()) {
             let mut page = 1;
             loop {
                 page += 1;
@@ -908,9 +912,9 @@ impl Client {
                 let next = self
                     .list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), page)
                     .await?;
-                let done = next.items.len() < PAGE_LIMIT as usize;
+                let got = next.items.len();
                 items.extend(next.items);
-                if done {
+                if at_end(items.len(), got) {
                     break;
                 }
             }

@@ -136,7 +136,9 @@ where
     ctx.settle().await;
     let found = find().await?;
     let recheck = ctx.config.recheck;
-    if landed(&found) || recheck.is_zero() || ctx.halted() || !later {
+    // Not skipped once the apply halts: the first look just got an answer, and a write sent
+    // again beside a late landing is a duplicate.
+    if landed(&found) || recheck.is_zero() || !later {
         return Ok(found);
     }
     tracing::debug!(

@@ -31,6 +31,8 @@ mod error;
 mod report;
 mod same;
 mod step;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -195,6 +195,8 @@ enum Outcome {
     Answer {
         status: StatusCode,
         retry_after: Option<Duration>,
+        /// Where a redirect points (never followed).
+        location: Option<String>,
         body: Vec<u8>,
     },
     Failed(reqwest::Error),
@@ -335,10 +337,13 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// The `Retry-After` header in seconds (the HTTP-date form is not used by PCC).
+/// The `Retry-After` header in seconds (the HTTP-date form is not used by PCC). A value too
+/// large for a `Duration` is the longest wait, so that the caller's limit refuses it: the
+/// header comes from the network and must not be able to panic the client.
 fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
     let secs: f64 = value?.to_str().ok()?.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && secs >= 0.0)
+        .then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 /// Why a reqwest failure got no answer.
@@ -427,7 +432,11 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+            // A redirect is never followed: the token rides in a custom header, which HTTP
+            // clients do not strip when a redirect leads to another host, and a POST
+            // redirected with 301-303 would come back as a GET.
+            .redirect(reqwest::redirect::Policy::none());
         // Loopback traffic (the emulator, the sandbox) must never go through a proxy set in
         // the environment.
         if is_loopback(&pcc_url) && is_loopback(&call_api_url) {
@@ -559,10 +568,15 @@ impl Client {
                 self.inner.counters.answers.fetch_add(1, Ordering::Relaxed);
                 let status = response.status();
                 let retry_after = retry_after(response.headers().get(RETRY_AFTER));
+                let location = response
+                    .headers()
+                    .get(LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
                 match response.bytes().await {
                     Ok(body) => Outcome::Answer {
                         status,
                         retry_after,
+                        location,
                         body: body.to_vec(),
                     },
                     Err(e) => Outcome::Failed(e),
@@ -634,10 +648,29 @@ impl Client {
                 Outcome::Answer {
                     status,
                     retry_after,
+                    location,
                     body,
                 } => {
                     tracing::debug!(%method, path = %shown, attempt, status = status.as_u16(), "pcc request");
-                    self.judge(&method, &shown, attempt, status, retry_after, &body, raw_r)
+                    if status.is_redirection() {
+                        Err((
+                            Error::Status {
+                                method: method.to_string(),
+                                path: shown.clone(),
+                                status: status.as_u16(),
+                                attempts: attempt,
+                                body: format!(
+                                    "PCC redirects to `{}`, and switchboard follows no redirect \
+                                     (the token would go along): set --endpoint to the URL PCC \
+                                     answers at",
+                                    location.as_deref().unwrap_or("")
+                                ),
+                            },
+                            None,
+                        ))
+                    } else {
+                        self.judge(&method, &shown, attempt, status, retry_after, &body, raw_r)
+                    }
                 }
             };
             match verdict {
@@ -872,8 +905,13 @@ impl Client {
             self.list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), 1)
                 .await?
         };
+        let total_count = first.total_count;
         let mut items = first.items;
-        let short = items.len() < PAGE_LIMIT as usize;
+        // Without `totalPages`, the end is an empty page or the count reached. A page shorter
+        // than `PAGE_LIMIT` proves nothing: PCC may cut the limit to a page size of its own,
+        // and stopping early would leave objects out of the read, to be created again.
+        let at_end =
+            |read: usize, page: usize| page == 0 || total_count.is_some_and(|n| read as u64 >= n);
         if first.total_pages > 1 {
             let pages = crate::live::fan_out(2..=first.total_pages, |page| {
                 let client = self.clone();
@@ -893,8 +931,7 @@ impl Client {
             for page in pages {
                 items.extend(page.items);
             }
-        } else if first.total_pages == 0 && !short {
-            // No `totalPages`: walk on until a short page.
+        } else if first.total_pages == 0 && !at_end(items.len(), items.len()) {
             let mut page = 1;
             loop {
                 page += 1;
@@ -902,9 +939,9 @@ impl Client {
                 let next = self
                     .list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), page)
                     .await?;
-                let done = next.items.len() < PAGE_LIMIT as usize;
+                let got = next.items.len();
                 items.extend(next.items);
-                if done {
+                if at_end(items.len(), got) {
                     break;
                 }
             }

@@ -222,6 +222,15 @@ async fn retry_after_longer_than_allowed_fails_at_once() {
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
+/// A `Retry-After` too large for a `Duration` is a wait longer than allowed, not a panic.
+#[tokio::test]
+async fn retry_after_beyond_any_duration_fails_at_once() {
+    let (client, seen) = scripted(vec![Answer::RetryAfter("1e30")]).await;
+    let err = client.list_agents().await.unwrap_err();
+    assert!(matches!(err, Error::Status { status: 429, .. }), "{err:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn post_answered_500_is_not_retried_and_is_uncertain() {
     let (client, seen) = scripted(vec![
@@ -562,6 +571,44 @@ async fn later_pages_are_read_after_the_first_with_limit_100() {
             "/v1/manage-agents-in-group?group=GR_1&page=3&limit=100"
         ]
     );
+}
+
+/// A list answered without `totalPages` (unverified for queues, numbers, nodes and key
+/// presses) is walked page by page. PCC may cut `limit=100` to a smaller page (its samples
+/// show 50): a page shorter than 100 is then not the last, and stopping there would leave
+/// queues out of the read, for the plan to create them a second time.
+#[tokio::test]
+async fn a_list_without_total_pages_is_read_to_its_end_whatever_page_size_pcc_uses() {
+    let seen = Arc::new(Mutex::new(0usize));
+    let log = seen.clone();
+    let handler = move |uri: axum::http::Uri| {
+        let log = log.clone();
+        async move {
+            *log.lock().unwrap() += 1;
+            let page: usize = uri
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("page="))
+                .unwrap()
+                .parse()
+                .unwrap();
+            // At most 50 a page, whatever the client asks; a count but no `totalPages`.
+            let total = 120;
+            let items: Vec<Value> = ((page - 1) * 50..(page * 50).min(total))
+                .map(|i| json!({"id": format!("QU_{i:03}"), "name": format!("q{i:03}")}))
+                .collect();
+            axum::Json(json!({"r": 0, "data": {
+                "totalCount": total.to_string(), "currentPage": page, "limit": 50,
+                "queues": items}}))
+        }
+    };
+    let addr = serve(Router::new().route("/v1/queue", any(handler))).await;
+    let queues = client(addr).list_queues().await.unwrap();
+    let ids: Vec<&str> = queues.iter().map(|q| q.id.as_str()).collect();
+    let expected: Vec<String> = (0..120).map(|i| format!("QU_{i:03}")).collect();
+    assert_eq!(ids, expected, "every page, in order");
+    assert_eq!(*seen.lock().unwrap(), 3, "three pages of 50, no more");
 }
 
 #[tokio::test]

@@ -94,3 +94,45 @@ async fn secret_and_token_appear_in_no_log_line_error_or_debug_output() {
         }
     }
 }
+
+/// A redirect to another host must not carry the token there: `X-STRINGEE-AUTH` is not one of
+/// the headers an HTTP client strips on a cross-host redirect, so the client follows none, and
+/// says where PCC pointed.
+#[tokio::test]
+async fn a_redirect_elsewhere_is_not_followed_and_gets_no_token() {
+    let elsewhere_saw = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
+    let saw = elsewhere_saw.clone();
+    let elsewhere = serve(
+        Router::new().fallback(any(move |headers: axum::http::HeaderMap| {
+            let saw = saw.clone();
+            async move {
+                saw.lock().unwrap().push(
+                    headers
+                        .get("x-stringee-auth")
+                        .map(|v| v.to_str().unwrap().to_owned()),
+                );
+                axum::Json(json!({"r": 0, "data": {"totalPages": 0, "agents": []}}))
+            }
+        })),
+    )
+    .await;
+    let location = format!("http://{elsewhere}/v1/agent?page=1&limit=100");
+    let pcc = serve(Router::new().fallback(any(move || {
+        let location = location.clone();
+        async move { (StatusCode::FOUND, [("location", location)], "moved") }
+    })))
+    .await;
+
+    let err = client(pcc).list_agents().await.unwrap_err();
+    assert!(
+        elsewhere_saw.lock().unwrap().is_empty(),
+        "the redirect was followed: {:?}",
+        elsewhere_saw.lock().unwrap()
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("HTTP 302") && text.contains(&format!("http://{elsewhere}/v1/agent")),
+        "{text}"
+    );
+    assert!(text.contains("--endpoint"), "says what to do: {text}");
+}

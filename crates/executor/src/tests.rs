@@ -1,0 +1,80 @@
+//! Unit tests of the write loops' rules where the emulator cannot set the scene: a step still
+//! running when another step found PCC unreachable.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use pcc::{Client, Credentials, Ids, Lost, Silence};
+use planner::Address;
+
+use crate::Config;
+use crate::ctx::Ctx;
+use crate::drivers::{self, Found};
+
+/// A context whose client is never used: the tests hand the drivers their own send and find.
+fn ctx() -> Ctx {
+    let config = pcc::Config::with_endpoint("http://127.0.0.1:9", Credentials::new("SKunit", "x"));
+    let config_exec = Config {
+        settle: Duration::from_millis(1),
+        recheck: Duration::from_millis(50),
+        ..Config::default()
+    };
+    Ctx::new(Client::new(config).unwrap(), Ids::default(), config_exec)
+}
+
+fn timed_out() -> pcc::Error {
+    pcc::Error::Uncertain {
+        method: "POST".into(),
+        path: "/v1/queue".into(),
+        cause: "no answer within 30s".into(),
+        lost: Lost::Silence(Silence::Timeout),
+    }
+}
+
+/// A create whose answer timed out, seen from a step that is still running when the apply
+/// halts (another step found PCC unreachable): the write lands only after the first look.
+/// It must be looked for again before any resend, halted or not: a resend next to a late
+/// landing is the duplicate the recheck exists to prevent.
+#[tokio::test]
+async fn a_halted_apply_still_rechecks_a_lost_create_before_sending_it_again() {
+    let ctx = ctx();
+    ctx.halt();
+    let sends = AtomicU32::new(0);
+    let looks = AtomicU32::new(0);
+    let landed = Mutex::new(false);
+    let send = || async {
+        sends.fetch_add(1, Ordering::SeqCst);
+        // The first write is carried out late; its answer is lost now.
+        Err::<String, _>(timed_out())
+    };
+    let find = || async {
+        // The first look comes too early; the late write has landed by the second.
+        let n = looks.fetch_add(1, Ordering::SeqCst);
+        let mut landed = landed.lock().unwrap();
+        if n >= 1 {
+            *landed = true;
+        }
+        Ok(if *landed {
+            vec![Found::new("QU_1", true)]
+        } else {
+            Vec::new()
+        })
+    };
+    let done = drivers::create(
+        &ctx,
+        &Address::Queue("sales".into()),
+        send,
+        &find,
+        async |_| Ok(()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sends.load(Ordering::SeqCst),
+        1,
+        "the lost write was sent again"
+    );
+    assert_eq!(done.id.as_deref(), Some("QU_1"));
+    assert_eq!(looks.load(Ordering::SeqCst), 2);
+}

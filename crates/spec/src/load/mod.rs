@@ -141,6 +141,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
     let mut cx = Cx {
         sources,
         diagnostics: Vec::new(),
+        skipped: Vec::new(),
     };
     let raws: Vec<(usize, RawSpec)> = sources
         .iter()
@@ -218,6 +219,9 @@ impl At {
 pub(crate) struct Cx<'a> {
     pub(crate) sources: &'a [Source],
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Files that could not be read into the raw types and were left out: a name they define
+    /// is unknown to every other file, which the help of an unknown reference then says.
+    pub(crate) skipped: Vec<usize>,
 }
 
 impl Cx<'_> {
@@ -290,10 +294,20 @@ impl Cx<'_> {
         at: At,
         names: impl IntoIterator<Item = &'n str>,
     ) {
-        let help = match did_you_mean(name, names) {
+        let mut help = match did_you_mean(name, names) {
             Some(close) => format!("did you mean `{close}`?"),
             None => format!("define it under `{section}:`"),
         };
+        if let Some(&file) = self.skipped.first() {
+            let others = match self.skipped.len() {
+                1 => String::new(),
+                n => format!(" and {} other file{}", n - 1, if n == 2 { "" } else { "s" }),
+            };
+            help.push_str(&format!(
+                " (or it is in `{}`{others}, left out because of the error reported there)",
+                self.sources[file].path
+            ));
+        }
         self.error(
             code::UNKNOWN_REFERENCE,
             at,
@@ -353,6 +367,7 @@ fn parse(cx: &mut Cx<'_>, file: usize, source: &Source) -> Option<RawSpec> {
         Ok(raw) => raw,
         Err(err) => {
             report_parse_error(cx, file, source, &err);
+            cx.skipped.push(file);
             return None;
         }
     };

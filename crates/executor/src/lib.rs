@@ -56,7 +56,8 @@ pub struct Config {
     pub parallelism: usize,
     /// Requests per second at most, look-ups included (no ceiling when `None`). A look-up
     /// counts once however many pages it reads, and the client's own retries of a throttled
-    /// or failed read come on top.
+    /// or failed read come on top. A value that is not finite and above 0 means no ceiling;
+    /// one below a request a day counts as one a day.
     pub max_rps: Option<f64>,
     /// Writes sent at most for one step (default 4), retries after lost answers included.
     pub attempts: u32,

@@ -947,3 +947,33 @@ fn the_sandbox_applies_the_readme_command_and_then_has_no_changes() {
     assert_eq!(state["agents"].as_array().unwrap().len(), 7);
     assert_eq!(state["ivrNodeKeys"].as_array().unwrap().len(), 14);
 }
+
+/// `--max-rps` out of range is refused by name, with the range, before anything is read or
+/// written: a ceiling of 1e-19 requests a second once got past the check and panicked.
+#[test]
+fn a_max_rps_out_of_range_is_refused_before_any_request() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    for rps in ["1e-19", "0", "-1", "NaN", "inf", "1e300"] {
+        pcc.reset_stats();
+        let flag = format!("--max-rps={rps}");
+        let out = work
+            .switchboard(["apply", "hotline", "--auto-approve", &flag])
+            .against(&pcc)
+            .run();
+        out.assert_code(1);
+        assert!(
+            out.stderr
+                .contains("--max-rps must be between 0.01 and 1000000 requests per second"),
+            "{rps}: {out}"
+        );
+        let stats = pcc.stats();
+        assert_eq!((stats.reads, stats.writes), (0, 0), "{rps}: {out}");
+    }
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve", "--max-rps", "1000"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+}

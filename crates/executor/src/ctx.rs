@@ -18,6 +18,11 @@ use crate::Config;
 /// out more rounds would only delay the stop of the apply.
 const READ_ROUNDS: u32 = 3;
 
+/// The longest wait between two requests the rate ceiling imposes. A ceiling below one request
+/// a day is no apply anyone waits for; clamping it keeps the interval, and the instants the
+/// limiter adds it to, far from the overflow of `Duration` and `Instant` (which panic).
+pub(crate) const MAX_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
 pub(crate) struct Ctx {
     pub client: Client,
     pub config: Config,
@@ -33,7 +38,8 @@ impl Ctx {
             .max_rps
             .filter(|rps| rps.is_finite() && *rps > 0.0)
             .map(|rps| Limiter {
-                interval: Duration::from_secs_f64(1.0 / rps),
+                interval: Duration::try_from_secs_f64(1.0 / rps)
+                    .map_or(MAX_INTERVAL, |d| d.min(MAX_INTERVAL)),
                 next: Mutex::new(Instant::now()),
             });
         Ctx {

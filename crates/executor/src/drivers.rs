@@ -7,8 +7,9 @@
 //!   is looked up too: the first attempt may be why the server refuses (a number, a key press
 //!   or a membership that now exists).
 //! - update: look up; the object already has the desired fields → done; else send again.
-//! - delete: look up; gone → done; else send again. A refusal is looked up as well: an object
-//!   already gone counts as deleted, whatever code the server used to say so.
+//! - delete: look up; gone → done; else send again. A refusal, or a bare HTTP 404, is looked
+//!   up as well: an object already gone counts as deleted, whatever code the server used to say
+//!   so.
 //!
 //! Each loop sends at most [`crate::Config::attempts`] writes. A look-up waits
 //! [`crate::Config::settle`] first; when it does not see the write and the answer was lost in a
@@ -297,9 +298,11 @@ where
                 tracing::warn!(id, error = %e, "delete answer lost; looking before any retry");
                 lost = Some(e);
             }
-            Err(e @ pcc::Error::Api { .. }) => {
+            Err(e @ (pcc::Error::Api { .. } | pcc::Error::Status { status: 404, .. })) => {
                 // "Not found" and "still in use" are both refusals; only a look-up tells them
-                // apart without trusting a particular code.
+                // apart without trusting a particular code. A bare HTTP 404 may say "no such
+                // object" without PCC's envelope, or name a wrong path: only the look-up (a
+                // list, on another path) tells which.
                 if gone(may_land_later(lost.as_ref())).await? {
                     return Ok(Done {
                         id: None,

@@ -48,6 +48,23 @@ pub enum Error {
         missing: String,
     },
 
+    /// PCC refused the list a look-up by natural key needed (the members, routings, nodes or
+    /// key presses under a parent): without it nothing tells whether the write happened, so
+    /// it is not sent again.
+    #[error(
+        "cannot look {address} up: PCC refused the list under {parent} ({refusal}); a refused \
+         list is not read as the object being absent, so nothing was sent again: run apply \
+         again (plan shows what is left)"
+    )]
+    LookupRefused {
+        /// The step's object.
+        address: String,
+        /// The parent whose list was refused.
+        parent: String,
+        /// PCC's refusal.
+        refusal: Box<pcc::Error>,
+    },
+
     /// An audio file named by the plan cannot be read.
     #[error("cannot read audio file `{path}` for {address}: {message}")]
     AudioRead {

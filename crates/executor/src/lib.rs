@@ -18,7 +18,7 @@
 //! - **Idempotency.** A write whose answer was lost is never sent again before a look-up by
 //!   natural key says it did not happen ([`drivers`](crate::drivers)); an object found is
 //!   adopted, two found fail the step (switchboard never guesses); a delete of something gone
-//!   is done. So a re-run after a crash, or a re-plan after a partial apply, converges and
+//!   is done; a look-up whose list PCC refuses fails the step (a refusal is not "absent"). So a re-run after a crash, or a re-plan after a partial apply, converges and
 //!   never duplicates.
 //! - **Ids.** Server ids come from the live read ([`pcc::Ids`]) plus the ids that creates
 //!   return during the run, in one map shared by the step tasks.
@@ -56,7 +56,8 @@ pub struct Config {
     pub parallelism: usize,
     /// Requests per second at most, look-ups included (no ceiling when `None`). A look-up
     /// counts once however many pages it reads, and the client's own retries of a throttled
-    /// or failed read come on top.
+    /// or failed read come on top. A value that is not finite and above 0 means no ceiling;
+    /// one below a request a day counts as one a day.
     pub max_rps: Option<f64>,
     /// Writes sent at most for one step (default 4), retries after lost answers included.
     pub attempts: u32,

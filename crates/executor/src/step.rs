@@ -13,7 +13,6 @@
 //! | audio | the greeting files, by the `sha256=` in their `desc` |
 //! | settings | the singleton |
 
-use std::future::Future;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -84,13 +83,25 @@ fn missing_audio(step: &Step, id: AudioId) -> Error {
     }
 }
 
-/// A per-parent list whose parent is gone answers a refusal: then nothing is under it.
-async fn none_if_refused<T>(
-    listed: impl Future<Output = Result<Vec<T>, pcc::Error>>,
-) -> Result<Vec<T>, pcc::Error> {
-    match listed.await {
-        Err(pcc::Error::Api { .. }) => Ok(Vec::new()),
-        other => other,
+/// The error of a look-up under a parent (a group's members, a queue's routings, a tree's
+/// nodes, a node's key presses) whose list PCC refused (`r != 0`).
+///
+/// A refusal is not read as "nothing under it". The parent is always expected to exist when
+/// a step looks under it: its id comes from the live read, or from the create step this one
+/// waited for, which finished only once PCC answered that id or the parent was found listed,
+/// so a parent made in this run exists too before anything looks under it. A refusal then
+/// says nothing about the child: reading it as "absent" would send a create again next to one
+/// that landed (PCC does not refuse a second node or routing with the same name) or call a
+/// delete done that was not. Were the parent truly gone, the child went with it, the write
+/// would fail as well, and the next plan no longer has the step: failing loses nothing.
+fn under(step: &Step, parent: impl FnOnce() -> String, e: pcc::Error) -> Error {
+    match e {
+        refusal @ pcc::Error::Api { .. } => Error::LookupRefused {
+            address: step.address.to_string(),
+            parent: parent(),
+            refusal: Box::new(refusal),
+        },
+        other => other.into(),
     }
 }
 
@@ -229,8 +240,9 @@ async fn membership(ctx: &Ctx, step: &Step, group: &str, agent: &str) -> Result<
     // A membership has no id of its own: the agent's id stands for it within its group.
     let find = move || async move {
         let members = ctx
-            .read(move || none_if_refused(client.list_members(group_id)))
-            .await?;
+            .read(move || client.list_members(group_id))
+            .await
+            .map_err(|e| under(step, || format!("group.{group}"), e))?;
         Ok(members
             .iter()
             .filter(|m| m.agent_id == *agent_id)
@@ -425,8 +437,9 @@ async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Don
     let full = &want.map(|r| encode::routing_body(queue_id, group_id, r));
     let find = move || async move {
         let routings = ctx
-            .read(move || none_if_refused(client.list_routings(queue_id)))
-            .await?;
+            .read(move || client.list_routings(queue_id))
+            .await
+            .map_err(|e| under(step, || format!("queue.{queue}"), e))?;
         Ok(routings
             .iter()
             .filter(|r| r.group_id == *group_id)
@@ -546,8 +559,9 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
         .map_err(|id| missing_audio(step, id))?;
     let find = move || async move {
         let nodes = ctx
-            .read(move || none_if_refused(client.list_nodes(tree_id)))
-            .await?;
+            .read(move || client.list_nodes(tree_id))
+            .await
+            .map_err(|e| under(step, || format!("ivr_tree.{tree}"), e))?;
         Ok(nodes
             .iter()
             .filter(|n| n.node_name.as_deref() == Some(name))
@@ -666,8 +680,9 @@ async fn key_press(
     let full = &want.map(|a| encode::key_body(None, key, a, target.as_deref(), Unset::Clear));
     let find = move || async move {
         let keys = ctx
-            .read(move || none_if_refused(client.list_keys(node_id)))
-            .await?;
+            .read(move || client.list_keys(node_id))
+            .await
+            .map_err(|e| under(step, || format!("ivr_node.{tree}/{node}"), e))?;
         Ok(keys
             .iter()
             .filter(|k| k.node_key.as_deref() == Some(key.as_wire()))

@@ -26,6 +26,11 @@ pub const PAGE_LIMIT: u32 = 100;
 /// How many requests run at once when nobody says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
+/// The most pages a list may announce (`totalPages`): ten million objects at 100 a page, far
+/// beyond any contact center. Every page past the first is a request made at once, so an
+/// absurd count is refused rather than followed.
+const MAX_PAGES: u64 = 100_000;
+
 /// Where and how the client talks to PCC.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -946,6 +951,27 @@ impl Client {
                 }
             }
         }
+        // Pages that do not add up to the count (a page cut short, an object that moved
+        // between pages while they were read) leave objects out of the read, which a plan
+        // would create a second time: the read fails instead, and a re-run reads again.
+        if let Some(count) = total_count
+            && items.len() as u64 != count
+        {
+            let mut path = T::PATH.to_owned();
+            if let Some((name, value)) = &filter {
+                path = format!("{path}?{name}={}", percent_encode(value));
+            }
+            return Err(Error::Decode {
+                method: "GET".to_owned(),
+                path,
+                cause: format!(
+                    "the list is inconsistent: its pages hold {} items but PCC counts {count} \
+                     (it changed while it was read, or PCC paged it wrongly); nothing was \
+                     changed: run again",
+                    items.len()
+                ),
+            });
+        }
         Ok(items)
     }
 
@@ -1308,11 +1334,28 @@ pub(crate) fn parse_page<T: DeserializeOwned>(
             _ => None,
         }
     };
-    let total_count = ["totalCount", "totalAgents", "totalGroups"]
+    let total_count = match ["totalCount", "totalAgents", "totalGroups"]
         .iter()
         .find_map(|k| int(k))
-        .map(|n| n.max(0) as u64);
-    let total_pages = int("totalPages").unwrap_or(0).max(0) as u32;
+    {
+        Some(n) if n < 0 => return Err(format!("data.totalCount is {n}, not a count")),
+        n => n.map(i64::unsigned_abs),
+    };
+    // A list of `count` items has at most `count` pages (one item a page), and 0 when empty.
+    let most = total_count.map_or(MAX_PAGES, |count| count.clamp(1, MAX_PAGES));
+    let total_pages = match int("totalPages") {
+        None => 0,
+        Some(n) => match u64::try_from(n) {
+            Ok(pages) if pages <= most => pages as u32,
+            Ok(_) => {
+                let of = total_count.map_or(String::new(), |count| format!(" of {count} items"));
+                return Err(format!(
+                    "data.totalPages is {n}, more than the {most} pages a list{of} can have"
+                ));
+            }
+            Err(_) => return Err(format!("data.totalPages is {n}, not a page count")),
+        },
+    };
     let items = match data.get(key) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items

@@ -9,6 +9,7 @@ mod converge;
 mod failures;
 mod faults;
 mod generator;
+mod lookups;
 mod recovery;
 mod scheduling;
 mod support;

@@ -43,7 +43,12 @@ pub async fn emulator_on(state: Option<&Path>, faults: emulator::Faults) -> emul
 
 /// A client that retries quickly (the emulator's 429s ask for no wait in these tests).
 pub fn client(emu: &emulator::Emulator) -> Client {
-    let mut config = pcc::Config::with_endpoint(&emu.url(), Credentials::new(SID, SECRET));
+    client_at(&emu.url())
+}
+
+/// [`client`] for a server at `url`.
+pub fn client_at(url: &str) -> Client {
+    let mut config = pcc::Config::with_endpoint(url, Credentials::new(SID, SECRET));
     config.retry = RetryPolicy {
         max_attempts: 6,
         max_timeouts: 2,

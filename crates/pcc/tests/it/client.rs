@@ -611,6 +611,125 @@ async fn a_list_without_total_pages_is_read_to_its_end_whatever_page_size_pcc_us
     assert_eq!(*seen.lock().unwrap(), 3, "three pages of 50, no more");
 }
 
+/// A server that answers page `page` of a queue list with `items(page)` and the given
+/// `totalCount` and `totalPages` (left out when `None`); answers the count of requests.
+async fn queue_pages(
+    count: Option<Value>,
+    pages: Option<Value>,
+    items: fn(usize) -> std::ops::Range<usize>,
+) -> (pcc::Client, Arc<Mutex<usize>>) {
+    let seen = Arc::new(Mutex::new(0usize));
+    let log = seen.clone();
+    let handler = move |uri: axum::http::Uri| {
+        let (log, count, pages) = (log.clone(), count.clone(), pages.clone());
+        async move {
+            *log.lock().unwrap() += 1;
+            let page: usize = uri
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("page="))
+                .unwrap()
+                .parse()
+                .unwrap();
+            let items: Vec<Value> = items(page)
+                .map(|i| json!({"id": format!("QU_{i:03}"), "name": format!("q{i:03}")}))
+                .collect();
+            let mut data = json!({"currentPage": page, "limit": 100, "queues": items});
+            if let Some(count) = count {
+                data["totalCount"] = count;
+            }
+            if let Some(pages) = pages {
+                data["totalPages"] = pages;
+            }
+            axum::Json(json!({"r": 0, "data": data}))
+        }
+    };
+    let addr = serve(Router::new().route("/v1/queue", any(handler))).await;
+    (client(addr), seen)
+}
+
+/// A `totalPages` that is negative, beyond `u32` (it once wrapped to 1), more than a list of
+/// its count can have, or absurd is refused as an unexpected answer after the first page,
+/// never followed: each page past the first is a request made at once.
+#[tokio::test]
+async fn a_total_pages_that_is_no_page_count_is_refused_not_followed() {
+    let first_two = |page: usize| if page == 1 { 0..2 } else { 0..0 };
+    for (count, pages, says) in [
+        (
+            Some(json!("2")),
+            json!(-1),
+            "data.totalPages is -1, not a page count",
+        ),
+        (
+            Some(json!("2")),
+            json!(4_294_967_297_u64),
+            "data.totalPages is 4294967297, more than the 2 pages a list of 2 items can have",
+        ),
+        (
+            Some(json!("2")),
+            json!(5),
+            "data.totalPages is 5, more than the 2 pages a list of 2 items can have",
+        ),
+        (
+            None,
+            json!(200_000),
+            "data.totalPages is 200000, more than the 100000 pages a list can have",
+        ),
+    ] {
+        let (client, seen) = queue_pages(count, Some(pages), first_two).await;
+        let err = client.list_queues().await.unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        assert!(err.to_string().contains(says), "{err}");
+        assert_eq!(*seen.lock().unwrap(), 1, "{err}");
+    }
+}
+
+/// Pages that do not add up to `totalCount` (a page cut short, objects that moved between
+/// pages while they were read) fail the read, saying so and to run again: a short read would
+/// make the plan create the missing objects a second time.
+#[tokio::test]
+async fn pages_that_do_not_add_up_to_the_count_fail_the_read() {
+    // Three pages announced, the second cut short.
+    let short = |page: usize| match page {
+        1 => 0..100,
+        2 => 100..150,
+        3 => 200..250,
+        _ => 0..0,
+    };
+    let (client, _) = queue_pages(Some(json!("250")), Some(json!(3)), short).await;
+    let err = client.list_queues().await.unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "GET /v1/queue: unexpected answer: the list is inconsistent: its pages hold 200 \
+             items but PCC counts 250"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("run again"), "{err}");
+
+    // No `totalPages`: the walk ends at an empty page before the count is reached.
+    let (client, seen) = queue_pages(Some(json!("120")), None, |page| match page {
+        1 => 0..50,
+        _ => 0..0,
+    })
+    .await;
+    let err = client.list_queues().await.unwrap_err().to_string();
+    assert!(
+        err.contains("its pages hold 50 items but PCC counts 120"),
+        "{err}"
+    );
+    assert_eq!(*seen.lock().unwrap(), 2);
+
+    // One page whose `totalPages` says 1 but whose count says more.
+    let (client, _) = queue_pages(Some(json!(150)), Some(json!(1)), |_| 0..100).await;
+    let err = client.list_queues().await.unwrap_err().to_string();
+    assert!(
+        err.contains("its pages hold 100 items but PCC counts 150"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn a_bad_endpoint_is_a_config_error() {
     let config = pcc::Config::with_endpoint("ftp://example.com", pcc::Credentials::new(SID, "x"));

@@ -22,11 +22,19 @@ use self::progress::{Mode, Progress};
 /// What `apply` asks before applying a plan it made itself.
 pub const QUESTION: &str = "Do you want to apply these changes? Only 'yes' will be accepted: ";
 
+/// The `--max-rps` values accepted: below one request every 100 s an apply of any size never
+/// ends, and above a million a second the ceiling is no ceiling (NaN is outside too).
+const MAX_RPS_RANGE: std::ops::RangeInclusive<f64> = 0.01..=1_000_000.0;
+
 pub fn run(global: &Global, args: ApplyArgs) -> anyhow::Result<Exit> {
     if let Some(rps) = args.max_rps
-        && !(rps.is_finite() && rps > 0.0)
+        && !MAX_RPS_RANGE.contains(&rps)
     {
-        bail!("--max-rps must be a number of requests per second above 0 (got {rps})");
+        bail!(
+            "--max-rps must be between {} and {} requests per second (got {rps}); nothing was written",
+            MAX_RPS_RANGE.start(),
+            MAX_RPS_RANGE.end()
+        );
     }
     let mode = if args.json {
         Mode::Json

@@ -436,20 +436,40 @@ impl Progress {
                 _ => {}
             }
         }
-        let next = if s.failed == 0 && report.stopped == Some(Stopped::Interrupted) {
-            "\nEvery step that started was finished and nothing was duplicated. Run `switchboard \
-             plan` to see what is left and `switchboard apply` to finish it."
-        } else if report.stopped == Some(Stopped::Unreachable) {
-            "\nswitchboard stopped starting steps once PCC could not be reached (after retrying). \
-             Nothing was duplicated: a step cut off mid-write is looked up by the next run before \
-             it writes. Re-run `switchboard apply` once PCC is back; it picks up where this run \
-             stopped (`switchboard plan` shows what is left)."
-        } else {
-            "\nEverything else was applied and nothing was duplicated. Fix the cause, then run \
-             `switchboard plan` to see what is left and `switchboard apply` to finish it."
-        };
-        let _ = writeln!(err, "{next}");
+        let _ = writeln!(err, "\n{}", closing(report));
     }
+}
+
+/// The advice that ends a failed apply. It states only what the report shows: a failed step
+/// may stop the steps after it (skipped) or, when PCC refused the key or the run was
+/// interrupted, leave steps not started, so "everything else was applied" is not for us to say.
+fn closing(report: &ApplyReport) -> String {
+    let s = report.summary();
+    if s.failed == 0 && report.stopped == Some(Stopped::Interrupted) {
+        return "Every step that started was finished and nothing was duplicated. Run                 `switchboard plan` to see what is left and `switchboard apply` to finish it."
+            .to_owned();
+    }
+    if report.stopped == Some(Stopped::Unreachable) {
+        return "switchboard stopped starting steps once PCC could not be reached (after                 retrying). Nothing was duplicated: a step cut off mid-write is looked up by the                 next run before it writes. Re-run `switchboard apply` once PCC is back; it picks                 up where this run stopped (`switchboard plan` shows what is left)."
+            .to_owned();
+    }
+    let applied = s.added + s.changed + s.destroyed;
+    let mut tally = format!(
+        "{applied} step{} applied, {} failed",
+        if applied == 1 { "" } else { "s" },
+        s.failed
+    );
+    if s.skipped > 0 {
+        let _ = write!(tally, ", {} skipped", s.skipped);
+    }
+    if s.not_run > 0 {
+        let _ = write!(tally, ", {} not started", s.not_run);
+    }
+    format!(
+        "{tally}; nothing was duplicated. Fix the cause, then run `switchboard plan` to see what \
+         is left and `switchboard apply` to finish it: a re-run picks up what this one did not \
+         do and converges."
+    )
 }
 
 fn counts(s: &Summary) -> String {
@@ -567,5 +587,76 @@ fn recovery_words(recovery: &Recovery) -> &'static str {
             "PCC already had this number: adopted and updated to the plan"
         }
         Recovery::AlreadyGone => "it was already gone",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(index: usize, outcome: Outcome) -> StepReport {
+        StepReport {
+            index,
+            address: Address::Queue(format!("q{index}")),
+            action: Action::Create,
+            outcome,
+        }
+    }
+
+    fn report(stopped: Option<Stopped>, outcomes: Vec<Outcome>) -> ApplyReport {
+        ApplyReport {
+            steps: outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| step(i, o))
+                .collect(),
+            elapsed: Duration::ZERO,
+            stopped,
+        }
+    }
+
+    fn refused() -> Outcome {
+        Outcome::Failed(executor::Error::Pcc(pcc::Error::Auth {
+            message: "keySid invalid".into(),
+        }))
+    }
+
+    fn done() -> Outcome {
+        Outcome::Done(executor::Done::default())
+    }
+
+    /// A refused key leaves steps not started: the advice counts them rather than claim that
+    /// everything else was applied.
+    #[test]
+    fn a_refused_key_is_closed_with_what_was_not_started() {
+        let text = closing(&report(
+            Some(Stopped::AuthRefused),
+            vec![done(), refused(), Outcome::NotRun, Outcome::NotRun],
+        ));
+        assert!(!text.contains("Everything else was applied"), "{text}");
+        assert!(
+            text.starts_with("1 step applied, 1 failed, 2 not started; nothing was duplicated."),
+            "{text}"
+        );
+        assert!(text.contains("converges"), "{text}");
+    }
+
+    /// An interrupt after a failure: the same, with what the failure skipped.
+    #[test]
+    fn an_interrupted_run_with_failures_is_closed_with_its_counts() {
+        let text = closing(&report(
+            Some(Stopped::Interrupted),
+            vec![
+                done(),
+                done(),
+                refused(),
+                Outcome::Skipped { because: 2 },
+                Outcome::NotRun,
+            ],
+        ));
+        assert!(
+            text.starts_with("2 steps applied, 1 failed, 1 skipped, 1 not started;"),
+            "{text}"
+        );
     }
 }

@@ -300,7 +300,7 @@ pub struct ApplyArgs {
     /// How many steps run at once (and reads, for the stale check or the plan).
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub parallelism: usize,
-    /// Most requests per second sent to PCC (no limit when absent).
+    /// Most requests per second sent to PCC, 0.01 to 1000000 (no limit when absent).
     #[arg(long, value_name = "RPS")]
     pub max_rps: Option<f64>,
     /// Apply even when a safety guard refuses the plan.

@@ -20,8 +20,11 @@ pub const MARKDOWN_LIMIT: usize = 65_000;
 /// Room kept for the truncation note.
 const NOTE_ROOM: usize = 600;
 
-/// How many rows the ignored and kept tables show.
+/// How many rows the ignored and kept tables, the guards and the warnings show.
 const TABLE_ROWS: usize = 50;
+
+/// Longest guard or warning shown, in characters.
+const BULLET_CHARS: usize = 400;
 
 /// The plan as a pull-request comment of at most [`MARKDOWN_LIMIT`] bytes.
 pub fn markdown(plan: &Plan) -> String {
@@ -39,20 +42,11 @@ pub fn markdown_with_limit(plan: &Plan, limit: usize) -> String {
     }
     if plan.refused() {
         out.push_str("> [!CAUTION]\n> **`apply` will refuse this plan without `--force`:**\n");
-        for v in &plan.safety.violations {
-            let _ = writeln!(out, "> - {}", inline(&v.to_string()));
-        }
-        out.push('\n');
+        bullets(&mut out, &plan.safety.violations, limit / 4);
     }
     if !plan.warnings.is_empty() {
         out.push_str("> [!WARNING]\n");
-        for w in plan.warnings.iter().take(TABLE_ROWS) {
-            let _ = writeln!(out, "> - {}", inline(&w.to_string()));
-        }
-        if plan.warnings.len() > TABLE_ROWS {
-            let _ = writeln!(out, "> - … and {} more", plan.warnings.len() - TABLE_ROWS);
-        }
-        out.push('\n');
+        bullets(&mut out, &plan.warnings, limit / 2);
     }
     if !plan.is_empty() {
         summary_table(plan, &mut out);
@@ -165,6 +159,35 @@ pub fn markdown_with_limit(plan: &Plan, limit: usize) -> String {
         );
     }
     out
+}
+
+/// Guards and warnings as quoted bullets: at most [`TABLE_ROWS`], each cut at
+/// [`BULLET_CHARS`] characters, and none past `room` bytes of `out`. They come before every
+/// other size check, so they must be bounded (a spec that drops a thousand numbers trips a
+/// thousand guards).
+fn bullets(out: &mut String, items: &[impl ToString], room: usize) {
+    let mut shown = 0;
+    for item in items.iter().take(TABLE_ROWS) {
+        let text = item.to_string();
+        let text = match text.char_indices().nth(BULLET_CHARS) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text,
+        };
+        let line = format!("> - {}\n", inline(&text));
+        if out.len() + line.len() > room {
+            break;
+        }
+        out.push_str(&line);
+        shown += 1;
+    }
+    if items.len() > shown {
+        let _ = writeln!(
+            out,
+            "> - … and {} more (see `switchboard plan`)",
+            items.len() - shown
+        );
+    }
+    out.push('\n');
 }
 
 fn section_title(kind: Kind) -> &'static str {

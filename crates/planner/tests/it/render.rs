@@ -544,3 +544,46 @@ fn several_trees_make_one_mermaid_diagram_with_a_subgraph_each() {
     assert_eq!(one, mermaid("support", &support, None));
     assert_eq!(mermaid_structure(&one).keys().collect::<Vec<_>>(), [""]);
 }
+
+/// A spec that drops 1,500 numbers (an emptied file, a project moved elsewhere): every number
+/// is a safety guard of its own, listed before the changes, and the list alone is longer than
+/// a pull-request comment may be.
+#[test]
+fn a_plan_that_deletes_many_numbers_stays_under_the_markdown_limit() {
+    use spec::model::{Number, NumberRoute, Queue};
+    let mut live = Model::default();
+    live.queues.insert(
+        "support".into(),
+        Queue {
+            get_list_agents_url: Some("https://crm.example/agents".into()),
+            ..Queue::default()
+        },
+    );
+    for i in 0..1500 {
+        live.numbers.insert(
+            format!("8424730{i:05}"),
+            Number {
+                nickname: Some(format!("Hotline of branch office {i}")),
+                route: Some(NumberRoute::Queue("support".into())),
+                allow_outbound_calls: false,
+                record_outbound_calls: false,
+            },
+        );
+    }
+    let desired = Model {
+        queues: live.queues.clone(),
+        ..Model::default()
+    };
+    let p = plan(&desired, &live, &Policy::default());
+    assert_eq!(
+        p.safety.violations.len(),
+        1501,
+        "one guard per number, and the share"
+    );
+    let md = render::markdown(&p);
+    assert!(md.len() <= MARKDOWN_LIMIT, "{} bytes", md.len());
+    // The guards are summed up, not dropped: the first ones and how many more.
+    assert!(md.contains("> - deletes number 842473000000 (Hotline of branch office 0)"));
+    assert!(md.contains("> - … and 1451 more"), "{}", &md[..3000]);
+    assert!(md.contains("> **Truncated to fit one pull-request comment:**"));
+}

@@ -17,6 +17,8 @@ pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_with_limit};
 pub use mermaid::{Chart, TreeDiff, mermaid, mermaid_charts, mermaid_with_audio_names, tree_diff};
 pub use text::text;
 
+use std::fmt::Write;
+
 use serde_json::Value;
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 use spec::model::{AudioId, KeyAction};
@@ -76,8 +78,31 @@ pub(crate) fn is_audio_field(field: &str) -> bool {
     matches!(field, "wait_greeting" | "hold_greeting" | "play")
 }
 
+/// A string as a JSON string literal, with every control character escaped (JSON leaves DEL
+/// and the C1 controls raw, and a terminal acts on them).
 pub(crate) fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+    format!("\"{}\"", escape(s))
+}
+
+/// The inside of [`quote`]: quotes, backslashes and control characters (line breaks, terminal
+/// escapes) written as JSON escapes, so that a value stays on its line and cannot drive a
+/// terminal.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `sha256:9f86d081…` or the server's file name.
@@ -130,8 +155,8 @@ pub(crate) fn word_diff(old: &str, new: &str, style: Style) -> String {
     let mut out = String::new();
     for op in ops {
         let (tag, old_range, new_range) = op.as_tag_tuple();
-        let removed: String = a[old_range].concat();
-        let added: String = b[new_range].concat();
+        let removed = escape(&a[old_range].concat());
+        let added = escape(&b[new_range].concat());
         match tag {
             DiffTag::Equal => out.push_str(&removed),
             DiffTag::Delete => out.push_str(&style.red(&format!("[-{removed}-]"))),

@@ -587,3 +587,47 @@ fn a_plan_that_deletes_many_numbers_stays_under_the_markdown_limit() {
     assert!(md.contains("> - … and 1451 more"), "{}", &md[..3000]);
     assert!(md.contains("> **Truncated to fit one pull-request comment:**"));
 }
+
+/// Prompts written as YAML block scalars hold line breaks (`say: |`), and a prompt edited in
+/// PCC's dashboard may hold anything, a terminal escape included. A word diff shows them the
+/// way a quoted value does (`\n`, `\u001b`), so that a diff line stays one line: a break in
+/// the middle of a drift table row ends the table, and in a `diff` block the next line of the
+/// prompt would read as a line of the plan.
+#[test]
+fn word_diffs_of_multi_line_prompts_stay_on_one_line() {
+    let tree = |text: &str| IvrTree {
+        start: "menu".into(),
+        nodes: BTreeMap::from([("menu".to_owned(), node(text, &[]))]),
+    };
+    let mut live = Model::default();
+    live.ivr.insert(
+        "main".into(),
+        tree("Welcome to \"Acme\".\n- Press 1 for sales.\n\x1b[2J"),
+    );
+    let mut desired = Model::default();
+    desired.ivr.insert(
+        "main".into(),
+        tree("Welcome to \"Acme\".\n- Press 2 for sales.\n"),
+    );
+    let p = plan(&desired, &live, &Policy::default());
+    for (format, out) in [
+        ("text", render::text(&p, false)),
+        ("coloured text", strip_ansi(&render::text(&p, true))),
+        ("markdown", render::markdown(&p)),
+        ("drift text", render::drift_text(&p, false)),
+        ("drift markdown", render::drift_markdown(&p)),
+    ] {
+        let say = out
+            .lines()
+            .filter(|l| l.contains("Welcome") && !l.contains("<b>menu</b>"))
+            .collect::<Vec<_>>();
+        assert_eq!(say.len(), 1, "{format}:\n{out}");
+        assert!(
+            say[0].contains(r#"\"Acme\".\n- Press [-1-]{+2+} for sales.\n[-\u001b[2J-]"#),
+            "{format}: {}",
+            say[0]
+        );
+        assert!(!out.contains("\n- Press"), "{format}:\n{out}");
+        assert!(!out.contains("\x1b[2J"), "{format}:\n{out}");
+    }
+}

@@ -3,9 +3,10 @@
 //!
 //! An address is `<kind>.<key>`, the key's parts joined by `/`. A name that itself contains `/`
 //! or `%` is written with those two characters percent-encoded (`group.sales%2Fen`), so that
-//! every address parses back to exactly one object.
+//! every address parses back to exactly one object; control characters, which only live names
+//! can hold, are encoded too, so that an address is always one printable line.
 
-use std::fmt;
+use std::fmt::{self, Write};
 use std::str::FromStr;
 
 use spec::model::Key;
@@ -208,31 +209,44 @@ impl Address {
     }
 }
 
+/// `/` and `%` percent-encoded, so that the parts split back; control characters too (as
+/// their UTF-8 bytes), so that an address is one printable line whatever a live name holds.
 fn encode(part: &str) -> std::borrow::Cow<'_, str> {
-    if part.contains(['/', '%']) {
-        part.replace('%', "%25").replace('/', "%2F").into()
-    } else {
-        part.into()
+    let special = |c: char| c == '/' || c == '%' || c.is_control();
+    if !part.contains(special) {
+        return part.into();
     }
+    let mut out = String::with_capacity(part.len() + 8);
+    for c in part.chars() {
+        if special(c) {
+            for byte in c.encode_utf8(&mut [0; 4]).bytes() {
+                let _ = write!(out, "%{byte:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
 fn decode(part: &str) -> Result<String, String> {
     if !part.contains('%') {
         return Ok(part.to_owned());
     }
-    let mut out = String::with_capacity(part.len());
+    let bad = || format!("bad escape in address part `{part}`");
+    let mut bytes = Vec::with_capacity(part.len());
     let mut rest = part;
     while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        match rest.get(at + 1..at + 3) {
-            Some("25") => out.push('%'),
-            Some("2F") | Some("2f") => out.push('/'),
-            _ => return Err(format!("bad escape in address part `{part}`")),
-        }
+        bytes.extend_from_slice(&rest.as_bytes()[..at]);
+        let hex = rest
+            .get(at + 1..at + 3)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(bad)?;
+        bytes.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
         rest = &rest[at + 3..];
     }
-    out.push_str(rest);
-    Ok(out)
+    bytes.extend_from_slice(rest.as_bytes());
+    String::from_utf8(bytes).map_err(|_| bad())
 }
 
 impl fmt::Display for Address {

@@ -631,3 +631,34 @@ fn word_diffs_of_multi_line_prompts_stay_on_one_line() {
         assert!(!out.contains("\x1b[2J"), "{format}:\n{out}");
     }
 }
+
+/// The spec refuses names with control characters, but the live project may hold any name
+/// (PCC's dashboard takes them), and a plan deletes such an object. Its address must stay one
+/// line that reads back as that object: a line break would let the name forge a line of the
+/// plan (`+ group.admins`), and a terminal escape would reach the terminal.
+#[test]
+fn a_live_name_with_control_characters_cannot_forge_plan_lines() {
+    use planner::Address;
+    use spec::model::Group;
+    let mut live = Model::default();
+    live.groups.insert(
+        "old\n+   group.admins\x1b[2J\u{9b}".into(),
+        Group::default(),
+    );
+    let p = plan(&Model::default(), &live, &Policy::default());
+    let address = &p.steps[0].address;
+    assert_eq!(
+        address.to_string(),
+        "group.old%0A+   group.admins%1B[2J%C2%9B"
+    );
+    assert_eq!(address.to_string().parse::<Address>().as_ref(), Ok(address));
+    for (format, out) in [
+        ("text", render::text(&p, false)),
+        ("markdown", render::markdown(&p)),
+        ("drift", render::drift_text(&p, false)),
+        ("drift markdown", render::drift_markdown(&p)),
+    ] {
+        assert!(!out.contains("\n+   group.admins"), "{format}:\n{out}");
+        assert!(!out.contains(['\x1b', '\u{9b}']), "{format}:\n{out}");
+    }
+}

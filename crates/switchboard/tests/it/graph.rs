@@ -161,7 +161,7 @@ ivr:
     start: menu
     nodes:
       menu:
-        say: "</text><script>alert(1)</script> \"quoted\" & 'single' \\N {braces} | pipe `tick` #hash"
+        say: "</text><script>alert(1)</script> \"quoted\" & 'single' \\N {braces} | pipe `tick` #hash \uFFFE\uFFFF\u0007"
         keys: { "1": { queue: q }, timeout: { hangup: true } }
 numbers:
   "84111": { nickname: "<img src=x onerror=alert(1)>", ivr: main }

@@ -10,6 +10,7 @@ mod drift;
 mod export;
 mod fuzz;
 mod harness;
+mod moved;
 mod plan;
 mod reliability;
 mod target;

@@ -21,7 +21,9 @@
 //!   is done; a look-up whose list PCC refuses fails the step (a refusal is not "absent"). So a re-run after a crash, or a re-plan after a partial apply, converges and
 //!   never duplicates.
 //! - **Ids.** Server ids come from the live read ([`pcc::Ids`]) plus the ids that creates
-//!   return during the run, in one map shared by the step tasks.
+//!   return during the run, in one map shared by the step tasks. A rename (`moved_from`)
+//!   keeps its object's id, so the map knows the object, and what hangs on it, by the new name
+//!   from the start; the plan makes every step that uses the new name wait for the rename.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
@@ -106,7 +108,13 @@ pub async fn apply(
     let started = Instant::now();
     let steps: Arc<[Step]> = plan.steps.clone().into();
     let n = steps.len();
-    let ctx = Arc::new(ctx::Ctx::new(client.clone(), ids.clone(), config.clone()));
+    let mut ids = ids.clone();
+    for step in plan.steps.iter() {
+        if let Some(from) = &step.moved_from {
+            step::rename_ids(&mut ids, from, &step.address);
+        }
+    }
+    let ctx = Arc::new(ctx::Ctx::new(client.clone(), ids, config.clone()));
 
     // A step waits for its dependencies; only earlier steps count, so that a malformed plan
     // cannot deadlock the run.

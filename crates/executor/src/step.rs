@@ -12,6 +12,10 @@
 //! | key press | the node's key presses, by key |
 //! | audio | the greeting files, by the `sha256=` in their `desc` |
 //! | settings | the singleton |
+//!
+//! A rename (a step with `moved_from`) is an update of a group, queue or tree: a `PUT` with
+//! the new name on the old object's id. Its look-up is the kind's list by the new name, so a
+//! rename whose answer was lost is found done, never sent twice blindly.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -156,6 +160,61 @@ async fn agent(ctx: &Ctx, step: &Step, uid: &str) -> Result<Done, Error> {
     }
 }
 
+/// Files the ids of a renamed group, queue or tree, and of what hangs on it by name (routings,
+/// nodes, key presses, the root), under the new name. The server id does not change with a
+/// rename. Does nothing when the old name is not in the map or the new one already is.
+pub(crate) fn rename_ids(ids: &mut Ids, from: &Address, to: &Address) {
+    fn move_key<K: Ord + Clone, V>(map: &mut std::collections::BTreeMap<K, V>, old: &K, new: K) {
+        if !map.contains_key(&new)
+            && let Some(v) = map.remove(old)
+        {
+            map.insert(new, v);
+        }
+    }
+    fn move_keys<K: Ord + Clone, V>(
+        map: &mut std::collections::BTreeMap<K, V>,
+        renamed: impl Fn(&K) -> Option<K>,
+    ) {
+        let moving: Vec<K> = map
+            .keys()
+            .filter(|k| renamed(k).is_some())
+            .cloned()
+            .collect();
+        for old in moving {
+            if let Some(new) = renamed(&old)
+                && let Some(v) = map.remove(&old)
+            {
+                map.insert(new, v);
+            }
+        }
+    }
+    match (from, to) {
+        (Address::Group(old), Address::Group(new)) if !ids.groups.contains_key(new) => {
+            move_key(&mut ids.groups, old, new.clone());
+            move_keys(&mut ids.routings, |(q, g)| {
+                (g == old).then(|| (q.clone(), new.clone()))
+            });
+        }
+        (Address::Queue(old), Address::Queue(new)) if !ids.queues.contains_key(new) => {
+            move_key(&mut ids.queues, old, new.clone());
+            move_keys(&mut ids.routings, |(q, g)| {
+                (q == old).then(|| (new.clone(), g.clone()))
+            });
+        }
+        (Address::IvrTree(old), Address::IvrTree(new)) if !ids.trees.contains_key(new) => {
+            move_key(&mut ids.trees, old, new.clone());
+            move_key(&mut ids.roots, old, new.clone());
+            move_keys(&mut ids.nodes, |(t, n)| {
+                (t == old).then(|| (new.clone(), n.clone()))
+            });
+            move_keys(&mut ids.keys, |(t, n, k)| {
+                (t == old).then(|| (new.clone(), n.clone(), *k))
+            });
+        }
+        _ => {}
+    }
+}
+
 /// Records the id a create made.
 fn record(ctx: &Ctx, done: &Done, put: impl FnOnce(&mut Ids, String)) {
     if let Some(id) = &done.id {
@@ -198,6 +257,19 @@ async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
             let done = drivers::delete(ctx, || client.delete_group(&id), &find, &id).await?;
             ctx.ids(|ids| ids.groups.remove(name));
             Ok(done)
+        }
+        // A group has nothing but its name: the only update is a rename.
+        Action::Update if step.moved_from.is_some() => {
+            let id = need(
+                ctx,
+                step,
+                || step.address.to_string(),
+                |ids| ids.groups.get(name),
+            )?;
+            let body = wire::GroupBody {
+                name: name.to_owned(),
+            };
+            drivers::update(ctx, || client.update_group(&id, &body), &find, &id).await
         }
         Action::Update => Err(unsupported(step)),
     }
@@ -527,6 +599,19 @@ async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
                 ids.roots.remove(name);
             });
             Ok(done)
+        }
+        // A tree's `PUT` takes `tree_name` only: the only update is a rename.
+        Action::Update if step.moved_from.is_some() => {
+            let id = need(
+                ctx,
+                step,
+                || step.address.to_string(),
+                |ids| ids.trees.get(name),
+            )?;
+            let body = wire::TreeBody {
+                tree_name: name.to_owned(),
+            };
+            drivers::update(ctx, || client.update_tree(&id, &body), &find, &id).await
         }
         Action::Update => Err(unsupported(step)),
     }

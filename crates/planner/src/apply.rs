@@ -5,6 +5,7 @@
 use spec::model::{Audio, IvrTree, Model};
 
 use crate::address::Address;
+use crate::moves;
 use crate::object::Object;
 use crate::plan::{Action, Plan, Step};
 
@@ -19,7 +20,24 @@ pub fn apply_to(plan: &Plan, live: &Model) -> Model {
     model
 }
 
+/// `live` with only the renames of `plan` made (`moved:`): the same objects under their new
+/// names, as PCC holds them once the renames ran. What a caller reached live is compared with
+/// this, so that a renamed queue is not "another queue".
+pub fn renamed(plan: &Plan, live: &Model) -> Model {
+    let mut model = live.clone();
+    for step in &plan.steps {
+        if let Some(from) = &step.moved_from {
+            moves::rename(&mut model, from, &step.address);
+        }
+    }
+    model
+}
+
 fn apply_step(m: &mut Model, step: &Step) {
+    if let Some(from) = &step.moved_from {
+        // Like PCC: the object keeps its id, so what refers to it follows the new name.
+        moves::rename(m, from, &step.address);
+    }
     let after = step.after.as_ref();
     match (&step.address, step.action) {
         (Address::Agent(id), Action::Delete) => {

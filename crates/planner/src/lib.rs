@@ -6,6 +6,7 @@ mod address;
 mod apply;
 mod error;
 mod flows;
+mod moves;
 mod object;
 mod order;
 mod plan;
@@ -15,7 +16,7 @@ pub mod saved;
 mod stale;
 
 pub use address::{Address, Kind};
-pub use apply::apply_to;
+pub use apply::{apply_to, renamed};
 pub use error::Error;
 pub use flows::{
     Entry, FlowLimits, FlowReport, NumberPaths, Outcome, PathChange, Press, TestRun, flow_report,

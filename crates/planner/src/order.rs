@@ -18,6 +18,11 @@
 //!   numbers that leave it move before its nodes, keys or routings go. A queue whose groups
 //!   change gets its new routings before it loses its old ones.
 //!
+//! - A renamed object (`moved:`) is used under its new name only after its rename: every
+//!   step on an object it owns, or whose value before or after refers to it, waits for the
+//!   rename. PCC refers by id and would not mind, but the executor's look-ups, and any reader
+//!   of the plan, go by name.
+//!
 //! References include ownership (a key refers to its node, a node to its tree) and a non-start
 //! node refers to its tree's start node, which gives "start node first" on create and "other
 //! nodes before the root" on delete. Keys refer to the nodes they go to, and nothing refers to
@@ -94,6 +99,7 @@ pub(crate) fn schedule(
         }
     }
 
+    renames_first(&drafts, desired, live, &mut edges);
     callers_first(&drafts, &mut edges);
 
     let rank = |d: &Draft| -> (u8, i32) {
@@ -163,6 +169,7 @@ pub(crate) fn schedule(
                 address: d.address,
                 action: d.action,
                 replace: d.replace,
+                moved_from: d.moved_from,
                 before: d.before,
                 after: d.after,
                 changed_fields: d.changed_fields,
@@ -171,6 +178,44 @@ pub(crate) fn schedule(
         })
         .collect();
     (steps, cycle)
+}
+
+/// The edges from each rename to the steps that use the new name. None can close a cycle: a
+/// rename waits only for the audio its queue plays, and audio waits for nothing.
+fn renames_first(drafts: &[Draft], desired: &Model, live: &Model, edges: &mut [Vec<usize>]) {
+    let renames: HashMap<&Address, usize> = drafts
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.moved_from.is_some())
+        .map(|(i, d)| (&d.address, i))
+        .collect();
+    if renames.is_empty() {
+        return;
+    }
+    for (i, d) in drafts.iter().enumerate() {
+        let mut uses: BTreeSet<Address> = d
+            .after
+            .iter()
+            .flat_map(|after| references(&d.address, after, desired))
+            .chain(
+                d.before
+                    .iter()
+                    .flat_map(|before| references(&d.address, before, live)),
+            )
+            .collect();
+        // A key belongs to its node, which belongs to its tree: the key is named by the tree's
+        // name too.
+        if let Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. } = &d.address {
+            uses.insert(Address::IvrTree(tree.clone()));
+        }
+        for target in &uses {
+            if let Some(&j) = renames.get(target)
+                && j != i
+            {
+                edges[j].push(i);
+            }
+        }
+    }
 }
 
 /// The make-before-break edges for callers (see the module docs). None of them can close a

@@ -10,6 +10,7 @@ use spec::Policy;
 use spec::model::{AudioId, IvrTree, Model};
 
 use crate::address::{Address, Kind};
+use crate::moves;
 use crate::object::{Object, changed_fields, flatten, references};
 use crate::order;
 use crate::safety::{self, SafetyReport};
@@ -50,6 +51,11 @@ pub struct Step {
     /// because PCC cannot make the change in place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace: Option<Replace>,
+    /// Set on the update that renames an object (`moved:` in the spec): its address before.
+    /// The step's `address` is the new one; the live object read at the old one is its
+    /// `before`, and its name is among the `changed_fields`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<Address>,
     /// The live value (absent for a create).
     pub before: Option<Object>,
     /// The desired value (absent for a delete).
@@ -253,6 +259,26 @@ pub enum Warning {
         /// The ignored object in the way.
         by: Address,
     },
+    /// A `moved:` entry whose old and new names both exist live. The move is not made (as in
+    /// Terraform): the live object with the new name is the one the spec declares, and the
+    /// one with the old name, which the spec no longer declares, is deleted. One of them must
+    /// go; if the old one is the object to keep, delete or rename the other first.
+    MoveTargetExists {
+        /// The old address.
+        from: Address,
+        /// The new address.
+        to: Address,
+    },
+    /// A `moved:` entry whose old or new address matches `ignore:`: ignored objects are never
+    /// changed, so the move is not made.
+    MoveIgnored {
+        /// The old address.
+        from: Address,
+        /// The new address.
+        to: Address,
+        /// The pattern.
+        pattern: String,
+    },
     /// The dependencies between these steps form a cycle; they are listed in address order
     /// and may fail. This points at a planner bug or at an inconsistent live project.
     OrderCycle {
@@ -273,6 +299,16 @@ impl fmt::Display for Warning {
                 f,
                 "ivr_tree.{tree} keeps its start `{from}` (the spec says `{to}`): moving it \
                  recreates every node, but ignored {by} hangs on them"
+            ),
+            Warning::MoveTargetExists { from, to } => write!(
+                f,
+                "{from} is not moved to {to}: both exist live, so {to} is the live one and \
+                 {from} is planned like any object outside the spec; one of them must go"
+            ),
+            Warning::MoveIgnored { from, to, pattern } => write!(
+                f,
+                "{from} is not moved to {to}: `{pattern}` in `ignore:` covers it, and ignored \
+                 objects are never changed"
             ),
             Warning::OrderCycle { addresses } => {
                 write!(f, "steps depend on each other in a cycle: ")?;
@@ -307,6 +343,8 @@ pub struct Change<'a> {
     pub action: ChangeAction,
     /// Why it is replaced, for `Replace`.
     pub reason: Option<&'a Replace>,
+    /// Its address before a rename (`moved:`).
+    pub moved_from: Option<&'a Address>,
     /// The live value.
     pub before: Option<&'a Object>,
     /// The desired value.
@@ -384,6 +422,7 @@ impl Plan {
                     Action::Delete => ChangeAction::Delete,
                 },
                 reason: step.replace.as_ref(),
+                moved_from: step.moved_from.as_ref(),
                 before: step.before.as_ref(),
                 after: step.after.as_ref(),
                 changed_fields: &step.changed_fields,
@@ -421,6 +460,7 @@ pub(crate) struct Draft {
     pub address: Address,
     pub action: Action,
     pub replace: Option<Replace>,
+    pub moved_from: Option<Address>,
     pub before: Option<Object>,
     pub after: Option<Object>,
     pub changed_fields: Vec<String>,
@@ -442,6 +482,10 @@ pub fn plan_setting_aside(
     policy: &Policy,
     set_aside: &[SetAside],
 ) -> Plan {
+    let (renamed, moved, mut warnings) = moves::resolve(desired, live, policy);
+    // From here on the live project is seen with its renames made, as PCC will hold it: what
+    // hangs on a renamed object is the same object under the new name.
+    let live = renamed.as_ref().unwrap_or(live);
     let mut want = flatten(desired);
     let mut have = flatten(live);
     if desired.settings.is_none() {
@@ -450,7 +494,6 @@ pub fn plan_setting_aside(
     }
 
     let audio_at = audio_addresses(desired, live);
-    let mut warnings = Vec::new();
     let ignored = ignored(policy, desired, live, &audio_at, &want, &have, set_aside);
     for (address, ig) in &ignored {
         if ig.in_spec && ig.live {
@@ -493,6 +536,7 @@ pub fn plan_setting_aside(
                     address: address.clone(),
                     action,
                     replace: None,
+                    moved_from: None,
                     before: None,
                     after: Some(after.clone()),
                     changed_fields: changed_fields(None, Some(after)),
@@ -500,21 +544,27 @@ pub fn plan_setting_aside(
             }
             (Some(_), None) => delete_candidates.push(address),
             (Some(before), Some(after)) => {
+                let moved_from = moved.get(address);
                 let replace = if let Some(r) = tree_replace {
                     Some(r.clone())
-                } else if before == after {
+                } else if before == after && moved_from.is_none() {
                     continue;
                 } else if matches!(address, Address::Routing { .. }) {
                     Some(Replace::RoutingPriority)
                 } else {
                     None
                 };
-                let fields = changed_fields(Some(before), Some(after));
+                let mut fields = changed_fields(Some(before), Some(after));
+                if moved_from.is_some() {
+                    fields.push("name".to_owned());
+                    fields.sort();
+                }
                 match replace {
                     None => drafts.push(Draft {
                         address: address.clone(),
                         action: Action::Update,
                         replace: None,
+                        moved_from: moved_from.cloned(),
                         before: Some(before.clone()),
                         after: Some(after.clone()),
                         changed_fields: fields,
@@ -524,6 +574,7 @@ pub fn plan_setting_aside(
                             address: address.clone(),
                             action: Action::Delete,
                             replace: Some(replace.clone()),
+                            moved_from: None,
                             before: Some(before.clone()),
                             after: None,
                             changed_fields: fields.clone(),
@@ -532,6 +583,7 @@ pub fn plan_setting_aside(
                             address: address.clone(),
                             action: Action::Create,
                             replace: Some(replace),
+                            moved_from: None,
                             before: None,
                             after: Some(after.clone()),
                             changed_fields: fields,
@@ -572,6 +624,7 @@ pub fn plan_setting_aside(
             address: address.clone(),
             action: Action::Delete,
             replace: None,
+            moved_from: None,
             before: Some(before.clone()),
             after: None,
             changed_fields: changed_fields(Some(before), None),
@@ -604,6 +657,7 @@ pub fn plan_setting_aside(
             address,
             action: Action::Create,
             replace: None,
+            moved_from: None,
             before: None,
             after: Some(after),
         });

@@ -10,7 +10,7 @@ use crate::plan::{Action, Plan};
 
 /// The saved-plan format. A minor bump only adds fields; a major bump is incompatible and
 /// refused on read.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 const MAJOR: &str = "1";
 

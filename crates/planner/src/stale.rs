@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use spec::model::Model;
 
 use crate::address::Address;
+use crate::moves;
 use crate::object::{Object, fingerprint, flatten, references};
 use crate::plan::{Action, Plan, Step, referrers};
 
@@ -127,6 +128,42 @@ pub fn already_applied(plan: &Plan, live_now: &Model) -> bool {
 /// The objects `plan` touches that are no longer as it read them in `live_now`, sorted by
 /// address. Empty means the plan can still be applied as reviewed.
 pub fn stale(plan: &Plan, live_now: &Model) -> Vec<StaleObject> {
+    // The plan read the live project with its renames made; so is the project now, where it
+    // still can be. A rename that cannot be made again is stale at its old address (gone) or
+    // its new one (taken).
+    let mut out = Vec::new();
+    let mut renamed: Option<Model> = None;
+    let mut settled = BTreeSet::new();
+    for step in &plan.steps {
+        let Some(from) = &step.moved_from else {
+            continue;
+        };
+        let current = renamed.as_ref().unwrap_or(live_now);
+        let why = match (
+            moves::exists(current, from),
+            moves::exists(current, &step.address),
+        ) {
+            (true, false) => {
+                moves::rename(
+                    renamed.get_or_insert_with(|| live_now.clone()),
+                    from,
+                    &step.address,
+                );
+                continue;
+            }
+            (false, false) => StaleObject {
+                address: from.clone(),
+                why: StaleReason::Vanished,
+            },
+            (_, true) => StaleObject {
+                address: step.address.clone(),
+                why: StaleReason::Appeared,
+            },
+        };
+        out.push(why);
+        settled.insert(step.address.clone());
+    }
+    let live_now = renamed.as_ref().unwrap_or(live_now);
     let mut now = flatten(live_now);
     let audio_ids: BTreeMap<Address, &spec::model::AudioId> = plan
         .steps
@@ -139,8 +176,10 @@ pub fn stale(plan: &Plan, live_now: &Model) -> Vec<StaleObject> {
     if !plan.reads.touched.contains_key(&Address::Settings) {
         now.remove(&Address::Settings);
     }
-    let mut out = Vec::new();
     for (address, was) in &plan.reads.touched {
+        if settled.contains(address) {
+            continue;
+        }
         let is = match (address, audio_ids.get(address)) {
             // Audio is known by content: an upload is stale once that content is on the server.
             (Address::Audio(_), Some(id)) => live_now

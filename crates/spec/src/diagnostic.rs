@@ -178,6 +178,15 @@ pub mod code {
     /// A queue whose groups have agents reached by phone, without
     /// `from_number_callout_to_agent` (warning).
     pub const MISSING_CALLOUT_NUMBER: &str = "missing-callout-number";
+    /// A `moved` entry that cannot be a rename: an address of a kind PCC cannot rename, two
+    /// kinds, or the same address twice.
+    pub const INVALID_MOVE: &str = "invalid-move";
+    /// A `moved` entry whose `from` is still declared in the spec.
+    pub const MOVED_FROM_DECLARED: &str = "moved-from-declared";
+    /// Two `moved` entries with one `from` or one `to`.
+    pub const DUPLICATE_MOVE: &str = "duplicate-move";
+    /// `moved` entries that chain (`a -> b`, `b -> c`) or go round in a circle.
+    pub const MOVE_CHAIN: &str = "move-chain";
     /// A PCC number written with a leading `0`, the national trunk prefix, where PCC numbers
     /// are written country code first (warning).
     pub const NATIONAL_NUMBER: &str = "national-number";

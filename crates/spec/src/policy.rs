@@ -1,5 +1,6 @@
 //! What a spec says about how it may be applied: which live objects it does not own
-//! (`ignore:`), and the safety guards that stop a plan from deleting too much (`safety:`).
+//! (`ignore:`), the safety guards that stop a plan from deleting too much (`safety:`), and
+//! which live objects now go by another name (`moved:`).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,50 @@ pub struct Policy {
     pub ignore: Vec<String>,
     /// Delete guards.
     pub safety: Safety,
+    /// Renames (`moved:`): a live object under the old name is the object the spec now
+    /// declares under the new one, renamed in place instead of deleted and created. Sorted by
+    /// kind, then `from`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Moved>,
+}
+
+/// One `moved:` entry, validated: `from` and `to` are names of the same kind, `to` is declared
+/// in the spec and `from` is not, no other entry shares either, and none chains into another.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Moved {
+    /// What is renamed.
+    pub kind: MovedKind,
+    /// The old name: what the live object may still be called.
+    pub from: String,
+    /// The new name, declared in the spec.
+    pub to: String,
+}
+
+/// The kinds PCC can rename in place: a `PUT` takes a new name for them
+/// (docs/pcc-api-assumptions.md, "Writes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovedKind {
+    /// An agent group (`PUT /v1/group/{id}` `{name}`).
+    Group,
+    /// A queue (`PUT /v1/queue/{id}` with `name`).
+    Queue,
+    /// An IVR tree (`PUT /v1/ivrtree/{id}` `{tree_name}`).
+    IvrTree,
+}
+
+impl MovedKind {
+    /// Every kind, in address order.
+    pub const ALL: [MovedKind; 3] = [MovedKind::Group, MovedKind::Queue, MovedKind::IvrTree];
+
+    /// The spelling used in addresses: `group`, `queue`, `ivr_tree`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MovedKind::Group => "group",
+            MovedKind::Queue => "queue",
+            MovedKind::IvrTree => "ivr_tree",
+        }
+    }
 }
 
 impl Policy {

@@ -258,6 +258,25 @@ pub struct RawSpec {
     pub ignore: Option<Vec<Spanned<String>>>,
     /// Guards that make `apply` refuse a plan that deletes too much, unless forced.
     pub safety: Option<Spanned<RawSafety>>,
+    /// Renames: each entry says that the live object called `from` is the one the spec now
+    /// declares as `to`, so that the plan renames it in place (same server id, memberships,
+    /// routings, nodes and numbers kept) instead of deleting and creating it. For groups,
+    /// queues and IVR trees. Lists from several files are joined.
+    pub moved: Option<Vec<Spanned<RawMoved>>>,
+}
+
+/// A rename (Terraform's `moved`): addresses as in `ignore:`, `kind.name`.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Moved")]
+#[serde(deny_unknown_fields)]
+pub struct RawMoved {
+    /// The old address (`group.support`): the name the live object may still have. It must
+    /// not be declared in the spec.
+    #[schemars(regex(pattern = "^(group|queue|ivr_tree)\\..+$"))]
+    pub from: Spanned<String>,
+    /// The new address (`group.support-team`), of the same kind, declared in the spec.
+    #[schemars(regex(pattern = "^(group|queue|ivr_tree)\\..+$"))]
+    pub to: Spanned<String>,
 }
 
 /// PCC call settings (`PUT /v1/callsettings`).

@@ -120,10 +120,12 @@ fn with_ignore_help(err: anyhow::Error) -> anyhow::Error {
 
 /// What `plan` changes for callers. The walk compares the live project with the live project
 /// once the plan has run, not with the spec: objects the spec ignores stay as they are live,
-/// and must not show up as callers losing their way.
+/// and must not show up as callers losing their way. Renames (`moved:`) are made on the live
+/// side too: a caller who reaches a renamed queue reaches the same queue.
 pub fn flow_report(spec: &Spec, live: &spec::Model, plan: &Plan) -> FlowReport {
     let after = planner::apply_to(plan, live);
-    planner::flow_report(&after, live, &spec.tests, &FlowLimits::default())
+    let before = planner::renamed(plan, live);
+    planner::flow_report(&after, &before, &spec.tests, &FlowLimits::default())
 }
 
 /// What a plan of `spec` must read: every kind, since live objects outside the spec are

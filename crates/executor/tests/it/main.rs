@@ -11,5 +11,6 @@ mod faults;
 mod generator;
 mod lookups;
 mod recovery;
+mod renames;
 mod scheduling;
 mod support;

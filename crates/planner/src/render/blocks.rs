@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::address::{Address, Kind};
 use crate::object::Object;
 use crate::plan::{Change, ChangeAction, Plan, Replace};
-use crate::render::{Style, is_audio_field, is_long_text, key_label, value, word_diff};
+use crate::render::{Style, is_audio_field, is_long_text, key_label, sides, value, word_diff};
 
 /// How a line is marked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +112,17 @@ fn block(
         text,
     };
     match &own {
+        Some(c) if c.moved_from.is_some() => {
+            let from = c.moved_from.map(ToString::to_string).unwrap_or_default();
+            // Terraform's wording: a bare rename "has moved"; a rename with other changes is
+            // an update that was moved.
+            if c.changed_fields == ["name"] {
+                lines.push(note(0, format!("# {anchor} has moved from {from}")));
+            } else {
+                lines.push(note(0, format!("# {anchor} will be updated in place")));
+                lines.push(note(0, format!("# (moved from {from})")));
+            }
+        }
         Some(c) => {
             let what = match c.action {
                 ChangeAction::Create => "will be created",
@@ -196,8 +207,7 @@ fn forcing_field(reason: Option<&Replace>) -> Option<&'static str> {
 }
 
 fn field_lines(plan: &Plan, c: &Change<'_>, style: Style, lines: &mut Vec<Line>) {
-    let before = c.before.map(Object::fields).unwrap_or_default();
-    let after = c.after.map(Object::fields).unwrap_or_default();
+    let (before, after) = sides(c);
     let shown: Vec<&String> = match c.action {
         ChangeAction::Create => after.keys().collect(),
         ChangeAction::Delete => before.keys().collect(),

@@ -6,11 +6,11 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::object::Object;
 use crate::plan::{Change, ChangeAction, Plan};
 use crate::render::json::fields;
 use crate::render::{
-    JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, is_audio_field, is_long_text, value, word_diff,
+    JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, is_audio_field, is_long_text, sides, value,
+    word_diff,
 };
 
 /// One finding per line.
@@ -43,8 +43,7 @@ fn findings(plan: &Plan, style: Style) -> Vec<(char, String)> {
 }
 
 fn field_findings(plan: &Plan, c: &Change<'_>, style: Style) -> Vec<String> {
-    let live = c.before.map(Object::fields).unwrap_or_default();
-    let spec = c.after.map(Object::fields).unwrap_or_default();
+    let (live, spec) = sides(c);
     c.changed_fields
         .iter()
         .map(|f| match (live.get(f), spec.get(f)) {
@@ -108,9 +107,8 @@ pub fn drift_json(plan: &Plan) -> String {
                 (_, None) => "extra_live",
                 _ => "changed",
             };
-            let live = c.before.map(Object::fields).unwrap_or_default();
-            let spec = c.after.map(Object::fields).unwrap_or_default();
-            json!({
+            let (live, spec) = sides(c);
+            let mut item = json!({
                 "address": c.address.to_string(),
                 "type": c.address.kind().as_str(),
                 "name": c.address.name(),
@@ -122,7 +120,11 @@ pub fn drift_json(plan: &Plan) -> String {
                     "live": live.get(f).cloned().unwrap_or(Value::Null),
                     "spec": spec.get(f).cloned().unwrap_or(Value::Null),
                 })).collect::<Vec<_>>(),
-            })
+            });
+            if let Some(from) = c.moved_from {
+                item["previous_address"] = from.to_string().into();
+            }
+            item
         })
         .collect();
     let doc = json!({

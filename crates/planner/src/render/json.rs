@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::object::Object;
 use crate::plan::{ChangeAction, Plan};
-use crate::render::JSON_FORMAT_VERSION;
+use crate::render::{JSON_FORMAT_VERSION, sides};
 
 /// `provider_name` of every change: where Terraform names a provider, switchboard names the
 /// one API it speaks.
@@ -28,7 +28,7 @@ pub fn json(plan: &Plan) -> String {
                 }),
                 _ => json!({ "action_reason": Value::Null, "reason": Value::Null }),
             };
-            json!({
+            let mut change = json!({
                 "address": c.address.to_string(),
                 // Terraform's: tools that read its plans find the fields they expect.
                 "mode": "managed",
@@ -43,7 +43,15 @@ pub fn json(plan: &Plan) -> String {
                 },
                 "action_reason": reason["action_reason"],
                 "reason": reason["reason"],
-            })
+            });
+            if let Some(from) = c.moved_from {
+                // Terraform's name for the address before a `moved` block.
+                change["previous_address"] = from.to_string().into();
+                let (before, after) = sides(c);
+                change["change"]["before"] = before.into();
+                change["change"]["after"] = after.into();
+            }
+            change
         })
         .collect();
     let summary = plan.summary();

@@ -19,14 +19,16 @@ pub use text::text;
 
 use std::fmt::Write;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 use spec::model::{AudioId, KeyAction};
 
-use crate::plan::Plan;
+use crate::address::Address;
+use crate::object::Object;
+use crate::plan::{Change, Plan};
 
 /// The JSON format version of `render::json` and `render::drift_json`.
-pub const JSON_FORMAT_VERSION: &str = "1.1";
+pub const JSON_FORMAT_VERSION: &str = "1.2";
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +59,22 @@ impl Style {
     pub fn dim(self, s: &str) -> String {
         self.paint("2", s)
     }
+}
+
+/// The field views of a change's two sides. A renamed object (`moved:`) shows its `name` on
+/// both, since a rename is a change of name (which is otherwise in the address only).
+pub(crate) fn sides(c: &Change<'_>) -> (Map<String, Value>, Map<String, Value>) {
+    let mut before = c.before.map(Object::fields).unwrap_or_default();
+    let mut after = c.after.map(Object::fields).unwrap_or_default();
+    if let Some(from) = c.moved_from {
+        let name = |a: &Address| match a {
+            Address::Group(n) | Address::Queue(n) | Address::IvrTree(n) => n.clone(),
+            other => other.name(),
+        };
+        before.insert("name".to_owned(), name(from).into());
+        after.insert("name".to_owned(), name(c.address).into());
+    }
+    (before, after)
 }
 
 /// A field value as plans print it: strings quoted (JSON escapes), audio ids with the file's

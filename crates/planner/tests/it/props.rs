@@ -15,6 +15,7 @@ use spec::model::{
     Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
     KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule,
 };
+use spec::policy::{Moved, MovedKind};
 
 use crate::store::{Store, run_in_order};
 
@@ -293,6 +294,96 @@ fn repair(m: &mut Model) {
     }
 }
 
+/// `m` with the group, queue or tree `old` called `new`, and every reference to it too: what a
+/// rename on the server looks like, done here without the planner's code.
+fn renamed_in(m: &Model, kind: MovedKind, old: &str, new: &str) -> Model {
+    let mut m = m.clone();
+    let swap = |s: &mut String| {
+        if s == old {
+            *s = new.to_owned();
+        }
+    };
+    match kind {
+        MovedKind::Group => {
+            let g = m.groups.remove(old).expect("the group exists");
+            m.groups.insert(new.to_owned(), g);
+            for q in m.queues.values_mut() {
+                if let Some(r) = q.routing.remove(old) {
+                    q.routing.insert(new.to_owned(), r);
+                }
+            }
+        }
+        MovedKind::Queue => {
+            let q = m.queues.remove(old).expect("the queue exists");
+            m.queues.insert(new.to_owned(), q);
+            for t in m.ivr.values_mut() {
+                for n in t.nodes.values_mut() {
+                    for action in n.keys.values_mut() {
+                        if let KeyAction::Queue { queue } = action {
+                            swap(queue);
+                        }
+                    }
+                }
+            }
+            for n in m.numbers.values_mut() {
+                if let Some(NumberRoute::Queue(q)) = &mut n.route {
+                    swap(q);
+                }
+            }
+        }
+        MovedKind::IvrTree => {
+            let t = m.ivr.remove(old).expect("the tree exists");
+            m.ivr.insert(new.to_owned(), t);
+            for n in m.numbers.values_mut() {
+                if let Some(NumberRoute::Ivr(t)) = &mut n.route {
+                    swap(t);
+                }
+            }
+        }
+    }
+    m
+}
+
+/// A pair whose live side has some objects the spec also declares under an older name, with
+/// the `moved:` entries that say so. Returns (desired, live with old names, policy, live with
+/// the new names).
+fn moved_pair(v: &[u32], picks: &[u32]) -> (Model, Model, Policy, Model) {
+    let (desired, live) = pair(v);
+    let mut d = Dice { v: picks, i: 0 };
+    let mut old_live = live.clone();
+    let mut moved = Vec::new();
+    for kind in MovedKind::ALL {
+        let names = |m: &Model| -> BTreeSet<String> {
+            match kind {
+                MovedKind::Group => m.groups.keys().cloned().collect(),
+                MovedKind::Queue => m.queues.keys().cloned().collect(),
+                MovedKind::IvrTree => m.ivr.keys().cloned().collect(),
+            }
+        };
+        let shared: Vec<String> = names(&desired)
+            .intersection(&names(&live))
+            .cloned()
+            .collect();
+        for name in shared {
+            if !d.flip() {
+                continue;
+            }
+            let old = format!("old-{name}");
+            old_live = renamed_in(&old_live, kind, &name, &old);
+            moved.push(Moved {
+                kind,
+                from: old,
+                to: name,
+            });
+        }
+    }
+    let policy = Policy {
+        moved,
+        ..Policy::default()
+    };
+    (desired, old_live, policy, live)
+}
+
 /// What `live` should look like once `plan(desired, live)` ran: the desired model, plus the
 /// live audio (never deleted), plus the live settings when the spec does not manage them.
 fn expected(desired: &Model, live: &Model) -> Model {
@@ -518,6 +609,73 @@ proptest! {
         }
         prop_assert!(p.warnings.is_empty(), "{:?}", p.warnings);
         prop_assert_eq!(stale(&p, &live), vec![]);
+        prop_assert_eq!(saved::from_json(&saved::to_json(&p)).unwrap(), p);
+    }
+
+    #[test]
+    fn a_rename_is_one_update_and_the_rest_of_the_plan_is_as_without_it(
+        v in dice(),
+        picks in dice(),
+        order in dice(),
+    ) {
+        let (desired, old_live, policy, live) = moved_pair(&v, &picks);
+        let p = plan(&desired, &old_live, &policy);
+        let without = plan(&desired, &live, &Policy::default());
+
+        // One update per move, at the new address, carrying the old one; nothing else at
+        // either address.
+        let renames: BTreeMap<Address, Address> = p
+            .steps
+            .iter()
+            .filter_map(|s| s.moved_from.clone().map(|from| (s.address.clone(), from)))
+            .collect();
+        prop_assert_eq!(renames.len(), policy.moved.len());
+        for m in &policy.moved {
+            let (from, to) = match m.kind {
+                MovedKind::Group => (Address::Group(m.from.clone()), Address::Group(m.to.clone())),
+                MovedKind::Queue => (Address::Queue(m.from.clone()), Address::Queue(m.to.clone())),
+                MovedKind::IvrTree => (Address::IvrTree(m.from.clone()), Address::IvrTree(m.to.clone())),
+            };
+            prop_assert_eq!(renames.get(&to), Some(&from));
+            for s in &p.steps {
+                prop_assert!(s.address != from, "{} has a step", from);
+                prop_assert!(
+                    s.address != to || s.action == Action::Update,
+                    "{} is {:?}d, not renamed", to, s.action
+                );
+            }
+        }
+        prop_assert!(p.safety.violations.is_empty() == without.safety.violations.is_empty());
+
+        // Every other step is the step the plan would have without the renames: nothing that
+        // hangs on a renamed object is deleted or created again.
+        let key = |s: &planner::Step| {
+            let print = |o: &Option<planner::Object>| o.as_ref().map(planner::fingerprint);
+            (s.address.clone(), s.action, print(&s.before), print(&s.after))
+        };
+        let rest: BTreeSet<_> = p.steps.iter().filter(|s| s.moved_from.is_none()).map(key).collect();
+        let expected_rest: BTreeSet<_> = without
+            .steps
+            .iter()
+            .filter(|s| !renames.contains_key(&s.address))
+            .map(key)
+            .collect();
+        prop_assert_eq!(rest, expected_rest);
+
+        // It converges, in any order the DAG allows, under PCC's reference rules.
+        let mut store = Store::new(&old_live);
+        if let Err(e) = run_in_order(&mut store, &p.steps, &random_order(&p, &order)) {
+            prop_assert!(false, "{e}\nplan:\n{}", crate::cases::steps(&p));
+        }
+        let want = expected(&desired, &live);
+        if let Err(e) = same(&store.into_model(), &want) {
+            prop_assert!(false, "{e}\nsteps:\n{}", crate::cases::steps(&p));
+        }
+        if let Err(e) = same(&apply_to(&p, &old_live), &want) {
+            prop_assert!(false, "apply_to: {e}");
+        }
+        prop_assert!(plan(&desired, &apply_to(&p, &old_live), &policy).is_empty());
+        prop_assert_eq!(stale(&p, &old_live), vec![]);
         prop_assert_eq!(saved::from_json(&saved::to_json(&p)).unwrap(), p);
     }
 

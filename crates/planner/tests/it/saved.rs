@@ -16,6 +16,7 @@ fn a_saved_plan_reads_back_identical() {
         "start_node_change",
         "ignore_patterns",
         "audio",
+        "moved",
     ] {
         let c = fixture::case(case);
         let p = plan(&c.desired, &c.live, &c.policy);
@@ -31,7 +32,7 @@ fn a_saved_plan_holds_what_apply_needs_without_the_spec() {
     let c = fixture::case("audio");
     let p = plan(&c.desired, &c.live, &c.policy);
     let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
-    assert_eq!(doc["format_version"], "1.1");
+    assert_eq!(doc["format_version"], "1.2");
     let upload = doc["plan"]["steps"]
         .as_array()
         .unwrap()
@@ -51,7 +52,7 @@ fn another_major_version_is_refused() {
     let c = fixture::case("update_in_place");
     let p = plan(&c.desired, &c.live, &c.policy);
     let text =
-        saved::to_json(&p).replace("\"format_version\": \"1.1\"", "\"format_version\": \"2.0\"");
+        saved::to_json(&p).replace("\"format_version\": \"1.2\"", "\"format_version\": \"2.0\"");
     let err = saved::from_json(&text).unwrap_err();
     assert!(matches!(err, Error::UnsupportedVersion { ref found, .. } if found == "2.0"));
     assert_eq!(
@@ -297,5 +298,120 @@ fn fingerprints_cover_the_values_the_plan_compares() {
     assert_ne!(
         planner::fingerprint(&Object::IvrNode { start, node }),
         recorded
+    );
+}
+
+#[test]
+fn a_rename_is_stale_when_its_old_name_went_or_its_new_name_came() {
+    let c = fixture::case("moved");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let saved = saved::to_json(&p);
+    assert!(
+        saved.contains("\"moved_from\": \"group.support\""),
+        "the step carries its old address"
+    );
+    assert_eq!(stale(&p, &c.live), vec![], "nothing changed");
+
+    // Renamed by someone else meanwhile: the old name is gone.
+    let mut gone = c.live.clone();
+    let g = gone.groups.remove("support").unwrap();
+    gone.groups.insert("support-2".into(), g);
+    for q in gone.queues.values_mut() {
+        if let Some(r) = q.routing.remove("support") {
+            q.routing.insert("support-2".into(), r);
+        }
+    }
+    let found = stale(&p, &gone);
+    assert_eq!(found[0].address, addr("group.support"), "{found:?}");
+    assert_eq!(found[0].why, StaleReason::Vanished);
+    assert!(
+        found
+            .iter()
+            .all(|s| s.address != addr("group.support-team")),
+        "said once, at the old name: {found:?}"
+    );
+
+    // The new name was taken meanwhile: two groups would share it.
+    let mut taken = c.live.clone();
+    taken
+        .groups
+        .insert("support-team".into(), Default::default());
+    let found = stale(&p, &taken);
+    assert_eq!(found[0].address, addr("group.support-team"), "{found:?}");
+    assert_eq!(found[0].why, StaleReason::Appeared);
+
+    // A member added to the renamed group meanwhile is a change to an object it touches: the
+    // plan deletes membership.support-team/dave, read under the group's new name.
+    let mut changed = c.live.clone();
+    changed
+        .groups
+        .get_mut("support")
+        .unwrap()
+        .agents
+        .remove("dave");
+    let found = stale(&p, &changed);
+    assert_eq!(
+        found.iter().map(|s| s.address.clone()).collect::<Vec<_>>(),
+        [addr("membership.support-team/dave")]
+    );
+
+    // Applied, by this run or another: recognised.
+    assert!(already_applied(&p, &apply_to(&p, &c.live)));
+}
+
+#[test]
+fn a_move_whose_two_names_are_live_is_not_made_and_says_why() {
+    let c = fixture::case("moved");
+    let mut live = c.live.clone();
+    live.groups
+        .insert("support-team".into(), Default::default());
+    let p = plan(&c.desired, &live, &c.policy);
+    assert!(
+        p.steps
+            .iter()
+            .all(|s| s.address != addr("group.support-team") || s.moved_from.is_none())
+    );
+    let deletes: Vec<String> = p
+        .steps
+        .iter()
+        .filter(|s| s.action == planner::Action::Delete)
+        .map(|s| s.address.to_string())
+        .collect();
+    assert!(deletes.contains(&"group.support".to_owned()), "{deletes:?}");
+    assert_eq!(
+        p.warnings
+            .iter()
+            .map(ToString::to_string)
+            .filter(|w| w.contains("not moved"))
+            .collect::<Vec<_>>(),
+        [
+            "group.support is not moved to group.support-team: both exist live, so \
+          group.support-team is the live one and group.support is planned like any object \
+          outside the spec; one of them must go"
+        ]
+    );
+}
+
+#[test]
+fn a_move_that_ignore_covers_is_not_made() {
+    let c = fixture::case("moved");
+    let mut policy = c.policy.clone();
+    policy.ignore.push("queue.support".into());
+    let p = plan(&c.desired, &c.live, &policy);
+    assert!(
+        p.steps
+            .iter()
+            .all(|s| s.moved_from != Some(addr("queue.support")))
+    );
+    assert!(
+        p.warnings.iter().any(|w| w.to_string()
+            == "queue.support is not moved to queue.helpdesk: `queue.support` in `ignore:` \
+                covers it, and ignored objects are never changed"),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.steps.iter().all(|s| s.address != addr("queue.support")),
+        "the ignored queue is left alone"
     );
 }

@@ -176,6 +176,19 @@ impl Store {
         let Some(after) = &step.after else {
             return err("no value");
         };
+        if let Some(from) = &step.moved_from {
+            // A `PUT` with a new name on the old object's id: what refers to it by id follows.
+            if step.action != Action::Update {
+                return err("a rename is an update");
+            }
+            if !self.exists(from) {
+                return err(&format!("{from} does not exist"));
+            }
+            if self.exists(a) {
+                return err("the new name is taken (duplicate)");
+            }
+            self.rename(from, a);
+        }
         self.check_refs(a, after)?;
         let exists = self.exists(a);
         match step.action {
@@ -185,6 +198,54 @@ impl Store {
         }
         self.put(a, after)
             .map_err(|why| format!("{} {a}: {why}", action_name(step.action)))
+    }
+
+    /// Renames a group, queue or tree; references are by id on the server, so every one of
+    /// them now shows the new name.
+    fn rename(&mut self, from: &Address, to: &Address) {
+        let m = &mut self.model;
+        match (from, to) {
+            (Address::Group(old), Address::Group(new)) => {
+                let g = m.groups.remove(old).unwrap_or_default();
+                m.groups.insert(new.clone(), g);
+                for q in m.queues.values_mut() {
+                    if let Some(r) = q.routing.remove(old) {
+                        q.routing.insert(new.clone(), r);
+                    }
+                }
+            }
+            (Address::Queue(old), Address::Queue(new)) => {
+                if let Some(q) = m.queues.remove(old) {
+                    m.queues.insert(new.clone(), q);
+                }
+                for node in m.ivr.values_mut().flat_map(|t| t.nodes.values_mut()) {
+                    for action in node.keys.values_mut() {
+                        if *action == (KeyAction::Queue { queue: old.clone() }) {
+                            *action = KeyAction::Queue { queue: new.clone() };
+                        }
+                    }
+                }
+                for n in m.numbers.values_mut() {
+                    if n.route == Some(NumberRoute::Queue(old.clone())) {
+                        n.route = Some(NumberRoute::Queue(new.clone()));
+                    }
+                }
+            }
+            (Address::IvrTree(old), Address::IvrTree(new)) => {
+                if let Some(t) = m.ivr.remove(old) {
+                    m.ivr.insert(new.clone(), t);
+                }
+                if let Some(root) = self.roots.remove(old) {
+                    self.roots.insert(new.clone(), root);
+                }
+                for n in m.numbers.values_mut() {
+                    if n.route == Some(NumberRoute::Ivr(old.clone())) {
+                        n.route = Some(NumberRoute::Ivr(new.clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     fn exists(&self, a: &Address) -> bool {
@@ -223,7 +284,8 @@ impl Store {
                 m.agents.insert(x.clone(), v.clone());
             }
             (Address::Group(x), Object::Group) => {
-                m.groups.insert(x.clone(), Default::default());
+                // An update (a rename) keeps the members.
+                m.groups.entry(x.clone()).or_default();
             }
             (Address::Membership { group, agent }, Object::Membership) => {
                 if !m.agents.contains_key(agent) {
@@ -255,14 +317,17 @@ impl Store {
                 q.routing.insert(group.clone(), *r);
             }
             (Address::IvrTree(x), Object::IvrTree) => {
-                m.ivr.insert(
-                    x.clone(),
-                    spec::model::IvrTree {
-                        start: String::new(),
-                        nodes: Default::default(),
-                    },
-                );
-                self.roots.insert(x.clone(), None);
+                // An update (a rename) keeps the nodes and the root.
+                if !m.ivr.contains_key(x) {
+                    m.ivr.insert(
+                        x.clone(),
+                        spec::model::IvrTree {
+                            start: String::new(),
+                            nodes: Default::default(),
+                        },
+                    );
+                    self.roots.insert(x.clone(), None);
+                }
             }
             (Address::IvrNode { tree, node }, Object::IvrNode { node: v, .. }) => {
                 let t = m.ivr.get_mut(tree).ok_or("tree does not exist")?;

@@ -39,6 +39,7 @@ pub(super) struct Project<'r> {
     pub(super) tests: Vec<(usize, &'r Spanned<RawTest>)>,
     pub(super) ignore: Vec<(usize, &'r Spanned<String>)>,
     pub(super) safety: Option<(usize, &'r Spanned<crate::raw::RawSafety>)>,
+    pub(super) moved: Vec<(usize, &'r Spanned<crate::raw::RawMoved>)>,
 }
 
 pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Project<'r> {
@@ -93,6 +94,10 @@ pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Projec
             .flat_map(|(f, r)| r.ignore.iter().flatten().map(move |p| (*f, p)))
             .collect(),
         safety,
+        moved: raws
+            .iter()
+            .flat_map(|(f, r)| r.moved.iter().flatten().map(move |m| (*f, m)))
+            .collect(),
     }
 }
 

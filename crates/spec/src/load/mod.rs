@@ -5,6 +5,7 @@
 mod checks;
 pub(crate) mod ivr;
 mod merge;
+mod moved;
 
 #[cfg(test)]
 pub(crate) use merge::unclear_name;
@@ -169,7 +170,8 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         graph::check(&mut cx, tree);
     }
     let tests = checks::lower_tests(&mut cx, &project);
-    let policy = checks::lower_policy(&mut cx, &project);
+    let mut policy = checks::lower_policy(&mut cx, &project);
+    policy.moved = moved::lower_moved(&mut cx, &project);
 
     // Flow tests run only on a model without errors: on a broken model they would fail for
     // reasons already reported.

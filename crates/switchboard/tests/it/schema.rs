@@ -30,7 +30,7 @@ fn schema_rejects_unknown_keys_and_lists_every_section() {
     assert_eq!(
         sections,
         [
-            "agents", "audio", "groups", "ignore", "ivr", "numbers", "queues", "safety",
+            "agents", "audio", "groups", "ignore", "ivr", "moved", "numbers", "queues", "safety",
             "settings", "tests", "version"
         ]
     );

@@ -1,0 +1,247 @@
+//! Renames (`moved:`): a rename is one `PUT` with the new name on the old object's id, what
+//! hangs on the object keeps its ids, and a rename whose answer was lost is found done by a
+//! look-up under the new name, not sent again.
+
+use std::path::{Path, PathBuf};
+
+use executor::{Outcome, Recovery};
+use planner::Plan;
+use spec::Policy;
+use spec::model::{KeyAction, Model, NumberRoute};
+use spec::policy::{Moved, MovedKind};
+
+use crate::generator;
+use crate::support::{self, apply, assert_no_duplicates, assert_success, client, config, read};
+
+fn hotline() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hotline")
+}
+
+fn load(dir: &Path) -> Model {
+    let mut sources = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            sources.push(spec::Source {
+                path: path.display().to_string(),
+                text: std::fs::read_to_string(&path).unwrap(),
+            });
+        }
+    }
+    sources.sort_by(|a, b| a.path.cmp(&b.path));
+    let hash = |file: &str| {
+        std::fs::read(dir.join(file))
+            .map(|b| generator::sha256_hex(&b))
+            .map_err(|e| e.to_string())
+    };
+    spec::load(&sources, &hash).spec.expect("valid").model
+}
+
+/// The hotline with group `support` → `support-team`, queue `support` → `helpdesk` and tree
+/// `main` → `front-door`, and the `moved:` entries that say so.
+fn renamed_hotline(model: &Model) -> (Model, Policy) {
+    let mut m = model.clone();
+    let g = m.groups.remove("support").unwrap();
+    m.groups.insert("support-team".into(), g);
+    let mut support = m.queues.remove("support").unwrap();
+    let r = support.routing.remove("support").unwrap();
+    support.routing.insert("support-team".into(), r);
+    m.queues.insert("helpdesk".into(), support);
+    let t = m.ivr.remove("main").unwrap();
+    m.ivr.insert("front-door".into(), t);
+    for action in m
+        .ivr
+        .values_mut()
+        .flat_map(|t| t.nodes.values_mut())
+        .flat_map(|n| n.keys.values_mut())
+    {
+        if *action
+            == (KeyAction::Queue {
+                queue: "support".into(),
+            })
+        {
+            *action = KeyAction::Queue {
+                queue: "helpdesk".into(),
+            };
+        }
+    }
+    for n in m.numbers.values_mut() {
+        match &mut n.route {
+            Some(NumberRoute::Ivr(t)) if t == "main" => *t = "front-door".into(),
+            Some(NumberRoute::Queue(q)) if q == "support" => *q = "helpdesk".into(),
+            _ => {}
+        }
+    }
+    let moved = vec![
+        Moved {
+            kind: MovedKind::Group,
+            from: "support".into(),
+            to: "support-team".into(),
+        },
+        Moved {
+            kind: MovedKind::Queue,
+            from: "support".into(),
+            to: "helpdesk".into(),
+        },
+        Moved {
+            kind: MovedKind::IvrTree,
+            from: "main".into(),
+            to: "front-door".into(),
+        },
+    ];
+    (
+        m,
+        Policy {
+            moved,
+            ..Policy::default()
+        },
+    )
+}
+
+/// Every step is a rename: three updates, no create, no delete.
+fn assert_three_renames(plan: &Plan) {
+    let shape: Vec<(String, planner::Action, Option<String>)> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.address.to_string(),
+                s.action,
+                s.moved_from.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (
+                "group.support-team".to_owned(),
+                planner::Action::Update,
+                Some("group.support".to_owned())
+            ),
+            (
+                "queue.helpdesk".to_owned(),
+                planner::Action::Update,
+                Some("queue.support".to_owned())
+            ),
+            (
+                "ivr_tree.front-door".to_owned(),
+                planner::Action::Update,
+                Some("ivr_tree.main".to_owned())
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_rename_is_one_put_on_the_same_id_and_everything_under_it_stays() {
+    let root = hotline();
+    let base = load(&root);
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    assert_success(&apply(&support::plan(&base, &live), &live, &client, &config(&root)).await);
+    let before = read(&client).await;
+
+    let (desired, policy) = renamed_hotline(&base);
+    let plan = planner::plan(&desired, &before.model, &policy);
+    assert_three_renames(&plan);
+
+    emu.reset_stats();
+    let report = apply(&plan, &before, &client, &config(&root)).await;
+    assert_success(&report);
+    let stats = emu.stats();
+    assert_eq!(stats.writes, 3, "{:?}", stats.requests);
+    for put in [
+        "PUT /v1/group/{id}",
+        "PUT /v1/queue/{id}",
+        "PUT /v1/ivrtree/{id}",
+    ] {
+        assert_eq!(
+            stats.requests.get(put),
+            Some(&1),
+            "{put}: {:?}",
+            stats.requests
+        );
+    }
+
+    let after = read(&client).await;
+    assert_eq!(
+        after.ids.groups["support-team"],
+        before.ids.groups["support"]
+    );
+    assert_eq!(after.ids.queues["helpdesk"], before.ids.queues["support"]);
+    assert_eq!(after.ids.trees["front-door"], before.ids.trees["main"]);
+    // What hangs on them kept its ids: routings, nodes, key presses, numbers.
+    assert_eq!(
+        after.ids.routings[&("helpdesk".to_owned(), "support-team".to_owned())],
+        before.ids.routings[&("support".to_owned(), "support".to_owned())]
+    );
+    let nodes = |ids: &pcc::Ids, tree: &str| -> Vec<String> {
+        ids.nodes
+            .iter()
+            .filter(|((t, _), _)| t == tree)
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+    assert_eq!(nodes(&after.ids, "front-door"), nodes(&before.ids, "main"));
+    assert_eq!(after.ids.numbers, before.ids.numbers);
+    // Live is the renamed spec (audio aside: PCC does not know the spec's file paths).
+    assert_eq!(
+        (
+            &after.model.groups,
+            &after.model.queues,
+            &after.model.ivr,
+            &after.model.numbers
+        ),
+        (
+            &desired.groups,
+            &desired.queues,
+            &desired.ivr,
+            &desired.numbers
+        )
+    );
+    assert!(planner::plan(&desired, &after.model, &policy).is_empty());
+    assert_no_duplicates(&emu);
+}
+
+#[tokio::test]
+async fn a_rename_whose_answer_was_lost_is_found_done_under_its_new_name() {
+    let root = hotline();
+    let base = load(&root);
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    assert_success(&apply(&support::plan(&base, &live), &live, &client, &config(&root)).await);
+    let before = read(&client).await;
+    let (desired, policy) = renamed_hotline(&base);
+    let plan = planner::plan(&desired, &before.model, &policy);
+    assert_three_renames(&plan);
+
+    emu.set_faults(emulator::Faults {
+        drop_rate: 1.0,
+        ..Default::default()
+    });
+    emu.reset_stats();
+    let report = apply(&plan, &before, &client, &config(&root)).await;
+    emu.set_faults(emulator::Faults::default());
+    assert_success(&report);
+    for step in &report.steps {
+        let Outcome::Done(done) = &step.outcome else {
+            unreachable!()
+        };
+        assert_eq!(
+            (done.recovery.clone(), done.writes),
+            (Some(Recovery::Found { updated: false }), 1),
+            "{}",
+            step.address
+        );
+    }
+    assert_eq!(emu.stats().writes, 3, "no rename sent twice");
+    let after = read(&client).await;
+    assert_eq!(
+        after.ids.groups["support-team"],
+        before.ids.groups["support"]
+    );
+    assert!(planner::plan(&desired, &after.model, &policy).is_empty());
+}

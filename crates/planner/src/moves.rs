@@ -1,0 +1,136 @@
+//! Renames (`moved:` in a spec): which moves a live project still needs, and renaming an
+//! object in a model together with everything that refers to it by name.
+//!
+//! PCC refers to groups, queues and trees by server id, so a rename on the server carries
+//! every membership, routing, key press and number along. The planner mirrors that: it renames
+//! the live model first and diffs what is left, so nothing that hangs on a renamed object is
+//! recreated, and the object itself gets one update step that carries its old address.
+
+use std::collections::BTreeMap;
+
+use spec::Policy;
+use spec::model::{KeyAction, Model, NumberRoute};
+use spec::policy::{Moved, MovedKind};
+
+use crate::address::Address;
+use crate::plan::{Warning, matching_pattern};
+
+/// The addresses of a move: `(from, to)`.
+pub(crate) fn addresses(moved: &Moved) -> (Address, Address) {
+    let at = |name: &str| match moved.kind {
+        MovedKind::Group => Address::Group(name.to_owned()),
+        MovedKind::Queue => Address::Queue(name.to_owned()),
+        MovedKind::IvrTree => Address::IvrTree(name.to_owned()),
+    };
+    (at(&moved.from), at(&moved.to))
+}
+
+/// True when `model` has the group, queue or tree at `address`.
+pub(crate) fn exists(model: &Model, address: &Address) -> bool {
+    match address {
+        Address::Group(name) => model.groups.contains_key(name),
+        Address::Queue(name) => model.queues.contains_key(name),
+        Address::IvrTree(name) => model.ivr.contains_key(name),
+        _ => false,
+    }
+}
+
+/// The moves `policy` declares that `live` still needs, as `to → from`, and `live` with them
+/// made. A move is made when the spec declares `to` and not `from`, and `live` has `from` and
+/// not `to`. When `live` has both, the move is not made (Terraform does the same): `to` is the
+/// live object of that name, and `from`, which the spec no longer declares, is planned like
+/// any object outside the spec; a warning says so. A move that an `ignore:` pattern covers is
+/// not made either: ignored objects are never changed.
+pub(crate) fn resolve(
+    desired: &Model,
+    live: &Model,
+    policy: &Policy,
+) -> (Option<Model>, BTreeMap<Address, Address>, Vec<Warning>) {
+    let mut renamed: Option<Model> = None;
+    let mut made = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for moved in &policy.moved {
+        let (from, to) = addresses(moved);
+        if !exists(desired, &to) || exists(desired, &from) {
+            // The spec's own checks rule this out; a model built some other way may not.
+            continue;
+        }
+        let current = renamed.as_ref().unwrap_or(live);
+        match (exists(current, &from), exists(current, &to)) {
+            (true, false) => {}
+            (true, true) => {
+                warnings.push(Warning::MoveTargetExists { from, to });
+                continue;
+            }
+            (false, _) => continue,
+        }
+        let ignored_by = [&from, &to]
+            .into_iter()
+            .find_map(|a| matching_pattern(policy, a).cloned());
+        if let Some(pattern) = ignored_by {
+            warnings.push(Warning::MoveIgnored { from, to, pattern });
+            continue;
+        }
+        rename(renamed.get_or_insert_with(|| live.clone()), &from, &to);
+        made.insert(to, from);
+    }
+    (renamed, made, warnings)
+}
+
+/// Renames the group, queue or tree at `from` to `to`'s name in `model`, and every reference
+/// to it: routings to a group, key presses and numbers sending calls to a queue, numbers
+/// answering with a tree. Does nothing when `from` is absent or `to` already there.
+pub(crate) fn rename(model: &mut Model, from: &Address, to: &Address) {
+    if !exists(model, from) || exists(model, to) {
+        return;
+    }
+    match (from, to) {
+        (Address::Group(old), Address::Group(new)) => {
+            if let Some(group) = model.groups.remove(old) {
+                model.groups.insert(new.clone(), group);
+            }
+            for queue in model.queues.values_mut() {
+                if let Some(routing) = queue.routing.remove(old) {
+                    queue.routing.insert(new.clone(), routing);
+                }
+            }
+        }
+        (Address::Queue(old), Address::Queue(new)) => {
+            if let Some(queue) = model.queues.remove(old) {
+                model.queues.insert(new.clone(), queue);
+            }
+            for action in model
+                .ivr
+                .values_mut()
+                .flat_map(|t| t.nodes.values_mut())
+                .flat_map(|n| n.keys.values_mut())
+            {
+                if let KeyAction::Queue { queue } = action
+                    && queue == old
+                {
+                    queue.clone_from(new);
+                }
+            }
+            for number in model.numbers.values_mut() {
+                if let Some(NumberRoute::Queue(queue)) = &mut number.route
+                    && queue == old
+                {
+                    queue.clone_from(new);
+                }
+            }
+        }
+        (Address::IvrTree(old), Address::IvrTree(new)) => {
+            if let Some(tree) = model.ivr.remove(old) {
+                model.ivr.insert(new.clone(), tree);
+            }
+            for number in model.numbers.values_mut() {
+                if let Some(NumberRoute::Ivr(tree)) = &mut number.route
+                    && tree == old
+                {
+                    tree.clone_from(new);
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,187 @@
+//! `moved:` end to end: the hotline applied, then its group `support`, queue `support` and
+//! tree `main` renamed in the YAML with `moved:` entries. The plan shows three renames and
+//! nothing else; apply sends exactly three `PUT`s; the server ids stay and so does everything
+//! that hangs on them; then there is nothing to do, with the entries kept.
+
+use e2e::{Pcc, Workdir};
+use serde_json::Value;
+
+/// Edits `file` of the copied example: every `(from, to)` replaced, each at least once.
+#[track_caller]
+fn edit(work: &Workdir, file: &str, replacements: &[(&str, &str)]) {
+    let mut text = work.read(file);
+    for (from, to) in replacements {
+        assert!(text.contains(from), "{file} has no `{from}`");
+        text = text.replace(from, to);
+    }
+    work.write(file, &text);
+}
+
+fn rename_in_yaml(work: &Workdir) {
+    edit(
+        work,
+        "hotline/people.yaml",
+        &[("  support: { agents", "  support-team: { agents")],
+    );
+    edit(
+        work,
+        "hotline/queues.yaml",
+        &[
+            ("  support:\n", "  helpdesk:\n"),
+            (
+                "{ group: support, primary: true }",
+                "{ group: support-team, primary: true }",
+            ),
+        ],
+    );
+    edit(
+        work,
+        "hotline/ivr.yaml",
+        &[
+            ("  main:\n", "  front-door:\n"),
+            ("{ queue: support }", "{ queue: helpdesk }"),
+        ],
+    );
+    edit(
+        work,
+        "hotline/switchboard.yaml",
+        &[
+            ("ivr: main", "ivr: front-door"),
+            ("queue: support", "queue: helpdesk"),
+        ],
+    );
+    edit(
+        work,
+        "hotline/tests.yaml",
+        &[("{ queue: support }", "{ queue: helpdesk }")],
+    );
+    work.write(
+        "hotline/moved.yaml",
+        "moved:\n  \
+         - { from: group.support, to: group.support-team }\n  \
+         - { from: queue.support, to: queue.helpdesk }\n  \
+         - { from: ivr_tree.main, to: ivr_tree.front-door }\n",
+    );
+}
+
+/// The lists whose items hang on the renamed objects, as PCC holds them.
+fn dependents(pcc: &Pcc) -> Vec<Value> {
+    let state = pcc.state();
+    [
+        "groupAgents",
+        "groupRoutings",
+        "ivrNodes",
+        "ivrNodeKeys",
+        "numbers",
+    ]
+    .iter()
+    .map(|kind| state[*kind].clone())
+    .collect()
+}
+
+#[test]
+fn a_rename_with_moved_is_three_puts_and_keeps_every_id() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    let group = pcc.id_of("group", "groups", "name", "support");
+    let queue = pcc.id_of("queue", "queues", "name", "support");
+    let tree = pcc.id_of("ivrtree", "ivrTrees", "tree_name", "main");
+    let hanging = dependents(&pcc);
+
+    rename_in_yaml(&work);
+    let out = work
+        .switchboard(["plan", "hotline", "--detailed-exitcode"])
+        .against(&pcc)
+        .run();
+    out.assert_code(2);
+    for line in [
+        "  # group.support-team has moved from group.support\n  ~ group.support-team\n      ~ name = \"support\" -> \"support-team\"\n",
+        "  # queue.helpdesk has moved from queue.support\n  ~ queue.helpdesk\n      ~ name = \"support\" -> \"helpdesk\"\n",
+        "  # ivr_tree.front-door has moved from ivr_tree.main\n  ~ ivr_tree.front-door\n      ~ name = \"main\" -> \"front-door\"\n",
+        "Plan: 0 to add, 3 to change, 0 to destroy.",
+    ] {
+        assert!(out.stdout.contains(line), "no `{line}` in:\n{out}");
+    }
+    assert!(!out.stdout.contains("-/+"), "{out}");
+    assert!(
+        !out.stdout
+            .lines()
+            .any(|l| l.starts_with("  + ") || l.starts_with("  - ")),
+        "{out}"
+    );
+    assert!(
+        !out.stdout.contains("Caller paths"),
+        "a rename moves no caller: {out}"
+    );
+
+    let out = work
+        .switchboard(["plan", "hotline", "--format", "json"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    let plan = out.json();
+    let previous: Vec<(&str, &str)> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap(),
+                c["previous_address"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        previous,
+        [
+            ("group.support-team", "group.support"),
+            ("queue.helpdesk", "queue.support"),
+            ("ivr_tree.front-door", "ivr_tree.main"),
+        ]
+    );
+
+    pcc.reset_stats();
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    let stats = pcc.stats();
+    assert_eq!(stats.writes, 3, "{:?}", stats.requests);
+    for put in [
+        "PUT /v1/group/{id}",
+        "PUT /v1/queue/{id}",
+        "PUT /v1/ivrtree/{id}",
+    ] {
+        assert_eq!(
+            stats.requests.get(put),
+            Some(&1),
+            "{put}: {:?}",
+            stats.requests
+        );
+    }
+    assert_eq!(pcc.id_of("group", "groups", "name", "support-team"), group);
+    assert_eq!(pcc.id_of("queue", "queues", "name", "helpdesk"), queue);
+    assert_eq!(
+        pcc.id_of("ivrtree", "ivrTrees", "tree_name", "front-door"),
+        tree
+    );
+    assert_eq!(
+        dependents(&pcc),
+        hanging,
+        "memberships, routings, nodes, keys, numbers untouched"
+    );
+
+    // Done: the `moved:` entries stay, and plan nothing.
+    let out = work
+        .switchboard(["plan", "hotline", "--detailed-exitcode"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(out.stdout.contains("No changes."), "{out}");
+}

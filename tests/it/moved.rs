@@ -1,10 +1,12 @@
 //! `moved:` end to end: the hotline applied, then its group `support`, queue `support` and
 //! tree `main` renamed in the YAML with `moved:` entries. The plan shows three renames and
 //! nothing else; apply sends exactly three `PUT`s; the server ids stay and so does everything
-//! that hangs on them; then there is nothing to do, with the entries kept.
+//! that hangs on them; then there is nothing to do, with the entries kept. The same renames
+//! saved with `plan --out` apply as saved, and are stale once the old name went or the new one
+//! came out of band.
 
 use e2e::{Pcc, Workdir};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Edits `file` of the copied example: every `(from, to)` replaced, each at least once.
 #[track_caller]
@@ -184,4 +186,110 @@ fn a_rename_with_moved_is_three_puts_and_keeps_every_id() {
         .run();
     out.assert_code(0);
     assert!(out.stdout.contains("No changes."), "{out}");
+}
+
+/// `plan --out` with the renames in the YAML; the number of steps the saved plan holds.
+fn save_plan(work: &Workdir, pcc: &Pcc, file: &str) -> usize {
+    work.switchboard(["plan", "hotline", "--out", file])
+        .against(pcc)
+        .run()
+        .assert_code(0);
+    let saved: Value = serde_json::from_str(&work.read(file)).unwrap();
+    saved["plan"]["steps"].as_array().unwrap().len()
+}
+
+#[test]
+fn a_saved_plan_with_renames_applies_exactly_its_three_puts() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    let group = pcc.id_of("group", "groups", "name", "support");
+    let queue = pcc.id_of("queue", "queues", "name", "support");
+    let tree = pcc.id_of("ivrtree", "ivrTrees", "tree_name", "main");
+    let hanging = dependents(&pcc);
+    rename_in_yaml(&work);
+    assert_eq!(save_plan(&work, &pcc, "plan.json"), 3);
+
+    pcc.reset_stats();
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("checked the live objects the plan touches: unchanged since planning"),
+        "{out}"
+    );
+    let stats = pcc.stats();
+    assert_eq!(stats.writes, 3, "{:?}", stats.requests);
+    for put in [
+        "PUT /v1/group/{id}",
+        "PUT /v1/queue/{id}",
+        "PUT /v1/ivrtree/{id}",
+    ] {
+        assert_eq!(
+            stats.requests.get(put),
+            Some(&1),
+            "{put}: {:?}",
+            stats.requests
+        );
+    }
+    assert_eq!(pcc.id_of("group", "groups", "name", "support-team"), group);
+    assert_eq!(pcc.id_of("queue", "queues", "name", "helpdesk"), queue);
+    assert_eq!(
+        pcc.id_of("ivrtree", "ivrTrees", "tree_name", "front-door"),
+        tree
+    );
+    assert_eq!(dependents(&pcc), hanging);
+    let out = work
+        .switchboard(["plan", "hotline", "--detailed-exitcode"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(out.stdout.contains("No changes."), "{out}");
+}
+
+#[test]
+fn a_saved_rename_is_stale_when_its_old_name_went_or_its_new_one_came() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    rename_in_yaml(&work);
+    save_plan(&work, &pcc, "plan.json");
+
+    // Someone renames the group the plan renames, out of band.
+    let group = pcc.id_of("group", "groups", "name", "support");
+    pcc.put(&format!("/v1/group/{group}"), json!({ "name": "tier-2" }));
+    pcc.reset_stats();
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(4);
+    assert!(
+        out.stderr.contains(
+            "error: the saved plan is stale: 1 object it touches changed since it was made\n  \
+             - group.support was deleted since the plan was made\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+
+    // Put back, and the plan goes through; but not once the new name is taken.
+    pcc.put(&format!("/v1/group/{group}"), json!({ "name": "support" }));
+    pcc.queue("helpdesk", json!({}));
+    pcc.reset_stats();
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(4);
+    assert!(
+        out.stderr.contains(
+            "error: the saved plan is stale: 1 object it touches changed since it was made\n  \
+             - queue.helpdesk now exists (created since the plan was made)\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
 }

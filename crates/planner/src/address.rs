@@ -230,23 +230,7 @@ fn encode(part: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn decode(part: &str) -> Result<String, String> {
-    if !part.contains('%') {
-        return Ok(part.to_owned());
-    }
-    let bad = || format!("bad escape in address part `{part}`");
-    let mut bytes = Vec::with_capacity(part.len());
-    let mut rest = part;
-    while let Some(at) = rest.find('%') {
-        bytes.extend_from_slice(&rest.as_bytes()[..at]);
-        let hex = rest
-            .get(at + 1..at + 3)
-            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(bad)?;
-        bytes.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-        rest = &rest[at + 3..];
-    }
-    bytes.extend_from_slice(rest.as_bytes());
-    String::from_utf8(bytes).map_err(|_| bad())
+    spec::policy::percent_decode(part).ok_or_else(|| format!("bad escape in address part `{part}`"))
 }
 
 impl fmt::Display for Address {

@@ -117,6 +117,27 @@ pub struct KindSafety {
     pub min_objects: Option<u32>,
 }
 
+/// A name as plan addresses print it, decoded: each `%` and the two hex digits after it are
+/// the byte they spell (`sales%2Fen` is `sales/en`, `50%25` is `50%`). `None` when a `%` is
+/// not followed by two hex digits or the bytes are not UTF-8.
+pub fn percent_decode(name: &str) -> Option<String> {
+    if !name.contains('%') {
+        return Some(name.to_owned());
+    }
+    let mut bytes = Vec::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find('%') {
+        bytes.extend_from_slice(&rest.as_bytes()[..at]);
+        let hex = rest
+            .get(at + 1..at + 3)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))?;
+        bytes.push(u8::from_str_radix(hex, 16).ok()?);
+        rest = &rest[at + 3..];
+    }
+    bytes.extend_from_slice(rest.as_bytes());
+    String::from_utf8(bytes).ok()
+}
+
 /// Matches `*` (any run of characters, `/` and `.` included) and `?` (one character).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();

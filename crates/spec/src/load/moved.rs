@@ -2,18 +2,20 @@
 //! spec declares. A rename is only safe to plan when it is unambiguous: one live object, one
 //! new name, no chains, so every rule here is an error.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::code;
 use crate::load::merge::Project;
 use crate::load::{At, Cx, KINDS, backticked, did_you_mean};
-use crate::policy::{Moved, MovedKind};
+use crate::policy::{Moved, MovedKind, percent_decode};
 use crate::raw::{RawMoved, Spanned};
 
 /// One end of an entry, parsed.
 struct End<'r> {
     kind: MovedKind,
-    name: &'r str,
+    /// The name, decoded when written as plans print it (see [`read_name`]).
+    name: Cow<'r, str>,
     at: At,
 }
 
@@ -32,7 +34,7 @@ impl Entry<'_> {
 pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> {
     let mut entries = Vec::new();
     for &(file, raw) in &project.moved {
-        if let Some(entry) = parse_entry(cx, file, raw) {
+        if let Some(entry) = parse_entry(cx, file, raw, project) {
             entries.push(entry);
         }
     }
@@ -46,7 +48,7 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
             (&entry.from, &mut by_from, "from"),
             (&entry.to, &mut by_to, "to"),
         ] {
-            if let Some(&first) = seen.get(&(end.kind, end.name)) {
+            if let Some(&first) = seen.get(&(end.kind, &*end.name)) {
                 let first_end = if side == "from" {
                     &entries[first].from
                 } else {
@@ -70,7 +72,7 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
                 });
                 dropped.insert(i);
             } else {
-                seen.insert((end.kind, end.name), i);
+                seen.insert((end.kind, &*end.name), i);
             }
         }
     }
@@ -79,7 +81,7 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
     let mut links = BTreeSet::new();
     let mut reported = BTreeSet::new();
     for (i, entry) in entries.iter().enumerate() {
-        let key = (entry.from.kind, entry.from.name);
+        let key = (entry.from.kind, &*entry.from.name);
         let Some(&before) = by_to.get(&key) else {
             continue;
         };
@@ -90,18 +92,18 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
         // Walk back to the head of the chain, then forward to its end.
         let mut head = before;
         let mut members = BTreeSet::from([i, before]);
-        while let Some(&prev) = by_to.get(&(entries[head].from.kind, entries[head].from.name)) {
+        while let Some(&prev) = by_to.get(&(entries[head].from.kind, &*entries[head].from.name)) {
             if !members.insert(prev) {
                 break;
             }
             head = prev;
         }
-        let mut path = vec![entries[head].from.name];
+        let mut path = vec![&*entries[head].from.name];
         let mut at = head;
         let mut seen = BTreeSet::from([head]);
         let cycle = loop {
-            path.push(entries[at].to.name);
-            match by_from.get(&(entries[at].to.kind, entries[at].to.name)) {
+            path.push(&*entries[at].to.name);
+            match by_from.get(&(entries[at].to.kind, &*entries[at].to.name)) {
                 Some(&next) if seen.insert(next) => at = next,
                 Some(_) => break true,
                 None => break false,
@@ -147,7 +149,7 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
 
     let mut out = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        let (kind, from, to) = (entry.from.kind, entry.from.name, entry.to.name);
+        let (kind, from, to) = (entry.from.kind, &*entry.from.name, &*entry.to.name);
         let declared = declared(project, kind);
         let mut ok = !dropped.contains(&i);
         if !links.contains(&(kind, to)) && !declared.contains(to) {
@@ -197,7 +199,12 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
     out
 }
 
-fn parse_entry<'r>(cx: &mut Cx<'_>, file: usize, raw: &'r Spanned<RawMoved>) -> Option<Entry<'r>> {
+fn parse_entry<'r>(
+    cx: &mut Cx<'_>,
+    file: usize,
+    raw: &'r Spanned<RawMoved>,
+    project: &Project<'_>,
+) -> Option<Entry<'r>> {
     let from = parse_end(cx, file, &raw.value.from, "from", None);
     let from_kind = raw.value.from.value.split('.').next();
     // `from: agent.bob` `to: agent.robert` is one mistake, said once.
@@ -208,7 +215,7 @@ fn parse_entry<'r>(cx: &mut Cx<'_>, file: usize, raw: &'r Spanned<RawMoved>) -> 
         "to",
         from_kind.filter(|_| from.is_none()),
     );
-    let (from, to) = (from?, to?);
+    let (mut from, mut to) = (from?, to?);
     if from.kind != to.kind {
         let also = cx.label(from.at, format!("a {}", noun(from.kind)));
         let diagnostic = cx.error(
@@ -231,11 +238,23 @@ fn parse_entry<'r>(cx: &mut Cx<'_>, file: usize, raw: &'r Spanned<RawMoved>) -> 
         ));
         return None;
     }
+    let declared = declared(project, from.kind);
+    from.name = read_name(from.name, &declared);
+    to.name = read_name(to.name, &declared);
     if from.name == to.name {
         cx.error(
             code::INVALID_MOVE,
             to.at,
-            format!("`moved` from `{}` to itself", raw.value.to.value),
+            if raw.value.from.value == raw.value.to.value {
+                format!("`moved` from `{}` to itself", raw.value.to.value)
+            } else {
+                format!(
+                    "`moved` from `{}` to `{}`, the same {}",
+                    raw.value.from.value,
+                    raw.value.to.value,
+                    noun(from.kind)
+                )
+            },
             "the same address",
         )
         .help = Some("remove the entry: nothing is renamed".to_owned());
@@ -257,7 +276,13 @@ fn parse_end<'r>(
     let (kind, name) = value.split_once('.').unwrap_or((value, ""));
     let renamable = MovedKind::ALL.into_iter().find(|k| k.as_str() == kind);
     let (help, message) = match renamable {
-        Some(kind) if !name.is_empty() => return Some(End { kind, name, at }),
+        Some(kind) if !name.is_empty() => {
+            return Some(End {
+                kind,
+                name: name.into(),
+                at,
+            });
+        }
         Some(_) => (
             format!("write `{kind}.<name>`"),
             format!("`{side}: {value}` names no object"),
@@ -332,6 +357,21 @@ fn why_not(kind: &str) -> Option<(&'static str, &'static str)> {
         ),
         _ => return None,
     })
+}
+
+/// The name an address in `moved:` means. Plans print names with `/`, `%` and control
+/// characters percent-encoded (`group.a%2Fb`), and a person copies them from there, so an
+/// address reads as in `ignore:`, where both forms match: a name the spec declares as written
+/// is that name; otherwise its escapes are decoded. A `%` that starts no escape (`50% off`)
+/// is itself.
+fn read_name<'r>(name: Cow<'r, str>, declared: &BTreeSet<&str>) -> Cow<'r, str> {
+    if !name.contains('%') || declared.contains(&*name) {
+        return name;
+    }
+    match percent_decode(&name) {
+        Some(decoded) => decoded.into(),
+        None => name,
+    }
 }
 
 /// The names the spec declares for a kind.

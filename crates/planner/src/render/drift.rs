@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use crate::plan::{Change, ChangeAction, Plan};
 use crate::render::json::fields;
 use crate::render::{
-    JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, is_audio_field, is_long_text, sides, value,
-    word_diff,
+    JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, is_audio_field, is_long_text, markdown_code,
+    markdown_inline, sides, value, word_diff,
 };
 
 /// One finding per line.
@@ -161,17 +161,14 @@ pub fn drift_markdown(plan: &Plan) -> String {
     for (sign, line) in &found {
         let (address, what) = line.split_once(": ").unwrap_or((line, ""));
         let row = format!(
-            "| {} | `{}` | {} |\n",
+            "| {} | {} | {} |\n",
             match sign {
                 '+' => "+",
                 '-' => "-",
                 _ => "~",
             },
-            address.replace('`', "'"),
-            what.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('|', "\\|")
+            markdown_code(address),
+            markdown_inline(what)
         );
         if out.len() + row.len() > budget {
             break;

@@ -9,7 +9,7 @@ use spec::Expect;
 use spec::flow::End;
 
 use crate::flows::{Entry, FlowReport, NumberPaths, Outcome, TestRun};
-use crate::render::Style;
+use crate::render::{Style, markdown_inline};
 
 /// The report as text, for the end of a text plan; empty when there is nothing to say (no
 /// flow tests and no changed path).
@@ -144,14 +144,14 @@ pub fn flows_markdown(report: &FlowReport, limit: usize) -> String {
         for n in &report.numbers {
             rows.push(format!(
                 "\n**{}**\n\n| keys | live | with this change |\n|---|---|---|\n",
-                cell(&number_title(n))
+                markdown_inline(&number_title(n))
             ));
             for c in &n.changes {
                 rows.push(format!(
                     "| `{}` | {} | {} |\n",
                     c.keys(),
-                    cell(&c.live.to_string()),
-                    cell(&c.desired.to_string())
+                    markdown_inline(&c.live.to_string()),
+                    markdown_inline(&c.desired.to_string())
                 ));
             }
             if n.not_shown > 0 {
@@ -162,7 +162,7 @@ pub fn flows_markdown(report: &FlowReport, limit: usize) -> String {
     if !report.tests.is_empty() {
         rows.push(format!(
             "\n#### Flow tests\n\n{}\n\n| | test | expected | live | with this change |\n|---|---|---|---|---|\n",
-            cell(&tests_title(report, Style { color: false }))
+            markdown_inline(&tests_title(report, Style { color: false }))
         ));
         for run in &report.tests {
             let icon = match (run.live.passed, run.desired.passed) {
@@ -172,10 +172,10 @@ pub fn flows_markdown(report: &FlowReport, limit: usize) -> String {
             };
             rows.push(format!(
                 "| {icon} | {} | {} | {} | {} |\n",
-                cell(&test_title(run)),
-                cell(&run.test.expect.to_string()),
-                cell(&verdict(&run.live)),
-                cell(&verdict(&run.desired)),
+                markdown_inline(&test_title(run)),
+                markdown_inline(&run.test.expect.to_string()),
+                markdown_inline(&verdict(&run.live)),
+                markdown_inline(&verdict(&run.desired)),
             ));
         }
     }
@@ -200,23 +200,6 @@ pub fn flows_markdown(report: &FlowReport, limit: usize) -> String {
             "\n> [!WARNING]\n> {left_out} rows of caller paths and flow tests did not fit; \
              run `switchboard plan` for all of them.\n"
         );
-    }
-    out
-}
-
-/// Makes text safe in a Markdown table cell: pipes escaped, HTML brackets as entities, line
-/// breaks as spaces.
-fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
     }
     out
 }

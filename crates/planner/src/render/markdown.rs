@@ -12,7 +12,7 @@ use crate::plan::{ChangeAction, Plan};
 use crate::render::blocks::{Block, blocks};
 use crate::render::mermaid::{mermaid_with_audio_names, tree_diff};
 use crate::render::text::line_text;
-use crate::render::{Style, footer};
+use crate::render::{Style, footer, markdown_code, markdown_inline};
 
 /// The default size limit, in bytes (so at most as many characters), under GitHub's 65,536.
 pub const MARKDOWN_LIMIT: usize = 65_000;
@@ -173,7 +173,7 @@ fn bullets(out: &mut String, items: &[impl ToString], room: usize) {
             Some((cut, _)) => format!("{}…", &text[..cut]),
             None => text,
         };
-        let line = format!("> - {}\n", inline(&text));
+        let line = format!("> - {}\n", markdown_inline(&text));
         if out.len() + line.len() > room {
             break;
         }
@@ -306,11 +306,6 @@ fn html(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Text for a Markdown line or table cell.
-fn inline(s: &str) -> String {
-    html(s).replace('|', "\\|").replace('\n', " ")
-}
-
 fn left_alone(plan: &Plan) -> String {
     let ignored: Vec<_> = plan.ignored.iter().filter(|i| i.live).collect();
     if ignored.is_empty() && plan.kept.is_empty() {
@@ -331,7 +326,12 @@ fn left_alone(plan: &Plan) -> String {
         )
         .collect();
     for (address, why) in rows.iter().take(TABLE_ROWS) {
-        let _ = writeln!(s, "| `{}` | {} |", address.replace('`', "'"), inline(why));
+        let _ = writeln!(
+            s,
+            "| {} | {} |",
+            markdown_code(address),
+            markdown_inline(why)
+        );
     }
     if rows.len() > TABLE_ROWS {
         let _ = writeln!(

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use spec::model::{AudioId, IvrNode, IvrTree, Key, KeyAction, Prompt};
 
-use crate::render::short_audio;
+use crate::render::{is_line_break, short_audio};
 
 /// How a tree changes, node by node and key by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,7 +97,8 @@ pub fn tree_diff(before: Option<&IvrTree>, after: Option<&IvrTree>) -> TreeDiff 
 }
 
 /// Makes text safe inside a quoted Mermaid label (and inside a Markdown code fence): quotes,
-/// `#`, angle brackets, ampersands and backticks become entity codes, line breaks spaces.
+/// `#`, angle brackets, ampersands and backticks become entity codes, line breaks (control
+/// characters and the Unicode line and paragraph separators) spaces.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -108,7 +109,7 @@ fn escape(s: &str) -> String {
             '>' => out.push_str("#gt;"),
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
-            c if c.is_control() => out.push(' '),
+            c if is_line_break(c) => out.push(' '),
             c => out.push(c),
         }
     }

@@ -209,6 +209,33 @@ fn mermaid_escapes_what_could_break_the_graph_or_the_page() {
     }
 }
 
+/// U+2028 and U+2029 break a line in a browser and in JavaScript as `\n` does: a live name or
+/// prompt holding one must not split a Mermaid label.
+#[test]
+fn mermaid_labels_turn_line_and_paragraph_separators_into_spaces() {
+    let name = "menu\u{2028}two";
+    let tree = IvrTree {
+        start: name.into(),
+        nodes: BTreeMap::from([(
+            name.to_owned(),
+            node(
+                "Hello\u{2029}world",
+                &[(
+                    Key::D1,
+                    KeyAction::Queue {
+                        queue: "sales\u{2028}en".into(),
+                    },
+                )],
+            ),
+        )]),
+    };
+    let out = mermaid("main\u{2029}tree", &tree, None);
+    assert!(!out.contains(['\u{2028}', '\u{2029}']), "{out}");
+    for shown in ["menu two", "Hello world", "queue sales en"] {
+        assert!(out.contains(shown), "no `{shown}` in:\n{out}");
+    }
+}
+
 #[test]
 fn mermaid_styles_added_changed_and_removed_nodes_apart() {
     let before = IvrTree {

@@ -39,8 +39,9 @@ pub(crate) fn exists(model: &Model, address: &Address) -> bool {
 /// made. A move is made when the spec declares `to` and not `from`, and `live` has `from` and
 /// not `to`. When `live` has both, the move is not made (Terraform does the same): `to` is the
 /// live object of that name, and `from`, which the spec no longer declares, is planned like
-/// any object outside the spec; a warning says so. A move that an `ignore:` pattern covers is
-/// not made either: ignored objects are never changed.
+/// any object outside the spec; a warning says so. A move that an `ignore:` pattern covers (at
+/// either address) is not made either, and the plan leaves `from` alone: ignored objects are
+/// never changed, and the entry says that `from` is the object called `to`.
 pub(crate) fn resolve(
     desired: &Model,
     live: &Model,
@@ -56,19 +57,20 @@ pub(crate) fn resolve(
             continue;
         }
         let current = renamed.as_ref().unwrap_or(live);
-        match (exists(current, &from), exists(current, &to)) {
-            (true, false) => {}
-            (true, true) => {
-                warnings.push(Warning::MoveTargetExists { from, to });
-                continue;
-            }
-            (false, _) => continue,
+        if !exists(current, &from) {
+            continue;
         }
+        // Before the both-live case: a live `from` whose move `ignore:` blocks is left alone
+        // by the plan (see `plan::ignored`), never deleted in the move's place.
         let ignored_by = [&from, &to]
             .into_iter()
             .find_map(|a| matching_pattern(policy, a).cloned());
         if let Some(pattern) = ignored_by {
             warnings.push(Warning::MoveIgnored { from, to, pattern });
+            continue;
+        }
+        if exists(current, &to) {
+            warnings.push(Warning::MoveTargetExists { from, to });
             continue;
         }
         rename(renamed.get_or_insert_with(|| live.clone()), &from, &to);

@@ -151,6 +151,15 @@ pub enum IgnoredBecause {
         /// What is wrong with it, with the server ids.
         problem: String,
     },
+    /// A `moved:` entry renames it to `to`, whose address this `ignore:` pattern covers: the
+    /// move is not made ([`Warning::MoveIgnored`]), and the object is left alone rather than
+    /// deleted in the move's place.
+    MovedTo {
+        /// The new address.
+        to: Address,
+        /// The pattern.
+        pattern: String,
+    },
 }
 
 /// A live object that the live read left out because it breaks a rule switchboard relies on
@@ -177,6 +186,10 @@ impl fmt::Display for IgnoredBecause {
             IgnoredBecause::Unreadable { pattern, problem } => {
                 write!(f, "matches `{pattern}`, and cannot be read: {problem}")
             }
+            IgnoredBecause::MovedTo { to, pattern } => write!(
+                f,
+                "moved to {to} by `moved:`, and `{pattern}` in `ignore:` covers that name"
+            ),
         }
     }
 }
@@ -494,7 +507,24 @@ pub fn plan_setting_aside(
     }
 
     let audio_at = audio_addresses(desired, live);
-    let ignored = ignored(policy, desired, live, &audio_at, &want, &have, set_aside);
+    // A move that `ignore:` blocks leaves its live `from` alone, as if ignored: otherwise the
+    // object the spec renames would be deleted in the move's place.
+    let held: BTreeMap<&Address, IgnoredBecause> = warnings
+        .iter()
+        .filter_map(|w| match w {
+            Warning::MoveIgnored { from, to, pattern } => Some((
+                from,
+                IgnoredBecause::MovedTo {
+                    to: to.clone(),
+                    pattern: pattern.clone(),
+                },
+            )),
+            _ => None,
+        })
+        .collect();
+    let ignored = ignored(
+        policy, desired, live, &audio_at, &want, &have, set_aside, &held,
+    );
     for (address, ig) in &ignored {
         if ig.in_spec && ig.live {
             warnings.push(Warning::DeclaredButIgnored {
@@ -747,6 +777,7 @@ fn merge<'a>(
 /// desired) that an ignored object owns. `ignore:` is about live objects the spec does not
 /// own: an object the spec declares that does not exist live yet is created (and ignored from
 /// then on, with a warning), so nothing the spec creates can refer to a missing object.
+#[allow(clippy::too_many_arguments)]
 fn ignored(
     policy: &Policy,
     desired: &Model,
@@ -755,6 +786,7 @@ fn ignored(
     want: &BTreeMap<Address, Object>,
     have: &BTreeMap<Address, Object>,
     set_aside: &[SetAside],
+    held: &BTreeMap<&Address, IgnoredBecause>,
 ) -> BTreeMap<Address, Ignored> {
     let mut out: BTreeMap<Address, Ignored> = set_aside
         .iter()
@@ -771,7 +803,7 @@ fn ignored(
             (aside.address.clone(), ignored)
         })
         .collect();
-    if policy.ignore.is_empty() && out.is_empty() {
+    if policy.ignore.is_empty() && out.is_empty() && held.is_empty() {
         return out;
     }
     let desired_audio: BTreeSet<&Address> = desired.audio.keys().map(|id| &audio_at[id]).collect();
@@ -803,6 +835,7 @@ fn ignored(
         };
         let because = match pattern {
             Some(pattern) => Some(IgnoredBecause::Pattern(pattern.clone())),
+            None if is_live && held.contains_key(address) => held.get(address).cloned(),
             None => address
                 .owners()
                 .into_iter()

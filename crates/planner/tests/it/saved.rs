@@ -415,3 +415,50 @@ fn a_move_that_ignore_covers_is_not_made() {
         "the ignored queue is left alone"
     );
 }
+
+#[test]
+fn a_move_to_an_ignored_name_leaves_the_old_object_alone() {
+    // The entry says `queue.support` is `queue.helpdesk`; `ignore:` covers the new name. The
+    // move is not made, and the old queue must not be deleted (with its routings) in its
+    // place: the entry ties the two names to one object, which `ignore:` now covers.
+    let c = fixture::case("moved");
+    let mut policy = c.policy.clone();
+    policy.ignore.push("queue.help*".into());
+    let p = plan(&c.desired, &c.live, &policy);
+    assert!(
+        p.warnings.iter().any(|w| w.to_string()
+            == "queue.support is not moved to queue.helpdesk: `queue.help*` in `ignore:` \
+                covers it, and ignored objects are never changed"),
+        "{:?}",
+        p.warnings
+    );
+    let touched: Vec<String> = p
+        .steps
+        .iter()
+        .map(|s| s.address.to_string())
+        .filter(|a| a == "queue.support" || a.starts_with("routing.support/"))
+        .collect();
+    assert_eq!(
+        touched,
+        Vec::<String>::new(),
+        "the old queue and what it owns are left alone"
+    );
+    let ignored: Vec<String> = p
+        .ignored
+        .iter()
+        .filter(|i| i.address == addr("queue.support"))
+        .map(|i| i.because.to_string())
+        .collect();
+    assert_eq!(
+        ignored,
+        ["moved to queue.helpdesk by `moved:`, and `queue.help*` in `ignore:` covers that name"]
+    );
+
+    // The next plan, with the new queue made, still leaves the old one alone.
+    let p2 = plan(&c.desired, &apply_to(&p, &c.live), &policy);
+    assert!(
+        p2.steps.iter().all(|s| s.address != addr("queue.support")),
+        "{}",
+        planner::render::text(&p2, false)
+    );
+}

@@ -710,6 +710,39 @@ proptest! {
         let again = plan(&desired, &after, &policy);
         prop_assert!(again.is_empty(), "not converged:\n{}", render::text(&again, false));
     }
+
+    #[test]
+    fn a_move_that_ignore_blocks_never_deletes_its_old_object(
+        v in dice(),
+        picks in dice(),
+        order in dice(),
+        patterns in prop::sample::subsequence(IGNORE_PATTERNS.to_vec(), 1..3),
+    ) {
+        let (desired, old_live, mut policy, _) = moved_pair(&v, &picks);
+        policy.ignore = patterns.iter().map(|p| (*p).to_owned()).collect();
+        let p = plan(&desired, &old_live, &policy);
+        let froms: BTreeSet<Address> = policy
+            .moved
+            .iter()
+            .map(|m| match m.kind {
+                MovedKind::Group => Address::Group(m.from.clone()),
+                MovedKind::Queue => Address::Queue(m.from.clone()),
+                MovedKind::IvrTree => Address::IvrTree(m.from.clone()),
+            })
+            .collect();
+        for s in &p.steps {
+            prop_assert!(
+                !(froms.contains(&s.address) && s.action == Action::Delete),
+                "{} is deleted in its move's place\nplan:\n{}", s.address, render::text(&p, false)
+            );
+        }
+        let mut store = Store::new(&old_live);
+        if let Err(e) = run_in_order(&mut store, &p.steps, &random_order(&p, &order)) {
+            prop_assert!(false, "{e}\nsteps:\n{}", crate::cases::steps(&p));
+        }
+        let again = plan(&desired, &store.into_model(), &policy);
+        prop_assert!(again.is_empty(), "not converged:\n{}", render::text(&again, false));
+    }
 }
 
 /// The generator is not degenerate: over a fixed set of dice, the plans hold every kind of

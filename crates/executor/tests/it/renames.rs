@@ -245,3 +245,113 @@ async fn a_rename_whose_answer_was_lost_is_found_done_under_its_new_name() {
     );
     assert!(planner::plan(&desired, &after.model, &policy).is_empty());
 }
+
+/// Renames with changes under them (members, routings, a queue field, the tree's start node,
+/// a number moved onto the renamed tree), applied while PCC loses answers and refuses writes:
+/// re-planning and applying until nothing is left converges, with no duplicate, and each
+/// renamed object keeps its server id however many rounds it took (never deleted and made
+/// again, even after a round where its rename failed).
+#[tokio::test]
+async fn renames_with_changes_under_them_converge_through_faults_keeping_their_ids() {
+    let root = hotline();
+    let base = load(&root);
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    assert_success(&apply(&support::plan(&base, &live), &live, &client, &config(&root)).await);
+    let before = read(&client).await;
+
+    let (mut desired, policy) = renamed_hotline(&base);
+    let team = desired.groups.get_mut("support-team").unwrap();
+    team.agents.remove("dave");
+    team.agents.insert("alice".into());
+    let helpdesk = desired.queues.get_mut("helpdesk").unwrap();
+    helpdesk.wait_agent_answer_timeout = 30;
+    helpdesk.routing.remove("sales-es");
+    helpdesk
+        .routing
+        .insert("sales-en".into(), spec::model::Routing { primary: false });
+    desired.ivr.get_mut("front-door").unwrap().start = "english".into();
+    desired.numbers.get_mut("842473082888").unwrap().route =
+        Some(NumberRoute::Ivr("front-door".into()));
+    let first = planner::plan(&desired, &before.model, &policy);
+    assert_eq!(
+        first
+            .steps
+            .iter()
+            .filter(|s| s.moved_from.is_some())
+            .count(),
+        3
+    );
+
+    emu.set_faults(emulator::Faults {
+        drop_rate: 0.3,
+        fail_rate: 0.15,
+        seed: Some(12),
+        ..Default::default()
+    });
+    // One step at a time and one write per step: the faults fall the same way on every run,
+    // and a step they hit fails, for the next round to pick up.
+    let config = executor::Config {
+        parallelism: 1,
+        attempts: 1,
+        ..config(&root)
+    };
+    let mut rounds = 0;
+    let mut failed_renames = 0;
+    loop {
+        let live = read(&client).await;
+        let plan = planner::plan(&desired, &live.model, &policy);
+        if plan.is_empty() {
+            break;
+        }
+        assert!(rounds < 20, "not converged: {:#?}", plan.steps);
+        assert!(
+            plan.steps
+                .iter()
+                .all(|s| s.action != planner::Action::Delete
+                    || !matches!(
+                        s.address.to_string().as_str(),
+                        "group.support" | "queue.support" | "ivr_tree.main"
+                    )),
+            "a renamed object is deleted: {:#?}",
+            plan.steps
+        );
+        let report = apply(&plan, &live, &client, &config).await;
+        failed_renames += report
+            .steps
+            .iter()
+            .filter(|s| !s.outcome.is_done() && plan.steps[s.index].moved_from.is_some())
+            .count();
+        emu.late_writes_landed().await;
+        assert_no_duplicates(&emu);
+        rounds += 1;
+    }
+    emu.set_faults(emulator::Faults::default());
+    let after = read(&client).await;
+    assert_eq!(
+        after.ids.groups["support-team"],
+        before.ids.groups["support"]
+    );
+    assert_eq!(after.ids.queues["helpdesk"], before.ids.queues["support"]);
+    assert_eq!(after.ids.trees["front-door"], before.ids.trees["main"]);
+    assert_eq!(
+        (
+            &after.model.groups,
+            &after.model.queues,
+            &after.model.ivr,
+            &after.model.numbers
+        ),
+        (
+            &desired.groups,
+            &desired.queues,
+            &desired.ivr,
+            &desired.numbers
+        )
+    );
+    assert!(
+        failed_renames > 0,
+        "the faults never hit a rename: the test proves nothing"
+    );
+    eprintln!("converged in {rounds} rounds, {failed_renames} renames failed on the way");
+}

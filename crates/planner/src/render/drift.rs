@@ -123,6 +123,9 @@ pub fn drift_json(plan: &Plan) -> String {
             });
             if let Some(from) = c.moved_from {
                 item["previous_address"] = from.to_string().into();
+                // As in the plan's JSON: both views carry the `name` that `fields[]` lists.
+                item["live"] = live.into();
+                item["spec"] = spec.into();
             }
             item
         })

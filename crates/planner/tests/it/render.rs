@@ -783,3 +783,29 @@ fn live_names_holding_markdown_render_as_text() {
         assert!(!bare.contains(['[', ']']), "{format} has a link:\n{out}");
     }
 }
+
+#[test]
+fn drift_json_of_a_rename_not_yet_made_has_the_name_on_both_sides() {
+    // As in the plan's JSON: the `live` and `spec` views carry `name`, which `fields[]` lists.
+    let c = fixture::case("moved");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let doc: serde_json::Value = serde_json::from_str(&render::drift_json(&p)).unwrap();
+    let group = doc["resource_drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["address"] == "group.support-team")
+        .unwrap();
+    assert_eq!(group["previous_address"], "group.support");
+    assert_eq!(
+        group["fields"],
+        serde_json::json!([{"field": "name", "live": "support", "spec": "support-team"}])
+    );
+    assert_eq!(
+        (&group["live"]["name"], &group["spec"]["name"]),
+        (
+            &serde_json::json!("support"),
+            &serde_json::json!("support-team")
+        )
+    );
+}

@@ -203,3 +203,65 @@ fn a_damaged_sandbox_says_how_to_start_again_and_changes_nothing() {
     assert!(out.stderr.contains("file is not a database"), "{out}");
     assert_eq!(std::fs::read(work.sandbox_state()).unwrap(), garbage);
 }
+
+/// Holds the sandbox's lock as a running command in this directory would: shared for a read
+/// (`plan`, `drift`, `export`), exclusive for `apply`.
+fn hold_sandbox_lock(work: &Workdir, exclusive: bool) -> std::fs::File {
+    std::fs::create_dir_all(work.join(".switchboard")).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(work.join(".switchboard/sandbox.lock"))
+        .unwrap();
+    if exclusive {
+        lock.lock().unwrap();
+    } else {
+        lock.lock_shared().unwrap();
+    }
+    lock
+}
+
+#[test]
+fn commands_in_one_sandbox_read_together_and_apply_alone() {
+    let work = Workdir::new();
+    work.copy_example("hotline");
+
+    // While an apply runs, neither a plan nor a second apply starts: two applies planned
+    // from the same empty project created every object twice, and the sandbox was unusable.
+    let apply = hold_sandbox_lock(&work, true);
+    for args in [
+        vec!["plan", "hotline"],
+        vec!["apply", "hotline", "--auto-approve"],
+        vec!["export", "--out", "exported"],
+    ] {
+        let out = work.switchboard(args.clone()).run();
+        out.assert_code(1);
+        assert!(
+            out.stderr.contains(
+                "the local sandbox (.switchboard/sandbox.db) is in use by another switchboard \
+                 command in this directory"
+            ),
+            "{args:?}: {out}"
+        );
+    }
+    drop(apply);
+    assert!(!work.join("exported").exists());
+
+    // Reads share it: a plan runs while another one does, an apply does not.
+    let plan = hold_sandbox_lock(&work, false);
+    work.switchboard(["plan", "hotline"]).run().assert_code(0);
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve"])
+        .run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("apply runs alone"), "{out}");
+    drop(plan);
+
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve"])
+        .run();
+    out.assert_code(0);
+    let state = Pcc::open(&work.sandbox_state()).state();
+    assert_eq!(state["groups"].as_array().unwrap().len(), 3, "{state}");
+}

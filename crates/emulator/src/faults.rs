@@ -179,14 +179,14 @@ impl FaultState {
             stats.injected.throttled += 1;
             Verdict::Throttle(faults.retry_after_secs)
         } else if write && hit(faults.drop_rate) {
-            stats.injected.dropped += 1;
+            // Counted by `carried_out`, once the token is accepted: a refused write loses
+            // no answer and is not carried out later.
             Verdict::Serve(Some(if dice.bool() {
                 Lost::Closed
             } else {
                 Lost::BadGateway
             }))
         } else if write && hit(faults.late_rate) {
-            stats.injected.late += 1;
             let lost = if dice.bool() {
                 Lost::Closed
             } else {
@@ -197,6 +197,16 @@ impl FaultState {
             Verdict::Serve(None)
         };
         (verdict, faults.latency_ms)
+    }
+
+    /// Counts a dropped or late write whose token was accepted, so that it is carried out.
+    fn carried_out(&self, verdict: Verdict) {
+        let injected = &mut self.lock().stats.injected;
+        match verdict {
+            Verdict::Serve(Some(_)) => injected.dropped += 1,
+            Verdict::Late(..) => injected.late += 1,
+            Verdict::Fail | Verdict::Throttle(_) | Verdict::Serve(None) => {}
+        }
     }
 }
 
@@ -247,6 +257,7 @@ pub(crate) async fn gate(State(app): State<App>, req: Request, next: Next) -> Re
         tracing::debug!("refused {} {path}: {why}", req.method());
         return crate::api::forbidden();
     }
+    app.faults.carried_out(verdict);
     let resp = match late {
         None => next.run(req).await,
         Some(ms) => {

@@ -20,7 +20,7 @@ use spec::Spec;
 
 use crate::cli::{Connection, DriftFormat, Global, PlanFormat};
 use crate::specfile::{self, Style};
-use crate::target::{self, Target};
+use crate::target::{self, Access, Target};
 
 /// Everything a planned run holds: enough to print the plan, save it, or apply it.
 #[derive(Debug)]
@@ -52,9 +52,10 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Connects to the PCC the environment names and prints its banner on stderr, first.
+/// Connects to the PCC the environment names, to read it, and prints its banner on stderr,
+/// first.
 pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
-    let target = target::connect(connection).await?;
+    let target = target::connect(connection, Access::Read).await?;
     eprintln!("{}", target.banner());
     Ok(target)
 }
@@ -62,7 +63,8 @@ pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
 /// The whole read side: the target's banner on stderr first, then the spec at `path`
 /// (diagnostics on stderr; an invalid or missing spec fails here, before the sandbox starts
 /// or any API request), then connect, read the live kinds the spec manages with at most
-/// `concurrency` requests in flight, and plan.
+/// `concurrency` requests in flight, and plan. `access` is what the command goes on to do,
+/// which decides whether it may share the local sandbox.
 ///
 /// On error the target is already shut down; on success the caller owns it.
 pub async fn plan(
@@ -70,11 +72,12 @@ pub async fn plan(
     connection: &Connection,
     path: &Path,
     concurrency: usize,
+    access: Access,
 ) -> anyhow::Result<Planned> {
     let pending = target::resolve(connection)?;
     eprintln!("{}", pending.banner());
     let (spec, spec_root) = specfile::load_valid_at(path, global)?;
-    let target = pending.connect().await?;
+    let target = pending.connect(access).await?;
     let scope = read_scope(&spec, concurrency);
     let covered = |problem: &pcc::LiveProblem| {
         problem_address(problem)

@@ -2,8 +2,11 @@
 //! endpoint (`--endpoint` / `SWITCHBOARD_ENDPOINT`, with a key), or, with no key at all, the
 //! local sandbox: an in-process emulator whose state lives in `.switchboard/sandbox.db`.
 //! Commands print [`Target::banner`] first, on stderr, so nobody mistakes one for the other.
+//! Commands sharing one sandbox take its lock, `.switchboard/sandbox.lock`: reads together,
+//! `apply` alone.
 
 use std::fmt;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +32,8 @@ pub struct Target {
     client: pcc::Client,
     banner: String,
     sandbox: Option<emulator::Emulator>,
+    /// The sandbox's lock, held until the sandbox has stopped.
+    lock: Option<File>,
 }
 
 impl fmt::Debug for Target {
@@ -62,7 +67,19 @@ impl Target {
         if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await;
         }
+        drop(self.lock);
     }
+}
+
+/// What a command does to the project, which decides how it shares the local sandbox with
+/// other commands run in the same directory at the same time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only (`plan`, `drift`, `export`): any number at once.
+    Read,
+    /// Writes (`apply`): alone. Two applies planned from the same project would both create
+    /// what it lacks, and names are not unique.
+    Write,
 }
 
 /// What the environment asks for.
@@ -129,11 +146,12 @@ impl Pending {
         }
     }
 
-    /// Connects: for the sandbox, starts it (creating its state directory).
-    pub async fn connect(self) -> anyhow::Result<Target> {
+    /// Connects: for the sandbox, takes its lock for `access` and starts it (creating its
+    /// state directory).
+    pub async fn connect(self, access: Access) -> anyhow::Result<Target> {
         match self {
             Pending::Remote(target) => Ok(target),
-            Pending::Sandbox(state, timeout) => sandbox(&state, timeout).await,
+            Pending::Sandbox(state, timeout) => sandbox(&state, timeout, access).await,
         }
     }
 }
@@ -160,8 +178,8 @@ pub fn resolve(connection: &Connection) -> anyhow::Result<Pending> {
 
 /// [`resolve`], then [`Pending::connect`]. Call it inside the command's tokio runtime: the
 /// sandbox runs there.
-pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
-    resolve(connection)?.connect().await
+pub async fn connect(connection: &Connection, access: Access) -> anyhow::Result<Target> {
+    resolve(connection)?.connect(access).await
 }
 
 /// `--timeout` applied to a client configuration: the request timeout, and the connect
@@ -191,12 +209,18 @@ fn remote(
         client,
         banner,
         sandbox: None,
+        lock: None,
     })
 }
 
 /// The local sandbox: an emulator on a loopback port, its state in `state`, reachable only
-/// with an API key made up for this process.
-pub async fn sandbox(state: &Path, timeout: Option<Duration>) -> anyhow::Result<Target> {
+/// with an API key made up for this process. Fails at once, with no write, when another
+/// command holds the sandbox in a way `access` cannot share.
+pub async fn sandbox(
+    state: &Path,
+    timeout: Option<Duration>,
+    access: Access,
+) -> anyhow::Result<Target> {
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the sandbox directory {}", dir.display()))?;
@@ -208,6 +232,7 @@ pub async fn sandbox(state: &Path, timeout: Option<Duration>) -> anyhow::Result<
                 .with_context(|| format!("cannot write {}", ignore.display()))?;
         }
     }
+    let lock = lock_sandbox(state, access)?;
     let sid = format!("SK{}", random_token(30));
     let secret = random_token(40);
     let config = emulator::Config {
@@ -240,7 +265,36 @@ pub async fn sandbox(state: &Path, timeout: Option<Duration>) -> anyhow::Result<
         client,
         banner: sandbox_banner(state),
         sandbox: Some(emulator),
+        lock: Some(lock),
     })
+}
+
+/// Takes the lock beside `state` (`sandbox.lock`): shared to read, exclusive to write. The
+/// operating system releases it when the process ends, however it ends.
+fn lock_sandbox(state: &Path, access: Access) -> anyhow::Result<File> {
+    let path = state.with_extension("lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the sandbox lock {}", path.display()))?;
+    let taken = match access {
+        Access::Read => file.try_lock_shared(),
+        Access::Write => file.try_lock(),
+    };
+    match taken {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => bail!(
+            "the local sandbox ({}) is in use by another switchboard command in this \
+             directory: plan, drift and export may run together, apply runs alone; run this \
+             again when it has finished",
+            state.display()
+        ),
+        Err(TryLockError::Error(err)) => {
+            Err(err).with_context(|| format!("cannot lock the sandbox {}", path.display()))
+        }
+    }
 }
 
 fn sandbox_banner(state: &Path) -> String {
@@ -353,7 +407,7 @@ mod tests {
     async fn the_sandbox_keeps_its_state_in_the_working_directory_file() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join(".switchboard/sandbox.db");
-        let target = sandbox(&state, None).await.unwrap();
+        let target = sandbox(&state, None, Access::Write).await.unwrap();
         assert!(target.is_sandbox());
         assert_eq!(
             target.banner(),
@@ -378,7 +432,7 @@ mod tests {
         );
 
         // A second process (another key, another port) sees what the first one wrote.
-        let again = sandbox(&state, None).await.unwrap();
+        let again = sandbox(&state, None, Access::Write).await.unwrap();
         let groups = again.client().list_groups().await.unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].name.as_deref(), Some("sales"));

@@ -243,3 +243,37 @@ async fn stats_count_requests_per_method_and_route() {
     pcc.emu.reset_stats();
     assert_eq!(pcc.emu.stats(), emulator::Stats::default());
 }
+
+#[tokio::test]
+async fn a_refused_token_is_answered_403_and_counted_as_no_lost_or_late_write() {
+    let pcc = Pcc::start().await;
+    for faults in [
+        Faults {
+            drop_rate: 1.0,
+            ..Faults::default()
+        },
+        Faults {
+            late_rate: 1.0,
+            late_ms: 0,
+            ..Faults::default()
+        },
+    ] {
+        pcc.emu.set_faults(faults);
+        let resp = pcc
+            .http
+            .post(pcc.url("/v1/group"))
+            .header("X-STRINGEE-AUTH", "not-a-token")
+            .json(&json!({ "name": "g" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403);
+        assert_eq!(resp.json::<Value>().await.unwrap()["r"], 5);
+    }
+    pcc.emu.late_writes_landed().await;
+    assert_eq!(pcc.state().await["groups"], json!([]));
+    let stats = pcc.emu.stats();
+    assert_eq!(stats.writes, 2);
+    // Nothing was carried out, so nothing was dropped and no write is late.
+    assert_eq!(stats.injected, emulator::Injected::default());
+}

@@ -15,7 +15,7 @@ use planner::Plan;
 use crate::Exit;
 use crate::cli::{ApplyArgs, Global, PlanFormat};
 use crate::pipeline::{self, TargetId};
-use crate::target::Target;
+use crate::target::{Access, Target};
 
 use self::progress::{Mode, Progress};
 
@@ -85,7 +85,7 @@ async fn saved(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Result<
     // Checked before connecting too, so that a plan refused for its target does not leave a
     // new sandbox behind in the directory it was wrongly applied from.
     saved.target.ensure_same(&TargetId::of_pending(&pending)?)?;
-    let target = pending.connect().await?;
+    let target = pending.connect(Access::Write).await?;
     let result = apply_saved(global, args, mode, &saved, &target).await;
     target.shutdown().await;
     result
@@ -199,7 +199,14 @@ async fn from_spec(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Res
              question in JSON), or apply a saved plan (`switchboard plan --out FILE`)"
         );
     }
-    let planned = pipeline::plan(global, &args.connection, &args.target, args.parallelism).await?;
+    let planned = pipeline::plan(
+        global,
+        &args.connection,
+        &args.target,
+        args.parallelism,
+        Access::Write,
+    )
+    .await?;
     let result = apply_planned(global, args, mode, &planned).await;
     planned.target.shutdown().await;
     result

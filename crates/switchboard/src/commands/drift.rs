@@ -4,11 +4,18 @@
 use crate::Exit;
 use crate::cli::{DriftArgs, Global};
 use crate::pipeline;
+use crate::target::Access;
 
 pub fn run(global: &Global, args: DriftArgs) -> anyhow::Result<Exit> {
     pipeline::runtime()?.block_on(async {
-        let planned =
-            pipeline::plan(global, &args.connection, &args.path, args.concurrency).await?;
+        let planned = pipeline::plan(
+            global,
+            &args.connection,
+            &args.path,
+            args.concurrency,
+            Access::Read,
+        )
+        .await?;
         let report =
             pipeline::render_drift(&planned.plan, args.format, pipeline::color_stdout(global));
         planned.target.shutdown().await;

@@ -347,13 +347,25 @@ fn one_line(text: &str) -> String {
 
 /// Writes every file (each replaced whole), then removes files of a previous export that
 /// this one does not have (a kind that is now empty); a file named like one but not marked as
-/// an export's stays.
+/// an export's stays. Every file is written beside its place first and renamed only once all
+/// are written, so that a write that fails (a full disk) leaves the previous export whole
+/// rather than half replaced, which could reference what the other half no longer has.
 fn write_files(out: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     for (name, text) in files {
         let path = out.join(name);
-        pipeline::write_atomically(&path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let temp = out.join(format!(".{name}.tmp"));
+        if let Err(err) = std::fs::write(&temp, text) {
+            for (written, _) in staged.iter().chain([&(temp, path.clone())]) {
+                let _ = std::fs::remove_file(written);
+            }
+            return Err(err).with_context(|| format!("cannot write {}", path.display()));
+        }
+        staged.push((temp, path));
+    }
+    for (temp, path) in &staged {
+        std::fs::rename(temp, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
     for name in EXPORT_FILES {
         let path = out.join(name);
@@ -646,5 +658,39 @@ mod tests {
             std::fs::read_to_string(out.join("agents.yaml")).unwrap(),
             "agents: {}\n"
         );
+    }
+
+    #[test]
+    fn a_write_that_fails_leaves_the_previous_export_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let before = BTreeMap::from([
+            (
+                "agents.yaml".to_owned(),
+                "agents: { alice: {} }\n".to_owned(),
+            ),
+            ("numbers.yaml".to_owned(), "numbers: {}\n".to_owned()),
+        ]);
+        write_files(out, &before).unwrap();
+        // Where numbers.yaml is written first, something that cannot be written over, as a
+        // full disk would refuse it.
+        std::fs::create_dir(out.join(".numbers.yaml.tmp")).unwrap();
+        let after = BTreeMap::from([
+            ("agents.yaml".to_owned(), "agents: { bob: {} }\n".to_owned()),
+            (
+                "numbers.yaml".to_owned(),
+                "numbers: { \"841\": {} }\n".to_owned(),
+            ),
+        ]);
+        let err = format!("{:#}", write_files(out, &after).unwrap_err());
+        assert!(err.contains("numbers.yaml"), "{err}");
+        for (name, text) in &before {
+            assert_eq!(
+                &std::fs::read_to_string(out.join(name)).unwrap(),
+                text,
+                "{name}"
+            );
+        }
+        assert!(!out.join(".agents.yaml.tmp").exists());
     }
 }

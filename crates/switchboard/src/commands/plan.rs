@@ -4,11 +4,18 @@
 use crate::Exit;
 use crate::cli::{Global, PlanArgs};
 use crate::pipeline::{self, Planned};
+use crate::target::Access;
 
 pub fn run(global: &Global, args: PlanArgs) -> anyhow::Result<Exit> {
     pipeline::runtime()?.block_on(async {
-        let planned =
-            pipeline::plan(global, &args.connection, &args.path, args.concurrency).await?;
+        let planned = pipeline::plan(
+            global,
+            &args.connection,
+            &args.path,
+            args.concurrency,
+            Access::Read,
+        )
+        .await?;
         let result = show(global, &args, &planned);
         planned.target.shutdown().await;
         result

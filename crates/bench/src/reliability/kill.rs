@@ -110,11 +110,13 @@ pub fn apply(kills: usize, size: &Size, dir: &Path) -> anyhow::Result<PartReport
             logged(&mut command, &logs, &format!("{spec}-{i}"))?;
             let mut child = command.spawn()?;
             // One kill in five lands before any write; the others after a random share of
-            // what is left.
+            // the first three quarters of what is left. A target near the end let the apply
+            // finish its last writes before the kill landed, leaving the stage's later kills
+            // nothing to interrupt (one run in several, depending on timing).
             let target = if rng.u8(0..5) == 0 {
                 0
             } else {
-                rng.u64(1..=left as u64)
+                rng.u64(1..=(left as u64 * 3 / 4).max(1))
             };
             if target == 0 {
                 std::thread::sleep(Duration::from_millis(rng.u64(0..40)));

@@ -81,6 +81,56 @@ fn dependents(pcc: &Pcc) -> Vec<Value> {
     .collect()
 }
 
+/// The server ids of the three objects the renames touch, and everything hanging on them,
+/// read before the renames.
+struct Ids {
+    group: String,
+    queue: String,
+    tree: String,
+    hanging: Vec<Value>,
+}
+
+impl Ids {
+    fn read(pcc: &Pcc) -> Ids {
+        Ids {
+            group: pcc.id_of("group", "groups", "name", "support"),
+            queue: pcc.id_of("queue", "queues", "name", "support"),
+            tree: pcc.id_of("ivrtree", "ivrTrees", "tree_name", "main"),
+            hanging: dependents(pcc),
+        }
+    }
+}
+
+/// The last apply wrote exactly one PUT per renamed object, and each kept its server id.
+fn assert_renamed_in_place(pcc: &Pcc, before: &Ids) {
+    let stats = pcc.stats();
+    assert_eq!(stats.writes, 3, "{:?}", stats.requests);
+    for put in [
+        "PUT /v1/group/{id}",
+        "PUT /v1/queue/{id}",
+        "PUT /v1/ivrtree/{id}",
+    ] {
+        assert_eq!(
+            stats.requests.get(put),
+            Some(&1),
+            "{put}: {:?}",
+            stats.requests
+        );
+    }
+    assert_eq!(
+        pcc.id_of("group", "groups", "name", "support-team"),
+        before.group
+    );
+    assert_eq!(
+        pcc.id_of("queue", "queues", "name", "helpdesk"),
+        before.queue
+    );
+    assert_eq!(
+        pcc.id_of("ivrtree", "ivrTrees", "tree_name", "front-door"),
+        before.tree
+    );
+}
+
 #[test]
 fn a_rename_with_moved_is_three_puts_and_keeps_every_id() {
     let pcc = Pcc::start();
@@ -90,10 +140,7 @@ fn a_rename_with_moved_is_three_puts_and_keeps_every_id() {
         .against(&pcc)
         .run()
         .assert_code(0);
-    let group = pcc.id_of("group", "groups", "name", "support");
-    let queue = pcc.id_of("queue", "queues", "name", "support");
-    let tree = pcc.id_of("ivrtree", "ivrTrees", "tree_name", "main");
-    let hanging = dependents(&pcc);
+    let before = Ids::read(&pcc);
 
     rename_in_yaml(&work);
     let out = work
@@ -153,29 +200,10 @@ fn a_rename_with_moved_is_three_puts_and_keeps_every_id() {
         .against(&pcc)
         .run();
     out.assert_code(0);
-    let stats = pcc.stats();
-    assert_eq!(stats.writes, 3, "{:?}", stats.requests);
-    for put in [
-        "PUT /v1/group/{id}",
-        "PUT /v1/queue/{id}",
-        "PUT /v1/ivrtree/{id}",
-    ] {
-        assert_eq!(
-            stats.requests.get(put),
-            Some(&1),
-            "{put}: {:?}",
-            stats.requests
-        );
-    }
-    assert_eq!(pcc.id_of("group", "groups", "name", "support-team"), group);
-    assert_eq!(pcc.id_of("queue", "queues", "name", "helpdesk"), queue);
-    assert_eq!(
-        pcc.id_of("ivrtree", "ivrTrees", "tree_name", "front-door"),
-        tree
-    );
+    assert_renamed_in_place(&pcc, &before);
     assert_eq!(
         dependents(&pcc),
-        hanging,
+        before.hanging,
         "memberships, routings, nodes, keys, numbers untouched"
     );
 
@@ -207,10 +235,7 @@ fn a_saved_plan_with_renames_applies_exactly_its_three_puts() {
         .against(&pcc)
         .run()
         .assert_code(0);
-    let group = pcc.id_of("group", "groups", "name", "support");
-    let queue = pcc.id_of("queue", "queues", "name", "support");
-    let tree = pcc.id_of("ivrtree", "ivrTrees", "tree_name", "main");
-    let hanging = dependents(&pcc);
+    let before = Ids::read(&pcc);
     rename_in_yaml(&work);
     assert_eq!(save_plan(&work, &pcc, "plan.json"), 3);
 
@@ -222,27 +247,8 @@ fn a_saved_plan_with_renames_applies_exactly_its_three_puts() {
             .contains("checked the live objects the plan touches: unchanged since planning"),
         "{out}"
     );
-    let stats = pcc.stats();
-    assert_eq!(stats.writes, 3, "{:?}", stats.requests);
-    for put in [
-        "PUT /v1/group/{id}",
-        "PUT /v1/queue/{id}",
-        "PUT /v1/ivrtree/{id}",
-    ] {
-        assert_eq!(
-            stats.requests.get(put),
-            Some(&1),
-            "{put}: {:?}",
-            stats.requests
-        );
-    }
-    assert_eq!(pcc.id_of("group", "groups", "name", "support-team"), group);
-    assert_eq!(pcc.id_of("queue", "queues", "name", "helpdesk"), queue);
-    assert_eq!(
-        pcc.id_of("ivrtree", "ivrTrees", "tree_name", "front-door"),
-        tree
-    );
-    assert_eq!(dependents(&pcc), hanging);
+    assert_renamed_in_place(&pcc, &before);
+    assert_eq!(dependents(&pcc), before.hanging);
     let out = work
         .switchboard(["plan", "hotline", "--detailed-exitcode"])
         .against(&pcc)

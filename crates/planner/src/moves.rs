@@ -13,7 +13,7 @@ use spec::model::{KeyAction, Model, NumberRoute};
 use spec::policy::{Moved, MovedKind};
 
 use crate::address::Address;
-use crate::plan::{Warning, matching_pattern};
+use crate::plan::{SetAside, Warning, matching_pattern};
 
 /// The addresses of a move: `(from, to)`.
 pub(crate) fn addresses(moved: &Moved) -> (Address, Address) {
@@ -41,11 +41,14 @@ pub(crate) fn exists(model: &Model, address: &Address) -> bool {
 /// live object of that name, and `from`, which the spec no longer declares, is planned like
 /// any object outside the spec; a warning says so. A move that an `ignore:` pattern covers (at
 /// either address) is not made either, and the plan leaves `from` alone: ignored objects are
-/// never changed, and the entry says that `from` is the object called `to`.
+/// never changed, and the entry says that `from` is the object called `to`. So is a move
+/// whose `from` the live read set aside (two live objects share the name, and `ignore:`
+/// covers it): it is not in `live`, but the warning says why the move is not made.
 pub(crate) fn resolve(
     desired: &Model,
     live: &Model,
     policy: &Policy,
+    set_aside: &[SetAside],
 ) -> (Option<Model>, BTreeMap<Address, Address>, Vec<Warning>) {
     let mut renamed: Option<Model> = None;
     let mut made = BTreeMap::new();
@@ -54,6 +57,11 @@ pub(crate) fn resolve(
         let (from, to) = addresses(moved);
         if !exists(desired, &to) || exists(desired, &from) {
             // The spec's own checks rule this out; a model built some other way may not.
+            continue;
+        }
+        if let Some(aside) = set_aside.iter().find(|a| a.address == from) {
+            let pattern = aside.pattern.clone();
+            warnings.push(Warning::MoveIgnored { from, to, pattern });
             continue;
         }
         let current = renamed.as_ref().unwrap_or(live);

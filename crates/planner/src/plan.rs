@@ -495,7 +495,7 @@ pub fn plan_setting_aside(
     policy: &Policy,
     set_aside: &[SetAside],
 ) -> Plan {
-    let (renamed, moved, mut warnings) = moves::resolve(desired, live, policy);
+    let (renamed, moved, mut warnings) = moves::resolve(desired, live, policy, set_aside);
     // From here on the live project is seen with its renames made, as PCC will hold it: what
     // hangs on a renamed object is the same object under the new name.
     let live = renamed.as_ref().unwrap_or(live);

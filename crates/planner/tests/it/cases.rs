@@ -221,3 +221,47 @@ fn a_set_aside_object_is_ignored_with_what_it_owns_and_keeps_what_it_uses() {
         }]
     );
 }
+
+/// A `moved:` entry whose old name the live read set aside (two live groups share it) cannot
+/// be made; the plan says why instead of skipping it without a word, and touches neither.
+#[test]
+fn a_move_from_a_set_aside_name_is_not_made_and_says_why() {
+    let here = std::path::Path::new("inline");
+    let live = fixture::model(
+        "agents: { alice: { name: Alice } }\n\
+         groups: { sales: { agents: [alice] } }\n",
+        here,
+    );
+    let desired = fixture::model(
+        "agents: { alice: { name: Alice } }\n\
+         groups: { sales: { agents: [alice] }, hr: {} }\n",
+        here,
+    );
+    let mut policy = fixture::policy("ignore: [group.hr-temp]", here);
+    policy.moved.push(spec::policy::Moved {
+        kind: spec::policy::MovedKind::Group,
+        from: "hr-temp".into(),
+        to: "hr".into(),
+    });
+    let aside = planner::SetAside {
+        address: planner::Address::Group("hr-temp".into()),
+        pattern: "group.hr-temp".into(),
+        problem: "2 objects share this name (GR_1, GR_2)".into(),
+        uses: vec![],
+    };
+    let p = planner::plan_setting_aside(&desired, &live, &policy, std::slice::from_ref(&aside));
+    let warnings: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "group.hr-temp is not moved to group.hr: `group.hr-temp` in `ignore:` covers it, and \
+          ignored objects are never changed"
+        ]
+    );
+    let steps: Vec<String> = p.steps.iter().map(|s| s.address.to_string()).collect();
+    assert_eq!(
+        steps,
+        ["group.hr"],
+        "the new name is created; the set-aside pair is left alone"
+    );
+}

@@ -83,8 +83,14 @@ fn audio_names(model: &Model) -> BTreeMap<AudioId, String> {
     let mut taken = BTreeSet::new();
     let mut names = BTreeMap::new();
     for id in ids {
+        // A recorded name a spec refuses (`"hold music "`, typed in a console) gives way to
+        // the file's own: audio is matched by content, its name is only for people.
         let wanted = match (model.audio.get(id), id) {
-            (Some(audio), _) if !audio.name.is_empty() => audio.name.clone(),
+            (Some(audio), _)
+                if !audio.name.is_empty() && crate::load::unclear_name(&audio.name).is_none() =>
+            {
+                audio.name.clone()
+            }
             (_, AudioId::ServerFile(file)) => file.clone(),
             (_, AudioId::Sha256(hex)) => format!("sha256-{}", &hex[..hex.len().min(12)]),
         };

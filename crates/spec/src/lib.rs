@@ -19,7 +19,7 @@ mod raw;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
-pub use load::{Expect, FlowTest, KINDS, Loaded, Location, Source, Spec, load};
+pub use load::{Expect, FlowTest, KINDS, Loaded, Location, Source, Spec, load, unclear_name};
 pub use model::Model;
 pub use policy::Policy;
 pub use raw::json_schema;

@@ -183,7 +183,9 @@ pub(super) fn collect<'r, T, K: 'r>(
 /// spaces at its ends, line breaks and other control characters, and invisible or
 /// direction-changing characters (zero-width spaces, bidirectional marks and overrides). The
 /// zero-width joiner and non-joiner stay allowed: emoji sequences and some scripts need them.
-pub(crate) fn unclear_name(name: &str) -> Option<(&'static str, &'static str)> {
+/// Answers (what is wrong, what to do about it); `None` for a clear name. `export` uses it to
+/// leave out live objects a spec could not name.
+pub fn unclear_name(name: &str) -> Option<(&'static str, &'static str)> {
     if name.trim() != name {
         return Some((
             "starts or ends with a space",

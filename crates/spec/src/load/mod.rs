@@ -7,8 +7,7 @@ pub(crate) mod ivr;
 mod merge;
 mod moved;
 
-#[cfg(test)]
-pub(crate) use merge::unclear_name;
+pub use merge::unclear_name;
 mod sections;
 
 use crate::diagnostic::{Diagnostic, Label, Severity, code};

@@ -1,8 +1,9 @@
 //! `switchboard export`: the live project as spec YAML, one file per kind, byte-identical from
 //! one run to the next, so that `plan` of the export shows no changes. Live states a spec
 //! cannot describe (a tree with no nodes, a number that routes nowhere, calls sent to a queue
-//! that reaches no agent) are left out and listed in `ignore.yaml`, with the reason, so that
-//! the export is a valid spec that leaves them alone.
+//! that reaches no agent, a name a spec refuses and what refers to it) are left out and listed
+//! in `ignore.yaml`, with the reason, so that the export is a valid spec that leaves them
+//! alone.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -226,6 +227,9 @@ struct LeftOut {
 
 /// Removes from `model` what a spec cannot describe, and answers what was removed:
 ///
+/// - an object whose name a spec refuses (`invalid-name`: a space at either end, a control or
+///   invisible character), and what refers to it by that name (see
+///   [`leave_out_unclear_names`]);
 /// - a tree with no nodes (a spec tree needs its start node), and the numbers routed to it;
 /// - a number that routes nowhere (a spec number needs `ivr` or `queue`);
 /// - numbers and key presses that send calls to a queue with no routing and no
@@ -235,6 +239,7 @@ struct LeftOut {
 /// Each is ignored by the exported spec, so `plan` leaves it as it is.
 fn make_expressible(model: &mut Model) -> Vec<LeftOut> {
     let mut left_out = Vec::new();
+    let lost_routing = leave_out_unclear_names(model, &mut left_out);
     let empty_trees: BTreeSet<String> = model
         .ivr
         .iter()
@@ -255,10 +260,18 @@ fn make_expressible(model: &mut Model) -> Vec<LeftOut> {
         .map(|(name, _)| name.clone())
         .collect();
     let dead_end = |queue: &str| {
-        format!(
-            "sends calls to queue `{queue}`, which has no routing and no get_list_agents_url, \
-             and a spec cannot send calls to a queue that reaches no agent"
-        )
+        if lost_routing.contains(queue) {
+            format!(
+                "sends calls to queue `{queue}`, whose only routing is to a group the export \
+                 leaves out, and a spec cannot send calls to a queue that reaches no agent"
+            )
+        } else {
+            format!(
+                "sends calls to queue `{queue}`, which has no routing and no \
+                 get_list_agents_url, and a spec cannot send calls to a queue that reaches no \
+                 agent"
+            )
+        }
     };
     for (tree_name, tree) in &mut model.ivr {
         for (node_name, node) in &mut tree.nodes {
@@ -298,6 +311,170 @@ fn make_expressible(model: &mut Model) -> Vec<LeftOut> {
     left_out
 }
 
+/// Why a live object named `name` is left out, when a spec cannot hold its name: what is
+/// wrong with it and what to do. Groups, queues and trees can be renamed in place with
+/// `moved:`; other kinds only in PCC.
+fn unclear(name: &str, renamable: bool) -> Option<String> {
+    let (what, _) = spec::unclear_name(name)?;
+    let fix = if renamable {
+        "rename it in PCC, or declare it under a clear name with a `moved:` entry from this \
+         address and take it out of ignore.yaml"
+    } else {
+        "rename it in PCC"
+    };
+    Some(format!(
+        "is named {name:?}, which {what}, and a spec refuses such a name (invalid-name): {fix}"
+    ))
+}
+
+/// Leaves out every object whose name a spec refuses (it would read as another name in a
+/// plan), and what refers to it by that name, so that the rest validates:
+///
+/// - an agent, and its memberships (ignored with it, as what it owns);
+/// - a group, and the queue routings to it (ignored with it); a queue left with no routing
+///   then reaches no agent, and the calls sent to it are left out below;
+/// - a queue (its routings are ignored with it), and the numbers and key presses that send
+///   calls to it;
+/// - a tree (its nodes and keys are ignored with it), and the numbers routed to it;
+/// - a node, and the key presses that go to it; a tree whose start node is left out is left
+///   out whole;
+/// - a number.
+///
+/// Answers the queues left with no routing (all of it went to groups left out).
+fn leave_out_unclear_names(model: &mut Model, left_out: &mut Vec<LeftOut>) -> BTreeSet<String> {
+    let mut leave = |address: Address, reason: String| {
+        left_out.push(LeftOut {
+            address: address.to_string(),
+            reason,
+        });
+    };
+    let agents = take_unclear(&mut model.agents);
+    for id in &agents {
+        leave(
+            Address::Agent(id.clone()),
+            unclear(id, false).expect("an unclear name"),
+        );
+    }
+    let groups = take_unclear(&mut model.groups);
+    for group in model.groups.values_mut() {
+        group.agents.retain(|a| !agents.contains(a));
+    }
+    for name in &groups {
+        leave(
+            Address::Group(name.clone()),
+            unclear(name, true).expect("an unclear name"),
+        );
+    }
+    let queues = take_unclear(&mut model.queues);
+    let mut lost_routing = BTreeSet::new();
+    for (name, queue) in &mut model.queues {
+        let had_routing = !queue.routing.is_empty();
+        queue.routing.retain(|group, _| !groups.contains(group));
+        if had_routing && queue.routing.is_empty() {
+            lost_routing.insert(name.clone());
+        }
+    }
+    for name in &queues {
+        leave(
+            Address::Queue(name.clone()),
+            unclear(name, true).expect("an unclear name"),
+        );
+    }
+    let mut trees = take_unclear(&mut model.ivr);
+    for name in &trees {
+        leave(
+            Address::IvrTree(name.clone()),
+            unclear(name, true).expect("an unclear name"),
+        );
+    }
+    // A tree whose start node cannot be named cannot be written at all.
+    let headless: Vec<String> = model
+        .ivr
+        .iter()
+        .filter(|(_, tree)| spec::unclear_name(&tree.start).is_some())
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in headless {
+        let start = model.ivr.remove(&name).expect("a tree").start;
+        leave(
+            Address::IvrTree(name.clone()),
+            format!(
+                "starts at node {start:?}, whose name a spec refuses (invalid-name): rename the \
+                 node in PCC"
+            ),
+        );
+        trees.insert(name);
+    }
+    for (tree_name, tree) in &mut model.ivr {
+        let nodes = take_unclear(&mut tree.nodes);
+        for node in &nodes {
+            leave(
+                Address::IvrNode {
+                    tree: tree_name.clone(),
+                    node: node.clone(),
+                },
+                unclear(node, false).expect("an unclear name"),
+            );
+        }
+        for (node_name, node) in &mut tree.nodes {
+            node.keys.retain(|key, action| {
+                let reason = match action {
+                    KeyAction::Goto { node } if nodes.contains(node) => {
+                        format!("goes to node {node:?}, whose name a spec refuses")
+                    }
+                    KeyAction::Queue { queue } if queues.contains(queue) => {
+                        format!("sends calls to queue {queue:?}, whose name a spec refuses")
+                    }
+                    _ => return true,
+                };
+                leave(
+                    Address::IvrKey {
+                        tree: tree_name.clone(),
+                        node: node_name.clone(),
+                        key: *key,
+                    },
+                    reason,
+                );
+                false
+            });
+        }
+    }
+    let numbers = take_unclear(&mut model.numbers);
+    for digits in &numbers {
+        leave(
+            Address::Number(digits.clone()),
+            unclear(digits, false).expect("an unclear name"),
+        );
+    }
+    model.numbers.retain(|digits, number| {
+        let reason = match &number.route {
+            Some(NumberRoute::Queue(queue)) if queues.contains(queue) => {
+                format!("sends calls to queue {queue:?}, whose name a spec refuses")
+            }
+            Some(NumberRoute::Ivr(tree)) if trees.contains(tree) => {
+                format!("routes calls to IVR tree {tree:?}, which the export leaves out")
+            }
+            _ => return true,
+        };
+        leave(Address::Number(digits.clone()), reason);
+        false
+    });
+    lost_routing
+}
+
+/// Removes from `map` the entries whose names a spec refuses, and answers their names.
+fn take_unclear<T>(map: &mut BTreeMap<String, T>) -> BTreeSet<String> {
+    let names: BTreeSet<String> = map
+        .keys()
+        .filter(|name| spec::unclear_name(name).is_some())
+        .cloned()
+        .collect();
+    for name in &names {
+        map.remove(name);
+    }
+    names
+}
+
 /// The files of the export: `spec::emit`'s, `ignore.yaml` when something was left out, and
 /// the JSON Schema they point at.
 fn export_files(model: &Model, left_out: &[LeftOut]) -> BTreeMap<String, String> {
@@ -326,23 +503,45 @@ fn ignore_yaml(left_out: &[LeftOut]) -> String {
     for item in left_out {
         let comment = format!("{}: {}", item.address, item.reason);
         let _ = writeln!(out, "  # {}", one_line(&comment));
-        // JSON strings are YAML double-quoted scalars.
-        let pattern = serde_json::to_string(&item.address).expect("a string is JSON");
-        let _ = writeln!(out, "  - {pattern}");
+        let _ = writeln!(out, "  - {}", yaml_quoted(&item.address));
     }
     out
 }
 
-/// `text` with its control characters and line breaks escaped, so that it fits in a comment.
+/// `text` as a YAML double-quoted scalar, with every character a spec refuses in a name
+/// escaped (`\uFEFF`), so that an invisible character shows in `ignore.yaml`.
+fn yaml_quoted(text: &str) -> String {
+    // JSON strings are YAML double-quoted scalars; JSON escapes control characters only.
+    let json = serde_json::to_string(text).expect("a string is JSON");
+    json.chars()
+        .map(|c| match c {
+            c if !c.is_ascii() && invisible(c) => c
+                .encode_utf16(&mut [0; 2])
+                .iter()
+                .map(|unit| format!("\\u{unit:04X}"))
+                .collect(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// `text` with its control, invisible and line-break characters escaped, so that it fits in
+/// a comment and shows what it holds.
 fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| match c {
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+            c if invisible(c) || matches!(c, '\u{2028}' | '\u{2029}') => {
                 c.escape_unicode().to_string()
             }
             c => c.to_string(),
         })
         .collect()
+}
+
+/// True for a character a spec refuses anywhere in a name (a control character, a zero-width
+/// space, a bidirectional override...), as opposed to a space, refused only at the ends.
+fn invisible(c: char) -> bool {
+    spec::unclear_name(&format!("a{c}a")).is_some()
 }
 
 /// Writes every file (each replaced whole), then removes files of a previous export that
@@ -531,6 +730,185 @@ mod tests {
         // Only those: the objects the export describes are managed.
         assert!(!spec.policy.is_ignored("number.844"));
         assert!(!spec.policy.is_ignored("ivr_key.main/menu/1"));
+    }
+
+    #[test]
+    fn names_a_spec_refuses_are_left_out_with_what_refers_to_them() {
+        let mut model = brownfield();
+        model.agents.insert("alice".into(), agent("Alice"));
+        model.agents.insert("carol\u{200B}".into(), agent("Carol"));
+        model.groups.get_mut("sales").unwrap().agents =
+            ["alice".to_owned(), "carol\u{200B}".to_owned()].into();
+        model.groups.insert("Sales ".into(), Default::default());
+        let sales = model.queues.get_mut("sales").unwrap();
+        sales
+            .routing
+            .insert("Sales ".into(), Routing { primary: false });
+        let mut odd_only = Queue::default();
+        odd_only
+            .routing
+            .insert("Sales ".into(), Routing { primary: true });
+        model.queues.insert("odd-only".into(), odd_only);
+        model.queues.insert("\u{202E}evil".into(), Queue::default());
+        let goto = |n: &str| KeyAction::Goto { node: n.into() };
+        let queue = |q: &str| KeyAction::Queue { queue: q.into() };
+        let main = model.ivr.get_mut("main").unwrap();
+        let menu = main.nodes.get_mut("menu").unwrap();
+        menu.keys.insert(Key::D3, goto("\tnode"));
+        menu.keys.insert(Key::D4, queue("\u{202E}evil"));
+        menu.keys.insert(Key::D5, queue("odd-only"));
+        main.nodes.insert("\tnode".into(), node(&[]));
+        model.ivr.insert(
+            "bom\u{FEFF}".into(),
+            IvrTree {
+                start: "menu".into(),
+                nodes: BTreeMap::from([("menu".into(), node(&[]))]),
+            },
+        );
+        model.ivr.insert(
+            "headless".into(),
+            IvrTree {
+                start: "start ".into(),
+                nodes: BTreeMap::from([("start ".into(), node(&[]))]),
+            },
+        );
+        for (digits, route) in [
+            ("845 ", NumberRoute::Ivr("main".into())),
+            ("846", NumberRoute::Ivr("bom\u{FEFF}".into())),
+            ("847", NumberRoute::Ivr("headless".into())),
+            ("848", NumberRoute::Queue("\u{202E}evil".into())),
+            ("849", NumberRoute::Queue("odd-only".into())),
+        ] {
+            model.numbers.insert(digits.into(), number(Some(route)));
+        }
+
+        let left_out = make_expressible(&mut model);
+        let addresses: Vec<&str> = left_out.iter().map(|l| l.address.as_str()).collect();
+        assert_eq!(
+            addresses,
+            [
+                "agent.carol\u{200B}",
+                "group.Sales ",
+                "ivr_key.main/menu/2",
+                "ivr_key.main/menu/3",
+                "ivr_key.main/menu/4",
+                "ivr_key.main/menu/5",
+                "ivr_node.main/%09node",
+                "ivr_tree.bom\u{FEFF}",
+                "ivr_tree.draft",
+                "ivr_tree.headless",
+                "number.841",
+                "number.842",
+                "number.843",
+                "number.845 ",
+                "number.846",
+                "number.847",
+                "number.848",
+                "number.849",
+                "queue.\u{202E}evil",
+            ]
+        );
+        let reason = |address: &str| {
+            &left_out
+                .iter()
+                .find(|l| l.address == address)
+                .unwrap()
+                .reason
+        };
+        assert!(reason("group.Sales ").contains("`moved:`"));
+        assert!(!reason("agent.carol\u{200B}").contains("moved"));
+        assert!(reason("number.849").contains("whose only routing is to a group the export"));
+        // What stays loses its references to what was left out, and nothing else.
+        assert_eq!(model.groups["sales"].agents, ["alice".to_owned()].into());
+        assert_eq!(
+            model.queues["sales"].routing.keys().collect::<Vec<_>>(),
+            ["sales"]
+        );
+        assert!(model.queues["odd-only"].routing.is_empty());
+        assert_eq!(model.ivr.keys().collect::<Vec<_>>(), ["main"]);
+        assert_eq!(
+            model.ivr["main"].nodes["menu"]
+                .keys
+                .keys()
+                .collect::<Vec<_>>(),
+            [&Key::D1]
+        );
+
+        let files = export_files(&model, &left_out);
+        let ignore = &files[IGNORE_FILE];
+        // Invisible characters show, escaped, in the patterns and the comments.
+        assert!(ignore.contains("  - \"ivr_tree.bom\\uFEFF\"\n"), "{ignore}");
+        assert!(
+            ignore.contains("  # ivr_tree.bom\\u{feff}: is named \"bom\\u{feff}\""),
+            "{ignore}"
+        );
+        assert!(
+            !ignore.contains('\u{FEFF}') && !ignore.contains('\u{202E}'),
+            "{ignore}"
+        );
+        let sources: Vec<spec::Source> = files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".yaml"))
+            .map(|(name, text)| spec::Source {
+                path: name.clone(),
+                text: text.clone(),
+            })
+            .collect();
+        let loaded = spec::load(&sources, &|_| Err("no files".to_owned()));
+        assert_eq!(loaded.errors(), 0, "{:#?}", loaded.diagnostics);
+        let spec = loaded.spec.unwrap();
+        assert_eq!(spec.model, model);
+        for address in addresses {
+            assert!(spec.policy.is_ignored(address), "{address}");
+        }
+        assert!(!spec.policy.is_ignored("group.Sales"));
+        assert!(!spec.policy.is_ignored("queue.evil"));
+    }
+
+    #[test]
+    fn audio_with_a_name_a_spec_refuses_is_exported_under_its_file_name() {
+        use spec::model::{Audio, AudioId};
+        let mut model = brownfield();
+        let id = AudioId::ServerFile("a1b2.mp3".into());
+        model.audio.insert(
+            id.clone(),
+            Audio {
+                name: "hold music ".into(),
+                file: None,
+            },
+        );
+        model.queues.get_mut("sales").unwrap().hold_greeting = Some(id);
+        let left_out = make_expressible(&mut model);
+        assert!(!left_out.iter().any(|l| l.address.starts_with("audio.")));
+        let files = export_files(&model, &left_out);
+        assert!(
+            files["audio.yaml"].contains("a1b2.mp3"),
+            "{}",
+            files["audio.yaml"]
+        );
+        assert!(
+            !files["audio.yaml"].contains("hold music"),
+            "{}",
+            files["audio.yaml"]
+        );
+        let sources: Vec<spec::Source> = files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".yaml"))
+            .map(|(name, text)| spec::Source {
+                path: name.clone(),
+                text: text.clone(),
+            })
+            .collect();
+        let loaded = spec::load(&sources, &|_| Err("no files".to_owned()));
+        assert_eq!(loaded.errors(), 0, "{:#?}", loaded.diagnostics);
+    }
+
+    fn agent(name: &str) -> spec::model::Agent {
+        spec::model::Agent {
+            name: name.into(),
+            routing: spec::model::AgentRouting::App,
+            phone_number: None,
+        }
     }
 
     #[test]

@@ -712,17 +712,7 @@ mod tests {
         assert!(model.queues.contains_key("limbo"));
 
         let files = export_files(&model, &left_out);
-        let sources: Vec<spec::Source> = files
-            .iter()
-            .filter(|(name, _)| name.ends_with(".yaml"))
-            .map(|(name, text)| spec::Source {
-                path: name.clone(),
-                text: text.clone(),
-            })
-            .collect();
-        let loaded = spec::load(&sources, &|_| Err("no files".to_owned()));
-        assert_eq!(loaded.errors(), 0, "{:#?}", loaded.diagnostics);
-        let spec = loaded.spec.unwrap();
+        let spec = load_export(&files);
         assert_eq!(spec.model, model);
         for address in addresses {
             assert!(spec.policy.is_ignored(address), "{address}");
@@ -846,17 +836,7 @@ mod tests {
             !ignore.contains('\u{FEFF}') && !ignore.contains('\u{202E}'),
             "{ignore}"
         );
-        let sources: Vec<spec::Source> = files
-            .iter()
-            .filter(|(name, _)| name.ends_with(".yaml"))
-            .map(|(name, text)| spec::Source {
-                path: name.clone(),
-                text: text.clone(),
-            })
-            .collect();
-        let loaded = spec::load(&sources, &|_| Err("no files".to_owned()));
-        assert_eq!(loaded.errors(), 0, "{:#?}", loaded.diagnostics);
-        let spec = loaded.spec.unwrap();
+        let spec = load_export(&files);
         assert_eq!(spec.model, model);
         for address in addresses {
             assert!(spec.policy.is_ignored(address), "{address}");
@@ -891,6 +871,11 @@ mod tests {
             "{}",
             files["audio.yaml"]
         );
+        load_export(&files);
+    }
+
+    /// Loads the YAML files of an export as `validate` would, asserting it has no error.
+    fn load_export(files: &BTreeMap<String, String>) -> spec::Spec {
         let sources: Vec<spec::Source> = files
             .iter()
             .filter(|(name, _)| name.ends_with(".yaml"))
@@ -901,6 +886,7 @@ mod tests {
             .collect();
         let loaded = spec::load(&sources, &|_| Err("no files".to_owned()));
         assert_eq!(loaded.errors(), 0, "{:#?}", loaded.diagnostics);
+        loaded.spec.expect("a spec without errors")
     }
 
     fn agent(name: &str) -> spec::model::Agent {

@@ -131,8 +131,8 @@ fn assert_renamed_in_place(pcc: &Pcc, before: &Ids) {
     );
 }
 
-#[test]
-fn a_rename_with_moved_is_three_puts_and_keeps_every_id() {
+/// The hotline example applied to an empty emulated project, before any rename.
+fn hotline_applied() -> (Pcc, Workdir) {
     let pcc = Pcc::start();
     let work = Workdir::new();
     work.copy_example("hotline");
@@ -140,6 +140,12 @@ fn a_rename_with_moved_is_three_puts_and_keeps_every_id() {
         .against(&pcc)
         .run()
         .assert_code(0);
+    (pcc, work)
+}
+
+#[test]
+fn a_rename_with_moved_is_three_puts_and_keeps_every_id() {
+    let (pcc, work) = hotline_applied();
     let before = Ids::read(&pcc);
 
     rename_in_yaml(&work);
@@ -228,13 +234,7 @@ fn save_plan(work: &Workdir, pcc: &Pcc, file: &str) -> usize {
 
 #[test]
 fn a_saved_plan_with_renames_applies_exactly_its_three_puts() {
-    let pcc = Pcc::start();
-    let work = Workdir::new();
-    work.copy_example("hotline");
-    work.switchboard(["apply", "hotline", "--auto-approve"])
-        .against(&pcc)
-        .run()
-        .assert_code(0);
+    let (pcc, work) = hotline_applied();
     let before = Ids::read(&pcc);
     rename_in_yaml(&work);
     assert_eq!(save_plan(&work, &pcc, "plan.json"), 3);
@@ -259,13 +259,7 @@ fn a_saved_plan_with_renames_applies_exactly_its_three_puts() {
 
 #[test]
 fn a_saved_rename_is_stale_when_its_old_name_went_or_its_new_one_came() {
-    let pcc = Pcc::start();
-    let work = Workdir::new();
-    work.copy_example("hotline");
-    work.switchboard(["apply", "hotline", "--auto-approve"])
-        .against(&pcc)
-        .run()
-        .assert_code(0);
+    let (pcc, work) = hotline_applied();
     rename_in_yaml(&work);
     save_plan(&work, &pcc, "plan.json");
 

@@ -224,20 +224,8 @@ fn live_states_a_spec_cannot_describe_are_ignored_with_the_reason() {
     assert!(out.stdout.contains("; 4 live objects ignored)."), "{out}");
     insta::assert_snapshot!("ignore_yaml", work.read("cc/ignore.yaml"));
 
-    let out = work
-        .switchboard(["plan", "cc", "--detailed-exitcode"])
-        .against(&pcc)
-        .run();
-    out.assert_code(0);
-    assert!(out.stdout.starts_with("No changes."), "{out}");
-    // Ignored numbers keep routing as they do: no caller path changes.
-    let out = work
-        .switchboard(["plan", "cc", "--format", "json"])
-        .against(&pcc)
-        .run();
-    let plan = out.json();
-    assert_eq!(plan["flow_changes"], json!([]), "{out}");
-    assert_eq!(plan["ignored"].as_array().unwrap().len(), 4, "{out}");
+    let plan = plans_no_change(&work, &pcc);
+    assert_eq!(plan["ignored"].as_array().unwrap().len(), 4, "{plan}");
     assert_eq!(pcc.stats().writes, 0);
 }
 
@@ -299,18 +287,7 @@ fn live_names_a_spec_refuses_are_ignored_with_what_hangs_on_them() {
     assert!(!queues.contains("billing"), "{queues}");
 
     work.switchboard(["validate", "cc"]).run().assert_code(0);
-    let out = work
-        .switchboard(["plan", "cc", "--detailed-exitcode"])
-        .against(&pcc)
-        .run();
-    out.assert_code(0);
-    assert!(out.stdout.starts_with("No changes."), "{out}");
-    let out = work
-        .switchboard(["plan", "cc", "--format", "json"])
-        .against(&pcc)
-        .run();
-    let plan = out.json();
-    assert_eq!(plan["flow_changes"], json!([]), "{out}");
+    let plan = plans_no_change(&work, &pcc);
     // The odd group's memberships and routings are ignored with it, never deleted.
     let ignored: Vec<&str> = plan["ignored"]
         .as_array()
@@ -424,4 +401,22 @@ fn a_hand_written_file_named_like_an_export_is_not_overwritten_without_force() {
         .run()
         .assert_code(0);
     assert_eq!(work.read("cc/groups.yaml"), groups);
+}
+
+/// `plan` of the export in `cc` against the project it came from: no changes, and (ignored
+/// objects keep routing as they do) no caller path ending elsewhere. The JSON plan.
+fn plans_no_change(work: &Workdir, pcc: &Pcc) -> serde_json::Value {
+    let out = work
+        .switchboard(["plan", "cc", "--detailed-exitcode"])
+        .against(pcc)
+        .run();
+    out.assert_code(0);
+    assert!(out.stdout.starts_with("No changes."), "{out}");
+    let out = work
+        .switchboard(["plan", "cc", "--format", "json"])
+        .against(pcc)
+        .run();
+    let plan = out.json();
+    assert_eq!(plan["flow_changes"], json!([]), "{out}");
+    plan
 }

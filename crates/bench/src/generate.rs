@@ -339,19 +339,35 @@ fn menu_text(rng: &mut fastrand::Rng) -> String {
     text
 }
 
+/// The objects PCC keeps under others: group memberships, queue routings, IVR nodes and
+/// their key presses.
+struct Children {
+    memberships: usize,
+    routings: usize,
+    nodes: usize,
+    keys: usize,
+}
+
+fn children(model: &Model) -> Children {
+    let nodes = model.ivr.values().flat_map(|t| t.nodes.values());
+    Children {
+        memberships: model.groups.values().map(|g| g.agents.len()).sum(),
+        routings: model.queues.values().map(|q| q.routing.len()).sum(),
+        nodes: nodes.clone().count(),
+        keys: nodes.map(|n| n.keys.len()).sum(),
+    }
+}
+
 /// How many objects PCC holds for `model`: one per agent, group, membership, queue, routing,
 /// tree, node, key press, number and audio file, plus the settings. A per-object refresh
 /// reads each once, and an apply from empty creates each once.
 pub fn objects(model: &Model) -> u64 {
-    let memberships: usize = model.groups.values().map(|g| g.agents.len()).sum();
-    let routings: usize = model.queues.values().map(|q| q.routing.len()).sum();
-    let nodes: usize = model.ivr.values().map(|t| t.nodes.len()).sum();
-    let keys: usize = model
-        .ivr
-        .values()
-        .flat_map(|t| t.nodes.values())
-        .map(|n| n.keys.len())
-        .sum();
+    let Children {
+        memberships,
+        routings,
+        nodes,
+        keys,
+    } = children(model);
     (model.agents.len()
         + model.groups.len()
         + memberships
@@ -380,15 +396,12 @@ pub fn thousands(n: u64) -> String {
 
 /// One line naming what `model` holds.
 pub fn describe(model: &Model) -> String {
-    let memberships: usize = model.groups.values().map(|g| g.agents.len()).sum();
-    let routings: usize = model.queues.values().map(|q| q.routing.len()).sum();
-    let nodes: usize = model.ivr.values().map(|t| t.nodes.len()).sum();
-    let keys: usize = model
-        .ivr
-        .values()
-        .flat_map(|t| t.nodes.values())
-        .map(|n| n.keys.len())
-        .sum();
+    let Children {
+        memberships,
+        routings,
+        nodes,
+        keys,
+    } = children(model);
     let n = |v: usize| thousands(v as u64);
     format!(
         "{} agents, {} groups ({} memberships), {} queues ({} routings), {} IVR trees ({} nodes, \

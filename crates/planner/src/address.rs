@@ -172,6 +172,11 @@ impl Address {
     /// The address with names as written, `/` and `%` not encoded (`group.sales/en`): what a
     /// person writes in an `ignore:` pattern. Not always read back as one object.
     pub(crate) fn unencoded(&self) -> String {
+        self.written(|name| name.into())
+    }
+
+    /// The address with each name part passed through `part` (encoded or as written).
+    fn written(&self, part: impl for<'a> Fn(&'a str) -> std::borrow::Cow<'a, str>) -> String {
         let kind = self.kind();
         match self {
             Address::Agent(name)
@@ -179,11 +184,13 @@ impl Address {
             | Address::Audio(name)
             | Address::Queue(name)
             | Address::IvrTree(name)
-            | Address::Number(name) => format!("{kind}.{name}"),
+            | Address::Number(name) => format!("{kind}.{}", part(name)),
             Address::Membership { group: a, agent: b }
             | Address::Routing { queue: a, group: b }
-            | Address::IvrNode { tree: a, node: b } => format!("{kind}.{a}/{b}"),
-            Address::IvrKey { tree, node, key } => format!("{kind}.{tree}/{node}/{key}"),
+            | Address::IvrNode { tree: a, node: b } => format!("{kind}.{}/{}", part(a), part(b)),
+            Address::IvrKey { tree, node, key } => {
+                format!("{kind}.{}/{}/{key}", part(tree), part(node))
+            }
             Address::Settings => "settings".to_owned(),
         }
     }
@@ -235,28 +242,7 @@ fn decode(part: &str) -> Result<String, String> {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = self.kind();
-        match self {
-            Address::Agent(name)
-            | Address::Group(name)
-            | Address::Audio(name)
-            | Address::Queue(name)
-            | Address::IvrTree(name)
-            | Address::Number(name) => write!(f, "{kind}.{}", encode(name)),
-            Address::Membership { group, agent } => {
-                write!(f, "{kind}.{}/{}", encode(group), encode(agent))
-            }
-            Address::Routing { queue, group } => {
-                write!(f, "{kind}.{}/{}", encode(queue), encode(group))
-            }
-            Address::IvrNode { tree, node } => {
-                write!(f, "{kind}.{}/{}", encode(tree), encode(node))
-            }
-            Address::IvrKey { tree, node, key } => {
-                write!(f, "{kind}.{}/{}/{key}", encode(tree), encode(node))
-            }
-            Address::Settings => f.write_str("settings"),
-        }
+        f.write_str(&self.written(encode))
     }
 }
 

@@ -54,6 +54,8 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/ivrkeypress/{id}", item(Kind::IvrKeypress))
         .route("/v1/number", collection(Kind::Number))
         .route("/v1/number/{id}", item(Kind::Number))
+        .route("/v1/blacklistnumber", collection(Kind::Blacklist))
+        .route("/v1/blacklistnumber/{id}", item(Kind::Blacklist))
         .route(
             "/v1/callsettings",
             get(|State(app): State<App>| async move { call_settings(&app) }).put(
@@ -403,6 +405,11 @@ fn place(kind: Kind, db: &Db<'_>, body: &mut Map<String, Value>) -> Result<Place
             }
             place.natural = text("number");
         }
+        Kind::Blacklist => {
+            // Stored as `+84…` (as the docs' list shows), keyed by its digits.
+            place.natural =
+                schema::string(body, "number").map(|n| n.trim_start_matches('+').to_owned());
+        }
         _ => {}
     }
     Ok(place)
@@ -454,6 +461,7 @@ fn create(app: &App, kind: Kind, raw: &[u8]) -> Answer {
             Kind::Membership => {
                 membership_id(natural.unwrap_or_default(), parent.unwrap_or_default())
             }
+            Kind::Blacklist => random_upper(8),
             _ => new_id(kind.prefix()),
         };
         let mut answer = success(app, kind.messages().create);
@@ -492,6 +500,10 @@ fn update(app: &App, kind: Kind, id: &str, raw: &[u8]) -> Answer {
     let result = app.store.write(|db| {
         let input = parse_body(raw)?;
         let current = db.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+        // The generated type files make `number` required in a blacklist update.
+        if kind == Kind::Blacklist && !input.contains_key("number") {
+            return Err(Refusal::invalid("`number` is required").into());
+        }
         let mut body = schema::merge(kind, &current.body, &input)?;
         if kind == Kind::IvrTree
             && let Some(asked) = input.get("root_node")
@@ -526,6 +538,7 @@ fn describe(kind: Kind, id: &str) -> String {
 fn delete(app: &App, kind: Kind, id: &str) -> Answer {
     let result = app.store.write(|db| {
         let current = db.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+        cascade_routings(db, &current)?;
         refuse_if_referenced(db, &current)?;
         if kind == Kind::IvrNode
             && let Some(tree_id) = current.parent.as_deref()
@@ -549,6 +562,23 @@ fn delete(app: &App, kind: Kind, id: &str) -> Answer {
         Ok(success(app, kind.messages().delete))
     });
     Answer::of(app.project, result)
+}
+
+/// A group or queue goes with the routings that join it to a queue or group: a real
+/// integration deletes a routed group and then its queue and never deletes a routing, so PCC
+/// accepts those deletes (see docs/pcc-api-assumptions.md); a routing naming a missing end
+/// would be meaningless, so it goes too. Other references still refuse the delete, and the
+/// caller's transaction then rolls these deletes back.
+fn cascade_routings(db: &Db<'_>, target: &Object) -> Result<(), Fail> {
+    let filter = match target.kind {
+        Kind::Queue => Filter::Parent(&target.id),
+        Kind::Group => Filter::Natural(&target.id),
+        _ => return Ok(()),
+    };
+    for routing in db.list(Kind::Routing, filter, -1, 0)? {
+        db.delete(&routing.id)?;
+    }
+    Ok(())
 }
 
 fn refuse_if_referenced(db: &Db<'_>, target: &Object) -> Result<(), Fail> {

@@ -15,13 +15,14 @@ pub(crate) enum Kind {
     IvrNode,
     IvrKeypress,
     Number,
+    Blacklist,
     GreetingFile,
     CallSettings,
 }
 
 impl Kind {
     /// Every kind, in the order the state dump lists them.
-    pub(crate) const ALL: [Kind; 11] = [
+    pub(crate) const ALL: [Kind; 12] = [
         Kind::GreetingFile,
         Kind::Agent,
         Kind::Group,
@@ -32,6 +33,7 @@ impl Kind {
         Kind::IvrNode,
         Kind::IvrKeypress,
         Kind::Number,
+        Kind::Blacklist,
         Kind::CallSettings,
     ];
 
@@ -46,6 +48,7 @@ impl Kind {
             Kind::IvrNode => "ivrnode",
             Kind::IvrKeypress => "ivrkeypress",
             Kind::Number => "number",
+            Kind::Blacklist => "blacklist",
             Kind::GreetingFile => "greetingfile",
             Kind::CallSettings => "callsettings",
         }
@@ -63,6 +66,7 @@ impl Kind {
             Kind::IvrNode => "ivr node",
             Kind::IvrKeypress => "ivr key press",
             Kind::Number => "number",
+            Kind::Blacklist => "blacklist number",
             Kind::GreetingFile => "greeting file",
             Kind::CallSettings => "call settings",
         }
@@ -79,8 +83,9 @@ impl Kind {
             Kind::IvrNode => "NO",
             Kind::IvrKeypress => "NO_KE",
             Kind::Number => "NU",
-            // Memberships, files and the settings singleton get no server id of this form.
-            Kind::Membership | Kind::GreetingFile | Kind::CallSettings => "",
+            // Memberships, files and the settings singleton get no server id of this form;
+            // blacklist ids are 8 bare characters (`BNXJ3OWK` in the docs).
+            Kind::Membership | Kind::Blacklist | Kind::GreetingFile | Kind::CallSettings => "",
         }
     }
 
@@ -96,6 +101,7 @@ impl Kind {
             Kind::IvrNode => "ivrNodes",
             Kind::IvrKeypress => "ivrNodeKeys",
             Kind::Number => "numbers",
+            Kind::Blacklist => "blacklistNumbers",
             Kind::GreetingFile => "greetingFiles",
             Kind::CallSettings => "callSetting",
         }
@@ -112,6 +118,7 @@ impl Kind {
             Kind::IvrNode => "ivrNodeID",
             Kind::IvrKeypress => "ivrNodeKeyID",
             Kind::Number => "numberID",
+            Kind::Blacklist => "blacklistNumberID",
             Kind::Membership | Kind::GreetingFile | Kind::CallSettings => "",
         }
     }
@@ -173,6 +180,12 @@ impl Kind {
                 "Update number success",
                 "Delete number success",
             ),
+            Kind::Blacklist => (
+                "Create blacklist number success",
+                "Load blacklist(s) success",
+                "Update blacklist number success",
+                "Delete blacklist number success",
+            ),
             Kind::GreetingFile => (
                 "Upload file success",
                 "Load greeting file(s) success",
@@ -207,6 +220,7 @@ impl Kind {
             Kind::IvrNode => IVR_NODE,
             Kind::IvrKeypress => IVR_KEYPRESS,
             Kind::Number => NUMBER,
+            Kind::Blacklist => BLACKLIST,
             Kind::CallSettings => CALL_SETTINGS,
             Kind::GreetingFile => &[],
         }
@@ -228,6 +242,8 @@ pub(crate) enum Ty {
     Str,
     /// A string of digits.
     Digits,
+    /// A phone number as digits with or without a leading `+`; stored and answered with it.
+    Phone,
     /// One of these strings.
     StrIn(&'static [&'static str]),
     /// `true`/`false` or `0`/`1`; stored and answered as `0`/`1`.
@@ -328,6 +344,8 @@ const AGENT: &[Field] = &[
     with_default(field("manual_status", Ty::Str), Initial::Str("AVAILABLE")),
     with_default(field("routing_type", Ty::IntIn(&[1, 2])), Initial::Int(1)),
     field("phone_number", Ty::Str),
+    // Undocumented; a real provisioning script sends it (see docs/pcc-api-assumptions.md).
+    field("allow_out_of_business_hour_callout", Ty::Bool),
 ];
 
 const GROUP: &[Field] = &[required("name", Ty::Str)];
@@ -372,6 +390,11 @@ const QUEUE: &[Field] = &[
     field("from_number_callout_to_agent", Ty::Str),
     field("get_list_agents_url", Ty::Str),
     with_default(field("cond_routing", Ty::IntIn(&[1, 2])), Initial::Int(1)),
+    // Undocumented; a real provisioning script sends them. No default is known, so a queue
+    // created without them answers `null` (see docs/pcc-api-assumptions.md).
+    field("route_to_backup_groups_after", Ty::Int(0, i64::MAX)),
+    field("sla_target_percent", Ty::Int(0, 100)),
+    field("sla_answered_within", Ty::Int(0, i64::MAX)),
 ];
 
 const ROUTING: &[Field] = &[
@@ -428,6 +451,15 @@ const NUMBER: &[Field] = &[
     refers(field("ivr_menu", Ty::Str), Refers::Id(Kind::IvrTree)),
     refers(field("queue_id", Ty::Str), Refers::Id(Kind::Queue)),
     with_default(field("record_outbound_calls", Ty::Bool), Initial::Int(0)),
+    // Undocumented; a real provisioning script sends it.
+    field("all_group_can_make_outbound_call", Ty::Bool),
+];
+
+const BLACKLIST: &[Field] = &[
+    required("number", Ty::Phone),
+    // The docs mark both optional and show no default; the emulator takes 0 (not blocked).
+    with_default(field("ivr_blocked", Ty::Bool), Initial::Int(0)),
+    with_default(field("queue_blocked", Ty::Bool), Initial::Int(0)),
 ];
 
 const CALL_SETTINGS: &[Field] = &[
@@ -554,6 +586,12 @@ fn coerce(f: &Field, raw: &Value) -> Result<Value, Refusal> {
         Ty::Digits => match raw.as_str() {
             Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Ok(raw.clone()),
             _ => Err(bad("a string of digits (E.164 without `+`)")),
+        },
+        Ty::Phone => match raw.as_str().map(|s| s.strip_prefix('+').unwrap_or(s)) {
+            Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(Value::from(format!("+{digits}")))
+            }
+            _ => Err(bad("a phone number: digits, with or without a leading `+`")),
         },
         Ty::StrIn(allowed) => match raw.as_str() {
             Some(s) if allowed.contains(&s) => Ok(raw.clone()),

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod blacklist;
 mod durability;
 mod faults;
 mod references;

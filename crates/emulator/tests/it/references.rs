@@ -1,5 +1,6 @@
 //! Reference checks on create and update (`r:3`) and deletes refused while something still
-//! refers to the object (`r:4`, naming the referrer). The server never cascades.
+//! refers to the object (`r:4`, naming the referrer). The one cascade: a routing goes with its
+//! group or queue, as real integrations rely on.
 
 use serde_json::json;
 
@@ -158,14 +159,16 @@ async fn deletes_of_referenced_objects_are_refused_naming_the_referrer_until_it_
         vec![agent.clone(), group.clone()],
     )
     .await;
+    // The routing does not hold its group or queue back (it goes with them); the membership,
+    // the key press and the number do.
     refused(
         format!("/v1/group/{group}"),
-        vec![group.clone(), agent.clone(), "and 1 more".into()],
+        vec![group.clone(), agent.clone()],
     )
     .await;
     refused(
         format!("/v1/queue/{queue}"),
-        vec![queue.clone(), routing.clone(), "and 2 more".into()],
+        vec![queue.clone(), to_queue.clone(), "and 1 more".into()],
     )
     .await;
     refused(
@@ -186,11 +189,7 @@ async fn deletes_of_referenced_objects_are_refused_naming_the_referrer_until_it_
 
     // Take the project apart in reverse dependency order; each step unblocks the next.
     assert_eq!(pcc.delete(&format!("/v1/number/{number}")).await["r"], 0);
-    refused(
-        format!("/v1/queue/{queue}"),
-        vec![routing.clone(), "and 1 more".into()],
-    )
-    .await;
+    refused(format!("/v1/queue/{queue}"), vec![to_queue.clone()]).await;
     assert_eq!(
         pcc.delete(&format!("/v1/ivrkeypress/{to_queue}")).await["r"],
         0
@@ -207,12 +206,11 @@ async fn deletes_of_referenced_objects_are_refused_naming_the_referrer_until_it_
     assert_eq!(pcc.delete(&format!("/v1/ivrnode/{leaf}")).await["r"], 0);
     assert_eq!(pcc.delete(&format!("/v1/ivrnode/{root}")).await["r"], 0);
     assert_eq!(pcc.delete(&format!("/v1/ivrtree/{tree}")).await["r"], 0);
-    refused(format!("/v1/queue/{queue}"), vec![routing.clone()]).await;
-    assert_eq!(
-        pcc.delete(&format!("/v1/routing-call-to-groups/{routing}"))
-            .await["r"],
-        0
-    );
+    // Every refused delete above rolled back whole: the routing is still there.
+    let routings = pcc
+        .get(&format!("/v1/routing-call-to-groups?queue={queue}"))
+        .await;
+    assert_eq!(routings["data"]["groupRoutings"][0]["id"], routing.as_str());
     assert_eq!(pcc.delete(&format!("/v1/queue/{queue}")).await["r"], 0);
     refused(format!("/v1/group/{group}"), vec![agent.clone()]).await;
     pcc.delete_with(
@@ -266,4 +264,41 @@ async fn names_are_not_unique() {
         "2"
     );
     assert_eq!(pcc.get("/v1/group").await["data"]["totalGroups"], "2");
+}
+
+/// A production integration deletes a group, then its queue, while the routing between them
+/// still exists, and has no code to delete routings: PCC accepts both deletes, and the routing
+/// goes with the first.
+#[tokio::test]
+async fn a_routed_group_or_queue_can_be_deleted_and_takes_its_routings_along() {
+    let pcc = Pcc::start().await;
+    let group = pcc.group("sales").await;
+    let other = pcc.group("backup").await;
+    let queue = pcc.queue("support").await;
+    let other_queue = pcc.queue("billing").await;
+    for (q, g, primary) in [
+        (&queue, &group, 1),
+        (&queue, &other, 0),
+        (&other_queue, &group, 1),
+    ] {
+        pcc.create(
+            "/v1/routing-call-to-groups",
+            json!({ "queue_id": q, "group_id": g, "primary_group": primary }),
+            "groupRoutingID",
+        )
+        .await;
+    }
+
+    assert_eq!(pcc.delete(&format!("/v1/group/{group}")).await["r"], 0);
+    let left = pcc.state().await["groupRoutings"].clone();
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left[0]["queue_id"], queue.as_str());
+    assert_eq!(left[0]["group_id"], other.as_str());
+
+    assert_eq!(pcc.delete(&format!("/v1/queue/{queue}")).await["r"], 0);
+    assert_eq!(pcc.state().await["groupRoutings"], json!([]));
+    // The other ends are untouched.
+    let state = pcc.state().await;
+    assert_eq!(state["groups"][0]["id"], other.as_str());
+    assert_eq!(state["queues"][0]["id"], other_queue.as_str());
 }

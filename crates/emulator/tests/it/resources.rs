@@ -110,6 +110,7 @@ async fn agent_create_update_delete() {
     insta::assert_json_snapshot!(redact(&listed["data"]["agents"][0]), @r#"
     {
       "account": 1,
+      "allow_out_of_business_hour_callout": null,
       "device_status": 0,
       "id": "<AG#1>",
       "manual_status": "AVAILABLE",
@@ -415,7 +416,10 @@ async fn queues_get_server_defaults_and_answer_booleans_as_0_and_1() {
       "name": "support",
       "project": 1,
       "record_calls": 1,
+      "route_to_backup_groups_after": null,
       "schedule": 1,
+      "sla_answered_within": null,
+      "sla_target_percent": null,
       "wait_agent_answer_timeout": 15,
       "wait_greeting": null,
       "wrap_up_time_limit": 10
@@ -857,6 +861,7 @@ async fn numbers_are_unique_and_a_duplicate_answers_number_existed_with_its_id()
       "numbers": [
         {
           "account": 1,
+          "all_group_can_make_outbound_call": null,
           "allow_outbound_calls": 1,
           "enable_ivr": 1,
           "id": "<NU#1>",
@@ -1032,4 +1037,113 @@ async fn greeting_files_upload_raw_get_server_names_and_can_be_played() {
     assert_refused(&pcc.post("/v1/ivrnode", play).await, 3, &["NOPE-1.mp3"]);
     let play = json!({ "tree": tree, "node_name": "welcome", "node_play_mode": "play", "node_play_content": filename });
     assert_eq!(pcc.post("/v1/ivrnode", play).await["r"], 0);
+}
+
+/// Fields PCC's docs do not show but a real provisioning script sends: stored, answered, typed
+/// and ranged like the documented ones, and `null` until set (no default is known).
+#[tokio::test]
+async fn undocumented_fields_real_clients_send_are_kept_and_checked() {
+    let pcc = Pcc::start().await;
+    let queue = pcc
+        .create(
+            "/v1/queue",
+            json!({ "name": "q", "route_to_backup_groups_after": 15, "sla_target_percent": 80, "sla_answered_within": 20 }),
+            "queueID",
+        )
+        .await;
+    let agent = pcc
+        .create(
+            "/v1/agent",
+            json!({ "name": "A", "stringee_user_id": "a", "allow_out_of_business_hour_callout": true }),
+            "agentID",
+        )
+        .await;
+    let number = pcc
+        .create(
+            "/v1/number",
+            json!({ "number": "842473082686", "allow_outbound_calls": 1, "enable_ivr": 0, "all_group_can_make_outbound_call": 1 }),
+            "numberID",
+        )
+        .await;
+    let plain = pcc
+        .create(
+            "/v1/agent",
+            json!({ "name": "B", "stringee_user_id": "b" }),
+            "agentID",
+        )
+        .await;
+
+    let state = pcc.state().await;
+    let q = &state["queues"][0];
+    assert_eq!(
+        (
+            &q["route_to_backup_groups_after"],
+            &q["sla_target_percent"],
+            &q["sla_answered_within"]
+        ),
+        (&json!(15), &json!(80), &json!(20))
+    );
+    assert_eq!(
+        state["agents"][0]["allow_out_of_business_hour_callout"], 1,
+        "booleans answer 0/1"
+    );
+    assert_eq!(state["agents"][1]["id"], plain.as_str());
+    assert_eq!(
+        state["agents"][1]["allow_out_of_business_hour_callout"],
+        Value::Null
+    );
+    assert_eq!(state["numbers"][0]["all_group_can_make_outbound_call"], 1);
+
+    // Partial updates change them, `null` clears them.
+    pcc.put(
+        &format!("/v1/queue/{queue}"),
+        json!({ "route_to_backup_groups_after": 0, "sla_target_percent": null }),
+    )
+    .await;
+    pcc.put(
+        &format!("/v1/agent/{agent}"),
+        json!({ "allow_out_of_business_hour_callout": false }),
+    )
+    .await;
+    pcc.put(
+        &format!("/v1/number/{number}"),
+        json!({ "all_group_can_make_outbound_call": 0 }),
+    )
+    .await;
+    let state = pcc.state().await;
+    assert_eq!(state["queues"][0]["route_to_backup_groups_after"], 0);
+    assert_eq!(state["queues"][0]["sla_target_percent"], Value::Null);
+    assert_eq!(state["queues"][0]["sla_answered_within"], 20);
+    assert_eq!(state["agents"][0]["allow_out_of_business_hour_callout"], 0);
+    assert_eq!(state["numbers"][0]["all_group_can_make_outbound_call"], 0);
+
+    for (path, body, field) in [
+        (
+            "/v1/queue",
+            json!({ "name": "x", "sla_target_percent": 101 }),
+            "sla_target_percent",
+        ),
+        (
+            "/v1/queue",
+            json!({ "name": "x", "route_to_backup_groups_after": -1 }),
+            "route_to_backup_groups_after",
+        ),
+        (
+            "/v1/queue",
+            json!({ "name": "x", "sla_answered_within": "20" }),
+            "sla_answered_within",
+        ),
+        (
+            "/v1/agent",
+            json!({ "name": "x", "stringee_user_id": "x", "allow_out_of_business_hour_callout": "yes" }),
+            "allow_out_of_business_hour_callout",
+        ),
+        (
+            "/v1/number",
+            json!({ "number": "1", "allow_outbound_calls": 1, "enable_ivr": 0, "all_group_can_make_outbound_call": 2 }),
+            "all_group_can_make_outbound_call",
+        ),
+    ] {
+        assert_refused(&pcc.post(path, body).await, 1, &[field]);
+    }
 }

@@ -9,7 +9,6 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, put};
 use serde_json::{Map, Value, json};
@@ -19,7 +18,7 @@ use crate::schema::{
     R_NUMBER_EXISTED, R_REFERENCED, ROUTING_TO_PHONE, Refers, Refusal,
 };
 use crate::store::{Db, Fail, Filter, Object};
-use crate::{ACCOUNT_ID, App, faults};
+use crate::{ACCOUNT_ID, App, account};
 
 /// `limit` when a list request names none.
 pub(crate) const DEFAULT_LIMIT: i64 = 50;
@@ -30,7 +29,8 @@ const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 /// The id of the call-settings singleton in the store.
 const CALL_SETTINGS_ID: &str = "CALL_SETTINGS";
 
-pub(crate) fn router(app: App) -> Router {
+/// The PCC routes (without state, gate or fallbacks: `hosts.rs` adds those).
+pub(crate) fn routes() -> Router<App> {
     Router::new()
         .route("/v1/agent", collection(Kind::Agent))
         .route("/v1/agent/{id}", item(Kind::Agent))
@@ -64,12 +64,15 @@ pub(crate) fn router(app: App) -> Router {
                 },
             ),
         )
-        .route(
-            "/v1/greetingfile",
-            collection(Kind::GreetingFile).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
-        )
-        .layer(middleware::from_fn_with_state(app.clone(), faults::gate))
-        .with_state(app)
+}
+
+/// Greeting files: on the Call API host in reality, and on the PCC address too, for clients
+/// given one endpoint for both.
+pub(crate) fn greeting_routes() -> Router<App> {
+    Router::new().route(
+        "/v1/greetingfile",
+        collection(Kind::GreetingFile).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+    )
 }
 
 type Params = Query<BTreeMap<String, String>>;
@@ -101,7 +104,8 @@ fn item(kind: Kind) -> MethodRouter<App> {
 #[derive(Debug)]
 pub(crate) enum Answer {
     Done(Map<String, Value>),
-    Refused(i64, Refusal),
+    /// A refusal, with the `project` to report (the account API reports none).
+    Refused(Option<i64>, Refusal),
     Broken(String),
 }
 
@@ -109,7 +113,7 @@ impl Answer {
     fn of(project: i64, result: Result<Map<String, Value>, Fail>) -> Answer {
         match result {
             Ok(map) => Answer::Done(map),
-            Err(Fail::Refused(refusal)) => Answer::Refused(project, refusal),
+            Err(Fail::Refused(refusal)) => Answer::Refused(Some(project), refusal),
             Err(Fail::Db(err)) => Answer::Broken(err.to_string()),
         }
     }
@@ -123,14 +127,15 @@ impl IntoResponse for Answer {
                 let mut map = refusal.extra;
                 map.insert("r".into(), refusal.r.into());
                 map.insert("message".into(), refusal.message.into());
-                map.insert("project".into(), project.into());
+                if let Some(project) = project {
+                    map.insert("project".into(), project.into());
+                }
                 axum::Json(Value::Object(map)).into_response()
             }
-            Answer::Broken(why) => (
+            Answer::Broken(why) => crate::hosts::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("emulator: state database error: {why}\n"),
-            )
-                .into_response(),
+                format!("emulator: state database error: {why}"),
+            ),
         }
     }
 }
@@ -156,7 +161,7 @@ fn not_found(kind: Kind, id: &str) -> Refusal {
     Refusal::new(R_NOT_FOUND, format!("{} `{id}` not found", kind.label()))
 }
 
-fn parse_body(raw: &[u8]) -> Result<Map<String, Value>, Refusal> {
+pub(crate) fn parse_body(raw: &[u8]) -> Result<Map<String, Value>, Refusal> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -430,6 +435,7 @@ fn greeting(db: &Db<'_>, field: &str, file: &str) -> Result<String, Fail> {
 fn create(app: &App, kind: Kind, raw: &[u8]) -> Answer {
     let result = app.store.write(|db| {
         let input = parse_body(raw)?;
+        refuse_account_fields(kind, &input)?;
         let mut body = schema::build(kind, &input)?;
         if kind == Kind::Number {
             let digits = schema::string(&body, "number").unwrap_or_default();
@@ -478,6 +484,9 @@ fn create(app: &App, kind: Kind, raw: &[u8]) -> Answer {
             answer.insert("isRootNode".into(), is_root.into());
         }
         db.insert(kind, &id, parent, natural, &body, &place.links)?;
+        if kind == Kind::Number {
+            account::ensure_number(db, natural.unwrap_or_default(), app.project, app.wiring)?;
+        }
         match kind {
             Kind::Membership => {
                 answer.insert("agentID".into(), natural.unwrap_or_default().into());
@@ -492,6 +501,26 @@ fn create(app: &App, kind: Kind, raw: &[u8]) -> Answer {
     Answer::of(app.project, result)
 }
 
+/// A PCC number's answer and event URLs, and the project it belongs to, are the account's
+/// (Call API host): sent to PCC they would be ignored, so the request is refused instead of
+/// answered with a success that changed nothing.
+fn refuse_account_fields(kind: Kind, input: &Map<String, Value>) -> Result<(), Refusal> {
+    if kind != Kind::Number {
+        return Ok(());
+    }
+    match ["project_id", "answer_url", "event_url"]
+        .into_iter()
+        .find(|f| input.contains_key(*f))
+    {
+        Some(field) => Err(Refusal::invalid(format!(
+            "`{field}` is not a PCC number field: a number's project, answer URL and event URL \
+             are set through the account API on the Call API host (PUT /v1/number/{{id}} \
+             signed with the account key)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn membership_id(agent: &str, group: &str) -> String {
     format!("{agent}|{group}")
 }
@@ -499,6 +528,7 @@ fn membership_id(agent: &str, group: &str) -> String {
 fn update(app: &App, kind: Kind, id: &str, raw: &[u8]) -> Answer {
     let result = app.store.write(|db| {
         let input = parse_body(raw)?;
+        refuse_account_fields(kind, &input)?;
         let current = db.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
         // The generated type files make `number` required in a blacklist update.
         if kind == Kind::Blacklist && !input.contains_key("number") {

@@ -26,8 +26,13 @@ pub(crate) fn token<'a>(header: Option<&'a str>, query: Option<&'a str>) -> Opti
     })
 }
 
-/// Verifies `token` against `keys` at unix time `now`; the error says why (never the secret).
-pub(crate) fn verify(keys: &[ApiKey], token: &str, now: u64) -> Result<(), &'static str> {
+/// Verifies `token` against `keys` at unix time `now`, answering the SID of the key that
+/// signed it; the error says why (never the secret).
+pub(crate) fn verify<'k>(
+    keys: &'k [ApiKey],
+    token: &str,
+    now: u64,
+) -> Result<&'k str, &'static str> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -61,7 +66,7 @@ pub(crate) fn verify(keys: &[ApiKey], token: &str, now: u64) -> Result<(), &'sta
     if claims.get("rest_api") != Some(&Value::Bool(true)) {
         return Err("rest_api is not true");
     }
-    Ok(())
+    Ok(&key.sid)
 }
 
 fn decode_json(part: &str) -> Option<Value> {

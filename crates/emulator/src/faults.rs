@@ -14,6 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::account::Caller;
+use crate::hosts::Api;
 use crate::{App, Faults, Stats, auth};
 
 /// Faults injected since start or the last stats reset.
@@ -210,14 +212,40 @@ impl FaultState {
     }
 }
 
+/// Whose keys sign a request for a route: the project's (PCC, greeting files) or the
+/// account's (the account API on the Call API host).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Audience {
+    Project,
+    Account,
+}
+
+/// The audience of a route (`/v1/...` template) of `api`.
+pub(crate) fn audience(api: Api, route: &str) -> Audience {
+    match api {
+        Api::Call if !route.starts_with("/v1/greetingfile") => Audience::Account,
+        _ => Audience::Project,
+    }
+}
+
 /// The `/v1` middleware.
-pub(crate) async fn gate(State(app): State<App>, req: Request, next: Next) -> Response {
+pub(crate) async fn gate(
+    State((app, api)): State<(App, Api)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let write = !matches!(*req.method(), Method::GET | Method::HEAD);
     let path = match req.extensions().get::<MatchedPath>() {
         Some(matched) => matched.as_str().to_owned(),
         None => req.uri().path().to_owned(),
     };
-    let (verdict, latency_ms) = app.faults.admit(format!("{} {path}", req.method()), write);
+    let audience = audience(api, &path);
+    // Account routes share paths with PCC's (`/v1/number`): their counts are told apart.
+    let endpoint = match audience {
+        Audience::Project => format!("{} {path}", req.method()),
+        Audience::Account => format!("{} {path} (Call API)", req.method()),
+    };
+    let (verdict, latency_ms) = app.faults.admit(endpoint, write);
     if latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(latency_ms)).await;
     }
@@ -249,14 +277,22 @@ pub(crate) async fn gate(State(app): State<App>, req: Request, next: Next) -> Re
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    let keys = match audience {
+        Audience::Project => &app.keys,
+        Audience::Account => &app.account_keys,
+    };
     let checked = match auth::token(header, req.uri().query()) {
-        Some(token) => auth::verify(&app.keys, token, now),
+        Some(token) => auth::verify(keys, token, now).map(str::to_owned),
         None => Err("no token"),
     };
-    if let Err(why) = checked {
-        tracing::debug!("refused {} {path}: {why}", req.method());
-        return crate::api::forbidden();
-    }
+    let sid = match checked {
+        Ok(sid) => sid,
+        Err(why) => {
+            tracing::debug!("refused {} {path}: {why}", req.method());
+            return crate::api::forbidden();
+        }
+    };
+    req.extensions_mut().insert(Caller(sid));
     app.faults.carried_out(verdict);
     let resp = match late {
         None => next.run(req).await,

@@ -18,11 +18,15 @@ pub(crate) enum Kind {
     Blacklist,
     GreetingFile,
     CallSettings,
+    /// A project of the account (Call API host).
+    Project,
+    /// A number the account owns (Call API host); PCC's numbers are another view of it.
+    AccountNumber,
 }
 
 impl Kind {
     /// Every kind, in the order the state dump lists them.
-    pub(crate) const ALL: [Kind; 12] = [
+    pub(crate) const ALL: [Kind; 14] = [
         Kind::GreetingFile,
         Kind::Agent,
         Kind::Group,
@@ -35,7 +39,14 @@ impl Kind {
         Kind::Number,
         Kind::Blacklist,
         Kind::CallSettings,
+        Kind::Project,
+        Kind::AccountNumber,
     ];
+
+    /// Kinds of the account API (Call API host) rather than of the PCC project.
+    pub(crate) fn is_account(self) -> bool {
+        matches!(self, Kind::Project | Kind::AccountNumber)
+    }
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -51,6 +62,8 @@ impl Kind {
             Kind::Blacklist => "blacklist",
             Kind::GreetingFile => "greetingfile",
             Kind::CallSettings => "callsettings",
+            Kind::Project => "project",
+            Kind::AccountNumber => "accountnumber",
         }
     }
 
@@ -69,6 +82,8 @@ impl Kind {
             Kind::Blacklist => "blacklist number",
             Kind::GreetingFile => "greeting file",
             Kind::CallSettings => "call settings",
+            Kind::Project => "project",
+            Kind::AccountNumber => "account number",
         }
     }
 
@@ -85,7 +100,13 @@ impl Kind {
             Kind::Number => "NU",
             // Memberships, files and the settings singleton get no server id of this form;
             // blacklist ids are 8 bare characters (`BNXJ3OWK` in the docs).
-            Kind::Membership | Kind::Blacklist | Kind::GreetingFile | Kind::CallSettings => "",
+            // Account objects have integer ids.
+            Kind::Membership
+            | Kind::Blacklist
+            | Kind::GreetingFile
+            | Kind::CallSettings
+            | Kind::Project
+            | Kind::AccountNumber => "",
         }
     }
 
@@ -104,6 +125,8 @@ impl Kind {
             Kind::Blacklist => "blacklistNumbers",
             Kind::GreetingFile => "greetingFiles",
             Kind::CallSettings => "callSetting",
+            Kind::Project => "projects",
+            Kind::AccountNumber => "numbers",
         }
     }
 
@@ -119,7 +142,11 @@ impl Kind {
             Kind::IvrKeypress => "ivrNodeKeyID",
             Kind::Number => "numberID",
             Kind::Blacklist => "blacklistNumberID",
-            Kind::Membership | Kind::GreetingFile | Kind::CallSettings => "",
+            Kind::Membership
+            | Kind::GreetingFile
+            | Kind::CallSettings
+            | Kind::Project
+            | Kind::AccountNumber => "",
         }
     }
 
@@ -198,6 +225,14 @@ impl Kind {
                 "Update call settings success",
                 "",
             ),
+            // The docs' sample answers a project create with "Load project success".
+            Kind::Project => (
+                "Load project success",
+                "Load project success",
+                "Update project success",
+                "",
+            ),
+            Kind::AccountNumber => ("", "Load number success", "Update number success", ""),
         };
         Messages {
             create,
@@ -222,7 +257,8 @@ impl Kind {
             Kind::Number => NUMBER,
             Kind::Blacklist => BLACKLIST,
             Kind::CallSettings => CALL_SETTINGS,
-            Kind::GreetingFile => &[],
+            // Account objects are checked by `account.rs`.
+            Kind::GreetingFile | Kind::Project | Kind::AccountNumber => &[],
         }
     }
 }

@@ -51,15 +51,10 @@ async fn run(latency_ms: u64, parallelism: usize, faults: emulator::Faults) {
     let desired = generator::project(SIZE, 1, dir.path());
     let emu = emulator::spawn(
         SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        emulator::Config {
-            state: None,
-            api_keys: vec![emulator::ApiKey {
-                sid: SID.into(),
-                secret: SECRET.into(),
-            }],
-            faults: emulator::Faults::default(),
-            project_id: 1,
-        },
+        emulator::Config::new(vec![emulator::ApiKey {
+            sid: SID.into(),
+            secret: SECRET.into(),
+        }]),
     )
     .await
     .unwrap();

@@ -206,16 +206,22 @@ Examples:
     Schema(SchemaArgs),
     /// Run the local PCC emulator: the Stringee PCC REST API on your machine.
     ///
-    /// Serves until Ctrl-C or SIGTERM. The first line of standard output is
-    /// `listening on http://ADDR`; notices go to standard error. Point switchboard at it with
-    /// --endpoint and the same API key.
+    /// Serves PCC's REST API on --listen and the Call API host's (greeting files, the account
+    /// API) on --call-api-listen, until Ctrl-C or SIGTERM. The first line of standard output
+    /// is `listening on http://ADDR` (PCC), the second `call api on http://ADDR`; notices go
+    /// to standard error. Point switchboard at it with --endpoint and the same API key.
     #[command(after_long_help = "\
+Keys: --api-key is visible to other users (`ps` shows arguments); on a shared machine pass
+keys in SWITCHBOARD_EMULATOR_API_KEY / SWITCHBOARD_EMULATOR_ACCOUNT_KEY (one SID:SECRET
+each) or in --api-key-file / --account-key-file (one SID:SECRET a line).
+
 Exit status:
   0  stopped by Ctrl-C or SIGTERM
   1  cannot start (bad flags, port in use, state file unreadable)
 
 Examples:
   switchboard emulator --listen 127.0.0.1:8080 --state pcc.db --api-key SKlocal:s3cret
+  SWITCHBOARD_EMULATOR_API_KEY=SKlocal:s3cret switchboard emulator --listen 127.0.0.1:8080
   STRINGEE_API_KEY_SID=SKlocal STRINGEE_API_KEY_SECRET=s3cret \\
     switchboard plan examples/hotline --endpoint http://127.0.0.1:8080")]
     Emulator(EmulatorArgs),
@@ -410,16 +416,47 @@ pub struct SchemaArgs {}
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
-    /// Address to listen on; port 0 picks a free port. The first line of standard output is
-    /// `listening on http://ADDR`.
+    /// Address of PCC's REST API; port 0 picks a free port. The first line of standard output
+    /// is `listening on http://ADDR`. A request whose Host starts with `api.` goes to the Call
+    /// API instead.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: String,
+    /// Address of the Call API (greeting files, the account API). Default: a free port on
+    /// loopback. The second line of standard output is `call api on http://ADDR`.
+    #[arg(long, value_name = "ADDR")]
+    pub call_api_listen: Option<String>,
     /// SQLite file holding the emulated project (in memory when absent).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// An API key the emulator accepts, as SID:SECRET (repeatable).
-    #[arg(long = "api-key", value_name = "SID:SECRET")]
+    /// An API key PCC accepts, as SID:SECRET (repeatable; visible to `ps`).
+    #[arg(
+        long = "api-key",
+        value_name = "SID:SECRET",
+        env = "SWITCHBOARD_EMULATOR_API_KEY",
+        hide_env_values = true
+    )]
     pub api_keys: Vec<String>,
+    /// A file of API keys PCC accepts, one SID:SECRET a line (`#` comments and blank lines
+    /// skipped).
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// An account key the account API accepts (tokens whose iss is the account SID, AC...),
+    /// as SID:SECRET (repeatable; visible to `ps`). Without one the account API refuses
+    /// every request.
+    #[arg(
+        long = "account-key",
+        value_name = "SID:SECRET",
+        env = "SWITCHBOARD_EMULATOR_ACCOUNT_KEY",
+        hide_env_values = true
+    )]
+    pub account_keys: Vec<String>,
+    /// A file of account keys, one SID:SECRET a line.
+    #[arg(long, value_name = "FILE")]
+    pub account_key_file: Option<PathBuf>,
+    /// How the project and every number start: wired to PCC's own answer and event URLs
+    /// (`pcc`), or with none (`unset`, as a freshly bought number).
+    #[arg(long, value_enum, default_value_t = WiringArg::Pcc, value_name = "WIRING")]
+    pub wiring: WiringArg,
     /// Latency added to every API request, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
@@ -445,6 +482,15 @@ pub struct EmulatorArgs {
     /// Seed for the fault dice, for reproducible runs.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+/// `emulator --wiring`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WiringArg {
+    /// PCC's own URLs (http://v2.stringee.com:8282/...).
+    Pcc,
+    /// No URLs: calls would never reach PCC.
+    Unset,
 }
 
 /// `--timeout`: a number of seconds above 0, at most an hour (`30`, `2.5`).

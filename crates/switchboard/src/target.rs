@@ -237,12 +237,11 @@ pub async fn sandbox(
     let secret = random_token(40);
     let config = emulator::Config {
         state: Some(PathBuf::from(state)),
-        api_keys: vec![emulator::ApiKey {
+        project_id: SANDBOX_PROJECT_ID,
+        ..emulator::Config::new(vec![emulator::ApiKey {
             sid: sid.clone(),
             secret: secret.clone(),
-        }],
-        faults: emulator::Faults::default(),
-        project_id: SANDBOX_PROJECT_ID,
+        }])
     };
     let emulator = emulator::spawn(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
         .await

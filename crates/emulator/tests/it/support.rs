@@ -11,11 +11,29 @@ use sha2::Sha256;
 
 pub const SID: &str = "SKtestkey";
 pub const SECRET: &str = "test-secret-do-not-print";
+/// The account key (Call API account endpoints): `iss` is the account SID.
+pub const ACCOUNT_SID: &str = "ACtestaccount";
+pub const ACCOUNT_SECRET: &str = "account-secret-do-not-print";
 
 pub fn key() -> ApiKey {
     ApiKey {
         sid: SID.to_owned(),
         secret: SECRET.to_owned(),
+    }
+}
+
+pub fn account_key() -> ApiKey {
+    ApiKey {
+        sid: ACCOUNT_SID.to_owned(),
+        secret: ACCOUNT_SECRET.to_owned(),
+    }
+}
+
+/// The configuration every `Pcc::start` uses: the project key and the account key.
+pub fn config() -> Config {
+    Config {
+        account_keys: vec![account_key()],
+        ..Config::new(vec![key()])
     }
 }
 
@@ -54,6 +72,17 @@ pub fn token() -> String {
     mint(SECRET, &good_header(), &good_claims())
 }
 
+/// A token signed with the account key, as the account API wants.
+pub fn account_token() -> String {
+    let claims = json!({
+        "jti": format!("{ACCOUNT_SID}-{}", now()),
+        "iss": ACCOUNT_SID,
+        "exp": now() + 3600,
+        "rest_api": true,
+    });
+    mint(ACCOUNT_SECRET, &good_header(), &claims)
+}
+
 pub fn http() -> reqwest::Client {
     // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -69,7 +98,7 @@ pub struct Pcc {
 
 impl Pcc {
     pub async fn start() -> Pcc {
-        Pcc::with(Config::new(vec![key()])).await
+        Pcc::with(config()).await
     }
 
     pub async fn with(config: Config) -> Pcc {
@@ -87,13 +116,35 @@ impl Pcc {
         format!("{}{path}", self.emu.url())
     }
 
+    /// `path` on the Call API listener.
+    pub fn call_api_url(&self, path: &str) -> String {
+        format!("{}{path}", self.emu.call_api_url())
+    }
+
     /// Any call; answers the HTTP status and the JSON body (`Value::Null` when not JSON).
     pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.send(method, &self.url(path), &self.token, body).await
+    }
+
+    /// A call to the Call API listener signed with the account key.
+    pub async fn account(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.send(method, &self.call_api_url(path), &account_token(), body)
+            .await
+    }
+
+    /// A call to `url` signed with `token`; answers the status and the JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self
             .http
-            .request(method, self.url(path))
-            .header("X-STRINGEE-AUTH", &self.token);
+            .request(method, url)
+            .header("X-STRINGEE-AUTH", token);
         if let Some(body) = body {
             req = req.json(body);
         }

@@ -19,15 +19,10 @@ use crate::support::{self, SECRET, SID, apply, client_at, config, read};
 /// (the answer lost), and every list of a tree's nodes is refused with `r:1`. Answers the
 /// URL and the count of node creates that reached the emulator.
 async fn refusing_node_lists() -> (String, Arc<AtomicU32>) {
-    let emulator = emulator::router(emulator::Config {
-        state: None,
-        api_keys: vec![emulator::ApiKey {
-            sid: SID.to_owned(),
-            secret: SECRET.to_owned(),
-        }],
-        faults: emulator::Faults::default(),
-        project_id: 1,
-    })
+    let emulator = emulator::router(emulator::Config::new(vec![emulator::ApiKey {
+        sid: SID.to_owned(),
+        secret: SECRET.to_owned(),
+    }]))
     .unwrap();
     let posts = Arc::new(AtomicU32::new(0));
     let counted = posts.clone();

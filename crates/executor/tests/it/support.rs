@@ -29,12 +29,11 @@ pub async fn emulator_with(faults: emulator::Faults) -> emulator::Emulator {
 pub async fn emulator_on(state: Option<&Path>, faults: emulator::Faults) -> emulator::Emulator {
     let config = emulator::Config {
         state: state.map(Path::to_path_buf),
-        api_keys: vec![emulator::ApiKey {
+        faults,
+        ..emulator::Config::new(vec![emulator::ApiKey {
             sid: SID.to_owned(),
             secret: SECRET.to_owned(),
-        }],
-        faults,
-        project_id: 1,
+        }])
     };
     emulator::spawn(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
         .await

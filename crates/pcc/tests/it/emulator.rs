@@ -26,15 +26,10 @@ const WELCOME: &[u8] = b"ID3\x04\x00fake mp3 bytes: bienvenidos";
 const HOLD: &[u8] = b"RIFF\x24\x00\x00\x00WAVEfake hold music";
 
 async fn emulator() -> emulator::Emulator {
-    let config = emulator::Config {
-        state: None,
-        api_keys: vec![emulator::ApiKey {
-            sid: SID.to_owned(),
-            secret: SECRET.to_owned(),
-        }],
-        faults: emulator::Faults::default(),
-        project_id: 1,
-    };
+    let config = emulator::Config::new(vec![emulator::ApiKey {
+        sid: SID.to_owned(),
+        secret: SECRET.to_owned(),
+    }]);
     emulator::spawn(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
         .await
         .unwrap()

@@ -1,14 +1,16 @@
 //! `switchboard emulator`: runs the local PCC emulator until SIGINT or SIGTERM. The first
-//! line of standard output is `listening on http://ADDR`; notices go to standard error.
+//! line of standard output is `listening on http://ADDR` (PCC), the second `call api on
+//! http://ADDR`; notices go to standard error.
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::Path;
 
 use anyhow::{Context as _, bail};
-use emulator::{ApiKey, Config, Faults};
+use emulator::{ApiKey, Config, Faults, Wiring};
 
 use crate::Exit;
-use crate::cli::{EmulatorArgs, Global};
+use crate::cli::{EmulatorArgs, Global, WiringArg};
 
 pub fn run(_global: &Global, args: EmulatorArgs) -> anyhow::Result<Exit> {
     let (listen, config) = config(&args)?;
@@ -20,26 +22,81 @@ pub fn run(_global: &Global, args: EmulatorArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// The address and configuration the flags ask for, checked.
-fn config(args: &EmulatorArgs) -> anyhow::Result<(SocketAddr, Config)> {
-    if args.api_keys.is_empty() {
-        bail!(
-            "no API key: pass --api-key SID:SECRET (repeatable); clients sign their tokens with \
-             that secret, for example `--api-key SKlocal:$(openssl rand -hex 16)`"
+/// The keys given on the command line (or in the variable) and in the file, parsed. Messages
+/// name the flag, the file and the line, never a secret.
+fn keys(flag: &str, given: &[String], file: Option<&Path>) -> anyhow::Result<Vec<ApiKey>> {
+    let mut keys = Vec::new();
+    for value in given.iter().filter(|v| !v.trim().is_empty()) {
+        keys.push(
+            value
+                .trim()
+                .parse::<ApiKey>()
+                .with_context(|| flag.to_owned())?,
         );
     }
-    let api_keys = args
-        .api_keys
-        .iter()
-        .map(|k| k.parse::<ApiKey>())
-        .collect::<Result<Vec<_>, _>>()
-        .context("--api-key")?;
-    let listen: SocketAddr = args.listen.parse().with_context(|| {
-        format!(
-            "--listen `{}` is not an IP address and port such as 127.0.0.1:8080",
-            args.listen
-        )
-    })?;
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{flag}-file: cannot read {}", path.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            keys.push(
+                line.parse::<ApiKey>()
+                    .with_context(|| format!("{flag}-file {}, line {}", path.display(), n + 1))?,
+            );
+        }
+        warn_if_readable_by_others(path);
+    }
+    Ok(keys)
+}
+
+/// A key file others can read gives the keys away, as `ps` would.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o044 != 0
+        {
+            eprintln!(
+                "emulator: warning: {} is readable by other users; `chmod 600` it",
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+fn address(flag: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    text.parse().with_context(|| {
+        format!("{flag} `{text}` is not an IP address and port such as 127.0.0.1:8080")
+    })
+}
+
+/// The address and configuration the flags ask for, checked.
+fn config(args: &EmulatorArgs) -> anyhow::Result<(SocketAddr, Config)> {
+    let api_keys = keys("--api-key", &args.api_keys, args.api_key_file.as_deref())?;
+    if api_keys.is_empty() {
+        bail!(
+            "no API key: pass --api-key SID:SECRET (repeatable), SWITCHBOARD_EMULATOR_API_KEY or \
+             --api-key-file FILE; clients sign their tokens with that secret, for example \
+             `--api-key SKlocal:$(openssl rand -hex 16)`"
+        );
+    }
+    let account_keys = keys(
+        "--account-key",
+        &args.account_keys,
+        args.account_key_file.as_deref(),
+    )?;
+    let listen = address("--listen", &args.listen)?;
+    let call_api_listen = args
+        .call_api_listen
+        .as_deref()
+        .map(|text| address("--call-api-listen", text))
+        .transpose()?;
     // Named by their flags here: the emulator's own check names its configuration fields.
     for (flag, share) in [
         ("--fail-rate", args.fail_rate),
@@ -64,14 +121,19 @@ fn config(args: &EmulatorArgs) -> anyhow::Result<(SocketAddr, Config)> {
     faults.validate()?;
     let config = Config {
         state: args.state.clone(),
-        api_keys,
+        account_keys,
         faults,
-        project_id: emulator::DEFAULT_PROJECT_ID,
+        call_api_listen,
+        wiring: match args.wiring {
+            WiringArg::Pcc => Wiring::Pcc,
+            WiringArg::Unset => Wiring::Unset,
+        },
+        ..Config::new(api_keys)
     };
     Ok((listen, config))
 }
 
-/// Starts the emulator, writes the `listening on` line to `out`, serves until `until(url)`
+/// Starts the emulator, writes the two address lines to `out`, serves until `until(url)`
 /// completes, then shuts down cleanly.
 async fn serve<W, F, Fut>(
     listen: SocketAddr,
@@ -88,20 +150,62 @@ where
         Some(path) => format!("state in {}", path.display()),
         None => "state in memory (lost on exit)".to_owned(),
     };
-    let sids: Vec<String> = config.api_keys.iter().map(|k| k.sid.clone()).collect();
+    let sids = |keys: &[ApiKey]| {
+        keys.iter()
+            .map(|k| k.sid.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let keys = sids(&config.api_keys);
+    let account = match sids(&config.account_keys) {
+        none if none.is_empty() => {
+            "no account key (the account API refuses every request)".to_owned()
+        }
+        some => format!("account key(s) {some}"),
+    };
     let project = config.project_id;
     let emu = emulator::spawn(listen, config).await?;
-    writeln!(out, "listening on {}", emu.url())?;
+    // One write: a reader that takes the first line and closes the pipe must not make the
+    // second write fail.
+    write!(
+        out,
+        "listening on {}\ncall api on {}\n",
+        emu.url(),
+        emu.call_api_url()
+    )?;
     out.flush()?;
     eprintln!(
-        "emulator: project {project}, {state}, accepting key(s) {}; admin at {}/_emulator; stop with Ctrl-C",
-        sids.join(", "),
+        "emulator: project {project}, {state}, accepting key(s) {keys}, {account}; PCC at {}, \
+         Call API at {} (or a Host that starts with `api.`); admin at {}/_emulator; stop with \
+         Ctrl-C",
+        emu.url(),
+        emu.call_api_url(),
         emu.url(),
     );
+    for warning in exposure_warnings(&[emu.addr(), emu.call_api_addr()]) {
+        eprintln!("{warning}");
+    }
     let result = until(emu.url()).await;
     eprintln!("emulator: stopping");
     emu.shutdown().await;
     result
+}
+
+/// A warning for each address bound where other machines may reach it, naming the address
+/// as bound (the real port when port 0 was asked).
+fn exposure_warnings(bound: &[SocketAddr]) -> Vec<String> {
+    bound
+        .iter()
+        .filter(|addr| !addr.ip().to_canonical().is_loopback())
+        .map(|addr| {
+            format!(
+                "emulator: warning: bound to {addr}, which other machines may reach: anyone who \
+                 can connect may call the API with a token of an accepted key, and the admin \
+                 endpoints (faults, state) answer them only with such a token. Listen on \
+                 127.0.0.1 unless you mean it."
+            )
+        })
+        .collect()
 }
 
 /// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
@@ -131,8 +235,13 @@ mod tests {
     fn args(api_keys: &[&str]) -> EmulatorArgs {
         EmulatorArgs {
             listen: "127.0.0.1:0".into(),
+            call_api_listen: None,
             state: None,
             api_keys: api_keys.iter().map(|k| (*k).to_owned()).collect(),
+            api_key_file: None,
+            account_keys: Vec::new(),
+            account_key_file: None,
+            wiring: WiringArg::Pcc,
             latency_ms: 0,
             fail_rate: 0.0,
             throttle_rate: 0.0,
@@ -201,11 +310,93 @@ mod tests {
         .await
         .unwrap();
         let out = String::from_utf8(out).unwrap();
-        let url = out.strip_prefix("listening on http://127.0.0.1:").unwrap();
-        let port: u16 = url.trim_end().parse().unwrap();
-        assert_ne!(port, 0);
-        assert!(out.ends_with('\n') && out.lines().count() == 1, "{out:?}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(out.ends_with('\n') && lines.len() == 2, "{out:?}");
+        let port = |line: &str, prefix: &str| -> u16 {
+            line.strip_prefix(prefix).unwrap().parse().unwrap()
+        };
+        let pcc = port(lines[0], "listening on http://127.0.0.1:");
+        let call = port(lines[1], "call api on http://127.0.0.1:");
+        assert!(pcc != 0 && call != 0 && pcc != call, "{out:?}");
         assert!(seen.starts_with("HTTP/1.0 200"), "{seen}");
         assert!(seen.contains(r#""requests":{}"#), "{seen}");
+    }
+
+    #[test]
+    fn only_addresses_others_can_reach_are_warned_about_with_their_real_port() {
+        let bound: Vec<SocketAddr> = [
+            "127.0.0.1:8080",
+            "[::1]:8081",
+            "[::ffff:127.0.0.1]:8082",
+            "0.0.0.0:43121",
+            "192.168.1.20:8080",
+            "[::]:9000",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        let warnings = exposure_warnings(&bound);
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
+        assert!(warnings[0].starts_with("emulator: warning: bound to 0.0.0.0:43121,"));
+        assert!(warnings[1].starts_with("emulator: warning: bound to 192.168.1.20:8080,"));
+        assert!(warnings[2].starts_with("emulator: warning: bound to [::]:9000,"));
+    }
+
+    #[test]
+    fn keys_come_from_flags_and_files_and_errors_never_show_a_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("keys");
+        std::fs::write(
+            &file,
+            "# the team's keys\n\nSKfile:file-secret\n  SKtwo:a:b  \n",
+        )
+        .unwrap();
+        let parsed = keys(
+            "--api-key",
+            &["SKflag:flag-secret".into(), " ".into()],
+            Some(&file),
+        )
+        .unwrap();
+        let got: Vec<(&str, &str)> = parsed
+            .iter()
+            .map(|k| (k.sid.as_str(), k.secret.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("SKflag", "flag-secret"),
+                ("SKfile", "file-secret"),
+                ("SKtwo", "a:b")
+            ]
+        );
+
+        std::fs::write(&file, "SKfile:file-secret\nhunter2-no-colon\n").unwrap();
+        let err = format!("{:#}", keys("--account-key", &[], Some(&file)).unwrap_err());
+        assert!(
+            err.contains(&format!("--account-key-file {}, line 2", file.display())),
+            "{err}"
+        );
+        assert!(err.contains("expected SID:SECRET"), "{err}");
+        assert!(
+            !err.contains("hunter2") && !err.contains("file-secret"),
+            "{err}"
+        );
+        let missing = dir.path().join("absent");
+        let err = format!("{:#}", keys("--api-key", &[], Some(&missing)).unwrap_err());
+        assert!(err.starts_with("--api-key-file: cannot read"), "{err}");
+
+        let mut only_file = args(&[]);
+        std::fs::write(&file, "SKfile:file-secret\n").unwrap();
+        only_file.api_key_file = Some(file.clone());
+        only_file.account_keys = vec!["ACacct:acct-secret".into()];
+        only_file.wiring = WiringArg::Unset;
+        only_file.call_api_listen = Some("127.0.0.1:0".into());
+        let (_, built) = config(&only_file).unwrap();
+        assert_eq!(built.api_keys[0].sid, "SKfile");
+        assert_eq!(built.account_keys[0].sid, "ACacct");
+        assert_eq!(built.wiring, Wiring::Unset);
+        only_file.call_api_listen = Some("api.local:80".into());
+        let err = format!("{:#}", config(&only_file).unwrap_err());
+        assert!(err.starts_with("--call-api-listen `api.local:80`"), "{err}");
     }
 }

@@ -165,15 +165,17 @@ where
     };
     let project = config.project_id;
     let emu = emulator::spawn(listen, config).await?;
-    // One write: a reader that takes the first line and closes the pipe must not make the
-    // second write fail.
-    write!(
-        out,
+    // One write (so both lines reach a reader that reads once), and a reader that closes the
+    // pipe once it has the address it wanted does not stop the emulator.
+    let lines = format!(
         "listening on {}\ncall api on {}\n",
         emu.url(),
         emu.call_api_url()
-    )?;
-    out.flush()?;
+    );
+    match out.write_all(lines.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
+        _ => {}
+    }
     eprintln!(
         "emulator: project {project}, {state}, accepting key(s) {keys}, {account}; PCC at {}, \
          Call API at {} (or a Host that starts with `api.`); admin at {}/_emulator; stop with \
@@ -398,5 +400,36 @@ mod tests {
         only_file.call_api_listen = Some("api.local:80".into());
         let err = format!("{:#}", config(&only_file).unwrap_err());
         assert!(err.starts_with("--call-api-listen `api.local:80`"), "{err}");
+    }
+
+    /// A pipe whose reader went away.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_closes_standard_output_does_not_stop_it() {
+        let (listen, config) = config(&args(&["SKlocal:secret"])).unwrap();
+        let mut seen = String::new();
+        serve(listen, config, &mut Closed, |url| {
+            let seen = &mut seen;
+            async move {
+                let addr = url.strip_prefix("http://").unwrap();
+                let mut tcp = tokio::net::TcpStream::connect(addr).await?;
+                tcp.write_all(b"GET /_emulator HTTP/1.0\r\n\r\n").await?;
+                tcp.read_to_string(seen).await?;
+                Ok(())
+            }
+        })
+        .await
+        .unwrap();
+        assert!(seen.starts_with("HTTP/1.0 200"), "{seen}");
     }
 }

@@ -64,6 +64,7 @@ fn apply_through_5xx_429_lost_answers_and_late_writes_converges_without_duplicat
         late_rate: 0.05,
         late_ms: 700,
         seed: Some(42),
+        ..Faults::default()
     };
     let pcc = Pcc::with(Config {
         faults: faults.clone(),

@@ -36,12 +36,12 @@ const ENDPOINTS: [(&str, &str, &str); 8] = [
     (
         "PUT",
         "/_emulator/faults",
-        "replace the fault settings (omitted fields: 0 or none)",
+        "replace the fault settings and rate limits (omitted fields: 0 or none)",
     ),
     (
         "GET",
         "/_emulator/stats",
-        "request counts by endpoint, and faults injected",
+        "request counts by endpoint, faults injected, 429s by rate-limit scope",
     ),
     ("POST", "/_emulator/stats/reset", "zero the counts"),
     (

@@ -1,6 +1,6 @@
 //! The gate every `/v1` request passes: request counting, fault injection (latency, 500,
-//! 429, answers dropped after commit, writes carried out after their failure was answered)
-//! and authentication, in that order.
+//! 429, answers dropped after commit, writes carried out after their failure was answered),
+//! authentication and rate limits, in that order.
 
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::Caller;
 use crate::hosts::Api;
-use crate::{App, Faults, Stats, auth};
+use crate::{App, Faults, Stats, auth, limits};
 
 /// Faults injected since start or the last stats reset.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -44,6 +44,7 @@ struct Inner {
     faults: Faults,
     dice: fastrand::Rng,
     stats: Stats,
+    windows: limits::Windows,
 }
 
 /// Late writes not yet carried out, so that a test can wait for the last one to land.
@@ -127,6 +128,7 @@ impl FaultState {
                 dice: dice(faults.seed),
                 faults,
                 stats: Stats::default(),
+                windows: limits::Windows::default(),
             }),
         }
     }
@@ -141,13 +143,38 @@ impl FaultState {
         self.lock().faults.clone()
     }
 
-    /// Replaces the settings; a seed restarts the dice from it.
+    /// Replaces the settings; a seed restarts the dice from it, and the rate-limit windows
+    /// start counting afresh.
     pub(crate) fn set(&self, faults: Faults) {
         let mut inner = self.lock();
         if faults.seed.is_some() {
             inner.dice = dice(faults.seed);
         }
         inner.faults = faults;
+        inner.windows.clear();
+    }
+
+    /// Counts a request of key `sid` to `family` in its rate-limit windows at `now_ms`, and a
+    /// refusal in the stats.
+    fn limit(&self, sid: &str, family: &'static str, now_ms: u64) -> limits::Verdict {
+        let mut inner = self.lock();
+        let Inner {
+            faults,
+            stats,
+            windows,
+            ..
+        } = &mut *inner;
+        let verdict = windows.count(
+            sid,
+            family,
+            faults.rate_limit,
+            faults.rate_limit_per_kind,
+            now_ms,
+        );
+        for scope in verdict.spent() {
+            *stats.rate_limited.entry(scope.to_owned()).or_default() += 1;
+        }
+        verdict
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -165,6 +192,7 @@ impl FaultState {
             faults,
             dice,
             stats,
+            ..
         } = &mut *inner;
         *stats.requests.entry(endpoint).or_default() += 1;
         if write {
@@ -274,9 +302,10 @@ pub(crate) async fn gate(
         .headers()
         .get("x-stringee-auth")
         .and_then(|v| v.to_str().ok());
-    let now = SystemTime::now()
+    let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+        .unwrap_or_default();
+    let now = since_epoch.as_secs();
     let keys = match audience {
         Audience::Project => &app.keys,
         Audience::Account => &app.account_keys,
@@ -292,6 +321,27 @@ pub(crate) async fn gate(
             return crate::api::forbidden();
         }
     };
+    let now_ms = u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX);
+    let limited = app
+        .faults
+        .limit(&sid, limits::family(&path, audience), now_ms);
+    if limited.refused() {
+        let spent: Vec<&str> = limited.spent().collect();
+        let mut resp = crate::hosts::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many requests: the rate-limit window of {} is spent; retry after {} s",
+                spent.join(" and "),
+                limited.retry_after_secs()
+            ),
+        );
+        limited.write_headers(resp.headers_mut());
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(limited.retry_after_secs()),
+        );
+        return resp;
+    }
     req.extensions_mut().insert(Caller(sid));
     app.faults.carried_out(verdict);
     let resp = match late {
@@ -316,7 +366,11 @@ pub(crate) async fn gate(
         }
     };
     match lost {
-        None => resp,
+        None => {
+            let mut resp = resp;
+            limited.write_headers(resp.headers_mut());
+            resp
+        }
         Some(Lost::BadGateway) => (
             StatusCode::BAD_GATEWAY,
             "emulator: injected fault (the request was carried out, its answer dropped)\n",

@@ -21,6 +21,7 @@ mod api;
 mod auth;
 mod faults;
 mod hosts;
+mod limits;
 mod schema;
 mod store;
 
@@ -40,6 +41,7 @@ pub use crate::account::{
     PCC_PROJECT_EVENT_URL, ProjectWiring, WiringChange,
 };
 pub use crate::faults::Injected;
+pub use crate::limits::RateLimit;
 
 /// The project id the emulator reports when the configuration does not name one.
 pub const DEFAULT_PROJECT_ID: i64 = 1;
@@ -218,6 +220,14 @@ pub struct Faults {
     pub late_ms: u64,
     /// Seed of the fault dice; random when absent.
     pub seed: Option<u64>,
+    /// Requests each API key may make per window (`"300/10"`); none when absent. Beyond it a
+    /// request is answered 429 with `Retry-After` until the window, aligned to the clock,
+    /// ends.
+    pub rate_limit: Option<RateLimit>,
+    /// Requests each API key may make to one resource family (agents, groups, memberships,
+    /// queues, routings, trees, nodes, keypresses, numbers, blacklist, audio, settings,
+    /// projects, account-numbers) per window.
+    pub rate_limit_per_kind: Option<RateLimit>,
 }
 
 impl Faults {
@@ -250,6 +260,10 @@ pub struct Stats {
     pub writes: u64,
     /// Faults injected so far.
     pub injected: Injected,
+    /// Requests answered 429 by a rate limit, by the scope whose window was spent (`key`, or
+    /// the resource family); a request that spent both counts under each.
+    #[serde(default)]
+    pub rate_limited: BTreeMap<String, u64>,
 }
 
 /// A running emulator. Dropping it stops the servers (without waiting); prefer

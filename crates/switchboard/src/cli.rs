@@ -482,6 +482,16 @@ pub struct EmulatorArgs {
     /// Seed for the fault dice, for reproducible runs.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Requests each API key may make per window, as N/SECS (300/10: 300 per 10 s; SECS may
+    /// be fractional). Windows are aligned to the clock; beyond the budget a request is
+    /// answered 429 with Retry-After until the window ends.
+    #[arg(long, value_name = "N/SECS")]
+    pub rate_limit: Option<String>,
+    /// Requests each API key may make to one resource family (agents, groups, memberships,
+    /// queues, routings, trees, nodes, keypresses, numbers, blacklist, audio, settings,
+    /// projects, account-numbers) per window, as N/SECS.
+    #[arg(long, value_name = "N/SECS")]
+    pub rate_limit_per_kind: Option<String>,
 }
 
 /// `emulator --wiring`.

@@ -64,6 +64,7 @@ fn faults(seed: u64) -> emulator::Faults {
         late_rate: [0.03, 0.05, 0.02][(seed % 3) as usize],
         late_ms: [300, 1200, 2000][(seed % 3) as usize],
         seed: Some(seed),
+        ..emulator::Faults::default()
     }
 }
 

@@ -20,7 +20,7 @@ async fn faults_can_be_read_and_replaced_at_run_time() {
         .unwrap();
     assert_eq!(
         initial,
-        json!({ "latency_ms": 0, "fail_rate": 0.0, "throttle_rate": 0.0, "retry_after_secs": 0, "drop_rate": 0.0, "late_rate": 0.0, "late_ms": 0, "seed": null })
+        json!({ "latency_ms": 0, "fail_rate": 0.0, "throttle_rate": 0.0, "retry_after_secs": 0, "drop_rate": 0.0, "late_rate": 0.0, "late_ms": 0, "seed": null, "rate_limit": null, "rate_limit_per_kind": null })
     );
 
     let set = pcc

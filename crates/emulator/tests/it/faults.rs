@@ -228,6 +228,7 @@ async fn stats_count_requests_per_method_and_route() {
         "late": 0,
         "throttled": 0
       },
+      "rate_limited": {},
       "reads": 3,
       "requests": {
         "DELETE /v1/agent/{id}": 1,

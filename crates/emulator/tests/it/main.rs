@@ -7,6 +7,7 @@ mod blacklist;
 mod durability;
 mod faults;
 mod hosts;
+mod limits;
 mod references;
 mod resources;
 mod support;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
-use emulator::{ApiKey, Config, Faults, Wiring};
+use emulator::{ApiKey, Config, Faults, RateLimit, Wiring};
 
 use crate::Exit;
 use crate::cli::{EmulatorArgs, Global, WiringArg};
@@ -76,6 +76,11 @@ fn address(flag: &str, text: &str) -> anyhow::Result<SocketAddr> {
     })
 }
 
+fn rate_limit(flag: &str, text: Option<&str>) -> anyhow::Result<Option<RateLimit>> {
+    text.map(|t| t.parse::<RateLimit>().with_context(|| flag.to_owned()))
+        .transpose()
+}
+
 /// The address and configuration the flags ask for, checked.
 fn config(args: &EmulatorArgs) -> anyhow::Result<(SocketAddr, Config)> {
     let api_keys = keys("--api-key", &args.api_keys, args.api_key_file.as_deref())?;
@@ -117,6 +122,11 @@ fn config(args: &EmulatorArgs) -> anyhow::Result<(SocketAddr, Config)> {
         late_rate: args.late_rate,
         late_ms: args.late_ms,
         seed: args.seed,
+        rate_limit: rate_limit("--rate-limit", args.rate_limit.as_deref())?,
+        rate_limit_per_kind: rate_limit(
+            "--rate-limit-per-kind",
+            args.rate_limit_per_kind.as_deref(),
+        )?,
     };
     faults.validate()?;
     let config = Config {
@@ -252,6 +262,8 @@ mod tests {
             late_rate: 0.0,
             late_ms: 1000,
             seed: None,
+            rate_limit: None,
+            rate_limit_per_kind: None,
         }
     }
 
@@ -284,6 +296,21 @@ mod tests {
         bad.late_rate = 0.0;
         bad.listen = "localhost".into();
         assert!(err(&bad).contains("--listen `localhost`"));
+        bad.listen = "127.0.0.1:0".into();
+        bad.rate_limit_per_kind = Some("30".into());
+        assert_eq!(
+            err(&bad),
+            "--rate-limit-per-kind: invalid fault setting: rate limit `30`: expected N/SECS, \
+             such as 300/10 (300 requests per 10 s)"
+        );
+        bad.rate_limit_per_kind = Some("30/10".into());
+        bad.rate_limit = Some("300/0.5".into());
+        let (_, limited) = config(&bad).unwrap();
+        assert_eq!(limited.faults.rate_limit.unwrap().to_string(), "300/0.5");
+        assert_eq!(
+            limited.faults.rate_limit_per_kind.unwrap().window_ms,
+            10_000
+        );
 
         let (listen, config) = config(&args(&["SKa:b:c", "SKd:e"])).unwrap();
         assert_eq!(listen.port(), 0);

@@ -470,13 +470,19 @@ fn quoted(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             // YAML's printable set, less the characters some parsers read as line breaks or
-            // byte-order marks.
-            ' '..='~'
-            | '\u{A0}'..='\u{2027}'
-            | '\u{202A}'..='\u{D7FF}'
-            | '\u{E000}'..='\u{FEFE}'
-            | '\u{FF00}'..='\u{FFFD}'
-            | '\u{10000}'..='\u{10FFFF}' => out.push(c),
+            // byte-order marks, and less every character `spec::text` calls a hazard (a
+            // bidirectional control, an invisible character), so that an exported file shows
+            // them when read in a terminal, an editor or a pull request.
+            c if !crate::text::is_hazard(c)
+                && matches!(c, ' '..='~'
+                    | '\u{A0}'..='\u{2027}'
+                    | '\u{202A}'..='\u{D7FF}'
+                    | '\u{E000}'..='\u{FEFE}'
+                    | '\u{FF00}'..='\u{FFFD}'
+                    | '\u{10000}'..='\u{10FFFF}') =>
+            {
+                out.push(c)
+            }
             c if (c as u32) <= 0xFF => write!(out, "\\x{:02X}", c as u32).unwrap(),
             c if (c as u32) <= 0xFFFF => write!(out, "\\u{:04X}", c as u32).unwrap(),
             c => write!(out, "\\U{:08X}", c as u32).unwrap(),

@@ -7,6 +7,8 @@
 //! - [`flow::walk`]: where a caller who dials a number and presses keys ends up.
 //! - [`emit`]: a [`Model`] → spec YAML files, which load back to the same model.
 //! - [`json_schema`]: the JSON Schema of a spec file.
+//! - [`text`]: the one sanitiser for everything printed, a function per sink; [`sensitive`]:
+//!   credentials inside values, and how they are redacted.
 
 pub mod diagnostic;
 pub mod emit;
@@ -16,6 +18,8 @@ mod load;
 pub mod model;
 pub mod policy;
 mod raw;
+pub mod sensitive;
+pub mod text;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;

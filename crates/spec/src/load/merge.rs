@@ -151,7 +151,7 @@ pub(super) fn collect<'r, T, K: 'r>(
                 cx.error(
                     code::INVALID_NAME,
                     At::of(file, key),
-                    format!("{kind} name {:?} {label}", key.value),
+                    format!("{kind} name {} {label}", crate::text::quoted(&key.value)),
                     label,
                 )
                 .help = Some(help.to_owned());
@@ -179,28 +179,52 @@ pub(super) fn collect<'r, T, K: 'r>(
     defs
 }
 
-/// What is wrong with a name that would read as another one in a plan or a pull request:
-/// spaces at its ends, line breaks and other control characters, and invisible or
-/// direction-changing characters (zero-width spaces, bidirectional marks and overrides). The
-/// zero-width joiner and non-joiner stay allowed: emoji sequences and some scripts need them.
+/// What is wrong with a name that would read as another one in a plan or a pull request, or
+/// not be read at all: spaces at its ends, control characters (line breaks, tabs, terminal
+/// escapes), bidirectional controls, line and paragraph separators, invisible characters
+/// (zero-width space, word joiner, soft hyphen, byte-order mark, tag characters, Hangul
+/// fillers, the braille blank...), noncharacters, a zero-width joiner or non-joiner next to
+/// an ASCII character or at an end, and spaces other than U+0020 (a no-break space).
+/// Every one is an error: a name is an identity, and no name needs one (`docs/spec.md` says
+/// why for each). Emoji sequences and scripts that need the joiners (between two non-ASCII
+/// characters) and variation selectors stay allowed. The classes are `spec::text`'s, the
+/// ones every sink escapes.
+///
 /// Answers (what is wrong, what to do about it); `None` for a clear name. `export` uses it to
 /// leave out live objects a spec could not name.
 pub fn unclear_name(name: &str) -> Option<(&'static str, &'static str)> {
+    use crate::text;
     if name.trim() != name {
         return Some((
             "starts or ends with a space",
             "remove the spaces; a name is its identity, and a plan would show it as another name",
         ));
     }
-    let invisible = |c: char| {
-        c.is_control()
-            || matches!(c,
-                '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+    let chars: Vec<char> = name.chars().collect();
+    let stray_joiner = (0..chars.len()).any(|i| {
+        text::is_stray_joiner(
+            i.checked_sub(1).map(|j| chars[j]),
+            chars[i],
+            chars.get(i + 1).copied(),
+        )
+    });
+    let hides = |c: char| {
+        text::is_control(c)
+            || text::is_bidi(c)
+            || text::is_line_separator(c)
+            || text::is_invisible(c)
+            || text::is_noncharacter(c)
     };
-    name.chars().any(invisible).then_some((
-        "holds a control or invisible character",
-        "names are shown in plans and pull requests, where such a character hides or reorders \
-         text; write the name without it",
+    if stray_joiner || chars.iter().any(|&c| hides(c)) {
+        return Some((
+            "holds a control or invisible character",
+            "names are shown in plans and pull requests, where such a character hides or reorders \
+             text; write the name without it",
+        ));
+    }
+    chars.iter().any(|&c| text::is_odd_space(c)).then_some((
+        "holds a space that is not a plain space",
+        "a no-break or other typographic space reads as a plain one, so the name would look \
+         like another; write a plain space",
     ))
 }

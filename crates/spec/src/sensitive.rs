@@ -1,0 +1,399 @@
+//! Credentials inside values: which parts of a URL are secret, and how they are shown.
+//!
+//! A URL's credentials are its userinfo (`https://user:pass@host`), the values of query and
+//! fragment parameters whose names say secret (`?token=`, `api_key=`, `X-Amz-Signature=`,
+//! `sig=`, `password=`...), and the secret path segments of webhook URLs (Slack's
+//! `hooks.slack.com/services/T…/B…/SECRET`, Discord's, Microsoft Teams', and any long random
+//! segment). Each is shown as `(sensitive:1a2b3c4d)`, the first 8 hex digits of the SHA-256
+//! of what it hides, so that a change to a token is still a visible change.
+//!
+//! [`redact`] finds URLs in any text (a prompt, a PCC error message, a whole output);
+//! [`redact_url`] redacts one value that is a URL.
+
+use std::borrow::Cow;
+
+use sha2::{Digest as _, Sha256};
+
+/// What a redacted part starts with; a part that already does is left as it is, so that
+/// redacting twice changes nothing.
+pub const MARK: &str = "(sensitive";
+
+/// How a redacted part is shown: `(sensitive:` the first 8 hex digits of its SHA-256 `)`.
+pub fn mark(secret: &str) -> String {
+    format!("{MARK}:{})", &hex(&Sha256::digest(secret.as_bytes()))[..8])
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// Every URL in `text` with its credentials redacted. A URL starts with a scheme and `://`
+/// and ends at whitespace, a quote, an angle bracket, a backtick or a backslash.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    if !text.contains("://") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut done = 0; // `text[..done]` is in `out`
+    let mut search = 0;
+    while let Some(found) = text[search..].find("://") {
+        let sep = search + found;
+        // The scheme: letters, digits, `+`, `-`, `.`, starting with a letter.
+        let scheme_start = text[..sep]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            .last()
+            .map_or(sep, |(i, _)| i);
+        let scheme_start = text[scheme_start..sep]
+            .find(|c: char| c.is_ascii_alphabetic())
+            .map_or(sep, |i| scheme_start + i);
+        let end = text[sep..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\'))
+            .map_or(text.len(), |i| sep + i);
+        if scheme_start < sep && scheme_start >= done {
+            if let Some(redacted) = redact_url(&text[scheme_start..end]) {
+                out.push_str(&text[done..scheme_start]);
+                out.push_str(&redacted);
+                done = end;
+            }
+        }
+        search = end.max(sep + 3);
+    }
+    if done == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[done..]);
+    Cow::Owned(out)
+}
+
+/// `url` with its credentials redacted; `None` when it holds none (or is not a URL).
+pub fn redact_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    // The authority ends where a URL parser ends it: at the first `/`, `?`, `#` or `\`. An
+    // `@` after that is in the path, and the host is what it is: redacting up to a later `@`
+    // would hide the real host behind one the reader would then trust.
+    let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let mut out = String::with_capacity(url.len());
+    let mut changed = false;
+    out.push_str(scheme);
+    out.push_str("://");
+    let host = match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            if userinfo.is_empty() || userinfo.starts_with(MARK) {
+                out.push_str(userinfo);
+            } else {
+                out.push_str(&mark(userinfo));
+                changed = true;
+            }
+            out.push('@');
+            &authority[at + 1..]
+        }
+        None => authority,
+    };
+    out.push_str(host);
+    let (before_fragment, fragment) = match tail.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (tail, None),
+    };
+    let (path, query) = match before_fragment.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (before_fragment, None),
+    };
+    changed |= push_path(&mut out, host, path);
+    if let Some(query) = query {
+        out.push('?');
+        changed |= push_params(&mut out, query);
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        changed |= push_params(&mut out, fragment);
+    }
+    changed.then_some(out)
+}
+
+/// The path, with secret segments redacted: those at the secret positions of known webhook
+/// hosts, and any segment that looks like a generated token.
+fn push_path(out: &mut String, host: &str, path: &str) -> bool {
+    let host = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(h, _)| h)
+        .to_ascii_lowercase();
+    let segments: Vec<&str> = path.split('/').collect();
+    // The index (in `segments`, where 0 is the empty piece before the first `/`) from which
+    // every segment is secret, for hosts whose webhook URLs are bearer secrets.
+    let secret_from = |prefix: &[&str]| -> Option<usize> {
+        (segments.len() > prefix.len() + 1
+            && segments[1..=prefix.len()]
+                .iter()
+                .zip(prefix)
+                .all(|(s, p)| s.eq_ignore_ascii_case(p)))
+        .then_some(prefix.len() + 1)
+    };
+    let from = if host == "hooks.slack.com" {
+        // services/T…/B…/SECRET, workflows/T…/A…/…/SECRET: the ids are not secret.
+        secret_from(&["services"])
+            .or_else(|| secret_from(&["workflows"]))
+            .or_else(|| secret_from(&["triggers"]))
+            .map(|i| (i + 2).min(segments.len() - 1))
+    } else if host == "discord.com" || host == "discordapp.com" || host.ends_with(".discord.com") {
+        // api/webhooks/ID/TOKEN
+        secret_from(&["api", "webhooks"]).map(|i| i + 1)
+    } else if host.ends_with(".webhook.office.com") || host == "outlook.office.com" {
+        // webhookb2/…/IncomingWebhook/SECRET/…: everything after the first segment.
+        Some(2)
+    } else if host == "hooks.zapier.com" {
+        secret_from(&["hooks", "catch"])
+    } else {
+        None
+    };
+    let mut changed = false;
+    for (i, segment) in segments.iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let secret = !segment.is_empty()
+            && !segment.starts_with(MARK)
+            && (from.is_some_and(|f| i >= f) || looks_generated(segment));
+        if secret {
+            out.push_str(&mark(segment));
+            changed = true;
+        } else {
+            out.push_str(segment);
+        }
+    }
+    changed
+}
+
+/// A path segment that looks like a generated token: at least 20 characters of letters,
+/// digits, `-` and `_`, with letters and digits, and either both cases or 32 characters and
+/// more (a UUID, a hex digest). `release-notes-2024-v2` is not one.
+fn looks_generated(segment: &str) -> bool {
+    let n = segment.chars().count();
+    if n < 20
+        || !segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return false;
+    }
+    let has = |f: fn(&u8) -> bool| segment.bytes().any(|b| f(&b));
+    let letters = has(u8::is_ascii_alphabetic);
+    let digits = has(u8::is_ascii_digit);
+    let both_cases = has(u8::is_ascii_lowercase) && has(u8::is_ascii_uppercase);
+    letters && digits && (both_cases || n >= 32)
+}
+
+/// `name=value` pairs separated by `&` or `;`, with the values of secret names redacted.
+fn push_params(out: &mut String, params: &str) -> bool {
+    let mut changed = false;
+    let mut rest = params;
+    loop {
+        let end = rest.find(['&', ';']).unwrap_or(rest.len());
+        let pair = &rest[..end];
+        match pair.split_once('=') {
+            Some((name, value))
+                if !value.is_empty() && !value.starts_with(MARK) && is_secret_name(name) =>
+            {
+                out.push_str(name);
+                out.push('=');
+                out.push_str(&mark(value));
+                changed = true;
+            }
+            _ => out.push_str(pair),
+        }
+        if end == rest.len() {
+            break;
+        }
+        out.push_str(&rest[end..=end]);
+        rest = &rest[end + 1..];
+    }
+    changed
+}
+
+/// Words that make a parameter name secret when the name is, or has, one of them.
+const SECRET_WORDS: &[&str] = &[
+    "token",
+    "key",
+    "apikey",
+    "secret",
+    "signature",
+    "sig",
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "auth",
+    "authorization",
+    "credential",
+    "credentials",
+    "session",
+    "sessionid",
+    "jwt",
+    "bearer",
+    "otp",
+    "private",
+    "hmac",
+];
+
+/// Pieces that make a name secret wherever they are in it (`accesstoken`, `clientsecret`).
+const SECRET_PIECES: &[&str] = &[
+    "token",
+    "secret",
+    "passw",
+    "apikey",
+    "signature",
+    "credential",
+    "privatekey",
+    "sessionid",
+];
+
+/// True when a parameter name says its value is secret: one of its words (split at
+/// punctuation and at camelCase humps: `X-Amz-Signature`, `apiKey`, `access_token`) is a
+/// secret word, or the name holds a secret piece (`accesstoken`).
+pub fn is_secret_name(name: &str) -> bool {
+    let decoded = crate::policy::percent_decode(name).unwrap_or_else(|| name.to_owned());
+    let lower = decoded.to_ascii_lowercase();
+    if SECRET_PIECES.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in decoded.chars() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_urls_are_redacted_and_the_rest_kept() {
+        let cases = [
+            "https://user:pass@crm.example.com/events",
+            "https://ghp_abc@github.com/x",
+            "https://crm.example.com/events?token=SECRETVALUE&team=sales",
+            "https://crm.example.com/e?api_key=K1;apiKey=K2&X-Amz-Signature=S&sig=Z&page=2",
+            "https://crm.example.com/e#access_token=T&state=s",
+            "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefABCDEF123456789012",
+            "https://discord.com/api/webhooks/123456/very-secret-token",
+            "https://crm.example.com/hooks/3f2a9b1c-7d4e-4f6a-9b2c-1d2e3f4a5b6c/events",
+            "https://crm.example.com/release-notes-2024-v2/events?page=2",
+            "https://evil.example/x@crm.example.com/",
+            "http://127.0.0.1:8080/v1",
+        ];
+        let out: Vec<String> = cases
+            .iter()
+            .map(|c| redact_url(c).unwrap_or_else(|| format!("(unchanged) {c}")))
+            .collect();
+        insta::assert_snapshot!(out.join("\n"), @r"
+        https://(sensitive:ef4c914c)@crm.example.com/events
+        https://(sensitive:dc7f123f)@github.com/x
+        https://crm.example.com/events?token=(sensitive:7d39b682)&team=sales
+        https://crm.example.com/e?api_key=(sensitive:badb7283);apiKey=(sensitive:6897ab3e)&X-Amz-Signature=(sensitive:8de0b3c4)&sig=(sensitive:bbeebd87)&page=2
+        https://crm.example.com/e#access_token=(sensitive:e632b709)&state=s
+        https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/(sensitive:1acdd41c)
+        https://discord.com/api/webhooks/123456/(sensitive:01cadf39)
+        https://crm.example.com/hooks/(sensitive:b9275a1f)/events
+        (unchanged) https://crm.example.com/release-notes-2024-v2/events?page=2
+        (unchanged) https://evil.example/x@crm.example.com/
+        (unchanged) http://127.0.0.1:8080/v1
+        ");
+        let all = out.join("\n");
+        for secret in [
+            "pass@",
+            "ghp_abc",
+            "SECRETVALUE",
+            "=K1",
+            "=K2",
+            "=S&",
+            "=Z&",
+            "=T&",
+            "abcdefABCDEF",
+            "very-secret-token",
+            "3f2a9b1c",
+        ] {
+            assert!(!all.contains(secret), "{secret} in {all}");
+        }
+    }
+
+    #[test]
+    fn urls_in_text_are_found_and_redacting_twice_changes_nothing() {
+        let text =
+            "PCC said: bad url \"https://u:p@x.example/?token=abc\"; see https://docs.example/a.";
+        let once = redact(text).into_owned();
+        assert!(!once.contains("u:p") && !once.contains("=abc"), "{once}");
+        assert!(once.contains("https://docs.example/a."), "{once}");
+        assert_eq!(redact(&once), once);
+        assert!(matches!(redact("no url here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_change_of_token_is_a_change_of_what_is_shown() {
+        let a = redact_url("https://x.example/?token=one").unwrap();
+        let b = redact_url("https://x.example/?token=two").unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "token",
+            "access_token",
+            "api_key",
+            "apiKey",
+            "APIKEY",
+            "key",
+            "X-Amz-Signature",
+            "sig",
+            "password",
+            "pass",
+            "auth",
+            "client_secret",
+            "refreshToken",
+            "x%2Dapi%2Dkey",
+            "X-Amz-Credential",
+            "session_id",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "page",
+            "team",
+            "monkey",
+            "keyword",
+            "state",
+            "passenger",
+            "limit",
+            "id",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+}

@@ -3,8 +3,9 @@
 //!
 //! An address is `<kind>.<key>`, the key's parts joined by `/`. A name that itself contains `/`
 //! or `%` is written with those two characters percent-encoded (`group.sales%2Fen`), so that
-//! every address parses back to exactly one object; control characters, which only live names
-//! can hold, are encoded too, so that an address is always one printable line.
+//! every address parses back to exactly one object; control characters and the other hazards
+//! of `spec::text` (bidirectional controls, invisible characters), which only live names can
+//! hold, are encoded too, so that an address is always one printable line.
 
 use std::fmt::{self, Write};
 use std::str::FromStr;
@@ -216,16 +217,29 @@ impl Address {
     }
 }
 
-/// `/` and `%` percent-encoded, so that the parts split back; control characters too (as
-/// their UTF-8 bytes), so that an address is one printable line whatever a live name holds.
+/// `/` and `%` percent-encoded, so that the parts split back; every hazard of `spec::text`
+/// too (control characters, bidirectional controls, invisible characters, stray joiners, as
+/// their UTF-8 bytes), so that an address is one printable line that shows what a live name
+/// holds.
 fn encode(part: &str) -> std::borrow::Cow<'_, str> {
-    let special = |c: char| c == '/' || c == '%' || c.is_control();
-    if !part.contains(special) {
+    let chars: Vec<char> = part.chars().collect();
+    let special = |i: usize| {
+        let c = chars[i];
+        c == '/'
+            || c == '%'
+            || spec::text::is_hazard(c)
+            || spec::text::is_stray_joiner(
+                i.checked_sub(1).map(|j| chars[j]),
+                c,
+                chars.get(i + 1).copied(),
+            )
+    };
+    if !(0..chars.len()).any(special) {
         return part.into();
     }
     let mut out = String::with_capacity(part.len() + 8);
-    for c in part.chars() {
-        if special(c) {
+    for (i, &c) in chars.iter().enumerate() {
+        if special(i) {
             for byte in c.encode_utf8(&mut [0; 4]).bytes() {
                 let _ = write!(out, "%{byte:02X}");
             }

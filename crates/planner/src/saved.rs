@@ -38,8 +38,10 @@ pub fn to_json(plan: &Plan) -> String {
         tool_version: env!("CARGO_PKG_VERSION"),
         plan,
     };
-    let mut text =
-        serde_json::to_string_pretty(&saved).expect("a plan serializes: every map key is a string");
+    // Live names may hold hazards; escaped, they read back the same and show in any viewer.
+    let mut text = spec::text::json(
+        serde_json::to_string_pretty(&saved).expect("a plan serializes: every map key is a string"),
+    );
     text.push('\n');
     text
 }

@@ -271,8 +271,8 @@ fn workflow_command_at(line: &str) -> Option<usize> {
 ///
 /// - code spans (`` `x` ``, found as CommonMark finds them) stay as written (nothing inside
 ///   one is Markdown, and GitHub mentions nothing in code), `|` escaped in them;
-/// - elsewhere `\`, `[`, `]`, `*`, `_`, `~`, `|` are backslash-escaped (no link, image,
-///   footnote, emphasis, strike-through or cell break), `<`, `>`, `&` become entities (no
+/// - elsewhere `\`, `[`, `]`, `*`, `_` (but between two letters or digits), `~`, `|` are
+///   backslash-escaped (no link, image, footnote, emphasis, strike-through or cell break), `<`, `>`, `&` become entities (no
 ///   HTML tag, autolink or entity);
 /// - an `@` (a mention, or an e-mail autolink), a `#` before a digit (an issue reference),
 ///   `://` and `www.` (autolinks) get a zero-width space entity (`&#8203;`) where GitHub's
@@ -335,7 +335,11 @@ pub fn markdown_inline(s: &str) -> String {
 fn markdown_char(chars: &[char], i: usize, out: &mut String) {
     let c = chars[i];
     let next = chars.get(i + 1).copied();
+    let intraword =
+        i > 0 && chars[i - 1].is_alphanumeric() && next.is_some_and(char::is_alphanumeric);
     match c {
+        // `_` between two letters or digits opens and closes nothing (`wrap_up_time_limit`).
+        '_' if intraword => out.push(c),
         '\\' | '[' | ']' | '*' | '_' | '~' | '|' => {
             out.push('\\');
             out.push(c);
@@ -476,12 +480,15 @@ pub fn mermaid(s: &str) -> String {
 /// parses to the same value. Credentials are not touched here: values that may hold them
 /// are [`crate::sensitive::Sensitive`], which serializes redacted.
 pub fn json(document: String) -> String {
-    if !document.chars().any(is_hazard) {
+    // Line feeds, tabs and carriage returns outside strings are JSON's whitespace (a pretty
+    // document's lines); inside strings `serde_json` has escaped them.
+    let escaped = |c: char| is_hazard(c) && !matches!(c, '\n' | '\t' | '\r');
+    if !document.chars().any(escaped) {
         return document;
     }
     let mut out = String::with_capacity(document.len() + 16);
     for c in document.chars() {
-        if is_hazard(c) {
+        if escaped(c) {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 let _ = write!(out, "\\u{unit:04x}");
@@ -535,6 +542,65 @@ fn github_command(s: &str, property: bool) -> String {
         }
     }
     out
+}
+
+/// Hostile text of every class the sinks defend against, for their tests (in every crate): a
+/// colour sequence faking a green "valid", a carriage return, bidirectional controls, a
+/// workflow command (also padded so that a wrapped line starts with it), a mention, an issue
+/// reference, emphasis, a Mermaid directive, HTML that closes a script or a CDATA section,
+/// a noncharacter and invisible characters. (Credentials are values, not names: see
+/// `crate::sensitive`.)
+pub const HOSTILE_SAMPLES: &[&str] = &[
+    "\x1b[32mvalid\x1b[0m",
+    "ok\r::warning::carriage",
+    "admin\u{202E}txt.exe",
+    "::warning title=x::forged",
+    "padded                                                                                          ::warning::wrapped",
+    "@octocat @org/team",
+    "#1",
+    "**bold** _it_ ~~gone~~",
+    "%%{init: {\"theme\":\"dark\"}}%%",
+    "</script><script>alert(1)</script>",
+    "]]><x/>",
+    "non\u{FFFE}char",
+    "zero\u{200B}width tag\u{E0041}",
+];
+
+/// Why `output`, as written to a terminal or a CI log, is not safe; `None` when it is. Unsafe
+/// is a hazard other than the line feed, the tab and colour sequences (`ESC [ digits ; m`), or
+/// a line that starts a CI workflow command. The tests of every sink scan with it.
+pub fn terminal_problem(output: &str) -> Option<String> {
+    for (n, line) in output.split('\n').enumerate() {
+        if workflow_command_at(line).is_some() {
+            return Some(format!(
+                "line {} starts a workflow command: {line:?}",
+                n + 1
+            ));
+        }
+        let mut plain = String::with_capacity(line.len());
+        let mut rest = line;
+        while let Some(c) = rest.chars().next() {
+            match colour_sequence(rest) {
+                Some(len) => rest = &rest[len..],
+                None => {
+                    plain.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        let chars: Vec<char> = plain.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            let stray = is_stray_joiner(
+                i.checked_sub(1).map(|j| chars[j]),
+                c,
+                chars.get(i + 1).copied(),
+            );
+            if c != '\t' && (is_hazard(c) || stray) {
+                return Some(format!("line {} holds {c:?}: {line:?}", n + 1));
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -727,6 +793,14 @@ mod tests {
         assert_eq!(out, r#"{"name":"a\u007f\u009b\u202e\udb40\udc41b\u001b"}"#);
         let back: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(back["name"], "a\u{7F}\u{9B}\u{202E}\u{E0041}b\x1b");
+        // A pretty document keeps its lines.
+        let value = serde_json::json!({ "a": ["x\u{2028}\n", 1] });
+        let pretty = json(serde_json::to_string_pretty(&value).unwrap());
+        assert!(pretty.contains("\n  \"a\": [\n"), "{pretty}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&pretty).unwrap(),
+            value
+        );
     }
 
     #[test]

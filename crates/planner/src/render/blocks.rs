@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use crate::address::{Address, Kind};
 use crate::object::Object;
 use crate::plan::{Change, ChangeAction, Plan, Replace};
-use crate::render::{Style, is_audio_field, is_long_text, key_label, sides, value, word_diff};
+use crate::render::{
+    Style, is_audio_field, is_long_text, key_label, sides, terminal, value, word_diff,
+};
 
 /// How a line is marked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,10 +108,12 @@ fn block(
     style: Style,
 ) -> Block {
     let mut lines = Vec::new();
+    // Notes, labels and names hold live names: each line is made safe for a terminal as a
+    // whole. Field lines are made of quoted values and word diffs, escaped as they are built.
     let note = |depth: u8, text: String| Line {
         sign: Sign::Note,
         depth,
-        text,
+        text: terminal(&text),
     };
     match &own {
         Some(c) if c.moved_from.is_some() => {
@@ -148,7 +152,7 @@ fn block(
     lines.push(Line {
         sign,
         depth: 0,
-        text: anchor.to_string(),
+        text: terminal(&anchor),
     });
     if let Some(c) = &own {
         field_lines(plan, c, style, &mut lines);
@@ -326,7 +330,7 @@ fn set_line(
             Sign::Change
         },
         depth: 1,
-        text: format!("{what}: {}", items.join(", ")),
+        text: terminal(&format!("{what}: {}", items.join(", "))),
     });
 }
 
@@ -353,6 +357,6 @@ fn key_line(c: &Change<'_>, lines: &mut Vec<Line>) {
     lines.push(Line {
         sign: Sign::of(c.action),
         depth: 1,
-        text,
+        text: terminal(&text),
     });
 }

@@ -138,7 +138,7 @@ pub fn drift_json(plan: &Plan) -> String {
         "ignored": plan.ignored.iter().filter(|i| i.live).map(|i| i.address.to_string()).collect::<Vec<_>>(),
         "kept": plan.kept.iter().map(|k| k.address.to_string()).collect::<Vec<_>>(),
     });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut text = spec::text::json(serde_json::to_string_pretty(&doc).unwrap_or_default());
     text.push('\n');
     text
 }

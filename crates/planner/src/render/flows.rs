@@ -9,7 +9,7 @@ use spec::Expect;
 use spec::flow::End;
 
 use crate::flows::{Entry, FlowReport, NumberPaths, Outcome, TestRun};
-use crate::render::{Style, markdown_inline};
+use crate::render::{Style, markdown_inline, terminal};
 
 /// The report as text, for the end of a text plan; empty when there is nothing to say (no
 /// flow tests and no changed path).
@@ -24,7 +24,7 @@ pub fn flows_text(report: &FlowReport, color: bool) -> String {
             report.limits.depth
         );
         for n in &report.numbers {
-            let _ = writeln!(out, "  {}", number_title(n));
+            let _ = writeln!(out, "  {}", terminal(&number_title(n)));
             let width = n
                 .changes
                 .iter()
@@ -36,9 +36,9 @@ pub fn flows_text(report: &FlowReport, color: bool) -> String {
                     out,
                     "    {} {:<width$}  {} -> {}",
                     style.yellow("~"),
-                    c.keys(),
-                    c.live,
-                    c.desired
+                    terminal(&c.keys()),
+                    terminal(&c.live),
+                    terminal(&c.desired)
                 );
             }
             if n.not_shown > 0 {
@@ -58,10 +58,10 @@ pub fn flows_text(report: &FlowReport, color: bool) -> String {
             } else {
                 style.red("!")
             };
-            let _ = writeln!(out, "  {mark} {}", test_title(run));
-            let _ = writeln!(out, "      expected  {}", run.test.expect);
-            let _ = writeln!(out, "      live      {}", verdict(&run.live));
-            let _ = writeln!(out, "      spec      {}", verdict(&run.desired));
+            let _ = writeln!(out, "  {mark} {}", terminal(&test_title(run)));
+            let _ = writeln!(out, "      expected  {}", terminal(&run.test.expect));
+            let _ = writeln!(out, "      live      {}", terminal(&verdict(&run.live)));
+            let _ = writeln!(out, "      spec      {}", terminal(&verdict(&run.desired)));
         }
         if report
             .tests

@@ -91,7 +91,7 @@ pub fn json(plan: &Plan) -> String {
         })).collect::<Vec<_>>(),
         "warnings": plan.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
     });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut text = spec::text::json(serde_json::to_string_pretty(&doc).unwrap_or_default());
     text.push('\n');
     text
 }

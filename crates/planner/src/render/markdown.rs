@@ -299,11 +299,10 @@ fn fence_for<'a>(texts: impl Iterator<Item = &'a str>) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-/// Text for HTML contexts (`<summary>`).
+/// Text for HTML in the comment (`<summary>`): `spec::text::markdown_html` (entities, and
+/// no live mention or reference).
 fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    spec::text::markdown_html(s)
 }
 
 fn left_alone(plan: &Plan) -> String {

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use spec::model::{AudioId, IvrNode, IvrTree, Key, KeyAction, Prompt};
 
-use crate::render::{is_line_break, short_audio};
+use crate::render::short_audio;
 
 /// How a tree changes, node by node and key by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,24 +96,10 @@ pub fn tree_diff(before: Option<&IvrTree>, after: Option<&IvrTree>) -> TreeDiff 
     diff
 }
 
-/// Makes text safe inside a quoted Mermaid label (and inside a Markdown code fence): quotes,
-/// `#`, angle brackets, ampersands and backticks become entity codes, line breaks (control
-/// characters and the Unicode line and paragraph separators) spaces.
+/// Text inside a quoted Mermaid label: `spec::text::mermaid` (no `%%` directive or comment,
+/// no quote, no backtick, no line break).
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("#quot;"),
-            '#' => out.push_str("#35;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            '&' => out.push_str("#amp;"),
-            '`' => out.push_str("#96;"),
-            c if is_line_break(c) => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    spec::text::mermaid(s)
 }
 
 fn shorten(s: &str, max: usize) -> String {

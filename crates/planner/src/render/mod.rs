@@ -96,107 +96,45 @@ pub(crate) fn is_audio_field(field: &str) -> bool {
     matches!(field, "wait_greeting" | "hold_greeting" | "play")
 }
 
-/// Text for one Markdown line or table cell, inert whatever live names it holds. Code spans
-/// (`` `x` ``, found as CommonMark finds them: a run of backticks closed by the next run of
-/// the same length) stay as written, since nothing inside one is Markdown. Elsewhere `\`, `[`
-/// and `]` are backslash-escaped, so that no link, image or footnote forms around a name
-/// like `[click](https://evil.example)`, and `<`, `>`, `&` become entities, so that no HTML
-/// tag or autolink does. `|` is escaped everywhere (GitHub honours `\|` inside a code span
-/// in a table cell), and line breaks and other control characters become spaces.
-pub(crate) fn markdown_inline(s: &str) -> String {
-    let chars: Vec<char> = s
-        .chars()
-        .map(|c| if is_line_break(c) { ' ' } else { c })
-        .collect();
-    let run_at = |i: usize| chars[i..].iter().take_while(|&&c| c == '`').count();
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '`' {
-            let open = run_at(i);
-            // The closing run: the next run of exactly `open` backticks.
-            let mut j = i + open;
-            let mut close = None;
-            while j < chars.len() {
-                if chars[j] == '`' {
-                    let run = run_at(j);
-                    if run == open {
-                        close = Some(j);
-                        break;
-                    }
-                    j += run;
-                } else {
-                    j += 1;
-                }
-            }
-            let end = close.map_or(i + open, |j| j + open);
-            for &c in &chars[i..end] {
-                if c == '|' {
-                    out.push_str("\\|");
-                } else {
-                    out.push(c);
-                }
-            }
-            i = end;
-            continue;
-        }
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '[' => out.push_str("\\["),
-            ']' => out.push_str("\\]"),
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    out
+// The Markdown sinks are `spec::text`'s, as every sink is.
+pub(crate) use spec::text::{markdown_code, markdown_inline};
+
+/// Something shown on a line of text for a terminal or a log (a name, an address, a reason
+/// that quotes PCC): `spec::text::terminal` of how it displays.
+pub(crate) fn terminal(shown: &impl std::fmt::Display) -> String {
+    spec::text::terminal(&shown.to_string()).into_owned()
 }
 
-/// A name or address as a Markdown code span in a table cell: inert, on one line, its
-/// backticks shown as `'` so that it cannot close the span.
-pub(crate) fn markdown_code(s: &str) -> String {
-    let inside: String = s
-        .chars()
-        .map(|c| match c {
-            '`' => "'".to_owned(),
-            '|' => "\\|".to_owned(),
-            c if is_line_break(c) => " ".to_owned(),
-            c => c.to_string(),
-        })
-        .collect();
-    format!("`{inside}`")
-}
-
-/// Control characters and the Unicode line and paragraph separators: what would break a
-/// line, or a table row, where one line is wanted.
-pub(crate) fn is_line_break(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
-}
-
-/// A string as a JSON string literal, with every control character escaped (JSON leaves DEL
-/// and the C1 controls raw, and a terminal acts on them).
+/// A string as a JSON string literal, with every control character and every other hazard of
+/// `spec::text` escaped (JSON leaves DEL, the C1 controls and bidirectional controls raw, and
+/// a terminal acts on them).
 pub(crate) fn quote(s: &str) -> String {
     format!("\"{}\"", escape(s))
 }
 
-/// The inside of [`quote`]: quotes, backslashes and control characters (line breaks, terminal
-/// escapes) written as JSON escapes, so that a value stays on its line and cannot drive a
-/// terminal.
+/// The inside of [`quote`]: quotes, backslashes and hazards (line breaks, terminal escapes,
+/// bidirectional controls, invisible characters) written as JSON escapes, so that a value
+/// stays on its line, cannot drive a terminal, and shows what it holds.
 fn escape(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        let stray = spec::text::is_stray_joiner(
+            i.checked_sub(1).map(|j| chars[j]),
+            c,
+            chars.get(i + 1).copied(),
+        );
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            c if spec::text::is_hazard(c) || stray => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
             }
             c => out.push(c),
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::plan::{ChangeAction, Plan};
 use crate::render::blocks::{Line, Sign, blocks};
-use crate::render::{Style, footer};
+use crate::render::{Style, footer, terminal};
 
 /// How many ignored or kept objects the text lists before it says "and N more".
 const LIST_LIMIT: usize = 20;
@@ -103,7 +103,7 @@ fn left_alone(plan: &Plan, style: Style, out: &mut String) {
         list(
             ignored
                 .iter()
-                .map(|i| (i.address.to_string(), i.because.to_string())),
+                .map(|i| (terminal(&i.address), terminal(&i.because))),
             ignored.len(),
             out,
         );
@@ -117,7 +117,7 @@ fn left_alone(plan: &Plan, style: Style, out: &mut String) {
         list(
             plan.kept
                 .iter()
-                .map(|k| (k.address.to_string(), k.because.to_string())),
+                .map(|k| (terminal(&k.address), terminal(&k.because))),
             plan.kept.len(),
             out,
         );
@@ -153,7 +153,12 @@ fn warnings(plan: &Plan, style: Style, out: &mut String) {
     }
     out.push('\n');
     for w in &plan.warnings {
-        let _ = writeln!(out, "{} {w}", style.yellow(&style.bold("Warning:")));
+        let _ = writeln!(
+            out,
+            "{} {}",
+            style.yellow(&style.bold("Warning:")),
+            terminal(w)
+        );
     }
 }
 
@@ -176,7 +181,7 @@ fn safety(plan: &Plan, style: Style, out: &mut String) {
         bar("│"),
     );
     for v in violations {
-        let _ = writeln!(out, "{}   {v}", bar("│"));
+        let _ = writeln!(out, "{}   {}", bar("│"), terminal(v));
     }
     let _ = writeln!(out, "{}", bar("╵"));
 }

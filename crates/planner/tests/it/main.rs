@@ -5,6 +5,7 @@
 mod cases;
 mod fixture;
 mod flows;
+mod hostile;
 mod ordering;
 mod props;
 mod render;

@@ -212,7 +212,7 @@ fn mermaid_escapes_what_could_break_the_graph_or_the_page() {
 /// U+2028 and U+2029 break a line in a browser and in JavaScript as `\n` does: a live name or
 /// prompt holding one must not split a Mermaid label.
 #[test]
-fn mermaid_labels_turn_line_and_paragraph_separators_into_spaces() {
+fn mermaid_labels_show_line_and_paragraph_separators_escaped() {
     let name = "menu\u{2028}two";
     let tree = IvrTree {
         start: name.into(),
@@ -231,7 +231,7 @@ fn mermaid_labels_turn_line_and_paragraph_separators_into_spaces() {
     };
     let out = mermaid("main\u{2029}tree", &tree, None);
     assert!(!out.contains(['\u{2028}', '\u{2029}']), "{out}");
-    for shown in ["menu two", "Hello world", "queue sales en"] {
+    for shown in ["menu\\u{2028}two", "Hello world", "queue sales\\u{2028}en"] {
         assert!(out.contains(shown), "no `{shown}` in:\n{out}");
     }
 }

@@ -24,7 +24,9 @@
 //! - [`Workdir`] and [`Cmd`]: a command line, its environment (nothing inherited that could
 //!   point it elsewhere) and its [`Output`].
 //! - [`assert_no_secret`] / [`assert_no_secret_in_dir`]: every [`Cmd::run`] already checks
-//!   stdout, stderr and every file in the working directory for [`SECRET`].
+//!   stdout, stderr and every file in the working directory for [`SECRET`], and for the
+//!   values [`Cmd::forbid`] adds (credentials a spec or a live project holds); and that
+//!   stdout and stderr are safe for a terminal or a CI log ([`assert_terminal_safe`]).
 //!
 //! Tests never sleep: the emulator is listening when [`Pcc::start`] returns, and a command has
 //! finished when [`Cmd::run`] returns.
@@ -485,6 +487,7 @@ impl Workdir {
             args: args.into_iter().map(Into::into).collect(),
             dir: self.path().to_path_buf(),
             env: Vec::new(),
+            forbidden: Vec::new(),
         }
     }
 }
@@ -520,6 +523,7 @@ pub struct Cmd {
     args: Vec<OsString>,
     dir: PathBuf,
     env: Vec<(String, String)>,
+    forbidden: Vec<String>,
 }
 
 impl Cmd {
@@ -534,6 +538,16 @@ impl Cmd {
     /// checks for the secret).
     pub fn current_dir(mut self, dir: &Path) -> Cmd {
         self.dir = dir.to_path_buf();
+        self
+    }
+
+    /// Adds `secret` to what [`Cmd::run`] checks is in neither the output nor any file the
+    /// command writes in its working directory (files there before it ran and unchanged, the
+    /// spec that holds the secret, say, are not its doing). The local sandbox's state,
+    /// `.switchboard/sandbox.db`, is the PCC's own store and holds live values: it is left out
+    /// of this check, not of the API secret's.
+    pub fn forbid(mut self, secret: &str) -> Cmd {
+        self.forbidden.push(secret.to_owned());
         self
     }
 
@@ -563,6 +577,7 @@ impl Cmd {
     /// Runs it to the end (standard input closed), then checks that neither its output nor
     /// any file in its working directory holds [`SECRET`].
     pub fn run(self) -> Output {
+        let before = files_in(&self.dir);
         let output = self
             .command()
             .output()
@@ -582,6 +597,29 @@ impl Cmd {
         assert_no_secret(&format!("stdout of {output:?}"), output.stdout.as_bytes());
         assert_no_secret(&format!("stderr of {output:?}"), output.stderr.as_bytes());
         assert_no_secret_in_dir(&self.dir);
+        for secret in &self.forbidden {
+            for (what, text) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "{what} of {output:?} holds a forbidden value:\n{output}"
+                );
+            }
+            for (path, bytes) in files_in(&self.dir) {
+                let sandbox = path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("sandbox.db"));
+                if sandbox || before.get(&path) == Some(&bytes) {
+                    continue;
+                }
+                let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+                assert!(
+                    !found,
+                    "{output:?} wrote a forbidden value to {}",
+                    path.display()
+                );
+            }
+        }
+        assert_terminal_safe(&output);
         output
     }
 }
@@ -635,6 +673,27 @@ impl Output {
     }
 }
 
+/// Panics unless standard output and standard error are safe to write to a terminal or a CI
+/// log as they are: no control character, escape sequence, bidirectional control or invisible
+/// character (but line feeds and tabs; colour sequences only where the command was asked for
+/// colour), and no line that starts a workflow command (`::warning::`, `##[error]`), whatever
+/// names the spec or the PCC held (`spec::text::terminal_problem`).
+#[track_caller]
+pub fn assert_terminal_safe(output: &Output) {
+    let coloured = output.args.iter().any(|a| a == "always");
+    for (what, text) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        if !coloured {
+            assert!(
+                !text.contains('\x1b'),
+                "{what} of {output:?} holds ESC:\n{output}"
+            );
+        }
+        if let Some(problem) = spec::text::terminal_problem(text) {
+            panic!("{what} of {output:?} is not safe for a terminal: {problem}\n{output}");
+        }
+    }
+}
+
 /// Panics if `bytes` contain [`SECRET`]; `what` names them in the message (which never
 /// repeats the secret).
 #[track_caller]
@@ -648,19 +707,28 @@ pub fn assert_no_secret(what: &str, bytes: &[u8]) {
 /// Panics if any file under `dir` (recursively, hidden ones included) contains [`SECRET`].
 #[track_caller]
 pub fn assert_no_secret_in_dir(dir: &Path) {
+    for (path, bytes) in files_in(dir) {
+        assert_no_secret(&path.display().to_string(), &bytes);
+    }
+}
+
+/// Every file under `dir` (recursively, hidden ones included), with its bytes.
+pub fn files_in(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return files;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         match entry.file_type() {
-            Ok(kind) if kind.is_dir() => assert_no_secret_in_dir(&path),
+            Ok(kind) if kind.is_dir() => files.extend(files_in(&path)),
             Ok(kind) if kind.is_file() => {
                 if let Ok(bytes) = std::fs::read(&path) {
-                    assert_no_secret(&path.display().to_string(), &bytes);
+                    files.insert(path, bytes);
                 }
             }
             _ => {}
         }
     }
+    files
 }

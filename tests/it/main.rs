@@ -10,6 +10,7 @@ mod drift;
 mod export;
 mod fuzz;
 mod harness;
+mod hostile;
 mod moved;
 mod plan;
 mod reliability;

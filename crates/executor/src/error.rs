@@ -66,7 +66,10 @@ pub enum Error {
     },
 
     /// An audio file named by the plan cannot be read.
-    #[error("cannot read audio file `{path}` for {address}: {message}")]
+    #[error(
+        "cannot read audio file `{}` for {address}: {message}",
+        spec::text::terminal(.path)
+    )]
     AudioRead {
         /// The step's object.
         address: String,
@@ -78,8 +81,10 @@ pub enum Error {
 
     /// An audio file's content is not the content the plan was made with.
     #[error(
-        "audio file `{path}` changed since the plan was made (its sha256 is {found}, the plan \
-         uploads {expected}); plan again"
+        "audio file `{}` changed since the plan was made (its sha256 is {found}, the plan \
+         uploads {}); plan again",
+        spec::text::terminal(.path),
+        spec::text::terminal(.expected)
     )]
     AudioChanged {
         /// The file.
@@ -130,6 +135,7 @@ struct Ids<'a>(&'a [String]);
 
 impl fmt::Display for Ids<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join(", "))
+        // Server ids are whatever PCC sent.
+        f.write_str(&spec::text::terminal(&self.0.join(", ")))
     }
 }

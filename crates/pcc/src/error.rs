@@ -1,5 +1,7 @@
 //! The crate's one error type. Every variant names the request it came from (method and path,
-//! never the token) so that a failure in a long apply can be traced to its step.
+//! never the token) so that a failure in a long apply can be traced to its step. Whatever PCC
+//! sent (messages, bodies, names, ids) is shown through `spec::text::terminal`: escaped, and
+//! with credentials in URLs redacted, wherever the error is printed.
 
 use std::fmt;
 
@@ -13,7 +15,8 @@ pub enum Error {
     /// PCC refused the API key (HTTP 403 `r:5`): wrong SID or secret, a key of another region,
     /// or a clock far enough off that the token looks expired.
     #[error(
-        "PCC rejected the API key ({message}): check STRINGEE_API_KEY_SID and STRINGEE_API_KEY_SECRET (the key must belong to the project, and this machine's clock must be right)"
+        "PCC rejected the API key ({}): check STRINGEE_API_KEY_SID and STRINGEE_API_KEY_SECRET (the key must belong to the project, and this machine's clock must be right)",
+        shown(.message)
     )]
     Auth {
         /// PCC's message, e.g. `keySid invalid`.
@@ -21,7 +24,7 @@ pub enum Error {
     },
 
     /// PCC answered `r != 0`: the request was understood and refused; nothing was changed.
-    #[error("{method} {path}: PCC refused the request (r={r}): {message}")]
+    #[error("{} {}: PCC refused the request (r={r}): {}", shown(.method), shown(.path), shown(.message))]
     Api {
         /// HTTP method.
         method: String,
@@ -34,7 +37,7 @@ pub enum Error {
     },
 
     /// Creating a number that PCC already has (`r:2 "Number existed"`); carries the existing id.
-    #[error("number `{number}` already exists in PCC (id {id})")]
+    #[error("number `{}` already exists in PCC (id {})", shown(.number), shown(.id))]
     NumberExists {
         /// The digits.
         number: String,
@@ -45,7 +48,12 @@ pub enum Error {
     /// A write whose outcome is unknown: it timed out, the connection dropped, or the server
     /// answered 5xx. It may have been applied. The client never retries these; look the object
     /// up by its natural key before trying again.
-    #[error("{method} {path}: the request may or may not have been applied ({cause})")]
+    #[error(
+        "{} {}: the request may or may not have been applied ({})",
+        shown(.method),
+        shown(.path),
+        shown(.cause)
+    )]
     Uncertain {
         /// HTTP method.
         method: String,
@@ -58,7 +66,12 @@ pub enum Error {
     },
 
     /// An HTTP status that is not an answer PCC gives on success, after any retries.
-    #[error("{method} {path}: HTTP {status} after {attempts} attempt(s){}", body_suffix(.body))]
+    #[error(
+        "{} {}: HTTP {status} after {attempts} attempt(s){}",
+        shown(.method),
+        shown(.path),
+        body_suffix(.body)
+    )]
     Status {
         /// HTTP method.
         method: String,
@@ -73,7 +86,7 @@ pub enum Error {
     },
 
     /// No answer at all (connection refused, timeout on a read), after any retries.
-    #[error("{method} {path}: {cause} after {attempts} attempt(s)")]
+    #[error("{} {}: {} after {attempts} attempt(s)", shown(.method), shown(.path), shown(.cause))]
     Transport {
         /// HTTP method.
         method: String,
@@ -89,7 +102,7 @@ pub enum Error {
 
     /// An answer that does not have the shape the contract (`docs/pcc-api-assumptions.md`)
     /// promises.
-    #[error("{method} {path}: unexpected answer: {cause}")]
+    #[error("{} {}: unexpected answer: {}", shown(.method), shown(.path), shown(.cause))]
     Decode {
         /// HTTP method.
         method: String,
@@ -109,8 +122,13 @@ fn body_suffix(body: &str) -> String {
     if body.is_empty() {
         String::new()
     } else {
-        format!(": {body}")
+        format!(": {}", shown(body))
     }
+}
+
+/// Text PCC sent (or that names what it sent), as it may be printed: `spec::text::terminal`.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    spec::text::terminal(text)
 }
 
 /// Why a request got no answer at all.
@@ -187,11 +205,11 @@ pub struct LiveProblem {
 
 impl fmt::Display for LiveProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} `{}`", self.kind, self.name)?;
+        write!(f, "{} `{}`", self.kind, shown(&self.name))?;
         if !self.ids.is_empty() {
-            write!(f, " ({})", self.ids.join(", "))?;
+            write!(f, " ({})", shown(&self.ids.join(", ")))?;
         }
-        write!(f, ": {}", self.problem)
+        write!(f, ": {}", shown(&self.problem))
     }
 }
 
@@ -210,5 +228,63 @@ impl fmt::Display for LiveProblems<'_> {
             write!(f, "\n  - {problem}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What PCC sends (a message, a body, a name, an id) may be anything: every error shows
+    /// it escaped, with credentials redacted, wherever it is printed.
+    #[test]
+    fn what_pcc_sent_is_shown_escaped() {
+        let hostile =
+            "\x1b[32mvalid\x1b[0m\r::warning::x \u{202E} https://u:pw@h.example/?token=abc";
+        let errors = [
+            Error::Auth {
+                message: hostile.into(),
+            },
+            Error::Api {
+                method: "POST".into(),
+                path: format!("/v1/group?name={hostile}"),
+                r: 2,
+                message: hostile.into(),
+            },
+            Error::NumberExists {
+                number: hostile.into(),
+                id: hostile.into(),
+            },
+            Error::Status {
+                method: "GET".into(),
+                path: "/v1/group".into(),
+                status: 500,
+                attempts: 3,
+                body: hostile.into(),
+            },
+            Error::Decode {
+                method: "GET".into(),
+                path: "/v1/group".into(),
+                cause: hostile.into(),
+            },
+            Error::Live(vec![LiveProblem {
+                kind: "group",
+                name: hostile.into(),
+                ids: vec![hostile.into()],
+                problem: hostile.into(),
+                uses: None,
+            }]),
+        ];
+        for error in errors {
+            let shown = error.to_string();
+            let body = shown.replace("\n  - ", " ");
+            assert!(
+                spec::text::terminal_problem(&body).is_none(),
+                "{shown:?}: {:?}",
+                spec::text::terminal_problem(&body)
+            );
+            assert!(!shown.contains("pw@") && !shown.contains("=abc"), "{shown}");
+            assert!(shown.contains("\\u{1b}[32mvalid"), "{shown}");
+        }
     }
 }

@@ -23,6 +23,12 @@ pub fn mark(secret: &str) -> String {
     format!("{MARK}:{})", &hex(&Sha256::digest(secret.as_bytes()))[..8])
 }
 
+/// True for a part that hides nothing: empty, already redacted (`(sensitive…`), or masked by
+/// whoever wrote it (`***`).
+fn is_masked(part: &str) -> bool {
+    part.is_empty() || part.starts_with(MARK) || part.chars().all(|c| c == '*')
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -36,14 +42,32 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Every URL in `text` with its credentials redacted. A URL starts with a scheme and `://`
 /// and ends at whitespace, a quote, an angle bracket, a backtick or a backslash.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    if !text.contains("://") {
+    let found = redactions(text);
+    if found.is_empty() {
         return Cow::Borrowed(text);
     }
-    let mut out = String::new();
-    let mut done = 0; // `text[..done]` is in `out`
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for (range, redacted) in found {
+        out.push_str(&text[done..range.start]);
+        out.push_str(&redacted);
+        done = range.end;
+    }
+    out.push_str(&text[done..]);
+    Cow::Owned(out)
+}
+
+/// Where [`redact`] changes `text`: each URL that holds a credential, in order, with what
+/// it becomes.
+pub fn redactions(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut found = Vec::new();
+    if !text.contains("://") {
+        return found;
+    }
+    let mut done = 0; // the end of the last URL redacted
     let mut search = 0;
-    while let Some(found) = text[search..].find("://") {
-        let sep = search + found;
+    while let Some(at) = text[search..].find("://") {
+        let sep = search + at;
         // The scheme: letters, digits, `+`, `-`, `.`, starting with a letter.
         let scheme_start = text[..sep]
             .char_indices()
@@ -57,20 +81,16 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         let end = text[sep..]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\'))
             .map_or(text.len(), |i| sep + i);
-        if scheme_start < sep && scheme_start >= done {
-            if let Some(redacted) = redact_url(&text[scheme_start..end]) {
-                out.push_str(&text[done..scheme_start]);
-                out.push_str(&redacted);
-                done = end;
-            }
+        if scheme_start < sep
+            && scheme_start >= done
+            && let Some(redacted) = redact_url(&text[scheme_start..end])
+        {
+            found.push((scheme_start..end, redacted));
+            done = end;
         }
         search = end.max(sep + 3);
     }
-    if done == 0 {
-        return Cow::Borrowed(text);
-    }
-    out.push_str(&text[done..]);
-    Cow::Owned(out)
+    found
 }
 
 /// `url` with its credentials redacted; `None` when it holds none (or is not a URL).
@@ -88,7 +108,8 @@ pub fn redact_url(url: &str) -> Option<String> {
     let host = match authority.rfind('@') {
         Some(at) => {
             let userinfo = &authority[..at];
-            if userinfo.is_empty() || userinfo.starts_with(MARK) {
+            let secret = userinfo.split_once(':').map_or(userinfo, |(_, pass)| pass);
+            if userinfo.is_empty() || is_masked(secret) || is_masked(userinfo) {
                 out.push_str(userinfo);
             } else {
                 out.push_str(&mark(userinfo));
@@ -161,9 +182,8 @@ fn push_path(out: &mut String, host: &str, path: &str) -> bool {
         if i > 0 {
             out.push('/');
         }
-        let secret = !segment.is_empty()
-            && !segment.starts_with(MARK)
-            && (from.is_some_and(|f| i >= f) || looks_generated(segment));
+        let secret =
+            !is_masked(segment) && (from.is_some_and(|f| i >= f) || looks_generated(segment));
         if secret {
             out.push_str(&mark(segment));
             changed = true;
@@ -201,9 +221,7 @@ fn push_params(out: &mut String, params: &str) -> bool {
         let end = rest.find(['&', ';']).unwrap_or(rest.len());
         let pair = &rest[..end];
         match pair.split_once('=') {
-            Some((name, value))
-                if !value.is_empty() && !value.starts_with(MARK) && is_secret_name(name) =>
-            {
+            Some((name, value)) if !is_masked(value) && is_secret_name(name) => {
                 out.push_str(name);
                 out.push('=');
                 out.push_str(&mark(value));
@@ -307,6 +325,7 @@ mod tests {
             "https://crm.example.com/release-notes-2024-v2/events?page=2",
             "https://evil.example/x@crm.example.com/",
             "http://127.0.0.1:8080/v1",
+            "http://proxy:***@127.0.0.1:8080/v1?token=***",
         ];
         let out: Vec<String> = cases
             .iter()
@@ -324,6 +343,7 @@ mod tests {
         (unchanged) https://crm.example.com/release-notes-2024-v2/events?page=2
         (unchanged) https://evil.example/x@crm.example.com/
         (unchanged) http://127.0.0.1:8080/v1
+        (unchanged) http://proxy:***@127.0.0.1:8080/v1?token=***
         ");
         let all = out.join("\n");
         for secret in [

@@ -170,26 +170,56 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
     clean(s)
 }
 
+/// [`terminal`] of each line of `s`, the line feeds kept: for a message of several lines
+/// that switchboard wrote around untrusted text (an error and its causes).
+pub fn terminal_lines(s: &str) -> Cow<'_, str> {
+    if !s.contains('\n') {
+        return terminal(s);
+    }
+    let lines: Vec<Cow<'_, str>> = s.split('\n').map(terminal).collect();
+    if lines.iter().all(|l| matches!(l, Cow::Borrowed(_))) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(lines.join("\n"))
+}
+
+/// How a whole output is written ([`terminal_output`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Terminal {
+    /// switchboard colours this stream: ANSI colour sequences (`ESC [ digits ; m`) are its
+    /// own and pass. Otherwise every `ESC` is escaped.
+    pub colours: bool,
+    /// `--show-sensitive` on a terminal: credentials in URLs are not redacted.
+    pub reveal: bool,
+}
+
 /// A whole output about to be written to a terminal, a log or a CI log: the last line of
 /// defence, for text that was already built. Line by line, it
 ///
 /// - writes hazards as escapes ([`visible`]), except the tab, the line feed that ends each
-///   line and ANSI colour sequences (`ESC [ digits ; m`, which switchboard's own colours
-///   use; untrusted text has already had its `ESC` escaped by [`terminal`]);
-/// - redacts credentials in URLs, unless `reveal` (`--show-sensitive` on a terminal);
+///   line and, on a stream switchboard colours, ANSI colour sequences (untrusted text has
+///   already had its `ESC` escaped by [`terminal`]: with colours on, a colour sequence in a
+///   name would otherwise pass here);
+/// - redacts credentials in URLs, unless `reveal`;
 /// - puts a `\` before a line that would start a CI workflow command once its leading
 ///   whitespace and colours are skipped: `::` (GitHub Actions) and `##[` / `##vso[` /
 ///   `##teamcity[` (Azure Pipelines, TeamCity), whatever put it there (a padded name that a
 ///   wrapped help line starts with, say).
-pub fn terminal_output(s: &str, reveal: bool) -> Cow<'_, str> {
+pub fn terminal_output(s: &str, how: Terminal) -> Cow<'_, str> {
     let mut changed = false;
     let mut out = String::new();
     for (i, original) in s.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        let mut line: Cow<'_, str> = escape_keeping_colours(original);
-        if !reveal && let Cow::Owned(redacted) = sensitive::redact(&line) {
+        let mut line: Cow<'_, str> = if how.colours {
+            escape_keeping_colours(original)
+        } else {
+            escape_with(original, |c| c == '\t')
+        };
+        if !how.reveal
+            && let Cow::Owned(redacted) = sensitive::redact(&line)
+        {
             line = Cow::Owned(redacted);
         }
         if let Some(at) = workflow_command_at(&line) {
@@ -264,6 +294,102 @@ fn workflow_command_at(line: &str) -> Option<usize> {
     let after = rest.strip_prefix("##")?;
     let name = after.bytes().take_while(u8::is_ascii_alphabetic).count();
     after[name..].starts_with('[').then_some(at)
+}
+
+/// A whole file as a snippet may show it (diagnostics draw lines of spec files): its lines
+/// kept (line feeds, and the carriage return of a CRLF ending), tabs kept, every other hazard
+/// written as an escape and every credential in a URL redacted, with the map between offsets
+/// in the file and offsets in what is shown, so that labels still point at the right place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    /// The text to show.
+    pub text: String,
+    /// Runs of the file and what each became: `(shown start, file start, shown length, file
+    /// length)`, in order, covering both texts. A run whose two lengths are equal and whose
+    /// text is unchanged maps offset for offset.
+    pieces: Vec<(usize, usize, usize, usize)>,
+}
+
+impl Shown {
+    /// `file` as it may be shown; `None` when it can be shown as it is.
+    pub fn of(file: &str) -> Option<Shown> {
+        let mut edits: Vec<(std::ops::Range<usize>, String)> = sensitive::redactions(file);
+        let mut hazards = Vec::new();
+        let chars: Vec<(usize, char)> = file.char_indices().collect();
+        for (k, &(at, c)) in chars.iter().enumerate() {
+            let before = k.checked_sub(1).map(|j| chars[j].1);
+            let after = chars.get(k + 1).map(|&(_, c)| c);
+            let kept = c == '\n' || c == '\t' || (c == '\r' && after == Some('\n'));
+            if !kept && (is_hazard(c) || is_stray_joiner(before, c, after)) {
+                let mut escaped = String::new();
+                push_escape(&mut escaped, c);
+                hazards.push((at..at + c.len_utf8(), escaped));
+            }
+        }
+        if edits.is_empty() && hazards.is_empty() {
+            return None;
+        }
+        // A hazard inside a redacted URL goes with the URL.
+        hazards.retain(|(h, _)| {
+            !edits
+                .iter()
+                .any(|(r, _)| r.start <= h.start && h.end <= r.end)
+        });
+        edits.extend(hazards);
+        edits.sort_by_key(|(r, _)| r.start);
+        let mut text = String::with_capacity(file.len() + 16);
+        let mut pieces = Vec::new();
+        let mut done = 0;
+        for (range, replacement) in edits {
+            if range.start > done {
+                pieces.push((text.len(), done, range.start - done, range.start - done));
+                text.push_str(&file[done..range.start]);
+            }
+            pieces.push((text.len(), range.start, replacement.len(), range.len()));
+            text.push_str(&replacement);
+            done = range.end;
+        }
+        if done < file.len() {
+            pieces.push((text.len(), done, file.len() - done, file.len() - done));
+            text.push_str(&file[done..]);
+        }
+        Some(Shown { text, pieces })
+    }
+
+    /// The offset in what is shown of offset `at` of the file: the same place in a run kept
+    /// as it is, else the start of what replaced it (or its end, for an offset at its end).
+    pub fn to_shown(&self, at: usize) -> usize {
+        for &(shown, file, shown_len, file_len) in &self.pieces {
+            if at < file + file_len || (at == file + file_len && shown_len == file_len) {
+                return if at <= file {
+                    shown
+                } else if shown_len == file_len {
+                    shown + (at - file)
+                } else {
+                    shown + shown_len
+                };
+            }
+        }
+        self.text.len()
+    }
+
+    /// The offset in the file of offset `at` of what is shown.
+    pub fn to_file(&self, at: usize) -> usize {
+        for &(shown, file, shown_len, file_len) in &self.pieces {
+            if at < shown + shown_len || (at == shown + shown_len && shown_len == file_len) {
+                return if at <= shown {
+                    file
+                } else if shown_len == file_len {
+                    file + (at - shown)
+                } else {
+                    file + file_len
+                };
+            }
+        }
+        self.pieces
+            .last()
+            .map_or(0, |&(_, file, _, file_len)| file + file_len)
+    }
 }
 
 /// Text for Markdown prose, a table cell or a heading (pull-request comments, drift issues),
@@ -449,8 +575,8 @@ pub fn dot(s: &str) -> String {
 }
 
 /// Text inside a quoted Mermaid label (`id["..."]`), also inside a Markdown code fence:
-/// [`clean`], then quotes, `#`, `%`, angle brackets, ampersands, backticks and semicolons as
-/// Mermaid's entity codes (`#quot;`, `#35;`, `#37;`...). With no `%` left, no `%%{init}%%`
+/// [`clean`], then quotes, `#`, `%`, angle brackets, ampersands and backticks as Mermaid's
+/// entity codes (`#quot;`, `#35;`, `#37;`...). With no `%` left, no `%%{init}%%`
 /// directive (which Mermaid finds anywhere in the text, and which could re-theme the diagram
 /// or hide the styling of removed nodes) and no `%%` comment can form; with no backtick, no
 /// Markdown string and no closing fence.
@@ -466,7 +592,6 @@ pub fn mermaid(s: &str) -> String {
             '>' => out.push_str("#gt;"),
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
-            ';' => out.push_str("#59;"),
             c => out.push(c),
         }
     }
@@ -706,11 +831,32 @@ mod tests {
 
     #[test]
     fn a_whole_output_keeps_its_colours_and_lines_but_nothing_else() {
+        let coloured = Terminal {
+            colours: true,
+            reveal: false,
+        };
         let ours = "\x1b[1;32mApply complete!\x1b[0m 1 added\n\tindented\n";
-        assert!(matches!(terminal_output(ours, false), Cow::Borrowed(_)));
+        assert!(matches!(terminal_output(ours, coloured), Cow::Borrowed(_)));
+        // Without colours, no colour sequence is switchboard's.
+        assert_eq!(
+            terminal_output("\x1b[32mvalid\x1b[0m\n", Terminal::default()),
+            "\\u{1b}[32mvalid\\u{1b}[0m\n"
+        );
+        // Credentials are redacted, unless revealed.
+        let url = "event_url = \"https://u:p@x.example/?token=abc\"\n";
+        let redacted = terminal_output(url, Terminal::default());
+        assert!(
+            !redacted.contains("u:p") && !redacted.contains("=abc"),
+            "{redacted}"
+        );
+        let revealed = Terminal {
+            colours: false,
+            reveal: true,
+        };
+        assert_eq!(terminal_output(url, revealed), url);
         let forged = "name a\rb \x1b]8;;http://evil\x1b\\x\x1b[2J \u{202E}x\n";
         assert_eq!(
-            terminal_output(forged, false),
+            terminal_output(forged, coloured),
             "name a\\rb \\u{1b}]8;;http://evil\\u{1b}\\x\\u{1b}[2J \\u{202e}x\n"
         );
     }
@@ -720,7 +866,13 @@ mod tests {
         let text = "ok\n::warning::pwned\n      ::error title=x::y\n\x1b[2m  ::notice::z\x1b[0m\n\
                     ##[warning]azure\n##vso[task.setvariable variable=x]1\n\u{A0}::add-mask::x\n\
                     ## heading stays\na :: b stays\n";
-        let out = terminal_output(text, false);
+        let out = terminal_output(
+            text,
+            Terminal {
+                colours: true,
+                reveal: false,
+            },
+        );
         insta::assert_snapshot!(out.replace('\x1b', "␛").replace('\u{A0}', "⍽"), @r"
         ok
         \::warning::pwned
@@ -740,6 +892,30 @@ mod tests {
             assert!(!trimmed.starts_with("::"), "{line:?}");
             assert!(!trimmed.starts_with("##["), "{line:?}");
         }
+    }
+
+    #[test]
+    fn a_file_is_shown_with_its_lines_and_offsets_kept() {
+        let file =
+            "a: 1\r\nb: \"x\u{202E}y\"\nc: https://u:p@h.example/?token=abc # c\n\x1b[2Jd: 2\n";
+        let shown = Shown::of(file).unwrap();
+        insta::assert_snapshot!(shown.text, @r#"
+        a: 1
+        b: "x\u{202e}y"
+        c: https://(sensitive:fd8f3144)@h.example/?token=(sensitive:ba7816bf) # c
+        \u{1b}[2Jd: 2
+        "#);
+        assert!(shown.text.contains("a: 1\r\n"), "a CRLF ending stays");
+        // Offsets before, inside and after each change map to the same places.
+        for needle in ["b:", "y\"", "# c", "d: 2"] {
+            let at = file.find(needle).unwrap();
+            let there = shown.to_shown(at);
+            assert_eq!(&shown.text[there..there + needle.len()], needle, "{needle}");
+            assert_eq!(shown.to_file(there), at, "{needle}");
+        }
+        assert_eq!(shown.to_shown(file.len()), shown.text.len());
+        assert_eq!(shown.to_file(shown.text.len()), file.len());
+        assert!(Shown::of("clean: yes\r\n\tindented\n").is_none());
     }
 
     #[test]
@@ -764,11 +940,12 @@ mod tests {
 
     #[test]
     fn mermaid_labels_hold_no_directive_comment_or_quote() {
-        let s = "%%{init: {'theme':'dark', 'themeCSS': '.removed {display:none}'}}%% \"x\" #1 <b> `y` a;b";
+        let s =
+            "%%{init: {'theme':'dark', 'themeCSS': '.removed {display:none}'}}%% \"x\" #1 <b> `y`";
         let out = mermaid(s);
         assert!(!out.contains("%%"), "{out}");
         assert!(!out.contains(['"', '`', '<', '>', '%']), "{out}");
-        insta::assert_snapshot!(out, @"#37;#37;{init: {'theme':'dark', 'themeCSS': '.removed {display:none}'}}#37;#37; #quot;x#quot; #35;1 #lt;b#gt; #96;y#96; a#59;b");
+        insta::assert_snapshot!(out, @"#37;#37;{init: {'theme':'dark', 'themeCSS': '.removed {display:none}'}}#37;#37; #quot;x#quot; #35;1 #lt;b#gt; #96;y#96;");
     }
 
     #[test]

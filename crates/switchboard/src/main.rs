@@ -1,12 +1,11 @@
 //! The `switchboard` binary: command-line parsing, output, exit codes. The only crate that
 //! prints; every command is a thin wrapper over a library crate.
 
-#![allow(clippy::print_stdout, clippy::print_stderr)]
-
 mod callflow;
 mod cli;
 mod commands;
 mod notices;
+mod output;
 mod pipeline;
 mod render;
 mod specfile;
@@ -60,6 +59,7 @@ fn main() -> ExitCode {
             });
         }
     };
+    output::init(&cli.global);
     notices::init();
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
@@ -79,7 +79,11 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            // Causes quote PCC, paths and names: each line is escaped as a whole.
+            output::eprintln(format_args!(
+                "error: {}",
+                spec::text::terminal_lines(&format!("{err:#}"))
+            ));
             ExitCode::from(Exit::Problems.code())
         }
     }

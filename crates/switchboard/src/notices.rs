@@ -7,7 +7,6 @@
 //! While `apply` draws its progress bar, notices are printed above it, not through it.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -76,9 +75,8 @@ pub fn clear_bar() {
 
 fn write_line(text: &str) {
     let bar = BAR.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let write = || {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    };
+    // Notices quote PCC (a retried request's error): written through the guard.
+    let write = || crate::output::eprint(text);
     match bar {
         Some(bar) => bar.suspend(write),
         None => write(),

@@ -9,7 +9,6 @@
 //!   a plan made against another PCC.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -56,7 +55,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// first.
 pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
     let target = target::connect(connection, Access::Read).await?;
-    eprintln!("{}", target.banner());
+    crate::output::eprintln(target.banner());
     Ok(target)
 }
 
@@ -75,7 +74,7 @@ pub async fn plan(
     access: Access,
 ) -> anyhow::Result<Planned> {
     let pending = target::resolve(connection)?;
-    eprintln!("{}", pending.banner());
+    crate::output::eprintln(pending.banner());
     let (spec, spec_root) = specfile::load_valid_at(path, global)?;
     let target = pending.connect(access).await?;
     let scope = read_scope(&spec, concurrency);
@@ -161,13 +160,15 @@ pub async fn read_live_setting_aside(
         .await
         .context("cannot read the live project")?;
     let requests = target.client().stats().total() - before;
-    eprintln!(
+    crate::output::eprintln(format_args!(
         "read the live project: {} ({requests} request{})",
         contents(&live.model),
         if requests == 1 { "" } else { "s" }
-    );
+    ));
     for problem in &problems {
-        eprintln!("note: `ignore:` covers {problem}; the plan leaves it out");
+        crate::output::eprintln(format_args!(
+            "note: `ignore:` covers {problem}; the plan leaves it out"
+        ));
     }
     Ok((live, problems))
 }
@@ -274,7 +275,9 @@ pub fn render_plan(
             {
                 doc.extend(extra);
             }
-            let mut text = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+            let mut text = spec::text::json(
+                serde_json::to_string_pretty(&doc).expect("JSON values serialize"),
+            );
             text.push('\n');
             text
         }
@@ -304,12 +307,10 @@ pub fn render_drift(plan: &Plan, format: DriftFormat, color: bool) -> String {
     }
 }
 
-/// Writes `text` to standard output (a closed pipe is reported as the `BrokenPipe` it is, for
-/// `main` to treat as success).
+/// Writes `text` to standard output, through [`crate::output`] (a closed pipe is reported as
+/// the `BrokenPipe` it is, for `main` to treat as success).
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
+    crate::output::print(text)?;
     Ok(())
 }
 
@@ -330,7 +331,10 @@ pub fn refusal_notice(plan: &Plan, color: bool) -> Option<String> {
         head
     };
     for violation in &plan.safety.violations {
-        notice.push_str(&format!("\n  - {violation}"));
+        notice.push_str(&format!(
+            "\n  - {}",
+            spec::text::terminal(&violation.to_string())
+        ));
     }
     Some(notice)
 }
@@ -490,7 +494,9 @@ fn saved_json_of(plan: &Plan, target: &TargetId, spec_root: &Path) -> anyhow::Re
         spec_root: spec_root.to_owned(),
         plan,
     };
-    let mut text = serde_json::to_string_pretty(&saved).context("cannot write the plan")?;
+    // Live names may hold hazards: escaped, they read back the same and show in any viewer.
+    let mut text =
+        spec::text::json(serde_json::to_string_pretty(&saved).context("cannot write the plan")?);
     text.push('\n');
     Ok(text)
 }

@@ -9,7 +9,6 @@
 //!   what the diagnostic points at, so that a one-line 2 MB file prints a line, not 2 MB.
 
 use std::fmt;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,6 +18,7 @@ use miette::{
     SpanContents,
 };
 use sha2::{Digest, Sha256};
+use spec::text::terminal_lines;
 use spec::{Loaded, Severity, Source, Spec};
 
 use crate::cli::{ColorChoice, Global};
@@ -91,10 +91,7 @@ pub fn load_valid(path: &Path, global: &Global) -> anyhow::Result<Spec> {
 pub fn load_valid_at(path: &Path, global: &Global) -> anyhow::Result<(Spec, PathBuf)> {
     let (loaded, sources) = load(path)?;
     if !loaded.diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            render_human(&loaded, &sources, &Style::for_stderr(global))
-        );
+        crate::output::eprint(&render_human(&loaded, &sources, &Style::for_stderr(global)));
     }
     match loaded.spec {
         Some(spec) => Ok((spec, sources.root)),
@@ -181,12 +178,12 @@ impl Style {
 
     /// For standard output: colour per `--color` (auto: on a terminal, unless `NO_COLOR`).
     pub fn for_stdout(global: &Global) -> Style {
-        Style::for_stream(global, std::io::stdout().is_terminal())
+        Style::for_stream(global, crate::output::stdout_is_terminal())
     }
 
     /// For standard error, likewise.
     pub fn for_stderr(global: &Global) -> Style {
-        Style::for_stream(global, std::io::stderr().is_terminal())
+        Style::for_stream(global, crate::output::stderr_is_terminal())
     }
 
     fn for_stream(global: &Global, terminal: bool) -> Style {
@@ -214,11 +211,11 @@ pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String
         options = options.width(width);
     }
     let handler = options.build();
-    // Shared, so that a thousand diagnostics do not copy a file a thousand times.
-    let texts: Vec<(&str, Arc<str>)> = sources
+    // Shared, so that a thousand diagnostics do not copy (or escape) a file a thousand times.
+    let texts: Vec<(&str, File)> = sources
         .files
         .iter()
-        .map(|s| (s.path.as_str(), Arc::from(s.text.as_str())))
+        .map(|s| (s.path.as_str(), File::new(&s.text)))
         .collect();
     let mut out = String::new();
     for diagnostic in &loaded.diagnostics {
@@ -244,9 +241,45 @@ pub fn render_json(loaded: &Loaded, strict: bool) -> String {
         "warnings": loaded.warnings(),
         "diagnostics": loaded.diagnostics,
     });
-    let mut out = serde_json::to_string_pretty(&document).expect("diagnostics are JSON");
+    // Messages quote names and values: escaped where JSON leaves them raw.
+    let mut out =
+        spec::text::json(serde_json::to_string_pretty(&document).expect("diagnostics are JSON"));
     out.push('\n');
     out
+}
+
+/// A spec file as diagnostics draw it: as read (for columns), and as shown (hazards escaped,
+/// credentials redacted: `spec::text::Shown`), computed once per file.
+#[derive(Clone, Debug)]
+struct File {
+    original: Arc<str>,
+    shown: Option<Arc<spec::text::Shown>>,
+    display: Arc<str>,
+}
+
+impl File {
+    fn new(text: &str) -> File {
+        let original: Arc<str> = Arc::from(text);
+        let shown = spec::text::Shown::of(text).map(Arc::new);
+        let display = shown
+            .as_ref()
+            .map_or_else(|| Arc::clone(&original), |s| Arc::from(s.text.as_str()));
+        File {
+            original,
+            shown,
+            display,
+        }
+    }
+
+    /// An offset of the file as an offset of what is shown.
+    fn to_shown(&self, at: usize) -> usize {
+        self.shown.as_ref().map_or(at, |s| s.to_shown(at))
+    }
+
+    /// An offset of what is shown as an offset of the file.
+    fn to_file(&self, at: usize) -> usize {
+        self.shown.as_ref().map_or(at, |s| s.to_file(at))
+    }
 }
 
 /// A report drawn by a miette handler.
@@ -273,7 +306,7 @@ struct Report {
 }
 
 impl Report {
-    fn new(diagnostic: &spec::Diagnostic, texts: &[(&str, Arc<str>)]) -> Report {
+    fn new(diagnostic: &spec::Diagnostic, texts: &[(&str, File)]) -> Report {
         let severity = match diagnostic.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -294,7 +327,7 @@ impl Report {
             let source = texts
                 .iter()
                 .find(|(path, _)| *path == file)
-                .map(|(path, text)| Text::new(path, text, &spans));
+                .map(|(path, file)| Text::new(path, file, &spans));
             let labels = diagnostic
                 .labels
                 .iter()
@@ -305,7 +338,7 @@ impl Report {
                         Some(source) => source.span(l.span.start..l.span.end),
                         None => SourceSpan::from(l.span.start..l.span.end),
                     };
-                    let text = (!l.text.is_empty()).then(|| l.text.clone());
+                    let text = (!l.text.is_empty()).then(|| terminal_lines(&l.text).into_owned());
                     if i == 0 {
                         LabeledSpan::new_primary_with_span(text, span)
                     } else {
@@ -332,11 +365,16 @@ impl Report {
                 }
             })
             .collect();
+        // Messages, labels and help quote names, values and test names from the spec: each
+        // goes through `spec::text`, as the snippet itself does (`File`).
         Report {
-            message: diagnostic.message.clone(),
+            message: terminal_lines(&diagnostic.message).into_owned(),
             code: Some(diagnostic.code),
             severity,
-            help: diagnostic.help.clone(),
+            help: diagnostic
+                .help
+                .as_deref()
+                .map(|h| terminal_lines(h).into_owned()),
             source,
             labels,
             related,
@@ -366,13 +404,13 @@ struct Text {
     text: Arc<str>,
     /// Set when `text` is an excerpt.
     cut: Option<Cut>,
+    /// The file, as read and as shown.
+    file: File,
 }
 
 /// Where an excerpt comes from.
 #[derive(Debug)]
 struct Cut {
-    /// The whole file.
-    file: Arc<str>,
     /// The file's line the excerpt starts on (0-based).
     first_line: usize,
     /// The excerpt's pieces of the file, in order: (excerpt offset, file offset, length).
@@ -380,14 +418,20 @@ struct Cut {
 }
 
 impl Text {
-    /// The file `text` at `path`, cut when a line the labels at `spans` show is too long.
-    fn new(path: &str, text: &Arc<str>, spans: &[std::ops::Range<usize>]) -> Text {
+    /// The file at `path` (shown escaped, `File`), cut when a line the labels at `spans` (in
+    /// the file as read) show is too long.
+    fn new(path: &str, file: &File, spans: &[std::ops::Range<usize>]) -> Text {
+        let spans: Vec<std::ops::Range<usize>> = spans
+            .iter()
+            .map(|s| file.to_shown(s.start)..file.to_shown(s.end))
+            .collect();
         Text {
             name: path.to_owned(),
             cut: None,
-            text: Arc::clone(text),
+            text: Arc::clone(&file.display),
+            file: file.clone(),
         }
-        .cut(spans)
+        .cut(&spans)
     }
 
     fn cut(self, spans: &[std::ops::Range<usize>]) -> Text {
@@ -452,19 +496,17 @@ impl Text {
         }
         let first_line = file[..from].matches('\n').count();
         Text {
-            cut: Some(Cut {
-                file: Arc::clone(&self.text),
-                first_line,
-                pieces,
-            }),
+            cut: Some(Cut { first_line, pieces }),
             text: Arc::from(excerpt),
             name: self.name,
+            file: self.file,
         }
     }
 
     /// A span of the file as a span of what miette reads: inside the excerpt, clamped to what
     /// was kept of its line.
     fn span(&self, span: std::ops::Range<usize>) -> SourceSpan {
+        let span = self.file.to_shown(span.start)..self.file.to_shown(span.end);
         let Some(cut) = &self.cut else {
             return SourceSpan::from(span);
         };
@@ -513,11 +555,14 @@ impl miette::SourceCode for Text {
         let inner = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
-        let file = self.cut.as_ref().map_or(&self.text, |cut| &cut.file);
-        // miette reads the header's column from a read with no context lines.
+        // miette reads the header's column from a read with no context lines; it counts in
+        // the file as read.
         let column = match (
             context_lines_before,
-            char_column(file, self.file_offset(span.offset())),
+            char_column(
+                &self.file.original,
+                self.file.to_file(self.file_offset(span.offset())),
+            ),
         ) {
             (0, Some(column)) => column,
             _ => inner.column(),

@@ -4,7 +4,7 @@
 
 mod progress;
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::BufRead as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,7 +38,7 @@ pub fn run(global: &Global, args: ApplyArgs) -> anyhow::Result<Exit> {
     }
     let mode = if args.json {
         Mode::Json
-    } else if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+    } else if crate::output::stdout_is_terminal() && crate::output::stderr_is_terminal() {
         Mode::Bar
     } else {
         Mode::Lines
@@ -81,7 +81,7 @@ fn is_saved_plan(path: &Path) -> bool {
 async fn saved(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Result<Exit> {
     let saved = pipeline::read_saved(&args.target)?;
     let pending = crate::target::resolve(&args.connection)?;
-    eprintln!("{}", pending.banner());
+    crate::output::eprintln(format_args!("{}", pending.banner()));
     // Checked before connecting too, so that a plan refused for its target does not leave a
     // new sandbox behind in the directory it was wrongly applied from.
     saved.target.ensure_same(&TargetId::of_pending(&pending)?)?;
@@ -141,7 +141,10 @@ async fn apply_saved(
             let summary = "this plan has already been applied: every object it touches is now \
                            as it leaves them; run `switchboard plan` again";
             progress.diagnostic(summary, &stale_list(&stale, n, advice));
-            eprintln!("{}\nNothing was written.", error_head(global, summary));
+            crate::output::eprintln(format_args!(
+                "{}\nNothing was written.",
+                error_head(global, summary)
+            ));
             return Ok(Exit::Stale);
         }
         let summary = format!(
@@ -151,13 +154,13 @@ async fn apply_saved(
         // JSON events carry every object; a terminal or a log gets the first ones.
         progress.diagnostic(&summary, &stale_list(&stale, n, advice));
         let shown = stale_list(&stale, STALE_SHOWN, advice);
-        eprintln!("{}\n{shown}", error_head(global, &summary));
+        crate::output::eprintln(format_args!("{}\n{shown}", error_head(global, &summary)));
         return Ok(Exit::Stale);
     }
-    eprintln!(
+    crate::output::eprintln(format_args!(
         "checked the live objects the plan touches: unchanged since planning ({requests} request{})",
         if requests == 1 { "" } else { "s" }
-    );
+    ));
     execute(
         args,
         &mut progress,
@@ -176,7 +179,10 @@ const STALE_SHOWN: usize = 20;
 fn stale_list(stale: &[planner::StaleObject], max: usize, advice: &str) -> String {
     let mut detail = String::new();
     for object in stale.iter().take(max) {
-        detail.push_str(&format!("  - {object}\n"));
+        detail.push_str(&format!(
+            "  - {}\n",
+            spec::text::terminal(&object.to_string())
+        ));
     }
     if stale.len() > max {
         detail.push_str(&format!(
@@ -239,7 +245,7 @@ async fn apply_planned(
         return Ok(exit);
     }
     if !args.auto_approve && !confirm().await? {
-        eprintln!("Apply cancelled: nothing was written.");
+        crate::output::eprintln(format_args!("Apply cancelled: nothing was written."));
         return Ok(Exit::Problems);
     }
     execute(
@@ -255,7 +261,7 @@ async fn apply_planned(
 
 /// Asks on the terminal; refuses to guess when there is none.
 async fn confirm() -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
+    if !crate::output::stdin_is_terminal() {
         bail!(
             "refusing to apply without confirmation: standard input is not a terminal to ask \
              on. Pass --auto-approve to apply without asking (CI), or save the plan with \
@@ -263,9 +269,7 @@ async fn confirm() -> anyhow::Result<bool> {
         );
     }
     let answer = tokio::task::spawn_blocking(|| -> std::io::Result<String> {
-        let mut err = std::io::stderr().lock();
-        write!(err, "\n{QUESTION}")?;
-        err.flush()?;
+        crate::output::eprint(&format!("\n{QUESTION}"));
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         Ok(line)
@@ -296,14 +300,17 @@ fn guard(global: &Global, args: &ApplyArgs, progress: &Progress, plan: &Plan) ->
     }
     let mut detail = String::new();
     for violation in &plan.safety.violations {
-        detail.push_str(&format!("  - {violation}\n"));
+        detail.push_str(&format!(
+            "  - {}\n",
+            spec::text::terminal(&violation.to_string())
+        ));
     }
     let n = plan.safety.violations.len();
     if args.force {
-        eprintln!(
+        crate::output::eprintln(format_args!(
             "warning: applying despite {n} safety guard{} (--force):\n{detail}",
             if n == 1 { "" } else { "s" }
-        );
+        ));
         return None;
     }
     let summary = format!(
@@ -312,7 +319,7 @@ fn guard(global: &Global, args: &ApplyArgs, progress: &Progress, plan: &Plan) ->
     );
     detail.push_str("Check the plan, then run again with --force to apply it anyway.");
     progress.diagnostic(&summary, &detail);
-    eprintln!("{}\n{detail}", error_head(global, &summary));
+    crate::output::eprintln(format_args!("{}\n{detail}", error_head(global, &summary)));
     Some(Exit::Refused)
 }
 
@@ -341,11 +348,11 @@ async fn execute(
                 return;
             }
             stop.store(true, Ordering::Relaxed);
-            eprintln!(
+            crate::output::eprintln(format_args!(
                 "\nInterrupt received: no new step starts; the running ones finish. Press \
                  Ctrl-C again to quit at once (nothing is lost: `plan` and `apply` again pick \
                  up from there)."
-            );
+            ));
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
             }

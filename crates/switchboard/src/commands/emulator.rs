@@ -18,7 +18,9 @@ pub fn run(_global: &Global, args: EmulatorArgs) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(listen, config, &mut std::io::stdout(), |_| stopped()))?;
+    runtime.block_on(serve(listen, config, &mut crate::output::Stdout, |_| {
+        stopped()
+    }))?;
     Ok(Exit::Ok)
 }
 
@@ -60,10 +62,10 @@ fn warn_if_readable_by_others(path: &Path) {
         if let Ok(meta) = std::fs::metadata(path)
             && meta.permissions().mode() & 0o044 != 0
         {
-            eprintln!(
+            crate::output::eprintln(format_args!(
                 "emulator: warning: {} is readable by other users; `chmod 600` it",
                 path.display()
-            );
+            ));
         }
     }
     #[cfg(not(unix))]
@@ -186,19 +188,19 @@ where
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
         _ => {}
     }
-    eprintln!(
+    crate::output::eprintln(format_args!(
         "emulator: project {project}, {state}, accepting key(s) {keys}, {account}; PCC at {}, \
          Call API at {} (or a Host that starts with `api.`); admin at {}/_emulator; stop with \
          Ctrl-C",
         emu.url(),
         emu.call_api_url(),
         emu.url(),
-    );
+    ));
     for warning in exposure_warnings(&[emu.addr(), emu.call_api_addr()]) {
-        eprintln!("{warning}");
+        crate::output::eprintln(warning);
     }
     let result = until(emu.url()).await;
-    eprintln!("emulator: stopping");
+    crate::output::eprintln("emulator: stopping");
     emu.shutdown().await;
     result
 }

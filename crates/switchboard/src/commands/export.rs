@@ -62,10 +62,11 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
     let mut model = live.model;
     let left_out = make_expressible(&mut model);
     for item in &left_out {
-        eprintln!(
+        crate::output::eprintln(format_args!(
             "warning: {} {}; the export leaves it out and ignores it (see {IGNORE_FILE})",
-            item.address, item.reason
-        );
+            item.address,
+            spec::text::terminal(&item.reason)
+        ));
     }
     let files = export_files(&model, &left_out);
     write_files(&args.out, &files)?;
@@ -91,11 +92,11 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
         );
     }
     if warnings > 0 {
-        eprintln!(
+        crate::output::eprintln(format_args!(
             "note: the export has {warnings} warning{} (run `switchboard validate {}` to see them)",
             if warnings == 1 { "" } else { "s" },
             args.out.display()
-        );
+        ));
     }
     Ok(Exit::Ok)
 }
@@ -604,10 +605,11 @@ fn validate_export(
             root: PathBuf::from(out),
             files: sources,
         };
-        eprint!(
-            "{}",
-            specfile::render_human(&loaded, &sources, &Style::for_stderr(global))
-        );
+        crate::output::eprint(&specfile::render_human(
+            &loaded,
+            &sources,
+            &Style::for_stderr(global),
+        ));
     }
     (errors, warnings)
 }
@@ -777,14 +779,14 @@ mod tests {
         assert_eq!(
             addresses,
             [
-                "agent.carol\u{200B}",
+                "agent.carol%E2%80%8B",
                 "group.Sales ",
                 "ivr_key.main/menu/2",
                 "ivr_key.main/menu/3",
                 "ivr_key.main/menu/4",
                 "ivr_key.main/menu/5",
                 "ivr_node.main/%09node",
-                "ivr_tree.bom\u{FEFF}",
+                "ivr_tree.bom%EF%BB%BF",
                 "ivr_tree.draft",
                 "ivr_tree.headless",
                 "number.841",
@@ -795,7 +797,7 @@ mod tests {
                 "number.847",
                 "number.848",
                 "number.849",
-                "queue.\u{202E}evil",
+                "queue.%E2%80%AEevil",
             ]
         );
         let reason = |address: &str| {
@@ -806,7 +808,7 @@ mod tests {
                 .reason
         };
         assert!(reason("group.Sales ").contains("`moved:`"));
-        assert!(!reason("agent.carol\u{200B}").contains("moved"));
+        assert!(!reason("agent.carol%E2%80%8B").contains("moved"));
         assert!(reason("number.849").contains("whose only routing is to a group the export"));
         // What stays loses its references to what was left out, and nothing else.
         assert_eq!(model.groups["sales"].agents, ["alice".to_owned()].into());
@@ -826,10 +828,14 @@ mod tests {
 
         let files = export_files(&model, &left_out);
         let ignore = &files[IGNORE_FILE];
-        // Invisible characters show, escaped, in the patterns and the comments.
-        assert!(ignore.contains("  - \"ivr_tree.bom\\uFEFF\"\n"), "{ignore}");
+        // Invisible characters show, percent-encoded in the patterns (as plans print
+        // addresses) and escaped in the comments.
         assert!(
-            ignore.contains("  # ivr_tree.bom\\u{feff}: is named \"bom\\u{feff}\""),
+            ignore.contains("  - \"ivr_tree.bom%EF%BB%BF\"\n"),
+            "{ignore}"
+        );
+        assert!(
+            ignore.contains("  # ivr_tree.bom%EF%BB%BF: is named \"bom\\u{feff}\""),
             "{ignore}"
         );
         assert!(

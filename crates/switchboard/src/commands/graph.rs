@@ -2,7 +2,6 @@
 //! without any external program.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use spec::Model;
 use spec::model::AudioId;
@@ -41,7 +40,7 @@ pub fn run(global: &Global, args: GraphArgs) -> anyhow::Result<Exit> {
         GraphFormat::Dot => render::dot::dot(&drawings(model, &trees)),
         GraphFormat::Svg => render::svg::document(&drawings(model, &trees)),
     };
-    std::io::stdout().write_all(out.as_bytes())?;
+    crate::output::print(&out)?;
     Ok(Exit::Ok)
 }
 

@@ -34,14 +34,14 @@ fn show(global: &Global, args: &PlanArgs, planned: &Planned) -> anyhow::Result<E
         pipeline::color_stdout(global),
     ))?;
     if let Some(notice) = pipeline::refusal_notice(plan, pipeline::color_stderr(global)) {
-        eprintln!("{notice}");
+        crate::output::eprintln(notice);
     }
     if let Some(out) = &args.out {
-        eprintln!(
+        crate::output::eprintln(format_args!(
             "saved the plan to {}; apply exactly these changes with `switchboard apply {}`",
             out.display(),
             out.display()
-        );
+        ));
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         Exit::Changes

@@ -31,6 +31,6 @@ pub fn run(global: &Global, args: ReportArgs) -> anyhow::Result<Exit> {
     });
     std::fs::write(&args.out, page)
         .with_context(|| format!("cannot write `{}`", args.out.display()))?;
-    eprintln!("wrote {}", args.out.display());
+    crate::output::eprintln(format_args!("wrote {}", args.out.display()));
     Ok(Exit::Ok)
 }

@@ -3,7 +3,6 @@
 //! hang-up, a silent loop). The walk itself is `spec::flow::walk`, the one flow tests use.
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use serde_json::{Value, json};
 use spec::Model;
@@ -32,18 +31,21 @@ pub fn run(global: &Global, args: SimulateArgs) -> anyhow::Result<Exit> {
         .collect();
     let walked = walk(model, &number, &keys);
     if let End::Error(err) = &walked.end {
-        eprintln!("error: {}", refusal(model, &args.number, err));
+        crate::output::eprintln(format_args!(
+            "error: {}",
+            spec::text::terminal(&refusal(model, &args.number, err))
+        ));
         return Ok(Exit::Problems);
     }
     let out = match args.format {
         SimulateFormat::Text => text(model, &walked),
         SimulateFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(model, &walked))?;
+            let mut s = spec::text::json(serde_json::to_string_pretty(&to_json(model, &walked))?);
             s.push('\n');
             s
         }
     };
-    std::io::stdout().write_all(out.as_bytes())?;
+    crate::output::print(&out)?;
     Ok(Exit::Ok)
 }
 
@@ -65,8 +67,14 @@ fn refusal(model: &Model, number: &str, err: &WalkError) -> String {
     }
 }
 
-/// The walk for a person at a terminal.
+/// The walk for a person at a terminal. It has no colour and its lines are its own (prompts
+/// are put on one line), so the whole goes through `spec::text::terminal_lines`: every name,
+/// prompt and URL in it is escaped, or redacted.
 pub fn text(model: &Model, walked: &Walk) -> String {
+    spec::text::terminal_lines(&walk_text(model, walked)).into_owned()
+}
+
+fn walk_text(model: &Model, walked: &Walk) -> String {
     let mut out = String::new();
     let number = &model.numbers[&walked.number];
     let nickname = number

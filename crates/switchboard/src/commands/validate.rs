@@ -1,7 +1,5 @@
 //! `switchboard validate`: every offline check of a spec, flow tests included; no network.
 
-use std::io::Write;
-
 use crate::Exit;
 use crate::cli::{DiagnosticFormat, Global, ValidateArgs};
 use crate::specfile::{self, Style};
@@ -28,7 +26,7 @@ pub fn run(global: &Global, args: ValidateArgs) -> anyhow::Result<Exit> {
             text
         }
     };
-    std::io::stdout().write_all(output.as_bytes())?;
+    crate::output::print(&output)?;
     Ok(if failed { Exit::Problems } else { Exit::Ok })
 }
 

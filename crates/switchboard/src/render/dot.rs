@@ -100,17 +100,8 @@ fn edge_change(change: Change) -> &'static str {
     }
 }
 
-/// Makes text safe inside a double-quoted DOT string: backslashes first (DOT gives `\n`,
-/// `\l`, `\N`... meanings), then quotes; control characters become spaces.
+/// Makes text safe inside a double-quoted DOT string: `spec::text::dot` (hazards escaped,
+/// credentials redacted, backslashes and quotes escaped).
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    spec::text::dot(s)
 }

@@ -418,18 +418,7 @@ fn rich(s: &str) -> String {
     out
 }
 
-/// Makes text safe in HTML text and attribute values.
+/// Makes text safe in HTML text and quoted attribute values: `spec::text::html`.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    spec::text::html(s)
 }

@@ -734,20 +734,8 @@ fn draw(d: &Drawing, laid: &Layout, p: &str) -> String {
     )
 }
 
-/// Makes text safe in SVG (XML) text and attribute values.
+/// Makes text safe in SVG (XML) text and attribute values: `spec::text::html` (entities, and
+/// every character XML forbids, U+FFFE included, shown as an escape).
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 forbids most control characters and U+FFFE/U+FFFF, even escaped.
-            c if c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    spec::text::html(s)
 }

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::time::{Duration, Instant, SystemTime};
 
 use executor::{ApplyReport, Event, Outcome, Recovery, StepReport, Stopped, Summary};
@@ -193,8 +192,7 @@ impl Progress {
             Mode::Json => self.json_finished(report, elapsed),
             Mode::Lines => {
                 if let Some(line) = self.line(report) {
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{line}");
+                    let _ = crate::output::println(line);
                 }
             }
             Mode::Bar => {
@@ -202,7 +200,7 @@ impl Progress {
                     if matches!(report.outcome, Outcome::Failed(_))
                         && let Some(line) = self.line(report)
                     {
-                        bar.println(line);
+                        bar.println(crate::output::for_stderr(&line));
                     }
                     if !matches!(report.outcome, Outcome::NotRun) {
                         bar.inc(1);
@@ -292,7 +290,8 @@ impl Progress {
                 };
                 let mut line = format!("{} {address} {word}", paint(code, sign));
                 if let Some(id) = &done.id {
-                    let _ = write!(line, " ({id})");
+                    // The id is whatever PCC answered.
+                    let _ = write!(line, " ({})", spec::text::terminal(id));
                 }
                 if let Some(recovery) = &done.recovery {
                     let _ = write!(line, "; {}", recovery_words(recovery));
@@ -356,7 +355,7 @@ impl Progress {
             }));
             return;
         }
-        let mut out = std::io::stdout().lock();
+        let mut out = String::new();
         if complete {
             let head = if self.color {
                 "\x1b[1;32mApply complete!\x1b[0m"
@@ -373,12 +372,13 @@ impl Progress {
                     if recovered == 1 { "" } else { "s" }
                 );
             }
+            let _ = crate::output::print(&out);
             return;
         }
         let _ = writeln!(out, "\nApply failed. {resources}");
-        drop(out);
-        let mut err = std::io::stderr().lock();
-        let head = if self.color {
+        let _ = crate::output::print(&out);
+        let mut err = String::new();
+        let head = if crate::output::stderr_colours() {
             "\x1b[1;31merror:\x1b[0m"
         } else {
             "error:"
@@ -437,6 +437,7 @@ impl Progress {
             }
         }
         let _ = writeln!(err, "\n{}", closing(report));
+        crate::output::eprint(&err);
     }
 }
 
@@ -505,9 +506,8 @@ fn emit(mut event: Value) {
                 .into(),
         );
     }
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{event}");
-    let _ = out.flush();
+    // Names and PCC's messages are in the event: escaped as JSON, then guarded.
+    let _ = crate::output::println(spec::text::json(event.to_string()));
 }
 
 /// Terraform's `resource` object for an address.

@@ -1,0 +1,114 @@
+//! The only way the binary writes to standard output and standard error: every byte passes
+//! through `spec::text::terminal_output` first, the last line of defence behind the escaping
+//! each renderer does. On each line it escapes what a terminal or a CI log would act on
+//! (colour sequences survive only on a stream switchboard colours), redacts credentials in
+//! URLs (unless `--show-sensitive` on a terminal), and puts a `\` before a line that would
+//! start a GitHub Actions (or Azure Pipelines) workflow command, whatever wrapped it there.
+//!
+//! `crates/switchboard/clippy.toml` forbids `std::io::stdout` and `std::io::stderr` elsewhere
+//! in the crate, and the print macros are denied by the workspace's lints, so a new message
+//! cannot bypass this module by accident. (A future `--format github`, which writes workflow
+//! commands on purpose, will write through a function of its own here, whose every line is
+//! built by `spec::text::github_command_*`.)
+
+#![allow(clippy::disallowed_methods)]
+
+use std::borrow::Cow;
+use std::fmt::Display;
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use spec::text::{Terminal, terminal_output};
+
+use crate::cli::Global;
+use crate::specfile::Style;
+
+/// Whether switchboard colours standard output, and standard error.
+static COLOUR_OUT: AtomicBool = AtomicBool::new(false);
+static COLOUR_ERR: AtomicBool = AtomicBool::new(false);
+/// Credentials are shown (`--show-sensitive`, on a terminal).
+static REVEAL: AtomicBool = AtomicBool::new(false);
+
+/// Records how this run writes: the colour of each stream as `--color` and `NO_COLOR` decide.
+pub fn init(global: &Global) {
+    COLOUR_OUT.store(Style::for_stdout(global).color, Ordering::Relaxed);
+    COLOUR_ERR.store(Style::for_stderr(global).color, Ordering::Relaxed);
+}
+
+/// Whether switchboard colours standard error.
+pub fn stderr_colours() -> bool {
+    COLOUR_ERR.load(Ordering::Relaxed)
+}
+
+/// True when standard output is a terminal.
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// True when standard error is a terminal.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// True when standard input is a terminal.
+pub fn stdin_is_terminal() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+fn guarded<'a>(text: &'a str, colours: &AtomicBool) -> Cow<'a, str> {
+    terminal_output(
+        text,
+        Terminal {
+            colours: colours.load(Ordering::Relaxed),
+            reveal: REVEAL.load(Ordering::Relaxed),
+        },
+    )
+}
+
+/// `text` as it may be written to standard error (for the progress bar, which draws itself).
+pub fn for_stderr(text: &str) -> String {
+    guarded(text, &COLOUR_ERR).into_owned()
+}
+
+/// Writes `text` to standard output and flushes (a closed pipe is reported as the
+/// `BrokenPipe` it is, for `main` to treat as success).
+pub fn print(text: &str) -> std::io::Result<()> {
+    let text = guarded(text, &COLOUR_OUT);
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// [`print`] with a line feed.
+pub fn println(text: impl Display) -> std::io::Result<()> {
+    print(&format!("{text}\n"))
+}
+
+/// Writes `text` to standard error; a failure to write there is not worth failing for.
+pub fn eprint(text: &str) {
+    let text = guarded(text, &COLOUR_ERR);
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+/// [`eprint`] with a line feed.
+pub fn eprintln(text: impl Display) {
+    eprint(&format!("{text}\n"));
+}
+
+/// Standard output as a writer for code that takes one (the emulator's `listening on`
+/// line): each write is guarded as it comes.
+#[derive(Debug)]
+pub struct Stdout;
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        print(&String::from_utf8_lossy(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()
+    }
+}

@@ -401,18 +401,19 @@ async fn audio(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
     Ok(done)
 }
 
+/// The file to upload, read through the same checks as the spec loader's hash of it: inside
+/// the spec root after symbolic links, a regular file, at most [`files::Limit::AUDIO_FILE`].
 async fn read_audio(root: &Path, file: &str, address: &str) -> Result<Vec<u8>, Error> {
-    let path = root.join(file);
-    let read = tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let (root, written) = (root.to_path_buf(), file.to_owned());
+    let read = tokio::task::spawn_blocking(move || {
+        files::Root::new(&root)?.read(&written, files::Limit::AUDIO_FILE)
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     read.map_err(|e| Error::AudioRead {
         address: address.to_owned(),
         path: file.to_owned(),
-        message: match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_owned(),
-            _ => e.to_string(),
-        },
+        message: e.to_string(),
     })
 }
 

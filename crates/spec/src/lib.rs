@@ -9,6 +9,7 @@
 //! - [`json_schema`]: the JSON Schema of a spec file.
 //! - [`text`]: the one sanitiser for everything printed, a function per sink; [`sensitive`]:
 //!   credentials inside values, and how they are redacted.
+//! - [`foreign_keys`]: whether a YAML file is clearly not a spec (a CI workflow, say).
 
 pub mod diagnostic;
 pub mod emit;
@@ -20,6 +21,7 @@ pub mod policy;
 mod raw;
 pub mod sensitive;
 pub mod text;
+mod sniff;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
@@ -27,6 +29,7 @@ pub use load::{Expect, FlowTest, KINDS, Loaded, Location, Source, Spec, load, un
 pub use model::Model;
 pub use policy::Policy;
 pub use raw::json_schema;
+pub use sniff::{SECTIONS, foreign_keys};
 
 #[cfg(test)]
 mod tests;

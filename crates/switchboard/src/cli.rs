@@ -227,6 +227,22 @@ Examples:
     Emulator(EmulatorArgs),
 }
 
+/// The short help of the spec path argument.
+const SPEC_PATH: &str = "A spec file, or a directory whose YAML files form one project [default: the \
+     working directory, when it holds a spec file itself]";
+
+/// Its long help: what the default is, which files a directory holds, and the spec root.
+const SPEC_PATH_LONG: &str = "\
+A spec file, or a directory whose YAML files form one project [default: the working directory, \
+when it holds a spec file itself; give `.` to read every spec file below it].
+
+A directory's spec files are its *.yaml and *.yml files, in sub-directories too, except hidden \
+ones and what .gitignore ignores; YAML files with none of a spec's top-level keys (a CI \
+workflow) are skipped with a note. The directory (or the file's directory) is the spec root: \
+every file the spec makes switchboard read, spec files and audio, must be inside it once \
+symbolic links are followed (links leading out of a directory are skipped with a note), a \
+regular file, and at most 16 MiB (a spec file) or 50 MiB (an audio file).";
+
 /// Output format of `validate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DiagnosticFormat {
@@ -261,24 +277,26 @@ pub enum DriftFormat {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// A spec file, or a directory whose YAML files form one project.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
+    pub path: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
     pub format: DiagnosticFormat,
     /// Treat warnings as errors.
     #[arg(long)]
     pub strict: bool,
+    /// List the files that make up the spec (and the YAML files left out, with why), then
+    /// exit without validating.
+    #[arg(long)]
+    pub show_files: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub connection: Connection,
-    /// A spec file, or a directory whose YAML files form one project.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
+    pub path: Option<PathBuf>,
     /// Save the plan, with a fingerprint of every live object it read, for `apply`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -297,9 +315,15 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub connection: Connection,
-    /// A plan saved by `plan --out`, or a spec file or directory to plan and apply.
-    #[arg(default_value = ".")]
-    pub target: PathBuf,
+    /// A plan saved by `plan --out`, or a spec to plan and apply (a file, or a directory whose
+    /// YAML files form one project) [default: the working directory, when it holds a spec file
+    /// itself].
+    ///
+    /// A spec's directory (or the file's directory) is its spec root: every file the spec makes
+    /// switchboard read, spec files and audio, must be inside it once symbolic links are
+    /// followed, a regular file, and at most 16 MiB (a spec file) or 50 MiB (an audio file).
+    #[arg(value_name = "PLAN_FILE|PATH")]
+    pub target: Option<PathBuf>,
     /// Apply without asking (needed when there is no terminal to ask on).
     #[arg(long)]
     pub auto_approve: bool,
@@ -321,9 +345,8 @@ pub struct ApplyArgs {
 pub struct DriftArgs {
     #[command(flatten)]
     pub connection: Connection,
-    /// A spec file, or a directory whose YAML files form one project.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
+    pub path: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
     pub format: DriftFormat,
@@ -360,9 +383,8 @@ pub enum GraphFormat {
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
-    /// A spec file, or a directory whose YAML files form one project.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
+    pub path: Option<PathBuf>,
     /// Draw only this IVR tree (default: every tree).
     #[arg(long, value_name = "TREE")]
     pub tree: Option<String>,
@@ -373,9 +395,8 @@ pub struct GraphArgs {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// A spec file, or a directory whose YAML files form one project.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
+    pub path: Option<PathBuf>,
     /// The number the caller dials, country code first (`+`, spaces, dashes, dots and
     /// parentheses are ignored, so `+84 24 7308 2686` works).
     #[arg(long, value_name = "DIGITS")]
@@ -400,9 +421,8 @@ pub enum SimulateFormat {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A spec file, or a directory whose YAML files form one project.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
+    pub path: Option<PathBuf>,
     /// Where to write the HTML page.
     #[arg(long, default_value = "report.html", value_name = "FILE")]
     pub out: PathBuf,

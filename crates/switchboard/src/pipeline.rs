@@ -69,7 +69,7 @@ pub async fn connect(connection: &Connection) -> anyhow::Result<Target> {
 pub async fn plan(
     global: &Global,
     connection: &Connection,
-    path: &Path,
+    path: Option<&Path>,
     concurrency: usize,
     access: Access,
 ) -> anyhow::Result<Planned> {

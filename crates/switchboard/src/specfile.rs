@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use miette::{
@@ -27,38 +27,90 @@ use crate::cli::{ColorChoice, Global};
 #[derive(Debug)]
 pub struct Sources {
     /// The spec root: the directory given, or the directory of the file given. Audio paths
-    /// are relative to it.
+    /// are relative to it, and every file the spec makes switchboard read resolves inside it.
     pub root: PathBuf,
     /// The files, in load order, with their paths as shown to the user.
     pub files: Vec<Source>,
+    /// Files of the spec directory that were not read, and why.
+    pub skipped: Vec<Skipped>,
 }
 
-/// Loads the spec at `path`: a file, or a directory whose YAML files (recursively, sorted,
-/// skipping hidden directories and `.switchboard`) form one project. Fails only when the files
-/// cannot be read; problems in them are in the returned [`Loaded`].
-pub fn load(path: &Path) -> anyhow::Result<(Loaded, Sources)> {
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let (root, paths) = if meta.is_dir() {
-        let mut paths = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        collect_yaml(path, &mut paths, &mut seen)?;
-        paths.sort();
-        if paths.is_empty() {
-            anyhow::bail!(
-                "no spec files in `{}`: expected *.yaml or *.yml files",
-                path.display()
-            );
+/// A file of the spec directory that is not part of the spec.
+#[derive(Debug)]
+pub struct Skipped {
+    /// As shown to the user.
+    pub path: PathBuf,
+    /// Why it was left out.
+    pub why: SkippedBecause,
+}
+
+/// Why a file of the spec directory is not part of the spec.
+#[derive(Debug)]
+pub enum SkippedBecause {
+    /// A symbolic link (to a file or a directory) that leads outside the spec root.
+    LinkOutside,
+    /// A YAML file with none of a spec's top-level keys (a CI workflow, say).
+    NotASpec {
+        /// Its top-level keys.
+        keys: Vec<String>,
+    },
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        match &self.why {
+            SkippedBecause::LinkOutside => write!(
+                f,
+                "skipped `{path}`: a symbolic link to a place outside the spec root, which \
+                 switchboard does not read"
+            ),
+            SkippedBecause::NotASpec { keys } => {
+                let shown: Vec<String> = keys.iter().take(5).map(|k| format!("`{k}`")).collect();
+                let more = if keys.len() > 5 { ", ..." } else { "" };
+                write!(
+                    f,
+                    "skipped `{path}`: not a spec (its top-level keys {}{more} are none of a \
+                     spec's)",
+                    shown.join(", ")
+                )
+            }
         }
-        (path.to_path_buf(), paths)
-    } else {
-        let root = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
-        (root, vec![path.to_path_buf()])
-    };
+    }
+}
+
+impl Sources {
+    /// One `note:` line per skipped file, for standard error.
+    pub fn notes(&self) -> String {
+        self.skipped
+            .iter()
+            .map(|skipped| format!("note: {skipped}\n"))
+            .collect()
+    }
+}
+
+/// Loads the spec at `path`: a file, or a directory whose YAML files (recursively, sorted)
+/// form one project; with no path, the working directory, which must then hold a spec file
+/// itself ([`walk`] says which files a directory load reads). Every file read resolves inside
+/// the spec root and is a regular file under [`files::Limit::SPEC_FILE`]; audio files too
+/// (under [`files::Limit::AUDIO_FILE`]). Fails only when the files cannot be read; problems in
+/// them are in the returned [`Loaded`].
+pub fn load(path: Option<&Path>) -> anyhow::Result<(Loaded, Sources)> {
+    let (sources, root) = read(path)?;
+    let hash = |relative: &str| hash_audio(&root, relative);
+    let loaded = spec::load(&sources.files, &hash);
+    Ok((loaded, sources))
+}
+
+/// The spec files at `path` (see [`load`]), read but not loaded, with the spec root.
+pub fn read(path: Option<&Path>) -> anyhow::Result<(Sources, files::Root)> {
+    let (root, paths, skipped) = find(path)?;
     let files = paths
         .iter()
         .map(|file| {
-            let text = std::fs::read_to_string(file)
+            let text = root
+                .open_found(file, files::Limit::SPEC_FILE)
+                .and_then(files::Reader::text)
                 .with_context(|| format!("cannot read `{}`", file.display()))?;
             if is_saved_plan(&text) {
                 anyhow::bail!(
@@ -75,21 +127,64 @@ pub fn load(path: &Path) -> anyhow::Result<(Loaded, Sources)> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let hash = |relative: &str| hash_file(&root.join(relative));
-    let loaded = spec::load(&files, &hash);
-    Ok((loaded, Sources { root, files }))
+    // A directory's YAML files that are clearly something else (a CI workflow) are left out;
+    // a file named on the command line is a spec file, whatever it holds.
+    let (files, skipped) = if paths.len() == 1 && path.is_some_and(|p| !p.is_dir()) {
+        (files, skipped)
+    } else {
+        let mut kept = Vec::new();
+        let mut skipped = skipped;
+        for source in files {
+            match spec::foreign_keys(&source.text) {
+                Some(keys) => skipped.push(Skipped {
+                    path: PathBuf::from(&source.path),
+                    why: SkippedBecause::NotASpec { keys },
+                }),
+                None => kept.push(source),
+            }
+        }
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        (kept, skipped)
+    };
+    if files.is_empty() {
+        anyhow::bail!(
+            "no spec files in `{}`: expected *.yaml or *.yml files with a spec's sections \
+             (`agents:`, `queues:`, `ivr:`...){}",
+            root.shown(),
+            match skipped.len() {
+                0 => String::new(),
+                n => format!(
+                    "; {n} other file{} left out (`switchboard validate --show-files` lists them)",
+                    if n == 1 { " was" } else { "s were" }
+                ),
+            }
+        );
+    }
+    if path.is_none()
+        && !files
+            .iter()
+            .any(|f| Path::new(&f.path).parent() == Some(Path::new("")))
+    {
+        anyhow::bail!("{}", no_spec_here(&files));
+    }
+    let sources = Sources {
+        root: PathBuf::from(root.shown()),
+        files,
+        skipped,
+    };
+    Ok((sources, root))
 }
 
-/// Loads the spec at `path` for a command that needs a valid one: prints its diagnostics
-/// (warnings too) to standard error, and fails when there are errors.
-#[allow(dead_code, reason = "the entry point of apply, graph and simulate")]
-pub fn load_valid(path: &Path, global: &Global) -> anyhow::Result<Spec> {
+/// Loads the spec at `path` for a command that needs a valid one: prints its notes and
+/// diagnostics (warnings too) to standard error, and fails when there are errors.
+pub fn load_valid(path: Option<&Path>, global: &Global) -> anyhow::Result<Spec> {
     load_valid_at(path, global).map(|(spec, _root)| spec)
 }
 
 /// [`load_valid`], also answering the spec root (where audio paths start).
-pub fn load_valid_at(path: &Path, global: &Global) -> anyhow::Result<(Spec, PathBuf)> {
+pub fn load_valid_at(path: Option<&Path>, global: &Global) -> anyhow::Result<(Spec, PathBuf)> {
     let (loaded, sources) = load(path)?;
+    crate::output::eprint(&sources.notes());
     if !loaded.diagnostics.is_empty() {
         crate::output::eprint(&render_human(&loaded, &sources, &Style::for_stderr(global)));
     }
@@ -97,9 +192,14 @@ pub fn load_valid_at(path: &Path, global: &Global) -> anyhow::Result<(Spec, Path
         Some(spec) => Ok((spec, sources.root)),
         None => anyhow::bail!(
             "`{}` is not a valid spec (run `switchboard validate` for details)",
-            path.display()
+            shown(path)
         ),
     }
+}
+
+/// A spec path as the user gave it (`.` when none).
+pub fn shown(path: Option<&Path>) -> std::path::Display<'_> {
+    path.unwrap_or(Path::new(".")).display()
 }
 
 /// A file `plan --out` wrote: JSON with `format_version` and `plan`. (JSON is YAML, so the
@@ -110,51 +210,191 @@ fn is_saved_plan(text: &str) -> bool {
             .is_ok_and(|doc| doc.get("format_version").is_some() && doc.get("plan").is_some())
 }
 
-/// Symlinked directories are followed (a team's part may live elsewhere in a monorepo, and
-/// skipping it would plan the deletion of what it declares); each directory is read once, by
-/// its real path, so a link loop cannot trap the walk.
-fn collect_yaml(
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    seen: &mut std::collections::BTreeSet<PathBuf>,
-) -> anyhow::Result<()> {
-    let real =
-        std::fs::canonicalize(dir).with_context(|| format!("cannot read `{}`", dir.display()))?;
-    if !seen.insert(real) {
-        return Ok(());
+/// The spec root and the spec files at `path` (none: the working directory), plus the files
+/// of a directory left out because they are links leading outside it.
+fn find(path: Option<&Path>) -> anyhow::Result<(files::Root, Vec<PathBuf>, Vec<Skipped>)> {
+    let given = path.unwrap_or(Path::new("."));
+    let cannot_read = || format!("cannot read `{}`", given.display());
+    let meta = std::fs::metadata(given).with_context(cannot_read)?;
+    if !meta.is_dir() {
+        // The file itself is checked against its directory when read.
+        let parent = given.parent().unwrap_or(Path::new(""));
+        files::inside_working_dir(parent).with_context(cannot_read)?;
+        let root = files::Root::new(parent).with_context(cannot_read)?;
+        return Ok((root, vec![given.to_path_buf()], Vec::new()));
     }
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot read `{}`", dir.display()))?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        // Symlinked directories are followed (`seen` stops loops). A symlinked file is read even
-        // when it leads nowhere (a loop, a missing target), so that reading it fails loudly
-        // instead of the file being skipped and its objects planned for deletion.
-        if path.is_dir() {
-            collect_yaml(&path, out, seen)?;
-        } else if (path.is_file() || entry.file_type()?.is_symlink())
-            && path.extension().is_some_and(|ext| {
-                // `TEAM.YAML` is a spec file too: skipping it would plan its objects' deletion.
-                ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml")
-            })
-        {
-            out.push(path);
+    files::inside_working_dir(given).with_context(cannot_read)?;
+    let root = files::Root::new(given).with_context(cannot_read)?;
+    let (mut paths, skipped) = walk(given, &root)?;
+    if path.is_none() {
+        // No path given: show the files as the user would name them, not as `./x.yaml`.
+        for found in &mut paths {
+            if let Ok(rest) = found.strip_prefix(".") {
+                *found = rest.to_path_buf();
+            }
         }
     }
-    Ok(())
+    Ok((root, paths, skipped))
 }
 
-fn hash_file(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|err| match err.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        _ => err.to_string(),
-    })?;
-    Ok(Sha256::digest(&bytes)
+/// The YAML files of the directory `dir` that make up the spec, sorted, each once: every
+/// `*.yaml` and `*.yml` file (any case) below it, except hidden files and directories
+/// (`.git`, `.github`, `.switchboard`) and what `.gitignore` files ignore (inside a git work
+/// tree, as git does). Symbolic links are followed while they stay inside the spec root (a
+/// file reached twice is read once); a link that leads outside is left out and answered, for
+/// a note. A link that leads nowhere, named like a spec file, fails the load: skipping it
+/// would plan the deletion of what it declared.
+fn walk(dir: &Path, root: &files::Root) -> anyhow::Result<(Vec<PathBuf>, Vec<Skipped>)> {
+    let outside: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let real_root = root.real().to_path_buf();
+    let mut walker = ignore::WalkBuilder::new(dir);
+    walker
+        .standard_filters(false)
+        .hidden(true)
+        .parents(true)
+        .git_ignore(true)
+        .require_git(true)
+        .follow_links(true)
+        .filter_entry({
+            let outside = Arc::clone(&outside);
+            move |entry| {
+                if !entry.path_is_symlink() {
+                    return true;
+                }
+                match std::fs::canonicalize(entry.path()) {
+                    Ok(real) if !real.starts_with(&real_root) => {
+                        // Worth a note when it would have been read: a directory, a spec file.
+                        if real.is_dir() || is_yaml(entry.path()) {
+                            outside
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(entry.path().to_path_buf());
+                        }
+                        false
+                    }
+                    // Inside, or leading nowhere (the walk then reports it).
+                    _ => true,
+                }
+            }
+        });
+    let mut found = Vec::new();
+    for entry in walker.build() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => match walk_error(err) {
+                Some(err) => return Err(err),
+                None => continue,
+            },
+        };
+        if entry.depth() > 0
+            && entry.file_type().is_some_and(|t| t.is_file())
+            && is_yaml(entry.path())
+        {
+            found.push(entry.into_path());
+        }
+    }
+    found.sort();
+    // A file reached through a link inside the root and by its own path is read once.
+    let mut seen = std::collections::BTreeSet::new();
+    found.retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())));
+    let mut outside = std::mem::take(&mut *outside.lock().unwrap_or_else(|e| e.into_inner()));
+    outside.sort();
+    let skipped = outside
+        .into_iter()
+        .map(|path| Skipped {
+            path,
+            why: SkippedBecause::LinkOutside,
+        })
+        .collect();
+    Ok((found, skipped))
+}
+
+/// `TEAM.YAML` is a spec file too: skipping it would plan its objects' deletion.
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml"))
+}
+
+/// What a walk error means for the load: a link loop is a directory already read (`None`);
+/// a spec file that cannot be read (a link leading nowhere) fails it; a link leading nowhere
+/// that is not named like a spec file is not part of the spec (`None`).
+fn walk_error(err: ignore::Error) -> Option<anyhow::Error> {
+    let mut path = None;
+    let mut inner = &err;
+    loop {
+        match inner {
+            ignore::Error::Loop { .. } => return None,
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert_with(|| p.clone());
+                inner = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                inner = err;
+            }
+            _ => break,
+        }
+    }
+    let Some(path) = path else {
+        return Some(anyhow::anyhow!("cannot read the spec directory: {err}"));
+    };
+    let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link && !is_yaml(&path) {
+        return None;
+    }
+    let why = match inner {
+        ignore::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    };
+    Some(anyhow::anyhow!("cannot read `{}`: {why}", path.display()))
+}
+
+/// The error for a command given no path, run where no spec file is: names the directories
+/// below that hold spec files.
+fn no_spec_here(found: &[Source]) -> String {
+    let mut dirs: Vec<&Path> = found
+        .iter()
+        .filter_map(|f| Path::new(&f.path).parent())
+        .collect();
+    dirs.sort_by_key(|d| (d.components().count(), *d));
+    dirs.dedup();
+    // `examples/midsize`, not also `examples/midsize/ivr`.
+    let mut tops: Vec<&Path> = Vec::new();
+    for dir in dirs {
+        if !tops.iter().any(|top| dir.starts_with(top)) {
+            tops.push(dir);
+        }
+    }
+    let dirs = tops;
+    let shown: Vec<String> = dirs
+        .iter()
+        .take(5)
+        .map(|d| format!("`{}`", d.display()))
+        .collect();
+    let more = match dirs.len().saturating_sub(5) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    format!(
+        "no path given, and no spec file in the working directory itself: name the spec's \
+         directory or file (spec files are under {}{more}), or `.` to read every spec file \
+         below the working directory",
+        shown.join(", ")
+    )
+}
+
+/// The SHA-256 of the audio file a spec names at `relative`, read through the checks `apply`
+/// uploads it through: inside the spec root, a regular file, at most
+/// [`files::Limit::AUDIO_FILE`].
+fn hash_audio(root: &files::Root, relative: &str) -> Result<String, String> {
+    let mut hasher = Sha256::new();
+    root.open(relative, files::Limit::AUDIO_FILE)
+        .and_then(|reader| reader.chunks(|chunk| hasher.update(chunk)))
+        .map_err(|err| match err {
+            files::Error::NotFound => "no such file".to_owned(),
+            err => err.to_string(),
+        })?;
+    Ok(hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
@@ -215,7 +455,7 @@ pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String
     let texts: Vec<(&str, File)> = sources
         .files
         .iter()
-        .map(|s| (s.path.as_str(), File::new(&s.text)))
+        .map(|s| (s.path.as_str(), File::new(&with_newlines(&s.text))))
         .collect();
     let mut out = String::new();
     for diagnostic in &loaded.diagnostics {
@@ -228,6 +468,25 @@ pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String
         out.push('\n');
     }
     out
+}
+
+/// `text` with each lone `\r` (old Mac OS line endings) made a `\n`: miette counts lines by
+/// `\n`, so a CR-only file would be drawn as one line with the wrong line numbers, and the
+/// terminal would show its carriage returns. Same length, so every byte offset still holds.
+fn with_newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\r') {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\r' && chars.peek() != Some(&'\n') {
+            '\n'
+        } else {
+            c
+        });
+    }
+    out.into()
 }
 
 /// The JSON document `validate --format json` prints (shape in docs/spec.md).
@@ -640,6 +899,7 @@ mod tests {
                 path: name.to_owned(),
                 text,
             }],
+            skipped: Vec::new(),
         };
         let loaded = spec::load(&sources.files, &|_| Err("no audio here".to_owned()));
         assert!(loaded.errors() > 0, "the fixture must have an error");
@@ -689,6 +949,23 @@ mod tests {
         let (word, mark) = caret(&out, "nobody");
         assert_eq!(word, mark, "the underline is not under `nobody`:\n{out}");
         assert!(out.contains(ELLIPSIS), "{out}");
+    }
+
+    #[test]
+    fn a_file_with_carriage_returns_alone_is_drawn_line_by_line() {
+        let out = drawn(
+            "cr.yaml",
+            "version: 1\rgroups:\r  sales: { agents: [nobody] }\r".to_owned(),
+        );
+        assert!(out.contains("[cr.yaml:3:21]"), "{out}");
+        assert!(out.contains(" 2 │ groups:\n"), "{out}");
+        assert!(
+            out.contains(" 3 │   sales: { agents: [nobody] }\n"),
+            "{out}"
+        );
+        assert!(!out.contains('\r'), "{out:?}");
+        let (word, mark) = caret(&out, "nobody");
+        assert_eq!(word, mark, "{out}");
     }
 
     #[test]

@@ -44,10 +44,9 @@ pub fn run(global: &Global, args: ApplyArgs) -> anyhow::Result<Exit> {
         Mode::Lines
     };
     pipeline::runtime()?.block_on(async {
-        if is_saved_plan(&args.target) {
-            saved(global, &args, mode).await
-        } else {
-            from_spec(global, &args, mode).await
+        match args.target.as_deref().filter(|path| is_saved_plan(path)) {
+            Some(file) => saved(global, &args, file, mode).await,
+            None => from_spec(global, &args, mode).await,
         }
     })
 }
@@ -78,8 +77,8 @@ fn is_saved_plan(path: &Path) -> bool {
 // `apply FILE`.
 // ---------------------------------------------------------------------------------------------
 
-async fn saved(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Result<Exit> {
-    let saved = pipeline::read_saved(&args.target)?;
+async fn saved(global: &Global, args: &ApplyArgs, file: &Path, mode: Mode) -> anyhow::Result<Exit> {
+    let saved = pipeline::read_saved(file)?;
     let pending = crate::target::resolve(&args.connection)?;
     crate::output::eprintln(format_args!("{}", pending.banner()));
     // Checked before connecting too, so that a plan refused for its target does not leave a
@@ -208,7 +207,7 @@ async fn from_spec(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Res
     let planned = pipeline::plan(
         global,
         &args.connection,
-        &args.target,
+        args.target.as_deref(),
         args.parallelism,
         Access::Write,
     )
@@ -381,9 +380,12 @@ async fn execute(
 
 /// Every audio file the plan uploads is where the plan says, with the content it planned:
 /// checked before the first write, so that a saved plan applied from another directory, or a
-/// file edited since planning, stops the apply whole instead of half-way.
+/// file edited since planning, stops the apply whole instead of half-way. Read through the
+/// same checks as the spec loader's and the upload's (`files::Root`): inside the spec root
+/// after symbolic links, a regular file, at most 50 MiB.
 fn check_audio(plan: &Plan, spec_root: &Path) -> anyhow::Result<()> {
     use sha2::{Digest as _, Sha256};
+    let mut root = None;
     for step in &plan.steps {
         let Some(planner::Object::Audio {
             id: spec::model::AudioId::Sha256(expected),
@@ -393,25 +395,37 @@ fn check_audio(plan: &Plan, spec_root: &Path) -> anyhow::Result<()> {
         else {
             continue;
         };
-        let path = spec_root.join(file);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                let why = match err.kind() {
-                    std::io::ErrorKind::NotFound => "no such file".to_owned(),
-                    _ => err.to_string(),
-                };
-                bail!(
-                    "{} uploads `{}`, which cannot be read here ({why}): run `apply` from the \
-                     directory `plan` ran in (the plan's spec root `{}` is relative to it); \
-                     nothing was written",
-                    step.address,
-                    path.display(),
+        let root = match &mut root {
+            Some(root) => root,
+            None => root.insert(files::Root::new(spec_root).with_context(|| {
+                format!(
+                    "cannot read the plan's spec root `{}`: run `apply` from the directory \
+                     `plan` ran in; nothing was written",
                     spec_root.display()
-                );
-            }
+                )
+            })?),
         };
-        let found: String = Sha256::digest(&bytes)
+        let mut hasher = Sha256::new();
+        if let Err(err) = root
+            .open(file, files::Limit::AUDIO_FILE)
+            .and_then(|reader| reader.chunks(|chunk| hasher.update(chunk)))
+        {
+            let advice = match err {
+                files::Error::NotFound => format!(
+                    ": run `apply` from the directory `plan` ran in (the plan's spec root `{}` \
+                     is relative to it)",
+                    spec_root.display()
+                ),
+                _ => String::new(),
+            };
+            bail!(
+                "{} uploads `{}`, which cannot be read here ({err}){advice}; nothing was written",
+                step.address,
+                spec_root.join(file).display()
+            );
+        }
+        let found: String = hasher
+            .finalize()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
@@ -420,7 +434,7 @@ fn check_audio(plan: &Plan, spec_root: &Path) -> anyhow::Result<()> {
                 "{} uploads `{}`, whose content changed since the plan was made (planned \
                  sha256:{expected}, now sha256:{found}); plan again; nothing was written",
                 step.address,
-                path.display()
+                spec_root.join(file).display()
             );
         }
     }

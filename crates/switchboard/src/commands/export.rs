@@ -604,6 +604,7 @@ fn validate_export(
         let sources = Sources {
             root: PathBuf::from(out),
             files: sources,
+            skipped: Vec::new(),
         };
         crate::output::eprint(&specfile::render_human(
             &loaded,

@@ -12,7 +12,7 @@ use crate::render::{self, Drawing};
 use crate::specfile;
 
 pub fn run(global: &Global, args: GraphArgs) -> anyhow::Result<Exit> {
-    let spec = specfile::load_valid(&args.path, global)?;
+    let spec = specfile::load_valid(args.path.as_deref(), global)?;
     let model = &spec.model;
     let trees = pick_trees(model, args.tree.as_deref())?;
     let out = match args.format {

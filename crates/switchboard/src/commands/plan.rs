@@ -11,7 +11,7 @@ pub fn run(global: &Global, args: PlanArgs) -> anyhow::Result<Exit> {
         let planned = pipeline::plan(
             global,
             &args.connection,
-            &args.path,
+            args.path.as_deref(),
             args.concurrency,
             Access::Read,
         )

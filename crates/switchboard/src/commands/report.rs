@@ -10,7 +10,7 @@ use crate::render::html;
 use crate::specfile;
 
 pub fn run(global: &Global, args: ReportArgs) -> anyhow::Result<Exit> {
-    let spec = specfile::load_valid(&args.path, global)?;
+    let spec = specfile::load_valid(args.path.as_deref(), global)?;
     let plan = match &args.plan {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -26,7 +26,7 @@ pub fn run(global: &Global, args: ReportArgs) -> anyhow::Result<Exit> {
     };
     let page = html::page(&html::Page {
         spec: &spec,
-        source: &args.path.display().to_string(),
+        source: &specfile::shown(args.path.as_deref()).to_string(),
         plan: plan.as_ref(),
     });
     std::fs::write(&args.out, page)

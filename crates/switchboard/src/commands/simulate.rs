@@ -15,7 +15,7 @@ use crate::cli::{Global, SimulateArgs, SimulateFormat};
 use crate::specfile;
 
 pub fn run(global: &Global, args: SimulateArgs) -> anyhow::Result<Exit> {
-    let spec = specfile::load_valid(&args.path, global)?;
+    let spec = specfile::load_valid(args.path.as_deref(), global)?;
     let model = &spec.model;
     let keys: String = args
         .keys

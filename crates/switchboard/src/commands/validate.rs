@@ -5,7 +5,12 @@ use crate::cli::{DiagnosticFormat, Global, ValidateArgs};
 use crate::specfile::{self, Style};
 
 pub fn run(global: &Global, args: ValidateArgs) -> anyhow::Result<Exit> {
-    let (loaded, sources) = specfile::load(&args.path)?;
+    if args.show_files {
+        let (sources, _) = specfile::read(args.path.as_deref())?;
+        return show_files(&sources);
+    }
+    let (loaded, sources) = specfile::load(args.path.as_deref())?;
+    crate::output::eprint(&sources.notes());
     let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
     let output = match args.format {
         DiagnosticFormat::Json => specfile::render_json(&loaded, args.strict),
@@ -19,7 +24,7 @@ pub fn run(global: &Global, args: ValidateArgs) -> anyhow::Result<Exit> {
                 };
                 text.push_str(&format!(
                     "`{}` {verdict}: {}\n",
-                    args.path.display(),
+                    specfile::shown(args.path.as_deref()),
                     contents(spec)
                 ));
             }
@@ -28,6 +33,19 @@ pub fn run(global: &Global, args: ValidateArgs) -> anyhow::Result<Exit> {
     };
     crate::output::print(&output)?;
     Ok(if failed { Exit::Problems } else { Exit::Ok })
+}
+
+/// `--show-files`: the spec root, each file read, then each YAML file left out with why.
+fn show_files(sources: &specfile::Sources) -> anyhow::Result<Exit> {
+    let mut out = format!("spec root: {}\n", sources.root.display());
+    for file in &sources.files {
+        out.push_str(&format!("read: {}\n", file.path));
+    }
+    for skipped in &sources.skipped {
+        out.push_str(&format!("{skipped}\n"));
+    }
+    crate::output::print(&out)?;
+    Ok(Exit::Ok)
 }
 
 /// `3 numbers, 2 IVR trees (9 nodes), ...; 5 flow tests passed`.

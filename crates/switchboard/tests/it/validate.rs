@@ -334,26 +334,169 @@ fn a_saved_plan_given_as_a_spec_says_so() {
     }
 }
 
-/// A symlinked directory is part of the spec (skipping it would plan the deletion of what it
-/// declares); a link loop is read once.
+/// Links that stay inside the spec root are followed, each file read once (a link loop too);
+/// a link that leads outside is left out with a note, and nothing of what it leads to is
+/// shown.
 #[cfg(unix)]
 #[test]
-fn symlinked_directories_are_read_once() {
+fn links_inside_the_root_are_followed_once_and_links_out_of_it_are_skipped_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
-    let shared = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "spec/main.yaml",
         b"numbers:\n  \"842473082888\": { queue: support }\n",
     );
     write(
-        shared.path(),
-        "queues.yaml",
+        dir.path(),
+        "spec/teams/queues.yaml",
         b"queues:\n  support: { get_list_agents_url: https://crm.example.com/agents }\n",
     );
-    std::os::unix::fs::symlink(shared.path(), dir.path().join("spec/shared")).unwrap();
-    std::os::unix::fs::symlink(dir.path().join("spec"), dir.path().join("spec/loop")).unwrap();
+    write(
+        outside.path(),
+        "agents.yaml",
+        b"agents:\n  leaked-7c1e: { name: OUTSIDE-SECRET-7c1e }\n",
+    );
+    let spec = dir.path().join("spec");
+    std::os::unix::fs::symlink(spec.join("teams"), spec.join("alias")).unwrap();
+    std::os::unix::fs::symlink(&spec, spec.join("loop")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), spec.join("shared")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("agents.yaml"), spec.join("agents.yaml"))
+        .unwrap();
     let output = switchboard(dir.path(), &["validate", "spec"]);
+    let (out, err) = (stdout(&output), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("1 queue"), "{out}");
+    assert!(out.contains("0 agents"), "{out}");
+    assert_eq!(
+        err,
+        "note: skipped `spec/agents.yaml`: a symbolic link to a place outside the spec root, \
+         which switchboard does not read\n\
+         note: skipped `spec/shared`: a symbolic link to a place outside the spec root, which \
+         switchboard does not read\n"
+    );
+    assert!(!format!("{out}{err}").contains("7c1e"), "{out}{err}");
+}
+
+/// A spec file given by a path that leads outside its directory is refused, naming the path
+/// and never showing what it leads to.
+#[cfg(unix)]
+#[test]
+fn a_spec_file_that_links_outside_is_refused_without_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    write(
+        outside.path(),
+        "secret.yaml",
+        b"agents: [STRINGEE_API_KEY_SECRET=leaked-4b2d]\n",
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml"),
+        dir.path().join("spec.yaml"),
+    )
+    .unwrap();
+    let output = switchboard(dir.path(), &["validate", "spec.yaml"]);
+    let (out, err) = (stdout(&output), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{out}{err}");
+    assert_eq!(
+        err,
+        "error: cannot read `spec.yaml`: it is a symbolic link (or goes through one) to a place \
+         outside the spec root `.`; switchboard reads only files inside the spec root\n"
+    );
+    assert!(!format!("{out}{err}").contains("leaked"), "{out}{err}");
+}
+
+/// `.gitignore` (inside a git work tree), hidden files and hidden directories keep files out
+/// of a directory's spec; YAML that is clearly another tool's is skipped with a note; and
+/// `--show-files` says what was read and what was not.
+#[test]
+fn a_directory_load_respects_gitignore_and_skips_other_tools_yaml_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    write(dir.path(), ".gitignore", b"generated/\n*.local.yaml\n");
+    write(
+        dir.path(),
+        "main.yaml",
+        b"numbers:\n  \"842473082888\": { queue: support }\n",
+    );
+    write(
+        dir.path(),
+        "teams/queues.yaml",
+        b"queues:\n  support: { get_list_agents_url: https://crm.example.com/agents }\n",
+    );
+    // Each would be an error if read.
+    write(dir.path(), "generated/broken.yaml", b"queues: [nope\n");
+    write(
+        dir.path(),
+        "teams/mine.local.yaml",
+        b"queues: { support: {} }\n",
+    );
+    write(dir.path(), ".hidden.yaml", b"queues: { support: {} }\n");
+    write(
+        dir.path(),
+        ".github/workflows/ci.yml",
+        b"name: CI\non: push\njobs: {}\n",
+    );
+    write(
+        dir.path(),
+        "docker-compose.yml",
+        b"version: \"3.8\"\nservices:\n  web: { image: nginx }\n",
+    );
+    // A typo is a spec's, not another tool's: still read, so the error shows.
+    write(
+        dir.path(),
+        "agents.yaml",
+        b"agnets:\n  alice: { name: Alice }\n",
+    );
+
+    let output = switchboard(dir.path(), &["validate", "."]);
+    let (out, err) = (stdout(&output), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("unknown key `agnets`"), "{out}");
+    assert!(out.contains("1 error, 0 warnings"), "{out}");
+    assert_eq!(
+        err,
+        "note: skipped `./docker-compose.yml`: not a spec (its top-level keys `services`, \
+         `version` are none of a spec's)\n"
+    );
+
+    std::fs::remove_file(dir.path().join("agents.yaml")).unwrap();
+    let output = switchboard(dir.path(), &["validate", "--show-files"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        "spec root: .\n\
+         read: main.yaml\n\
+         read: teams/queues.yaml\n\
+         skipped `docker-compose.yml`: not a spec (its top-level keys `services`, `version` are \
+         none of a spec's)\n"
+    );
+    let output = switchboard(dir.path(), &["validate"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).contains("1 queue"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).starts_with("`.` is valid: 1 number"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// With no path, the working directory is the spec only when it holds a spec file itself: at
+/// a repository's root, the test fixtures and examples below are not one project.
+#[test]
+fn with_no_path_a_directory_without_a_spec_file_of_its_own_names_where_specs_are() {
+    let output = switchboard(&root(), &["validate"]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    assert!(
+        err.starts_with(
+            "error: no path given, and no spec file in the working directory itself: name the \
+             spec's directory or file (spec files are under `examples/hotline`, "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(", or `.` to read every spec file below the working directory\n"),
+        "{err}"
+    );
 }

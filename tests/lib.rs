@@ -582,6 +582,42 @@ impl Cmd {
             .command()
             .output()
             .expect("the switchboard binary runs");
+        self.checked(output)
+    }
+
+    /// [`Cmd::run`], but a command still running after `limit` is killed and the test fails:
+    /// for inputs that could make it hang (a FIFO), so the suite never waits for ever.
+    #[track_caller]
+    pub fn run_within(self, limit: std::time::Duration) -> Output {
+        let mut command = self.command();
+        command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().expect("the switchboard binary runs");
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        match rx.recv_timeout(limit) {
+            Ok(output) => self.checked(output.expect("the switchboard binary runs")),
+            Err(_) => {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status();
+                panic!(
+                    "`switchboard {}` still ran after {limit:?}: killed",
+                    self.args
+                        .iter()
+                        .map(|a| a.to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+            }
+        }
+    }
+
+    fn checked(&self, output: std::process::Output) -> Output {
         let output = Output {
             args: self
                 .args

@@ -8,6 +8,7 @@ mod corpus;
 mod crash;
 mod drift;
 mod export;
+mod files;
 mod fuzz;
 mod harness;
 mod hostile;

@@ -286,8 +286,10 @@ fn walk(dir: &Path, root: &files::Root) -> anyhow::Result<(Vec<PathBuf>, Vec<Ski
                 None => continue,
             },
         };
+        // Anything named like a spec file but a directory is read, so that a FIFO or a
+        // device under that name is refused loudly rather than skipped.
         if entry.depth() > 0
-            && entry.file_type().is_some_and(|t| t.is_file())
+            && entry.file_type().is_some_and(|t| !t.is_dir())
             && is_yaml(entry.path())
         {
             found.push(entry.into_path());

@@ -229,6 +229,42 @@ fn live_states_a_spec_cannot_describe_are_ignored_with_the_reason() {
     assert_eq!(pcc.stats().writes, 0);
 }
 
+/// A live name longer than YAML lets a key be (1,024 characters) cannot be written as a spec
+/// name: the export leaves it out and ignores it, so what it writes loads back.
+#[test]
+fn a_live_name_too_long_for_a_spec_is_ignored_and_the_export_loads_back() {
+    let pcc = Pcc::start();
+    let long = "x".repeat(1100);
+    let group = pcc.group(&long);
+    let alice = pcc.agent("alice", "Alice");
+    pcc.member(&group, &alice);
+    pcc.group("support");
+    pcc.reset_stats();
+    let work = Workdir::new();
+    let out = work
+        .switchboard(["export", "--out", "cc"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: group.{long} is named \"{}…\", which is longer than 1,024 characters, and \
+             a spec refuses such a name (invalid-name)",
+            "x".repeat(60)
+        )),
+        "{out}"
+    );
+    assert!(!work.read("cc/groups.yaml").contains("xxxx"));
+    assert!(
+        work.read("cc/ignore.yaml")
+            .contains(&format!("  - \"group.{long}\"\n"))
+    );
+    work.switchboard(["validate", "cc"]).run().assert_code(0);
+    let plan = plans_no_change(&work, &pcc);
+    assert_eq!(plan["ignored"].as_array().unwrap().len(), 2, "{plan}");
+    assert_eq!(pcc.stats().writes, 0);
+}
+
 #[test]
 fn live_names_a_spec_refuses_are_ignored_with_what_hangs_on_them() {
     let pcc = Pcc::start();

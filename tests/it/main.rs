@@ -13,6 +13,7 @@ mod fuzz;
 mod harness;
 mod hostile;
 mod moved;
+mod outputs;
 mod plan;
 mod reliability;
 mod target;

@@ -388,8 +388,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// inside the working directory that leads out of it ([`inside_working_dir`]). The temporary
 /// file is created new (never opened through a link someone left at its name).
 pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged, Error> {
-    check_writable(path)?;
-    inside_working_dir(path)?;
+    writable(path)?;
     let name = path.file_name().ok_or(Error::NotRegular {
         kind: "a directory",
     })?;
@@ -443,6 +442,14 @@ impl Drop for Staged {
     }
 }
 
+/// The checks [`write`] makes before writing anything, for a command to make before it does
+/// its work: nothing, or a regular file, at `path`, and a path inside the working directory
+/// that stays inside it ([`inside_working_dir`]).
+pub fn writable(path: &Path) -> Result<(), Error> {
+    check_writable(path)?;
+    inside_working_dir(path)
+}
+
 /// Nothing, or a regular file, at `path`.
 fn check_writable(path: &Path) -> Result<(), Error> {
     match std::fs::symlink_metadata(path) {
@@ -458,17 +465,26 @@ fn check_writable(path: &Path) -> Result<(), Error> {
 /// missing: not a symbolic link, not anything else, and inside the working directory if
 /// written inside it ([`inside_working_dir`]).
 pub fn ensure_dir(path: &Path) -> Result<(), Error> {
-    inside_working_dir(path)?;
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => Err(Error::Link),
-        Ok(meta) if !meta.file_type().is_dir() => Err(Error::NotDirectory { kind: kind(&meta) }),
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(path)?;
-            Ok(())
-        }
-        Err(err) => Err(err.into()),
+    if !dir_writable(path)? {
+        std::fs::create_dir_all(path)?;
     }
+    Ok(())
+}
+
+/// The checks [`ensure_dir`] makes, without creating anything: answers whether the directory
+/// exists.
+pub fn dir_writable(path: &Path) -> Result<bool, Error> {
+    let exists = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => return Err(Error::Link),
+        Ok(meta) if !meta.file_type().is_dir() => {
+            return Err(Error::NotDirectory { kind: kind(&meta) });
+        }
+        Ok(_) => true,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => false,
+        Err(err) => return Err(err.into()),
+    };
+    inside_working_dir(path)?;
+    Ok(exists)
 }
 
 #[cfg(test)]

@@ -25,7 +25,9 @@ mod sniff;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
-pub use load::{Expect, FlowTest, KINDS, Loaded, Location, Source, Spec, load, unclear_name};
+pub use load::{
+    Expect, FlowTest, KINDS, Loaded, Location, MAX_NAME_CHARS, Source, Spec, load, unclear_name,
+};
 pub use model::Model;
 pub use policy::Policy;
 pub use raw::json_schema;

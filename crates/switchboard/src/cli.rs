@@ -144,12 +144,14 @@ Examples:
     /// Write the live project as spec YAML, one file per kind, deterministic.
     ///
     /// Reads the live project; writes DIR (`agents.yaml`, `queues.yaml`, ..., `ignore.yaml`
-    /// for what a spec cannot describe, and the JSON Schema). Never writes to PCC, and never
-    /// overwrites files it did not write (see --force).
+    /// for what a spec cannot describe, and the JSON Schema), once the files load back as a
+    /// valid spec. Never writes to PCC, never overwrites files it did not write (see --force),
+    /// and never writes through a symbolic link (DIR itself or a file in it).
     #[command(after_long_help = concat!("\
 Exit status:
   0  written
-  1  error (nothing written), or the export does not validate (written; problems shown)
+  1  error, or the export would not load back as a valid spec (problems shown); either way
+     nothing is written
 
 Examples:
   switchboard export --out contact-center
@@ -297,7 +299,8 @@ pub struct PlanArgs {
     pub connection: Connection,
     #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
     pub path: Option<PathBuf>,
-    /// Save the plan, with a fingerprint of every live object it read, for `apply`.
+    /// Save the plan, with a fingerprint of every live object it read, for `apply`: a regular
+    /// file, replaced whole (never a symbolic link, a device, a FIFO or a directory).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Output format.
@@ -423,7 +426,8 @@ pub enum SimulateFormat {
 pub struct ReportArgs {
     #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
     pub path: Option<PathBuf>,
-    /// Where to write the HTML page.
+    /// Where to write the HTML page: a regular file, replaced whole (never a symbolic link,
+    /// a device, a FIFO or a directory).
     #[arg(long, default_value = "report.html", value_name = "FILE")]
     pub out: PathBuf,
     /// A plan saved by `plan --out`, whose changes the report highlights.

@@ -501,10 +501,11 @@ fn saved_json_of(plan: &Plan, target: &TargetId, spec_root: &Path) -> anyhow::Re
     Ok(text)
 }
 
-/// Writes the saved plan to `path`, replacing the file only once it is complete.
+/// Writes the saved plan to `path`, replacing the file only once it is complete, and only a
+/// regular file (`files::write`: never through a link, never onto a device or a FIFO).
 pub fn write_saved(path: &Path, planned: &Planned) -> anyhow::Result<()> {
     let text = saved_json(planned)?;
-    write_atomically(path, text.as_bytes())
+    files::write(path, text.as_bytes())
         .with_context(|| format!("cannot write the plan to `{}`", path.display()))
 }
 
@@ -527,22 +528,6 @@ pub fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
         plan,
         target,
         spec_root: PathBuf::from(spec_root),
-    })
-}
-
-/// Writes `bytes` to a hidden file beside `path`, then renames it over `path`, so that a
-/// crash never leaves half a file under the real name.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(".tmp");
-    let temp = path.with_file_name(temp_name);
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temp);
     })
 }
 
@@ -627,19 +612,5 @@ mod tests {
             err.contains("is not a saved plan: saved plan has format_version `2.0`"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn a_file_is_replaced_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan.json");
-        write_atomically(&path, b"one").unwrap();
-        write_atomically(&path, b"two").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("plan.json")]);
     }
 }

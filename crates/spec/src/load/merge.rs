@@ -151,7 +151,7 @@ pub(super) fn collect<'r, T, K: 'r>(
                 cx.error(
                     code::INVALID_NAME,
                     At::of(file, key),
-                    format!("{kind} name {} {label}", crate::text::quoted(&key.value)),
+                    format!("{kind} name {} {label}", quoted_name(&key.value)),
                     label,
                 )
                 .help = Some(help.to_owned());
@@ -179,13 +179,26 @@ pub(super) fn collect<'r, T, K: 'r>(
     defs
 }
 
+/// The longest name, in characters: a name is a key, and YAML allows a `key: value` key of
+/// at most 1,024 characters (longer, the parser fails with words that do not say why).
+pub const MAX_NAME_CHARS: usize = 1024;
+
+/// A name quoted for a message (`crate::text::quoted`), cut to its first 60 characters when
+/// longer.
+pub(super) fn quoted_name(name: &str) -> String {
+    match name.char_indices().nth(60) {
+        Some((at, _)) => crate::text::quoted(&format!("{}…", &name[..at])),
+        None => crate::text::quoted(name),
+    }
+}
+
 /// What is wrong with a name that would read as another one in a plan or a pull request, or
 /// not be read at all: spaces at its ends, control characters (line breaks, tabs, terminal
 /// escapes), bidirectional controls, line and paragraph separators, invisible characters
 /// (zero-width space, word joiner, soft hyphen, byte-order mark, tag characters, Hangul
 /// fillers, the braille blank...), noncharacters, a zero-width joiner or non-joiner next to
-/// an ASCII character or at an end, and spaces other than U+0020 (a no-break space).
-/// Every one is an error: a name is an identity, and no name needs one (`docs/spec.md` says
+/// an ASCII character or at an end, and spaces other than U+0020 (a no-break space); and a
+/// name longer than [`MAX_NAME_CHARS`], which YAML cannot hold as a key. Every one is an error: a name is an identity, and no name needs one (`docs/spec.md` says
 /// why for each). Emoji sequences and scripts that need the joiners (between two non-ASCII
 /// characters) and variation selectors stay allowed. The classes are `spec::text`'s, the
 /// ones every sink escapes.
@@ -194,6 +207,12 @@ pub(super) fn collect<'r, T, K: 'r>(
 /// leave out live objects a spec could not name.
 pub fn unclear_name(name: &str) -> Option<(&'static str, &'static str)> {
     use crate::text;
+    if name.chars().nth(MAX_NAME_CHARS).is_some() {
+        return Some((
+            "is longer than 1,024 characters",
+            "a name is a YAML key, and YAML keys are at most 1,024 characters: shorten it",
+        ));
+    }
     if name.trim() != name {
         return Some((
             "starts or ends with a space",

@@ -7,7 +7,7 @@ pub(crate) mod ivr;
 mod merge;
 mod moved;
 
-pub use merge::unclear_name;
+pub use merge::{MAX_NAME_CHARS, unclear_name};
 mod sections;
 
 use crate::diagnostic::{Diagnostic, Label, Severity, code};
@@ -479,6 +479,19 @@ fn report_parse_error(cx: &mut Cx<'_>, file: usize, source: &Source, err: &serde
                 format!("`{field}` is required here"),
             );
         }
+        _ if long_key(source, &at).is_some() => {
+            let chars = long_key(source, &at).unwrap_or_default();
+            cx.error(
+                code::INVALID_NAME,
+                at,
+                format!(
+                    "this key is {chars} characters long: YAML keys, and so names, are at most \
+                     1,024 characters"
+                ),
+                "this key is too long",
+            )
+            .help = Some("shorten the name".to_owned());
+        }
         other => {
             let message = UserMessageFormatter.format_message(other);
             // The parser may quote the input; keep control characters out of terminals.
@@ -500,6 +513,26 @@ fn report_parse_error(cx: &mut Cx<'_>, file: usize, source: &Source, err: &serde
             }
         }
     }
+}
+
+/// The length in characters of a key over [`MAX_NAME_CHARS`] on the line of a parse
+/// error, if there is one: the parser's own words for it ("expected a mapping") do not say
+/// that YAML limits `key: value` keys to 1,024 characters.
+fn long_key(source: &Source, at: &At) -> Option<usize> {
+    let line = source
+        .text
+        .split(['\n', '\r'])
+        .nth((at.span.line as usize).saturating_sub(1))?;
+    line.split(['{', '[', ','])
+        .filter_map(|piece| {
+            let piece = piece.trim_start().trim_start_matches(['-', '?', ' ']);
+            let end = piece
+                .find(": ")
+                .or_else(|| piece.trim_end().strip_suffix(':').map(str::len))?;
+            let key = piece[..end].trim().trim_matches(['"', '\'']);
+            Some(key.chars().count())
+        })
+        .find(|&chars| chars > MAX_NAME_CHARS)
 }
 
 const STAR_HELP: &str = "an unquoted `*` starts a YAML alias: quote the key, `\"*\":`";

@@ -69,9 +69,8 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
         ));
     }
     let files = export_files(&model, &left_out);
-    write_files(&args.out, &files)?;
+    let warnings = write_valid(&args.out, &files, global)?;
 
-    let (problems, warnings) = validate_export(&args.out, &files, global);
     let yaml_files = files.keys().filter(|f| f.ends_with(".yaml")).count();
     pipeline::print_stdout(&format!(
         "Exported the live project to {}: {yaml_files} spec file{} ({}{}).\n",
@@ -83,14 +82,6 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
             n => format!("; {n} live object{} ignored", if n == 1 { "" } else { "s" }),
         },
     ))?;
-    if problems > 0 {
-        bail!(
-            "the export in {} is not a valid spec ({problems} error{}, shown above): the live \
-             project holds something the spec cannot describe; fix it in PCC or in the files",
-            args.out.display(),
-            if problems == 1 { "" } else { "s" }
-        );
-    }
     if warnings > 0 {
         crate::output::eprintln(format_args!(
             "note: the export has {warnings} warning{} (run `switchboard validate {}` to see them)",
@@ -151,13 +142,11 @@ fn summary(model: &Model) -> String {
 /// Refuses to write into a directory that holds anything but a previous export (hidden
 /// entries aside), unless forced. A missing directory is fine.
 fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
+    // Never a link (its target would be written into), nor a file, a FIFO...
+    files::dir_writable(out).with_context(|| format!("cannot write to `{}`", out.display()))?;
     let entries = match std::fs::read_dir(out) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(err) if out.exists() && !out.is_dir() => {
-            return Err(err)
-                .with_context(|| format!("--out {} exists and is not a directory", out.display()));
-        }
         Err(err) => return Err(err).with_context(|| format!("cannot read {}", out.display())),
     };
     let mut foreign = BTreeSet::new();
@@ -323,8 +312,13 @@ fn unclear(name: &str, renamable: bool) -> Option<String> {
     } else {
         "rename it in PCC"
     };
+    // A name too long for a spec is too long for a line too: its first 60 characters.
+    let shown = match name.char_indices().nth(60) {
+        Some((at, _)) => format!("{:?}", format!("{}…", &name[..at])),
+        None => format!("{name:?}"),
+    };
     Some(format!(
-        "is named {name:?}, which {what}, and a spec refuses such a name (invalid-name): {fix}"
+        "is named {shown}, which {what}, and a spec refuses such a name (invalid-name): {fix}"
     ))
 }
 
@@ -545,31 +539,54 @@ fn invisible(c: char) -> bool {
     spec::unclear_name(&format!("a{c}a")).is_some()
 }
 
+/// Loads `files` back as a spec before anything is written, and writes them only if they are
+/// a valid one (an export that is not would make the next `plan` of it fail, or plan the
+/// wrong thing); answers the warnings. Errors are drawn on stderr.
+fn write_valid(
+    out: &Path,
+    files: &BTreeMap<String, String>,
+    global: &Global,
+) -> anyhow::Result<usize> {
+    let (problems, warnings) = validate_export(out, files, global);
+    if problems > 0 {
+        bail!(
+            "the export is not a valid spec ({problems} error{}, shown above), so nothing was \
+             written to {}: the live project holds something the spec cannot describe; fix it \
+             in PCC, or report it as a bug in export",
+            if problems == 1 { "" } else { "s" },
+            out.display(),
+        );
+    }
+    write_files(out, files)?;
+    Ok(warnings)
+}
+
 /// Writes every file (each replaced whole), then removes files of a previous export that
 /// this one does not have (a kind that is now empty); a file named like one but not marked as
 /// an export's stays. Every file is written beside its place first and renamed only once all
 /// are written, so that a write that fails (a full disk) leaves the previous export whole
-/// rather than half replaced, which could reference what the other half no longer has.
+/// rather than half replaced, which could reference what the other half no longer has. The
+/// directory and every file in it go through the checked writer (`files`): never through a
+/// symbolic link, never onto a device, a FIFO or a directory.
 fn write_files(out: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    for (name, text) in files {
-        let path = out.join(name);
-        let temp = out.join(format!(".{name}.tmp"));
-        if let Err(err) = std::fs::write(&temp, text) {
-            for (written, _) in staged.iter().chain([&(temp, path.clone())]) {
-                let _ = std::fs::remove_file(written);
-            }
-            return Err(err).with_context(|| format!("cannot write {}", path.display()));
-        }
-        staged.push((temp, path));
-    }
-    for (temp, path) in &staged {
-        std::fs::rename(temp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    files::ensure_dir(out).with_context(|| format!("cannot write to `{}`", out.display()))?;
+    let staged = files
+        .iter()
+        .map(|(name, text)| {
+            let path = out.join(name);
+            files::stage(&path, text.as_bytes())
+                .with_context(|| format!("cannot write `{}`", path.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for (staged, name) in staged.into_iter().zip(files.keys()) {
+        staged
+            .commit()
+            .with_context(|| format!("cannot write `{}`", out.join(name).display()))?;
     }
     for name in EXPORT_FILES {
         let path = out.join(name);
-        if !files.contains_key(name) && path.is_file() && is_previous_export(&path) {
+        let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+        if !files.contains_key(name) && is_file && is_previous_export(&path) {
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot remove the stale {}", path.display()))?;
         }
@@ -577,8 +594,8 @@ fn write_files(out: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<(
     Ok(())
 }
 
-/// Loads the written files as `validate` would, draws any errors on stderr, and answers
-/// (errors, warnings). Other YAML files in the directory (kept with `--force`) are not
+/// Loads the files about to be written as `validate` would, draws any errors on stderr, and
+/// answers (errors, warnings). Other YAML files in the directory (kept with `--force`) are not
 /// checked: they are not the export's.
 fn validate_export(
     out: &Path,
@@ -1002,7 +1019,43 @@ mod tests {
         let file = dir.path().join("file");
         std::fs::write(&file, "").unwrap();
         let err = format!("{:#}", check_out_dir(&file, true).unwrap_err());
-        assert!(err.contains("is not a directory"), "{err}");
+        assert!(
+            err.contains("it is a regular file, not a directory"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_export_that_would_not_load_back_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("cc");
+        let global = Global {
+            color: crate::cli::ColorChoice::Never,
+        };
+        let files = BTreeMap::from([
+            (
+                "agents.yaml".to_owned(),
+                "agents: { alice: { name: A } }\n".to_owned(),
+            ),
+            (
+                "groups.yaml".to_owned(),
+                "groups: { sales: { agents: [ghost] } }\n".to_owned(),
+            ),
+        ]);
+        let err = format!("{:#}", write_valid(&out, &files, &global).unwrap_err());
+        assert!(
+            err.starts_with(
+                "the export is not a valid spec (1 error, shown above), so nothing was written"
+            ),
+            "{err}"
+        );
+        assert!(!out.exists());
+        let files = BTreeMap::from([(
+            "agents.yaml".to_owned(),
+            "agents: { alice: { name: A } }\n".to_owned(),
+        )]);
+        write_valid(&out, &files, &global).unwrap();
+        assert!(out.join("agents.yaml").is_file());
     }
 
     #[test]
@@ -1043,18 +1096,15 @@ mod tests {
             ("numbers.yaml".to_owned(), "numbers: {}\n".to_owned()),
         ]);
         write_files(out, &before).unwrap();
-        // Where numbers.yaml is written first, something that cannot be written over, as a
-        // full disk would refuse it.
-        std::fs::create_dir(out.join(".numbers.yaml.tmp")).unwrap();
+        // Where numbers.yaml goes, something that cannot be written over, as a full disk
+        // would refuse it.
+        std::fs::create_dir(out.join("queues.yaml")).unwrap();
         let after = BTreeMap::from([
             ("agents.yaml".to_owned(), "agents: { bob: {} }\n".to_owned()),
-            (
-                "numbers.yaml".to_owned(),
-                "numbers: { \"841\": {} }\n".to_owned(),
-            ),
+            ("queues.yaml".to_owned(), "queues: { q: {} }\n".to_owned()),
         ]);
         let err = format!("{:#}", write_files(out, &after).unwrap_err());
-        assert!(err.contains("numbers.yaml"), "{err}");
+        assert!(err.contains("queues.yaml"), "{err}");
         for (name, text) in &before {
             assert_eq!(
                 &std::fs::read_to_string(out.join(name)).unwrap(),
@@ -1062,6 +1112,11 @@ mod tests {
                 "{name}"
             );
         }
-        assert!(!out.join(".agents.yaml.tmp").exists());
+        let mut names: Vec<String> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["agents.yaml", "numbers.yaml", "queues.yaml"]);
     }
 }

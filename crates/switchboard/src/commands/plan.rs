@@ -1,12 +1,19 @@
 //! `switchboard plan`: the ordered plan from the live project to the spec, in text, JSON or
 //! Markdown; `--out` saves it for `apply`. Never writes to PCC.
 
+use anyhow::Context as _;
+
 use crate::Exit;
 use crate::cli::{Global, PlanArgs};
 use crate::pipeline::{self, Planned};
 use crate::target::Access;
 
 pub fn run(global: &Global, args: PlanArgs) -> anyhow::Result<Exit> {
+    // Refused before any work: a link, a FIFO or a directory at --out is never written.
+    if let Some(out) = &args.out {
+        files::writable(out)
+            .with_context(|| format!("cannot write the plan to `{}`", out.display()))?;
+    }
     pipeline::runtime()?.block_on(async {
         let planned = pipeline::plan(
             global,

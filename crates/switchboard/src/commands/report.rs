@@ -10,6 +10,7 @@ use crate::render::html;
 use crate::specfile;
 
 pub fn run(global: &Global, args: ReportArgs) -> anyhow::Result<Exit> {
+    files::writable(&args.out).with_context(|| format!("cannot write `{}`", args.out.display()))?;
     let spec = specfile::load_valid(args.path.as_deref(), global)?;
     let plan = match &args.plan {
         Some(path) => {
@@ -29,7 +30,8 @@ pub fn run(global: &Global, args: ReportArgs) -> anyhow::Result<Exit> {
         source: &specfile::shown(args.path.as_deref()).to_string(),
         plan: plan.as_ref(),
     });
-    std::fs::write(&args.out, page)
+    // A committed `report.html` may be a link: never written through (`files::write`).
+    files::write(&args.out, page.as_bytes())
         .with_context(|| format!("cannot write `{}`", args.out.display()))?;
     crate::output::eprintln(format_args!("wrote {}", args.out.display()));
     Ok(Exit::Ok)

@@ -413,6 +413,35 @@ pub fn token(sid: &str, secret: &str) -> String {
     format!("{head}.{body}.{signature}")
 }
 
+/// The key `plan --out` authenticates saved plans with when it runs with the test key:
+/// HMAC-SHA256 keyed with [`SECRET`] over the purpose switchboard names (written out here, not
+/// taken from switchboard, so that a change there shows as a failing test).
+pub fn plan_key() -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    mac.update(b"switchboard saved plan, format 2");
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A saved plan `doc` (its `integrity` member, if any, left out) written as `plan --out` writes
+/// one and signed with `key`: what someone who holds the key (or, for the local sandbox, anyone)
+/// can make. Tests use it to show what the checks behind the digest still refuse.
+pub fn sign_plan(doc: &Value, key: &[u8]) -> String {
+    let mut doc = doc.clone();
+    let members = doc.as_object_mut().expect("a saved plan is an object");
+    members.remove("integrity");
+    let body = serde_json::to_string_pretty(&doc).expect("JSON writes");
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(body.as_bytes());
+    let digest: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let head = body.strip_suffix("\n}").expect("a pretty-printed object");
+    format!("{head},\n  \"integrity\": \"hmac-sha256:{digest}\"\n}}\n")
+}
+
 // ---------------------------------------------------------------------------------------------
 // The binary.
 // ---------------------------------------------------------------------------------------------

@@ -612,7 +612,8 @@ fn a_damaged_or_inconsistent_plan_file_is_refused_before_any_write() {
     let steps = doc["plan"]["steps"].as_array_mut().unwrap();
     let last = steps.len() - 1;
     steps[last]["depends_on"] = json!([last + 10]);
-    work.write("edited.json", &doc.to_string());
+    // Signed with the key, so that the consistency checks behind the digest are what refuses.
+    work.write("edited.json", &e2e::sign_plan(&doc, &e2e::plan_key()));
     let out = work
         .switchboard(["apply", "edited.json"])
         .against(&pcc)
@@ -866,7 +867,7 @@ fn a_failed_step_is_named_with_what_it_stopped_and_the_rest_is_applied() {
         .find(|s| s["address"] == "agent.dan")
         .unwrap();
     dan["after"]["agent"]["phone_number"] = Value::Null;
-    work.write("plan.json", &doc.to_string());
+    work.write("plan.json", &e2e::sign_plan(&doc, &e2e::plan_key()));
     pcc.reset_stats();
     let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
     out.assert_code(1);

@@ -16,4 +16,5 @@ mod moved;
 mod outputs;
 mod plan;
 mod reliability;
+mod saved;
 mod target;

@@ -67,6 +67,17 @@ impl Credentials {
         }
     }
 
+    /// A 32-byte key for `purpose`, derived from the secret (HMAC-SHA256 keyed with the
+    /// secret, over `purpose`): switchboard authenticates what it writes (a saved plan) with
+    /// it, so that only a holder of the secret can make a file it accepts. The secret itself
+    /// cannot be recovered from the key.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose().as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The SID shortened for banners: `SK…abc` (first two and last three characters).
     pub fn sid_hint(&self) -> String {
         let chars: Vec<char> = self.sid.chars().collect();
@@ -128,5 +139,21 @@ impl TokenCache {
                 token
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_derived_key_depends_on_the_secret_and_the_purpose_and_is_not_the_secret() {
+        let a = Credentials::new("SKabc", "secret-one");
+        let b = Credentials::new("SKabc", "secret-two");
+        let key = a.derive_key("saved plan");
+        assert_eq!(key, a.derive_key("saved plan"));
+        assert_ne!(key, b.derive_key("saved plan"));
+        assert_ne!(key, a.derive_key("something else"));
+        assert!(!key.windows(10).any(|w| w == b"secret-one"));
     }
 }

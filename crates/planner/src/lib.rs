@@ -26,5 +26,5 @@ pub use plan::{
     Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace,
     SetAside, Step, Summary, TreeChange, Warning, matching_pattern, plan, plan_setting_aside,
 };
-pub use safety::{SafetyReport, Violation};
+pub use safety::{SafetyReport, Violation, recheck};
 pub use stale::{Reads, StaleObject, StaleReason, already_applied, stale};

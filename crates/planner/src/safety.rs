@@ -1,23 +1,29 @@
 //! The safety guards: a plan that deletes too large a share of a kind, or deletes or unbinds a
 //! phone number, is refused by `apply` unless forced. The guards are computed into the plan so
-//! that `plan` can show them and `apply` can refuse before its first write.
+//! that `plan` can show them; a saved plan carries what they were computed from (thresholds,
+//! whether the spec declared anything), and `apply` computes them again from the steps and the
+//! live project it reads ([`recheck`]), never trusting the verdict a file holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use spec::model::Number;
+use spec::model::{Model, Number};
 use spec::policy::Safety;
 
 use crate::address::{Address, Kind};
-use crate::object::Object;
-use crate::plan::{Action, Step};
+use crate::object::{Object, flatten};
+use crate::plan::{Action, Plan, Step};
 
-/// The guards a plan trips.
+/// The guards a plan trips, and what they were computed from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SafetyReport {
     /// Every tripped guard; empty for a safe plan.
     pub violations: Vec<Violation>,
+    /// The spec's thresholds (`safety:`), which [`recheck`] applies again.
+    pub thresholds: Safety,
+    /// The spec declares nothing (the `empty_spec` guard).
+    pub declares_nothing: bool,
 }
 
 /// One tripped guard.
@@ -172,5 +178,39 @@ pub(crate) fn check(
             }
         }
     }
-    SafetyReport { violations }
+    SafetyReport {
+        violations,
+        thresholds: safety.clone(),
+        declares_nothing,
+    }
+}
+
+/// The guards of `plan` computed again, for `apply` of a saved plan: from its steps, its
+/// thresholds, and the live project as read now (`live_now`, which holds at least every kind
+/// the plan deletes from). The plan's own `violations` are not looked at: a file can say
+/// anything. A kind's object count is the smaller of the count the plan was made with and the
+/// count now, leaving out what the plan ignored: a share deleted is never made smaller by
+/// objects that appeared since, nor by a count written into the file.
+pub fn recheck(plan: &Plan, live_now: &Model) -> SafetyReport {
+    let ignored: BTreeSet<&Address> = plan.ignored.iter().map(|i| &i.address).collect();
+    let mut now: BTreeMap<Kind, usize> = BTreeMap::new();
+    for address in flatten(live_now).keys() {
+        if !ignored.contains(address) {
+            *now.entry(address.kind()).or_default() += 1;
+        }
+    }
+    // Audio is never deleted, so its count guards nothing.
+    let existing: BTreeMap<Kind, usize> = now
+        .into_iter()
+        .map(|(kind, n)| {
+            let then = plan.existing.get(&kind).copied().unwrap_or(n);
+            (kind, n.min(then))
+        })
+        .collect();
+    check(
+        &plan.steps,
+        &existing,
+        &plan.safety.thresholds,
+        plan.safety.declares_nothing,
+    )
 }

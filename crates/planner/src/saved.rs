@@ -2,17 +2,23 @@
 //! without the spec (every step's after-value, audio steps' file paths and content hashes)
 //! and the fingerprints of the live objects the plan read. It never holds a secret: plans are
 //! made from models, and models hold none.
+//!
+//! A file read back is untrusted (hand-edited, damaged, or written by someone else):
+//! [`from_json`] refuses one whose steps do not hold together or are not all covered by the
+//! stale check; the binary adds an integrity check of the whole file (docs/plan-format.md).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::object::fingerprint;
 use crate::plan::{Action, Plan};
 
 /// The saved-plan format. A minor bump only adds fields; a major bump is incompatible and
-/// refused on read.
-pub const FORMAT_VERSION: &str = "1.2";
+/// refused on read. 2.0: the safety report carries its thresholds (so that `apply` computes
+/// the guards again), and the binary's file an integrity digest; 1.x files are refused.
+pub const FORMAT_VERSION: &str = "2.0";
 
-const MAJOR: &str = "1";
+const MAJOR: &str = "2";
 
 #[derive(Serialize)]
 struct SavedRef<'a> {
@@ -46,26 +52,37 @@ pub fn to_json(plan: &Plan) -> String {
     text
 }
 
-/// Reads a saved-plan file written by [`to_json`] (of any 1.x version). A file whose steps do
-/// not hold together (edited by hand, or damaged) is refused whole, so that `apply` never
-/// runs part of it.
+/// Reads a saved-plan file written by [`to_json`] (of any 2.x version). A file whose steps do
+/// not hold together, or are not all covered by the stale check (edited by hand, or damaged),
+/// is refused whole, so that `apply` never runs part of it.
 pub fn from_json(text: &str) -> Result<Plan, Error> {
     let header: Header = serde_json::from_str(text)?;
-    let major = header.format_version.split('.').next().unwrap_or_default();
-    if major != MAJOR {
-        return Err(Error::UnsupportedVersion {
-            found: header.format_version,
-            supported: MAJOR,
-        });
-    }
+    check_version(&header.format_version)?;
     let saved: Saved = serde_json::from_str(text)?;
     check(&saved.plan)?;
     Ok(saved.plan)
 }
 
-/// What the executor relies on: every step waits only for earlier steps (so the order is a
-/// DAG), and carries the values its action needs, of its own kind.
+/// Fails unless `found` is a `format_version` this build reads (2.x).
+pub fn check_version(found: &str) -> Result<(), Error> {
+    let major = found.split('.').next().unwrap_or_default();
+    if major != MAJOR {
+        return Err(Error::UnsupportedVersion {
+            found: found.to_owned(),
+            supported: MAJOR,
+        });
+    }
+    Ok(())
+}
+
+/// What the executor and the stale check rely on: every step waits only for earlier steps (so
+/// the order is a DAG), carries the values its action needs, of its own kind, and is covered
+/// by the stale check: the object it touches is in `reads.touched` with the fingerprint of the
+/// value the step says it had (so that `apply` compares the live object with what the step
+/// was planned from), and an object it deletes is in `reads.referrers`. A step added by hand
+/// without its read is refused; one added with a made-up read is stale-checked against it.
 fn check(plan: &Plan) -> Result<(), Error> {
+    let mut first_at = std::collections::BTreeSet::new();
     for (index, step) in plan.steps.iter().enumerate() {
         let fail = |problem: String| Error::Inconsistent {
             index,
@@ -105,6 +122,26 @@ fn check(plan: &Plan) -> Result<(), Error> {
             {
                 return Err(fail(format!("has a {} value as `{side}`", object.kind())));
             }
+        }
+        // The stale check. The first step at an address reads its live value (the second
+        // half of a replacement reads nothing new).
+        let Some(read) = plan.reads.touched.get(&step.address) else {
+            return Err(fail(
+                "is not covered by the stale check (its object is not in `reads.touched`)"
+                    .to_owned(),
+            ));
+        };
+        if first_at.insert(&step.address) && *read != step.before.as_ref().map(fingerprint) {
+            return Err(fail(
+                "does not match what the plan read (its `before` is not the value \
+                 `reads.touched` holds)"
+                    .to_owned(),
+            ));
+        }
+        if step.action == Action::Delete && !plan.reads.referrers.contains_key(&step.address) {
+            return Err(fail(
+                "is a delete not covered by the stale check (not in `reads.referrers`)".to_owned(),
+            ));
         }
     }
     Ok(())

@@ -463,21 +463,39 @@ struct SavedOut<'a> {
 
 #[derive(Deserialize)]
 struct SavedHeader {
+    format_version: Option<String>,
     target: Option<TargetId>,
     spec_root: Option<String>,
 }
 
+/// The saved plan's last member: the HMAC-SHA256 of the file up to it.
+const INTEGRITY: &str = "integrity";
+/// How the digest is written, naming its algorithm.
+const MAC_PREFIX: &str = "hmac-sha256:";
+/// The largest saved plan read: ample for a plan of every object of a large project.
+const SAVED_PLAN_LIMIT: files::Limit = files::Limit {
+    bytes: 256 << 20,
+    what: "a saved plan",
+};
+
 /// The saved-plan file for `planned` (docs/plan-format.md, section 7): the planner's format
-/// plus `target` and `spec_root`.
+/// plus `target` and `spec_root`, then `integrity`, the digest `apply` checks, keyed with the
+/// target's plan key.
 pub fn saved_json(planned: &Planned) -> anyhow::Result<String> {
     saved_json_of(
         &planned.plan,
         &TargetId::of(&planned.target)?,
         &planned.spec_root,
+        planned.target.plan_key(),
     )
 }
 
-fn saved_json_of(plan: &Plan, target: &TargetId, spec_root: &Path) -> anyhow::Result<String> {
+fn saved_json_of(
+    plan: &Plan,
+    target: &TargetId,
+    spec_root: &Path,
+    key: &[u8],
+) -> anyhow::Result<String> {
     let spec_root = match spec_root.as_os_str().is_empty() {
         true => ".",
         false => spec_root.to_str().with_context(|| {
@@ -495,10 +513,56 @@ fn saved_json_of(plan: &Plan, target: &TargetId, spec_root: &Path) -> anyhow::Re
         plan,
     };
     // Live names may hold hazards: escaped, they read back the same and show in any viewer.
-    let mut text =
+    // The digest is of the file as written, escapes included.
+    let body =
         spec::text::json(serde_json::to_string_pretty(&saved).context("cannot write the plan")?);
-    text.push('\n');
-    Ok(text)
+    Ok(signed(&body, key))
+}
+
+/// `body`, a pretty-printed JSON object, with a last member `"integrity":
+/// "hmac-sha256:<hex>"`: the HMAC-SHA256 of `body` under `key`.
+fn signed(body: &str, key: &[u8]) -> String {
+    let head = body
+        .strip_suffix("\n}")
+        .expect("serde_json pretty-prints an object ending in a line `}`");
+    format!(
+        "{head},\n  \"{INTEGRITY}\": \"{MAC_PREFIX}{}\"\n}}\n",
+        hex(&mac(key, body.as_bytes()))
+    )
+}
+
+/// The HMAC-SHA256 of `bytes` under `key`.
+fn mac(key: &[u8], bytes: &[u8]) -> Vec<u8> {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(bytes);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Whether `text` is a file [`signed`] with `key`, byte for byte: its last member is the
+/// digest, and the digest is the HMAC of everything else. Compared in constant time.
+fn verify(text: &str, key: &[u8]) -> Result<(), &'static str> {
+    use hmac::{KeyInit as _, Mac as _};
+    let marker = format!(",\n  \"{INTEGRITY}\": \"{MAC_PREFIX}");
+    let Some(at) = text.rfind(&marker) else {
+        return Err(if text.contains(&format!("\"{INTEGRITY}\"")) {
+            "its integrity digest is not the file's last member as `plan --out` writes it"
+        } else {
+            "it has no integrity digest"
+        });
+    };
+    let digest = text[at + marker.len()..]
+        .strip_suffix("\"\n}\n")
+        .filter(|d| d.len() == 64 && d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .ok_or("its integrity digest is not the file's last member as `plan --out` writes it")?;
+    let digest: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&digest[2 * i..2 * i + 2], 16).expect("hex digits"))
+        .collect();
+    let body = format!("{}\n}}", &text[..at]);
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(body.as_bytes());
+    mac.verify_slice(&digest)
+        .map_err(|_| "its integrity digest does not match its content")
 }
 
 /// Writes the saved plan to `path`, replacing the file only once it is complete, and only a
@@ -509,14 +573,27 @@ pub fn write_saved(path: &Path, planned: &Planned) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write the plan to `{}`", path.display()))
 }
 
-/// Reads a plan saved by `plan --out`. Fails on a file of another major format version, and
-/// on a plan that does not record its target and spec root.
-pub fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the saved plan `{}`", path.display()))?;
+/// The text of the saved plan at `path`: a regular file (never a FIFO, which would hang),
+/// read up to 256 MiB.
+pub fn read_saved_text(path: &Path) -> anyhow::Result<String> {
+    files::open_regular(path, SAVED_PLAN_LIMIT)
+        .and_then(files::Reader::text)
+        .with_context(|| format!("cannot read the saved plan `{}`", path.display()))
+}
+
+/// Reads a plan saved by `plan --out` for `apply`, to apply to the target `now` whose plan key
+/// is `key`. The file is untrusted, so, in this order: its format must be this major version;
+/// its `target` must be `now`; its integrity digest must be the one `plan --out` computed
+/// with the same key (any change to the file, by hand or otherwise, fails it); and its steps
+/// must hold together and all be covered by the stale check (`planner::saved::from_json`).
+pub fn read_saved(path: &Path, now: &TargetId, key: &[u8]) -> anyhow::Result<SavedPlan> {
+    let text = read_saved_text(path)?;
     let not_a_plan = || format!("`{}` is not a saved plan", path.display());
-    let plan = planner::saved::from_json(&text).with_context(not_a_plan)?;
-    let header: SavedHeader = serde_json::from_str(&text).with_context(not_a_plan)?;
+    let header: SavedHeader = serde_json::from_str(&text)
+        .map_err(planner::Error::from)
+        .with_context(not_a_plan)?;
+    planner::saved::check_version(header.format_version.as_deref().unwrap_or("none"))
+        .with_context(not_a_plan)?;
     let (Some(target), Some(spec_root)) = (header.target, header.spec_root) else {
         bail!(
             "`{}` does not say which PCC it was planned against (no `target` or `spec_root`): \
@@ -524,6 +601,16 @@ pub fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
             path.display()
         );
     };
+    target.ensure_same(now)?;
+    if let Err(why) = verify(&text, key) {
+        bail!(
+            "`{}` is not the plan `plan --out` wrote: {why}. It was changed since (by hand, or \
+             on its way here), or made with another API secret. Make the plan again with \
+             `switchboard plan --out`, review it, and apply that; nothing was written",
+            path.display()
+        );
+    }
+    let plan = planner::saved::from_json(&text).with_context(not_a_plan)?;
     Ok(SavedPlan {
         plan,
         target,
@@ -591,11 +678,13 @@ mod tests {
         desired.groups.insert("sales".into(), Default::default());
         let plan = planner::plan(&desired, &spec::Model::default(), &spec::Policy::default());
         let target = remote("https://icc-api.stringee.com", "SKprod0123456789");
+        let key = b"a key derived from the secret";
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.json");
-        let text = saved_json_of(&plan, &target, Path::new("")).unwrap();
+        let text = saved_json_of(&plan, &target, Path::new(""), key).unwrap();
+        assert!(text.ends_with("\"\n}\n"), "{text}");
         std::fs::write(&path, &text).unwrap();
-        let saved = read_saved(&path).unwrap();
+        let saved = read_saved(&path, &target, key).unwrap();
         assert_eq!(saved.plan, plan);
         assert_eq!(saved.target, target);
         assert_eq!(saved.spec_root, Path::new("."));
@@ -604,13 +693,95 @@ mod tests {
 
         // A plan without a target (the planner's bare format) is refused.
         std::fs::write(&path, planner::saved::to_json(&plan)).unwrap();
-        let err = read_saved(&path).unwrap_err().to_string();
+        let err = read_saved(&path, &target, key).unwrap_err().to_string();
         assert!(err.ends_with("does not say which PCC it was planned against (no `target` or `spec_root`): make it again with `switchboard plan --out`"), "{err}");
-        std::fs::write(&path, "{\"format_version\": \"2.0\"}").unwrap();
-        let err = format!("{:#}", read_saved(&path).unwrap_err());
-        assert!(
-            err.contains("is not a saved plan: saved plan has format_version `2.0`"),
-            "{err}"
+        // As is one of another major version, 1.x included (no integrity digest then).
+        for version in ["1.2", "3.0"] {
+            std::fs::write(
+                &path,
+                text.replace(
+                    "\"format_version\": \"2.0\"",
+                    &format!("\"format_version\": \"{version}\""),
+                ),
+            )
+            .unwrap();
+            let err = format!("{:#}", read_saved(&path, &target, key).unwrap_err());
+            assert!(
+                err.contains(&format!("is not a saved plan: saved plan has format_version `{version}`, and this switchboard reads 2.x")),
+                "{err}"
+            );
+        }
+    }
+
+    /// Any change to a saved plan, one byte or a reformatting, fails its integrity check; so
+    /// does a plan keyed with another secret, or one whose digest was taken out.
+    #[test]
+    fn a_saved_plan_changed_in_any_way_is_refused() {
+        let mut desired = spec::Model::default();
+        desired.groups.insert("sales".into(), Default::default());
+        let plan = planner::plan(&desired, &spec::Model::default(), &spec::Policy::default());
+        let target = remote("https://icc-api.stringee.com", "SKprod0123456789");
+        let key = b"a key derived from the secret";
+        let text = saved_json_of(&plan, &target, Path::new("cc"), key).unwrap();
+        assert_eq!(verify(&text, key), Ok(()));
+        let refused = |edited: &str| {
+            assert_ne!(edited, text, "the edit changed nothing");
+            verify(edited, key).unwrap_err()
+        };
+        assert_eq!(
+            refused(&text.replacen("\"spec_root\": \"cc\"", "\"spec_root\": \"/\"", 1)),
+            "its integrity digest does not match its content"
         );
+        assert_eq!(
+            refused(&text.replacen("group.sales", "group.sales2", 1)),
+            "its integrity digest does not match its content"
+        );
+        assert_eq!(
+            refused(&text.replacen("\n  ", "\n   ", 1)),
+            "its integrity digest does not match its content"
+        );
+        assert_eq!(
+            verify(&text, b"another secret's key").unwrap_err(),
+            "its integrity digest does not match its content"
+        );
+        let at = text.rfind(",\n  \"integrity\"").unwrap();
+        assert_eq!(
+            refused(&format!("{}\n}}\n", &text[..at])),
+            "it has no integrity digest"
+        );
+        assert_eq!(
+            refused(text.trim_end()),
+            "its integrity digest is not the file's last member as `plan --out` writes it"
+        );
+        assert_eq!(
+            refused(&text.replace("\n}\n", "\n}\n\n")),
+            "its integrity digest is not the file's last member as `plan --out` writes it"
+        );
+        // Recomputing a plain hash is not enough: the digest is keyed.
+        let body = format!("{}\n}}", &text[..at]).replacen("group.sales", "group.evil", 1);
+        assert!(verify(&signed(&body, b"guessed key"), key).is_err());
+        assert_eq!(verify(&signed(&body, key), key), Ok(()));
+    }
+
+    #[test]
+    fn a_saved_plan_made_against_another_target_says_so_before_its_digest() {
+        let plan = planner::plan(
+            &spec::Model::default(),
+            &spec::Model::default(),
+            &spec::Policy::default(),
+        );
+        let target = remote("https://icc-api.stringee.com", "SKprod0123456789");
+        let other = remote("https://icc-api.stringee.com", "SKstaging000000789");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(
+            &path,
+            saved_json_of(&plan, &target, Path::new(""), b"k1").unwrap(),
+        )
+        .unwrap();
+        let err = read_saved(&path, &other, b"k2").unwrap_err().to_string();
+        assert!(err.starts_with("this plan was made against https://icc-api.stringee.com (key SK…789), but this run targets"), "{err}");
+        let err = read_saved(&path, &target, b"k2").unwrap_err().to_string();
+        assert!(err.contains("is not the plan `plan --out` wrote: its integrity digest does not match its content. It was changed since"), "{err}");
     }
 }

@@ -23,6 +23,11 @@ pub const SECRET_VAR: &str = "STRINGEE_API_KEY_SECRET";
 pub const SANDBOX_STATE: &str = ".switchboard/sandbox.db";
 /// The project id the sandbox reports.
 const SANDBOX_PROJECT_ID: i64 = 1;
+/// What the saved-plan key is derived from the API secret for (a new purpose, a new key).
+const PLAN_KEY_PURPOSE: &str = "switchboard saved plan, format 2";
+/// The saved-plan key of the local sandbox: public, since the sandbox's API key is made up
+/// anew by every run; it catches a plan edited by mistake, not one edited on purpose.
+const SANDBOX_PLAN_KEY: &[u8] = b"switchboard local sandbox: no secret to key saved plans with";
 /// The longest wait for a connection; `--timeout` can only shorten it.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -31,6 +36,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Target {
     client: pcc::Client,
     banner: String,
+    /// The key saved plans are authenticated with ([`Target::plan_key`]).
+    plan_key: Vec<u8>,
     sandbox: Option<emulator::Emulator>,
     /// The sandbox's lock, held until the sandbox has stopped.
     lock: Option<File>,
@@ -55,6 +62,14 @@ impl Target {
     /// SK…abc)`; print it first, on stderr.
     pub fn banner(&self) -> &str {
         &self.banner
+    }
+
+    /// The key that authenticates the saved plans made against this target: derived from the
+    /// API secret, so that only someone holding it can make a plan file `apply` accepts; for
+    /// the local sandbox (which has no lasting secret), a fixed key that only catches edits
+    /// made by mistake (docs/security.md, "Saved plans").
+    pub fn plan_key(&self) -> &[u8] {
+        &self.plan_key
     }
 
     /// True for the local sandbox.
@@ -146,6 +161,15 @@ impl Pending {
         }
     }
 
+    /// The key saved plans made against this target are authenticated with
+    /// ([`Target::plan_key`]), known before connecting.
+    pub fn plan_key(&self) -> &[u8] {
+        match self {
+            Pending::Remote(target) => target.plan_key(),
+            Pending::Sandbox(..) => SANDBOX_PLAN_KEY,
+        }
+    }
+
     /// Connects: for the sandbox, takes its lock for `access` and starts it (creating its
     /// state directory).
     pub async fn connect(self, access: Access) -> anyhow::Result<Target> {
@@ -198,6 +222,7 @@ fn remote(
     timeout: Option<Duration>,
 ) -> anyhow::Result<Target> {
     let hint = credentials.sid_hint();
+    let plan_key = credentials.derive_key(PLAN_KEY_PURPOSE).to_vec();
     let config = match endpoint {
         Some(url) => pcc::Config::with_endpoint(url, credentials),
         None => pcc::Config::stringee(credentials),
@@ -208,6 +233,7 @@ fn remote(
     Ok(Target {
         client,
         banner,
+        plan_key,
         sandbox: None,
         lock: None,
     })
@@ -263,6 +289,7 @@ pub async fn sandbox(
     Ok(Target {
         client,
         banner: sandbox_banner(state),
+        plan_key: SANDBOX_PLAN_KEY.to_vec(),
         sandbox: Some(emulator),
         lock: Some(lock),
     })

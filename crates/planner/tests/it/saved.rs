@@ -32,7 +32,13 @@ fn a_saved_plan_holds_what_apply_needs_without_the_spec() {
     let c = fixture::case("audio");
     let p = plan(&c.desired, &c.live, &c.policy);
     let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
-    assert_eq!(doc["format_version"], "1.2");
+    assert_eq!(doc["format_version"], "2.0");
+    // What `apply` computes the guards again from.
+    assert_eq!(
+        doc["plan"]["safety"]["thresholds"]["max_delete_percent"],
+        25
+    );
+    assert_eq!(doc["plan"]["safety"]["declares_nothing"], false);
     let upload = doc["plan"]["steps"]
         .as_array()
         .unwrap()
@@ -51,20 +57,28 @@ fn a_saved_plan_holds_what_apply_needs_without_the_spec() {
 fn another_major_version_is_refused() {
     let c = fixture::case("update_in_place");
     let p = plan(&c.desired, &c.live, &c.policy);
-    let text =
-        saved::to_json(&p).replace("\"format_version\": \"1.2\"", "\"format_version\": \"2.0\"");
-    let err = saved::from_json(&text).unwrap_err();
-    assert!(matches!(err, Error::UnsupportedVersion { ref found, .. } if found == "2.0"));
-    assert_eq!(
-        err.to_string(),
-        "saved plan has format_version `2.0`, and this switchboard reads 1.x; plan again with this version"
-    );
+    // 1.x plans carry no thresholds for the guards and no integrity digest: refused.
+    for version in ["1.2", "3.0"] {
+        let text = saved::to_json(&p).replace(
+            "\"format_version\": \"2.0\"",
+            &format!("\"format_version\": \"{version}\""),
+        );
+        let err = saved::from_json(&text).unwrap_err();
+        assert!(matches!(err, Error::UnsupportedVersion { ref found, .. } if found == version));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "saved plan has format_version `{version}`, and this switchboard reads 2.x; plan \
+                 again with this version"
+            )
+        );
+    }
 }
 
 #[test]
 fn a_broken_file_says_where() {
     let err =
-        saved::from_json("{\"format_version\": \"1.0\",\n  \"plan\": {\"steps\": 3}}").unwrap_err();
+        saved::from_json("{\"format_version\": \"2.0\",\n  \"plan\": {\"steps\": 3}}").unwrap_err();
     let Error::Malformed { line, .. } = err else {
         panic!("expected Malformed, got {err:?}");
     };
@@ -137,6 +151,138 @@ fn an_inconsistent_plan_is_refused_whole() {
 
     // The untouched document still reads.
     assert_eq!(saved::from_json(&doc.to_string()).unwrap(), p);
+}
+
+/// Every step must be covered by the stale check: a step added by hand, a `before` changed by
+/// hand, or a delete whose referrers were taken out is refused, naming the step.
+#[test]
+fn a_step_the_stale_check_does_not_cover_is_refused() {
+    let c = fixture::case("members_and_routing");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
+    let steps = doc["plan"]["steps"].as_array().unwrap();
+    let delete = steps.iter().position(|s| s["action"] == "delete").unwrap();
+    let update = steps.iter().position(|s| s["action"] == "update");
+    let edit = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut doc = doc.clone();
+        change(&mut doc["plan"]);
+        saved::from_json(&doc.to_string()).unwrap_err().to_string()
+    };
+
+    // A delete of an agent the plan never read.
+    let n = steps.len();
+    let err = edit(&|plan| {
+        plan["steps"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "address": "agent.zoe", "action": "delete",
+                "before": {"agent": {"name": "Zoe", "routing": "app", "phone_number": null}},
+                "after": null, "changed_fields": [], "depends_on": []
+            }))
+    });
+    assert_eq!(
+        err,
+        format!(
+            "saved plan is inconsistent: steps[{n}] (agent.zoe) is not covered by the stale \
+             check (its object is not in `reads.touched`); make it again with `switchboard plan \
+             --out`"
+        )
+    );
+    // Its read made up too, but no referrers.
+    let err = edit(&|plan| {
+        let before =
+            serde_json::json!({"agent": {"name": "Zoe", "routing": "app", "phone_number": null}});
+        let object: Object = serde_json::from_value(before.clone()).unwrap();
+        plan["reads"]["touched"]["agent.zoe"] = planner::fingerprint(&object).into();
+        plan["steps"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "address": "agent.zoe", "action": "delete", "before": before,
+                "after": null, "changed_fields": [], "depends_on": []
+            }))
+    });
+    assert!(
+        err.contains(
+            "(agent.zoe) is a delete not covered by the stale check (not in `reads.referrers`)"
+        ),
+        "{err}"
+    );
+    // A delete's referrers taken out (so that a new user would go unnoticed).
+    let address = steps[delete]["address"].as_str().unwrap().to_owned();
+    let err = edit(&|plan| {
+        plan["reads"]["referrers"]
+            .as_object_mut()
+            .unwrap()
+            .remove(&address);
+    });
+    assert!(
+        err.contains(&format!(
+            "steps[{delete}] ({address}) is a delete not covered"
+        )),
+        "{err}"
+    );
+    // A step whose `before` is not what was read: the stale check would compare the live
+    // object with something else than what the step was planned from.
+    let err = edit(&|plan| {
+        plan["reads"]["touched"][address.as_str()] = "0".repeat(64).into();
+    });
+    assert!(
+        err.contains(&format!(
+            "steps[{delete}] ({address}) does not match what the plan read"
+        )),
+        "{err}"
+    );
+    if let Some(update) = update {
+        let address = steps[update]["address"].as_str().unwrap().to_owned();
+        let err = edit(&|plan| {
+            plan["reads"]["touched"]
+                .as_object_mut()
+                .unwrap()
+                .remove(&address);
+        });
+        assert!(err.contains("is not covered by the stale check"), "{err}");
+    }
+}
+
+/// `apply` computes the guards again from the steps and the live project: a verdict emptied
+/// in the file, or object counts raised in it, change nothing.
+#[test]
+fn the_guards_are_computed_again_whatever_the_file_says() {
+    let c = fixture::case("destroy_everything");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    assert!(p.refused(), "the case trips guards");
+    let expected = p.safety.clone();
+    let mut edited = p.clone();
+    edited.safety.violations.clear();
+    for n in edited.existing.values_mut() {
+        *n *= 1000;
+    }
+    assert!(!edited.refused());
+    assert_eq!(planner::recheck(&edited, &c.live), expected);
+    // Objects that appeared live since do not dilute the share deleted either.
+    let mut grown = c.live.clone();
+    for i in 0..1000 {
+        grown.agents.insert(
+            format!("new-{i}"),
+            spec::model::Agent {
+                name: "New".into(),
+                routing: spec::model::AgentRouting::App,
+                phone_number: None,
+            },
+        );
+    }
+    let mut cleared = p.clone();
+    cleared.safety.violations.clear();
+    assert_eq!(
+        planner::recheck(&cleared, &grown).violations,
+        expected.violations
+    );
+    // A safe plan stays safe.
+    let c = fixture::case("update_in_place");
+    let p = plan(&c.desired, &c.live, &c.policy);
+    assert_eq!(planner::recheck(&p, &c.live), p.safety);
 }
 
 #[test]

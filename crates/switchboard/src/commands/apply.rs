@@ -63,7 +63,7 @@ fn is_saved_plan(path: &Path) -> bool {
     {
         return false;
     }
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = pipeline::read_saved_text(path) else {
         return false;
     };
     let doc = serde_json::from_str::<serde_json::Value>(&text).ok();
@@ -78,12 +78,12 @@ fn is_saved_plan(path: &Path) -> bool {
 // ---------------------------------------------------------------------------------------------
 
 async fn saved(global: &Global, args: &ApplyArgs, file: &Path, mode: Mode) -> anyhow::Result<Exit> {
-    let saved = pipeline::read_saved(file)?;
     let pending = crate::target::resolve(&args.connection)?;
     crate::output::eprintln(format_args!("{}", pending.banner()));
-    // Checked before connecting too, so that a plan refused for its target does not leave a
-    // new sandbox behind in the directory it was wrongly applied from.
-    saved.target.ensure_same(&TargetId::of_pending(&pending)?)?;
+    // Checked before connecting, so that a plan refused for its target or its integrity does
+    // not leave a new sandbox behind in the directory it was wrongly applied from, nor send a
+    // request.
+    let saved = pipeline::read_saved(file, &TargetId::of_pending(&pending)?, pending.plan_key())?;
     let target = pending.connect(Access::Write).await?;
     let result = apply_saved(global, args, mode, &saved, &target).await;
     target.shutdown().await;
@@ -103,9 +103,6 @@ async fn apply_saved(
     progress.version();
     if plan.is_empty() {
         return no_changes(&progress, "No changes. The saved plan has nothing to do.");
-    }
-    if let Some(exit) = guard(global, args, &progress, plan) {
-        return Ok(exit);
     }
 
     // The stale check reads only what the plan touches, and what could now refer to what it
@@ -131,6 +128,12 @@ async fn apply_saved(
         .await
         .context("cannot read the live project")?;
     let requests = client.stats().total() - before;
+    // The guards are computed again from the steps and the live project as read now: the
+    // verdict the file holds is not trusted.
+    let safety = planner::recheck(plan, &live.model);
+    if let Some(exit) = guard(global, args, &progress, &safety) {
+        return Ok(exit);
+    }
     let stale = planner::stale(plan, &live.model);
     if !stale.is_empty() {
         let n = stale.len();
@@ -240,7 +243,7 @@ async fn apply_planned(
             color,
         ))?;
     }
-    if let Some(exit) = guard(global, args, &progress, plan) {
+    if let Some(exit) = guard(global, args, &progress, &plan.safety) {
         return Ok(exit);
     }
     if !args.auto_approve && !confirm().await? {
@@ -292,19 +295,24 @@ fn no_changes(progress: &Progress, message: &str) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// `Some(exit 3)` when a safety guard refuses the plan and `--force` is not given.
-fn guard(global: &Global, args: &ApplyArgs, progress: &Progress, plan: &Plan) -> Option<Exit> {
-    if !plan.refused() {
+/// `Some(exit 3)` when a safety guard of `safety` refuses the plan and `--force` is not given.
+fn guard(
+    global: &Global,
+    args: &ApplyArgs,
+    progress: &Progress,
+    safety: &planner::SafetyReport,
+) -> Option<Exit> {
+    if safety.violations.is_empty() {
         return None;
     }
     let mut detail = String::new();
-    for violation in &plan.safety.violations {
+    for violation in &safety.violations {
         detail.push_str(&format!(
             "  - {}\n",
             spec::text::terminal(&violation.to_string())
         ));
     }
-    let n = plan.safety.violations.len();
+    let n = safety.violations.len();
     if args.force {
         crate::output::eprintln(format_args!(
             "warning: applying despite {n} safety guard{} (--force):\n{detail}",

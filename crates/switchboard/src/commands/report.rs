@@ -14,8 +14,8 @@ pub fn run(global: &Global, args: ReportArgs) -> anyhow::Result<Exit> {
     let spec = specfile::load_valid(args.path.as_deref(), global)?;
     let plan = match &args.plan {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the saved plan `{}`", path.display()))?;
+            // Only drawn, never applied: no key is needed, and none is checked.
+            let text = crate::pipeline::read_saved_text(path)?;
             Some(planner::saved::from_json(&text).with_context(|| {
                 format!(
                     "`{}` is not a saved plan (`switchboard plan --out`)",

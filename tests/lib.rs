@@ -611,13 +611,14 @@ impl Cmd {
             .command()
             .output()
             .expect("the switchboard binary runs");
-        self.checked(output)
+        self.checked(output, &before)
     }
 
     /// [`Cmd::run`], but a command still running after `limit` is killed and the test fails:
     /// for inputs that could make it hang (a FIFO), so the suite never waits for ever.
     #[track_caller]
     pub fn run_within(self, limit: std::time::Duration) -> Output {
+        let before = files_in(&self.dir);
         let mut command = self.command();
         command
             .stdout(std::process::Stdio::piped())
@@ -629,7 +630,7 @@ impl Cmd {
             let _ = tx.send(child.wait_with_output());
         });
         match rx.recv_timeout(limit) {
-            Ok(output) => self.checked(output.expect("the switchboard binary runs")),
+            Ok(output) => self.checked(output.expect("the switchboard binary runs"), &before),
             Err(_) => {
                 let _ = std::process::Command::new("kill")
                     .args(["-9", &pid.to_string()])
@@ -646,7 +647,11 @@ impl Cmd {
         }
     }
 
-    fn checked(&self, output: std::process::Output) -> Output {
+    fn checked(
+        &self,
+        output: std::process::Output,
+        before: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    ) -> Output {
         let output = Output {
             args: self
                 .args

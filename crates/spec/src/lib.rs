@@ -20,8 +20,8 @@ pub mod model;
 pub mod policy;
 mod raw;
 pub mod sensitive;
-pub mod text;
 mod sniff;
+pub mod text;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;

@@ -8,8 +8,8 @@
 //! - `kill-emulator`: the emulator killed with SIGKILL under a stream of writes (every
 //!   acknowledged write must survive, the state file must pass `PRAGMA integrity_check`),
 //!   and under a running `switchboard apply` (restarted, apply re-run, converges).
-//! - `corpus`: every bad input at full size (a 50 MB file, 20,000 files...): exit 1, a clear
-//!   message, no request.
+//! - `corpus`: every bad input at full size (a 15 MB file, 20,000 files, hostile files...):
+//!   exit 1, a clear message, no request.
 //! - `fuzz`: the spec loader under seeded mutations for a while: no panic.
 //!
 //! Every output and every file a part leaves is checked for the API secret.

@@ -17,4 +17,5 @@ mod outputs;
 mod plan;
 mod reliability;
 mod saved;
+mod sensitive;
 mod target;

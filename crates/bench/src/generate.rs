@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use sha2::{Digest as _, Sha256};
 use spec::model::{
     Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
-    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing,
+    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Sensitive,
 };
 
 /// How big a contact center to make.
@@ -150,8 +150,10 @@ pub fn center(size: &Size, seed: u64) -> Center {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut model = Model {
         settings: Some(CallSettings {
-            event_url: Some("https://crm.bench.example/stringee/events".to_owned()),
-            get_customer_info_url: Some("https://crm.bench.example/stringee/customer".to_owned()),
+            event_url: Some(Sensitive::new("https://crm.bench.example/stringee/events")),
+            get_customer_info_url: Some(Sensitive::new(
+                "https://crm.bench.example/stringee/customer",
+            )),
             get_customer_info_timeout_ms: 1500,
             callout_answer_url: None,
         }),

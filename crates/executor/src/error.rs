@@ -107,6 +107,19 @@ pub enum Error {
         became_root: bool,
     },
 
+    /// The step writes a value that may hold a credential, and the plan holds only its digest
+    /// (a saved plan whose values were not filled in, `planner::fill_sensitive`).
+    #[error(
+        "{address}: the plan holds only a digest of `{field}` (it holds a credential), so \
+         nothing was sent; apply the plan where its spec is, or apply the spec"
+    )]
+    SensitiveUnknown {
+        /// The step's object.
+        address: String,
+        /// The field.
+        field: &'static str,
+    },
+
     /// The step is not one the executor can carry out (a plan not made by this planner).
     #[error("{address}: cannot {action} this kind of object")]
     Unsupported {

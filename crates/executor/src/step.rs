@@ -35,6 +35,19 @@ use crate::same;
 
 /// Carries out one step.
 pub(crate) async fn run(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
+    // A value known only by its digest (a saved plan not filled in) is never encoded: the
+    // request would write something else than what was planned.
+    if let Some((field, _)) = step
+        .after
+        .iter()
+        .flat_map(Object::sensitive_fields)
+        .find(|(_, value)| value.expose().is_none())
+    {
+        return Err(Error::SensitiveUnknown {
+            address: step.address.to_string(),
+            field,
+        });
+    }
     match &step.address {
         Address::Agent(uid) => agent(ctx, step, uid).await,
         Address::Group(name) => group(ctx, step, name).await,

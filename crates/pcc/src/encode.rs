@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use spec::model::{
     Agent, AgentRouting, AudioId, CallSettings, IvrNode, Key, KeyAction, Number, NumberRoute,
-    Prompt, Queue, Routing, Schedule,
+    Prompt, Queue, Routing, Schedule, Sensitive,
 };
 
 use crate::wire;
@@ -26,6 +26,18 @@ fn opt(value: &Option<String>, unset: Unset) -> Option<String> {
         (None, Unset::Omit) => None,
         (None, Unset::Clear) => Some(String::new()),
     }
+}
+
+/// A value that may hold a credential, as the request sends it: the real value. A value read
+/// back from a saved plan is known only by its digest until filled in
+/// (`planner::fill_sensitive`); the executor refuses a step that writes one still unknown
+/// before it encodes anything, so the empty string here is never sent.
+fn real(value: &Sensitive) -> String {
+    value.expose().unwrap_or_default().to_owned()
+}
+
+fn opt_real(value: &Option<Sensitive>, unset: Unset) -> Option<String> {
+    opt(&value.as_ref().map(real), unset)
 }
 
 fn cleared(unset: Unset) -> Option<String> {
@@ -78,7 +90,7 @@ pub fn queue_body(
         maximum_queue_size: Some(queue.maximum_queue_size),
         maximum_queue_wait_time: Some(queue.maximum_queue_wait_time),
         from_number_callout_to_agent: opt(&queue.from_number_callout_to_agent, unset),
-        get_list_agents_url: opt(&queue.get_list_agents_url, unset),
+        get_list_agents_url: opt_real(&queue.get_list_agents_url, unset),
         cond_routing: Some(queue.cond_routing),
     })
 }
@@ -184,9 +196,17 @@ pub fn number_body(
 /// The call settings body (always the whole singleton).
 pub fn settings_body(settings: &CallSettings) -> wire::CallSettingsBody {
     wire::CallSettingsBody {
-        get_customer_info_url: settings.get_customer_info_url.clone().unwrap_or_default(),
+        get_customer_info_url: settings
+            .get_customer_info_url
+            .as_ref()
+            .map(real)
+            .unwrap_or_default(),
         get_customer_info_timeout: settings.get_customer_info_timeout_ms,
-        event_url: settings.event_url.clone().unwrap_or_default(),
-        callout_answer_url: settings.callout_answer_url.clone().unwrap_or_default(),
+        event_url: settings.event_url.as_ref().map(real).unwrap_or_default(),
+        callout_answer_url: settings
+            .callout_answer_url
+            .as_ref()
+            .map(real)
+            .unwrap_or_default(),
     }
 }

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use spec::model::{
     Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
-    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule,
+    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule, Sensitive,
 };
 use tokio::sync::Semaphore;
 
@@ -797,7 +797,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                 maximum_queue_size,
                 maximum_queue_wait_time,
                 from_number_callout_to_agent: q.from_number_callout_to_agent.clone(),
-                get_list_agents_url: q.get_list_agents_url.clone(),
+                get_list_agents_url: q.get_list_agents_url.clone().map(Sensitive::new),
                 cond_routing,
                 routing,
             },
@@ -1190,10 +1190,10 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
             d.get_customer_info_timeout_ms,
         );
         model.settings = Some(CallSettings {
-            event_url: s.event_url.clone(),
-            get_customer_info_url: s.get_customer_info_url.clone(),
+            event_url: s.event_url.clone().map(Sensitive::new),
+            get_customer_info_url: s.get_customer_info_url.clone().map(Sensitive::new),
             get_customer_info_timeout_ms: timeout,
-            callout_answer_url: s.callout_answer_url.clone(),
+            callout_answer_url: s.callout_answer_url.clone().map(Sensitive::new),
         });
     }
 

@@ -13,6 +13,7 @@ mod plan;
 pub mod render;
 mod safety;
 pub mod saved;
+mod sensitive;
 mod stale;
 
 pub use address::{Address, Kind};
@@ -27,4 +28,5 @@ pub use plan::{
     SetAside, Step, Summary, TreeChange, Warning, matching_pattern, plan, plan_setting_aside,
 };
 pub use safety::{SafetyReport, Violation, recheck};
+pub use sensitive::{Unfilled, all_known, fill_sensitive, revealed};
 pub use stale::{Reads, StaleObject, StaleReason, already_applied, stale};

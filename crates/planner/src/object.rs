@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use spec::model::{
     Agent, AudioId, CallSettings, IvrNode, KeyAction, Model, Number, NumberRoute, Prompt, Queue,
-    Routing,
+    Routing, Sensitive,
 };
 
 use crate::address::{Address, Kind};
@@ -123,7 +123,7 @@ impl Object {
                     "from_number_callout_to_agent",
                     q.from_number_callout_to_agent.clone().into(),
                 );
-                put("get_list_agents_url", q.get_list_agents_url.clone().into());
+                put("get_list_agents_url", shown(&q.get_list_agents_url));
                 put("cond_routing", q.cond_routing.into());
             }
             Object::Routing(r) => put("primary", r.primary.into()),
@@ -164,19 +164,65 @@ impl Object {
                 put("record_outbound_calls", n.record_outbound_calls.into());
             }
             Object::Settings(s) => {
-                put("event_url", s.event_url.clone().into());
-                put(
-                    "get_customer_info_url",
-                    s.get_customer_info_url.clone().into(),
-                );
+                put("event_url", shown(&s.event_url));
+                put("get_customer_info_url", shown(&s.get_customer_info_url));
                 put(
                     "get_customer_info_timeout_ms",
                     s.get_customer_info_timeout_ms.into(),
                 );
-                put("callout_answer_url", s.callout_answer_url.clone().into());
+                put("callout_answer_url", shown(&s.callout_answer_url));
             }
         }
         m
+    }
+}
+
+/// A value that may hold a credential, as plans show it: redacted, with the `(sensitive:…)`
+/// marks that make a change of token a visible change.
+fn shown(value: &Option<Sensitive>) -> Value {
+    value.as_ref().map(ToString::to_string).into()
+}
+
+impl Object {
+    /// The fields of this value that may hold credentials, by field name (as in
+    /// [`Object::fields`]).
+    pub fn sensitive_fields(&self) -> Vec<(&'static str, &Sensitive)> {
+        match self {
+            Object::Queue(q) => q
+                .get_list_agents_url
+                .iter()
+                .map(|v| ("get_list_agents_url", v))
+                .collect(),
+            Object::Settings(s) => [
+                ("event_url", &s.event_url),
+                ("get_customer_info_url", &s.get_customer_info_url),
+                ("callout_answer_url", &s.callout_answer_url),
+            ]
+            .into_iter()
+            .filter_map(|(field, value)| value.as_ref().map(|v| (field, v)))
+            .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// [`Object::sensitive_fields`], to change (fill in, or reveal).
+    pub fn sensitive_fields_mut(&mut self) -> Vec<(&'static str, &mut Sensitive)> {
+        match self {
+            Object::Queue(q) => q
+                .get_list_agents_url
+                .iter_mut()
+                .map(|v| ("get_list_agents_url", v))
+                .collect(),
+            Object::Settings(s) => [
+                ("event_url", &mut s.event_url),
+                ("get_customer_info_url", &mut s.get_customer_info_url),
+                ("callout_answer_url", &mut s.callout_answer_url),
+            ]
+            .into_iter()
+            .filter_map(|(field, value)| value.as_mut().map(|v| (field, v)))
+            .collect(),
+            _ => Vec::new(),
+        }
     }
 }
 

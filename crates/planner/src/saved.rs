@@ -1,7 +1,9 @@
 //! The saved-plan file (`plan --out`): versioned JSON holding everything `apply` needs
 //! without the spec (every step's after-value, audio steps' file paths and content hashes)
-//! and the fingerprints of the live objects the plan read. It never holds a secret: plans are
-//! made from models, and models hold none.
+//! and the fingerprints of the live objects the plan read. It never holds a credential: a value
+//! that holds one (a webhook URL with a token, `spec::model::Sensitive`) is saved redacted, with
+//! the SHA-256 of the real value, and `apply` fills it back in from where the plan took it
+//! ([`crate::fill_sensitive`]).
 //!
 //! A file read back is untrusted (hand-edited, damaged, or written by someone else):
 //! [`from_json`] refuses one whose steps do not hold together or are not all covered by the

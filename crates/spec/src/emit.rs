@@ -46,7 +46,7 @@ fn settings(settings: Option<&CallSettings>) -> String {
         ("get_customer_info_url", &settings.get_customer_info_url),
     ] {
         if let Some(value) = value {
-            writeln!(fields, "  {key}: {}", scalar(value, false)).unwrap();
+            writeln!(fields, "  {key}: {}", scalar(exported(value), false)).unwrap();
         }
     }
     if settings.get_customer_info_timeout_ms != defaults.get_customer_info_timeout_ms {
@@ -58,7 +58,12 @@ fn settings(settings: Option<&CallSettings>) -> String {
         .unwrap();
     }
     if let Some(value) = &settings.callout_answer_url {
-        writeln!(fields, "  callout_answer_url: {}", scalar(value, false)).unwrap();
+        writeln!(
+            fields,
+            "  callout_answer_url: {}",
+            scalar(exported(value), false)
+        )
+        .unwrap();
     }
     if fields.is_empty() {
         "settings: {}\n".to_owned()
@@ -219,7 +224,7 @@ fn queues(model: &Model, audio: &BTreeMap<AudioId, String>) -> String {
             field("from_number_callout_to_agent", scalar(number, false));
         }
         if let Some(url) = &queue.get_list_agents_url {
-            field("get_list_agents_url", scalar(url, false));
+            field("get_list_agents_url", scalar(exported(url), false));
         }
         if queue.cond_routing != defaults.cond_routing {
             field("cond_routing", queue.cond_routing.to_string());
@@ -457,6 +462,14 @@ fn is_plain(s: &str, flow: bool) -> bool {
             )
             || (!flow && matches!(c, ',' | ':'))
     })
+}
+
+/// A value that may hold a credential, as a spec file holds it: the value itself (a spec
+/// must be able to say what apply writes; `export` warns about the files that hold one). A
+/// model made by the loader or the live reader always knows it; only a value read back from a
+/// saved plan does not, and no model is emitted from a saved plan.
+fn exported(value: &crate::model::Sensitive) -> &str {
+    value.expose().unwrap_or_else(|| value.shown())
 }
 
 fn quoted(s: &str) -> String {

@@ -12,6 +12,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::sensitive::Sensitive;
+
 /// The TTS voice PCC uses when a node does not name one.
 pub const DEFAULT_VOICE: &str = "hn_female_thutrang_phrase_48k-hsmm";
 
@@ -35,17 +37,18 @@ pub struct Model {
     pub numbers: BTreeMap<String, Number>,
 }
 
-/// The project's PCC call settings (a singleton on the server).
+/// The project's PCC call settings (a singleton on the server). Its URLs are webhooks, which
+/// often carry a token: [`Sensitive`], shown and saved redacted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallSettings {
     /// Receives PCC call events.
-    pub event_url: Option<String>,
+    pub event_url: Option<Sensitive>,
     /// Asked for customer data when a call arrives.
-    pub get_customer_info_url: Option<String>,
+    pub get_customer_info_url: Option<Sensitive>,
     /// How long PCC waits for `get_customer_info_url`, in milliseconds (server default 2000).
     pub get_customer_info_timeout_ms: u32,
     /// Asked for an SCCO once the agent leg of a call-out is answered.
-    pub callout_answer_url: Option<String>,
+    pub callout_answer_url: Option<Sensitive>,
 }
 
 impl Default for CallSettings {
@@ -171,8 +174,9 @@ pub struct Queue {
     pub maximum_queue_wait_time: u32,
     /// Caller id shown when PCC rings an agent's phone (agents with phone routing).
     pub from_number_callout_to_agent: Option<String>,
-    /// When set, PCC asks this URL which agents to ring instead of using group routing.
-    pub get_list_agents_url: Option<String>,
+    /// When set, PCC asks this URL which agents to ring instead of using group routing (a
+    /// webhook, [`Sensitive`]).
+    pub get_list_agents_url: Option<Sensitive>,
     /// PCC's `cond_routing` (1: agents online on web/app; 2: web/app or SIP). Default 1.
     pub cond_routing: u32,
     /// Groups the queue routes to, keyed by group name.

@@ -8,11 +8,183 @@
 //! of what it hides, so that a change to a token is still a visible change.
 //!
 //! [`redact`] finds URLs in any text (a prompt, a PCC error message, a whole output);
-//! [`redact_url`] redacts one value that is a URL.
+//! [`redact_url`] redacts one value that is a URL. [`Sensitive`] is a value of the model that
+//! may hold credentials (the webhook URLs): the real value in memory, for the planner to
+//! compare and the executor to write; shown redacted everywhere; saved as its redacted form
+//! and a SHA-256 digest, never as itself.
 
 use std::borrow::Cow;
+use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+
+/// A value that may hold credentials (a webhook URL with a token in it).
+///
+/// - It is compared by the SHA-256 of the real value: two values are equal when their real
+///   values are, whether the real value is known or only its digest.
+/// - `Display` and `Debug` show it with its credentials redacted ([`redact_url`]): a change of
+///   token shows as a change of `(sensitive:…)` marks.
+/// - It serializes as the real value when it holds no credential, else as
+///   `{"redacted": "<shown>", "sha256": "<hex of the real value>"}`, so that a saved plan and
+///   a fingerprint cover the real value without holding it. Read back from that form, its
+///   real value is unknown ([`Sensitive::expose`] is `None`) until [`Sensitive::fill`] finds
+///   it where the plan took it from.
+#[derive(Clone)]
+pub struct Sensitive {
+    real: Option<String>,
+    shown: String,
+    sha256: String,
+    /// The value holds a credential.
+    sensitive: bool,
+}
+
+impl Sensitive {
+    /// A value, with its credentials found.
+    pub fn new(value: impl Into<String>) -> Sensitive {
+        let real = value.into();
+        let redacted = redact_url(&real);
+        Sensitive {
+            sha256: hex(&Sha256::digest(real.as_bytes())),
+            sensitive: redacted.is_some(),
+            shown: redacted.unwrap_or_else(|| real.clone()),
+            real: Some(real),
+        }
+    }
+
+    /// True when the value holds a credential (it shows otherwise than it is).
+    pub fn is_sensitive(&self) -> bool {
+        self.sensitive
+    }
+
+    /// The value as shown: its credentials redacted.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// The real value, for the request that writes it (and for `--show-sensitive`); `None`
+    /// when only its digest is known (read back from a saved plan).
+    pub fn expose(&self) -> Option<&str> {
+        self.real.as_deref()
+    }
+
+    /// Lower-case hex SHA-256 of the real value.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Takes `real` as the value when it is the one this value's digest was made from;
+    /// answers whether it was.
+    pub fn fill(&mut self, real: &str) -> bool {
+        if hex(&Sha256::digest(real.as_bytes())) != self.sha256 {
+            return false;
+        }
+        self.real = Some(real.to_owned());
+        true
+    }
+
+    /// The same value, shown as it is (`--show-sensitive`, on a terminal): for rendering
+    /// only, it still saves redacted. A value whose real value is unknown stays redacted.
+    pub fn revealed(&self) -> Sensitive {
+        let mut out = self.clone();
+        if let Some(real) = &self.real {
+            out.shown = real.clone();
+        }
+        out
+    }
+
+    /// What is saved as `redacted`: the redacted form, even of a revealed value.
+    fn shown_redacted(&self) -> String {
+        match &self.real {
+            Some(real) => redact_url(real).unwrap_or_else(|| real.clone()),
+            None => self.shown.clone(),
+        }
+    }
+}
+
+impl From<&str> for Sensitive {
+    fn from(value: &str) -> Sensitive {
+        Sensitive::new(value)
+    }
+}
+
+impl From<String> for Sensitive {
+    fn from(value: String) -> Sensitive {
+        Sensitive::new(value)
+    }
+}
+
+impl PartialEq for Sensitive {
+    fn eq(&self, other: &Self) -> bool {
+        self.sha256 == other.sha256
+    }
+}
+
+impl Eq for Sensitive {}
+
+impl fmt::Display for Sensitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the real value: models and plans are debug-printed in errors and tests.
+        f.debug_tuple("Sensitive")
+            .field(&self.shown_redacted())
+            .finish()
+    }
+}
+
+/// The saved form of a value that holds a credential.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Saved {
+    redacted: String,
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SavedOrPlain {
+    Plain(String),
+    Saved(Saved),
+}
+
+impl Serialize for Sensitive {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.real {
+            Some(real) if !self.sensitive => serializer.serialize_str(real),
+            _ => Saved {
+                redacted: self.shown_redacted(),
+                sha256: self.sha256.clone(),
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Sensitive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match SavedOrPlain::deserialize(deserializer)? {
+            SavedOrPlain::Plain(value) => Ok(Sensitive::new(value)),
+            SavedOrPlain::Saved(Saved { redacted, sha256 }) => {
+                if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(serde::de::Error::custom(
+                        "a sensitive value's sha256 must be 64 hex digits",
+                    ));
+                }
+                Ok(Sensitive {
+                    real: None,
+                    shown: redacted,
+                    sha256: sha256.to_ascii_lowercase(),
+                    sensitive: true,
+                })
+            }
+        }
+    }
+}
 
 /// What a redacted part starts with; a part that already does is left as it is, so that
 /// redacting twice changes nothing.
@@ -379,6 +551,56 @@ mod tests {
         let a = redact_url("https://x.example/?token=one").unwrap();
         let b = redact_url("https://x.example/?token=two").unwrap();
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_sensitive_value_never_shows_or_saves_its_credential() {
+        let url = "https://user:hunter2@crm.example.com/e?token=SECRETVALUE&x=1";
+        let value = Sensitive::new(url);
+        assert!(value.is_sensitive());
+        for shown in [
+            value.to_string(),
+            format!("{value:?}"),
+            format!("{:?}", value.revealed()),
+            serde_json::to_string(&value).unwrap(),
+        ] {
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("SECRETVALUE"),
+                "{shown}"
+            );
+        }
+        assert_eq!(value.expose(), Some(url));
+        // A revealed value shows, but still saves redacted.
+        assert_eq!(value.revealed().to_string(), url);
+        assert!(
+            !serde_json::to_string(&value.revealed())
+                .unwrap()
+                .contains("hunter2")
+        );
+
+        // Saved and read back: equal (by digest), the real value unknown until filled.
+        let saved = serde_json::to_string(&value).unwrap();
+        let mut back: Sensitive = serde_json::from_str(&saved).unwrap();
+        assert_eq!(back, value);
+        assert_eq!(back.expose(), None);
+        assert_eq!(back.to_string(), value.to_string());
+        assert!(!back.fill("https://user:hunter2@crm.example.com/e?token=OTHER&x=1"));
+        assert!(back.fill(url));
+        assert_eq!(back.expose(), Some(url));
+
+        // Only the token changed: not equal, and shown otherwise.
+        let other = Sensitive::new(url.replace("SECRETVALUE", "OTHERVALUE"));
+        assert_ne!(other, value);
+        assert_ne!(other.to_string(), value.to_string());
+
+        // A value without a credential is itself, saved as a plain string.
+        let plain = Sensitive::new("https://crm.example.com/e");
+        assert!(!plain.is_sensitive());
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            "\"https://crm.example.com/e\""
+        );
+        assert!(serde_json::from_str::<Sensitive>(r#"{"redacted":"x","sha256":"zz"}"#).is_err());
     }
 
     #[test]

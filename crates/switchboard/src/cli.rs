@@ -33,6 +33,11 @@ pub struct Global {
     /// When to colour output: auto colours on a terminal unless NO_COLOR is set.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Show credentials inside values (passwords and tokens in webhook URLs) in plans and
+    /// drift reports, instead of `(sensitive:…)`. Only when standard output is a terminal:
+    /// refused otherwise, and never in a saved plan or a report.
+    #[arg(long, global = true)]
+    pub show_sensitive: bool,
 }
 
 /// Where the commands that talk to PCC (`plan`, `apply`, `drift`, `export`) connect.

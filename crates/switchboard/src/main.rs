@@ -60,6 +60,18 @@ fn main() -> ExitCode {
         }
     };
     output::init(&cli.global);
+    if cli.global.show_sensitive {
+        // A person asked to read credentials on their screen; a pipe or a file (a CI log,
+        // `> plan.txt`) never gets them.
+        if !output::stdout_is_terminal() {
+            output::eprintln(
+                "error: --show-sensitive shows credentials on a terminal only, and standard \
+                 output is not one: credentials are never written to a file or a pipe",
+            );
+            return ExitCode::from(Exit::Problems.code());
+        }
+        output::reveal();
+    }
     notices::init();
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),

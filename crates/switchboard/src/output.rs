@@ -26,7 +26,8 @@ use crate::specfile::Style;
 /// Whether switchboard colours standard output, and standard error.
 static COLOUR_OUT: AtomicBool = AtomicBool::new(false);
 static COLOUR_ERR: AtomicBool = AtomicBool::new(false);
-/// Credentials are shown (`--show-sensitive`, on a terminal).
+/// Credentials are shown on standard output (`--show-sensitive`, on a terminal). Standard
+/// error never shows them.
 static REVEAL: AtomicBool = AtomicBool::new(false);
 
 /// Records how this run writes: the colour of each stream as `--color` and `NO_COLOR` decide.
@@ -38,6 +39,17 @@ pub fn init(global: &Global) {
 /// Whether switchboard colours standard error.
 pub fn stderr_colours() -> bool {
     COLOUR_ERR.load(Ordering::Relaxed)
+}
+
+/// Shows credentials on standard output from now on: `--show-sensitive`, once `main` has
+/// checked that standard output is a terminal.
+pub fn reveal() {
+    REVEAL.store(true, Ordering::Relaxed);
+}
+
+/// True when credentials are shown on standard output ([`reveal`]).
+pub fn revealing() -> bool {
+    REVEAL.load(Ordering::Relaxed)
 }
 
 /// True when standard output is a terminal.
@@ -55,25 +67,25 @@ pub fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()
 }
 
-fn guarded<'a>(text: &'a str, colours: &AtomicBool) -> Cow<'a, str> {
+fn guarded<'a>(text: &'a str, colours: &AtomicBool, reveal: bool) -> Cow<'a, str> {
     terminal_output(
         text,
         Terminal {
             colours: colours.load(Ordering::Relaxed),
-            reveal: REVEAL.load(Ordering::Relaxed),
+            reveal,
         },
     )
 }
 
 /// `text` as it may be written to standard error (for the progress bar, which draws itself).
 pub fn for_stderr(text: &str) -> String {
-    guarded(text, &COLOUR_ERR).into_owned()
+    guarded(text, &COLOUR_ERR, false).into_owned()
 }
 
 /// Writes `text` to standard output and flushes (a closed pipe is reported as the
 /// `BrokenPipe` it is, for `main` to treat as success).
 pub fn print(text: &str) -> std::io::Result<()> {
-    let text = guarded(text, &COLOUR_OUT);
+    let text = guarded(text, &COLOUR_OUT, revealing());
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
@@ -86,7 +98,7 @@ pub fn println(text: impl Display) -> std::io::Result<()> {
 
 /// Writes `text` to standard error; a failure to write there is not worth failing for.
 pub fn eprint(text: &str) {
-    let text = guarded(text, &COLOUR_ERR);
+    let text = guarded(text, &COLOUR_ERR, false);
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();

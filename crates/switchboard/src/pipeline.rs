@@ -31,6 +31,9 @@ pub struct Planned {
     /// given, as the user wrote it (relative to the working directory unless they gave an
     /// absolute path).
     pub spec_root: PathBuf,
+    /// The spec as given (a file or a directory): a saved plan records it, for `apply FILE` to
+    /// take the values that hold credentials from (the plan holds only their digests).
+    pub spec_path: PathBuf,
     /// The PCC planned against; call [`Target::shutdown`] when done.
     pub target: Target,
     /// The live project as read (server ids included, for the executor).
@@ -91,6 +94,7 @@ pub async fn plan(
             Ok(Planned {
                 spec,
                 spec_root,
+                spec_path: path.unwrap_or(Path::new(".")).to_path_buf(),
                 target,
                 live,
                 plan,
@@ -298,6 +302,16 @@ pub fn render_plan(
     }
 }
 
+/// `plan` as it is shown: its values that hold credentials redacted, or, with
+/// `--show-sensitive` on a terminal, as they are (`planner::revealed`).
+pub fn for_display(plan: &Plan) -> std::borrow::Cow<'_, Plan> {
+    if crate::output::revealing() {
+        std::borrow::Cow::Owned(planner::revealed(plan))
+    } else {
+        std::borrow::Cow::Borrowed(plan)
+    }
+}
+
 /// The drift report as `drift --format` asks.
 pub fn render_drift(plan: &Plan, format: DriftFormat, color: bool) -> String {
     match format {
@@ -450,6 +464,10 @@ pub struct SavedPlan {
     /// are relative to it. Relative roots are relative to the working directory of `plan`,
     /// so `apply FILE` runs from the same directory (as Terraform's saved plans do).
     pub spec_root: PathBuf,
+    /// The spec as given to `plan` (relative to its working directory, as `spec_root` is):
+    /// where `apply` takes the values that hold credentials from, which the plan holds only as
+    /// digests. `None` in a plan saved before switchboard recorded it.
+    pub spec: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -458,6 +476,7 @@ struct SavedOut<'a> {
     tool_version: &'static str,
     target: &'a TargetId,
     spec_root: String,
+    spec: String,
     plan: &'a Plan,
 }
 
@@ -466,6 +485,7 @@ struct SavedHeader {
     format_version: Option<String>,
     target: Option<TargetId>,
     spec_root: Option<String>,
+    spec: Option<String>,
 }
 
 /// The saved plan's last member: the HMAC-SHA256 of the file up to it.
@@ -486,6 +506,7 @@ pub fn saved_json(planned: &Planned) -> anyhow::Result<String> {
         &planned.plan,
         &TargetId::of(&planned.target)?,
         &planned.spec_root,
+        &planned.spec_path,
         planned.target.plan_key(),
     )
 }
@@ -494,22 +515,26 @@ fn saved_json_of(
     plan: &Plan,
     target: &TargetId,
     spec_root: &Path,
+    spec: &Path,
     key: &[u8],
 ) -> anyhow::Result<String> {
-    let spec_root = match spec_root.as_os_str().is_empty() {
-        true => ".",
-        false => spec_root.to_str().with_context(|| {
+    let utf8 = |path: &Path, what: &str| -> anyhow::Result<String> {
+        if path.as_os_str().is_empty() {
+            return Ok(".".to_owned());
+        }
+        path.to_str().map(str::to_owned).with_context(|| {
             format!(
-                "the spec root {} is not UTF-8, which a saved plan cannot hold",
-                spec_root.display()
+                "the {what} {} is not UTF-8, which a saved plan cannot hold",
+                path.display()
             )
-        })?,
+        })
     };
     let saved = SavedOut {
         format_version: planner::saved::FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION"),
         target,
-        spec_root: spec_root.to_owned(),
+        spec_root: utf8(spec_root, "spec root")?,
+        spec: utf8(spec, "spec path")?,
         plan,
     };
     // Live names may hold hazards: escaped, they read back the same and show in any viewer.
@@ -615,6 +640,7 @@ pub fn read_saved(path: &Path, now: &TargetId, key: &[u8]) -> anyhow::Result<Sav
         plan,
         target,
         spec_root: PathBuf::from(spec_root),
+        spec: header.spec.map(PathBuf::from),
     })
 }
 
@@ -681,13 +707,14 @@ mod tests {
         let key = b"a key derived from the secret";
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.json");
-        let text = saved_json_of(&plan, &target, Path::new(""), key).unwrap();
+        let text = saved_json_of(&plan, &target, Path::new(""), Path::new("cc"), key).unwrap();
         assert!(text.ends_with("\"\n}\n"), "{text}");
         std::fs::write(&path, &text).unwrap();
         let saved = read_saved(&path, &target, key).unwrap();
         assert_eq!(saved.plan, plan);
         assert_eq!(saved.target, target);
         assert_eq!(saved.spec_root, Path::new("."));
+        assert_eq!(saved.spec.as_deref(), Some(Path::new("cc")));
         // The planner's own reader takes it too (`report --plan` uses that one).
         assert_eq!(planner::saved::from_json(&text).unwrap(), plan);
 
@@ -722,7 +749,7 @@ mod tests {
         let plan = planner::plan(&desired, &spec::Model::default(), &spec::Policy::default());
         let target = remote("https://icc-api.stringee.com", "SKprod0123456789");
         let key = b"a key derived from the secret";
-        let text = saved_json_of(&plan, &target, Path::new("cc"), key).unwrap();
+        let text = saved_json_of(&plan, &target, Path::new("cc"), Path::new("cc"), key).unwrap();
         assert_eq!(verify(&text, key), Ok(()));
         let refused = |edited: &str| {
             assert_ne!(edited, text, "the edit changed nothing");
@@ -776,7 +803,7 @@ mod tests {
         let path = dir.path().join("plan.json");
         std::fs::write(
             &path,
-            saved_json_of(&plan, &target, Path::new(""), b"k1").unwrap(),
+            saved_json_of(&plan, &target, Path::new(""), Path::new("cc"), b"k1").unwrap(),
         )
         .unwrap();
         let err = read_saved(&path, &other, b"k2").unwrap_err().to_string();

@@ -379,3 +379,40 @@ async fn an_apply_whose_pcc_goes_away_starts_no_new_step_and_a_rerun_converges()
     );
     assert_no_duplicates(&emu);
 }
+
+/// A saved plan holds a value with a credential only as a digest: a step that would write it
+/// before `planner::fill_sensitive` found it fails, and sends nothing (it would otherwise
+/// write something else than what was planned).
+#[tokio::test]
+async fn a_value_known_only_by_its_digest_is_never_written() {
+    let emu = support::emulator().await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    let desired = Model {
+        settings: Some(spec::model::CallSettings {
+            event_url: Some("https://crm.example.com/e?token=SECRETVALUE".into()),
+            ..spec::model::CallSettings::default()
+        }),
+        ..Model::default()
+    };
+    let planned = support::plan(&desired, &live);
+    let saved = planner::saved::from_json(&planner::saved::to_json(&planned)).unwrap();
+    assert!(!planner::all_known(&saved));
+    let before = emu.stats().writes;
+    let dir = tempfile::tempdir().unwrap();
+    let report = apply(&saved, &live, &client, &config(dir.path())).await;
+    let (step, error) = report.failed().next().unwrap();
+    assert_eq!(step.address, Address::Settings);
+    assert!(
+        matches!(
+            error,
+            Error::SensitiveUnknown {
+                field: "event_url",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(!error.to_string().contains("SECRETVALUE"), "{error}");
+    assert_eq!(emu.stats().writes, before, "nothing was sent");
+}

@@ -211,8 +211,8 @@ pub fn project(size: Size, seed: u64, root: &Path) -> Model {
         );
     }
     m.settings = Some(CallSettings {
-        event_url: Some("https://crm.example.com/stringee/events".to_owned()),
-        get_customer_info_url: Some("https://crm.example.com/who".to_owned()),
+        event_url: Some("https://crm.example.com/stringee/events".into()),
+        get_customer_info_url: Some("https://crm.example.com/who".into()),
         get_customer_info_timeout_ms: 1500,
         callout_answer_url: None,
     });
@@ -287,7 +287,7 @@ pub fn mutate(m: &Model, root: &Path) -> Model {
         let q = m.queues.get_mut(&queue_names[0]).unwrap();
         q.wait_agent_answer_timeout = 25;
         q.wait_greeting = Some(new_audio.clone());
-        q.get_list_agents_url = Some("https://crm.example.com/agents".to_owned());
+        q.get_list_agents_url = Some("https://crm.example.com/agents".into());
         for r in q.routing.values_mut() {
             r.primary = !r.primary;
         }
@@ -440,7 +440,7 @@ pub fn mutate(m: &Model, root: &Path) -> Model {
     }
     // Settings: a URL changed, one cleared.
     let s = m.settings.as_mut().unwrap();
-    s.event_url = Some("https://crm.example.com/v2/events".to_owned());
+    s.event_url = Some("https://crm.example.com/v2/events".into());
     s.get_customer_info_url = None;
     m
 }

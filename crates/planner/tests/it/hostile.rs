@@ -153,6 +153,9 @@ fn no_rendering_holds_a_raw_hazard_or_a_workflow_command_line() {
         for raw in ["\x1b[32mvalid", "\u{202E}", "\u{FFFE}", "\u{200B}", "\r"] {
             assert!(!out.contains(raw), "{format} holds {raw:?}:\n{out}");
         }
+        for secret in ["hunter2", "SECRETVALUE", "OTHERSECRET"] {
+            assert!(!out.contains(secret), "{format} shows {secret}:\n{out}");
+        }
     }
 }
 

@@ -10,4 +10,5 @@ mod ordering;
 mod props;
 mod render;
 mod saved;
+mod sensitive;
 mod store;

@@ -13,6 +13,7 @@ use crate::model::{
 use crate::raw::{
     RawAgentRouting, RawAudio, RawNumber, RawQueue, RawSchedule, RawSettings, Spanned,
 };
+use crate::sensitive::Sensitive;
 
 pub(super) fn lower_settings(
     cx: &mut Cx<'_>,
@@ -34,7 +35,11 @@ pub(super) fn lower_settings(
 }
 
 /// An optional URL: empty means unset; anything else must be http(s).
-pub(super) fn url(cx: &mut Cx<'_>, file: usize, raw: Option<&Spanned<String>>) -> Option<String> {
+pub(super) fn url(
+    cx: &mut Cx<'_>,
+    file: usize,
+    raw: Option<&Spanned<String>>,
+) -> Option<Sensitive> {
     let raw = raw?;
     let value = raw.value.trim();
     if value.is_empty() {
@@ -52,12 +57,15 @@ pub(super) fn url(cx: &mut Cx<'_>, file: usize, raw: Option<&Spanned<String>>) -
         cx.error(
             code::INVALID_URL,
             At::of(file, raw),
-            format!("`{}` is not an http(s) URL", raw.value),
+            format!(
+                "`{}` is not an http(s) URL",
+                crate::sensitive::redact(&raw.value)
+            ),
             "not an http(s) URL",
         )
         .help = Some("PCC calls webhooks over HTTP: write `https://host/path`".to_owned());
     }
-    Some(raw.value.clone())
+    Some(Sensitive::new(raw.value.clone()))
 }
 
 pub(super) fn at_least<T: Copy + PartialOrd + std::fmt::Display>(

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use crate::model::{
     Agent, AgentRouting, Audio, AudioId, CallSettings, Group, IvrNode, IvrTree, Key, KeyAction,
-    Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule,
+    Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule, Sensitive,
 };
 use crate::{Source, emit, load};
 
@@ -39,8 +39,9 @@ fn digits() -> impl Strategy<Value = String> {
     "[0-9]{3,15}"
 }
 
+/// A webhook URL, with a credential (userinfo, a token) some of the time.
 fn url() -> impl Strategy<Value = String> {
-    "https?://[a-z]{1,10}\\.example(/[a-z0-9?=&%.-]{0,12}){0,3}"
+    "https?://([a-z]{1,5}:[a-z0-9]{1,8}@)?[a-z]{1,10}\\.example(/[a-z0-9?=&%.-]{0,12}){0,3}(\\?token=[a-z0-9]{1,10})?"
 }
 
 fn hex() -> impl Strategy<Value = String> {
@@ -195,10 +196,10 @@ fn build(bp: &Blueprint) -> (Model, BTreeMap<String, String>) {
             .settings
             .clone()
             .map(|(event, info, timeout, callout)| CallSettings {
-                event_url: event,
-                get_customer_info_url: info,
+                event_url: event.map(Sensitive::new),
+                get_customer_info_url: info.map(Sensitive::new),
                 get_customer_info_timeout_ms: timeout,
-                callout_answer_url: callout,
+                callout_answer_url: callout.map(Sensitive::new),
             }),
         ..Model::default()
     };
@@ -289,7 +290,7 @@ fn build(bp: &Blueprint) -> (Model, BTreeMap<String, String>) {
                 // Agents reached by phone need a caller id, else `load` warns; warnings are
                 // fine, but give one anyway half the time.
                 from_number_callout_to_agent: q.callout.clone(),
-                get_list_agents_url: url,
+                get_list_agents_url: url.map(Sensitive::new),
                 cond_routing: cond,
                 routing,
             },

@@ -163,15 +163,73 @@ async fn apply_saved(
         "checked the live objects the plan touches: unchanged since planning ({requests} request{})",
         if requests == 1 { "" } else { "s" }
     ));
+    let mut plan = plan.clone();
+    if let Some(exit) = fill_sensitive(global, &progress, saved, &mut plan, &live.model)? {
+        return Ok(exit);
+    }
     execute(
         args,
         &mut progress,
-        plan,
+        &plan,
         &live.ids,
         target,
         &saved.spec_root,
     )
     .await
+}
+
+/// A saved plan holds a value that holds a credential (a webhook URL with a token) only as a
+/// digest: the value is taken again from where the plan took it, the live project as just
+/// read (a value the plan keeps) or the spec it was made from (a value it changes), each
+/// matched by object, field and digest (`planner::fill_sensitive`). A value found in neither
+/// changed since planning: the plan is stale, and nothing is written (`Some(exit 4)`).
+fn fill_sensitive(
+    global: &Global,
+    progress: &Progress,
+    saved: &pipeline::SavedPlan,
+    plan: &mut Plan,
+    live: &spec::Model,
+) -> anyhow::Result<Option<Exit>> {
+    if planner::all_known(plan) || planner::fill_sensitive(plan, &[live]).is_empty() {
+        return Ok(None);
+    }
+    let path = saved.spec.as_ref().unwrap_or(&saved.spec_root);
+    let spec = crate::specfile::load_valid(Some(path), global).with_context(|| {
+        format!(
+            "this plan writes values that hold credentials, which a saved plan holds only as \
+             digests: they are taken from the spec it was made from, `{}`, which cannot be \
+             loaded here (run `apply` from the directory `plan` ran in); nothing was written",
+            path.display()
+        )
+    })?;
+    let missing = planner::fill_sensitive(plan, &[&spec.model]);
+    if missing.is_empty() {
+        crate::output::eprintln(format_args!(
+            "took the values that hold credentials from the spec `{}` (the plan holds their \
+             digests, and they match)",
+            path.display()
+        ));
+        return Ok(None);
+    }
+    let n = missing.len();
+    let summary = format!(
+        "the saved plan is stale: {n} value{} it writes hold{} a credential that neither the \
+         live project nor the spec `{}` holds any more as planned",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" },
+        path.display()
+    );
+    let mut detail = String::new();
+    for unfilled in &missing {
+        detail.push_str(&format!("  - {unfilled}\n"));
+    }
+    detail.push_str(
+        "Plan again (`switchboard plan --out`), review, and apply the new plan; nothing was \
+         written.",
+    );
+    progress.diagnostic(&summary, &detail);
+    crate::output::eprintln(format_args!("{}\n{detail}", error_head(global, &summary)));
+    Ok(Some(Exit::Stale))
 }
 
 /// Stale objects listed on stderr at most; `--json` lists them all.
@@ -237,7 +295,7 @@ async fn apply_planned(
         progress.planned(plan);
     } else {
         pipeline::print_stdout(&pipeline::render_plan(
-            plan,
+            &pipeline::for_display(plan),
             Some(&planned.flows),
             PlanFormat::Text,
             color,

@@ -16,8 +16,11 @@ pub fn run(global: &Global, args: DriftArgs) -> anyhow::Result<Exit> {
             Access::Read,
         )
         .await?;
-        let report =
-            pipeline::render_drift(&planned.plan, args.format, pipeline::color_stdout(global));
+        let report = pipeline::render_drift(
+            &pipeline::for_display(&planned.plan),
+            args.format,
+            pipeline::color_stdout(global),
+        );
         planned.target.shutdown().await;
         pipeline::print_stdout(&report)?;
         Ok(if planned.plan.is_empty() {

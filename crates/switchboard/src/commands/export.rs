@@ -70,6 +70,14 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
     }
     let files = export_files(&model, &left_out);
     let warnings = write_valid(&args.out, &files, global)?;
+    for (address, field) in credentials(&model) {
+        // A spec says what apply writes, so the export holds the value itself.
+        crate::output::eprintln(format_args!(
+            "warning: {address} `{field}` holds a credential (a password or a token in the \
+             URL), written as it is to the export in {}: keep those files out of public places",
+            args.out.display()
+        ));
+    }
 
     let yaml_files = files.keys().filter(|f| f.ends_with(".yaml")).count();
     pipeline::print_stdout(&format!(
@@ -90,6 +98,38 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
         ));
     }
     Ok(Exit::Ok)
+}
+
+/// The values of `model` that hold a credential, by address and field.
+fn credentials(model: &Model) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    if let Some(settings) = &model.settings {
+        for (field, value) in [
+            ("event_url", &settings.event_url),
+            ("get_customer_info_url", &settings.get_customer_info_url),
+            ("callout_answer_url", &settings.callout_answer_url),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(spec::model::Sensitive::is_sensitive)
+            {
+                out.push(("settings".to_owned(), field));
+            }
+        }
+    }
+    for (name, queue) in &model.queues {
+        if queue
+            .get_list_agents_url
+            .as_ref()
+            .is_some_and(spec::model::Sensitive::is_sensitive)
+        {
+            out.push((
+                Address::Queue(name.clone()).to_string(),
+                "get_list_agents_url",
+            ));
+        }
+    }
+    out
 }
 
 /// `312 agents, 12 groups, ...`, kinds with nothing left out.
@@ -1031,6 +1071,7 @@ mod tests {
         let out = dir.path().join("cc");
         let global = Global {
             color: crate::cli::ColorChoice::Never,
+            show_sensitive: false,
         };
         let files = BTreeMap::from([
             (

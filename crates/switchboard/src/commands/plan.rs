@@ -35,7 +35,7 @@ fn show(global: &Global, args: &PlanArgs, planned: &Planned) -> anyhow::Result<E
         pipeline::write_saved(out, planned)?;
     }
     pipeline::print_stdout(&pipeline::render_plan(
-        plan,
+        &pipeline::for_display(plan),
         Some(&planned.flows),
         args.format,
         pipeline::color_stdout(global),

@@ -1,0 +1,206 @@
+//! Credentials inside values (a webhook URL with a password and a token), in the spec and
+//! live: redacted in every output and every file a command writes, compared through digests
+//! (a new token is a change, and makes a saved plan stale), and written to PCC as they are.
+//! `Cmd::forbid` fails a command whose output or written files hold one.
+
+use e2e::{Pcc, Workdir};
+use serde_json::json;
+
+const PASSWORD: &str = "livepass42";
+const LIVE_TOKEN: &str = "LIVETOKEN1xyz";
+const SPEC_TOKEN: &str = "SPECTOKEN2xyz";
+
+fn url(token: &str) -> String {
+    format!("https://ops:{PASSWORD}@crm.example.com/events?token={token}&team=sales")
+}
+
+fn spec(token: &str) -> String {
+    format!(
+        "version: 1\nsettings:\n  event_url: \"{}\"\n  get_customer_info_url: \"https://crm.example.com/who?api_key={token}\"\n",
+        url(token)
+    )
+}
+
+fn live_settings(pcc: &Pcc, token: &str) {
+    pcc.put(
+        "/v1/callsettings",
+        json!({
+            "event_url": url(token),
+            "get_customer_info_url": format!("https://crm.example.com/who?api_key={token}"),
+        }),
+    );
+}
+
+/// `switchboard ARGS` against `pcc`, failing if any output or written file holds a secret.
+fn run(work: &Workdir, pcc: &Pcc, args: &[&str]) -> e2e::Output {
+    work.switchboard(args.iter().copied())
+        .against(pcc)
+        .forbid(PASSWORD)
+        .forbid(LIVE_TOKEN)
+        .forbid(SPEC_TOKEN)
+        .forbid("ROTATEDxyz")
+        .run()
+}
+
+#[test]
+fn credentials_in_values_never_reach_an_output_or_a_file_and_still_count_as_changes() {
+    let pcc = Pcc::start();
+    live_settings(&pcc, LIVE_TOKEN);
+    let work = Workdir::new();
+    work.write("cc/spec.yaml", &spec(SPEC_TOKEN));
+
+    let out = run(&work, &pcc, &["validate", "cc"]);
+    out.assert_code(0);
+    // Only the token differs: a change, shown by its `(sensitive:…)` marks.
+    let out = run(&work, &pcc, &["plan", "cc", "--detailed-exitcode"]);
+    out.assert_code(2);
+    assert!(out.stdout.contains("~ settings"), "{out}");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("event_url"))
+        .unwrap();
+    assert!(line.contains("token=(sensitive:[-"), "{out}");
+    for format in ["json", "markdown"] {
+        run(&work, &pcc, &["plan", "cc", "--format", format]).assert_code(0);
+    }
+    for format in ["text", "json", "markdown"] {
+        run(&work, &pcc, &["drift", "cc", "--format", format]).assert_code(2);
+    }
+
+    // The saved plan holds digests; apply takes the values from the spec, checks their
+    // digests, and writes the real ones.
+    run(&work, &pcc, &["plan", "cc", "--out", "plan.json"]).assert_code(0);
+    let saved = work.read("plan.json");
+    assert!(saved.contains("\"sha256\""), "{saved}");
+    let out = run(&work, &pcc, &["apply", "plan.json"]);
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("took the values that hold credentials from the spec `cc`"),
+        "{out}"
+    );
+    let now = pcc.get("/v1/callsettings");
+    assert_eq!(now["callSetting"]["event_url"], url(SPEC_TOKEN));
+    assert_eq!(
+        now["callSetting"]["get_customer_info_url"],
+        format!("https://crm.example.com/who?api_key={SPEC_TOKEN}")
+    );
+    run(&work, &pcc, &["plan", "cc", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn a_saved_plan_is_stale_when_a_token_changed_live_or_in_the_spec() {
+    let pcc = Pcc::start();
+    live_settings(&pcc, LIVE_TOKEN);
+    let work = Workdir::new();
+    work.write("cc/spec.yaml", &spec(SPEC_TOKEN));
+    run(&work, &pcc, &["plan", "cc", "--out", "plan.json"]).assert_code(0);
+
+    // The live token rotates after planning: the stale check sees it through its digest.
+    live_settings(&pcc, "ROTATEDxyz");
+    let out = run(&work, &pcc, &["apply", "plan.json"]);
+    out.assert_code(4);
+    assert!(
+        out.stderr
+            .contains("settings changed since the plan was made"),
+        "{out}"
+    );
+
+    // The spec's token changes after planning: the value planned is nowhere any more.
+    live_settings(&pcc, LIVE_TOKEN);
+    run(&work, &pcc, &["plan", "cc", "--out", "plan.json"]).assert_code(0);
+    work.write("cc/spec.yaml", &spec("ROTATEDxyz"));
+    let before = pcc.stats().writes;
+    let out = run(&work, &pcc, &["apply", "plan.json"]);
+    out.assert_code(4);
+    assert!(
+        out.stderr
+            .contains("neither the live project nor the spec `cc` holds any more"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("settings: event_url = https://(sensitive:"),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, before, "nothing was written");
+
+    // Without its spec, a saved plan that writes a credential cannot be applied.
+    std::fs::remove_dir_all(work.join("cc")).unwrap();
+    let out = run(&work, &pcc, &["apply", "plan.json"]);
+    out.assert_code(1);
+    assert!(out.stderr.contains("cannot be loaded here"), "{out}");
+    assert_eq!(pcc.stats().writes, before);
+}
+
+#[test]
+fn show_sensitive_is_refused_off_a_terminal() {
+    let pcc = Pcc::start();
+    live_settings(&pcc, LIVE_TOKEN);
+    let work = Workdir::new();
+    work.write("cc/spec.yaml", &spec(SPEC_TOKEN));
+    for args in [
+        &["plan", "cc", "--show-sensitive"][..],
+        &["drift", "cc", "--show-sensitive"],
+        &["plan", "cc", "--show-sensitive", "--out", "plan.json"],
+    ] {
+        let out = run(&work, &pcc, args);
+        out.assert_code(1);
+        assert!(
+            out.stderr
+                .contains("--show-sensitive shows credentials on a terminal only"),
+            "{out}"
+        );
+    }
+    assert!(!work.join("plan.json").exists());
+    assert_eq!(pcc.stats().requests.len(), 1, "only the test's own PUT");
+}
+
+#[test]
+fn diagnostics_and_apply_of_a_spec_show_no_credential() {
+    let pcc = Pcc::start();
+    live_settings(&pcc, LIVE_TOKEN);
+    let work = Workdir::new();
+    // A URL PCC cannot call: its diagnostic quotes it, and the snippet draws its line.
+    work.write(
+        "bad/spec.yaml",
+        &format!(
+            "{}  callout_answer_url: \"ftp://ops:{PASSWORD}@crm.example.com/?token={SPEC_TOKEN}\"\n",
+            spec(SPEC_TOKEN)
+        ),
+    );
+    for format in ["human", "json"] {
+        let out = run(&work, &pcc, &["validate", "bad", "--format", format]);
+        out.assert_code(1);
+        assert!(out.stdout.contains("invalid-url"), "{out}");
+    }
+    work.write("cc/spec.yaml", &spec(SPEC_TOKEN));
+    run(&work, &pcc, &["apply", "cc", "--auto-approve"]).assert_code(0);
+    run(&work, &pcc, &["apply", "cc", "--auto-approve", "--json"]).assert_code(0);
+    assert_eq!(
+        pcc.get("/v1/callsettings")["callSetting"]["event_url"],
+        url(SPEC_TOKEN)
+    );
+}
+
+#[test]
+fn export_writes_the_value_a_spec_needs_and_says_so() {
+    let pcc = Pcc::start();
+    live_settings(&pcc, LIVE_TOKEN);
+    let work = Workdir::new();
+    let out = work
+        .switchboard(["export", "--out", "exported"])
+        .against(&pcc)
+        .forbid_in_output(PASSWORD)
+        .forbid_in_output(LIVE_TOKEN)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("warning: settings `event_url` holds a credential"),
+        "{out}"
+    );
+    // The export is a spec: it says what apply writes, so it holds the value itself.
+    assert!(work.read("exported/settings.yaml").contains(LIVE_TOKEN));
+}

@@ -17,8 +17,10 @@ use crate::plan::{Action, Plan};
 
 /// The saved-plan format. A minor bump only adds fields; a major bump is incompatible and
 /// refused on read. 2.0: the safety report carries its thresholds (so that `apply` computes
-/// the guards again), and the binary's file an integrity digest; 1.x files are refused.
-pub const FORMAT_VERSION: &str = "2.0";
+/// the guards again), and the binary's file an integrity digest; 1.x files are refused. 2.1:
+/// values that hold credentials are saved as `{"redacted", "sha256"}`, never as themselves,
+/// and the binary's file records the spec (`spec`) that `apply` takes them from.
+pub const FORMAT_VERSION: &str = "2.1";
 
 const MAJOR: &str = "2";
 

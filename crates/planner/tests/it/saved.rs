@@ -32,7 +32,7 @@ fn a_saved_plan_holds_what_apply_needs_without_the_spec() {
     let c = fixture::case("audio");
     let p = plan(&c.desired, &c.live, &c.policy);
     let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
-    assert_eq!(doc["format_version"], "2.0");
+    assert_eq!(doc["format_version"], "2.1");
     // What `apply` computes the guards again from.
     assert_eq!(
         doc["plan"]["safety"]["thresholds"]["max_delete_percent"],
@@ -60,7 +60,7 @@ fn another_major_version_is_refused() {
     // 1.x plans carry no thresholds for the guards and no integrity digest: refused.
     for version in ["1.2", "3.0"] {
         let text = saved::to_json(&p).replace(
-            "\"format_version\": \"2.0\"",
+            &format!("\"format_version\": \"{}\"", saved::FORMAT_VERSION),
             &format!("\"format_version\": \"{version}\""),
         );
         let err = saved::from_json(&text).unwrap_err();

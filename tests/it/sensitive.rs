@@ -130,8 +130,42 @@ fn a_saved_plan_is_stale_when_a_token_changed_live_or_in_the_spec() {
     std::fs::remove_dir_all(work.join("cc")).unwrap();
     let out = run(&work, &pcc, &["apply", "plan.json"]);
     out.assert_code(1);
-    assert!(out.stderr.contains("cannot be loaded here"), "{out}");
+    assert!(out.stderr.contains("cannot be read here"), "{out}");
     assert_eq!(pcc.stats().writes, before);
+}
+
+/// A saved plan is untrusted: the spec it names is read only from inside the working
+/// directory, and nothing of it is shown. A plan edited to name a file elsewhere (the
+/// runner's environment, a key) makes apply fail without a write and without its content.
+#[test]
+fn a_saved_plan_never_makes_apply_read_or_show_a_file_outside_the_project() {
+    let pcc = Pcc::start();
+    live_settings(&pcc, LIVE_TOKEN);
+    let outside = Workdir::new();
+    let elsewhere = outside.write("secret.yaml", "version: 1\nPRIVATE_KEY_MATERIAL: [\n");
+    // A valid spec outside, holding the planned values: still never read.
+    let valid_elsewhere = outside.write("cc/spec.yaml", &spec(SPEC_TOKEN));
+    let work = Workdir::new();
+    work.write("cc/spec.yaml", &spec(SPEC_TOKEN));
+    run(&work, &pcc, &["plan", "cc", "--out", "plan.json"]).assert_code(0);
+    for named in [
+        elsewhere.display().to_string(),
+        valid_elsewhere.display().to_string(),
+        "../".repeat(12) + "etc/passwd",
+    ] {
+        let text = work.read("plan.json");
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["spec"] = json!(named);
+        work.write("edited.json", &doc.to_string());
+        let before = pcc.stats().writes;
+        let out = run(&work, &pcc, &["apply", "edited.json"]);
+        assert_ne!(out.code, 0, "{out}");
+        assert_eq!(pcc.stats().writes, before, "nothing was written: {out}");
+        for content in ["PRIVATE_KEY_MATERIAL", "root:"] {
+            assert!(!out.stderr.contains(content), "{out}");
+            assert!(!out.stdout.contains(content), "{out}");
+        }
+    }
 }
 
 #[test]

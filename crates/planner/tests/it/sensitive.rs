@@ -11,10 +11,12 @@ const SPEC_URL: &str = "https://ops:hunter2@crm.example.com/events?token=OTHERSE
 const SECRETS: [&str; 3] = ["hunter2", "SECRETVALUE", "OTHERSECRET"];
 
 fn with_settings(event_url: &str) -> Model {
-    let mut queue = Queue::default();
-    queue.get_list_agents_url = Some(Sensitive::new(
-        "https://crm.example.com/agents?api_key=QUEUEKEY",
-    ));
+    let queue = Queue {
+        get_list_agents_url: Some(Sensitive::new(
+            "https://crm.example.com/agents?api_key=QUEUEKEY",
+        )),
+        ..Queue::default()
+    };
     Model {
         settings: Some(CallSettings {
             event_url: Some(Sensitive::new(event_url)),

@@ -194,14 +194,34 @@ fn fill_sensitive(
         return Ok(None);
     }
     let path = saved.spec.as_ref().unwrap_or(&saved.spec_root);
-    let spec = crate::specfile::load_valid(Some(path), global).with_context(|| {
-        format!(
+    let cannot = |why: &str| {
+        anyhow::anyhow!(
             "this plan writes values that hold credentials, which a saved plan holds only as \
-             digests: they are taken from the spec it was made from, `{}`, which cannot be \
-             loaded here (run `apply` from the directory `plan` ran in); nothing was written",
+             digests: they are taken from the spec it was made from, `{}`, which {why}; \
+             nothing was written",
             path.display()
         )
-    })?;
+    };
+    // The plan file names the spec, and a plan file is untrusted: only a spec inside the
+    // working directory is read, and nothing of it is shown (no diagnostics, no snippets).
+    let Ok(real) = path.canonicalize() else {
+        return Err(cannot(
+            "cannot be read here (run `apply` from the directory `plan` ran in)",
+        ));
+    };
+    let cwd = std::env::current_dir().and_then(|cwd| cwd.canonicalize());
+    if !cwd.is_ok_and(|cwd| real.starts_with(cwd)) {
+        return Err(cannot(
+            "is outside the working directory, where a saved plan's spec is never read from",
+        ));
+    }
+    let (loaded, _) =
+        crate::specfile::load(Some(path)).map_err(|_| cannot("cannot be read here"))?;
+    let Some(spec) = loaded.spec else {
+        return Err(cannot(
+            "is not a valid spec here (`switchboard validate` says why)",
+        ));
+    };
     let missing = planner::fill_sensitive(plan, &[&spec.model]);
     if missing.is_empty() {
         crate::output::eprintln(format_args!(

@@ -727,7 +727,7 @@ mod tests {
             std::fs::write(
                 &path,
                 text.replace(
-                    "\"format_version\": \"2.0\"",
+                    &format!("\"format_version\": \"{}\"", planner::saved::FORMAT_VERSION),
                     &format!("\"format_version\": \"{version}\""),
                 ),
             )

@@ -92,12 +92,18 @@ pub fn committed() -> Vec<Case> {
                 "{} has no `# expect:` line",
                 path.display()
             );
+            // `# forbid:` lines: text no output may hold (a credential the spec holds).
+            let forbid: Vec<String> = String::from_utf8_lossy(&text)
+                .lines()
+                .filter_map(|l| l.strip_prefix("# forbid: "))
+                .map(str::to_owned)
+                .collect();
             Case {
                 name: name.clone(),
                 dir: dir.clone(),
                 arg: name,
                 expect,
-                forbid: Vec::new(),
+                forbid,
             }
         })
         .collect()

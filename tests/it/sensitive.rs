@@ -238,3 +238,39 @@ fn export_writes_the_value_a_spec_needs_and_says_so() {
     // The export is a spec: it says what apply writes, so it holds the value itself.
     assert!(work.read("exported/settings.yaml").contains(LIVE_TOKEN));
 }
+
+/// On a terminal, `--show-sensitive` shows the values as they are (a person asked), and still
+/// never writes them to the saved plan. The terminal is a pseudo-terminal made by `script`
+/// (util-linux), which the test needs.
+#[test]
+fn show_sensitive_shows_the_values_on_a_terminal_and_never_in_a_file() {
+    let pcc = Pcc::start();
+    live_settings(&pcc, LIVE_TOKEN);
+    let work = Workdir::new();
+    work.write("cc/spec.yaml", &spec(SPEC_TOKEN));
+    let command = format!(
+        "'{}' plan cc --show-sensitive --out plan.json --color never",
+        e2e::binary().display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(work.path())
+        .env("SWITCHBOARD_ENDPOINT", pcc.url())
+        .env("STRINGEE_API_KEY_SID", e2e::SID)
+        .env("STRINGEE_API_KEY_SECRET", e2e::SECRET)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains(SPEC_TOKEN) && shown.contains(LIVE_TOKEN),
+        "{shown}"
+    );
+    assert!(shown.contains(PASSWORD), "{shown}");
+    e2e::assert_no_secret("the terminal", shown.as_bytes());
+    let saved = work.read("plan.json");
+    for secret in [PASSWORD, LIVE_TOKEN, SPEC_TOKEN] {
+        assert!(!saved.contains(secret), "the saved plan holds a credential");
+    }
+}

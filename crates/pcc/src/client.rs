@@ -13,8 +13,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::answer::{self, Envelope, PageError, Shape};
 use crate::auth::{Credentials, TokenCache};
 use crate::error::{Error, Lost, Silence};
+use crate::limits::{self, Budget, Limits};
+use crate::throttle::{Throttle, Verdict};
 use crate::wire;
 
 /// The real PCC REST host.
@@ -25,11 +28,6 @@ pub const STRINGEE_CALL_API_URL: &str = "https://api.stringee.com";
 pub const PAGE_LIMIT: u32 = 100;
 /// How many requests run at once when nobody says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
-
-/// The most pages a list may announce (`totalPages`): ten million objects at 100 a page, far
-/// beyond any contact center. Every page past the first is a request made at once, so an
-/// absurd count is refused rather than followed.
-const MAX_PAGES: u64 = 100_000;
 
 /// Where and how the client talks to PCC.
 #[derive(Clone, Debug)]
@@ -46,6 +44,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// When and how often to retry.
     pub retry: RetryPolicy,
+    /// How much is read from PCC at most.
+    pub limits: Limits,
 }
 
 impl Config {
@@ -59,6 +59,7 @@ impl Config {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -83,7 +84,8 @@ impl Config {
 /// was never sent). A write that got 5xx, a timeout or a dropped connection is never retried:
 /// it fails with [`Error::Uncertain`]. Timeouts have a budget of their own
 /// ([`RetryPolicy::max_timeouts`]): an endpoint that takes connections and never answers costs
-/// a few timeouts, not one per attempt.
+/// a few timeouts, not one per attempt. Waiting on 429s has two caps, one wait and all the
+/// waits of a command; past either, the call fails with [`Error::Throttled`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Requests sent at most for one call, the first included.
@@ -96,8 +98,13 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// The longest backoff.
     pub max_backoff: Duration,
-    /// The longest `Retry-After` honoured; a server asking for more fails the call at once.
+    /// The longest wait on one 429 (its `Retry-After`, else the backoff); a server asking for
+    /// more fails the call at once.
     pub max_retry_after: Duration,
+    /// The longest time a client (and its clones: one command) spends waiting on 429s in all,
+    /// in wall time (waits that overlap count once). A wait that would pass it fails the call,
+    /// and every later 429 fails at once.
+    pub max_throttled: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -107,7 +114,8 @@ impl Default for RetryPolicy {
             max_timeouts: 2,
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(120),
+            max_retry_after: Duration::from_secs(60),
+            max_throttled: Duration::from_secs(120),
         }
     }
 }
@@ -170,6 +178,24 @@ pub enum Host {
     CallApi,
 }
 
+/// What the lists of one read share: a bound on the requests in flight, and the read's
+/// [`Budget`] of objects, pages and bytes. Clones share both.
+#[derive(Clone, Debug)]
+pub(crate) struct Reading {
+    permits: Arc<Semaphore>,
+    budget: Budget,
+}
+
+impl Reading {
+    /// Waits for a turn to send a request.
+    pub(crate) async fn permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.permits
+            .acquire()
+            .await
+            .expect("semaphore never closes")
+    }
+}
+
 /// A PCC client. Cheap to clone: clones share the connection pool, the token and the counters.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -184,6 +210,8 @@ struct Inner {
     credentials: Credentials,
     tokens: TokenCache,
     retry: RetryPolicy,
+    limits: Limits,
+    throttle: Throttle,
     timeout: Duration,
     connect_timeout: Duration,
     counters: Counters,
@@ -202,9 +230,31 @@ enum Outcome {
         retry_after: Option<Duration>,
         /// Where a redirect points (never followed).
         location: Option<String>,
+        /// The body; for an answer that is not a success, at most its first
+        /// [`Limits::answer_bytes`].
         body: Vec<u8>,
     },
+    /// A success whose body is larger than the call reads: the bytes read before it stopped.
+    TooLarge {
+        status: StatusCode,
+        read: u64,
+    },
     Failed(reqwest::Error),
+}
+
+/// An answer that passed the envelope: its `r` (and message), and its bytes for the caller to
+/// read further.
+struct Answered {
+    envelope: Envelope,
+    body: Vec<u8>,
+}
+
+impl Answered {
+    /// The body as a JSON tree. Only for answers capped at [`Limits::answer_bytes`]: a tree
+    /// costs many times its bytes.
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
 }
 
 /// A list resource: where it lives and how its answer is keyed.
@@ -213,55 +263,111 @@ pub trait Listed: DeserializeOwned + Send + 'static {
     const HOST: Host;
     /// Path, e.g. `/v1/agent`.
     const PATH: &'static str;
-    /// Key of the item array in `data`.
-    const KEY: &'static str;
+    /// The keys of its items and of their count in `data`, aliases included
+    /// (`docs/pcc-api-assumptions.md` says where each comes from).
+    const SHAPE: Shape;
     /// The required parent filter (`group`, `queue`, `tree`, `node`), if any.
     const PARENT: Option<&'static str>;
 }
 
+/// The count key of every list.
+const TOTAL_COUNT: &[&str] = &["totalCount"];
+
 macro_rules! listed {
-    ($ty:ty, $host:ident, $path:literal, $key:literal, $parent:expr) => {
+    ($ty:ty, $host:ident, $path:literal, $lists:expr, $counts:expr, $parent:expr) => {
         impl Listed for $ty {
             const HOST: Host = Host::$host;
             const PATH: &'static str = $path;
-            const KEY: &'static str = $key;
+            const SHAPE: Shape = Shape {
+                lists: $lists,
+                counts: $counts,
+            };
             const PARENT: Option<&'static str> = $parent;
         }
     };
 }
 
-listed!(wire::Agent, Pcc, "/v1/agent", "agents", None);
-listed!(wire::Group, Pcc, "/v1/group", "groups", None);
+// The agent and group documentation counts with `totalAgents` / `totalGroups`, a real client
+// reads `totalCount`; both are read, and must agree when both come.
+listed!(
+    wire::Agent,
+    Pcc,
+    "/v1/agent",
+    &["agents"],
+    &["totalCount", "totalAgents"],
+    None
+);
+listed!(
+    wire::Group,
+    Pcc,
+    "/v1/group",
+    &["groups"],
+    &["totalCount", "totalGroups"],
+    None
+);
 listed!(
     wire::GroupAgent,
     Pcc,
     "/v1/manage-agents-in-group",
-    "groupAgents",
+    &["groupAgents"],
+    TOTAL_COUNT,
     Some("group")
 );
-listed!(wire::Queue, Pcc, "/v1/queue", "queues", None);
+listed!(
+    wire::Queue,
+    Pcc,
+    "/v1/queue",
+    &["queues"],
+    TOTAL_COUNT,
+    None
+);
 listed!(
     wire::Routing,
     Pcc,
     "/v1/routing-call-to-groups",
-    "groupRoutings",
+    &["groupRoutings"],
+    TOTAL_COUNT,
     Some("queue")
 );
-listed!(wire::Tree, Pcc, "/v1/ivrtree", "ivrTrees", None);
-listed!(wire::Node, Pcc, "/v1/ivrnode", "ivrNodes", Some("tree"));
+listed!(
+    wire::Tree,
+    Pcc,
+    "/v1/ivrtree",
+    &["ivrTrees"],
+    TOTAL_COUNT,
+    None
+);
+listed!(
+    wire::Node,
+    Pcc,
+    "/v1/ivrnode",
+    &["ivrNodes"],
+    TOTAL_COUNT,
+    Some("tree")
+);
 listed!(
     wire::NodeKey,
     Pcc,
     "/v1/ivrkeypress",
-    "ivrNodeKeys",
+    &["ivrNodeKeys"],
+    TOTAL_COUNT,
     Some("node")
 );
-listed!(wire::Number, Pcc, "/v1/number", "numbers", None);
+listed!(
+    wire::Number,
+    Pcc,
+    "/v1/number",
+    &["numbers"],
+    TOTAL_COUNT,
+    None
+);
+// The greeting list's only public type file spells it `greeting_files` counted by `total`.
 listed!(
     wire::GreetingFile,
     CallApi,
     "/v1/greetingfile",
-    "greetingFiles",
+    &["greetingFiles", "greeting_files"],
+    &["totalCount", "total"],
     None
 );
 
@@ -274,22 +380,57 @@ fn install_crypto_provider() {
     }
 }
 
-/// `url` with any `user:password@` replaced by `***@`, for messages: an endpoint given with
-/// credentials in it must not print them.
+/// `url` as it may be shown in a message: any `user:password@` replaced by `***@`, the value
+/// of every query parameter by `***` (a bare one whole), and any fragment by `#***`. An
+/// endpoint given with a credential in it (`?token=…`) must not print it.
 pub fn redact_url(url: &str) -> String {
     let (scheme, rest) = url
         .find("://")
         .map_or(("", url), |i| (&url[..i + 3], &url[i + 3..]));
     let authority = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority].rfind('@') {
-        Some(at) => format!("{scheme}***@{}", &rest[at + 1..]),
-        None => url.to_owned(),
+    let (authority, tail) = rest.split_at(authority);
+    let mut out = match authority.rfind('@') {
+        Some(at) => format!("{scheme}***@{}", &authority[at + 1..]),
+        None => format!("{scheme}{authority}"),
+    };
+    let (before_fragment, fragment) = match tail.find('#') {
+        Some(i) => (&tail[..i], Some(&tail[i + 1..])),
+        None => (tail, None),
+    };
+    let (path, query) = match before_fragment.find('?') {
+        Some(i) => (&before_fragment[..i], Some(&before_fragment[i + 1..])),
+        None => (before_fragment, None),
+    };
+    out.push_str(path);
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) => format!("{name}=***"),
+                None if pair.is_empty() => String::new(),
+                None => "***".to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
+    if fragment.is_some() {
+        out.push_str("#***");
+    }
+    out
 }
 
 fn parse_base(what: &str, url: &str) -> Result<Url, Error> {
+    // Every message shows the endpoint redacted: a credential put in it by mistake (a
+    // password, a `?token=`) must not reach a CI log.
     let shown = redact_url(url);
-    if shown != url {
+    let authority = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    if authority.contains('@') {
         // The API key authenticates; a password in the URL would be printed in the banner
         // and saved in plan files.
         return Err(Error::Config(format!(
@@ -297,28 +438,28 @@ fn parse_base(what: &str, url: &str) -> Result<Url, Error> {
              authenticates with the API key)"
         )));
     }
+    if url.contains(['?', '#']) {
+        return Err(Error::Config(format!(
+            "{what} `{shown}` must not have a query or fragment"
+        )));
+    }
     // `127.0.0.1:8080` and `localhost:8080` are what people type; say what is missing
     // rather than what the URL parser made of them.
     if !url.contains("://") {
         return Err(Error::Config(format!(
-            "{what} `{url}` has no scheme: write `http://{url}` (or https://)"
+            "{what} `{shown}` has no scheme: write `http://{shown}` (or https://)"
         )));
     }
     if url.trim_end_matches('/').ends_with("/v1") {
         return Err(Error::Config(format!(
-            "{what} `{url}` ends in /v1, which switchboard adds itself: leave it out"
+            "{what} `{shown}` ends in /v1, which switchboard adds itself: leave it out"
         )));
     }
     let parsed = Url::parse(url.trim_end_matches('/'))
-        .map_err(|e| Error::Config(format!("{what} `{url}` is not a URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("{what} `{shown}` is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(Error::Config(format!(
-            "{what} `{url}` must be an http:// or https:// URL with a host"
-        )));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::Config(format!(
-            "{what} `{url}` must not have a query or fragment"
+            "{what} `{shown}` must be an http:// or https:// URL with a host"
         )));
     }
     Ok(parsed)
@@ -401,22 +542,6 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
-fn r_of(body: &Value) -> Option<i64> {
-    match body.get("r")? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn message_of(body: &Value) -> String {
-    body.get("message")
-        .or_else(|| body.get("msg"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned()
-}
-
 impl Client {
     /// A client for `config`. Fails only on a malformed configuration.
     pub fn new(config: Config) -> Result<Client, Error> {
@@ -430,6 +555,11 @@ impl Client {
         }
         if config.timeout.is_zero() || config.connect_timeout.is_zero() {
             return Err(Error::Config("timeouts must be above 0".to_owned()));
+        }
+        if config.limits.answer_bytes == 0 || config.limits.list_answer_bytes == 0 {
+            return Err(Error::Config(
+                "limits.answer_bytes and limits.list_answer_bytes must be above 0".to_owned(),
+            ));
         }
         let pcc_url = parse_base("PCC endpoint", &config.pcc_url)?;
         let call_api_url = parse_base("Call API endpoint", &config.call_api_url)?;
@@ -458,6 +588,8 @@ impl Client {
                 credentials: config.credentials,
                 tokens: TokenCache::default(),
                 retry: config.retry,
+                limits: config.limits,
+                throttle: Throttle::default(),
                 timeout: config.timeout,
                 connect_timeout: config.connect_timeout,
                 counters: Counters::default(),
@@ -545,7 +677,16 @@ impl Client {
         url
     }
 
-    async fn send_once(&self, method: &Method, url: &Url, payload: &Payload) -> Outcome {
+    /// Sends one request and reads its answer: a success's body up to `cap` bytes (past it,
+    /// the read stops: [`Outcome::TooLarge`]), any other answer's up to
+    /// [`Limits::answer_bytes`] (enough to report it; the rest is dropped unread).
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        payload: &Payload,
+        cap: usize,
+    ) -> Outcome {
         let token = self.inner.tokens.get(&self.inner.credentials, now_unix());
         let mut auth = match HeaderValue::from_str(token.expose()) {
             Ok(v) => v,
@@ -567,31 +708,60 @@ impl Client {
                 .header(CONTENT_TYPE, "application/octet-stream")
                 .body(bytes.clone()),
         };
-        match request.send().await {
-            Err(e) => Outcome::Failed(e),
-            Ok(response) => {
-                self.inner.counters.answers.fetch_add(1, Ordering::Relaxed);
-                let status = response.status();
-                let retry_after = retry_after(response.headers().get(RETRY_AFTER));
-                let location = response
-                    .headers()
-                    .get(LOCATION)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-                match response.bytes().await {
-                    Ok(body) => Outcome::Answer {
-                        status,
-                        retry_after,
-                        location,
-                        body: body.to_vec(),
-                    },
-                    Err(e) => Outcome::Failed(e),
+        let mut response = match request.send().await {
+            Err(e) => return Outcome::Failed(e),
+            Ok(response) => response,
+        };
+        self.inner.counters.answers.fetch_add(1, Ordering::Relaxed);
+        let status = response.status();
+        let retry_after = retry_after(response.headers().get(RETRY_AFTER));
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let success = status.is_success();
+        let cap = if success {
+            cap
+        } else {
+            cap.min(self.inner.limits.answer_bytes)
+        };
+        // A length announced beyond the cap is not read at all.
+        if success && response.content_length().is_some_and(|n| n > cap as u64) {
+            return Outcome::TooLarge { status, read: 0 };
+        }
+        // Read chunk by chunk, so that an endless body costs `cap` bytes, not all memory.
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > cap {
+                        if success {
+                            return Outcome::TooLarge {
+                                status,
+                                read: (body.len() + chunk.len()) as u64,
+                            };
+                        }
+                        body.extend_from_slice(&chunk[..cap - body.len()]);
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
                 }
+                Ok(None) => break,
+                Err(e) => return Outcome::Failed(e),
             }
+        }
+        Outcome::Answer {
+            status,
+            retry_after,
+            location,
+            body,
         }
     }
 
-    /// Sends one call, retrying what is safe, and returns the JSON answer with `r == 0`
-    /// checked unless `raw_r` is set (then any `r` comes back, for the caller to read).
+    /// Sends one call, retrying what is safe, and returns the answer with `r == 0` checked
+    /// unless `raw_r` is set (then any `r` comes back, for the caller to read). A success's
+    /// body is read up to `cap` bytes.
+    #[allow(clippy::too_many_arguments)]
     async fn call(
         &self,
         method: Method,
@@ -600,12 +770,10 @@ impl Client {
         query: &[(&str, &str)],
         payload: Payload,
         raw_r: bool,
-    ) -> Result<Value, Error> {
+        cap: usize,
+    ) -> Result<Answered, Error> {
         let url = self.url(host, path, query);
-        let shown = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
+        let shown = shown(&url);
         let is_get = method == Method::GET;
         let policy = self.inner.retry;
         let mut attempt = 0;
@@ -613,9 +781,9 @@ impl Client {
         loop {
             attempt += 1;
             self.count(&method, attempt > 1);
-            let outcome = self.send_once(&method, &url, &payload).await;
+            let outcome = self.send_once(&method, &url, &payload, cap).await;
             // `Err((error, Some(wait)))` means: retry after `wait` if attempts remain.
-            let verdict: Result<Value, (Error, Option<Duration>)> = match outcome {
+            let verdict: Result<Answered, (Error, Option<Duration>)> = match outcome {
                 Outcome::Failed(err) => {
                     let cause = describe(&err, self.inner.timeout, self.inner.connect_timeout);
                     let silence = silence(&err);
@@ -650,6 +818,37 @@ impl Client {
                         ))
                     }
                 }
+                Outcome::TooLarge { status, read } => {
+                    let size = if read == 0 {
+                        "announces a body".to_owned()
+                    } else {
+                        format!("sent {} and more", limits::bytes(read))
+                    };
+                    let what = format!(
+                        "the answer (HTTP {}) {size}, more than the {} switchboard reads from \
+                         one answer",
+                        status.as_u16(),
+                        limits::bytes(cap as u64)
+                    );
+                    Err((
+                        if is_get {
+                            Error::TooLarge {
+                                method: method.to_string(),
+                                path: shown.clone(),
+                                what,
+                            }
+                        } else {
+                            // A success to a write was probably applied, whatever its body.
+                            Error::Uncertain {
+                                method: method.to_string(),
+                                path: shown.clone(),
+                                cause: what,
+                                lost: Lost::Unclear,
+                            }
+                        },
+                        None,
+                    ))
+                }
                 Outcome::Answer {
                     status,
                     retry_after,
@@ -657,6 +856,25 @@ impl Client {
                     body,
                 } => {
                     tracing::debug!(%method, path = %shown, attempt, status = status.as_u16(), "pcc request");
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        // The server did not process it: any request may be sent again, after
+                        // the wait the throttle allows.
+                        match self.inner.throttle.refused(&policy, attempt, retry_after) {
+                            Verdict::Wait(wait) => {
+                                tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, "pcc answered 429; waiting");
+                                self.inner.throttle.wait(wait).await;
+                                continue;
+                            }
+                            Verdict::GiveUp(why) => {
+                                tracing::warn!(%method, path = %shown, attempt, %why, "pcc keeps answering 429; giving up");
+                                return Err(Error::Throttled {
+                                    method: method.to_string(),
+                                    path: shown,
+                                    why,
+                                });
+                            }
+                        }
+                    }
                     if status.is_redirection() {
                         Err((
                             Error::Status {
@@ -668,25 +886,21 @@ impl Client {
                                     "PCC redirects to `{}`, and switchboard follows no redirect \
                                      (the token would go along): set --endpoint to the URL PCC \
                                      answers at",
-                                    location.as_deref().unwrap_or("")
+                                    redact_url(location.as_deref().unwrap_or(""))
                                 ),
                             },
                             None,
                         ))
                     } else {
-                        self.judge(&method, &shown, attempt, status, retry_after, &body, raw_r)
+                        self.judge(&method, &shown, attempt, status, body, raw_r)
                     }
                 }
             };
             match verdict {
-                Ok(value) => return Ok(value),
+                Ok(answered) => return Ok(answered),
                 Err((err, None)) => return Err(err),
                 Err((err, Some(wait))) => {
                     if attempt >= policy.max_attempts {
-                        return Err(err);
-                    }
-                    if wait > policy.max_retry_after {
-                        tracing::warn!(%method, path = %shown, wait_s = wait.as_secs_f64(), "pcc asks to wait longer than allowed; giving up");
                         return Err(err);
                     }
                     tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying pcc request");
@@ -696,34 +910,28 @@ impl Client {
         }
     }
 
-    /// Applies the envelope and the retry rule to one answer.
-    #[allow(clippy::too_many_arguments)]
+    /// Applies the envelope and the retry rule to one answer (429s are the throttle's).
     fn judge(
         &self,
         method: &Method,
         shown: &str,
         attempt: u32,
         status: StatusCode,
-        retry_after: Option<Duration>,
-        body: &[u8],
+        body: Vec<u8>,
         raw_r: bool,
-    ) -> Result<Value, (Error, Option<Duration>)> {
+    ) -> Result<Answered, (Error, Option<Duration>)> {
         let policy = self.inner.retry;
         let is_get = *method == Method::GET;
-        let status_error = || Error::Status {
+        let status_error = |body: &[u8]| Error::Status {
             method: method.to_string(),
             path: shown.to_owned(),
             status: status.as_u16(),
             attempts: attempt,
             body: excerpt(body),
         };
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            let wait = retry_after.unwrap_or_else(|| policy.backoff(attempt));
-            return Err((status_error(), Some(wait)));
-        }
         if status.is_server_error() {
             if is_get {
-                return Err((status_error(), Some(policy.backoff(attempt))));
+                return Err((status_error(&body), Some(policy.backoff(attempt))));
             }
             return Err((
                 Error::Uncertain {
@@ -735,32 +943,35 @@ impl Client {
                 None,
             ));
         }
-        let parsed: Option<Value> = serde_json::from_slice(body).ok();
-        let r = parsed.as_ref().and_then(r_of);
+        let envelope = answer::envelope(&body);
+        let r = envelope.as_ref().and_then(Envelope::r);
         if r == Some(5) && (status == StatusCode::FORBIDDEN || status.is_success()) {
             return Err((
                 Error::Auth {
-                    message: parsed.as_ref().map(message_of).unwrap_or_default(),
+                    message: envelope.as_ref().map(Envelope::message).unwrap_or_default(),
                 },
                 None,
             ));
         }
         if !status.is_success() {
             return Err((
-                match (r, &parsed) {
-                    (Some(r), Some(v)) if r != 0 => Error::Api {
+                match (r, &envelope) {
+                    (Some(r), Some(e)) if r != 0 => Error::Api {
                         method: method.to_string(),
                         path: shown.to_owned(),
                         r,
-                        message: message_of(v),
+                        message: e.message(),
                     },
-                    _ => status_error(),
+                    _ => status_error(&body),
                 },
                 None,
             ));
         }
-        let (Some(value), Some(r)) = (parsed, r) else {
-            let cause = "the answer is not a JSON object with an integer `r`".to_owned();
+        let (Some(envelope), Some(r)) = (envelope, r) else {
+            let cause = match answer::envelope(&body) {
+                Some(e) => format!("the answer has no integer `r` (it has {})", e.keys),
+                None => "the answer is not a JSON object with an integer `r`".to_owned(),
+            };
             return Err((
                 if is_get {
                     Error::Decode {
@@ -786,16 +997,26 @@ impl Client {
                     method: method.to_string(),
                     path: shown.to_owned(),
                     r,
-                    message: message_of(&value),
+                    message: envelope.message(),
                 },
                 None,
             ));
         }
-        Ok(value)
+        Ok(Answered { envelope, body })
     }
 
-    async fn get(&self, host: Host, path: &str, query: &[(&str, &str)]) -> Result<Value, Error> {
-        self.call(Method::GET, host, path, query, Payload::Empty, false)
+    /// A call whose answer is small ([`Limits::answer_bytes`]): everything but list pages.
+    async fn small(
+        &self,
+        method: Method,
+        host: Host,
+        path: &str,
+        query: &[(&str, &str)],
+        payload: Payload,
+        raw_r: bool,
+    ) -> Result<Answered, Error> {
+        let cap = self.inner.limits.answer_bytes;
+        self.call(method, host, path, query, payload, raw_r, cap)
             .await
     }
 
@@ -805,14 +1026,14 @@ impl Client {
         path: &str,
         body: Option<&B>,
         raw_r: bool,
-    ) -> Result<Value, Error> {
+    ) -> Result<Answered, Error> {
         let payload = match body {
             Some(b) => Payload::Json(
                 serde_json::to_vec(b).map_err(|e| Error::Config(format!("request body: {e}")))?,
             ),
             None => Payload::Empty,
         };
-        self.call(method, Host::Pcc, path, &[], payload, raw_r)
+        self.small(method, Host::Pcc, path, &[], payload, raw_r)
             .await
     }
 
@@ -822,13 +1043,9 @@ impl Client {
         body: &B,
         id_key: &str,
     ) -> Result<String, Error> {
-        let value = self.write(Method::POST, path, Some(body), false).await?;
-        string_field(&value, id_key).ok_or_else(|| Error::Uncertain {
-            method: "POST".to_owned(),
-            path: path.to_owned(),
-            cause: format!("the answer has no `{id_key}`"),
-            lost: Lost::Unclear,
-        })
+        let answered = self.write(Method::POST, path, Some(body), false).await?;
+        let value = answered.json();
+        string_field(&value, id_key).ok_or_else(|| no_id("POST", path, id_key, &answered))
     }
 
     async fn update<B: Serialize>(&self, path: &str, id: &str, body: &B) -> Result<(), Error> {
@@ -857,6 +1074,15 @@ impl Client {
     // Lists.
     // -----------------------------------------------------------------------------------------
 
+    /// What the lists of one read share: a bound on requests at once, and the read's budget
+    /// ([`Limits`]).
+    pub(crate) fn reading(&self, concurrency: usize) -> Reading {
+        Reading {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            budget: Budget::new(self.inner.limits),
+        }
+    }
+
     /// One page (`page` starts at 1, [`PAGE_LIMIT`] items) of a list. `parent` is the id for
     /// the per-parent lists (members of a group, routings of a queue, nodes of a tree, keys of
     /// a node) and must be `None` for the others.
@@ -866,14 +1092,20 @@ impl Client {
         page: u32,
     ) -> Result<wire::Page<T>, Error> {
         let filter = parent_filter::<T>(parent)?;
-        self.list_page_filtered(filter.as_ref().map(|(k, v)| (*k, v.as_str())), page)
-            .await
+        let reading = self.reading(1);
+        self.list_page_filtered(
+            filter.as_ref().map(|(k, v)| (*k, v.as_str())),
+            page,
+            &reading.budget,
+        )
+        .await
     }
 
     async fn list_page_filtered<T: Listed>(
         &self,
         filter: Option<(&str, &str)>,
         page: u32,
+        budget: &Budget,
     ) -> Result<wire::Page<T>, Error> {
         let page_s = page.to_string();
         let limit_s = PAGE_LIMIT.to_string();
@@ -883,71 +1115,155 @@ impl Client {
         }
         query.push(("page", &page_s));
         query.push(("limit", &limit_s));
-        let value = self.get(T::HOST, T::PATH, &query).await?;
-        parse_page(&value, T::KEY).map_err(|cause| Error::Decode {
+        let shown = shown(&self.url(T::HOST, T::PATH, &query));
+        let too_large = |what: String| Error::TooLarge {
             method: "GET".to_owned(),
-            path: format!("{}?page={page}", T::PATH),
-            cause,
-        })
+            path: shown.clone(),
+            what,
+        };
+        budget.page().map_err(too_large)?;
+        let cap = budget.limits().list_answer_bytes;
+        let answered = self
+            .call(
+                Method::GET,
+                T::HOST,
+                T::PATH,
+                &query,
+                Payload::Empty,
+                false,
+                cap,
+            )
+            .await?;
+        budget.bytes(answered.body.len()).map_err(too_large)?;
+        let page = answer::page::<T>(&answered.body, &T::SHAPE, page, budget.room()).map_err(
+            |e| match e {
+                PageError::Shape(cause) => Error::Decode {
+                    method: "GET".to_owned(),
+                    path: shown.clone(),
+                    cause,
+                },
+                PageError::TooMany { .. } => too_large(budget.too_many_objects()),
+            },
+        )?;
+        budget.take(page.items.len()).map_err(too_large)?;
+        Ok(page)
     }
 
     /// Every item of a list: the first page, then the others in parallel (at most
     /// [`DEFAULT_CONCURRENCY`] at once).
     pub async fn list_all<T: Listed>(&self, parent: Option<&str>) -> Result<Vec<T>, Error> {
-        let limit = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
         let filter = parent_filter::<T>(parent)?;
-        self.list_all_limited(filter, &limit).await
+        self.list_all_limited(filter, &self.reading(DEFAULT_CONCURRENCY))
+            .await
     }
 
-    /// [`Client::list_all`] with a caller's concurrency limit and any filter.
+    /// [`Client::list_all`] within a read's bounds, with any filter.
     pub(crate) async fn list_all_limited<T: Listed>(
         &self,
         filter: Option<(&'static str, String)>,
-        limit: &Arc<Semaphore>,
+        reading: &Reading,
     ) -> Result<Vec<T>, Error> {
+        let budget = &reading.budget;
         let first = {
-            let _permit = limit.acquire().await.expect("semaphore never closes");
-            self.list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), 1)
+            let _permit = reading
+                .permits
+                .acquire()
+                .await
+                .expect("semaphore never closes");
+            self.list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), 1, budget)
                 .await?
         };
+        let mut path = T::PATH.to_owned();
+        if let Some((name, value)) = &filter {
+            path = format!("{path}?{name}={}", percent_encode(value));
+        }
         let total_count = first.total_count;
         let mut items = first.items;
+
+        // What the list claims is checked before any other page is asked for: every page
+        // past the first is a request, and an absurd claim is refused, never followed.
+        if let (Some(pages), Some(count)) = (first.total_pages, total_count) {
+            // A list of `count` items has at most `count` pages (one item a page); an empty
+            // one may say 1.
+            let most = count.max(1);
+            if pages > most {
+                return Err(Error::Decode {
+                    method: "GET".to_owned(),
+                    path,
+                    cause: format!(
+                        "data.totalPages is {pages}, more than the {most} pages a list of \
+                         {count} items can have"
+                    ),
+                });
+            }
+        }
+        let more_items = total_count.map_or(0, |n| n.saturating_sub(items.len() as u64));
+        let more_pages = first.total_pages.map_or(0, |n| n.saturating_sub(1));
+        budget
+            .claim(more_items, more_pages)
+            .map_err(|what| Error::TooLarge {
+                method: "GET".to_owned(),
+                path: path.clone(),
+                what,
+            })?;
+
         // Without `totalPages`, the end is an empty page or the count reached. A page shorter
         // than `PAGE_LIMIT` proves nothing: PCC may cut the limit to a page size of its own,
         // and stopping early would leave objects out of the read, to be created again.
         let at_end =
             |read: usize, page: usize| page == 0 || total_count.is_some_and(|n| read as u64 >= n);
-        if first.total_pages > 1 {
-            let pages = crate::live::fan_out(2..=first.total_pages, |page| {
-                let client = self.clone();
-                let limit = limit.clone();
-                let filter = filter.clone();
-                async move {
-                    let _permit = limit.acquire().await.expect("semaphore never closes");
-                    client
+        match first.total_pages {
+            Some(pages) if pages > 1 => {
+                // Within the read's page budget, so well within `u32`.
+                let last = u32::try_from(pages).unwrap_or(u32::MAX);
+                let pages = crate::live::fan_out(2..=last, |page| {
+                    let client = self.clone();
+                    let reading = reading.clone();
+                    let filter = filter.clone();
+                    async move {
+                        let _permit = reading
+                            .permits
+                            .acquire()
+                            .await
+                            .expect("semaphore never closes");
+                        client
+                            .list_page_filtered::<T>(
+                                filter.as_ref().map(|(k, v)| (*k, v.as_str())),
+                                page,
+                                &reading.budget,
+                            )
+                            .await
+                    }
+                })
+                .await?;
+                for page in pages {
+                    items.extend(page.items);
+                }
+            }
+            // `totalPages: 0` is an empty list's; with items on the page, walk as without it.
+            Some(1..) => {}
+            Some(0) | None if at_end(items.len(), items.len()) => {}
+            Some(0) | None => {
+                let mut page = 1;
+                loop {
+                    page += 1;
+                    let _permit = reading
+                        .permits
+                        .acquire()
+                        .await
+                        .expect("semaphore never closes");
+                    let next = self
                         .list_page_filtered::<T>(
                             filter.as_ref().map(|(k, v)| (*k, v.as_str())),
                             page,
+                            budget,
                         )
-                        .await
-                }
-            })
-            .await?;
-            for page in pages {
-                items.extend(page.items);
-            }
-        } else if first.total_pages == 0 && !at_end(items.len(), items.len()) {
-            let mut page = 1;
-            loop {
-                page += 1;
-                let _permit = limit.acquire().await.expect("semaphore never closes");
-                let next = self
-                    .list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), page)
-                    .await?;
-                let got = next.items.len();
-                items.extend(next.items);
-                if at_end(items.len(), got) {
-                    break;
+                        .await?;
+                    let got = next.items.len();
+                    items.extend(next.items);
+                    if at_end(items.len(), got) {
+                        break;
+                    }
                 }
             }
         }
@@ -957,10 +1273,6 @@ impl Client {
         if let Some(count) = total_count
             && items.len() as u64 != count
         {
-            let mut path = T::PATH.to_owned();
-            if let Some((name, value)) = &filter {
-                path = format!("{path}?{name}={}", percent_encode(value));
-            }
             return Err(Error::Decode {
                 method: "GET".to_owned(),
                 path,
@@ -983,11 +1295,10 @@ impl Client {
     /// The agents with this `stringee_user_id` (normally none or one), using the server-side
     /// filter: the cheap look-up after an uncertain create.
     pub async fn find_agents(&self, stringee_user_id: &str) -> Result<Vec<wire::Agent>, Error> {
-        let limit = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
         let agents: Vec<wire::Agent> = self
             .list_all_limited(
                 Some(("stringee_user_id", stringee_user_id.to_owned())),
-                &limit,
+                &self.reading(DEFAULT_CONCURRENCY),
             )
             .await?;
         // The filter is documented by third parties only; check rather than trust it.
@@ -1149,13 +1460,10 @@ impl Client {
     /// `POST /v1/ivrnode`; says whether the node became its tree's root.
     pub async fn create_node(&self, body: &wire::NodeBody) -> Result<wire::NodeCreated, Error> {
         let path = "/v1/ivrnode";
-        let value = self.write(Method::POST, path, Some(body), false).await?;
-        let id = string_field(&value, "ivrNodeID").ok_or_else(|| Error::Uncertain {
-            method: "POST".to_owned(),
-            path: path.to_owned(),
-            cause: "the answer has no `ivrNodeID`".to_owned(),
-            lost: Lost::Unclear,
-        })?;
+        let answered = self.write(Method::POST, path, Some(body), false).await?;
+        let value = answered.json();
+        let id = string_field(&value, "ivrNodeID")
+            .ok_or_else(|| no_id("POST", path, "ivrNodeID", &answered))?;
         let is_root = match value.get("isRootNode") {
             Some(Value::Bool(b)) => *b,
             Some(Value::Number(n)) => n.as_i64() == Some(1),
@@ -1194,17 +1502,13 @@ impl Client {
     /// carries its id.
     pub async fn create_number(&self, body: &wire::NumberBody) -> Result<String, Error> {
         let path = "/v1/number";
-        let value = self.write(Method::POST, path, Some(body), true).await?;
-        let r = r_of(&value).unwrap_or(0);
+        let answered = self.write(Method::POST, path, Some(body), true).await?;
+        let value = answered.json();
+        let r = answered.envelope.r().unwrap_or(0);
         let id = string_field(&value, "numberID");
         match (r, id) {
             (0, Some(id)) => Ok(id),
-            (0, None) => Err(Error::Uncertain {
-                method: "POST".to_owned(),
-                path: path.to_owned(),
-                cause: "the answer has no `numberID`".to_owned(),
-                lost: Lost::Unclear,
-            }),
+            (0, None) => Err(no_id("POST", path, "numberID", &answered)),
             (2, Some(id)) => Err(Error::NumberExists {
                 number: body.number.clone().unwrap_or_default(),
                 id,
@@ -1213,7 +1517,7 @@ impl Client {
                 method: "POST".to_owned(),
                 path: path.to_owned(),
                 r,
-                message: message_of(&value),
+                message: answered.envelope.message(),
             }),
         }
     }
@@ -1231,7 +1535,10 @@ impl Client {
     /// `GET /v1/callsettings`.
     pub async fn get_call_settings(&self) -> Result<wire::CallSettings, Error> {
         let path = "/v1/callsettings";
-        let value = self.get(Host::Pcc, path, &[]).await?;
+        let value = self
+            .small(Method::GET, Host::Pcc, path, &[], Payload::Empty, false)
+            .await?
+            .json();
         let settings = value.get("callSetting").cloned().unwrap_or(Value::Null);
         if settings.is_null() {
             return Ok(wire::CallSettings::default());
@@ -1257,8 +1564,8 @@ impl Client {
         bytes: Vec<u8>,
     ) -> Result<wire::Uploaded, Error> {
         let path = "/v1/greetingfile";
-        let value = self
-            .call(
+        let answered = self
+            .small(
                 Method::POST,
                 Host::CallApi,
                 path,
@@ -1267,12 +1574,8 @@ impl Client {
                 false,
             )
             .await?;
-        serde_json::from_value(value).map_err(|e| Error::Uncertain {
-            method: "POST".to_owned(),
-            path: path.to_owned(),
-            cause: format!("the answer has no usable `filename`: {e}"),
-            lost: Lost::Unclear,
-        })
+        serde_json::from_slice(&answered.body)
+            .map_err(|_| no_id("POST", path, "filename", &answered))
     }
 }
 
@@ -1311,66 +1614,34 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
+/// The path as messages show it: path and query, never the host.
+fn shown(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// A create that PCC says succeeded (`r` 0) but whose answer has no id under `id_key`: the
+/// object was most likely made, but switchboard cannot tell which it is. The step fails,
+/// loudly, naming the keys the answer has; the next plan reads the object back by its
+/// natural key, so nothing is made twice.
+fn no_id(method: &str, path: &str, id_key: &str, answered: &Answered) -> Error {
+    Error::Decode {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        cause: format!(
+            "PCC says it was done (r=0), but the answer has no usable `{id_key}` (it has {}): \
+             the object was probably made; run `switchboard plan` to see it",
+            answered.envelope.keys
+        ),
+    }
+}
+
 fn string_field(value: &Value, key: &str) -> Option<String> {
     match value.get(key)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
-}
-
-/// Reads `data` of a list answer.
-pub(crate) fn parse_page<T: DeserializeOwned>(
-    value: &Value,
-    key: &str,
-) -> Result<wire::Page<T>, String> {
-    let data = value
-        .get("data")
-        .ok_or_else(|| "the answer has no `data`".to_owned())?;
-    let int = |k: &str| -> Option<i64> {
-        match data.get(k)? {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    };
-    let total_count = match ["totalCount", "totalAgents", "totalGroups"]
-        .iter()
-        .find_map(|k| int(k))
-    {
-        Some(n) if n < 0 => return Err(format!("data.totalCount is {n}, not a count")),
-        n => n.map(i64::unsigned_abs),
-    };
-    // A list of `count` items has at most `count` pages (one item a page), and 0 when empty.
-    let most = total_count.map_or(MAX_PAGES, |count| count.clamp(1, MAX_PAGES));
-    let total_pages = match int("totalPages") {
-        None => 0,
-        Some(n) => match u64::try_from(n) {
-            Ok(pages) if pages <= most => pages as u32,
-            Ok(_) => {
-                let of = total_count.map_or(String::new(), |count| format!(" of {count} items"));
-                return Err(format!(
-                    "data.totalPages is {n}, more than the {most} pages a list{of} can have"
-                ));
-            }
-            Err(_) => return Err(format!("data.totalPages is {n}, not a page count")),
-        },
-    };
-    let items = match data.get(key) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| T::deserialize(item).map_err(|e| format!("data.{key}[{i}]: {e}")))
-            .collect::<Result<Vec<T>, String>>()?,
-        Some(_) => return Err(format!("data.{key} is not an array")),
-    };
-    if items.is_empty() && total_count.is_some_and(|n| n > 0) && data.get(key).is_none() {
-        return Err(format!("the answer counts items but has no data.{key}"));
-    }
-    Ok(wire::Page {
-        items,
-        total_pages,
-        total_count,
-    })
 }

@@ -112,6 +112,40 @@ pub enum Error {
         cause: String,
     },
 
+    /// An answer, or a read, beyond what switchboard takes from PCC ([`crate::Limits`]): a
+    /// real contact center stays far below, so PCC (or whatever answers at the endpoint) is
+    /// broken or hostile. Nothing was changed.
+    #[error(
+        "{method} {path}: {what}; a real contact center stays far below that, so PCC (or \
+         whatever answers at the endpoint) is broken or hostile: nothing was read from it"
+    )]
+    TooLarge {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// What was too large, and the cap.
+        what: String,
+    },
+
+    /// PCC kept answering HTTP 429 (too many requests) past what switchboard waits
+    /// ([`crate::RetryPolicy::max_retry_after`], [`crate::RetryPolicy::max_throttled`]). The
+    /// request was not carried out; like an unreachable PCC, it stops apply from starting
+    /// more steps.
+    #[error(
+        "{method} {path}: PCC keeps refusing with HTTP 429 (too many requests): {why}; \
+         switchboard gives up rather than wait longer (this request changed nothing: run \
+         again later, or apply slower with --max-rps)"
+    )]
+    Throttled {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// Why switchboard stopped waiting.
+        why: String,
+    },
+
     /// The live project breaks rules switchboard relies on (two queues with one name, a key
     /// press that points nowhere...). Every problem found is listed.
     #[error("{}", LiveProblems(.0))]
@@ -167,6 +201,12 @@ impl Error {
     /// and a request that fails on its own content must not read as an outage.
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Error::Transport { .. })
+    }
+
+    /// True when PCC refused the request with 429s past what switchboard waits
+    /// ([`Error::Throttled`]): the requests after it would be refused the same way.
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, Error::Throttled { .. })
     }
 
     /// True for a write whose answer was lost in a way that leaves PCC possibly still working

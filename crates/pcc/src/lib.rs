@@ -10,16 +10,21 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod answer;
 pub mod auth;
 pub mod client;
 pub mod encode;
 mod error;
+mod limits;
 pub mod live;
+mod throttle;
 pub mod wire;
 
+pub use answer::Shape;
 pub use auth::{Credentials, Secret};
 pub use client::{Client, Config, Host, Listed, PAGE_LIMIT, RequestStats, RetryPolicy, redact_url};
 pub use error::{Error, LiveProblem, Lost, Silence};
+pub use limits::Limits;
 pub use live::{
     Ids, Kind, Live, RawLive, ReadOptions, minimum_reads, normalise, normalise_setting_aside,
     read_live, read_live_setting_aside,

@@ -26,16 +26,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::sync::Arc;
 
 use serde::Deserialize;
 use spec::model::{
     Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
     KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule, Sensitive,
 };
-use tokio::sync::Semaphore;
 
-use crate::client::{Client, DEFAULT_CONCURRENCY, PAGE_LIMIT};
+use crate::client::{Client, DEFAULT_CONCURRENCY, PAGE_LIMIT, Reading};
 use crate::error::{Error, LiveProblem};
 use crate::wire;
 
@@ -214,11 +212,12 @@ async fn when<T>(
 /// Reads the lists `opts` needs, in parallel, without interpreting them.
 pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Error> {
     let need = needs(&opts.kinds);
-    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    // One bound on requests in flight and one budget (`Limits`) for every list of the read.
+    let limit = client.reading(opts.concurrency);
     let limit = &limit;
 
     let settings = when(need.settings, async {
-        let _permit = limit.acquire().await.expect("semaphore never closes");
+        let _permit = limit.permit().await;
         client.get_call_settings().await
     });
     let greetings = when(need.greetings, client.list_all_limited(None, limit));
@@ -312,7 +311,7 @@ fn unique(ids: impl Iterator<Item = String>) -> Vec<String> {
 /// One per-parent list for each parent, in parallel.
 async fn children<T: crate::client::Listed>(
     client: &Client,
-    limit: &Arc<Semaphore>,
+    limit: &Reading,
     parents: impl Iterator<Item = String>,
 ) -> Result<BTreeMap<String, Vec<T>>, Error> {
     let param = T::PARENT.expect("children() is for per-parent lists");

@@ -6,23 +6,100 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Tolerant field readers for `#[serde(deserialize_with = ...)]`.
+/// Tolerant field readers for `#[serde(deserialize_with = ...)]`. They read the value straight
+/// from the answer's bytes and refuse an array or an object at once, so that a hostile field
+/// costs no memory beyond its bytes; and their errors say what kind of value came, never the
+/// value itself (PCC's text is data, and may be sensitive).
 pub mod de {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer};
-    use serde_json::Value;
+    use std::fmt;
+
+    use serde::Deserializer;
+    use serde::de::{Error as _, MapAccess, SeqAccess, Visitor};
+
+    /// A JSON scalar as it came.
+    enum Scalar {
+        Null,
+        Bool(bool),
+        Int(i64),
+        Big(u64),
+        Float(f64),
+        Str(String),
+    }
+
+    impl Scalar {
+        fn kind(&self) -> &'static str {
+            match self {
+                Scalar::Null => "null",
+                Scalar::Bool(_) => "a boolean",
+                Scalar::Int(_) | Scalar::Big(_) | Scalar::Float(_) => "a number",
+                Scalar::Str(_) => "a string",
+            }
+        }
+    }
+
+    struct ScalarVisitor;
+
+    impl<'de> Visitor<'de> for ScalarVisitor {
+        type Value = Scalar;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string, a number, a boolean or null")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Scalar, E> {
+            Ok(Scalar::Null)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Scalar, E> {
+            Ok(Scalar::Null)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Scalar, E> {
+            Ok(Scalar::Bool(b))
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Scalar, E> {
+            Ok(Scalar::Int(n))
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Scalar, E> {
+            Ok(i64::try_from(n).map_or(Scalar::Big(n), Scalar::Int))
+        }
+        fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Scalar, E> {
+            Ok(Scalar::Float(n))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Scalar, E> {
+            Ok(Scalar::Str(s.to_owned()))
+        }
+        fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Scalar, E> {
+            Ok(Scalar::Str(s))
+        }
+        // An array or an object fails the read where it starts: nothing of it is kept.
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Scalar, A::Error> {
+            Err(A::Error::custom("expected a single value, got an array"))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Scalar, A::Error> {
+            Err(A::Error::custom("expected a single value, got an object"))
+        }
+    }
+
+    fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
 
     /// A string that PCC may send as `null`, `""`, a string or a number; `null` and `""` are
     /// `None`.
     pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::String(s) if s.is_empty() => Ok(None),
-            Value::String(s) => Ok(Some(s)),
-            Value::Number(n) => Ok(Some(n.to_string())),
+        match scalar(d)? {
+            Scalar::Null => Ok(None),
+            Scalar::Str(s) if s.is_empty() => Ok(None),
+            Scalar::Str(s) => Ok(Some(s)),
+            Scalar::Int(n) => Ok(Some(n.to_string())),
+            Scalar::Big(n) => Ok(Some(n.to_string())),
+            Scalar::Float(n) => Ok(Some(
+                serde_json::Number::from_f64(n).map_or_else(|| n.to_string(), |n| n.to_string()),
+            )),
             other => Err(D::Error::custom(format!(
                 "expected a string, got {}",
-                kind(&other)
+                other.kind()
             ))),
         }
     }
@@ -35,57 +112,40 @@ pub mod de {
     /// A boolean sent as `true`/`false`, `0`/`1` or `"0"`/`"1"`/`"true"`/`"false"`; `null` is
     /// `None`.
     pub fn opt_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::Bool(b) => Ok(Some(b)),
-            Value::Number(n) => match n.as_i64() {
-                Some(0) => Ok(Some(false)),
-                Some(1) => Ok(Some(true)),
-                _ => Err(D::Error::custom(format!("expected 0 or 1, got {n}"))),
-            },
-            Value::String(s) => match s.as_str() {
+        match scalar(d)? {
+            Scalar::Null => Ok(None),
+            Scalar::Bool(b) => Ok(Some(b)),
+            Scalar::Int(0) => Ok(Some(false)),
+            Scalar::Int(1) => Ok(Some(true)),
+            Scalar::Str(s) => match s.as_str() {
                 "" => Ok(None),
                 "0" | "false" => Ok(Some(false)),
                 "1" | "true" => Ok(Some(true)),
-                _ => Err(D::Error::custom(format!("expected 0 or 1, got \"{s}\""))),
+                _ => Err(D::Error::custom(
+                    "expected 0 or 1, got a string that is neither",
+                )),
             },
-            other => Err(D::Error::custom(format!(
-                "expected 0 or 1, got {}",
-                kind(&other)
-            ))),
+            Scalar::Int(_) | Scalar::Big(_) | Scalar::Float(_) => {
+                Err(D::Error::custom("expected 0 or 1, got another number"))
+            }
         }
     }
 
     /// An integer sent as a number or a numeric string; `null` and `""` are `None`.
     pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::Number(n) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| D::Error::custom(format!("expected an integer, got {n}"))),
-            Value::String(s) if s.trim().is_empty() => Ok(None),
-            Value::String(s) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| D::Error::custom(format!("expected an integer, got \"{s}\""))),
-            Value::Bool(b) => Ok(Some(i64::from(b))),
-            other => Err(D::Error::custom(format!(
-                "expected an integer, got {}",
-                kind(&other)
-            ))),
-        }
-    }
-
-    fn kind(v: &Value) -> &'static str {
-        match v {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
+        match scalar(d)? {
+            Scalar::Null => Ok(None),
+            Scalar::Int(n) => Ok(Some(n)),
+            Scalar::Str(s) if s.trim().is_empty() => Ok(None),
+            Scalar::Str(s) => {
+                s.trim().parse().map(Some).map_err(|_| {
+                    D::Error::custom("expected an integer, got a string that is not one")
+                })
+            }
+            Scalar::Bool(b) => Ok(Some(i64::from(b))),
+            Scalar::Big(_) | Scalar::Float(_) => Err(D::Error::custom(
+                "expected an integer, got a number that is not one",
+            )),
         }
     }
 }
@@ -317,14 +377,15 @@ pub struct Number {
     pub record_outbound_calls: Option<bool>,
 }
 
-/// An item of `GET /v1/greetingfile` (`data.greetingFiles`).
+/// An item of `GET /v1/greetingfile` (`data.greetingFiles`, or `data.greeting_files`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct GreetingFile {
     /// The server-made file name that queues and nodes refer to.
     #[serde(deserialize_with = "de::id")]
     pub filename: String,
     /// The upload's description; switchboard writes `switchboard name=<name> sha256=<hex>`.
-    #[serde(default, deserialize_with = "de::opt_string")]
+    /// Also read as `desc1`, the spelling of the greeting list's only public type file.
+    #[serde(default, alias = "desc1", deserialize_with = "de::opt_string")]
     pub desc: Option<String>,
     /// The file's own id.
     #[serde(default, deserialize_with = "de::opt_string")]
@@ -353,9 +414,10 @@ pub struct CallSettings {
 pub struct Page<T> {
     /// The items on this page.
     pub items: Vec<T>,
-    /// `data.totalPages` (0 for an empty list).
-    pub total_pages: u32,
-    /// `data.totalCount` (or `totalAgents`/`totalGroups`), when the server sent one.
+    /// `data.totalPages` (0 for an empty list), when the server sent it.
+    pub total_pages: Option<u64>,
+    /// `data.totalCount` (or the list's other count key: `totalAgents`, `totalGroups`,
+    /// `total`), when the server sent one.
     pub total_count: Option<u64>,
 }
 

@@ -54,6 +54,7 @@ pub fn client_at(url: &str) -> Client {
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(20),
         max_retry_after: Duration::from_secs(5),
+        max_throttled: Duration::from_secs(30),
     };
     Client::new(config).unwrap()
 }

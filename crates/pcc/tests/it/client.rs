@@ -218,7 +218,7 @@ async fn answer_429_is_retried_after_retry_after_even_for_a_write() {
 async fn retry_after_longer_than_allowed_fails_at_once() {
     let (client, seen) = scripted(vec![Answer::RetryAfter("3600")]).await;
     let err = client.list_agents().await.unwrap_err();
-    assert!(matches!(err, Error::Status { status: 429, .. }), "{err:?}");
+    assert!(err.is_throttled(), "{err:?}");
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
@@ -227,7 +227,7 @@ async fn retry_after_longer_than_allowed_fails_at_once() {
 async fn retry_after_beyond_any_duration_fails_at_once() {
     let (client, seen) = scripted(vec![Answer::RetryAfter("1e30")]).await;
     let err = client.list_agents().await.unwrap_err();
-    assert!(matches!(err, Error::Status { status: 429, .. }), "{err:?}");
+    assert!(err.is_throttled(), "{err:?}");
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
@@ -460,14 +460,29 @@ async fn creating_an_existing_number_reports_its_id() {
     );
 }
 
+/// A create PCC says succeeded but whose answer has no id where the contract puts it fails
+/// loudly, naming the keys the answer has (never their values): read as a lost answer, the
+/// executor would look the object up and carry on, and a PCC that names ids differently would
+/// go unnoticed.
 #[tokio::test]
-async fn create_answered_without_an_id_is_uncertain() {
-    let (client, _) = scripted(vec![ok(json!({"r": 0, "message": "ok"}))]).await;
+async fn create_answered_without_its_id_key_fails_naming_the_keys() {
+    let (client, seen) = scripted(vec![ok(
+        json!({"r": 0, "message": "ok", "id": "QU_SECRETVALUE", "data": {"queueID": "x"}}),
+    )])
+    .await;
     let err = client
         .create_queue(&wire::QueueBody::default())
         .await
         .unwrap_err();
-    assert!(err.is_uncertain(), "{err:?}");
+    assert!(!err.is_uncertain(), "{err:?}");
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "POST /v1/queue: unexpected answer: PCC says it was done (r=0), but the answer has no \
+         usable `queueID` (it has `data`, `id`, `message`, `r`): the object was probably made; \
+         run `switchboard plan` to see it"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1, "never sent again");
 }
 
 #[tokio::test]
@@ -674,12 +689,16 @@ async fn a_total_pages_that_is_no_page_count_is_refused_not_followed() {
         (
             None,
             json!(200_000),
-            "data.totalPages is 200000, more than the 100000 pages a list can have",
+            "the list claims 199999 more pages; with what this read already asked for that is \
+             more than the 20000 list pages one read asks for",
         ),
     ] {
         let (client, seen) = queue_pages(count, Some(pages), first_two).await;
         let err = client.list_queues().await.unwrap_err();
-        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::Decode { .. } | Error::TooLarge { .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains(says), "{err}");
         assert_eq!(*seen.lock().unwrap(), 1, "{err}");
     }
@@ -765,13 +784,18 @@ async fn a_bad_endpoint_is_a_config_error() {
 }
 
 #[test]
-fn redact_url_hides_user_and_password_only() {
+fn redact_url_hides_user_and_password_query_values_and_fragment() {
     for (url, shown) in [
         ("http://u:p@h:1/x@y", "http://***@h:1/x@y"),
         ("u:p@h:1", "***@h:1"),
         ("https://a@b@h", "https://***@h"),
-        ("http://h/p?q=a@b", "http://h/p?q=a@b"),
+        ("http://h/p?q=a@b", "http://h/p?q=***"),
         ("http://h", "http://h"),
+        (
+            "https://h/x?token=abc&key=def&flag#frag",
+            "https://h/x?token=***&key=***&***#***",
+        ),
+        ("h:1?tok", "h:1?***"),
     ] {
         assert_eq!(pcc::redact_url(url), shown, "{url}");
     }

@@ -43,6 +43,7 @@ fn client_for(emu: &emulator::Emulator, secret: &str, attempts: u32) -> Client {
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(10),
         max_retry_after: Duration::from_secs(5),
+        max_throttled: Duration::from_secs(30),
     };
     Client::new(config).unwrap()
 }

@@ -32,6 +32,7 @@ pub fn client_with(addr: SocketAddr, tweak: impl FnOnce(&mut Config)) -> Client 
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(5),
         max_retry_after: Duration::from_secs(5),
+        max_throttled: Duration::from_secs(30),
     };
     tweak(&mut config);
     Client::new(config).unwrap()

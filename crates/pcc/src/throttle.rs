@@ -1,0 +1,196 @@
+//! The one place HTTP 429 is handled: how long to wait before trying again, and when to stop
+//! waiting because PCC refuses everything. A single wait is capped
+//! ([`RetryPolicy::max_retry_after`]), and so is the time one command spends waiting on 429s
+//! in all ([`RetryPolicy::max_throttled`], wall time: waits that overlap count once). Past
+//! either cap the call fails with [`Error::Throttled`](crate::Error::Throttled), and so does
+//! every later 429 of the command, at once: apply stops starting steps on it as it does when
+//! PCC is unreachable.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::client::RetryPolicy;
+
+/// The 429s of one client and its clones.
+#[derive(Debug, Default)]
+pub(crate) struct Throttle {
+    waits: Mutex<Waits>,
+    gave_up: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Waits {
+    /// Calls waiting now.
+    waiting: u32,
+    /// When the current stretch of waiting began (some call has waited since).
+    since: Option<Instant>,
+    /// Wall time spent waiting before the current stretch.
+    spent: Duration,
+}
+
+impl Waits {
+    fn spent(&self, now: Instant) -> Duration {
+        self.spent + self.since.map_or(Duration::ZERO, |s| now - s)
+    }
+}
+
+/// What to do about one 429.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Wait this long, then send again.
+    Wait(Duration),
+    /// Stop: why, in words.
+    GiveUp(String),
+}
+
+impl Throttle {
+    /// PCC answered 429 to attempt number `attempt` of a call, asking to wait `retry_after`
+    /// (or saying nothing).
+    pub(crate) fn refused(
+        &self,
+        policy: &RetryPolicy,
+        attempt: u32,
+        retry_after: Option<Duration>,
+    ) -> Verdict {
+        if self.gave_up.load(Ordering::Relaxed) {
+            return Verdict::GiveUp(
+                "an earlier request of this command already gave up on PCC's 429s".to_owned(),
+            );
+        }
+        let verdict = self.judge(policy, attempt, retry_after);
+        if matches!(verdict, Verdict::GiveUp(_)) {
+            self.gave_up.store(true, Ordering::Relaxed);
+        }
+        verdict
+    }
+
+    fn judge(&self, policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Verdict {
+        let wait = retry_after.unwrap_or_else(|| policy.backoff(attempt));
+        if wait > policy.max_retry_after {
+            return Verdict::GiveUp(format!(
+                "it asks to wait {}, longer than the {} switchboard waits at once",
+                secs(wait),
+                secs(policy.max_retry_after)
+            ));
+        }
+        if attempt >= policy.max_attempts {
+            return Verdict::GiveUp(format!("all {attempt} attempts were refused"));
+        }
+        let spent = self
+            .waits
+            .lock()
+            .expect("never poisoned")
+            .spent(Instant::now());
+        if spent + wait > policy.max_throttled {
+            return Verdict::GiveUp(format!(
+                "this command has waited {} on 429s; waiting {} more would pass the {} it \
+                 waits in all",
+                secs(spent),
+                secs(wait),
+                secs(policy.max_throttled)
+            ));
+        }
+        Verdict::Wait(wait)
+    }
+
+    /// Waits `wait`, counted in the time spent waiting on 429s.
+    pub(crate) async fn wait(&self, wait: Duration) {
+        {
+            let mut w = self.waits.lock().expect("never poisoned");
+            if w.waiting == 0 {
+                w.since = Some(Instant::now());
+            }
+            w.waiting += 1;
+        }
+        // Counted out on every way out of the wait, a cancelled call's included.
+        let _done = Done(self);
+        tokio::time::sleep(wait).await;
+    }
+}
+
+struct Done<'a>(&'a Throttle);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        let mut w = self.0.waits.lock().expect("never poisoned");
+        w.waiting -= 1;
+        if w.waiting == 0
+            && let Some(since) = w.since.take()
+        {
+            w.spent += since.elapsed();
+        }
+    }
+}
+
+/// A duration in whole seconds, or to the millisecond below 10 s.
+fn secs(d: Duration) -> String {
+    if d >= Duration::from_secs(10) {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 4,
+            max_retry_after: Duration::from_millis(400),
+            max_throttled: Duration::from_millis(500),
+            ..RetryPolicy::default()
+        }
+    }
+
+    #[test]
+    fn a_wait_longer_than_the_cap_gives_up_and_so_does_every_later_429() {
+        let throttle = Throttle::default();
+        let p = policy();
+        assert_eq!(
+            throttle.refused(&p, 1, Some(Duration::from_millis(100))),
+            Verdict::Wait(Duration::from_millis(100))
+        );
+        let Verdict::GiveUp(why) = throttle.refused(&p, 1, Some(Duration::from_secs(119))) else {
+            panic!()
+        };
+        assert_eq!(
+            why,
+            "it asks to wait 119 s, longer than the 0.4 s switchboard waits at once"
+        );
+        assert!(matches!(
+            throttle.refused(&p, 1, Some(Duration::from_millis(1))),
+            Verdict::GiveUp(_)
+        ));
+    }
+
+    #[test]
+    fn the_last_attempt_gives_up() {
+        let throttle = Throttle::default();
+        let Verdict::GiveUp(why) = throttle.refused(&policy(), 4, Some(Duration::ZERO)) else {
+            panic!()
+        };
+        assert_eq!(why, "all 4 attempts were refused");
+    }
+
+    #[tokio::test]
+    async fn overlapping_waits_count_once_toward_the_total() {
+        let throttle = Throttle::default();
+        let p = policy();
+        let wait = Duration::from_millis(200);
+        // Two calls waiting at once spend 200 ms, not 400.
+        tokio::join!(throttle.wait(wait), throttle.wait(wait));
+        assert_eq!(throttle.refused(&p, 1, Some(wait)), Verdict::Wait(wait));
+        throttle.wait(wait).await;
+        // 400 ms spent: 200 more would pass 500.
+        let Verdict::GiveUp(why) = throttle.refused(&p, 1, Some(wait)) else {
+            panic!()
+        };
+        assert!(
+            why.starts_with("this command has waited 0.4 s on 429s"),
+            "{why}"
+        );
+    }
+}

@@ -142,6 +142,17 @@ impl Error {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Error::Pcc(e) if e.is_unreachable())
     }
+
+    /// True when PCC kept answering 429 past what the client waits
+    /// ([`pcc::Error::is_throttled`]), in the step's write or in its look-up: the client has
+    /// spent the command's budget of waiting, so every step after it would be refused at once.
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            Error::Pcc(e) | Error::GaveUp { last: e, .. } => e.is_throttled(),
+            Error::LookupRefused { refusal, .. } => refusal.is_throttled(),
+            _ => false,
+        }
+    }
 }
 
 struct Ids<'a>(&'a [String]);

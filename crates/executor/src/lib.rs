@@ -10,10 +10,10 @@
 //!   are reported as skipped, naming the failure); independent steps go on. Apply never fails
 //!   as a whole: the [`ApplyReport`] says what was done, what failed and why (PCC's message),
 //!   and what was skipped.
-//! - **Stops.** Two failures stop the launching of new steps, because every other step would
-//!   fail the same way: PCC refusing the API key, and PCC not answering at all once the
-//!   client's retries are spent ([`Stopped::Unreachable`]; a blip that a retry rides out is
-//!   not one). The running steps finish; their look-ups make no further rounds once PCC is
+//! - **Stops.** Three failures stop the launching of new steps, because every other step would
+//!   fail the same way: PCC refusing the API key, PCC not answering at all once the client's
+//!   retries are spent ([`Stopped::Unreachable`]; a blip that a retry rides out is not one),
+//!   and PCC refusing with 429s past the client's budget of waiting ([`Stopped::Throttled`]). The running steps finish; their look-ups make no further rounds once PCC is
 //!   known to be gone. The rest is reported as not run, for a re-run to pick up.
 //! - **Idempotency.** A write whose answer was lost is never sent again before a look-up by
 //!   natural key says it did not happen ([`drivers`](crate::drivers)); an object found is
@@ -168,6 +168,10 @@ pub async fn apply(
             } else if e.is_unreachable() {
                 tracing::warn!(step = %steps[i].address, error = %e, "PCC is not answering; starting no new step");
                 stopped.get_or_insert(Stopped::Unreachable);
+                ctx.halt();
+            } else if e.is_throttled() {
+                tracing::warn!(step = %steps[i].address, error = %e, "PCC refuses every request (429); starting no new step");
+                stopped.get_or_insert(Stopped::Throttled);
                 ctx.halt();
             }
         }

@@ -15,7 +15,8 @@ pub struct ApplyReport {
     /// Wall time of the whole apply.
     pub elapsed: Duration,
     /// Set when the apply stopped launching steps before the end: interrupted by the caller,
-    /// or stopped because PCC refused the API key or stopped answering.
+    /// or stopped because PCC refused the API key, stopped answering, or refused everything
+    /// with 429s.
     pub stopped: Option<Stopped>,
 }
 
@@ -29,6 +30,10 @@ pub enum Stopped {
     /// A step failed because PCC could not be reached (no connection, or no answer, after
     /// the client's retries); the steps not started would have waited out the same retries.
     Unreachable,
+    /// A step failed because PCC kept refusing with HTTP 429 past the client's budget of
+    /// waiting ([`pcc::RetryPolicy::max_retry_after`], [`pcc::RetryPolicy::max_throttled`]);
+    /// the steps not started would have been refused the same way.
+    Throttled,
 }
 
 /// What happened to one step.

@@ -1,7 +1,7 @@
 //! Failures: a refused step stops exactly what depends on it; a duplicate found live is never
 //! guessed; a delete of something gone is done; an existing number is adopted; an audio file
 //! changed since planning is not uploaded; a refused API key stops the run, and so does a PCC
-//! that stops answering.
+//! that stops answering, or one that refuses everything with 429s.
 
 use std::collections::BTreeSet;
 
@@ -269,6 +269,52 @@ async fn a_refused_api_key_stops_the_apply() {
             .count(),
         40
     );
+}
+
+/// The issue this answers: under constant 429s an apply kept starting steps, 432 write
+/// attempts for a plan PCC refused whole. Once one step has spent the client's waiting on
+/// 429s, no new step starts, and the writes sent stay within what the steps already running
+/// were allowed.
+#[tokio::test]
+async fn an_apply_that_pcc_refuses_with_429s_starts_no_new_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator().await;
+    let mut desired = Model::default();
+    for i in 0..40 {
+        desired.agents.insert(
+            format!("a{i}"),
+            Agent {
+                name: format!("A {i}"),
+                routing: AgentRouting::App,
+                phone_number: None,
+            },
+        );
+    }
+    let client = client(&emu);
+    let live = read(&client).await;
+    let plan = support::plan(&desired, &live);
+    emu.set_faults(emulator::Faults {
+        throttle_rate: 1.0,
+        retry_after_secs: 0,
+        ..Default::default()
+    });
+    let parallelism = 4;
+    let cfg = executor::Config {
+        parallelism,
+        ..config(dir.path())
+    };
+    let report = apply(&plan, &live, &client, &cfg).await;
+
+    assert_eq!(report.stopped, Some(Stopped::Throttled));
+    let summary = report.summary();
+    assert!((1..=parallelism).contains(&summary.failed), "{summary:?}");
+    assert_eq!(summary.not_run, 40 - summary.failed, "{summary:?}");
+    assert!(report.failed().all(|(_, e)| e.is_throttled()));
+    // The first step spends its attempts (6 in these tests); the steps running beside it stop
+    // at their next 429.
+    let posts = client.stats().requests.get("POST").copied().unwrap_or(0);
+    assert!(posts <= 6 + 6 * parallelism as u64, "{posts} writes sent");
+    assert_eq!(emu.state()["agents"].as_array().unwrap().len(), 0);
 }
 
 #[tokio::test]

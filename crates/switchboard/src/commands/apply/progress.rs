@@ -329,10 +329,14 @@ impl Progress {
             let message = if complete {
                 format!("Apply complete! {resources}")
             } else {
-                let gone = if report.stopped == Some(Stopped::Unreachable) {
-                    " PCC stopped answering; re-run apply once it is back."
-                } else {
-                    ""
+                let gone = match report.stopped {
+                    Some(Stopped::Unreachable) => {
+                        " PCC stopped answering; re-run apply once it is back."
+                    }
+                    Some(Stopped::Throttled) => {
+                        " PCC refused every request (HTTP 429); re-run apply later."
+                    }
+                    _ => "",
                 };
                 format!(
                     "Apply failed. {resources} {} failed, {} skipped, {} not run.{gone}",
@@ -411,6 +415,12 @@ impl Progress {
                 s.not_run,
                 if s.not_run == 1 { "" } else { "s" }
             )),
+            Some(Stopped::Throttled) => why.push(format!(
+                "PCC refused every request with HTTP 429 past what switchboard waits: {} \
+                 step{} not started",
+                s.not_run,
+                if s.not_run == 1 { "" } else { "s" }
+            )),
             None => {}
         }
         let _ = writeln!(err, "\n{head} {}.", why.join("; "));
@@ -447,12 +457,28 @@ impl Progress {
 fn closing(report: &ApplyReport) -> String {
     let s = report.summary();
     if s.failed == 0 && report.stopped == Some(Stopped::Interrupted) {
-        return "Every step that started was finished and nothing was duplicated. Run                 `switchboard plan` to see what is left and `switchboard apply` to finish it."
+        return "Every step that started was finished and nothing was duplicated. Run \
+                `switchboard plan` to see what is left and `switchboard apply` to finish it."
             .to_owned();
     }
     if report.stopped == Some(Stopped::Unreachable) {
-        return "switchboard stopped starting steps once PCC could not be reached (after                 retrying). Nothing was duplicated: a step cut off mid-write is looked up by the                 next run before it writes. Re-run `switchboard apply` once PCC is back; it picks                 up where this run stopped (`switchboard plan` shows what is left)."
+        return "switchboard stopped starting steps once PCC could not be reached (after \
+                retrying). Nothing was duplicated: a step cut off mid-write is looked up by the \
+                next run before it writes. Re-run `switchboard apply` once PCC is back; it picks \
+                up where this run stopped (`switchboard plan` shows what is left)."
             .to_owned();
+    }
+    if report.stopped == Some(Stopped::Throttled) {
+        let policy = pcc::RetryPolicy::default();
+        return format!(
+            "switchboard stopped starting steps once PCC kept refusing requests with HTTP 429 \
+             longer than it waits (one wait over {} s, or {} s of waiting in all: see \
+             docs/apply.md). Nothing was duplicated. Run `switchboard apply` again later, or \
+             slower with --max-rps; it picks up where this run stopped (`switchboard plan` \
+             shows what is left).",
+            policy.max_retry_after.as_secs(),
+            policy.max_throttled.as_secs()
+        );
     }
     let applied = s.added + s.changed + s.destroyed;
     let mut tally = format!(

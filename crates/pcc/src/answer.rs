@@ -35,6 +35,8 @@ const CURRENT_PAGE: [&str; 2] = ["currentPage", "activePage"];
 const SHOWN_KEYS: usize = 12;
 /// Characters of one key name shown at most.
 const KEY_CHARS: usize = 40;
+/// Characters of PCC's message kept at most.
+const MESSAGE_CHARS: usize = 300;
 
 /// The keys an answer (or its `data`) has, for a message: names only.
 #[derive(Debug, Default)]
@@ -216,9 +218,14 @@ impl Envelope {
         self.r.and_then(Number::int)
     }
 
-    /// PCC's message, or `""`.
+    /// PCC's message, or `""`, cut to [`MESSAGE_CHARS`] characters: it is shown in errors,
+    /// and a hostile PCC may send a message as long as the answer.
     pub(crate) fn message(&self) -> String {
-        self.message.clone().unwrap_or_default()
+        let message = self.message.as_deref().unwrap_or_default();
+        match message.char_indices().nth(MESSAGE_CHARS) {
+            Some((i, _)) => format!("{}…", &message[..i]),
+            None => message.to_owned(),
+        }
     }
 }
 

@@ -234,10 +234,11 @@ enum Outcome {
         /// [`Limits::answer_bytes`].
         body: Vec<u8>,
     },
-    /// A success whose body is larger than the call reads: the bytes read before it stopped.
+    /// A success whose body is larger than the call reads: the length it announced, if it
+    /// announced one (then nothing of it was read).
     TooLarge {
         status: StatusCode,
-        read: u64,
+        announced: Option<u64>,
     },
     Failed(reqwest::Error),
 }
@@ -726,8 +727,14 @@ impl Client {
             cap.min(self.inner.limits.answer_bytes)
         };
         // A length announced beyond the cap is not read at all.
-        if success && response.content_length().is_some_and(|n| n > cap as u64) {
-            return Outcome::TooLarge { status, read: 0 };
+        if let Some(n) = response.content_length()
+            && success
+            && n > cap as u64
+        {
+            return Outcome::TooLarge {
+                status,
+                announced: Some(n),
+            };
         }
         // Read chunk by chunk, so that an endless body costs `cap` bytes, not all memory.
         let mut body = Vec::new();
@@ -738,7 +745,7 @@ impl Client {
                         if success {
                             return Outcome::TooLarge {
                                 status,
-                                read: (body.len() + chunk.len()) as u64,
+                                announced: None,
                             };
                         }
                         body.extend_from_slice(&chunk[..cap - body.len()]);
@@ -818,15 +825,14 @@ impl Client {
                         ))
                     }
                 }
-                Outcome::TooLarge { status, read } => {
-                    let size = if read == 0 {
-                        "announces a body".to_owned()
-                    } else {
-                        format!("sent {} and more", limits::bytes(read))
+                Outcome::TooLarge { status, announced } => {
+                    let size = match announced {
+                        Some(n) => format!("announces {n} bytes"),
+                        None => "goes on".to_owned(),
                     };
                     let what = format!(
-                        "the answer (HTTP {}) {size}, more than the {} switchboard reads from \
-                         one answer",
+                        "the answer (HTTP {}) {size}, past the {} switchboard reads from one \
+                         answer",
                         status.as_u16(),
                         limits::bytes(cap as u64)
                     );

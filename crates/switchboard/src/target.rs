@@ -137,8 +137,18 @@ fn choose(
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// A variable's value; empty counts as unset. A value that is not UTF-8 is an error of its
+/// own: read as unset, a secret pasted with a stray byte would send the command to the local
+/// sandbox, or blame a variable that is there.
+fn var(name: &str) -> anyhow::Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v).filter(|v| !v.trim().is_empty())),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => bail!(
+            "{name} is set but is not valid UTF-8 (its value is not shown): set it again to the \
+             value Stringee gave, as plain text"
+        ),
+    }
 }
 
 /// The PCC the environment asks for, decided but not connected yet: its banner can be
@@ -186,8 +196,8 @@ impl Pending {
 pub fn resolve(connection: &Connection) -> anyhow::Result<Pending> {
     match choose(
         connection.endpoint.as_deref(),
-        var(SID_VAR),
-        var(SECRET_VAR),
+        var(SID_VAR)?,
+        var(SECRET_VAR)?,
     )? {
         Choice::Remote {
             endpoint,

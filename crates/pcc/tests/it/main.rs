@@ -1,10 +1,12 @@
 //! The pcc crate's integration tests: tokens, normalisation from fixtures, the retry rule and
-//! paging against small local servers, secret redaction, and reads against the emulator.
+//! paging against small local servers, a hostile PCC (endless bodies, absurd counts, 429s for
+//! ever, unknown shapes), secret redaction, and reads against the emulator.
 
 mod auth;
 mod client;
 mod emulator;
 mod encode;
+mod hostile;
 mod normalise;
 mod read;
 mod secrets;

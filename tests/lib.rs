@@ -40,6 +40,7 @@
 
 pub mod corpus;
 pub mod fuzzing;
+pub mod hostile_pcc;
 pub mod soak;
 
 use std::ffi::OsString;
@@ -560,6 +561,13 @@ impl Cmd {
     /// Targets `pcc`: `SWITCHBOARD_ENDPOINT` and the test key.
     pub fn against(self, pcc: &Pcc) -> Cmd {
         self.env("SWITCHBOARD_ENDPOINT", &pcc.url())
+            .env("STRINGEE_API_KEY_SID", SID)
+            .env("STRINGEE_API_KEY_SECRET", SECRET)
+    }
+
+    /// Targets `endpoint` (a [`hostile_pcc::HostilePcc`], say) with the test key.
+    pub fn against_endpoint(self, endpoint: &str) -> Cmd {
+        self.env("SWITCHBOARD_ENDPOINT", endpoint)
             .env("STRINGEE_API_KEY_SID", SID)
             .env("STRINGEE_API_KEY_SECRET", SECRET)
     }

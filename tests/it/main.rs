@@ -12,6 +12,7 @@ mod files;
 mod fuzz;
 mod harness;
 mod hostile;
+mod hostile_pcc;
 mod moved;
 mod outputs;
 mod plan;

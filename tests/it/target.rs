@@ -265,3 +265,80 @@ fn commands_in_one_sandbox_read_together_and_apply_alone() {
     let state = Pcc::open(&work.sandbox_state()).state();
     assert_eq!(state["groups"].as_array().unwrap().len(), 3, "{state}");
 }
+
+#[test]
+fn a_secret_that_is_not_utf8_is_reported_as_such_not_as_unset() {
+    use std::os::unix::ffi::OsStringExt;
+
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let mut command = work
+        .switchboard(["plan", "hotline"])
+        .against(&pcc)
+        .command();
+    let mut secret = SECRET.as_bytes().to_vec();
+    secret.push(0xff);
+    command.env(
+        "STRINGEE_API_KEY_SECRET",
+        std::ffi::OsString::from_vec(secret),
+    );
+    let out = command.output().expect("switchboard runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "STRINGEE_API_KEY_SECRET is set but is not valid UTF-8 (its value is not shown)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("STRINGEE_API_KEY_SECRET is not:"),
+        "{stderr}"
+    );
+    e2e::assert_no_secret("stderr", &out.stderr);
+    assert_eq!(pcc.stats(), Default::default());
+}
+
+#[test]
+fn a_token_in_the_endpoint_is_refused_and_never_printed_or_saved() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let token = "tok-3b7e1f-never-print";
+    for endpoint in [
+        format!("{}/?token={token}", pcc.url()),
+        format!("{}?access_token={token}&x=1", pcc.url()),
+        format!("{}#{token}", pcc.url()),
+    ] {
+        for args in [
+            &["plan", "hotline", "--out", "plan.json"][..],
+            &["apply", "hotline", "--auto-approve"][..],
+        ] {
+            let out = work
+                .switchboard(args.iter().copied())
+                .against(&pcc)
+                .env("SWITCHBOARD_ENDPOINT", &endpoint)
+                .run();
+            out.assert_code(1);
+            assert!(
+                out.stderr.contains("must not have a query or fragment"),
+                "{out}"
+            );
+            assert!(
+                !out.stdout.contains(token) && !out.stderr.contains(token),
+                "{out}"
+            );
+        }
+        // Nor without a key, where the endpoint is named in another error.
+        let out = work
+            .switchboard(["plan", "hotline"])
+            .env("SWITCHBOARD_ENDPOINT", &endpoint)
+            .run();
+        out.assert_code(1);
+        assert!(out.stderr.contains("needs an API key"), "{out}");
+        assert!(!out.stderr.contains(token), "{out}");
+    }
+    assert!(!work.join("plan.json").exists());
+    assert_eq!(pcc.stats(), Default::default());
+}

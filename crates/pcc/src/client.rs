@@ -842,6 +842,7 @@ impl Client {
                                 method: method.to_string(),
                                 path: shown.clone(),
                                 what,
+                                read_cap: false,
                             }
                         } else {
                             // A success to a write was probably applied, whatever its body.
@@ -1126,6 +1127,7 @@ impl Client {
             method: "GET".to_owned(),
             path: shown.clone(),
             what,
+            read_cap: true,
         };
         budget.page().map_err(too_large)?;
         let cap = budget.limits().list_answer_bytes;
@@ -1211,6 +1213,7 @@ impl Client {
                 method: "GET".to_owned(),
                 path: path.clone(),
                 what,
+                read_cap: true,
             })?;
 
         // Without `totalPages`, the end is an empty page or the count reached. A page shorter

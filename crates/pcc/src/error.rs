@@ -117,7 +117,9 @@ pub enum Error {
     /// broken or hostile. Nothing was changed.
     #[error(
         "{method} {path}: {what}; a real contact center stays far below that, so PCC (or \
-         whatever answers at the endpoint) is broken or hostile: nothing was read from it"
+         whatever answers at the endpoint) is broken or hostile: nothing was read from it{}",
+        if *.read_cap { " (if the contact center really is that large, raise \
+         --max-live-objects)" } else { "" }
     )]
     TooLarge {
         /// HTTP method.
@@ -126,6 +128,9 @@ pub enum Error {
         path: String,
         /// What was too large, and the cap.
         what: String,
+        /// True when the cap is one of the whole read's ([`crate::Limits::with_objects`]
+        /// scales them), false for the cap on one answer.
+        read_cap: bool,
     },
 
     /// PCC kept answering HTTP 429 (too many requests) past what switchboard waits

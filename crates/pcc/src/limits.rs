@@ -6,8 +6,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The caps on what is read from PCC. The defaults are far beyond any real contact center
-/// (a large one reads about 30,000 objects, 2 MB of answers, in under 1,500 pages).
+/// The caps on what is read from PCC. The defaults sit well above a large contact center (the
+/// benchmark's 5,000 agents read as 20,713 objects, about 5 MB of answers, in under 2,000
+/// pages) and low enough that `plan` stays under 200 MB whatever a PCC sends within them
+/// (`docs/security.md` gives the measurements). [`Limits::with_objects`] scales the caps of one
+/// read for a contact center that really is larger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Bytes of one answer to a list read (a page of 100 objects is 10-60 KB).
@@ -18,28 +21,45 @@ pub struct Limits {
     /// Objects one read takes at most, every list together: the items received, and the
     /// counts the lists claim before their pages are asked for.
     pub read_objects: u64,
-    /// List pages one read asks for at most, every list together.
+    /// List pages one read asks for at most, every list together (a per-parent list costs a
+    /// page for each group, queue, tree and node).
     pub read_pages: u64,
     /// Bytes of list answers one read takes at most.
     pub read_bytes: u64,
 }
 
+/// Objects one read takes by default.
+pub const DEFAULT_READ_OBJECTS: u64 = 40_000;
+/// Bytes of list answers one read takes by default: 262 an object, where a real project
+/// averages about 230.
+const DEFAULT_READ_BYTES: u64 = 10 << 20;
+
 impl Default for Limits {
     fn default() -> Self {
+        Limits::with_objects(DEFAULT_READ_OBJECTS)
+    }
+}
+
+impl Limits {
+    /// The caps of one read scaled to `objects`: its bytes (262 an object, 10 MiB for the
+    /// default 40,000) and pages (one for two objects, 20,000 at least); the caps of one answer
+    /// stay.
+    pub fn with_objects(objects: u64) -> Limits {
         Limits {
-            list_answer_bytes: 4 << 20,
+            list_answer_bytes: 2 << 20,
             answer_bytes: 64 << 10,
-            read_objects: 100_000,
-            read_pages: 20_000,
-            read_bytes: 64 << 20,
+            read_objects: objects,
+            read_pages: (objects / 2).max(20_000),
+            read_bytes: objects.saturating_mul(DEFAULT_READ_BYTES) / DEFAULT_READ_OBJECTS,
         }
     }
 }
 
-/// A size in words: `4 MiB`, `64 KiB`, `100 bytes`.
+/// A size in words: `4 MiB`, `12.5 MiB`, `64 KiB`, `100 bytes`.
 pub(crate) fn bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1 << 20)),
         n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
         n => format!("{n} bytes"),
     }
@@ -84,7 +104,8 @@ impl Budget {
         let total = self.taken.bytes.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if total > self.limits.read_bytes {
             return Err(format!(
-                "this read has received more than {} of list answers, the most one read takes",
+                "this read has received more than {} of list answers, the most one read \
+                 takes",
                 bytes(self.limits.read_bytes)
             ));
         }
@@ -150,6 +171,8 @@ mod tests {
         assert_eq!(bytes(4 << 20), "4 MiB");
         assert_eq!(bytes(64 << 10), "64 KiB");
         assert_eq!(bytes(1000), "1000 bytes");
+        assert_eq!(bytes(Limits::with_objects(50_000).read_bytes), "12.5 MiB");
+        assert_eq!(bytes(Limits::default().read_bytes), "10 MiB");
     }
 
     #[test]

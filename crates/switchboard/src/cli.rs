@@ -51,6 +51,16 @@ pub struct Connection {
     /// waits at most 10). A read that times out is tried once more; a write is looked up.
     #[arg(long, env = "SWITCHBOARD_TIMEOUT", value_name = "SECS", value_parser = seconds)]
     pub timeout: Option<Duration>,
+    /// The most objects one read of the live project takes (default 40000; its bytes and
+    /// pages scale with it). A PCC that sends or claims more is refused as broken or hostile;
+    /// raise it only for a contact center that really is larger: memory grows with it.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_MAX_LIVE_OBJECTS",
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1_000..=1_000_000)
+    )]
+    pub max_live_objects: Option<u64>,
 }
 
 /// `--color`.
@@ -74,6 +84,8 @@ Environment:
                         to use the local sandbox, an emulated PCC in .switchboard/sandbox.db
   SWITCHBOARD_ENDPOINT  the same as --endpoint
   SWITCHBOARD_TIMEOUT   the same as --timeout
+  SWITCHBOARD_MAX_LIVE_OBJECTS
+                        the same as --max-live-objects
   SWITCHBOARD_LOG       `warn` shows every retried request (default: the first one only)
   NO_COLOR              no colour (also --color never)
 The first line on standard error names the target."

@@ -158,8 +158,9 @@ fn var(name: &str) -> anyhow::Result<Option<String>> {
 pub enum Pending {
     /// Stringee or another endpoint: the client is ready (building it needs no network).
     Remote(Target),
-    /// The local sandbox, with its state file and the `--timeout` asked for.
-    Sandbox(PathBuf, Option<Duration>),
+    /// The local sandbox, with its state file and the `--timeout` and `--max-live-objects`
+    /// asked for.
+    Sandbox(PathBuf, Tuning),
 }
 
 impl Pending {
@@ -185,7 +186,7 @@ impl Pending {
     pub async fn connect(self, access: Access) -> anyhow::Result<Target> {
         match self {
             Pending::Remote(target) => Ok(target),
-            Pending::Sandbox(state, timeout) => sandbox(&state, timeout, access).await,
+            Pending::Sandbox(state, tuning) => sandbox(&state, tuning, access).await,
         }
     }
 }
@@ -202,10 +203,10 @@ pub fn resolve(connection: &Connection) -> anyhow::Result<Pending> {
         Choice::Remote {
             endpoint,
             credentials,
-        } => remote(endpoint.as_deref(), credentials, connection.timeout).map(Pending::Remote),
+        } => remote(endpoint.as_deref(), credentials, connection.into()).map(Pending::Remote),
         Choice::Sandbox => Ok(Pending::Sandbox(
             PathBuf::from(SANDBOX_STATE),
-            connection.timeout,
+            connection.into(),
         )),
     }
 }
@@ -216,20 +217,41 @@ pub async fn connect(connection: &Connection, access: Access) -> anyhow::Result<
     resolve(connection)?.connect(access).await
 }
 
-/// `--timeout` applied to a client configuration: the request timeout, and the connect
-/// timeout never longer than it.
-fn with_timeout(mut config: pcc::Config, timeout: Option<Duration>) -> pcc::Config {
-    if let Some(timeout) = timeout {
+/// `--timeout` and `--max-live-objects` applied to a client configuration: the request
+/// timeout, and the connect timeout never longer than it; the caps of one read.
+fn tuned(mut config: pcc::Config, tuning: &Tuning) -> pcc::Config {
+    if let Some(timeout) = tuning.timeout {
         config.timeout = timeout;
         config.connect_timeout = timeout.min(CONNECT_TIMEOUT);
     }
+    if let Some(objects) = tuning.max_live_objects {
+        config.limits = pcc::Limits::with_objects(objects);
+    }
     config
+}
+
+/// What a command asks of its client beyond where it connects.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tuning {
+    /// `--timeout`.
+    pub timeout: Option<Duration>,
+    /// `--max-live-objects`.
+    pub max_live_objects: Option<u64>,
+}
+
+impl From<&Connection> for Tuning {
+    fn from(connection: &Connection) -> Tuning {
+        Tuning {
+            timeout: connection.timeout,
+            max_live_objects: connection.max_live_objects,
+        }
+    }
 }
 
 fn remote(
     endpoint: Option<&str>,
     credentials: pcc::Credentials,
-    timeout: Option<Duration>,
+    tuning: Tuning,
 ) -> anyhow::Result<Target> {
     let hint = credentials.sid_hint();
     let plan_key = credentials.derive_key(PLAN_KEY_PURPOSE).to_vec();
@@ -237,7 +259,7 @@ fn remote(
         Some(url) => pcc::Config::with_endpoint(url, credentials),
         None => pcc::Config::stringee(credentials),
     };
-    let config = with_timeout(config, timeout);
+    let config = tuned(config, &tuning);
     let client = pcc::Client::new(config)?;
     let banner = format!("target: {} (key {hint})", client.pcc_url());
     Ok(Target {
@@ -252,11 +274,7 @@ fn remote(
 /// The local sandbox: an emulator on a loopback port, its state in `state`, reachable only
 /// with an API key made up for this process. Fails at once, with no write, when another
 /// command holds the sandbox in a way `access` cannot share.
-pub async fn sandbox(
-    state: &Path,
-    timeout: Option<Duration>,
-    access: Access,
-) -> anyhow::Result<Target> {
+pub async fn sandbox(state: &Path, tuning: Tuning, access: Access) -> anyhow::Result<Target> {
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the sandbox directory {}", dir.display()))?;
@@ -292,9 +310,9 @@ pub async fn sandbox(
                 dir.display()
             )
         })?;
-    let client = pcc::Client::new(with_timeout(
+    let client = pcc::Client::new(tuned(
         pcc::Config::with_endpoint(&emulator.url(), pcc::Credentials::new(sid, secret)),
-        timeout,
+        &tuning,
     ))?;
     Ok(Target {
         client,
@@ -417,7 +435,7 @@ mod tests {
         let target = remote(
             None,
             pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
-            None,
+            Tuning::default(),
         )
         .unwrap();
         assert_eq!(
@@ -430,7 +448,7 @@ mod tests {
         let target = remote(
             Some("http://127.0.0.1:8080/"),
             pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
-            None,
+            Tuning::default(),
         )
         .unwrap();
         assert_eq!(
@@ -443,7 +461,9 @@ mod tests {
     async fn the_sandbox_keeps_its_state_in_the_working_directory_file() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join(".switchboard/sandbox.db");
-        let target = sandbox(&state, None, Access::Write).await.unwrap();
+        let target = sandbox(&state, Tuning::default(), Access::Write)
+            .await
+            .unwrap();
         assert!(target.is_sandbox());
         assert_eq!(
             target.banner(),
@@ -468,7 +488,9 @@ mod tests {
         );
 
         // A second process (another key, another port) sees what the first one wrote.
-        let again = sandbox(&state, None, Access::Write).await.unwrap();
+        let again = sandbox(&state, Tuning::default(), Access::Write)
+            .await
+            .unwrap();
         let groups = again.client().list_groups().await.unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].name.as_deref(), Some("sales"));
@@ -477,9 +499,13 @@ mod tests {
 
     #[test]
     fn a_bad_endpoint_is_reported() {
-        let err = remote(Some("not a url"), pcc::Credentials::new("SKabc", "x"), None)
-            .unwrap_err()
-            .to_string();
+        let err = remote(
+            Some("not a url"),
+            pcc::Credentials::new("SKabc", "x"),
+            Tuning::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("not a url"), "{err}");
     }
 }

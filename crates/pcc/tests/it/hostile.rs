@@ -129,7 +129,7 @@ async fn a_length_announced_past_the_cap_is_refused_unread() {
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
     assert!(
         err.to_string().contains(
-            "the answer (HTTP 200) announces 1000000000 bytes, past the 4 MiB switchboard \
+            "the answer (HTTP 200) announces 1000000000 bytes, past the 2 MiB switchboard \
              reads from one answer"
         ),
         "{err}"
@@ -244,7 +244,7 @@ async fn a_claim_of_ten_million_objects_fails_before_a_second_request() {
             "{shown}"
         );
         assert!(
-            shown.contains("more than the 100000 objects one read takes")
+            shown.contains("more than the 40000 objects one read takes")
                 || shown.contains("more than the 20000 list pages one read asks for"),
             "{shown}"
         );

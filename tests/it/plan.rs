@@ -352,8 +352,8 @@ fn retries_are_announced_once_and_each_with_switchboard_log() {
     out.assert_code(1);
     assert!(
         out.stderr.contains(
-            "PCC asked to wait 500s before trying again (Retry-After), longer than switchboard \
-             waits; giving up"
+            "PCC keeps refusing with HTTP 429 (too many requests): it asks to wait 500 s, \
+             longer than the 60 s switchboard waits at once"
         ),
         "{out}"
     );

@@ -868,7 +868,9 @@ impl Client {
                         // the wait the throttle allows.
                         match self.inner.throttle.refused(&policy, attempt, retry_after) {
                             Verdict::Wait(wait) => {
-                                tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, "pcc answered 429; waiting");
+                                let error =
+                                    format!("{method} {shown}: HTTP 429 (too many requests)");
+                                tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, %error, "retrying pcc request");
                                 self.inner.throttle.wait(wait).await;
                                 continue;
                             }

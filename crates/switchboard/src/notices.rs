@@ -85,7 +85,7 @@ fn write_line(text: &str) {
 
 /// Verbose: `warning: retrying pcc request method=GET path=/v1/group?page=1&limit=100 ...`
 /// for every event. Default: the first retry only, in words, then nothing until the command
-/// succeeds or fails with its own message.
+/// succeeds or fails with its own message (a 429 given up on says why in that message).
 struct Notice {
     verbose: bool,
     retry_shown: AtomicBool,
@@ -115,19 +115,6 @@ where
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
-        if fields
-            .message
-            .starts_with("pcc asks to wait longer than allowed")
-        {
-            return writeln!(
-                writer,
-                "{head}: {} {}: PCC asked to wait {}s before trying again (Retry-After), \
-                 longer than switchboard waits; giving up",
-                fields.method,
-                fields.path,
-                fields.wait_s.unwrap_or_default().round()
-            );
-        }
         if fields.message != "retrying pcc request"
             || self.retry_shown.swap(true, Ordering::Relaxed)
         {
@@ -147,9 +134,6 @@ where
 struct Fields {
     message: String,
     error: String,
-    method: String,
-    path: String,
-    wait_s: Option<f64>,
 }
 
 impl Fields {
@@ -157,8 +141,6 @@ impl Fields {
         match field.name() {
             "message" => Some(&mut self.message),
             "error" => Some(&mut self.error),
-            "method" => Some(&mut self.method),
-            "path" => Some(&mut self.path),
             _ => None,
         }
     }
@@ -174,12 +156,6 @@ impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         if let Some(text) = self.text(field) {
             text.push_str(value);
-        }
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        if field.name() == "wait_s" {
-            self.wait_s = Some(value);
         }
     }
 }

@@ -472,11 +472,12 @@ fn closing(report: &ApplyReport) -> String {
         let policy = pcc::RetryPolicy::default();
         return format!(
             "switchboard stopped starting steps once PCC kept refusing requests with HTTP 429 \
-             longer than it waits (one wait over {} s, or {} s of waiting in all: see \
-             docs/apply.md). Nothing was duplicated. Run `switchboard apply` again later, or \
+             longer than it waits (one wait over {} s, {} refusals of one request, or {} s \
+             of waiting in all: see docs/apply.md). Nothing was duplicated. Run `switchboard apply` again later, or \
              slower with --max-rps; it picks up where this run stopped (`switchboard plan` \
              shows what is left).",
             policy.max_retry_after.as_secs(),
+            policy.max_attempts,
             policy.max_throttled.as_secs()
         );
     }

@@ -423,7 +423,7 @@ async fn pcc_text_in_errors_carries_no_control_character() {
             "{shown:?}"
         );
         assert!(
-            shown.contains(r"\u{1b}]0;owned\u{7}\u{1b}[2J\u{d}::warning::fake\u{202e}"),
+            shown.contains(r"\u{1b}]0;owned\u{7}\u{1b}[2J\r::warning::fake\u{202e}"),
             "{shown}"
         );
     }

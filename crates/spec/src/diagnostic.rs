@@ -20,6 +20,11 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// How to fix it, when known.
     pub help: Option<String>,
+    /// Problems that follow from this one and go away with it, folded under it so that the
+    /// cause comes first: a file whose shape is wrong is left out, and every reference to a
+    /// name it declares is then unknown. Sorted like the top level; empty for most.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<Diagnostic>,
 }
 
 /// How bad a [`Diagnostic`] is.
@@ -77,14 +82,52 @@ impl fmt::Display for Diagnostic {
         if let Some(help) = &self.help {
             write!(f, "\n  = help: {help}")?;
         }
+        if let Some(note) = self.hidden_note() {
+            write!(f, "\n  = note: {note}")?;
+            for hidden in &self.hidden {
+                let label = &hidden.labels[0];
+                write!(
+                    f,
+                    "\n    {}:{}:{}: {}",
+                    label.file, label.line, label.column, hidden.message
+                )?;
+            }
+        }
         Ok(())
     }
 }
 
-/// Counts of errors and warnings, as in the summary line `2 errors, 1 warning`.
+impl Diagnostic {
+    /// `and 14 references into `queues.yaml` that this hides`, when this hides any.
+    pub fn hidden_note(&self) -> Option<String> {
+        let n = self.hidden.len();
+        if n == 0 {
+            return None;
+        }
+        let file = &self.labels[0].file;
+        let what = if self
+            .hidden
+            .iter()
+            .all(|d| d.code == code::UNKNOWN_REFERENCE)
+        {
+            if n == 1 { "reference" } else { "references" }
+        } else if n == 1 {
+            "problem"
+        } else {
+            "problems"
+        };
+        Some(format!(
+            "and {n} {what} into `{file}` that this hides (the file is left out until this is fixed)"
+        ))
+    }
+}
+
+/// Counts of errors and warnings, as in the summary line `2 errors, 1 warning`. Causes are
+/// counted, not what they hide: `1 error, 0 warnings (and 14 problems it hides)`.
 pub fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
+    let hidden: usize = diagnostics.iter().map(|d| d.hidden.len()).sum();
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("1 {word}")
@@ -92,11 +135,17 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
             format!("{n} {word}s")
         }
     };
-    format!(
+    let mut line = format!(
         "{}, {}",
         plural(errors, "error"),
         plural(warnings, "warning")
-    )
+    );
+    if hidden > 0 {
+        let causes = diagnostics.iter().filter(|d| !d.hidden.is_empty()).count();
+        let them = if causes == 1 { "it hides" } else { "they hide" };
+        line.push_str(&format!(" (and {} {them})", plural(hidden, "problem")));
+    }
+    line
 }
 
 /// The codes of every rule, so that tools can key off them. docs/spec.md lists them with their

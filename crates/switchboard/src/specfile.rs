@@ -440,8 +440,8 @@ impl Style {
     }
 }
 
-/// Every diagnostic with its source snippet, then the summary line (`2 errors, 1 warning`);
-/// nothing when there are none.
+/// Every diagnostic with its source snippet (and, under a cause, one line per problem it
+/// hides), then the summary line (`2 errors, 1 warning`); nothing when there are none.
 pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String {
     let mut options = MietteHandlerOpts::new()
         .force_graphical(true)
@@ -463,6 +463,17 @@ pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String
     for diagnostic in &loaded.diagnostics {
         let report = Report::new(diagnostic, &texts);
         out.push_str(&Drawn(&handler, &report).to_string());
+        // What the cause hides: one line each, no snippet (they go away with the cause).
+        if let Some(note) = diagnostic.hidden_note() {
+            out.push_str(&format!("  note: {note}:\n"));
+            for hidden in &diagnostic.hidden {
+                let label = &hidden.labels[0];
+                out.push_str(&format!(
+                    "    {}:{}:{}: {}\n",
+                    label.file, label.line, label.column, hidden.message
+                ));
+            }
+        }
         out.push('\n');
     }
     if !loaded.diagnostics.is_empty() {
@@ -500,6 +511,8 @@ pub fn render_json(loaded: &Loaded, strict: bool) -> String {
         "strict": strict,
         "errors": loaded.errors(),
         "warnings": loaded.warnings(),
+        // Problems folded under the error that causes them (each diagnostic's `hidden`).
+        "hidden": loaded.diagnostics.iter().map(|d| d.hidden.len()).sum::<usize>(),
         "diagnostics": loaded.diagnostics,
     });
     // Messages quote names and values: escaped where JSON leaves them raw.

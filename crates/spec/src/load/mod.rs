@@ -46,12 +46,13 @@ pub struct Source {
 pub struct Loaded {
     /// The spec, when there is no error (warnings allowed).
     pub spec: Option<Spec>,
-    /// Every problem, sorted by file and position.
+    /// Every problem: first those that hide others (their consequences folded under them,
+    /// [`Diagnostic::hidden`]), then the rest, each sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Loaded {
-    /// Number of errors.
+    /// Number of errors, not counting those folded under their cause.
     pub fn errors(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
@@ -142,6 +143,8 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         sources,
         diagnostics: Vec::new(),
         skipped: Vec::new(),
+        left_out: Vec::new(),
+        consequences: Vec::new(),
     };
     let raws: Vec<(usize, RawSpec)> = sources
         .iter()
@@ -179,15 +182,27 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         checks::check_declares_something(&mut cx, &model, &policy);
     }
 
-    let mut diagnostics = cx.diagnostics;
-    diagnostics.sort_by(|a, b| {
+    let mut diagnostics = fold(cx.diagnostics, &cx.consequences);
+    // Causes first (what hides other problems is the one to fix first), then by place.
+    let order = |a: &Diagnostic, b: &Diagnostic| {
         let key = |d: &Diagnostic| {
             let label = &d.labels[0];
             let file = sources.iter().position(|s| s.path == label.file);
-            (file, label.line, label.column, d.severity, d.code)
+            (
+                d.hidden.is_empty(),
+                file,
+                label.line,
+                label.column,
+                d.severity,
+                d.code,
+            )
         };
         key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
-    });
+    };
+    diagnostics.sort_by(order);
+    for diagnostic in &mut diagnostics {
+        diagnostic.hidden.sort_by(order);
+    }
     let valid = !diagnostics.iter().any(Diagnostic::is_error);
     Loaded {
         spec: valid.then_some(Spec {
@@ -197,6 +212,21 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         }),
         diagnostics,
     }
+}
+
+/// Moves each consequence (`(consequence, cause)`, indices into `diagnostics`) under its
+/// cause, so that the cause is read first and its consequences are counted as one.
+fn fold(diagnostics: Vec<Diagnostic>, consequences: &[(usize, usize)]) -> Vec<Diagnostic> {
+    let cause_of: std::collections::BTreeMap<usize, usize> = consequences.iter().copied().collect();
+    let mut slots: Vec<Option<Diagnostic>> = diagnostics.into_iter().map(Some).collect();
+    for (&consequence, &cause) in &cause_of {
+        if let Some(hidden) = slots[consequence].take() {
+            if let Some(cause) = slots[cause].as_mut() {
+                cause.hidden.push(hidden);
+            }
+        }
+    }
+    slots.into_iter().flatten().collect()
 }
 
 /// A place in one of the sources.
@@ -223,6 +253,20 @@ pub(crate) struct Cx<'a> {
     /// Files that could not be read into the raw types and were left out: a name they define
     /// is unknown to every other file, which the help of an unknown reference then says.
     pub(crate) skipped: Vec<usize>,
+    /// For each left-out file whose YAML still reads loosely: the error that left it out, and
+    /// the `(section, name)`s it declares. A reference to one of them is a consequence of that
+    /// error, not a problem of its own.
+    pub(crate) left_out: Vec<LeftOut>,
+    /// `(consequence, cause)`, indices into `diagnostics`.
+    pub(crate) consequences: Vec<(usize, usize)>,
+}
+
+/// A file left out because of an error, and what it declares.
+pub(crate) struct LeftOut {
+    pub(crate) file: usize,
+    /// Index of the error in [`Cx::diagnostics`].
+    pub(crate) cause: usize,
+    pub(crate) names: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Cx<'_> {
@@ -282,6 +326,7 @@ impl Cx<'_> {
             message,
             labels: vec![label],
             help: None,
+            hidden: Vec::new(),
         });
         self.diagnostics.last_mut().expect("just pushed")
     }
@@ -295,6 +340,25 @@ impl Cx<'_> {
         at: At,
         names: impl IntoIterator<Item = &'n str>,
     ) {
+        let declared_in = self
+            .left_out
+            .iter()
+            .find(|left| left.names.contains(&(section.to_owned(), name.to_owned())))
+            .map(|left| (left.file, left.cause));
+        if let Some((file, cause)) = declared_in {
+            self.consequences.push((self.diagnostics.len(), cause));
+            self.error(
+                code::UNKNOWN_REFERENCE,
+                at,
+                format!("{kind} `{name}` does not exist"),
+                format!("no {kind} named `{name}`"),
+            )
+            .help = Some(format!(
+                "it is declared in `{}`, which is left out because of the error reported there",
+                self.sources[file].path
+            ));
+            return;
+        }
         let mut help = match did_you_mean(name, names) {
             Some(close) => format!("did you mean `{close}`?"),
             None => format!("define it under `{section}:`"),
@@ -369,6 +433,13 @@ fn parse(cx: &mut Cx<'_>, file: usize, source: &Source) -> Option<RawSpec> {
         Err(err) => {
             report_parse_error(cx, file, source, &err);
             cx.skipped.push(file);
+            if let Some(names) = loose_names(&source.text) {
+                cx.left_out.push(LeftOut {
+                    file,
+                    cause: cx.diagnostics.len() - 1,
+                    names,
+                });
+            }
             return None;
         }
     };
@@ -384,6 +455,32 @@ fn parse(cx: &mut Cx<'_>, file: usize, source: &Source) -> Option<RawSpec> {
         .help = Some("this switchboard reads `version: 1`".to_owned());
     }
     Some(raw)
+}
+
+/// The `(section, name)`s a file declares, read loosely (anything below a name), for a file
+/// whose strict reading failed on its shape (a misspelt key, a wrong type); `None` when the
+/// text is not even YAML, so nothing can be said about what it declares.
+fn loose_names(text: &str) -> Option<std::collections::BTreeSet<(String, String)>> {
+    use serde::de::IgnoredAny;
+    use std::collections::BTreeMap;
+
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Section {
+        Names(BTreeMap<String, IgnoredAny>),
+        Other(IgnoredAny),
+    }
+    let document: BTreeMap<String, Section> = serde_saphyr::from_str(text).ok()?;
+    Some(
+        document
+            .into_iter()
+            .filter_map(|(section, value)| match value {
+                Section::Names(names) => Some((section, names)),
+                Section::Other(_) => None,
+            })
+            .flat_map(|(section, names)| names.into_keys().map(move |name| (section.clone(), name)))
+            .collect(),
+    )
 }
 
 /// An unquoted `#` key (`#: { goto: menu }`) is a comment to YAML: the key would vanish

@@ -108,6 +108,51 @@ fn json_output_has_every_diagnostic_with_its_position() {
     assert_eq!(&text[start..end], "welcom");
 }
 
+/// A misspelt key in `c_queues.yaml` leaves the file out, so every reference to its queues
+/// is unknown: those come folded under the misspelling, which is first, and the counts are of
+/// causes. Without the folding, validate would print 8 errors with the cause among them.
+#[test]
+fn a_shape_error_comes_first_with_the_references_it_breaks_folded_under_it() {
+    let fixture = "err/shape_error_folds_references";
+    let output = switchboard(&test_data(), &["validate", fixture, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        (json["errors"].clone(), json["hidden"].clone()),
+        (2.into(), 6.into())
+    );
+    let first = &json["diagnostics"][0];
+    assert_eq!(first["code"], "unknown-key");
+    assert_eq!(
+        first["labels"][0]["file"],
+        format!("{fixture}/c_queues.yaml")
+    );
+    let hidden = first["hidden"].as_array().expect("the references it hides");
+    assert_eq!(hidden.len(), 6);
+    assert!(hidden.iter().all(|d| d["code"] == "unknown-reference"
+        && d["labels"][0]["file"] == format!("{fixture}/b_ivr.yaml")));
+    // `suport` is a typo of its own: not declared in the left-out file, so not hidden.
+    assert_eq!(
+        json["diagnostics"][1]["message"],
+        "queue `suport` does not exist"
+    );
+    assert!(json["diagnostics"][1].get("hidden").is_none());
+
+    let human = stdout(&switchboard(&test_data(), &["validate", fixture]));
+    let cause = human.find("unknown key `routng`").expect("the cause");
+    let typo = human
+        .find("queue `suport` does not exist")
+        .expect("the typo");
+    assert!(cause < typo, "the cause is not first:\n{human}");
+    assert!(human.contains(&format!(
+        "note: and 6 references into `{fixture}/c_queues.yaml` that this hides"
+    )));
+    assert!(
+        human.contains("2 errors, 0 warnings (and 6 problems it hides)"),
+        "{human}"
+    );
+}
+
 #[test]
 fn json_output_with_strict_marks_warnings_invalid() {
     let output = switchboard(

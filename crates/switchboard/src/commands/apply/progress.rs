@@ -3,7 +3,9 @@
 //! machine-readable UI (`@level`, `@message`, `@module`, `@timestamp`, `type`).
 //!
 //! Step lines and JSON events go to standard output; the bar and the list of failures go to
-//! standard error, so that `apply > log` keeps a clean record.
+//! standard error, so that `apply > log` keeps a clean record. On a terminal each finished
+//! step's line is printed above the bar, so that when the bar is cleared the screen keeps one
+//! line per step, as Terraform's does.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -35,6 +37,8 @@ pub struct Progress {
     counts: Summary,
     /// The address of each step, to name a failed step in a skip line.
     addresses: Vec<Address>,
+    /// Where the bar draws: standard error, or a fake terminal in tests.
+    target: Option<ProgressDrawTarget>,
 }
 
 const MODULE: &str = "switchboard.ui";
@@ -49,7 +53,15 @@ impl Progress {
             started: BTreeMap::new(),
             counts: Summary::default(),
             addresses: plan.steps.iter().map(|s| s.address.clone()).collect(),
+            target: None,
         }
+    }
+
+    /// The same, drawing the bar on `target` instead of standard error (tests).
+    #[cfg(test)]
+    fn drawing_on(mut self, target: ProgressDrawTarget) -> Progress {
+        self.target = Some(target);
+        self
     }
 
     /// The first JSON event (`version`); nothing in the other modes.
@@ -136,8 +148,11 @@ impl Progress {
     /// Starts drawing (the bar appears now).
     pub fn begin(&mut self, steps: usize) {
         if self.mode == Mode::Bar {
-            let bar =
-                ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+            let target = self
+                .target
+                .take()
+                .unwrap_or_else(ProgressDrawTarget::stderr);
+            let bar = ProgressBar::with_draw_target(Some(steps as u64), target);
             let template = if self.color {
                 "{spinner:.cyan} [{elapsed_precise}] {bar:32.cyan/blue} {pos}/{len} steps  {msg}"
             } else {
@@ -197,9 +212,8 @@ impl Progress {
             }
             Mode::Bar => {
                 if let Some(bar) = &self.bar {
-                    if matches!(report.outcome, Outcome::Failed(_))
-                        && let Some(line) = self.line(report)
-                    {
+                    // Above the bar, where it stays once the bar is cleared.
+                    if let Some(line) = self.line(report) {
                         bar.println(crate::output::for_stderr(&line));
                     }
                     if !matches!(report.outcome, Outcome::NotRun) {
@@ -685,5 +699,179 @@ mod tests {
             text.starts_with("2 steps applied, 1 failed, 1 skipped, 1 not started;"),
             "{text}"
         );
+    }
+
+    /// Every closing message, whole: no run of spaces from a broken line continuation, no
+    /// sentence cut short.
+    #[test]
+    fn closing_messages_are_whole() {
+        let cases = [
+            (
+                "interrupted",
+                report(Some(Stopped::Interrupted), vec![done(), Outcome::NotRun]),
+            ),
+            (
+                "unreachable",
+                report(Some(Stopped::Unreachable), vec![done(), Outcome::NotRun]),
+            ),
+            (
+                "refused key",
+                report(
+                    Some(Stopped::AuthRefused),
+                    vec![done(), refused(), Outcome::NotRun],
+                ),
+            ),
+            ("a failure", report(None, vec![done(), refused()])),
+        ];
+        let mut out = String::new();
+        for (name, report) in &cases {
+            let text = closing(report);
+            assert!(!text.contains("  "), "{name}: a run of spaces in {text:?}");
+            let _ = writeln!(out, "{name}:\n{text}\n");
+        }
+        insta::assert_snapshot!(out);
+    }
+
+    /// A terminal as the bar sees it: lines of text and a cursor. What is left on it is what
+    /// the user sees once the apply is over.
+    #[derive(Debug, Default)]
+    struct Screen {
+        lines: Vec<String>,
+        row: usize,
+        column: usize,
+    }
+
+    #[derive(Debug, Clone, Default)]
+    struct FakeTerminal(std::sync::Arc<std::sync::Mutex<Screen>>);
+
+    impl FakeTerminal {
+        fn text(&self) -> String {
+            let screen = self.0.lock().unwrap();
+            let lines: Vec<&str> = screen.lines.iter().map(|l| l.trim_end()).collect();
+            lines.join("\n").trim_end().to_owned()
+        }
+
+        /// Writes `text` as a terminal does: `\r` returns to the line's start, `\n` goes down,
+        /// and a character written past the last column wraps to the next line (indicatif
+        /// pads each line to the width and relies on that).
+        fn put(&self, text: &str) {
+            let mut screen = self.0.lock().unwrap();
+            for c in text.chars() {
+                match c {
+                    '\r' => screen.column = 0,
+                    '\n' => {
+                        screen.row += 1;
+                        screen.column = 0;
+                    }
+                    c => {
+                        if screen.column >= WIDTH {
+                            screen.row += 1;
+                            screen.column = 0;
+                        }
+                        let (row, column) = (screen.row, screen.column);
+                        while screen.lines.len() <= row {
+                            screen.lines.push(String::new());
+                        }
+                        let mut chars: Vec<char> = screen.lines[row].chars().collect();
+                        chars.resize(chars.len().max(column + 1), ' ');
+                        chars[column] = c;
+                        screen.lines[row] = chars.into_iter().collect();
+                        screen.column += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    const WIDTH: usize = 100;
+
+    impl indicatif::TermLike for FakeTerminal {
+        fn width(&self) -> u16 {
+            WIDTH as u16
+        }
+        fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.0.lock().unwrap();
+            screen.row = screen.row.saturating_sub(n);
+            Ok(())
+        }
+        fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+            self.0.lock().unwrap().row += n;
+            Ok(())
+        }
+        fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+            self.0.lock().unwrap().column += n;
+            Ok(())
+        }
+        fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.0.lock().unwrap();
+            screen.column = screen.column.saturating_sub(n);
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.put(s);
+            self.put("\n");
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.put(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            let mut screen = self.0.lock().unwrap();
+            let row = screen.row;
+            if let Some(line) = screen.lines.get_mut(row) {
+                line.clear();
+            }
+            screen.column = 0;
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// After an interactive apply, the bar is gone and the screen keeps one line per step
+    /// (Terraform's way), failures and skips included.
+    #[test]
+    fn an_interactive_apply_leaves_a_line_per_step_on_screen() {
+        let terminal = FakeTerminal::default();
+        let mut progress = Progress {
+            mode: Mode::Bar,
+            color: false,
+            bar: None,
+            started: BTreeMap::new(),
+            counts: Summary::default(),
+            addresses: Vec::new(),
+            target: None,
+        }
+        .drawing_on(ProgressDrawTarget::term_like(Box::new(terminal.clone())));
+        let mut steps = vec![
+            step(0, done()),
+            StepReport {
+                index: 1,
+                address: Address::Group("support".into()),
+                action: Action::Update,
+                outcome: done(),
+            },
+            step(2, refused()),
+            step(3, Outcome::Skipped { because: 2 }),
+        ];
+        progress.addresses = steps.iter().map(|s| s.address.clone()).collect();
+        progress.begin(steps.len());
+        for step in &steps {
+            progress.event(Event::Finished(step));
+        }
+        let report = ApplyReport {
+            steps: std::mem::take(&mut steps),
+            elapsed: Duration::ZERO,
+            stopped: None,
+        };
+        progress.end(&report);
+        let screen = terminal.text();
+        assert!(
+            !screen.contains("steps"),
+            "the bar is still there:\n{screen}"
+        );
+        insta::assert_snapshot!(screen);
     }
 }

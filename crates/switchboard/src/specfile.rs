@@ -202,6 +202,27 @@ pub fn shown(path: Option<&Path>) -> std::path::Display<'_> {
     path.unwrap_or(Path::new(".")).display()
 }
 
+/// Loads the spec at `path` for `simulate`: like [`load_valid`], but a spec whose only errors
+/// are failing flow tests is answered too (a broken flow is when one wants to walk the call),
+/// with the number of tests that fail. Notes and diagnostics go to standard error as with
+/// `load_valid`.
+pub fn load_walkable(path: Option<&Path>, global: &Global) -> anyhow::Result<(Spec, usize)> {
+    let (loaded, sources) = load(path)?;
+    crate::output::eprint(&sources.notes());
+    if !loaded.diagnostics.is_empty() {
+        crate::output::eprint(&render_human(&loaded, &sources, &Style::for_stderr(global)));
+    }
+    let failing = loaded.errors();
+    match (loaded.spec, loaded.with_failing_tests) {
+        (Some(spec), _) => Ok((spec, 0)),
+        (None, Some(spec)) => Ok((spec, failing)),
+        (None, None) => anyhow::bail!(
+            "`{}` is not a valid spec (run `switchboard validate` for details)",
+            shown(path)
+        ),
+    }
+}
+
 /// A file `plan --out` wrote: JSON with `format_version` and `plan`. (JSON is YAML, so the
 /// spec loader would otherwise report its keys as unknown.)
 fn is_saved_plan(text: &str) -> bool {

@@ -46,6 +46,9 @@ pub struct Source {
 pub struct Loaded {
     /// The spec, when there is no error (warnings allowed).
     pub spec: Option<Spec>,
+    /// The spec, when its only errors are flow tests that fail: a whole model that `simulate`
+    /// can walk (that is when one wants to walk the call). `None` when `spec` is `Some`.
+    pub with_failing_tests: Option<Spec>,
     /// Every problem: first those that hide others (their consequences folded under them,
     /// [`Diagnostic::hidden`]), then the rest, each sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
@@ -204,12 +207,25 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         diagnostic.hidden.sort_by(order);
     }
     let valid = !diagnostics.iter().any(Diagnostic::is_error);
+    // Flow tests run only on a model without other errors, so errors that are all failed
+    // flow tests leave a whole model.
+    let only_tests_fail = !valid
+        && diagnostics.iter().filter(|d| d.is_error()).all(|d| {
+            d.hidden.is_empty() && [code::FLOW_TEST_FAILED, code::FLOW_TEST_PATH].contains(&d.code)
+        });
+    let spec = Spec {
+        model,
+        tests,
+        policy,
+    };
+    let (spec, with_failing_tests) = match (valid, only_tests_fail) {
+        (true, _) => (Some(spec), None),
+        (false, true) => (None, Some(spec)),
+        (false, false) => (None, None),
+    };
     Loaded {
-        spec: valid.then_some(Spec {
-            model,
-            tests,
-            policy,
-        }),
+        spec,
+        with_failing_tests,
         diagnostics,
     }
 }

@@ -15,7 +15,15 @@ use crate::cli::{Global, SimulateArgs, SimulateFormat};
 use crate::specfile;
 
 pub fn run(global: &Global, args: SimulateArgs) -> anyhow::Result<Exit> {
-    let spec = specfile::load_valid(args.path.as_deref(), global)?;
+    let (spec, failing) = specfile::load_walkable(args.path.as_deref(), global)?;
+    if failing > 0 {
+        crate::output::eprintln(format_args!(
+            "warning: {failing} flow test{} of this spec fail{} (shown above); the walk below \
+             follows the spec as it is",
+            if failing == 1 { "" } else { "s" },
+            if failing == 1 { "s" } else { "" }
+        ));
+    }
     let model = &spec.model;
     let keys: String = args
         .keys

@@ -36,7 +36,7 @@ fn drift_is_0_in_sync_and_2_naming_what_changed_out_of_band() {
     assert_eq!(pcc.stats().writes, 0);
     for line in [
         "Drift: 3 objects in the live project differ from the spec:",
-        "  + agent.temp-contractor: exists live, not in the spec",
+        "  - agent.temp-contractor: exists live, not in the spec",
         "  ~ queue.support: wrap_up_time_limit is 45 live, spec says 30",
         "  ~ ivr_node.main/menu: loop_count is 3 live, spec says 2",
     ] {

@@ -1,6 +1,8 @@
 //! The drift report: the same plan read the other way round, as "what in the live project
 //! differs from git", object by object (`~ queue.support: wrap_up_time_limit is 30 live, spec
-//! says 10`), for scheduled `drift` runs.
+//! says 10`), for scheduled `drift` runs. The signs are the plan's: each says what `apply`
+//! would do about the finding (`+` create what is missing live, `-` delete what exists only
+//! live, `~` update), so that a drift report and the plan that fixes it read alike.
 
 use std::fmt::Write;
 
@@ -19,10 +21,10 @@ fn findings(plan: &Plan, style: Style) -> Vec<(char, String)> {
     for c in plan.changes() {
         let a = c.address;
         match c.action {
-            ChangeAction::Create => out.push(('-', format!("{a}: in the spec, missing live"))),
-            ChangeAction::Delete => out.push(('+', format!("{a}: exists live, not in the spec"))),
+            ChangeAction::Create => out.push(('+', format!("{a}: in the spec, missing live"))),
+            ChangeAction::Delete => out.push(('-', format!("{a}: exists live, not in the spec"))),
             ChangeAction::Update | ChangeAction::Replace if c.before.is_none() => {
-                out.push(('-', format!("{a}: in the spec, missing live")))
+                out.push(('+', format!("{a}: in the spec, missing live")))
             }
             ChangeAction::Update | ChangeAction::Replace => {
                 let fields = field_findings(plan, &c, style);
@@ -89,10 +91,8 @@ pub fn drift_text(plan: &Plan, color: bool) -> String {
         };
         let _ = writeln!(out, "  {sign} {line}");
     }
-    out.push_str(
-        "\n+ exists only live, - missing live, ~ differs. \
-         Run `switchboard plan` to see what `apply` would change.\n",
-    );
+    out.push_str(&legend(str::to_owned));
+    out.push_str(" Run `switchboard plan` to see what `apply` would change.\n");
     out
 }
 
@@ -186,6 +186,18 @@ pub fn drift_markdown(plan: &Plan) -> String {
             found.len()
         );
     }
-    out.push_str("\n`+` exists only live · `-` missing live · `~` differs\n");
+    out.push_str(&legend(|sign| format!("`{sign}`")));
+    out.push('\n');
     out
+}
+
+/// What the signs mean: what `apply` would do, as in a plan. `sign` draws each sign.
+fn legend(sign: impl Fn(&str) -> String) -> String {
+    format!(
+        "\n{} missing live (apply would create it), {} exists only live (apply would delete \
+         it), {} differs (apply would update it).",
+        sign("+"),
+        sign("-"),
+        sign("~")
+    )
 }

@@ -53,10 +53,11 @@ pub fn flows_text(report: &FlowReport, color: bool) -> String {
             if run.live.passed && run.desired.passed {
                 continue;
             }
+            // Not `+`/`-`: in a plan those mean create and delete.
             let mark = if run.desired.passed {
-                style.green("+")
+                style.green("✓")
             } else {
-                style.red("!")
+                style.red("✗")
             };
             let _ = writeln!(out, "  {mark} {}", terminal(&test_title(run)));
             let _ = writeln!(out, "      expected  {}", terminal(&run.test.expect));
@@ -68,7 +69,7 @@ pub fn flows_text(report: &FlowReport, color: bool) -> String {
             .iter()
             .any(|r| !(r.live.passed && r.desired.passed))
         {
-            out.push('\n');
+            out.push_str("\n  ✓ passes with the spec (fails live), ✗ fails with the spec\n\n");
         }
     }
     out

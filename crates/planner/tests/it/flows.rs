@@ -113,7 +113,7 @@ fn a_changed_key_is_reported_on_its_caller_path_and_fails_the_flow_test_that_cov
         "{text}"
     );
     assert!(
-        text.contains("! `English support` (842473082686, keys 12)"),
+        text.contains("✗ `English support` (842473082686, keys 12)"),
         "{text}"
     );
 }

@@ -348,7 +348,7 @@ fn drift_reads_the_plan_the_other_way_round() {
     );
     let text = render::drift_text(&p, false);
     assert!(text.contains("  ~ queue.support: wrap_up_time_limit is 10 live, spec says 30\n"));
-    assert!(text.contains("  - ivr_key.main/english/9: in the spec, missing live\n"));
+    assert!(text.contains("  + ivr_key.main/english/9: in the spec, missing live\n"));
     insta::assert_snapshot!("drift_markdown", render::drift_markdown(&p));
 
     let c = fixture::case("no_changes");

@@ -1,6 +1,8 @@
-//! The CI templates in `examples/ci/`: they parse as YAML, have the jobs docs/ci.md
-//! describes, and their shell steps handle switchboard's exit codes right (run here with a
-//! fake `switchboard`, `gh` and `apt-get` on the PATH), never printing the secret.
+//! The CI templates in `examples/ci/` and the release workflow: they pass actionlint and the
+//! GitHub / GitLab schemas, have the jobs docs/ci.md describes, give the Stringee key only to
+//! the jobs that talk to PCC, and their shell steps handle switchboard's exit codes right
+//! (run here with a fake `switchboard`, `gh` and `apt-get` on the PATH), never printing the
+//! secret.
 
 use std::path::Path;
 use std::process::Command;
@@ -43,8 +45,11 @@ fn the_github_workflow_has_its_triggers_and_jobs() {
     assert_eq!(on["push"]["branches"], serde_json::json!(["main"]));
     let cron = on["schedule"][0]["cron"].as_str().unwrap();
     assert!(cron.ends_with(" * * * *"), "hourly: {cron}");
-    assert_eq!(w["jobs"]["plan"]["permissions"]["pull-requests"], "write");
-    assert_eq!(w["jobs"]["drift"]["permissions"]["issues"], "write");
+    assert_eq!(
+        w["jobs"]["comment"]["permissions"]["pull-requests"],
+        "write"
+    );
+    assert_eq!(w["jobs"]["drift-issue"]["permissions"]["issues"], "write");
     // Apply and drift never run at once, and an apply is never cancelled.
     for job in ["apply", "drift"] {
         assert_eq!(w["jobs"][job]["concurrency"]["group"], "switchboard-pcc");
@@ -59,12 +64,13 @@ fn the_gitlab_pipeline_has_its_jobs() {
     let g = gitlab();
     assert_eq!(
         g["stages"],
-        serde_json::json!(["validate", "plan", "apply", "drift"])
+        serde_json::json!(["validate", "plan", "report", "apply", "drift"])
     );
     assert_eq!(g["apply"]["resource_group"], "pcc-production");
     assert_eq!(g["drift"]["resource_group"], "pcc-production");
+    // Drift found passes with a warning: the issue job exits 2, allowed.
     assert_eq!(
-        g["drift"]["allow_failure"]["exit_codes"],
+        g["drift-issue"]["allow_failure"]["exit_codes"],
         serde_json::json!([2])
     );
     assert_eq!(
@@ -228,16 +234,27 @@ fn github_apply_passes_on_refused_and_stale_as_failures() {
 
 #[test]
 fn github_drift_opens_updates_and_closes_one_issue() {
-    let drift = step(&github(), "drift", "Drift check");
-    let opened = run(&drift, &[("FAKE_DRIFT_EXIT", "2")]);
+    let w = github();
+    let drift = step(&w, "drift", "Drift check");
+    let found = run(&drift, &[("FAKE_DRIFT_EXIT", "2")]);
+    assert_eq!(found.code, 0, "drift is not a failure: {}", found.output);
+    assert!(found.github_output.contains("exitcode=2"));
+    let error = run(&drift, &[("FAKE_DRIFT_EXIT", "1")]);
+    assert_eq!(error.code, 1, "an error is not drift");
+    // The issue job runs only after a drift job that succeeded (`needs`), with its code.
+    assert_eq!(w["jobs"]["drift-issue"]["needs"], "drift");
+    assert_eq!(
+        w["jobs"]["drift-issue"]["steps"][1]["env"]["DRIFT_EXIT"],
+        "${{ needs.drift.outputs.exitcode }}"
+    );
+
+    let issue = step(&w, "drift-issue", "Open, update or close the drift issue");
+    let opened = run(&issue, &[("DRIFT_EXIT", "2")]);
     assert_eq!(opened.code, 0, "{}", opened.output);
     assert!(opened.log.contains("gh issue create"), "{}", opened.log);
     assert!(!opened.log.contains("gh issue edit"));
 
-    let updated = run(
-        &drift,
-        &[("FAKE_DRIFT_EXIT", "2"), ("FAKE_OPEN_ISSUE", "7")],
-    );
+    let updated = run(&issue, &[("DRIFT_EXIT", "2"), ("FAKE_OPEN_ISSUE", "7")]);
     assert!(
         updated.log.contains("gh issue edit 7 --body-file drift.md"),
         "{}",
@@ -245,19 +262,93 @@ fn github_drift_opens_updates_and_closes_one_issue() {
     );
     assert!(!updated.log.contains("gh issue create"));
 
-    let closed = run(
-        &drift,
-        &[("FAKE_DRIFT_EXIT", "0"), ("FAKE_OPEN_ISSUE", "7")],
-    );
+    let closed = run(&issue, &[("DRIFT_EXIT", "0"), ("FAKE_OPEN_ISSUE", "7")]);
     assert_eq!(closed.code, 0);
     assert!(closed.log.contains("gh issue close 7"), "{}", closed.log);
 
-    let quiet = run(&drift, &[("FAKE_DRIFT_EXIT", "0")]);
+    let quiet = run(&issue, &[("DRIFT_EXIT", "0")]);
     assert!(!quiet.log.contains("gh issue close") && !quiet.log.contains("gh issue create"));
 
-    let error = run(&drift, &[("FAKE_DRIFT_EXIT", "1")]);
-    assert_eq!(error.code, 1, "an error is not drift");
-    assert!(!error.log.contains("gh issue create"));
+    let unexpected = run(&issue, &[("DRIFT_EXIT", "")]);
+    assert_eq!(unexpected.code, 1);
+    assert!(!unexpected.log.contains("gh issue create"));
+}
+
+/// The jobs that talk to PCC, and nothing else, reach the Stringee key: on GitHub only steps
+/// of `plan`, `apply` and `drift` name a secret, each of those jobs takes it from its own
+/// environment (not repository secrets) and holds no write token; on GitLab only jobs naming
+/// the key's environments can receive it, and `validate` and `report` name none.
+#[test]
+fn only_the_jobs_that_talk_to_pcc_get_the_key() {
+    let w = github();
+    assert_eq!(
+        w["permissions"],
+        serde_json::json!({}),
+        "no default token permissions"
+    );
+    let jobs = w["jobs"].as_object().unwrap();
+    let with_key: std::collections::BTreeMap<&str, &str> = [
+        ("plan", "pcc-plan"),
+        ("apply", "pcc-production"),
+        ("drift", "pcc-drift"),
+    ]
+    .into();
+    for (name, job) in jobs {
+        let text = serde_json::to_string(job).unwrap();
+        match with_key.get(name.as_str()) {
+            Some(environment) => {
+                assert_eq!(job["environment"], *environment, "{name}");
+                let permissions = job["permissions"].as_object().unwrap();
+                assert!(
+                    permissions.values().all(|p| p == "read"),
+                    "{name} holds the key and a write token: {permissions:?}"
+                );
+                // Secrets only in the env of the steps that run switchboard against PCC.
+                for step in job["steps"].as_array().unwrap() {
+                    let names_secret = serde_json::to_string(step).unwrap().contains("secrets.");
+                    let talks_to_pcc = step["run"].as_str().is_some_and(|run| {
+                        ["switchboard plan", "switchboard apply", "switchboard drift"]
+                            .iter()
+                            .any(|c| run.contains(c))
+                    });
+                    assert_eq!(names_secret, talks_to_pcc, "{name}: {step}");
+                }
+            }
+            None => {
+                assert!(
+                    !text.contains("secrets."),
+                    "{name} reaches a secret: {text}"
+                );
+                assert!(
+                    job.get("environment").is_none(),
+                    "{name} names an environment"
+                );
+            }
+        }
+    }
+    for job in ["validate", "report", "comment", "drift-issue"] {
+        assert!(jobs.contains_key(job), "no job `{job}`");
+    }
+
+    let g = gitlab();
+    let environment = |job: &str| {
+        let e = &g[job]["environment"];
+        e["name"].as_str().or(e.as_str()).map(str::to_owned)
+    };
+    assert_eq!(environment("validate"), None);
+    assert_eq!(environment("report"), None);
+    assert_eq!(environment("plan").as_deref(), Some("pcc-plan"));
+    assert_eq!(environment("apply").as_deref(), Some("pcc-production"));
+    assert_eq!(environment("drift").as_deref(), Some("pcc-drift"));
+    // The API token's jobs run no switchboard and read no key.
+    for job in ["comment", "drift-issue"] {
+        assert_eq!(environment(job).as_deref(), Some("switchboard-bot"));
+        assert_eq!(g[job]["before_script"], serde_json::json!([]), "{job}");
+        assert!(!gitlab_script(job).contains("STRINGEE"), "{job}");
+    }
+    for job in ["validate", "report", "plan", "apply", "drift"] {
+        assert!(!gitlab_script(job).contains("GITLAB_API_TOKEN"), "{job}");
+    }
 }
 
 /// GitLab runs each `script:` line in one bash with `-eo pipefail` semantics.
@@ -298,9 +389,100 @@ fn gitlab_apply_and_drift_handle_exit_codes() {
     assert_eq!(broken.code, 1);
     assert!(!broken.log.contains("switchboard apply"));
 
-    // An error in drift fails the job before any issue is touched.
+    // An error in drift fails the job (and so the issue job, which needs it, never runs).
     let drift = gitlab_script("drift");
     let error = run(&drift, &[("FAKE_DRIFT_EXIT", "1")]);
     assert_eq!(error.code, 1);
-    assert!(!error.log.contains("apt-get"), "{}", error.log);
+    let found = run(&drift, &[("FAKE_DRIFT_EXIT", "2")]);
+    assert_eq!(found.code, 0, "{}", found.output);
+    assert_eq!(
+        gitlab()["drift-issue"]["needs"],
+        serde_json::json!(["drift"])
+    );
+}
+
+/// Runs an outside linter on `files` (relative to the workspace root); fails with its output.
+fn lint(program: &str, args: &[&str], files: &[&str]) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .args(files)
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
+}
+
+const WORKFLOWS: [&str; 2] = [
+    "examples/ci/github/switchboard.yml",
+    ".github/workflows/release.yml",
+];
+
+#[test]
+#[cfg_attr(
+    no_actionlint,
+    ignore = "actionlint not found when the tests were built ($ACTIONLINT unset, none on PATH): \
+              run scripts/test, which installs it"
+)]
+fn the_github_workflows_pass_actionlint() {
+    let actionlint = env!("SWITCHBOARD_TEST_ACTIONLINT");
+    let out = lint(actionlint, &[], &WORKFLOWS);
+    assert!(
+        out.status.success(),
+        "actionlint:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And it does find problems: an undefined context property fails.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(
+        &bad,
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n",
+    )
+    .unwrap();
+    let out = lint(actionlint, &[], &[bad.to_str().unwrap()]);
+    assert!(!out.status.success(), "actionlint passed a broken workflow");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no_such_thing"));
+}
+
+#[test]
+#[cfg_attr(
+    no_check_jsonschema,
+    ignore = "check-jsonschema not found when the tests were built ($CHECK_JSONSCHEMA unset, \
+              none on PATH): run scripts/test, which installs it"
+)]
+fn the_templates_pass_the_gitlab_and_github_schemas() {
+    let check = env!("SWITCHBOARD_TEST_CHECK_JSONSCHEMA");
+    for (schema, files) in [
+        (
+            "vendor.gitlab-ci",
+            &["examples/ci/gitlab/.gitlab-ci.yml"][..],
+        ),
+        ("vendor.github-workflows", &WORKFLOWS[..]),
+        (
+            "vendor.github-actions",
+            &["examples/ci/github/actions/install-switchboard/action.yml"][..],
+        ),
+    ] {
+        let out = lint(check, &["--builtin-schema", schema], files);
+        assert!(
+            out.status.success(),
+            "{schema}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // And the schema does reject a broken pipeline.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(
+        &bad,
+        "plan:\n  script: [x]\n  environment: { name: e, action: deploy-it }\n",
+    )
+    .unwrap();
+    let out = lint(
+        check,
+        &["--builtin-schema", "vendor.gitlab-ci"],
+        &[bad.to_str().unwrap()],
+    );
+    assert!(!out.status.success(), "the schema passed a broken pipeline");
 }

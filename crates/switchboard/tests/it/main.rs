@@ -4,6 +4,7 @@ mod ci;
 mod emulator;
 mod graph;
 mod help;
+mod install;
 mod report;
 mod schema;
 mod simulate;

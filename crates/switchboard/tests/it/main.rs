@@ -1,6 +1,7 @@
 //! Tests of the `switchboard` binary, run as users run it.
 
 mod ci;
+mod docs;
 mod emulator;
 mod graph;
 mod help;

@@ -107,3 +107,48 @@ fn docs_point_only_at_what_exists() {
         dangling.join("\n")
     );
 }
+
+/// True when `.gitignore` (its simple forms: `/name`, `/dir/`, `name`, `*.ext`) ignores the
+/// relative path `path`.
+fn ignored(gitignore: &str, path: &str) -> bool {
+    let first = path
+        .trim_start_matches("./")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    gitignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|pattern| {
+            let name = pattern.trim_start_matches('/').trim_end_matches('/');
+            match name.strip_prefix('*') {
+                Some(ext) => path.ends_with(ext),
+                None => name == first || name == path,
+            }
+        })
+}
+
+/// Following the README in a clone leaves nothing untracked: every file or directory its
+/// commands write in the working directory (`--out`, `--state`) is ignored by git.
+#[test]
+fn what_the_readme_writes_is_ignored_by_git() {
+    let root = root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let gitignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+    let mut written = Vec::new();
+    for block in readme.split("```").skip(1).step_by(2) {
+        let words: Vec<&str> = block.split_whitespace().collect();
+        for pair in words.windows(2) {
+            if ["--out", "--state"].contains(&pair[0]) && !pair[1].starts_with(['$', '/', '"']) {
+                written.push(pair[1].to_owned());
+            }
+        }
+    }
+    assert!(written.iter().any(|w| w == "plan.json"), "{written:?}");
+    let untracked: Vec<&String> = written.iter().filter(|w| !ignored(&gitignore, w)).collect();
+    assert!(
+        untracked.is_empty(),
+        "the README's commands leave these untracked: {untracked:?}"
+    );
+}

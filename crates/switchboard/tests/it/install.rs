@@ -301,3 +301,61 @@ fn the_ci_templates_carry_the_same_install_script() {
         );
     }
 }
+
+/// The release workflow builds a binary for every platform the install script picks, under
+/// the name the script and `cargo binstall` (crates/switchboard/Cargo.toml) look for.
+#[test]
+fn the_release_names_its_binaries_as_install_and_binstall_expect() {
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    let release: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    let mut targets: Vec<&str> = release["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["target"].as_str().unwrap())
+        .collect();
+    targets.sort_unstable();
+    let mut expected = ALL.to_vec();
+    expected.sort_unstable();
+    assert_eq!(targets, expected);
+    // The name each build step gives its binary.
+    let steps = release["jobs"]["build"]["steps"].as_array().unwrap();
+    let naming = steps
+        .iter()
+        .find(|s| s["name"] == "Name the binary after its tag and target")
+        .unwrap()["run"]
+        .as_str()
+        .unwrap();
+    assert!(
+        naming.contains(r#""dist/switchboard-$TAG-$TARGET$exe""#),
+        "{naming}"
+    );
+    // binstall's template, filled in as binstall does for tag v1.2.3.
+    let manifest = std::fs::read_to_string(root().join("crates/switchboard/Cargo.toml")).unwrap();
+    let template = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("pkg-url = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("[package.metadata.binstall] pkg-url");
+    for target in ALL {
+        let exe = if target.contains("windows") {
+            ".exe"
+        } else {
+            ""
+        };
+        let url = template
+            .replace("{ repo }", "https://git.example/acme/switchboard")
+            .replace("{ version }", "1.2.3")
+            .replace("{ target }", target)
+            .replace("{ binary-ext }", exe);
+        assert_eq!(
+            url,
+            format!(
+                "https://git.example/acme/switchboard/releases/download/v1.2.3/switchboard-v1.2.3-{target}{exe}"
+            )
+        );
+    }
+    // And the script looks for the same name.
+    let script = std::fs::read_to_string(root().join("scripts/install.sh")).unwrap();
+    assert!(script.contains(r#"asset="switchboard-$version-$platform""#));
+}

@@ -486,12 +486,16 @@ pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String
         out.push_str(&Drawn(&handler, &report).to_string());
         // What the cause hides: one line each, no snippet (they go away with the cause).
         if let Some(note) = diagnostic.hidden_note() {
-            out.push_str(&format!("  note: {note}:\n"));
+            // Names and paths come from the spec: escaped like every other message.
+            out.push_str(&format!("  note: {}:\n", terminal_lines(&note)));
             for hidden in &diagnostic.hidden {
                 let label = &hidden.labels[0];
                 out.push_str(&format!(
                     "    {}:{}:{}: {}\n",
-                    label.file, label.line, label.column, hidden.message
+                    terminal_lines(&label.file),
+                    label.line,
+                    label.column,
+                    terminal_lines(&hidden.message)
                 ));
             }
         }

@@ -36,7 +36,6 @@ const TOP: [&str; 8] = [
     "tests/",
     "fuzz/",
     ".ci/",
-    ".github/",
 ];
 
 /// The paths a page refers to: relative Markdown link targets, and backticked words that

@@ -236,10 +236,10 @@ fn fold(diagnostics: Vec<Diagnostic>, consequences: &[(usize, usize)]) -> Vec<Di
     let cause_of: std::collections::BTreeMap<usize, usize> = consequences.iter().copied().collect();
     let mut slots: Vec<Option<Diagnostic>> = diagnostics.into_iter().map(Some).collect();
     for (&consequence, &cause) in &cause_of {
-        if let Some(hidden) = slots[consequence].take() {
-            if let Some(cause) = slots[cause].as_mut() {
-                cause.hidden.push(hidden);
-            }
+        if let Some(hidden) = slots[consequence].take()
+            && let Some(cause) = slots[cause].as_mut()
+        {
+            cause.hidden.push(hidden);
         }
     }
     slots.into_iter().flatten().collect()

@@ -266,7 +266,9 @@ fn escape_keeping_colours(line: &str) -> Cow<'_, str> {
             continue;
         }
         // Up to the next ESC, escaped as one piece (so that joiners see their neighbours).
-        let next = rest[1..].find('\x1b').map_or(rest.len(), |i| i + 1);
+        // (After the first character, which may be more than one byte: `✓` after a colour.)
+        let first = rest.chars().next().map_or(1, char::len_utf8);
+        let next = rest[first..].find('\x1b').map_or(rest.len(), |i| i + first);
         out.push_str(&escape_with(&rest[..next], |c| c == '\t'));
         rest = &rest[next..];
     }
@@ -837,6 +839,11 @@ mod tests {
         };
         let ours = "\x1b[1;32mApply complete!\x1b[0m 1 added\n\tindented\n";
         assert!(matches!(terminal_output(ours, coloured), Cow::Borrowed(_)));
+        // A multi-byte character right after a colour, on a line with a hazard to escape.
+        assert_eq!(
+            terminal_output("\x1b[32m✓\x1b[0m é\u{202e}\n", coloured),
+            "\x1b[32m✓\x1b[0m é\\u{202e}\n"
+        );
         // Without colours, no colour sequence is switchboard's.
         assert_eq!(
             terminal_output("\x1b[32mvalid\x1b[0m\n", Terminal::default()),

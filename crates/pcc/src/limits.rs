@@ -29,10 +29,10 @@ pub struct Limits {
 }
 
 /// Objects one read takes by default.
-pub const DEFAULT_READ_OBJECTS: u64 = 40_000;
-/// Bytes of list answers one read takes by default: 262 an object, where a real project
-/// averages about 230.
-const DEFAULT_READ_BYTES: u64 = 10 << 20;
+pub const DEFAULT_READ_OBJECTS: u64 = 35_000;
+/// Bytes of list answers one read takes for each object it may take, where a real project
+/// averages about 230: 8.5 MiB for the default 35,000 objects.
+const READ_BYTES_PER_OBJECT: u64 = 256;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -41,8 +41,8 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The caps of one read scaled to `objects`: its bytes (262 an object, 10 MiB for the
-    /// default 40,000) and pages (one for two objects, 20,000 at least); the caps of one answer
+    /// The caps of one read scaled to `objects`: its bytes (256 an object, 8.5 MiB for the
+    /// default 35,000) and pages (one for two objects, 20,000 at least); the caps of one answer
     /// stay.
     pub fn with_objects(objects: u64) -> Limits {
         Limits {
@@ -50,7 +50,7 @@ impl Limits {
             answer_bytes: 64 << 10,
             read_objects: objects,
             read_pages: (objects / 2).max(20_000),
-            read_bytes: objects.saturating_mul(DEFAULT_READ_BYTES) / DEFAULT_READ_OBJECTS,
+            read_bytes: objects.saturating_mul(READ_BYTES_PER_OBJECT),
         }
     }
 }
@@ -171,8 +171,8 @@ mod tests {
         assert_eq!(bytes(4 << 20), "4 MiB");
         assert_eq!(bytes(64 << 10), "64 KiB");
         assert_eq!(bytes(1000), "1000 bytes");
-        assert_eq!(bytes(Limits::with_objects(50_000).read_bytes), "12.5 MiB");
-        assert_eq!(bytes(Limits::default().read_bytes), "10 MiB");
+        assert_eq!(bytes(Limits::with_objects(65_536).read_bytes), "16 MiB");
+        assert_eq!(bytes(Limits::default().read_bytes), "8.5 MiB");
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub struct Connection {
     /// waits at most 10). A read that times out is tried once more; a write is looked up.
     #[arg(long, env = "SWITCHBOARD_TIMEOUT", value_name = "SECS", value_parser = seconds)]
     pub timeout: Option<Duration>,
-    /// The most objects one read of the live project takes (default 40000; its bytes and
+    /// The most objects one read of the live project takes (default 35000; its bytes and
     /// pages scale with it). A PCC that sends or claims more is refused as broken or hostile;
     /// raise it only for a contact center that really is larger: memory grows with it.
     #[arg(

@@ -244,7 +244,7 @@ async fn a_claim_of_ten_million_objects_fails_before_a_second_request() {
             "{shown}"
         );
         assert!(
-            shown.contains("more than the 40000 objects one read takes")
+            shown.contains("more than the 35000 objects one read takes")
                 || shown.contains("more than the 20000 list pages one read asks for"),
             "{shown}"
         );

@@ -10,12 +10,16 @@
 //!   and under a running `switchboard apply` (restarted, apply re-run, converges).
 //! - `corpus`: every bad input at full size (a 15 MB file, 20,000 files, hostile files...):
 //!   exit 1, a clear message, no request.
+//! - `hostile`: the binary against a hostile PCC (endless bodies, absurd counts, unknown
+//!   shapes, escapes in PCC's text, 429s for ever): the expected end, no stray write, and
+//!   under 200 MB of memory.
 //! - `fuzz`: the spec loader under seeded mutations for a while: no panic.
 //!
 //! Every output and every file a part leaves is checked for the API secret.
 
 mod corpus;
 mod fuzz;
+mod hostile;
 mod kill;
 mod soak;
 
@@ -43,6 +47,8 @@ pub enum Part {
     Corpus,
     /// Mutation fuzzing of the spec loader.
     Fuzz,
+    /// The binary against a hostile PCC.
+    Hostile,
 }
 
 /// `bench reliability` flags.
@@ -66,6 +72,9 @@ pub struct Args {
     /// How long to fuzz the spec loader, in seconds.
     #[arg(long, default_value_t = 120)]
     fuzz_secs: u64,
+    /// Rounds of the hostile-PCC cases (each case once a round).
+    #[arg(long, default_value_t = 3)]
+    hostile_rounds: usize,
     /// Keep every file the parts write in DIR.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
@@ -164,6 +173,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Part::KillEmulator => kill::emulator(args.emulator_lives, &size, &dir),
             Part::Corpus => corpus::run(&dir),
             Part::Fuzz => fuzz::run(args.fuzz_secs, &size, &dir),
+            Part::Hostile => hostile::run(args.hostile_rounds, &dir),
         };
         let mut report = result.unwrap_or_else(|err| PartReport {
             part,

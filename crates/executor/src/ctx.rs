@@ -30,6 +30,9 @@ pub(crate) struct Ctx {
     limiter: Option<Limiter>,
     /// Raised once a step found PCC unreachable: look-ups stop trying again.
     halted: AtomicBool,
+    /// From this instant on, no write of an earlier run can still land: see
+    /// [`Ctx::late_writes_landed`].
+    horizon: Instant,
 }
 
 impl Ctx {
@@ -42,12 +45,20 @@ impl Ctx {
                     .map_or(MAX_INTERVAL, |d| d.min(MAX_INTERVAL)),
                 next: Mutex::new(Instant::now()),
             });
+        let started = config
+            .started
+            .map_or_else(Instant::now, Instant::from_std)
+            .min(Instant::now());
+        let horizon = started
+            .checked_add(config.settle.saturating_add(config.recheck))
+            .unwrap_or(started);
         Ctx {
             client,
             config,
             ids: Mutex::new(ids),
             limiter,
             halted: AtomicBool::new(false),
+            horizon,
         }
     }
 
@@ -106,6 +117,16 @@ impl Ctx {
             }
             tokio::time::sleep(Duration::from_millis(100 << round)).await;
         }
+    }
+
+    /// Returns once no write of an earlier run can still land: `settle + recheck` after the
+    /// command started ([`Config::started`]). A run killed before that start may have left
+    /// writes in flight, which PCC carries out, if at all, within that window of losing their
+    /// client (docs/pcc-api-assumptions.md, "Rate limits"); a look for copies made before
+    /// then could miss one still landing, so the look that decides a create waits for it. At
+    /// once for a command that started longer ago.
+    pub async fn late_writes_landed(&self) {
+        tokio::time::sleep_until(self.horizon).await;
     }
 
     /// Waits before looking for the effect of a write whose answer was lost, so that a write

@@ -17,9 +17,14 @@
 //!   known to be gone. The rest is reported as not run, for a re-run to pick up.
 //! - **Idempotency.** A write whose answer was lost is never sent again before a look-up by
 //!   natural key says it did not happen ([`drivers`](crate::drivers)); an object found is
-//!   adopted, two found fail the step (switchboard never guesses); a delete of something gone
-//!   is done; a look-up whose list PCC refuses fails the step (a refusal is not "absent"). So a re-run after a crash, or a re-plan after a partial apply, converges and
-//!   never duplicates.
+//!   adopted; a delete of something gone is done; a look-up whose list PCC refuses fails the
+//!   step (a refusal is not "absent"). So a re-run after a crash, or a re-plan after a
+//!   partial apply, converges and never duplicates.
+//! - **Two writers.** Where PCC makes a second object with a natural key it holds, each create
+//!   is looked up once no earlier run's late write can still land, and every writer keeps the
+//!   oldest copy and deletes its own newer ones, before anything is built on it
+//!   (`drivers.rs`, "Two writers"). So two applies at once, or a re-run right
+//!   after a kill, leave no natural key held twice.
 //! - **Ids.** Server ids come from the live read ([`pcc::Ids`]) plus the ids that creates
 //!   return during the run, in one map shared by the step tasks. A rename (`moved_from`)
 //!   keeps its object's id, so the map knows the object, and what hangs on it, by the new name
@@ -79,6 +84,17 @@ pub struct Config {
     /// Raised (for example on Ctrl-C), the apply starts no new step, lets the running ones
     /// finish, and reports the rest as not run.
     pub stop: Option<Arc<AtomicBool>>,
+    /// When the command started (default: when [`apply`] is called). A run of switchboard
+    /// killed before then may still have writes landing up to `settle + recheck` after it
+    /// died; the look that checks a create for copies waits until that much time has passed
+    /// since `started` (docs/apply.md, "Two writers"). An earlier instant
+    /// (the process's start, before the read and the plan) shortens that wait.
+    pub started: Option<Instant>,
+    /// Skips what keeps two writers from leaving copies: the look after each create of a kind
+    /// PCC does not keep unique, and the wait for an earlier run's late writes. Right only
+    /// when nothing else writes to the project and no earlier apply was killed within the last
+    /// few seconds; for measurements and for tests that show what the check prevents.
+    pub single_writer: bool,
 }
 
 impl Default for Config {
@@ -91,6 +107,8 @@ impl Default for Config {
             recheck: Duration::from_secs(2),
             audio_root: PathBuf::from("."),
             stop: None,
+            started: None,
+            single_writer: false,
         }
     }
 }

@@ -98,6 +98,30 @@ pub enum Recovery {
     },
     /// The object to delete was already gone.
     AlreadyGone,
+    /// Another writer had made the object (a second apply at the same time, or a killed run
+    /// whose write landed late): found by the look-up that followed PCC's refusal of the
+    /// create (memberships and key presses, which PCC keeps unique), or by the look before
+    /// an upload (audio, which PCC cannot delete). It was adopted (`updated` as for
+    /// `Found`).
+    Existed {
+        /// An update followed the adoption.
+        updated: bool,
+    },
+    /// The object was made more than once: by another writer at the same time (a second
+    /// apply, or the late write of a killed one), or by this step's own write whose answer
+    /// was lost. Every writer keeps the oldest copy; the newer copies that this step made, and
+    /// exact copies of what it writes, were deleted.
+    Raced {
+        /// The copy kept is not this step's own: it was adopted, and its id is [`Done::id`].
+        adopted: bool,
+        /// An update followed the adoption (the copy kept had other fields).
+        updated: bool,
+        /// Newer copies deleted.
+        removed: u32,
+        /// Newer copies left alone: made by someone else with other fields (theirs to
+        /// remove), or that PCC would not delete. The next plan names any that stay.
+        left: u32,
+    },
 }
 
 impl Outcome {

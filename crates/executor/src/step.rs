@@ -145,6 +145,9 @@ async fn agent(ctx: &Ctx, step: &Step, uid: &str) -> Result<Done, Error> {
                 || client.create_agent(&body),
                 &find,
                 move |id: String| async move { client.update_agent(&id, full).await },
+                drivers::Twins::Removed(
+                    move |id: String| async move { client.delete_agent(&id).await },
+                ),
             )
             .await?;
             record(ctx, &done, |ids, id| {
@@ -256,6 +259,9 @@ async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
                 || client.create_group(&body),
                 &find,
                 async |_| Ok(()),
+                drivers::Twins::Removed(
+                    move |id: String| async move { client.delete_group(&id).await },
+                ),
             )
             .await?;
             record(ctx, &done, |ids, id| {
@@ -343,6 +349,7 @@ async fn membership(ctx: &Ctx, step: &Step, group: &str, agent: &str) -> Result<
                 async || client.add_member(&body).await.map(|()| agent_id.clone()),
                 &find,
                 async |_| Ok(()),
+                drivers::Twins::REFUSED,
             )
             .await?
         }
@@ -406,6 +413,7 @@ async fn audio(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
         },
         &find,
         async |_| Ok(()),
+        drivers::Twins::KEPT,
     )
     .await?;
     record(ctx, &done, |ids, filename| {
@@ -459,6 +467,9 @@ async fn queue(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
                 || client.create_queue(&body),
                 &find,
                 move |id: String| async move { client.update_queue(&id, full).await },
+                drivers::Twins::Removed(
+                    move |id: String| async move { client.delete_queue(&id).await },
+                ),
             )
             .await?;
             record(ctx, &done, |ids, id| {
@@ -546,6 +557,9 @@ async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Don
                 || client.create_routing(body),
                 &find,
                 move |id: String| async move { client.update_routing(&id, fix).await },
+                drivers::Twins::Removed(move |id: String| async move {
+                    client.delete_routing(&id).await
+                }),
             )
             .await?;
             record(ctx, &done, |ids, id| {
@@ -596,6 +610,9 @@ async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
                 || client.create_tree(&body),
                 &find,
                 async |_| Ok(()),
+                drivers::Twins::Removed(
+                    move |id: String| async move { client.delete_tree(&id).await },
+                ),
             )
             .await?;
             record(ctx, &done, |ids, id| {
@@ -671,19 +688,23 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
         (Action::Create, Some((start, n)), Some(full)) => {
             let body = encode::node_body(Some(tree_id), name, n, &audio)
                 .map_err(|id| missing_audio(step, id))?;
-            let root: Mutex<Option<bool>> = Mutex::new(None);
+            let made: Mutex<Option<wire::NodeCreated>> = Mutex::new(None);
             let done = drivers::create(
                 ctx,
                 &step.address,
                 async || {
-                    let made = client.create_node(&body).await?;
-                    *root
+                    let node = client.create_node(&body).await?;
+                    let id = node.id.clone();
+                    *made
                         .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(made.is_root);
-                    Ok(made.id)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(node);
+                    Ok(id)
                 },
                 &find,
                 move |id: String| async move { client.update_node(&id, full).await },
+                drivers::Twins::Removed(
+                    move |id: String| async move { client.delete_node(&id).await },
+                ),
             )
             .await?;
             record(ctx, &done, |ids, id| {
@@ -692,14 +713,18 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
                     ids.roots.insert(tree.to_owned(), name.to_owned());
                 }
             });
-            let root = root
+            let made = made
                 .into_inner()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             // The first node created in a tree becomes its root, and the plan orders the
             // start node first; if PCC disagrees, say so rather than build on a wrong root.
-            if let Some(became_root) = root
-                && became_root != start
+            // A node another writer made first, and this step adopted, was checked by it
+            // (its own copy, second in the tree, is not the root, and is gone).
+            if let Some(node) = made
+                && done.id.as_deref() == Some(node.id.as_str())
+                && node.is_root != start
             {
+                let became_root = node.is_root;
                 return Err(Error::WrongRoot {
                     address: step.address.to_string(),
                     became_root,
@@ -797,6 +822,7 @@ async fn key_press(
                 || client.create_key(&body),
                 &find,
                 move |id: String| async move { client.update_key(&id, full).await },
+                drivers::Twins::REFUSED,
             )
             .await?;
             record(ctx, &done, |ids, id| {
@@ -864,6 +890,7 @@ async fn number(ctx: &Ctx, step: &Step, digits: &str) -> Result<Done, Error> {
                 || client.create_number(&body),
                 &find,
                 move |id: String| async move { client.update_number(&id, full).await },
+                drivers::Twins::REFUSED,
             )
             .await?;
             record(ctx, &done, |ids, id| {

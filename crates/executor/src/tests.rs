@@ -4,14 +4,15 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pcc::{Client, Credentials, Ids, Lost, Silence};
 use planner::Address;
 
 use crate::Config;
 use crate::ctx::Ctx;
-use crate::drivers::{self, Found};
+use crate::drivers::{self, Found, Twins};
+use crate::report::Recovery;
 
 /// A context whose client is never used: the tests hand the drivers their own send and find.
 fn ctx() -> Ctx {
@@ -34,50 +35,312 @@ fn timed_out() -> pcc::Error {
 }
 
 /// A create whose answer timed out, seen from a step that is still running when the apply
-/// halts (another step found PCC unreachable): the write lands only after the first look.
-/// It must be looked for again before any resend, halted or not: a resend next to a late
-/// landing is the duplicate the recheck exists to prevent.
+/// halts (another step found PCC unreachable): the write lands only after the first look
+/// would have come (20 ms after the send, the settle delay being 1 ms). It must be looked for
+/// again before any resend, halted or not: a resend next to a late landing is the duplicate
+/// the recheck exists to prevent.
 #[tokio::test]
 async fn a_halted_apply_still_rechecks_a_lost_create_before_sending_it_again() {
-    let ctx = ctx();
-    ctx.halt();
-    let sends = AtomicU32::new(0);
-    let looks = AtomicU32::new(0);
-    let landed = Mutex::new(false);
-    let send = || async {
-        sends.fetch_add(1, Ordering::SeqCst);
-        // The first write is carried out late; its answer is lost now.
-        Err::<String, _>(timed_out())
-    };
-    let find = || async {
-        // The first look comes too early; the late write has landed by the second.
-        let n = looks.fetch_add(1, Ordering::SeqCst);
-        let mut landed = landed.lock().unwrap();
-        if n >= 1 {
-            *landed = true;
+    for twins in ["removed", "kept"] {
+        let ctx = ctx();
+        ctx.halt();
+        let sends = AtomicU32::new(0);
+        let looks = AtomicU32::new(0);
+        let landing = Mutex::new(None);
+        let send = || async {
+            sends.fetch_add(1, Ordering::SeqCst);
+            // The first write is carried out late; its answer is lost now.
+            landing
+                .lock()
+                .unwrap()
+                .get_or_insert(Instant::now() + Duration::from_millis(20));
+            Err::<String, _>(timed_out())
+        };
+        let find = || async {
+            looks.fetch_add(1, Ordering::SeqCst);
+            let landed = landing
+                .lock()
+                .unwrap()
+                .is_some_and(|at| Instant::now() >= at);
+            Ok(if landed {
+                vec![Found::new("QU_1", true)]
+            } else {
+                Vec::new()
+            })
+        };
+        let address = Address::Queue("sales".into());
+        let done = match twins {
+            "removed" => {
+                drivers::create(
+                    &ctx,
+                    &address,
+                    send,
+                    &find,
+                    async |_| Ok(()),
+                    Twins::Removed(|_: String| async { Ok(()) }),
+                )
+                .await
+            }
+            _ => drivers::create(&ctx, &address, send, &find, async |_| Ok(()), Twins::KEPT).await,
         }
-        Ok(if *landed {
-            vec![Found::new("QU_1", true)]
-        } else {
-            Vec::new()
+        .unwrap();
+        assert_eq!(
+            sends.load(Ordering::SeqCst),
+            1,
+            "{twins}: the lost write was sent again"
+        );
+        assert_eq!(done.id.as_deref(), Some("QU_1"));
+        assert!(looks.load(Ordering::SeqCst) >= 1);
+    }
+}
+
+/// The live copies a fake PCC lists, oldest first; a delete takes one out.
+struct Copies(Mutex<Vec<Found>>);
+
+impl Copies {
+    fn new(copies: &[(&str, bool)]) -> Copies {
+        Copies(Mutex::new(
+            copies
+                .iter()
+                .map(|(id, same)| Found::new(id, *same))
+                .collect(),
+        ))
+    }
+
+    async fn find(&self) -> Result<Vec<Found>, crate::Error> {
+        Ok(self.0.lock().unwrap().clone())
+    }
+
+    fn remove(&self) -> Twins<impl Fn(String) -> std::future::Ready<Result<(), pcc::Error>> + '_> {
+        Twins::Removed(move |id: String| {
+            self.0.lock().unwrap().retain(|f| f.id != id);
+            std::future::ready(Ok(()))
         })
-    };
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f.id.clone())
+            .collect()
+    }
+}
+
+/// Two writers created the same queue: this step's copy (QU_2) is the newer one. It adopts the
+/// older (which every writer keeps), deletes its own, and says so; an exact copy made by a
+/// third writer goes too, while a copy with other fields is left to whoever made it.
+#[tokio::test]
+async fn a_create_that_finds_an_older_copy_adopts_it_and_deletes_its_own() {
+    let ctx = ctx();
+    let live = Copies::new(&[
+        ("QU_1", true),
+        ("QU_2", true),
+        ("QU_3", true),
+        ("QU_4", false),
+    ]);
+    let fixed = Mutex::new(Vec::new());
     let done = drivers::create(
         &ctx,
         &Address::Queue("sales".into()),
-        send,
-        &find,
-        async |_| Ok(()),
+        || async { Ok("QU_2".to_owned()) },
+        &|| live.find(),
+        |id| {
+            fixed.lock().unwrap().push(id);
+            async { Ok(()) }
+        },
+        live.remove(),
     )
     .await
     .unwrap();
-    assert_eq!(
-        sends.load(Ordering::SeqCst),
-        1,
-        "the lost write was sent again"
-    );
     assert_eq!(done.id.as_deref(), Some("QU_1"));
-    assert_eq!(looks.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        done.recovery,
+        Some(Recovery::Raced {
+            adopted: true,
+            updated: false,
+            removed: 2,
+            left: 1
+        })
+    );
+    assert_eq!(live.ids(), ["QU_1", "QU_4"]);
+    assert!(
+        fixed.lock().unwrap().is_empty(),
+        "an exact copy needs no update"
+    );
+    assert_eq!(done.writes, 3, "the create and two deletes");
+}
+
+/// The copy kept is older but has other fields (another spec's): adopted and updated to this
+/// step's fields; this step's own copy is deleted whatever its fields.
+#[tokio::test]
+async fn an_adopted_copy_with_other_fields_is_updated() {
+    let ctx = ctx();
+    let live = Copies::new(&[("QU_1", false), ("QU_2", false)]);
+    let fixed = Mutex::new(Vec::new());
+    let done = drivers::create(
+        &ctx,
+        &Address::Queue("sales".into()),
+        || async { Ok("QU_2".to_owned()) },
+        &|| live.find(),
+        |id| {
+            fixed.lock().unwrap().push(id);
+            // The update lands: the copy now has this step's fields.
+            live.0.lock().unwrap()[0].same = true;
+            async { Ok(()) }
+        },
+        live.remove(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.id.as_deref(), Some("QU_1"));
+    assert_eq!(*fixed.lock().unwrap(), ["QU_1"]);
+    assert_eq!(live.ids(), ["QU_1"]);
+    assert!(matches!(
+        done.recovery,
+        Some(Recovery::Raced {
+            adopted: true,
+            updated: true,
+            removed: 1,
+            left: 0
+        })
+    ));
+}
+
+/// This step's copy is the oldest: kept, and a newer exact copy (another writer's, which that
+/// writer deletes too when it looks) is deleted; nothing else happens.
+#[tokio::test]
+async fn the_oldest_copy_is_kept_by_its_maker() {
+    let ctx = ctx();
+    let live = Copies::new(&[("QU_1", true), ("QU_2", true)]);
+    let done = drivers::create(
+        &ctx,
+        &Address::Queue("sales".into()),
+        || async { Ok("QU_1".to_owned()) },
+        &|| live.find(),
+        async |_| Ok(()),
+        live.remove(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.id.as_deref(), Some("QU_1"));
+    assert_eq!(live.ids(), ["QU_1"]);
+    assert_eq!(
+        done.recovery,
+        Some(Recovery::Raced {
+            adopted: false,
+            updated: false,
+            removed: 1,
+            left: 0
+        })
+    );
+}
+
+/// After a lost answer, two copies: one may be this step's own write, landed late. The oldest
+/// is adopted, the exact newer copy deleted (it may be its own, and is an exact copy either
+/// way); before, this failed the step and left both.
+#[tokio::test]
+async fn a_lost_create_that_finds_two_copies_keeps_the_oldest() {
+    let ctx = ctx();
+    let live = Copies::new(&[("QU_1", true), ("QU_2", true)]);
+    let done = drivers::create(
+        &ctx,
+        &Address::Queue("sales".into()),
+        || async { Err::<String, _>(timed_out()) },
+        &|| live.find(),
+        async |_| Ok(()),
+        live.remove(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.id.as_deref(), Some("QU_1"));
+    assert_eq!(live.ids(), ["QU_1"]);
+}
+
+/// Where PCC refuses a second copy (a key press, a membership), a refused create whose object
+/// exists (another writer made it) is adopted; a refusal of anything else stays a failure.
+#[tokio::test]
+async fn a_refused_create_of_a_unique_kind_adopts_what_another_writer_made() {
+    let ctx = ctx();
+    let refused = || pcc::Error::Api {
+        method: "POST".into(),
+        path: "/v1/ivrkeypress".into(),
+        r: 6,
+        message: "key exists".into(),
+    };
+    let address = Address::Queue("k".into());
+    let there = || async { Ok(vec![Found::new("NO_KE_1", true)]) };
+    let done = drivers::create(
+        &ctx,
+        &address,
+        || async { Err::<String, _>(refused()) },
+        &there,
+        async |_| Ok(()),
+        Twins::REFUSED,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.id.as_deref(), Some("NO_KE_1"));
+    assert_eq!(done.recovery, Some(Recovery::Existed { updated: false }));
+
+    let nothing = || async { Ok(Vec::new()) };
+    let err = drivers::create(
+        &ctx,
+        &address,
+        || async { Err::<String, _>(refused()) },
+        &nothing,
+        async |_| Ok(()),
+        Twins::REFUSED,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("r=6"), "{err}");
+}
+
+/// The look that checks a create for copies waits until `settle + recheck` after the command
+/// started, so that a write a killed run left in flight has landed; a command that started
+/// longer ago looks at once.
+#[tokio::test]
+async fn the_check_of_a_create_waits_out_an_earlier_runs_late_writes() {
+    let config = |started| Config {
+        settle: Duration::from_millis(100),
+        recheck: Duration::from_millis(200),
+        started: Some(started),
+        ..Config::default()
+    };
+    let client = || {
+        Client::new(pcc::Config::with_endpoint(
+            "http://127.0.0.1:9",
+            Credentials::new("SKunit", "x"),
+        ))
+        .unwrap()
+    };
+    for (started_ago, waits) in [(Duration::ZERO, true), (Duration::from_secs(5), false)] {
+        let begun = Instant::now();
+        let ctx = Ctx::new(client(), Ids::default(), config(begun - started_ago));
+        let looked = Mutex::new(None);
+        let live = Copies::new(&[("QU_1", true)]);
+        drivers::create(
+            &ctx,
+            &Address::Queue("sales".into()),
+            || async { Ok("QU_1".to_owned()) },
+            &|| {
+                looked.lock().unwrap().get_or_insert(begun.elapsed());
+                live.find()
+            },
+            async |_| Ok(()),
+            live.remove(),
+        )
+        .await
+        .unwrap();
+        let at = looked.lock().unwrap().unwrap();
+        if waits {
+            assert!(at >= Duration::from_millis(300), "looked after {at:?}");
+        } else {
+            assert!(at < Duration::from_millis(300), "looked after {at:?}");
+        }
+    }
 }
 
 /// A rate ceiling so low that one over it is beyond what `Duration` or `Instant` can hold
@@ -128,7 +391,7 @@ async fn a_delete_answered_by_a_bare_404_is_looked_up() {
     let done = drivers::delete(&ctx, || async { Err(not_found()) }, &gone, "QU_1")
         .await
         .unwrap();
-    assert_eq!(done.recovery, Some(crate::Recovery::AlreadyGone));
+    assert_eq!(done.recovery, Some(Recovery::AlreadyGone));
     assert_eq!(done.writes, 1);
     assert_eq!(looks.load(Ordering::SeqCst), 1, "gone without looking");
 

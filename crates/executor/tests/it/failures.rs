@@ -1,5 +1,5 @@
-//! Failures: a refused step stops exactly what depends on it; a duplicate found live is never
-//! guessed; a delete of something gone is done; an existing number is adopted; an audio file
+//! Failures: a refused step stops exactly what depends on it; two copies found after a lost
+//! answer leave the oldest; a delete of something gone is done; an existing number is adopted; an audio file
 //! changed since planning is not uploaded; a refused API key stops the run, and so does a PCC
 //! that stops answering, or one that refuses everything with 429s.
 
@@ -96,24 +96,27 @@ async fn a_refused_create_skips_only_the_steps_that_depend_on_it() {
     assert_no_duplicates(&emu);
 }
 
-fn group_model(name: &str) -> Model {
-    let mut m = Model::default();
-    m.groups.insert(name.to_owned(), Default::default());
-    m
-}
-
+/// Someone makes a queue of the same name, with other fields, after the plan; then our
+/// create's answer is lost, and the look-up finds two. Every writer keeps the oldest copy
+/// (theirs): it is adopted and set to the plan's fields, and our own copy, the newer exact
+/// copy of what we wrote, is deleted. Before, the step failed and left both, after which
+/// every plan refused the project.
 #[tokio::test]
-async fn a_duplicate_found_after_a_lost_answer_is_reported_not_guessed() {
+async fn two_copies_found_after_a_lost_answer_leave_the_oldest_set_to_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let emu = support::emulator().await;
     let client = client(&emu);
+    let mut desired = Model::default();
+    desired
+        .queues
+        .insert("sales".to_owned(), spec::model::Queue::default());
     let live = read(&client).await;
-    let plan = support::plan(&group_model("sales"), &live);
-    // Someone else makes a group of the same name after the plan; then our create's answer
-    // is lost, and the look-up finds two.
+    let plan = support::plan(&desired, &live);
     let theirs = client
-        .create_group(&pcc::wire::GroupBody {
-            name: "sales".into(),
+        .create_queue(&pcc::wire::QueueBody {
+            name: Some("sales".into()),
+            wrap_up_time_limit: Some(99),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -122,19 +125,26 @@ async fn a_duplicate_found_after_a_lost_answer_is_reported_not_guessed() {
         ..Default::default()
     });
     let report = apply(&plan, &live, &client, &config(dir.path())).await;
-    let (step, error) = report.failed().next().expect("the step fails");
-    assert_eq!(step.address, Address::Group("sales".into()));
-    let Error::Duplicate { ids, .. } = error else {
-        panic!("{error:?}")
+    emu.set_faults(emulator::Faults::default());
+    assert_success(&report);
+    let Outcome::Done(done) = &report.steps[0].outcome else {
+        unreachable!()
     };
-    assert_eq!(ids.len(), 2);
-    assert!(ids.contains(&theirs));
-    let text = error.to_string();
-    assert!(
-        text.contains("group.sales") && text.contains("does not guess"),
-        "{text}"
+    assert_eq!(done.id.as_deref(), Some(theirs.as_str()));
+    assert_eq!(
+        done.recovery,
+        Some(Recovery::Raced {
+            adopted: true,
+            updated: true,
+            removed: 1,
+            left: 0
+        })
     );
-    assert!(text.contains(&theirs), "{text}");
+    assert_no_duplicates(&emu);
+    let queues = emu.state()["queues"].as_array().unwrap().clone();
+    assert_eq!(queues.len(), 1);
+    assert_eq!(queues[0]["id"], theirs.as_str());
+    assert!(support::plan(&desired, &read(&client).await).is_empty());
 }
 
 #[tokio::test]

@@ -14,3 +14,4 @@ mod recovery;
 mod renames;
 mod scheduling;
 mod support;
+mod writers;

@@ -174,6 +174,12 @@ pub async fn converge(
 /// Fails when two objects in the emulator share a natural key: the one thing an apply must
 /// never cause, whatever the faults.
 pub fn assert_no_duplicates(emu: &emulator::Emulator) {
+    let dups = duplicates(emu);
+    assert!(dups.is_empty(), "duplicates in PCC: {dups:?}");
+}
+
+/// Every natural key more than one object in the emulator holds, as `kind `key` xN`.
+pub fn duplicates(emu: &emulator::Emulator) -> Vec<String> {
     let state = emu.state();
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let mut dups = Vec::new();
@@ -209,7 +215,7 @@ pub fn assert_no_duplicates(emu: &emulator::Emulator) {
         let desc = s(v, "desc");
         desc.split("sha256=").nth(1).unwrap_or(&desc).to_owned()
     });
-    assert!(dups.is_empty(), "duplicates in PCC: {dups:?}");
+    dups
 }
 
 /// Every object in the emulator, counted.

@@ -26,7 +26,13 @@ pub const QUESTION: &str = "Do you want to apply these changes? Only 'yes' will 
 /// ends, and above a million a second the ceiling is no ceiling (NaN is outside too).
 const MAX_RPS_RANGE: std::ops::RangeInclusive<f64> = 0.01..=1_000_000.0;
 
+/// When this command started. A run killed just before it may still have writes landing;
+/// the executor's check of each create for copies waits until they have
+/// (`executor::Config::started`), and the time spent reading and planning counts towards it.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub fn run(global: &Global, args: ApplyArgs) -> anyhow::Result<Exit> {
+    STARTED.get_or_init(std::time::Instant::now);
     if let Some(rps) = args.max_rps
         && !MAX_RPS_RANGE.contains(&rps)
     {
@@ -448,6 +454,7 @@ async fn execute(
         max_rps: args.max_rps,
         audio_root: spec_root.to_path_buf(),
         stop: Some(stop),
+        started: STARTED.get().copied(),
         ..executor::Config::default()
     };
     progress.begin(plan.steps.len());

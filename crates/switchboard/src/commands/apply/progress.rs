@@ -613,21 +613,61 @@ fn recovery_key(recovery: &Recovery) -> &'static str {
         Recovery::NumberExisted { updated: false } => "number_existed",
         Recovery::NumberExisted { updated: true } => "number_existed_and_updated",
         Recovery::AlreadyGone => "already_gone",
+        Recovery::Existed { updated: false } => "made_by_another_writer",
+        Recovery::Existed { updated: true } => "made_by_another_writer_and_updated",
+        Recovery::Raced { adopted: true, .. } => "raced_adopted_oldest_copy",
+        Recovery::Raced { adopted: false, .. } => "raced_kept_own_copy",
     }
 }
 
-fn recovery_words(recovery: &Recovery) -> &'static str {
-    match recovery {
-        Recovery::Found { updated: false } => "the answer was lost; a look-up found it done",
+fn recovery_words(recovery: &Recovery) -> std::borrow::Cow<'static, str> {
+    match *recovery {
+        Recovery::Found { updated: false } => "the answer was lost; a look-up found it done".into(),
         Recovery::Found { updated: true } => {
-            "the answer was lost; a look-up found it, and it was updated to the plan"
+            "the answer was lost; a look-up found it, and it was updated to the plan".into()
         }
-        Recovery::Resent => "the answer was lost and a look-up did not find it: sent again",
-        Recovery::NumberExisted { updated: false } => "PCC already had this number: adopted",
+        Recovery::Resent => "the answer was lost and a look-up did not find it: sent again".into(),
+        Recovery::NumberExisted { updated: false } => "PCC already had this number: adopted".into(),
         Recovery::NumberExisted { updated: true } => {
-            "PCC already had this number: adopted and updated to the plan"
+            "PCC already had this number: adopted and updated to the plan".into()
         }
-        Recovery::AlreadyGone => "it was already gone",
+        Recovery::AlreadyGone => "it was already gone".into(),
+        Recovery::Existed { updated: false } => {
+            "another writer had made it (another apply, or a killed one's late write): adopted"
+                .into()
+        }
+        Recovery::Existed { updated: true } => {
+            "another writer had made it (another apply, or a killed one's late write): adopted \
+             and updated to the plan"
+                .into()
+        }
+        Recovery::Raced {
+            adopted,
+            updated,
+            removed,
+            left,
+        } => {
+            let copies = |n: u32| if n == 1 { "copy" } else { "copies" };
+            let mut words = String::from(
+                "made more than once (another apply at the same time, or a late write): ",
+            );
+            words.push_str(match (adopted, updated) {
+                (false, _) => "kept this copy, the oldest",
+                (true, false) => "adopted the oldest copy",
+                (true, true) => "adopted the oldest copy and updated it to the plan",
+            });
+            if removed > 0 {
+                let _ = write!(words, "; deleted {removed} newer {}", copies(removed));
+            }
+            if left > 0 {
+                let _ = write!(
+                    words,
+                    "; left {left} newer {} made by someone else with other fields",
+                    copies(left)
+                );
+            }
+            words.into()
+        }
     }
 }
 

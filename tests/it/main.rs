@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `switchboard` binary against the real emulator (helpers in
 //! `tests/lib.rs`). One module per command; `brownfield` builds a project through the REST API
-//! the way another tool (or a person in the dashboard) would.
+//! the way another tool (or a person in the dashboard) would; `writers` runs two applies at
+//! once, and a re-run right after a kill while writes land late.
 
 mod apply;
 mod brownfield;
@@ -20,3 +21,4 @@ mod reliability;
 mod saved;
 mod sensitive;
 mod target;
+mod writers;

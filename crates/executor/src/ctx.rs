@@ -129,6 +129,11 @@ impl Ctx {
         tokio::time::sleep_until(self.horizon).await;
     }
 
+    /// True while a write of an earlier run may still land ([`Ctx::late_writes_landed`]).
+    pub fn late_writes_pending(&self) -> bool {
+        Instant::now() < self.horizon
+    }
+
     /// Waits before looking for the effect of a write whose answer was lost, so that a write
     /// still in flight on the server lands before the look-up.
     pub async fn settle(&self) {

@@ -149,11 +149,11 @@ where
                         writes,
                     });
                 }
-                // Another writer may have made the same object: look, once no write of an
-                // earlier run can still land, and keep the oldest copy.
-                ctx.late_writes_landed().await;
-                let found = find().await?;
-                let mut done = settle(found, Some(id.clone()), writes)
+                // Another writer may have made the same object: look at once and keep the
+                // oldest copy. Whatever lands from now on is newer, so the choice holds (and
+                // a writer racing this one deletes its copy as soon as it looks).
+                let mine = Some(id.clone());
+                let mut done = settle(find().await?, mine.clone(), writes)
                     .await?
                     .unwrap_or(Done {
                         // Not listed (yet): the id PCC answered is all there is to go on.
@@ -161,6 +161,14 @@ where
                         recovery: None,
                         writes,
                     });
+                // A write of an earlier, killed run may still land, as a newer copy: look
+                // once more when it no longer can, before anything is built on this one.
+                if ctx.late_writes_pending() {
+                    ctx.late_writes_landed().await;
+                    if let Some(again) = settle(find().await?, mine, done.writes).await? {
+                        done = merged(done, again);
+                    }
+                }
                 done.recovery = done.recovery.or(resent);
                 return Ok(done);
             }
@@ -215,6 +223,37 @@ where
             attempts: writes,
             last: lost.expect("the loop only ends early by returning"),
         }),
+    }
+}
+
+/// The outcome of a checked create's two looks: the second's copy and count of copies left,
+/// the first's adoption, the copies both removed.
+fn merged(first: Done, again: Done) -> Done {
+    let raced = |d: &Done| match d.recovery {
+        Some(Recovery::Raced {
+            adopted,
+            updated,
+            removed,
+            left,
+        }) => (adopted, updated, removed, left),
+        _ => (false, false, 0, 0),
+    };
+    let (adopted, updated, removed, _) = raced(&first);
+    let (adopted_again, updated_again, removed_again, left) = raced(&again);
+    let recovery = if first.recovery.is_some() || again.recovery.is_some() {
+        Some(Recovery::Raced {
+            adopted: adopted || adopted_again,
+            updated: updated || updated_again,
+            removed: removed + removed_again,
+            left,
+        })
+    } else {
+        None
+    };
+    Done {
+        id: again.id,
+        recovery,
+        writes: again.writes,
     }
 }
 

@@ -8,6 +8,11 @@
 //! - `kill-emulator`: the emulator killed with SIGKILL under a stream of writes (every
 //!   acknowledged write must survive, the state file must pass `PRAGMA integrity_check`),
 //!   and under a running `switchboard apply` (restarted, apply re-run, converges).
+//! - `two-writers`: several applies at once against one emulator, from empty, over several
+//!   seeds (lost answers and late writes on): nothing held twice, every apply succeeds; and a
+//!   control run with the check off, which must leave copies.
+//! - `kill-rerun`: `switchboard apply` killed the moment a write is answered late, run again
+//!   at once while that write still lands: the re-run succeeds, nothing is held twice.
 //! - `corpus`: every bad input at full size (a 15 MB file, 20,000 files, hostile files...):
 //!   exit 1, a clear message, no request.
 //! - `hostile`: the binary against a hostile PCC (endless bodies, absurd counts, unknown
@@ -22,6 +27,7 @@ mod fuzz;
 mod hostile;
 mod kill;
 mod soak;
+mod writers;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,6 +49,10 @@ pub enum Part {
     KillApply,
     /// SIGKILL of the emulator.
     KillEmulator,
+    /// Several applies at once against one PCC.
+    TwoWriters,
+    /// SIGKILL of `switchboard apply` while its writes land late, and an immediate re-run.
+    KillRerun,
     /// The bad-input corpus at full size.
     Corpus,
     /// Mutation fuzzing of the spec loader.
@@ -66,6 +76,12 @@ pub struct Args {
     /// SIGKILLs of `switchboard apply`.
     #[arg(long, default_value_t = 30)]
     apply_kills: usize,
+    /// Applies run at once in `two-writers`, per seed (its seeds are `--seeds`).
+    #[arg(long, default_value_t = 3)]
+    writers: usize,
+    /// SIGKILLs of `switchboard apply` with a late write in flight, each re-run at once.
+    #[arg(long, default_value_t = 12)]
+    rerun_kills: usize,
     /// Lives of the emulator (each ended by SIGKILL) under raw writes, and under apply.
     #[arg(long, default_value_t = 10)]
     emulator_lives: usize,
@@ -171,6 +187,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Part::Soak => soak::run(&args.seeds, &size, &dir),
             Part::KillApply => kill::apply(args.apply_kills, &size, &dir),
             Part::KillEmulator => kill::emulator(args.emulator_lives, &size, &dir),
+            Part::TwoWriters => writers::two_writers(&args.seeds, args.writers, &size, &dir),
+            Part::KillRerun => writers::kill_rerun(args.rerun_kills, &size, &dir),
             Part::Corpus => corpus::run(&dir),
             Part::Fuzz => fuzz::run(args.fuzz_secs, &size, &dir),
             Part::Hostile => hostile::run(args.hostile_rounds, &dir),

@@ -123,8 +123,8 @@ impl Ctx {
     /// command started ([`Config::started`]). A run killed before that start may have left
     /// writes in flight, which PCC carries out, if at all, within that window of losing their
     /// client (docs/pcc-api-assumptions.md, "Rate limits"); a look for copies made before
-    /// then could miss one still landing, so the look that decides a create waits for it. At
-    /// once for a command that started longer ago.
+    /// then could miss one still landing, so a create made before then looks again after it.
+    /// At once for a command that started longer ago.
     pub async fn late_writes_landed(&self) {
         tokio::time::sleep_until(self.horizon).await;
     }

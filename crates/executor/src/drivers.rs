@@ -25,17 +25,19 @@
 //! What each kind does about it is its [`Twins`]:
 //!
 //! - **Checked creates** ([`Twins::Removed`]). After PCC answers a create, the step looks its
-//!   natural key up, and keeps the oldest copy (lists answer oldest first). The oldest copy
-//!   stays the oldest for as long as it exists, so every writer that looks, whenever it looks,
-//!   keeps the same one; a step finishes (and what depends on it starts, with its id) only
-//!   after its look, so nothing is ever built on a newer copy. Newer copies are deleted when
-//!   they are the step's own (it knows the id PCC answered) or exact copies of what it writes
-//!   (its own write whose answer was lost, or another writer's from the same spec); a copy
-//!   with other fields is someone else's, left to them (they delete it when they look).
-//! - **Late writes.** The look that decides waits until no write of an earlier run can still
-//!   land ([`Ctx::late_writes_landed`]: `settle + recheck` after the command started), and
-//!   after a lost answer until the recheck has passed even when a copy is found at once (it
-//!   may be another writer's, with this step's own still landing).
+//!   natural key up at once, and keeps the oldest copy (lists answer oldest first). Once the
+//!   step's own copy exists, whatever lands later is newer, and the oldest copy stays the
+//!   oldest for as long as it exists: every writer that looks keeps the same one. A step
+//!   finishes (and what depends on it starts, with its id) only after its look, so nothing is
+//!   ever built on a newer copy. Newer copies are deleted when they are the step's own (it
+//!   knows the id PCC answered) or exact copies of what it writes (its own write whose answer
+//!   was lost, or another writer's from the same spec); a copy with other fields is someone
+//!   else's, left to them (they delete it when they look, within a request's time).
+//! - **Late writes.** A write of an earlier, killed run may land up to `settle + recheck`
+//!   after the command started ([`Ctx::late_writes_landed`]), as a newer copy: a create made
+//!   before then looks once more when it has passed, deleting such copies. After a lost
+//!   answer, the look that decides waits until the recheck has passed even when a copy is
+//!   found at once (it may be another writer's, with this step's own still landing).
 //! - **Unique kinds** ([`Twins::Refused`]: numbers, memberships, key presses). PCC refuses
 //!   the second: a refused create is looked up, and what another writer made is adopted.
 //! - **Audio** ([`Twins::Kept`]): PCC cannot delete an upload, so the step looks first and
@@ -83,9 +85,10 @@ pub(crate) enum Twins<R> {
     /// content (docs/apply.md, "Two writers").
     Kept,
     /// PCC makes it (agents, groups, queues, routings, IVR trees and nodes): every create is
-    /// looked up once no write of an earlier run can still land ([`Ctx::late_writes_landed`]),
-    /// the oldest copy is kept by every writer, and newer copies that are this run's own, or
-    /// exact copies of what it writes, are deleted through `remove` (one id at a time).
+    /// looked up (again once no write of an earlier run can still land, if that is later:
+    /// [`Ctx::late_writes_landed`]), the oldest copy is kept by every writer, and newer
+    /// copies that are this run's own, or exact copies of what it writes, are deleted through
+    /// `remove` (one id at a time).
     Removed(R),
 }
 

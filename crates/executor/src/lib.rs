@@ -21,8 +21,8 @@
 //!   step (a refusal is not "absent"). So a re-run after a crash, or a re-plan after a
 //!   partial apply, converges and never duplicates.
 //! - **Two writers.** Where PCC makes a second object with a natural key it holds, each create
-//!   is looked up once no earlier run's late write can still land, and every writer keeps the
-//!   oldest copy and deletes its own newer ones, before anything is built on it
+//!   is looked up (again once no earlier run's late write can still land), and every writer
+//!   keeps the oldest copy and deletes its own newer ones, before anything is built on it
 //!   (`drivers.rs`, "Two writers"). So two applies at once, or a re-run right
 //!   after a kill, leave no natural key held twice.
 //! - **Ids.** Server ids come from the live read ([`pcc::Ids`]) plus the ids that creates
@@ -86,9 +86,9 @@ pub struct Config {
     pub stop: Option<Arc<AtomicBool>>,
     /// When the command started (default: when [`apply`] is called). A run of switchboard
     /// killed before then may still have writes landing up to `settle + recheck` after it
-    /// died; the look that checks a create for copies waits until that much time has passed
-    /// since `started` (docs/apply.md, "Two writers"). An earlier instant
-    /// (the process's start, before the read and the plan) shortens that wait.
+    /// died; a create made before that much time has passed since `started` is looked up for
+    /// copies once more when it has (docs/apply.md, "Two writers"). An earlier instant (the
+    /// process's start, before the read and the plan) shortens that wait.
     pub started: Option<Instant>,
     /// Skips what keeps two writers from leaving copies: the look after each create of a kind
     /// PCC does not keep unique, and the wait for an earlier run's late writes. Right only

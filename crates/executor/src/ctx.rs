@@ -18,6 +18,16 @@ use crate::Config;
 /// out more rounds would only delay the stop of the apply.
 const READ_ROUNDS: u32 = 3;
 
+/// A list whose pages do not add up to the count PCC gives changed while it was read: with
+/// creates (this apply's own, or another writer's) landing between its pages, which happens
+/// to every list longer than a page while a kind is being created, and most of all to the
+/// check each create makes. It reads right a moment later, so it is tried more often than a
+/// failed read, with waits capped at [`MAX_BACKOFF`] (about 6 s in all).
+const INCONSISTENT_ROUNDS: u32 = 8;
+
+/// The longest wait between two rounds of a look-up.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
 /// The longest wait between two requests the rate ceiling imposes. A ceiling below one request
 /// a day is no apply anyone waits for; clamping it keeps the interval, and the instants the
 /// limiter adds it to, far from the overflow of `Duration` and `Instant` (which panic).
@@ -90,8 +100,8 @@ impl Ctx {
     }
 
     /// A look-up: rate-limited, and retried when PCC could not answer (the client's own
-    /// retries exhausted), but not when it answered with a refusal, nor once the apply knows
-    /// PCC is gone.
+    /// retries exhausted) or answered a list whose pages do not add up, but not when it
+    /// answered with a refusal, nor once the apply knows PCC is gone.
     pub async fn read<T, F>(&self, f: impl Fn() -> F) -> Result<T, pcc::Error>
     where
         F: Future<Output = Result<T, pcc::Error>>,
@@ -102,11 +112,15 @@ impl Ctx {
             self.permit().await;
             let heard = self.client.answers();
             let result = f().await;
-            let again = round < READ_ROUNDS
-                && !self.halted()
+            let again = !self.halted()
                 && match &result {
-                    Err(pcc::Error::Status { .. }) => true,
-                    Err(pcc::Error::Transport { .. }) => self.client.answers() > heard,
+                    Err(pcc::Error::Status { .. }) => round < READ_ROUNDS,
+                    Err(pcc::Error::Transport { .. }) => {
+                        round < READ_ROUNDS && self.client.answers() > heard
+                    }
+                    // Pages that do not add up (or an answer of the wrong shape, which a
+                    // few more reads cost nothing to confirm).
+                    Err(pcc::Error::Decode { .. }) => round < INCONSISTENT_ROUNDS,
                     _ => false,
                 };
             if !again {
@@ -115,7 +129,7 @@ impl Ctx {
             if let Err(e) = &result {
                 tracing::warn!(error = %e, "look-up failed; trying again");
             }
-            tokio::time::sleep(Duration::from_millis(100 << round)).await;
+            tokio::time::sleep(Duration::from_millis(100 << round.min(10)).min(MAX_BACKOFF)).await;
         }
     }
 

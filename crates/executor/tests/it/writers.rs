@@ -226,3 +226,33 @@ async fn a_lone_apply_keeps_its_own_ids() {
         }
     }
 }
+
+/// More groups than a page holds, created at once: each check lists every group, in pages,
+/// while other creates land between the pages, so that the pages do not add up to the count
+/// PCC gives. Such a list is read again, not taken for a failure of the step (nor, as a
+/// short list, for a missing copy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_whose_pages_change_while_read_reads_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator_with(emulator::Faults {
+        latency_ms: 2,
+        ..Default::default()
+    })
+    .await;
+    let client = client(&emu);
+    let mut desired = spec::model::Model::default();
+    for i in 0..250 {
+        desired
+            .groups
+            .insert(format!("g{i:03}"), spec::model::Group::default());
+    }
+    let live = read(&client).await;
+    let plan = support::plan(&desired, &live);
+    let cfg = Config {
+        parallelism: 16,
+        ..config(dir.path())
+    };
+    let report = apply(&plan, &live, &client, &cfg).await;
+    assert_success(&report);
+    assert!(duplicates(&emu).is_empty());
+}

@@ -1,9 +1,11 @@
 //! A generated contact center of more than 10,000 objects applied to an empty emulated
-//! project with injected latency: the calls made against the minimum (one write per step, no
-//! read), and the wall time against the lower bound `depth × latency + steps / parallelism ×
-//! latency` (the longest dependency chain, plus every write spread over the parallel slots).
-//! Then the same with faults (5xx, 429, lost answers): the extra calls they cost. Prints
-//! figures; asserts only that the project converged.
+//! project with injected latency: the calls made against the minimum (one write per step, and
+//! one look-up per checked create: the check for another writer's copy), and the wall time
+//! against the lower bound `depth × latency + calls / parallelism × latency` (the longest
+//! dependency chain, a checked create counting twice, plus every call spread over the
+//! parallel slots). Once with the check off (`Config::single_writer`), to show its cost. Then
+//! the same with faults (5xx, 429, lost answers): the extra calls they cost. Prints figures;
+//! asserts only that the project converged.
 //!
 //! Run: `cargo bench -p executor --bench apply` (the emulator shares the machine, so the
 //! times include its work too).
@@ -35,18 +37,37 @@ const SIZE: Size = Size {
     audio: 10,
 };
 
-/// Steps on the longest chain of `depends_on`.
-fn depth(plan: &Plan) -> usize {
-    let mut longest = vec![1usize; plan.steps.len()];
+/// True for a create the executor looks up afterwards (or, for audio, before), to settle a
+/// copy another writer made.
+fn checked(step: &planner::Step, single_writer: bool) -> bool {
+    use planner::Address as A;
+    !single_writer
+        && step.action == planner::Action::Create
+        && matches!(
+            step.address,
+            A::Agent(_)
+                | A::Audio(_)
+                | A::Group(_)
+                | A::Queue(_)
+                | A::Routing { .. }
+                | A::IvrTree(_)
+                | A::IvrNode { .. }
+        )
+}
+
+/// Round trips on the longest chain of `depends_on` (a checked create takes two).
+fn depth(plan: &Plan, single_writer: bool) -> usize {
+    let cost = |i: usize| 1 + usize::from(checked(&plan.steps[i], single_writer));
+    let mut longest: Vec<usize> = (0..plan.steps.len()).map(cost).collect();
     for (i, step) in plan.steps.iter().enumerate() {
         for &d in &step.depends_on {
-            longest[i] = longest[i].max(longest[d] + 1);
+            longest[i] = longest[i].max(longest[d] + cost(i));
         }
     }
     longest.into_iter().max().unwrap_or(0)
 }
 
-async fn run(latency_ms: u64, parallelism: usize, faults: emulator::Faults) {
+async fn run(latency_ms: u64, parallelism: usize, single_writer: bool, faults: emulator::Faults) {
     let dir = tempfile::tempdir().unwrap();
     let desired = generator::project(SIZE, 1, dir.path());
     let emu = emulator::spawn(
@@ -67,7 +88,12 @@ async fn run(latency_ms: u64, parallelism: usize, faults: emulator::Faults) {
     let live = read_live(&client, &ReadOptions::default()).await.unwrap();
     let plan = planner::plan(&desired, &live.model, &spec::Policy::default());
     let steps = plan.steps.len();
-    let depth = depth(&plan);
+    let depth = depth(&plan, single_writer);
+    let looks = plan
+        .steps
+        .iter()
+        .filter(|s| checked(s, single_writer))
+        .count();
     let faulty = faults != emulator::Faults::default();
     emu.set_faults(emulator::Faults {
         latency_ms,
@@ -79,6 +105,7 @@ async fn run(latency_ms: u64, parallelism: usize, faults: emulator::Faults) {
         parallelism,
         audio_root: dir.path().to_path_buf(),
         settle: Duration::from_millis(latency_ms),
+        single_writer,
         ..executor::Config::default()
     };
     let started = Instant::now();
@@ -86,16 +113,22 @@ async fn run(latency_ms: u64, parallelism: usize, faults: emulator::Faults) {
     let wall = started.elapsed();
     let stats = emu.stats();
     let latency = Duration::from_millis(latency_ms);
-    let bound = latency * depth as u32 + latency.mul_f64(steps as f64 / parallelism as f64);
+    let bound =
+        latency * depth as u32 + latency.mul_f64((steps + looks) as f64 / parallelism as f64);
     println!(
         "{} objects, {steps} steps, depth {depth}, latency {latency_ms} ms, parallelism \
-         {parallelism}{}:",
+         {parallelism}{}{}:",
         generator::objects(&desired),
+        if single_writer {
+            ", check for other writers off"
+        } else {
+            ""
+        },
         if faulty { ", with faults" } else { "" }
     );
     println!(
-        "  calls: {} writes + {} reads = {} (minimum {steps}: one write per step, no read); \
-         {} failed steps",
+        "  calls: {} writes + {} reads = {} (minimum {steps} writes + {looks} reads: one write \
+         per step, one look-up per checked create); {} failed steps",
         stats.writes,
         stats.reads,
         stats.writes + stats.reads,
@@ -136,11 +169,13 @@ async fn run(latency_ms: u64, parallelism: usize, faults: emulator::Faults) {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    run(5, 8, emulator::Faults::default()).await;
-    run(5, 32, emulator::Faults::default()).await;
+    run(5, 8, true, emulator::Faults::default()).await;
+    run(5, 8, false, emulator::Faults::default()).await;
+    run(5, 32, false, emulator::Faults::default()).await;
     run(
         5,
         32,
+        false,
         emulator::Faults {
             fail_rate: 0.05,
             throttle_rate: 0.02,

@@ -138,3 +138,75 @@ fn a_rerun_right_after_a_sigkill_while_writes_land_late_leaves_no_key_held_twice
         assert_no_secret_in_dir(work.path());
     }
 }
+
+/// A copy in PCC (another apply's, about to be deleted) when `apply` reads: it says so and
+/// reads again, and applies once the copy is gone. A copy that stays fails the apply after
+/// about 3 s, and the error says that another apply may be settling it; `plan` says the same
+/// at once.
+#[test]
+fn an_apply_that_reads_another_applys_copy_reads_again_until_it_is_gone() {
+    use std::io::BufRead as _;
+
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.write(
+        "spec/switchboard.yaml",
+        "version: 1\ngroups:\n  sales: {}\n  support: {}\n",
+    );
+    pcc.group("sales");
+    let copy = pcc.group("sales");
+    let mut child = work
+        .switchboard(["apply", "spec", "--auto-approve"])
+        .against(&pcc)
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("switchboard starts");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("reading again") {
+        line.clear();
+        assert_ne!(
+            stderr.read_line(&mut line).unwrap(),
+            0,
+            "apply never read again"
+        );
+    }
+    // The other apply deletes its copy.
+    pcc.delete(&format!("/v1/group/{copy}"));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{rest}");
+    assert_eq!(pcc.list("group", "groups").len(), 2);
+
+    // A copy that stays.
+    pcc.group("support");
+    let plan = work.switchboard(["plan", "spec"]).against(&pcc).run();
+    plan.assert_code(1);
+    assert!(
+        plan.stderr
+            .contains("these may be copies it is about to delete"),
+        "{}",
+        plan.stderr
+    );
+    let apply = work
+        .switchboard(["apply", "spec", "--auto-approve"])
+        .against(&pcc)
+        .run();
+    apply.assert_code(1);
+    assert!(apply.stderr.contains("reading again"), "{}", apply.stderr);
+    assert!(
+        apply
+            .stderr
+            .contains("these may be copies it is about to delete"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(
+        pcc.stats().writes,
+        3 + 2,
+        "the stubborn copy stopped the apply before a write"
+    );
+}

@@ -85,7 +85,26 @@ pub async fn plan(
         problem_address(problem)
             .is_some_and(|a| planner::matching_pattern(&spec.policy, &a).is_some())
     };
-    match read_live_setting_aside(&target, &scope, &covered).await {
+    // Another apply racing this one holds copies of what both create until it looks and
+    // deletes its own: a moment, or up to `settle + recheck` (2.5 s) after a lost answer or a
+    // killed run's late write. An apply reads again rather than refuse a project that is
+    // about to be right (docs/apply.md, "Two writers, one project").
+    let mut waited = std::time::Duration::ZERO;
+    let read = loop {
+        match read_live_setting_aside(&target, &scope, &covered).await {
+            Err(err) if access == Access::Write && waited < COPIES_SETTLE && only_copies(&err) => {
+                crate::output::eprintln(format_args!(
+                    "note: the live project holds two copies of some objects, maybe another \
+                     apply's that it is about to delete; reading again in {} s",
+                    COPIES_POLL.as_secs_f64()
+                ));
+                tokio::time::sleep(COPIES_POLL).await;
+                waited += COPIES_POLL;
+            }
+            other => break other,
+        }
+    };
+    match read {
         Ok((live, problems)) => {
             let set_aside = set_aside(&spec.policy, &problems);
             let plan =
@@ -108,20 +127,46 @@ pub async fn plan(
     }
 }
 
+/// How long an apply keeps reading a project whose only problems are copies, and how often.
+const COPIES_SETTLE: std::time::Duration = std::time::Duration::from_secs(3);
+const COPIES_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// True when a read failed only because some natural keys are held by several objects.
+fn only_copies(err: &anyhow::Error) -> bool {
+    match err.downcast_ref::<pcc::Error>() {
+        Some(pcc::Error::Live(problems)) => {
+            !problems.is_empty() && problems.iter().all(|p| p.ids.len() > 1)
+        }
+        _ => false,
+    }
+}
+
 /// A failed read whose problems include duplicate names gets a help line: `ignore:` can set
-/// those aside.
+/// those aside; and, when copies are all it found, another apply may be settling them.
 fn with_ignore_help(err: anyhow::Error) -> anyhow::Error {
     let duplicates = match err.downcast_ref::<pcc::Error>() {
         Some(pcc::Error::Live(problems)) => problems.iter().any(|p| p.uses.is_some()),
         _ => false,
     };
-    if !duplicates {
+    let racing = only_copies(&err);
+    if !duplicates && !racing {
         return err;
     }
-    anyhow::anyhow!(
-        "{err:#}\nhelp: to plan around a duplicate name you cannot fix yet, add its address to \
-         `ignore:` (`group.<name>`, say); the plan then leaves those objects out"
-    )
+    let mut text = format!("{err:#}");
+    if racing {
+        text.push_str(
+            "\nhelp: if another `switchboard apply` is running against this project, these may \
+             be copies it is about to delete (docs/apply.md, \"Two writers, one project\"): run \
+             again in a few seconds",
+        );
+    }
+    if duplicates {
+        text.push_str(
+            "\nhelp: to plan around a duplicate name you cannot fix yet, add its address to \
+             `ignore:` (`group.<name>`, say); the plan then leaves those objects out",
+        );
+    }
+    anyhow::anyhow!(text)
 }
 
 /// What `plan` changes for callers. The walk compares the live project with the live project

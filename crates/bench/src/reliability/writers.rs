@@ -214,9 +214,12 @@ async fn race(
             let live = loop {
                 match pcc::read_live(&client, &pcc::ReadOptions::default()).await {
                     Ok(live) => break live,
-                    Err(err) if writer.read_failures < 5 => {
+                    // As `switchboard apply` does: another writer's copies go within
+                    // seconds (3 s of reads, every 0.5 s).
+                    Err(err) if writer.read_failures < 6 => {
                         eprintln!("   a writer's read failed ({err}); reading again");
                         writer.read_failures += 1;
+                        tokio::time::sleep(Duration::from_millis(500)).await;
                     }
                     Err(err) => {
                         writer.failed.push(format!("cannot read: {err}"));

@@ -298,7 +298,8 @@ struct Rerun {
     /// Steps of the re-run that met a copy (adopted it, or deleted one).
     rerun_met: usize,
     held_twice: Vec<String>,
-    final_steps: usize,
+    /// Steps of a plan after the re-run (`None`: the plan refused the project).
+    final_steps: Option<usize>,
 }
 
 /// `kills` times: a fresh emulator that carries 10 % of writes out late; `switchboard
@@ -393,7 +394,7 @@ pub fn kill_rerun(kills: usize, size: &Size, dir: &Path) -> anyhow::Result<PartR
         pcc.wait_late_writes();
         run.held_twice = e2e::soak::duplicates(&pcc.state());
         pcc.set_faults(emulator::Faults::default());
-        run.final_steps = pending(&work, &pcc, spec)?;
+        run.final_steps = pending(&work, &pcc, spec).ok();
         if run.rerun_exit != 0 {
             problems.push(format!(
                 "kill {i} ({stage}): the re-run exited {}: {}",
@@ -404,11 +405,14 @@ pub fn kill_rerun(kills: usize, size: &Size, dir: &Path) -> anyhow::Result<PartR
         for key in &run.held_twice {
             problems.push(format!("kill {i} ({stage}): held twice: {key}"));
         }
-        if run.final_steps != 0 {
-            problems.push(format!(
-                "kill {i} ({stage}): {} steps pending after the re-run",
-                run.final_steps
-            ));
+        match run.final_steps {
+            Some(0) => {}
+            Some(n) => problems.push(format!(
+                "kill {i} ({stage}): {n} steps pending after the re-run"
+            )),
+            None => problems.push(format!(
+                "kill {i} ({stage}): a plan after the re-run refused the project"
+            )),
         }
         runs.push(run);
     }
@@ -427,11 +431,11 @@ pub fn kill_rerun(kills: usize, size: &Size, dir: &Path) -> anyhow::Result<PartR
         ),
         format!(
             "re-runs met {} copies or objects made by the killed run; {:.1} s a re-run on average; \
-             held twice after every late write landed: {}; steps pending after: {}",
+             held twice after every late write landed: {}; steps pending after: {:?}",
             runs.iter().map(|r| r.rerun_met).sum::<usize>(),
             runs.iter().map(|r| r.rerun_secs).sum::<f64>() / runs.len().max(1) as f64,
             runs.iter().map(|r| r.held_twice.len()).sum::<usize>(),
-            runs.iter().map(|r| r.final_steps).sum::<usize>()
+            runs.iter().map(|r| r.final_steps).collect::<Vec<_>>()
         ),
     ];
     Ok(PartReport {

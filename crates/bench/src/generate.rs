@@ -9,10 +9,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context as _;
-use sha2::{Digest as _, Sha256};
 use spec::model::{
-    Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
-    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Sensitive,
+    Agent, AgentRouting, Audio, AudioDigest, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode,
+    IvrTree, Key, KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Sensitive,
 };
 
 /// How big a contact center to make.
@@ -126,15 +125,6 @@ fn audio_bytes(rng: &mut fastrand::Rng, i: usize) -> Vec<u8> {
     bytes
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::new(), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// A generated contact center: the model and the audio files' bytes (by path relative to
 /// the spec root).
 #[derive(Clone, Debug)]
@@ -164,7 +154,7 @@ pub fn center(size: &Size, seed: u64) -> Center {
     let mut audio_ids = Vec::new();
     for i in 0..size.audio {
         let bytes = audio_bytes(&mut rng, i);
-        let id = AudioId::Sha256(sha256_hex(&bytes));
+        let id = AudioId::Sha256(AudioDigest::of(&bytes));
         let name = format!("prompt-{i:02}");
         let file = format!("audio/{name}.wav");
         model.audio.insert(

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use sha2::{Digest as _, Sha256};
 
 /// Loads the spec in `dir`.
 pub fn load(dir: &Path) -> anyhow::Result<(spec::Loaded, usize)> {
@@ -26,10 +25,7 @@ pub fn load(dir: &Path) -> anyhow::Result<(spec::Loaded, usize)> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let hash = |relative: &str| -> Result<String, String> {
         let bytes = std::fs::read(dir.join(relative)).map_err(|e| e.to_string())?;
-        Ok(Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
+        Ok(spec::model::AudioDigest::of(&bytes))
     };
     Ok((spec::load(&files, &hash), files.len()))
 }

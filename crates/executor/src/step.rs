@@ -24,7 +24,6 @@ use pcc::encode::{self, Unset};
 use pcc::live::{greeting_desc, parse_greeting_desc};
 use pcc::{Ids, wire};
 use planner::{Action, Address, Object, Step};
-use sha2::{Digest, Sha256};
 use spec::model::{AudioId, Key, KeyAction, NumberRoute};
 
 use crate::ctx::Ctx;
@@ -373,10 +372,7 @@ async fn audio(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
         });
     };
     let bytes = read_audio(&ctx.config.audio_root, file, &address).await?;
-    let found: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let found = spec::model::AudioDigest::of(&bytes);
     if found != *expected {
         return Err(Error::AudioChanged {
             path: file.clone(),

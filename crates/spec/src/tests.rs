@@ -211,3 +211,16 @@ fn walk_records_each_menu_and_the_branch_taken() {
         "main/language [7: invalid] -> main/language [1] -> main/english [silence] -> hang up"
     );
 }
+
+#[test]
+fn audio_digest_is_the_sha256_of_the_bytes_however_they_are_fed() {
+    use crate::model::AudioDigest;
+    // The FIPS 180-2 test vector: a digest that is not SHA-256 (or not lower-case hex) fails.
+    let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    assert_eq!(AudioDigest::of(b"abc"), abc);
+    let mut chunked = AudioDigest::new();
+    for chunk in [&b"a"[..], b"", b"bc"] {
+        chunked.update(chunk);
+    }
+    assert_eq!(chunked.finish(), abc);
+}

@@ -17,7 +17,6 @@ use miette::{
     LabeledSpan, MietteError, MietteHandlerOpts, MietteSpanContents, ReportHandler, SourceSpan,
     SpanContents,
 };
-use sha2::{Digest, Sha256};
 use spec::text::terminal_lines;
 use spec::{Loaded, Severity, Source, Spec};
 
@@ -405,22 +404,22 @@ fn no_spec_here(found: &[Source]) -> String {
     )
 }
 
-/// The SHA-256 of the audio file a spec names at `relative`, read through the checks `apply`
-/// uploads it through: inside the spec root, a regular file, at most
-/// [`files::Limit::AUDIO_FILE`].
+/// The SHA-256 of the audio file a spec names at `relative`, for the loader.
 fn hash_audio(root: &files::Root, relative: &str) -> Result<String, String> {
-    let mut hasher = Sha256::new();
-    root.open(relative, files::Limit::AUDIO_FILE)
-        .and_then(|reader| reader.chunks(|chunk| hasher.update(chunk)))
-        .map_err(|err| match err {
-            files::Error::NotFound => "no such file".to_owned(),
-            err => err.to_string(),
-        })?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    digest_audio(root, relative).map_err(|err| match err {
+        files::Error::NotFound => "no such file".to_owned(),
+        err => err.to_string(),
+    })
+}
+
+/// The identity ([`spec::model::AudioDigest`]) of the audio file a spec names at `relative`,
+/// read through the checks `apply` uploads it through: inside the spec root, a regular file,
+/// at most [`files::Limit::AUDIO_FILE`]. The loader and the check before an apply both use it.
+pub fn digest_audio(root: &files::Root, relative: &str) -> Result<String, files::Error> {
+    let mut digest = spec::model::AudioDigest::new();
+    root.open(relative, files::Limit::AUDIO_FILE)?
+        .chunks(|chunk| digest.update(chunk))?;
+    Ok(digest.finish())
 }
 
 /// How to draw diagnostics.

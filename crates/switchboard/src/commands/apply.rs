@@ -477,7 +477,6 @@ async fn execute(
 /// same checks as the spec loader's and the upload's (`files::Root`): inside the spec root
 /// after symbolic links, a regular file, at most 50 MiB.
 fn check_audio(plan: &Plan, spec_root: &Path) -> anyhow::Result<()> {
-    use sha2::{Digest as _, Sha256};
     let mut root = None;
     for step in &plan.steps {
         let Some(planner::Object::Audio {
@@ -498,30 +497,25 @@ fn check_audio(plan: &Plan, spec_root: &Path) -> anyhow::Result<()> {
                 )
             })?),
         };
-        let mut hasher = Sha256::new();
-        if let Err(err) = root
-            .open(file, files::Limit::AUDIO_FILE)
-            .and_then(|reader| reader.chunks(|chunk| hasher.update(chunk)))
-        {
-            let advice = match err {
-                files::Error::NotFound => format!(
-                    ": run `apply` from the directory `plan` ran in (the plan's spec root `{}` \
-                     is relative to it)",
-                    spec_root.display()
-                ),
-                _ => String::new(),
-            };
-            bail!(
-                "{} uploads `{}`, which cannot be read here ({err}){advice}; nothing was written",
-                step.address,
-                spec_root.join(file).display()
-            );
-        }
-        let found: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let found = match crate::specfile::digest_audio(root, file) {
+            Ok(found) => found,
+            Err(err) => {
+                let advice = match err {
+                    files::Error::NotFound => format!(
+                        ": run `apply` from the directory `plan` ran in (the plan's spec root \
+                         `{}` is relative to it)",
+                        spec_root.display()
+                    ),
+                    _ => String::new(),
+                };
+                bail!(
+                    "{} uploads `{}`, which cannot be read here ({err}){advice}; nothing was \
+                     written",
+                    step.address,
+                    spec_root.join(file).display()
+                );
+            }
+        };
         if found != *expected {
             bail!(
                 "{} uploads `{}`, whose content changed since the plan was made (planned \

@@ -495,258 +495,501 @@ pub fn plan_setting_aside(
     policy: &Policy,
     set_aside: &[SetAside],
 ) -> Plan {
-    let (renamed, moved, mut warnings) = moves::resolve(desired, live, policy, set_aside);
+    let (renamed, moved, warnings) = moves::resolve(desired, live, policy, set_aside);
     // From here on the live project is seen with its renames made, as PCC will hold it: what
     // hangs on a renamed object is the same object under the new name.
     let live = renamed.as_ref().unwrap_or(live);
-    let mut want = flatten(desired);
-    let mut have = flatten(live);
-    if desired.settings.is_none() {
-        // Settings absent from the spec are not managed.
-        have.remove(&Address::Settings);
-    }
+    let mut planning = Planning::new(desired, live, policy, set_aside, moved, warnings);
+    planning.find_ignored();
+    planning.find_start_changes();
+    let delete_candidates = planning.diff();
+    planning.delete_unless_used(delete_candidates);
+    let audio_names = planning.upload_new_audio();
+    planning.into_plan(audio_names)
+}
 
-    let audio_at = audio_addresses(desired, live);
-    // A move that `ignore:` blocks leaves its live `from` alone, as if ignored: otherwise the
-    // object the spec renames would be deleted in the move's place.
-    let held: BTreeMap<&Address, IgnoredBecause> = warnings
-        .iter()
-        .filter_map(|w| match w {
-            Warning::MoveIgnored { from, to, pattern } => Some((
-                from,
-                IgnoredBecause::MovedTo {
-                    to: to.clone(),
-                    pattern: pattern.clone(),
-                },
-            )),
-            _ => None,
-        })
-        .collect();
-    let ignored = ignored(
-        policy, desired, live, &audio_at, &want, &have, set_aside, &held,
-    );
-    for (address, ig) in &ignored {
-        if ig.in_spec && ig.live {
-            warnings.push(Warning::DeclaredButIgnored {
-                address: address.clone(),
-            });
+/// A plan being made: both models as the diff sees them, and what each phase of
+/// [`plan_setting_aside`] found, for the phases after it.
+struct Planning<'a> {
+    desired: &'a Model,
+    /// The live project with the renames of `moved:` made.
+    live: &'a Model,
+    policy: &'a Policy,
+    set_aside: &'a [SetAside],
+    /// The renames made: new address → address before.
+    moved: BTreeMap<Address, Address>,
+    /// Every desired object by address (audio apart: it is matched by content).
+    want: BTreeMap<Address, Object>,
+    /// Every live object the plan manages, by address (audio apart).
+    have: BTreeMap<Address, Object>,
+    /// The address of every audio file, desired or live.
+    audio_at: BTreeMap<AudioId, Address>,
+    warnings: Vec<Warning>,
+    /// What the plan leaves alone, and why.
+    ignored: BTreeMap<Address, Ignored>,
+    /// Trees whose start node moves, with the reason their nodes and keys are replaced.
+    start_changes: BTreeMap<String, Replace>,
+    /// Start nodes that stay because their tree's start change is blocked.
+    blocked_roots: BTreeMap<Address, KeptBecause>,
+    /// The steps, not yet ordered.
+    drafts: Vec<Draft>,
+    /// Live objects the spec leaves out that the plan does not delete, and why.
+    kept: BTreeMap<Address, KeptBecause>,
+    /// For every live object, the live (and set aside) objects that refer to it; computed
+    /// only when the plan deletes something.
+    live_referrers: BTreeMap<Address, Vec<Address>>,
+}
+
+impl<'a> Planning<'a> {
+    /// Both models flattened to objects by address.
+    fn new(
+        desired: &'a Model,
+        live: &'a Model,
+        policy: &'a Policy,
+        set_aside: &'a [SetAside],
+        moved: BTreeMap<Address, Address>,
+        warnings: Vec<Warning>,
+    ) -> Planning<'a> {
+        let want = flatten(desired);
+        let mut have = flatten(live);
+        if desired.settings.is_none() {
+            // Settings absent from the spec are not managed.
+            have.remove(&Address::Settings);
+        }
+        Planning {
+            desired,
+            live,
+            policy,
+            set_aside,
+            moved,
+            want,
+            have,
+            audio_at: audio_addresses(desired, live),
+            warnings,
+            ignored: BTreeMap::new(),
+            start_changes: BTreeMap::new(),
+            blocked_roots: BTreeMap::new(),
+            drafts: Vec::new(),
+            kept: BTreeMap::new(),
+            live_referrers: BTreeMap::new(),
         }
     }
 
-    let mut blocked_roots = BTreeMap::new();
-    let start_changes = start_changes(
-        desired,
-        live,
-        &ignored,
-        &mut want,
-        &mut warnings,
-        &mut blocked_roots,
-    );
-
-    // The diff, address by address.
-    let mut drafts = Vec::new();
-    let mut delete_candidates = Vec::new();
-    for (address, before, after) in merge(&have, &want) {
-        if ignored.contains_key(address) {
-            continue;
-        }
-        let tree_replace = match address {
-            Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. } => start_changes.get(tree),
-            _ => None,
-        };
-        match (before, after) {
-            (None, Some(after)) => {
-                let action = if *address == Address::Settings {
-                    // PCC's settings are a singleton: there is only PUT.
-                    Action::Update
-                } else {
-                    Action::Create
-                };
-                drafts.push(Draft {
+    /// What the plan leaves alone: what `ignore:` matches, what is set aside, the live side
+    /// of a move that `ignore:` blocks, and what each of them owns. An object the spec
+    /// declares among them gets a warning.
+    fn find_ignored(&mut self) {
+        // A move that `ignore:` blocks leaves its live `from` alone, as if ignored: otherwise
+        // the object the spec renames would be deleted in the move's place.
+        let held: BTreeMap<&Address, IgnoredBecause> = self
+            .warnings
+            .iter()
+            .filter_map(|w| match w {
+                Warning::MoveIgnored { from, to, pattern } => Some((
+                    from,
+                    IgnoredBecause::MovedTo {
+                        to: to.clone(),
+                        pattern: pattern.clone(),
+                    },
+                )),
+                _ => None,
+            })
+            .collect();
+        let ignored = self.ignored_objects(&held);
+        for (address, ig) in &ignored {
+            if ig.in_spec && ig.live {
+                self.warnings.push(Warning::DeclaredButIgnored {
                     address: address.clone(),
-                    action,
-                    replace: None,
-                    moved_from: None,
-                    before: None,
-                    after: Some(after.clone()),
-                    changed_fields: changed_fields(None, Some(after)),
                 });
             }
-            (Some(_), None) => delete_candidates.push(address),
-            (Some(before), Some(after)) => {
-                let moved_from = moved.get(address);
-                let replace = if let Some(r) = tree_replace {
-                    Some(r.clone())
-                } else if before == after && moved_from.is_none() {
-                    continue;
-                } else if matches!(address, Address::Routing { .. }) {
-                    Some(Replace::RoutingPriority)
-                } else {
-                    None
+        }
+        self.ignored = ignored;
+    }
+
+    /// Every live object (audio included) that `ignore:` matches, and every object (live or
+    /// desired) that an ignored object owns. `ignore:` is about live objects the spec does
+    /// not own: an object the spec declares that does not exist live yet is created (and
+    /// ignored from then on, with a warning), so nothing the spec creates can refer to a
+    /// missing object.
+    fn ignored_objects(
+        &self,
+        held: &BTreeMap<&Address, IgnoredBecause>,
+    ) -> BTreeMap<Address, Ignored> {
+        let (policy, audio_at, want, have) = (self.policy, &self.audio_at, &self.want, &self.have);
+        let mut out: BTreeMap<Address, Ignored> = self
+            .set_aside
+            .iter()
+            .map(|aside| {
+                let ignored = Ignored {
+                    address: aside.address.clone(),
+                    because: IgnoredBecause::Unreadable {
+                        pattern: aside.pattern.clone(),
+                        problem: aside.problem.clone(),
+                    },
+                    live: true,
+                    in_spec: want.contains_key(&aside.address),
                 };
-                let mut fields = changed_fields(Some(before), Some(after));
-                if moved_from.is_some() {
-                    fields.push("name".to_owned());
-                    fields.sort();
-                }
-                match replace {
-                    None => drafts.push(Draft {
+                (aside.address.clone(), ignored)
+            })
+            .collect();
+        if policy.ignore.is_empty() && out.is_empty() && held.is_empty() {
+            return out;
+        }
+        let desired_audio: BTreeSet<&Address> =
+            self.desired.audio.keys().map(|id| &audio_at[id]).collect();
+        // Live audio by address, with the name recorded at upload: a pattern written with
+        // that name (`audio.welcome-es`) protects the file even when its address had to say
+        // more.
+        let live_audio: BTreeMap<&Address, Address> = self
+            .live
+            .audio
+            .iter()
+            .map(|(id, a)| (&audio_at[id], Address::Audio(a.name.clone())))
+            .collect();
+        let all: BTreeSet<&Address> = have
+            .keys()
+            .chain(want.keys())
+            .chain(live_audio.keys().copied())
+            .collect();
+        // Owners sort before what they own (their kinds come first), so one pass suffices.
+        for address in all {
+            if out.contains_key(address) {
+                continue;
+            }
+            let recorded = live_audio.get(address);
+            let is_live = have.contains_key(address) || recorded.is_some();
+            let pattern = if is_live {
+                let mut forms = vec![address.clone()];
+                forms.extend(recorded.cloned());
+                forms.iter().find_map(|a| matching_pattern(policy, a))
+            } else {
+                None
+            };
+            let because = match pattern {
+                Some(pattern) => Some(IgnoredBecause::Pattern(pattern.clone())),
+                None if is_live && held.contains_key(address) => held.get(address).cloned(),
+                None => address
+                    .owners()
+                    .into_iter()
+                    .find(|o| out.contains_key(o))
+                    .map(IgnoredBecause::Owner),
+            };
+            if let Some(because) = because {
+                out.insert(
+                    address.clone(),
+                    Ignored {
                         address: address.clone(),
-                        action: Action::Update,
+                        because,
+                        live: is_live,
+                        in_spec: want.contains_key(address) || desired_audio.contains(&address),
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    /// Trees whose start node moves, with the replacement reason for their nodes and keys. A
+    /// move that an ignored node or key would block is dropped (with a warning, and the live
+    /// root kept), and the desired start flags of that tree are set back to the live ones so
+    /// that no node is updated to a start it cannot have.
+    fn find_start_changes(&mut self) {
+        let (desired, live) = (self.desired, self.live);
+        for (name, d) in &desired.ivr {
+            let Some(l) = live.ivr.get(name) else {
+                continue;
+            };
+            if l.nodes.is_empty() || l.start == d.start {
+                continue;
+            }
+            if self.ignored.contains_key(&Address::IvrTree(name.clone())) {
+                continue;
+            }
+            let blocker = self.ignored.keys().find(|a| match a {
+                Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. } => tree == name,
+                _ => false,
+            });
+            if let Some(by) = blocker {
+                self.warnings.push(Warning::StartChangeBlocked {
+                    tree: name.clone(),
+                    from: l.start.clone(),
+                    to: d.start.clone(),
+                    by: by.clone(),
+                });
+                // The root stays the root, so it cannot go while other nodes exist.
+                self.blocked_roots.insert(
+                    Address::IvrNode {
+                        tree: name.clone(),
+                        node: l.start.clone(),
+                    },
+                    KeptBecause::Root { tree: name.clone() },
+                );
+                let first = Address::IvrNode {
+                    tree: name.clone(),
+                    node: String::new(),
+                };
+                for (address, object) in self.want.range_mut(first..) {
+                    let (Address::IvrNode { tree, node }, Object::IvrNode { start, .. }) =
+                        (address, object)
+                    else {
+                        break;
+                    };
+                    if tree != name {
+                        break;
+                    }
+                    *start = *node == l.start;
+                }
+                continue;
+            }
+            self.start_changes.insert(
+                name.clone(),
+                Replace::TreeStart {
+                    tree: name.clone(),
+                    from: l.start.clone(),
+                    to: d.start.clone(),
+                },
+            );
+        }
+    }
+
+    /// The diff, address by address: creates, updates and replacements as drafts. Returns
+    /// the live objects the spec leaves out, which [`Planning::delete_unless_used`] decides
+    /// about.
+    fn diff(&mut self) -> Vec<Address> {
+        let mut delete_candidates = Vec::new();
+        for (address, before, after) in merge(&self.have, &self.want) {
+            if self.ignored.contains_key(address) {
+                continue;
+            }
+            let tree_replace = match address {
+                Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. } => {
+                    self.start_changes.get(tree)
+                }
+                _ => None,
+            };
+            match (before, after) {
+                (None, Some(after)) => {
+                    let action = if *address == Address::Settings {
+                        // PCC's settings are a singleton: there is only PUT.
+                        Action::Update
+                    } else {
+                        Action::Create
+                    };
+                    self.drafts.push(Draft {
+                        address: address.clone(),
+                        action,
                         replace: None,
-                        moved_from: moved_from.cloned(),
-                        before: Some(before.clone()),
+                        moved_from: None,
+                        before: None,
                         after: Some(after.clone()),
-                        changed_fields: fields,
-                    }),
-                    Some(replace) => {
-                        drafts.push(Draft {
+                        changed_fields: changed_fields(None, Some(after)),
+                    });
+                }
+                (Some(_), None) => delete_candidates.push(address.clone()),
+                (Some(before), Some(after)) => {
+                    let moved_from = self.moved.get(address);
+                    let replace = if let Some(r) = tree_replace {
+                        Some(r.clone())
+                    } else if before == after && moved_from.is_none() {
+                        continue;
+                    } else if matches!(address, Address::Routing { .. }) {
+                        Some(Replace::RoutingPriority)
+                    } else {
+                        None
+                    };
+                    let mut fields = changed_fields(Some(before), Some(after));
+                    if moved_from.is_some() {
+                        fields.push("name".to_owned());
+                        fields.sort();
+                    }
+                    match replace {
+                        None => self.drafts.push(Draft {
                             address: address.clone(),
-                            action: Action::Delete,
-                            replace: Some(replace.clone()),
-                            moved_from: None,
+                            action: Action::Update,
+                            replace: None,
+                            moved_from: moved_from.cloned(),
                             before: Some(before.clone()),
-                            after: None,
-                            changed_fields: fields.clone(),
-                        });
-                        drafts.push(Draft {
-                            address: address.clone(),
-                            action: Action::Create,
-                            replace: Some(replace),
-                            moved_from: None,
-                            before: None,
                             after: Some(after.clone()),
                             changed_fields: fields,
-                        });
+                        }),
+                        Some(replace) => {
+                            self.drafts.push(Draft {
+                                address: address.clone(),
+                                action: Action::Delete,
+                                replace: Some(replace.clone()),
+                                moved_from: None,
+                                before: Some(before.clone()),
+                                after: None,
+                                changed_fields: fields.clone(),
+                            });
+                            self.drafts.push(Draft {
+                                address: address.clone(),
+                                action: Action::Create,
+                                replace: Some(replace),
+                                moved_from: None,
+                                before: None,
+                                after: Some(after.clone()),
+                                changed_fields: fields,
+                            });
+                        }
                     }
                 }
-            }
-            (None, None) => {}
-        }
-    }
-
-    // Deletes, except what something ignored (or kept) still uses. Replacements delete too (a
-    // start-node change deletes every node of its tree), and the stale check must know what
-    // used each deleted object when the plan was made.
-    let deletes_anything =
-        !delete_candidates.is_empty() || drafts.iter().any(|d| d.action == Action::Delete);
-    let live_referrers = if !deletes_anything {
-        BTreeMap::new()
-    } else {
-        let mut referrers = referrers(&have, live);
-        for aside in set_aside {
-            for used in &aside.uses {
-                referrers
-                    .entry(used.clone())
-                    .or_default()
-                    .push(aside.address.clone());
+                (None, None) => {}
             }
         }
-        referrers
-    };
-    let mut kept = kept(&delete_candidates, &ignored, &live_referrers, blocked_roots);
-    for address in delete_candidates {
-        if kept.contains_key(address) {
-            continue;
+        delete_candidates
+    }
+
+    /// Deletes, except what something ignored (or kept) still uses. Replacements delete too
+    /// (a start-node change deletes every node of its tree), and the stale check must know
+    /// what used each deleted object when the plan was made.
+    fn delete_unless_used(&mut self, candidates: Vec<Address>) {
+        let deletes_anything =
+            !candidates.is_empty() || self.drafts.iter().any(|d| d.action == Action::Delete);
+        if deletes_anything {
+            let mut referrers = referrers(&self.have, self.live);
+            for aside in self.set_aside {
+                for used in &aside.uses {
+                    referrers
+                        .entry(used.clone())
+                        .or_default()
+                        .push(aside.address.clone());
+                }
+            }
+            self.live_referrers = referrers;
         }
-        let before = &have[address];
-        drafts.push(Draft {
-            address: address.clone(),
-            action: Action::Delete,
-            replace: None,
-            moved_from: None,
-            before: Some(before.clone()),
-            after: None,
-            changed_fields: changed_fields(Some(before), None),
-        });
-    }
-
-    // Audio is matched by content and never deleted.
-    let mut audio_names = BTreeMap::new();
-    for (id, audio) in &live.audio {
-        audio_names.insert(id.clone(), audio.name.clone());
-        let address = audio_at[id].clone();
-        if !desired.audio.contains_key(id) && !ignored.contains_key(&address) {
-            kept.insert(address, KeptBecause::AudioHasNoDelete { id: id.clone() });
-        }
-    }
-    for (id, audio) in &desired.audio {
-        audio_names.insert(id.clone(), audio.name.clone());
-        if live.audio.contains_key(id) {
-            continue;
-        }
-        // New content is a new object, never ignored (`ignore:` is about live objects).
-        let address = audio_at[id].clone();
-        let after = Object::Audio {
-            id: id.clone(),
-            name: audio.name.clone(),
-            file: audio.file.clone(),
-        };
-        drafts.push(Draft {
-            changed_fields: changed_fields(None, Some(&after)),
-            address,
-            action: Action::Create,
-            replace: None,
-            moved_from: None,
-            before: None,
-            after: Some(after),
-        });
-    }
-
-    let (steps, cycle) = order::schedule(drafts, desired, live);
-    if let Some(addresses) = cycle {
-        warnings.push(Warning::OrderCycle { addresses });
-    }
-
-    let mut existing: BTreeMap<Kind, usize> = BTreeMap::new();
-    for address in have.keys() {
-        if !ignored.contains_key(address) {
-            *existing.entry(address.kind()).or_default() += 1;
-        }
-    }
-    let live_audio = live
-        .audio
-        .keys()
-        .filter(|id| !ignored.contains_key(&audio_at[*id]))
-        .count();
-    if live_audio > 0 {
-        existing.insert(Kind::Audio, live_audio);
-    }
-
-    let safety = safety::check(
-        &steps,
-        &existing,
-        &policy.safety,
-        *desired == Model::default(),
-    );
-    let reads = stale::reads(&steps, &have, desired, &live_referrers);
-
-    let mut trees = BTreeMap::new();
-    for step in &steps {
-        if let Address::IvrTree(tree)
-        | Address::IvrNode { tree, .. }
-        | Address::IvrKey { tree, .. } = &step.address
-        {
-            trees.entry(tree.clone()).or_insert_with(|| TreeChange {
-                before: live.ivr.get(tree).cloned(),
-                after: desired.ivr.get(tree).cloned(),
+        self.kept = kept(
+            &candidates,
+            &self.ignored,
+            &self.live_referrers,
+            std::mem::take(&mut self.blocked_roots),
+        );
+        for address in candidates {
+            if self.kept.contains_key(&address) {
+                continue;
+            }
+            let before = &self.have[&address];
+            self.drafts.push(Draft {
+                address,
+                action: Action::Delete,
+                replace: None,
+                moved_from: None,
+                before: Some(before.clone()),
+                after: None,
+                changed_fields: changed_fields(Some(before), None),
             });
         }
     }
 
-    Plan {
-        steps,
-        ignored: ignored.into_values().collect(),
-        kept: kept
-            .into_iter()
-            .map(|(address, because)| Kept { address, because })
-            .collect(),
-        warnings,
-        safety,
-        reads,
-        existing,
-        trees,
-        audio_names,
+    /// Audio is matched by content and never deleted: new content is uploaded, live content
+    /// the spec does not use is kept. Returns the audio names by content identity, desired
+    /// names winning.
+    fn upload_new_audio(&mut self) -> BTreeMap<AudioId, String> {
+        let (desired, live) = (self.desired, self.live);
+        let mut audio_names = BTreeMap::new();
+        for (id, audio) in &live.audio {
+            audio_names.insert(id.clone(), audio.name.clone());
+            let address = self.audio_at[id].clone();
+            if !desired.audio.contains_key(id) && !self.ignored.contains_key(&address) {
+                self.kept
+                    .insert(address, KeptBecause::AudioHasNoDelete { id: id.clone() });
+            }
+        }
+        for (id, audio) in &desired.audio {
+            audio_names.insert(id.clone(), audio.name.clone());
+            if live.audio.contains_key(id) {
+                continue;
+            }
+            // New content is a new object, never ignored (`ignore:` is about live objects).
+            let address = self.audio_at[id].clone();
+            let after = Object::Audio {
+                id: id.clone(),
+                name: audio.name.clone(),
+                file: audio.file.clone(),
+            };
+            self.drafts.push(Draft {
+                changed_fields: changed_fields(None, Some(&after)),
+                address,
+                action: Action::Create,
+                replace: None,
+                moved_from: None,
+                before: None,
+                after: Some(after),
+            });
+        }
+        audio_names
+    }
+
+    /// Live objects per kind that the plan manages (ignored objects excluded), for the
+    /// safety guards.
+    fn existing(&self) -> BTreeMap<Kind, usize> {
+        let mut existing: BTreeMap<Kind, usize> = BTreeMap::new();
+        for address in self.have.keys() {
+            if !self.ignored.contains_key(address) {
+                *existing.entry(address.kind()).or_default() += 1;
+            }
+        }
+        let live_audio = self
+            .live
+            .audio
+            .keys()
+            .filter(|id| !self.ignored.contains_key(&self.audio_at[*id]))
+            .count();
+        if live_audio > 0 {
+            existing.insert(Kind::Audio, live_audio);
+        }
+        existing
+    }
+
+    /// Every IVR tree the steps change, before and after, for drawing.
+    fn changed_trees(&self, steps: &[Step]) -> BTreeMap<String, TreeChange> {
+        let mut trees = BTreeMap::new();
+        for step in steps {
+            if let Address::IvrTree(tree)
+            | Address::IvrNode { tree, .. }
+            | Address::IvrKey { tree, .. } = &step.address
+            {
+                trees.entry(tree.clone()).or_insert_with(|| TreeChange {
+                    before: self.live.ivr.get(tree).cloned(),
+                    after: self.desired.ivr.get(tree).cloned(),
+                });
+            }
+        }
+        trees
+    }
+
+    /// The drafts put in order, with the guards, the stale check's reads and the drawings
+    /// computed from the ordered steps.
+    fn into_plan(mut self, audio_names: BTreeMap<AudioId, String>) -> Plan {
+        let drafts = std::mem::take(&mut self.drafts);
+        let (steps, cycle) = order::schedule(drafts, self.desired, self.live);
+        if let Some(addresses) = cycle {
+            self.warnings.push(Warning::OrderCycle { addresses });
+        }
+        let existing = self.existing();
+        let safety = safety::check(
+            &steps,
+            &existing,
+            &self.policy.safety,
+            *self.desired == Model::default(),
+        );
+        let reads = stale::reads(&steps, &self.have, self.desired, &self.live_referrers);
+        let trees = self.changed_trees(&steps);
+        Plan {
+            steps,
+            ignored: self.ignored.into_values().collect(),
+            kept: self
+                .kept
+                .into_iter()
+                .map(|(address, because)| Kept { address, because })
+                .collect(),
+            warnings: self.warnings,
+            safety,
+            reads,
+            existing,
+            trees,
+            audio_names,
+        }
     }
 }
 
@@ -771,90 +1014,6 @@ fn merge<'a>(
         (None, Some(_)) => r.next().map(|(k, v)| (k, None, Some(v))),
         (None, None) => None,
     })
-}
-
-/// Every live object (audio included) that `ignore:` matches, and every object (live or
-/// desired) that an ignored object owns. `ignore:` is about live objects the spec does not
-/// own: an object the spec declares that does not exist live yet is created (and ignored from
-/// then on, with a warning), so nothing the spec creates can refer to a missing object.
-#[allow(clippy::too_many_arguments)]
-fn ignored(
-    policy: &Policy,
-    desired: &Model,
-    live: &Model,
-    audio_at: &BTreeMap<AudioId, Address>,
-    want: &BTreeMap<Address, Object>,
-    have: &BTreeMap<Address, Object>,
-    set_aside: &[SetAside],
-    held: &BTreeMap<&Address, IgnoredBecause>,
-) -> BTreeMap<Address, Ignored> {
-    let mut out: BTreeMap<Address, Ignored> = set_aside
-        .iter()
-        .map(|aside| {
-            let ignored = Ignored {
-                address: aside.address.clone(),
-                because: IgnoredBecause::Unreadable {
-                    pattern: aside.pattern.clone(),
-                    problem: aside.problem.clone(),
-                },
-                live: true,
-                in_spec: want.contains_key(&aside.address),
-            };
-            (aside.address.clone(), ignored)
-        })
-        .collect();
-    if policy.ignore.is_empty() && out.is_empty() && held.is_empty() {
-        return out;
-    }
-    let desired_audio: BTreeSet<&Address> = desired.audio.keys().map(|id| &audio_at[id]).collect();
-    // Live audio by address, with the name recorded at upload: a pattern written with that
-    // name (`audio.welcome-es`) protects the file even when its address had to say more.
-    let live_audio: BTreeMap<&Address, Address> = live
-        .audio
-        .iter()
-        .map(|(id, a)| (&audio_at[id], Address::Audio(a.name.clone())))
-        .collect();
-    let all: BTreeSet<&Address> = have
-        .keys()
-        .chain(want.keys())
-        .chain(live_audio.keys().copied())
-        .collect();
-    // Owners sort before what they own (their kinds come first), so one pass suffices.
-    for address in all {
-        if out.contains_key(address) {
-            continue;
-        }
-        let recorded = live_audio.get(address);
-        let is_live = have.contains_key(address) || recorded.is_some();
-        let pattern = if is_live {
-            let mut forms = vec![address.clone()];
-            forms.extend(recorded.cloned());
-            forms.iter().find_map(|a| matching_pattern(policy, a))
-        } else {
-            None
-        };
-        let because = match pattern {
-            Some(pattern) => Some(IgnoredBecause::Pattern(pattern.clone())),
-            None if is_live && held.contains_key(address) => held.get(address).cloned(),
-            None => address
-                .owners()
-                .into_iter()
-                .find(|o| out.contains_key(o))
-                .map(IgnoredBecause::Owner),
-        };
-        if let Some(because) = because {
-            out.insert(
-                address.clone(),
-                Ignored {
-                    address: address.clone(),
-                    because,
-                    live: is_live,
-                    in_spec: want.contains_key(address) || desired_audio.contains(&address),
-                },
-            );
-        }
-    }
-    out
 }
 
 /// The first `ignore:` pattern of `policy` that matches `address`. Patterns match the address
@@ -912,77 +1071,6 @@ pub(crate) fn audio_addresses(desired: &Model, live: &Model) -> BTreeMap<AudioId
     out
 }
 
-/// Trees whose start node moves, with the replacement reason for their nodes and keys. A move
-/// that an ignored node or key would block is dropped (with a warning), and the desired start
-/// flags of that tree are set back to the live ones so that no node is updated to a start it
-/// cannot have.
-fn start_changes(
-    desired: &Model,
-    live: &Model,
-    ignored: &BTreeMap<Address, Ignored>,
-    want: &mut BTreeMap<Address, Object>,
-    warnings: &mut Vec<Warning>,
-    blocked_roots: &mut BTreeMap<Address, KeptBecause>,
-) -> BTreeMap<String, Replace> {
-    let mut out = BTreeMap::new();
-    for (name, d) in &desired.ivr {
-        let Some(l) = live.ivr.get(name) else {
-            continue;
-        };
-        if l.nodes.is_empty() || l.start == d.start {
-            continue;
-        }
-        if ignored.contains_key(&Address::IvrTree(name.clone())) {
-            continue;
-        }
-        let blocker = ignored.keys().find(|a| match a {
-            Address::IvrNode { tree, .. } | Address::IvrKey { tree, .. } => tree == name,
-            _ => false,
-        });
-        if let Some(by) = blocker {
-            warnings.push(Warning::StartChangeBlocked {
-                tree: name.clone(),
-                from: l.start.clone(),
-                to: d.start.clone(),
-                by: by.clone(),
-            });
-            // The root stays the root, so it cannot go while other nodes exist.
-            blocked_roots.insert(
-                Address::IvrNode {
-                    tree: name.clone(),
-                    node: l.start.clone(),
-                },
-                KeptBecause::Root { tree: name.clone() },
-            );
-            let first = Address::IvrNode {
-                tree: name.clone(),
-                node: String::new(),
-            };
-            for (address, object) in want.range_mut(first..) {
-                let (Address::IvrNode { tree, node }, Object::IvrNode { start, .. }) =
-                    (address, object)
-                else {
-                    break;
-                };
-                if tree != name {
-                    break;
-                }
-                *start = *node == l.start;
-            }
-            continue;
-        }
-        out.insert(
-            name.clone(),
-            Replace::TreeStart {
-                tree: name.clone(),
-                from: l.start.clone(),
-                to: d.start.clone(),
-            },
-        );
-    }
-    out
-}
-
 /// For every live object, the live objects that refer to it.
 pub(crate) fn referrers(
     have: &BTreeMap<Address, Object>,
@@ -1001,21 +1089,21 @@ pub(crate) fn referrers(
 /// they belong to something kept. Repeated until nothing changes, since keeping one object
 /// can keep what it refers to.
 fn kept(
-    candidates: &[&Address],
+    candidates: &[Address],
     ignored: &BTreeMap<Address, Ignored>,
     referrers: &BTreeMap<Address, Vec<Address>>,
     blocked_roots: BTreeMap<Address, KeptBecause>,
 ) -> BTreeMap<Address, KeptBecause> {
     let mut kept: BTreeMap<Address, KeptBecause> = blocked_roots
         .into_iter()
-        .filter(|(a, _)| candidates.contains(&a))
+        .filter(|(a, _)| candidates.contains(a))
         .collect();
     if ignored.is_empty() {
         return kept;
     }
     loop {
         let mut grew = false;
-        for &candidate in candidates {
+        for candidate in candidates {
             if kept.contains_key(candidate) {
                 continue;
             }

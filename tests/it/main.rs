@@ -5,6 +5,7 @@
 
 mod apply;
 mod brownfield;
+mod ci_formats;
 mod corpus;
 mod crash;
 mod drift;

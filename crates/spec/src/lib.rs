@@ -26,7 +26,8 @@ pub mod text;
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
 pub use load::{
-    Expect, FlowTest, KINDS, Loaded, Location, MAX_NAME_CHARS, Source, Spec, load, unclear_name,
+    Expect, FlowTest, KINDS, Loaded, Location, MAX_NAME_CHARS, Source, Spec, TestOutcome, TestRun,
+    load, unclear_name,
 };
 pub use model::Model;
 pub use policy::Policy;

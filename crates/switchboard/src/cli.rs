@@ -270,6 +270,14 @@ pub enum DiagnosticFormat {
     Human,
     /// One JSON document for machines.
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub) and other dashboards.
+    Sarif,
+    /// JUnit XML: a test case per flow test, the problems grouped by file.
+    Junit,
+    /// GitHub Actions annotations (`::error file=...::...`) on the pull request's diff.
+    Github,
+    /// GitLab Code Quality JSON, for merge request widgets and diffs.
+    Gitlab,
 }
 
 /// Output format of `plan` and `drift`.
@@ -308,6 +316,10 @@ pub struct ValidateArgs {
     /// exit without validating.
     #[arg(long)]
     pub show_files: bool,
+    /// Where docs/codes.md is published (an http(s) URL): with `--format sarif`, each rule's
+    /// `helpUri` is it with `#code`.
+    #[arg(long, env = "SWITCHBOARD_DOCS_URL", value_name = "URL", value_parser = http_url)]
+    pub docs_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -561,5 +573,28 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("`{text}` is not a whole number of at least 1")),
+    }
+}
+
+/// An http(s) URL with a host, without spaces, quotes or a fragment (it is written into a
+/// document, and a fragment is added to it).
+fn http_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    let fine = rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && text
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '<' | '>' | '\\' | '`' | '#'))
+    });
+    if fine {
+        Ok(text.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!(
+            "`{}` is not an http(s) URL",
+            spec::text::terminal(text)
+        ))
     }
 }

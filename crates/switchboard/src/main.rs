@@ -2,6 +2,7 @@
 //! prints; every command is a thin wrapper over a library crate.
 
 mod callflow;
+mod ci;
 mod cli;
 mod commands;
 mod notices;

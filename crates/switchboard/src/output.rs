@@ -7,9 +7,10 @@
 //!
 //! `crates/switchboard/clippy.toml` forbids `std::io::stdout` and `std::io::stderr` elsewhere
 //! in the crate, and the print macros are denied by the workspace's lints, so a new message
-//! cannot bypass this module by accident. (A future `--format github`, which writes workflow
-//! commands on purpose, will write through a function of its own here, whose every line is
-//! built by `spec::text::github_command_*`.)
+//! cannot bypass this module by accident. `validate --format github`, which writes workflow
+//! commands on purpose, writes through [`print_workflow_commands`]: each of its lines is built
+//! here from a [`WorkflowCommand`], every property and the message escaped by
+//! `spec::text::github_command_*`, and nothing else it prints can start a command.
 
 #![allow(clippy::disallowed_methods)]
 
@@ -107,6 +108,65 @@ pub fn eprint(text: &str) {
 /// [`eprint`] with a line feed.
 pub fn eprintln(text: impl Display) {
     eprint(&format!("{text}\n"));
+}
+
+/// A GitHub Actions workflow command (`::error file=a.yaml,line=3::message`), as data: its
+/// line is made only by [`WorkflowCommand::line`], which escapes every part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowCommand {
+    /// Which command.
+    pub kind: CommandKind,
+    /// Its properties, in order: names are ours (`file`, `line`, `title`...), values are
+    /// escaped as properties.
+    pub properties: Vec<(&'static str, String)>,
+    /// The message, escaped as a command's value (its line breaks kept as `%0A`).
+    pub message: String,
+}
+
+/// The annotation commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandKind {
+    /// `::error`
+    Error,
+    /// `::warning`
+    Warning,
+}
+
+impl WorkflowCommand {
+    /// The command's one line (no line feed): `::kind name=value,...::message`.
+    pub fn line(&self) -> String {
+        let kind = match self.kind {
+            CommandKind::Error => "error",
+            CommandKind::Warning => "warning",
+        };
+        let properties: Vec<String> = self
+            .properties
+            .iter()
+            .map(|(name, value)| {
+                debug_assert!(name.bytes().all(|b| b.is_ascii_alphabetic()));
+                format!("{name}={}", spec::text::github_command_property(value))
+            })
+            .collect();
+        format!(
+            "::{kind} {}::{}",
+            properties.join(","),
+            spec::text::github_command_value(&self.message)
+        )
+    }
+}
+
+/// Writes `commands` to standard output, one line each, then `after` (guarded as [`print`]
+/// guards everything: it cannot start a command).
+pub fn print_workflow_commands(commands: &[WorkflowCommand], after: &str) -> std::io::Result<()> {
+    let mut text = String::new();
+    for command in commands {
+        text.push_str(&command.line());
+        text.push('\n');
+    }
+    text.push_str(&guarded(after, &COLOUR_OUT, false));
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// Standard output as a writer for code that takes one (the emulator's `listening on`

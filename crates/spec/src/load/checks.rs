@@ -8,7 +8,9 @@ use crate::flow::{self, End};
 use crate::load::ivr::TreeInfo;
 use crate::load::merge::{Def, Project, collect};
 use crate::load::sections::{non_empty, phone};
-use crate::load::{At, Cx, Expect, FlowTest, KINDS, Location, backticked, did_you_mean};
+use crate::load::{
+    At, Cx, Expect, FlowTest, KINDS, Location, TestOutcome, backticked, did_you_mean,
+};
 use crate::model::{AgentRouting, Key, KeyAction, Model};
 use crate::policy::{KindSafety, Policy, Safety};
 use crate::raw::{RawTest, Spanned};
@@ -269,7 +271,15 @@ pub(super) fn lower_tests(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<FlowTes
     tests
 }
 
-pub(super) fn run_tests(cx: &mut Cx<'_>, project: &Project<'_>, model: &Model, tests: &[FlowTest]) {
+/// Runs the flow tests, reporting each failure, and answers what became of each test (in the
+/// order of `tests`).
+pub(super) fn run_tests(
+    cx: &mut Cx<'_>,
+    project: &Project<'_>,
+    model: &Model,
+    tests: &[FlowTest],
+) -> Vec<TestOutcome> {
+    let mut outcomes = Vec::with_capacity(tests.len());
     let raws = project.tests.iter();
     // `tests` holds the tests that lowered; with no errors that is all of them, in order.
     for (test, &(file, raw)) in tests.iter().zip(raws) {
@@ -288,6 +298,7 @@ pub(super) fn run_tests(cx: &mut Cx<'_>, project: &Project<'_>, model: &Model, t
                 "this test",
             )
             .help = Some(format!("path so far: {}", walk.path()));
+            outcomes.push(failed(cx, walk.path()));
             continue;
         }
         if !walk.unused_keys.is_empty() {
@@ -313,6 +324,7 @@ pub(super) fn run_tests(cx: &mut Cx<'_>, project: &Project<'_>, model: &Model, t
             } else {
                 format!("path: {}", walk.path())
             });
+            outcomes.push(failed(cx, walk.path()));
             continue;
         }
         if !test.expect.is_met_by(&walk.end) {
@@ -326,8 +338,22 @@ pub(super) fn run_tests(cx: &mut Cx<'_>, project: &Project<'_>, model: &Model, t
                 format!("expected {}", test.expect),
             )
             .help = Some(format!("path: {}", walk.path()));
+            outcomes.push(failed(cx, walk.path()));
+            continue;
         }
+        outcomes.push(TestOutcome::Passed { path: walk.path() });
     }
+    outcomes
+}
+
+/// The outcome of a test whose failure was just reported.
+fn failed(cx: &Cx<'_>, path: String) -> TestOutcome {
+    let message = cx
+        .diagnostics
+        .last()
+        .map(|d| d.message.clone())
+        .unwrap_or_default();
+    TestOutcome::Failed { message, path }
 }
 
 pub(super) fn lower_policy(cx: &mut Cx<'_>, project: &Project<'_>) -> Policy {

@@ -52,6 +52,38 @@ pub struct Loaded {
     /// Every problem: first those that hide others (their consequences folded under them,
     /// [`Diagnostic::hidden`]), then the rest, each sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// Every flow test that could be read, in the order written, with what became of it (a
+    /// test too malformed to read is only a diagnostic).
+    pub tests: Vec<TestRun>,
+}
+
+/// A flow test and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestRun {
+    /// The test.
+    pub test: FlowTest,
+    /// What became of it.
+    pub outcome: TestOutcome,
+}
+
+/// What became of a flow test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestOutcome {
+    /// The call ended as expected, through `path` (`flow::Walk::path`).
+    Passed {
+        /// The caller's path.
+        path: String,
+    },
+    /// It failed (its diagnostic says why): the call ended elsewhere, or its keys could not
+    /// be walked.
+    Failed {
+        /// The diagnostic's message.
+        message: String,
+        /// The caller's path, as far as it went.
+        path: String,
+    },
+    /// Not run: flow tests run only when the rest of the spec has no errors.
+    NotRun,
 }
 
 impl Loaded {
@@ -180,10 +212,19 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
 
     // Flow tests run only on a model without errors: on a broken model they would fail for
     // reasons already reported.
-    if !cx.diagnostics.iter().any(Diagnostic::is_error) {
-        checks::run_tests(&mut cx, &project, &model, &tests);
+    let outcomes = if cx.diagnostics.iter().any(Diagnostic::is_error) {
+        vec![TestOutcome::NotRun; tests.len()]
+    } else {
+        let outcomes = checks::run_tests(&mut cx, &project, &model, &tests);
         checks::check_declares_something(&mut cx, &model, &policy);
-    }
+        outcomes
+    };
+    let runs = tests
+        .iter()
+        .cloned()
+        .zip(outcomes)
+        .map(|(test, outcome)| TestRun { test, outcome })
+        .collect();
 
     let mut diagnostics = fold(cx.diagnostics, &cx.consequences);
     // Causes first (what hides other problems is the one to fix first), then by place.
@@ -227,6 +268,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         spec,
         with_failing_tests,
         diagnostics,
+        tests: runs,
     }
 }
 

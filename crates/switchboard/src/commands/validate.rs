@@ -1,6 +1,7 @@
 //! `switchboard validate`: every offline check of a spec, flow tests included; no network.
 
 use crate::Exit;
+use crate::ci;
 use crate::cli::{DiagnosticFormat, Global, ValidateArgs};
 use crate::specfile::{self, Style};
 
@@ -14,6 +15,14 @@ pub fn run(global: &Global, args: ValidateArgs) -> anyhow::Result<Exit> {
     let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
     let output = match args.format {
         DiagnosticFormat::Json => specfile::render_json(&loaded, args.strict),
+        DiagnosticFormat::Sarif => ci::sarif::render(&loaded, &sources, args.docs_url.as_deref()),
+        DiagnosticFormat::Junit => ci::junit::render(&loaded, &sources, args.strict),
+        DiagnosticFormat::Gitlab => ci::gitlab::render(&loaded, &sources),
+        DiagnosticFormat::Github => {
+            let (commands, summary) = ci::github::render(&loaded, &sources);
+            crate::output::print_workflow_commands(&commands, &summary)?;
+            return Ok(exit(failed));
+        }
         DiagnosticFormat::Human => {
             let mut text = specfile::render_human(&loaded, &sources, &Style::for_stdout(global));
             if let Some(spec) = &loaded.spec {
@@ -32,7 +41,11 @@ pub fn run(global: &Global, args: ValidateArgs) -> anyhow::Result<Exit> {
         }
     };
     crate::output::print(&output)?;
-    Ok(if failed { Exit::Problems } else { Exit::Ok })
+    Ok(exit(failed))
+}
+
+fn exit(failed: bool) -> Exit {
+    if failed { Exit::Problems } else { Exit::Ok }
 }
 
 /// `--show-files`: the spec root, each file read, then each YAML file left out with why.

@@ -1,6 +1,7 @@
 //! Tests of the `switchboard` binary, run as users run it.
 
 mod ci;
+mod ci_formats;
 mod codes;
 mod docs;
 mod emulator;
@@ -39,3 +40,16 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("utf-8 output")
 }
 
+/// Copies the directory `from` (files and sub-directories) to `to`.
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -28,14 +28,6 @@ pub fn hears(model: &Model, prompt: &Prompt) -> String {
     }
 }
 
-/// A prompt as a short label for drawings: the text, or `♪ name` for audio.
-pub fn prompt_label(model: &Model, prompt: &Prompt) -> String {
-    match prompt {
-        Prompt::Say { text, .. } => one_line(text),
-        Prompt::Play { audio } => format!("♪ {}", audio_name(model, audio)),
-    }
-}
-
 /// Text on one line, whitespace runs collapsed.
 pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -10,7 +10,8 @@ use std::fmt::Write;
 use crate::address::Kind;
 use crate::plan::{ChangeAction, Plan};
 use crate::render::blocks::{Block, blocks};
-use crate::render::mermaid::{mermaid_with_audio_names, tree_diff};
+use crate::render::diagram::tree_diff;
+use crate::render::mermaid::mermaid_with_audio_names;
 use crate::render::text::line_text;
 use crate::render::{Style, footer, markdown_code, markdown_inline};
 

@@ -1,100 +1,16 @@
-//! IVR trees as Mermaid flowcharts: nodes show their prompt, edges their key, queue / forward /
-//! hang-up endings are terminal shapes, the entry box the numbers routed to the tree; with a
-//! [`TreeDiff`], added, changed and removed nodes and keys are styled apart. Several trees make
-//! one document with a subgraph each. Used by the Markdown plan (a tree per block) and by
-//! `graph`.
+//! [`Diagram`]s of IVR trees as Mermaid flowcharts: nodes show their prompt, edges their key,
+//! queue / forward / hang-up endings are terminal shapes, the entry box the numbers routed to
+//! the tree; with a [`TreeDiff`], added, changed and removed nodes and keys are styled apart.
+//! Several trees make one document with a subgraph each. Used by the Markdown plan (a tree per
+//! block) and by `graph`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use spec::model::{AudioId, IvrNode, IvrTree, Key, KeyAction, Prompt};
+use spec::model::{AudioId, IvrTree};
 
+use crate::render::diagram::{Caption, Change, Chart, Diagram, Edge, ItemKind, TreeDiff};
 use crate::render::short_audio;
-
-/// How a tree changes, node by node and key by key.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TreeDiff {
-    /// Nodes that are new.
-    pub added: BTreeSet<String>,
-    /// Nodes whose fields (prompt, timing, start) change.
-    pub changed: BTreeSet<String>,
-    /// Nodes that go away, with their keys (drawn dashed).
-    pub removed: BTreeMap<String, IvrNode>,
-    /// Keys that are new (on nodes that stay or are new).
-    pub keys_added: BTreeSet<(String, Key)>,
-    /// Keys whose action changes, with the old action.
-    pub keys_changed: BTreeMap<(String, Key), KeyAction>,
-    /// Keys that go away from nodes that stay, with the old action.
-    pub keys_removed: BTreeMap<(String, Key), KeyAction>,
-}
-
-impl TreeDiff {
-    /// True when nothing changes.
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty()
-            && self.changed.is_empty()
-            && self.removed.is_empty()
-            && self.keys_added.is_empty()
-            && self.keys_changed.is_empty()
-            && self.keys_removed.is_empty()
-    }
-}
-
-/// The diff of a tree from `before` (live) to `after` (desired); a missing side is a tree
-/// with no nodes.
-pub fn tree_diff(before: Option<&IvrTree>, after: Option<&IvrTree>) -> TreeDiff {
-    let empty = BTreeMap::new();
-    let (b_nodes, b_start) = before.map_or((&empty, ""), |t| (&t.nodes, t.start.as_str()));
-    let (a_nodes, a_start) = after.map_or((&empty, ""), |t| (&t.nodes, t.start.as_str()));
-    let mut diff = TreeDiff::default();
-    for (name, a) in a_nodes {
-        let Some(b) = b_nodes.get(name) else {
-            diff.added.insert(name.clone());
-            for key in a.keys.keys() {
-                diff.keys_added.insert((name.clone(), *key));
-            }
-            continue;
-        };
-        let fields_differ = (
-            &b.prompt,
-            b.barge_in,
-            b.loop_count,
-            b.delay_ms,
-            b.keypress_timeout,
-        ) != (
-            &a.prompt,
-            a.barge_in,
-            a.loop_count,
-            a.delay_ms,
-            a.keypress_timeout,
-        );
-        if fields_differ || (name == b_start) != (name == a_start) {
-            diff.changed.insert(name.clone());
-        }
-        for (key, action) in &a.keys {
-            match b.keys.get(key) {
-                None => {
-                    diff.keys_added.insert((name.clone(), *key));
-                }
-                Some(old) if old != action => {
-                    diff.keys_changed.insert((name.clone(), *key), old.clone());
-                }
-                Some(_) => {}
-            }
-        }
-        for (key, old) in &b.keys {
-            if !a.keys.contains_key(key) {
-                diff.keys_removed.insert((name.clone(), *key), old.clone());
-            }
-        }
-    }
-    for (name, b) in b_nodes {
-        if !a_nodes.contains_key(name) {
-            diff.removed.insert(name.clone(), b.clone());
-        }
-    }
-    diff
-}
 
 /// Text inside a quoted Mermaid label: `spec::text::mermaid` (no `%%` directive or comment,
 /// no quote, no backtick, no line break).
@@ -112,55 +28,19 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-fn node_label(name: &str, node: &IvrNode, audio_names: &BTreeMap<AudioId, String>) -> String {
-    let prompt = match &node.prompt {
-        Prompt::Say { text, .. } => shorten(text, 60),
-        Prompt::Play { audio } => match audio_names.get(audio) {
-            Some(audio_name) => format!("play {}", shorten(audio_name, 60)),
-            None => format!("play {}", short_audio(audio)),
-        },
+/// A menu's box: its name in bold over its prompt, shortened.
+fn menu_label(name: &str, caption: &Caption) -> String {
+    let prompt = match caption {
+        Caption::Say(text) => shorten(text, 60),
+        Caption::Play {
+            name: Some(audio_name),
+            ..
+        } => format!("play {}", shorten(audio_name, 60)),
+        Caption::Play { id, name: None } => format!("play {}", short_audio(id)),
+        Caption::Lines(lines) => shorten(&lines.join(" "), 60),
+        Caption::None => String::new(),
     };
     format!("<b>{}</b><br/>{}", escape(name), escape(&prompt))
-}
-
-/// Where an edge goes: another node, or an ending.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Target {
-    Node(String),
-    Queue(String),
-    Forward(String),
-    Hangup,
-}
-
-fn target(action: &KeyAction) -> Target {
-    match action {
-        KeyAction::Goto { node } => Target::Node(node.clone()),
-        KeyAction::Queue { queue } => Target::Queue(queue.clone()),
-        KeyAction::Forward { to, .. } => Target::Forward(to.clone()),
-        KeyAction::Hangup => Target::Hangup,
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum EdgeStyle {
-    Same,
-    Added,
-    Changed,
-    Removed,
-}
-
-/// One tree in a Mermaid document.
-#[derive(Clone, Copy, Debug)]
-pub struct Chart<'a> {
-    /// The tree's name.
-    pub name: &'a str,
-    /// The tree (for a removed tree, one with no nodes: the diff holds what goes).
-    pub tree: &'a IvrTree,
-    /// How it changes, for a plan.
-    pub diff: Option<&'a TreeDiff>,
-    /// What enters the tree (the numbers routed to it), one line each under its name in the
-    /// entry box; empty to show the name only.
-    pub entry: &'a [String],
 }
 
 /// Entry lines shown at most; the rest are counted.
@@ -189,28 +69,30 @@ pub fn mermaid_with_audio_names(
     mermaid_charts(&[chart], audio_names)
 }
 
-/// Several trees as one Mermaid document: one `flowchart TD`, so that it renders as one
-/// diagram (Mermaid draws only the first of several `flowchart` headers). One chart is drawn
-/// as is; several get a `subgraph` each, and their ids a per-tree prefix (`t0_n1`) so that
-/// no two trees share a node.
+/// Several trees as one Mermaid document ([`mermaid_diagrams`]).
 pub fn mermaid_charts(charts: &[Chart<'_>], audio_names: &BTreeMap<AudioId, String>) -> String {
+    let diagrams: Vec<Diagram> = charts
+        .iter()
+        .map(|chart| Diagram::of(chart, audio_names))
+        .collect();
+    mermaid_diagrams(&diagrams)
+}
+
+/// Several diagrams as one Mermaid document: one `flowchart TD`, so that it renders as one
+/// diagram (Mermaid draws only the first of several `flowchart` headers). One diagram is
+/// drawn as is; several get a `subgraph` each, and their ids a per-tree prefix (`t0_n1`) so
+/// that no two trees share a node.
+pub fn mermaid_diagrams(diagrams: &[Diagram]) -> String {
     let mut out = String::from("flowchart TD\n");
     let mut styles = Styles::default();
-    let nested = charts.len() > 1;
-    for (i, chart) in charts.iter().enumerate() {
+    let nested = diagrams.len() > 1;
+    for (i, diagram) in diagrams.iter().enumerate() {
         if nested {
-            let _ = writeln!(out, "  subgraph t{i}[\"ivr {}\"]", escape(chart.name));
-            draw(
-                &mut out,
-                chart,
-                &format!("t{i}_"),
-                "    ",
-                audio_names,
-                &mut styles,
-            );
+            let _ = writeln!(out, "  subgraph t{i}[\"ivr {}\"]", escape(&diagram.tree));
+            draw(&mut out, diagram, &format!("t{i}_"), "    ", &mut styles);
             out.push_str("  end\n");
         } else {
-            draw(&mut out, chart, "", "  ", audio_names, &mut styles);
+            draw(&mut out, diagram, "", "  ", &mut styles);
         }
     }
 
@@ -230,12 +112,12 @@ pub fn mermaid_charts(charts: &[Chart<'_>], audio_names: &BTreeMap<AudioId, Stri
             let _ = writeln!(out, "  class {} {class}", members.join(","));
         }
     }
-    for (i, style) in styles.links {
-        let css = match style {
-            EdgeStyle::Added => "stroke:#1a7f37,stroke-width:2px",
-            EdgeStyle::Changed => "stroke:#9a6700,stroke-width:2px",
-            EdgeStyle::Removed => "stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5",
-            EdgeStyle::Same => continue,
+    for (i, change) in styles.links {
+        let css = match change {
+            Change::Added => "stroke:#1a7f37,stroke-width:2px",
+            Change::Changed => "stroke:#9a6700,stroke-width:2px",
+            Change::Removed => "stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5",
+            Change::Same => continue,
         };
         let _ = writeln!(out, "  linkStyle {i} {css}");
     }
@@ -249,145 +131,138 @@ struct Styles {
     added: Vec<String>,
     changed: Vec<String>,
     removed: Vec<String>,
-    links: Vec<(usize, EdgeStyle)>,
+    links: Vec<(usize, Change)>,
     link_count: usize,
 }
 
-/// The nodes and links of one tree, ids prefixed with `prefix`, lines indented by `indent`.
-fn draw(
-    out: &mut String,
-    chart: &Chart<'_>,
-    prefix: &str,
-    indent: &str,
-    audio_names: &BTreeMap<AudioId, String>,
-    styles: &mut Styles,
-) {
-    let no_diff = TreeDiff::default();
-    let diff = chart.diff.unwrap_or(&no_diff);
-    let tree = chart.tree;
-
-    // Stable ids: node names may hold anything, ids must not.
-    let mut names: BTreeSet<&str> = tree.nodes.keys().map(String::as_str).collect();
-    names.extend(diff.removed.keys().map(String::as_str));
-    let ids: BTreeMap<&str, String> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (*n, format!("{prefix}n{i}")))
-        .collect();
-
-    let mut edges: Vec<(String, Key, Target, EdgeStyle)> = Vec::new();
-    for (name, node) in &tree.nodes {
-        for (key, action) in &node.keys {
-            let at = (name.clone(), *key);
-            let style = if diff.keys_added.contains(&at) {
-                EdgeStyle::Added
-            } else if diff.keys_changed.contains_key(&at) {
-                EdgeStyle::Changed
-            } else {
-                EdgeStyle::Same
-            };
-            edges.push((name.clone(), *key, target(action), style));
-            if let Some(old) = diff.keys_changed.get(&at) {
-                edges.push((name.clone(), *key, target(old), EdgeStyle::Removed));
-            }
-        }
-    }
-    for ((name, key), old) in &diff.keys_removed {
-        edges.push((name.clone(), *key, target(old), EdgeStyle::Removed));
-    }
-    for (name, node) in &diff.removed {
-        for (key, action) in &node.keys {
-            edges.push((name.clone(), *key, target(action), EdgeStyle::Removed));
-        }
-    }
-
-    let mut endings: BTreeSet<Target> = BTreeSet::new();
-    for (_, _, t, _) in &edges {
-        if !matches!(t, Target::Node(_)) {
-            endings.insert(t.clone());
-        }
-    }
-    let ending_ids: BTreeMap<&Target, String> = endings
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t, format!("{prefix}e{i}")))
-        .collect();
-    let id_of = |t: &Target| -> String {
-        match t {
-            Target::Node(n) => ids
-                .get(n.as_str())
-                .cloned()
-                .unwrap_or_else(|| format!("{prefix}missing_{}", escape_id(n))),
-            other => ending_ids.get(other).cloned().unwrap_or_default(),
-        }
+/// The boxes and links of one diagram, ids prefixed with `prefix`, lines indented by
+/// `indent`. Menus are numbered by name (`n0`, `n1`...) and endings by kind and name (`e0`...)
+/// whatever the diagram's order, and links are listed by menu name: those of the menus that
+/// stay (a changed key's old action right after its new one), then the keys that go from
+/// menus that stay, then the links of removed menus. A key to a node the tree lacks points at
+/// an id of its own that no box declares.
+fn draw(out: &mut String, d: &Diagram, prefix: &str, indent: &str, styles: &mut Styles) {
+    let of_kind = |kinds: &[ItemKind]| -> Vec<usize> {
+        let mut found: Vec<usize> = (0..d.items.len())
+            .filter(|&i| kinds.contains(&d.items[i].kind))
+            .collect();
+        found.sort_by(|&a, &b| {
+            let (a, b) = (&d.items[a], &d.items[b]);
+            (a.kind, &a.name).cmp(&(b.kind, &b.name))
+        });
+        found
     };
+    let menus = of_kind(&[ItemKind::Menu]);
+    let endings = of_kind(&[ItemKind::Queue, ItemKind::Forward, ItemKind::Hangup]);
+    let mut ids: BTreeMap<usize, String> = BTreeMap::new();
+    ids.insert(0, format!("{prefix}entry"));
+    for (n, &i) in menus.iter().enumerate() {
+        ids.insert(i, format!("{prefix}n{n}"));
+    }
+    for (n, &i) in endings.iter().enumerate() {
+        ids.insert(i, format!("{prefix}e{n}"));
+    }
+    for (i, item) in d.items.iter().enumerate() {
+        if item.kind == ItemKind::Missing {
+            ids.insert(i, format!("{prefix}missing_{}", escape_id(&item.name)));
+        }
+    }
 
-    let entry = format!("{prefix}entry");
+    let entry = &d.items[0];
     let _ = writeln!(
         out,
-        "{indent}{entry}([\"{}\"]):::entry",
-        entry_label(chart.name, chart.entry)
+        "{indent}{}([\"{}\"]):::entry",
+        ids[&0],
+        entry_label(&entry.name, &entry.caption)
     );
-    if let Some(id) = ids.get(tree.start.as_str())
-        && tree.nodes.contains_key(&tree.start)
-    {
-        let _ = writeln!(out, "{indent}{entry} --> {id}");
-        styles.link_count += 1;
+    let (from_entry, keys): (Vec<_>, Vec<_>) = d.edges.iter().partition(|e| e.from == 0);
+    for edge in from_entry {
+        link(out, indent, &ids, edge, None, styles);
     }
-    for name in &names {
-        let id = &ids[name];
-        let node = tree
-            .nodes
-            .get(*name)
-            .or_else(|| diff.removed.get(*name))
-            .expect("every id comes from the tree or the removed nodes");
+    for &i in &menus {
+        let item = &d.items[i];
         let _ = writeln!(
             out,
-            "{indent}{id}[\"{}\"]",
-            node_label(name, node, audio_names)
+            "{indent}{}[\"{}\"]",
+            ids[&i],
+            menu_label(&item.name, &item.caption)
         );
     }
-    for (t, id) in &ending_ids {
-        let _ = match t {
-            Target::Queue(q) => writeln!(out, "{indent}{id}([\"queue {}\"]):::ending", escape(q)),
-            Target::Forward(to) => {
-                writeln!(out, "{indent}{id}[/\"forward {}\"/]:::ending", escape(to))
+    for &i in &endings {
+        let item = &d.items[i];
+        let name = escape(&item.name);
+        let _ = match item.kind {
+            ItemKind::Queue => writeln!(out, "{indent}{}([\"queue {name}\"]):::ending", ids[&i]),
+            ItemKind::Forward => {
+                writeln!(out, "{indent}{}[/\"forward {name}\"/]:::ending", ids[&i])
             }
-            Target::Hangup => writeln!(out, "{indent}{id}((\"hang up\")):::ending"),
-            Target::Node(_) => Ok(()),
+            _ => writeln!(out, "{indent}{}((\"hang up\")):::ending", ids[&i]),
         };
     }
-    for (from, key, to, style) in &edges {
-        let arrow = if *style == EdgeStyle::Removed {
-            "-.->"
+    // Keys that still lead somewhere, to tell a changed key's old arrow from a removed key.
+    let kept: BTreeSet<(usize, &str)> = keys
+        .iter()
+        .filter(|e| e.change != Change::Removed)
+        .map(|e| (e.from, e.label.as_str()))
+        .collect();
+    let mut keys = keys;
+    keys.sort_by_key(|e| {
+        let rank = if d.items[e.from].change == Change::Removed {
+            2
+        } else if e.change == Change::Removed && !kept.contains(&(e.from, e.label.as_str())) {
+            1
         } else {
-            "-->"
+            0
         };
-        let _ = writeln!(
-            out,
-            "{indent}{} {arrow}|\"{}\"| {}",
-            ids[from.as_str()],
-            escape(key.as_str()),
-            id_of(to)
-        );
-        if *style != EdgeStyle::Same {
-            styles.links.push((styles.link_count, *style));
-        }
-        styles.link_count += 1;
+        (rank, &d.items[e.from].name)
+    });
+    for edge in keys {
+        link(out, indent, &ids, edge, Some(&edge.label), styles);
     }
 
-    for (members, set) in [
-        (&mut styles.added, diff.added.iter().collect::<Vec<_>>()),
-        (&mut styles.changed, diff.changed.iter().collect()),
-        (&mut styles.removed, diff.removed.keys().collect()),
-    ] {
-        members.extend(set.iter().filter_map(|n| ids.get(n.as_str()).cloned()));
+    for &i in &menus {
+        let members = match d.items[i].change {
+            Change::Added => &mut styles.added,
+            Change::Changed => &mut styles.changed,
+            Change::Removed => &mut styles.removed,
+            Change::Same => continue,
+        };
+        members.push(ids[&i].clone());
     }
 }
 
+/// One link, dashed when it goes away, its style noted by its index in the document.
+fn link(
+    out: &mut String,
+    indent: &str,
+    ids: &BTreeMap<usize, String>,
+    edge: &Edge,
+    label: Option<&str>,
+    styles: &mut Styles,
+) {
+    let arrow = if edge.change == Change::Removed {
+        "-.->"
+    } else {
+        "-->"
+    };
+    let label = label.map_or(String::new(), |l| format!("|\"{}\"|", escape(l)));
+    let _ = writeln!(
+        out,
+        "{indent}{} {arrow}{label} {}",
+        ids[&edge.from], ids[&edge.to]
+    );
+    if edge.change != Change::Same {
+        styles.links.push((styles.link_count, edge.change));
+    }
+    styles.link_count += 1;
+}
+
 /// `ivr main`, then the lines that enter it (at most [`ENTRY_LINES`], the rest counted).
-fn entry_label(name: &str, entry: &[String]) -> String {
+fn entry_label(name: &str, caption: &Caption) -> String {
     let mut label = format!("ivr {}", escape(name));
+    let Caption::Lines(entry) = caption else {
+        return label;
+    };
     if entry.is_empty() {
         return label;
     }

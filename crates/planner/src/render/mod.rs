@@ -1,8 +1,10 @@
 //! Renderings of a plan: text (Terraform's style), JSON (versioned, Terraform's shape),
-//! Markdown (pull-request comments), Mermaid (IVR trees), and the drift report, which reads
+//! Markdown (pull-request comments), Mermaid (IVR trees, written from the [`diagram`] model
+//! that the binary's DOT and SVG are written from too), and the drift report, which reads
 //! the same plan as "what changed outside git".
 
 mod blocks;
+pub mod diagram;
 mod drift;
 mod flows;
 mod json;
@@ -10,11 +12,12 @@ mod markdown;
 mod mermaid;
 mod text;
 
+pub use diagram::{Chart, Diagram, TreeDiff, tree_diff};
 pub use drift::{drift_json, drift_markdown, drift_text};
 pub use flows::{end_json, flows_json, flows_markdown, flows_text};
 pub use json::json;
 pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_with_limit};
-pub use mermaid::{Chart, TreeDiff, mermaid, mermaid_charts, mermaid_with_audio_names, tree_diff};
+pub use mermaid::{mermaid, mermaid_charts, mermaid_diagrams, mermaid_with_audio_names};
 pub use text::text;
 
 use std::fmt::Write;

@@ -1,16 +1,19 @@
-//! A [`Drawing`] as Graphviz DOT (`graph --format dot`): menus are rounded boxes with their
+//! A [`Diagram`] as Graphviz DOT (`graph --format dot`): menus are rounded boxes with their
 //! prompt, queues and forwards distinct shapes, hang-ups circles; plan changes are coloured.
 
 use std::fmt::Write;
 
-use crate::render::{Change, Drawing, ItemKind, wrap_lines};
+use planner::render::Diagram;
+use planner::render::diagram::{Change, ItemKind};
+
+use crate::render::{text, wrap_lines};
 
 /// One `digraph` per drawing, concatenated (Graphviz's `dot` draws each).
-pub fn dot(drawings: &[Drawing]) -> String {
-    drawings.iter().map(one).collect::<Vec<_>>().join("\n")
+pub fn dot(diagrams: &[Diagram]) -> String {
+    diagrams.iter().map(one).collect::<Vec<_>>().join("\n")
 }
 
-fn one(d: &Drawing) -> String {
+fn one(d: &Diagram) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph \"{}\" {{", escape(&format!("ivr {}", d.tree)));
     out.push_str("  graph [rankdir=TB, nodesep=0.4, ranksep=0.6, fontname=\"Helvetica\"];\n");
@@ -22,7 +25,7 @@ fn one(d: &Drawing) -> String {
             ItemKind::Entry => (40, 3),
             _ => (30, 3),
         };
-        lines.extend(wrap_lines(&item.text, width, max));
+        lines.extend(wrap_lines(&text(item), width, max));
         let label = lines
             .iter()
             .map(|l| escape(l))

@@ -15,7 +15,9 @@ use spec::model::{IvrTree, KeyAction, NumberRoute};
 use spec::{Model, Spec};
 
 use crate::callflow::{self, Ringing};
-use crate::render::{Change, drawing, svg};
+use planner::render::diagram::Change;
+
+use crate::render::{diagram, svg};
 
 /// What the page shows.
 #[derive(Debug)]
@@ -328,7 +330,7 @@ fn trees_section(out: &mut String, model: &Model, plan: Option<&Plan>) {
                 &deleted
             }
         };
-        let d = drawing(model, name, tree, diff.as_ref());
+        let d = diagram(model, name, tree, diff.as_ref());
         let badge = match change {
             None => String::new(),
             Some(c) if c.before.is_none() => {

@@ -1,243 +1,56 @@
 //! Drawings of IVR trees for `graph` and `report`: a tree (and, for a plan, its diff) becomes
-//! a [`Drawing`] of boxes and labelled arrows, which [`dot`] writes as Graphviz and [`svg`]
-//! lays out and draws itself. Mermaid comes from the planner (`planner::render::mermaid`), which
-//! the Markdown plan uses too.
+//! the planner's [`Diagram`] of boxes and labelled arrows, which [`dot`] writes as Graphviz
+//! and [`svg`] lays out and draws itself; the planner writes the same diagram as Mermaid
+//! (`planner::render::mermaid_diagrams`), which the Markdown plan uses too.
 
 pub mod dot;
 pub mod html;
 pub mod svg;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use planner::render::TreeDiff;
+use planner::render::diagram::{Caption, Chart, Item};
+use planner::render::{Diagram, TreeDiff};
 use spec::Model;
-use spec::model::{IvrNode, IvrTree, Key, KeyAction, NumberRoute};
+use spec::model::{AudioId, IvrTree, NumberRoute};
 
-use crate::callflow;
-
-/// What a box stands for.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ItemKind {
-    /// Where calls come in: the tree and the numbers routed to it.
-    Entry,
-    /// An IVR node (a menu).
-    Menu,
-    /// A node a key goes to that the tree does not have.
-    Missing,
-    /// The call waits in a queue.
-    Queue,
-    /// The call is forwarded.
-    Forward,
-    /// The call ends.
-    Hangup,
+/// The diagram of `tree` (named `name`) of `model`: its entry box names the numbers routed
+/// to it, its audio prompts the spec's names. With `diff`, removed nodes and keys are drawn
+/// too (from the diff), and everything is marked with how it changes.
+pub fn diagram(model: &Model, name: &str, tree: &IvrTree, diff: Option<&TreeDiff>) -> Diagram {
+    let entry = match entry_numbers(model, name) {
+        none if none.is_empty() => vec!["no number routes here".to_owned()],
+        numbers => numbers,
+    };
+    let chart = Chart {
+        name,
+        tree,
+        diff,
+        entry: &entry,
+    };
+    Diagram::of(&chart, &audio_names(model))
 }
 
-/// How an item or an arrow changes in a plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
-    /// Unchanged (or no plan).
-    Same,
-    /// New.
-    Added,
-    /// Changed in place.
-    Changed,
-    /// Goes away.
-    Removed,
+/// Audio names by content id, for showing audio prompts by name.
+pub fn audio_names(model: &Model) -> BTreeMap<AudioId, String> {
+    model
+        .audio
+        .iter()
+        .map(|(id, a)| (id.clone(), a.name.clone()))
+        .collect()
 }
 
-impl Change {
-    /// The CSS class (and the word shown).
-    pub fn class(self) -> &'static str {
-        match self {
-            Change::Same => "same",
-            Change::Added => "added",
-            Change::Changed => "changed",
-            Change::Removed => "removed",
-        }
-    }
-}
-
-/// A box.
-#[derive(Clone, Debug)]
-pub struct Item {
-    /// What it stands for.
-    pub kind: ItemKind,
-    /// Its name: the node's name, the queue's name, the number forwarded to.
-    pub name: String,
-    /// Its first line, bold: `language`, `queue support`, `forward 849…`, `hang up`.
-    pub title: String,
-    /// More text under the title (a menu's prompt, an entry's numbers), unshortened.
-    pub text: String,
-    /// How it changes.
-    pub change: Change,
-}
-
-/// A labelled arrow between two items.
-#[derive(Clone, Debug)]
-pub struct Edge {
-    /// Index of the item it leaves.
-    pub from: usize,
-    /// Index of the item it reaches.
-    pub to: usize,
-    /// The key (`1`, `timeout`, ...), or empty for the entry arrow.
-    pub label: String,
-    /// How it changes.
-    pub change: Change,
-}
-
-/// One IVR tree, ready to draw.
-#[derive(Clone, Debug)]
-pub struct Drawing {
-    /// The tree's name.
-    pub tree: String,
-    /// Every box; the first is the entry.
-    pub items: Vec<Item>,
-    /// Every arrow, in a stable order (by node, then key).
-    pub edges: Vec<Edge>,
-}
-
-/// The drawing of `tree` (named `name`) of `model`. With `diff`, removed nodes and keys are
-/// drawn too (from the diff), and everything is marked with how it changes.
-pub fn drawing(model: &Model, name: &str, tree: &IvrTree, diff: Option<&TreeDiff>) -> Drawing {
-    let no_diff = TreeDiff::default();
-    let diff = diff.unwrap_or(&no_diff);
-    let numbers = entry_numbers(model, name);
-    let mut items = vec![Item {
-        kind: ItemKind::Entry,
-        name: name.to_owned(),
-        title: format!("ivr {name}"),
-        text: if numbers.is_empty() {
-            "no number routes here".to_owned()
-        } else {
-            numbers.join(", ")
-        },
-        change: Change::Same,
-    }];
-
-    // Nodes of the tree, then removed ones, each in name order; the start node first so that
-    // it is drawn first in its row.
-    let mut nodes: Vec<(&String, &IvrNode, Change)> = Vec::new();
-    for (n, node) in &tree.nodes {
-        let change = if diff.added.contains(n) {
-            Change::Added
-        } else if diff.changed.contains(n) {
-            Change::Changed
-        } else {
-            Change::Same
-        };
-        nodes.push((n, node, change));
-    }
-    for (n, node) in &diff.removed {
-        nodes.push((n, node, Change::Removed));
-    }
-    nodes.sort_by_key(|(n, _, _)| (**n != tree.start, (*n).clone()));
-    let mut index: BTreeMap<(ItemKind, String), usize> = BTreeMap::new();
-    for (n, node, change) in &nodes {
-        index.insert((ItemKind::Menu, (*n).clone()), items.len());
-        items.push(Item {
-            kind: ItemKind::Menu,
-            name: (*n).clone(),
-            title: (*n).clone(),
-            text: callflow::prompt_label(model, &node.prompt),
-            change: *change,
-        });
-    }
-
-    let mut edges = Vec::new();
-    if let Some(&start) = index.get(&(ItemKind::Menu, tree.start.clone())) {
-        edges.push(Edge {
-            from: 0,
-            to: start,
-            label: String::new(),
-            change: Change::Same,
-        });
-    }
-    let mut arrows: Vec<(String, Key, KeyAction, Change)> = Vec::new();
-    for (n, node, node_change) in &nodes {
-        for (key, action) in &node.keys {
-            let at = ((*n).clone(), *key);
-            let change = if *node_change == Change::Removed {
-                Change::Removed
-            } else if diff.keys_added.contains(&at) {
-                Change::Added
-            } else if diff.keys_changed.contains_key(&at) {
-                Change::Changed
-            } else {
-                Change::Same
-            };
-            arrows.push(((*n).clone(), *key, action.clone(), change));
-            if let Some(old) = diff.keys_changed.get(&at) {
-                arrows.push(((*n).clone(), *key, old.clone(), Change::Removed));
-            }
-        }
-    }
-    for ((n, key), old) in &diff.keys_removed {
-        arrows.push((n.clone(), *key, old.clone(), Change::Removed));
-    }
-    let mut endings: BTreeSet<(ItemKind, String)> = BTreeSet::new();
-    for (from, key, action, change) in arrows {
-        let target = match &action {
-            KeyAction::Goto { node } => (ItemKind::Menu, node.clone()),
-            KeyAction::Queue { queue } => (ItemKind::Queue, queue.clone()),
-            KeyAction::Forward { to, .. } => (ItemKind::Forward, to.clone()),
-            KeyAction::Hangup => (ItemKind::Hangup, String::new()),
-        };
-        let to = match index.get(&target) {
-            Some(&i) => i,
-            None => {
-                let (kind, name) = target.clone();
-                let kind = if kind == ItemKind::Menu {
-                    ItemKind::Missing
-                } else {
-                    kind
-                };
-                let title = match kind {
-                    ItemKind::Queue => format!("queue {name}"),
-                    ItemKind::Forward => format!("forward {name}"),
-                    ItemKind::Hangup => "hang up".to_owned(),
-                    _ => name.clone(),
-                };
-                let text = if kind == ItemKind::Missing {
-                    "no such node".to_owned()
-                } else {
-                    String::new()
-                };
-                endings.insert(target.clone());
-                index.insert(target, items.len());
-                items.push(Item {
-                    kind,
-                    name,
-                    title,
-                    text,
-                    change: Change::Same,
-                });
-                items.len() - 1
-            }
-        };
-        edges.push(Edge {
-            from: index[&(ItemKind::Menu, from)],
-            to,
-            label: key.as_str().to_owned(),
-            change,
-        });
-    }
-    // An ending reached only by removed arrows goes away with them.
-    for (i, item) in items.iter_mut().enumerate() {
-        if matches!(
-            item.kind,
-            ItemKind::Queue | ItemKind::Forward | ItemKind::Hangup
-        ) && edges
-            .iter()
-            .filter(|e| e.to == i)
-            .all(|e| e.change == Change::Removed)
-        {
-            item.change = Change::Removed;
-        }
-    }
-    Drawing {
-        tree: name.to_owned(),
-        items,
-        edges,
+/// What a box says under its title in DOT and SVG, unshortened: the entry's numbers
+/// separated by commas, a spoken prompt, `♪` and the name of an audio prompt.
+pub fn text(item: &Item) -> String {
+    match &item.caption {
+        Caption::None => String::new(),
+        Caption::Lines(lines) => lines.join(", "),
+        Caption::Say(text) => text.clone(),
+        Caption::Play {
+            name: Some(name), ..
+        } => format!("♪ {name}"),
+        Caption::Play { id, name: None } => format!("♪ {id}"),
     }
 }
 

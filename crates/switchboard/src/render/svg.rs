@@ -1,4 +1,4 @@
-//! A [`Drawing`] as SVG, laid out here without any external program: a layered layout in
+//! A [`Diagram`] as SVG, laid out here without any external program: a layered layout in
 //! the spirit of Sugiyama's. Rows are the distance from the entry (breadth-first), endings sit
 //! one row below the deepest menu that reaches them, long arrows pass through invisible
 //! waypoints so that they do not cross boxes, rows are ordered by the barycentre of their
@@ -8,7 +8,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::render::{Change, Drawing, ItemKind, wrap_lines};
+use planner::render::Diagram;
+use planner::render::diagram::{Change, ItemKind};
+
+use crate::render::{text, wrap_lines};
 
 const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 /// Average advance of a 12 px sans-serif character, for sizing boxes (no font metrics here).
@@ -26,7 +29,7 @@ const LOOP_OUT: f64 = 26.0;
 const LOOP_STAGGER: f64 = 14.0;
 
 /// Room a box needs on its right for its loops to itself and their keys.
-fn self_loop_room(d: &Drawing, i: usize) -> f64 {
+fn self_loop_room(d: &Diagram, i: usize) -> f64 {
     let loops: Vec<&str> = d
         .edges
         .iter()
@@ -45,7 +48,7 @@ fn label_width(label: &str) -> f64 {
 }
 
 /// Every drawing in one SVG document, one below the other, each under its tree's name.
-pub fn document(drawings: &[Drawing]) -> String {
+pub fn document(drawings: &[Diagram]) -> String {
     let mut parts = Vec::new();
     let mut y = 0.0;
     let mut width: f64 = 0.0;
@@ -69,7 +72,7 @@ pub fn document(drawings: &[Drawing]) -> String {
 
 /// One drawing as an `<svg>` element for inlining in HTML; `id_prefix` keeps its element ids
 /// (arrow heads) apart from other drawings on the same page.
-pub fn element(d: &Drawing, id_prefix: &str) -> String {
+pub fn element(d: &Diagram, id_prefix: &str) -> String {
     let laid = layout(d);
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"ivr-tree\" data-tree=\"{}\" \
@@ -129,7 +132,7 @@ struct Layout {
     height: f64,
 }
 
-fn size(d: &Drawing, i: usize) -> (f64, f64, Vec<String>) {
+fn size(d: &Diagram, i: usize) -> (f64, f64, Vec<String>) {
     let item = &d.items[i];
     let mut lines = vec![item.title.clone()];
     let (width, max) = match item.kind {
@@ -138,7 +141,7 @@ fn size(d: &Drawing, i: usize) -> (f64, f64, Vec<String>) {
         _ => (32, 0),
     };
     if max > 0 {
-        lines.extend(wrap_lines(&item.text, width, max));
+        lines.extend(wrap_lines(&text(item), width, max));
     }
     let chars = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
     let mut w = (chars * CHAR_W + 2.0 * PAD_X).max(70.0);
@@ -155,7 +158,7 @@ fn size(d: &Drawing, i: usize) -> (f64, f64, Vec<String>) {
     (w, h, lines)
 }
 
-fn layout(d: &Drawing) -> Layout {
+fn layout(d: &Diagram) -> Layout {
     let n = d.items.len();
     let is_ending = |i: usize| {
         matches!(
@@ -405,7 +408,7 @@ fn key(s: Slot) -> SlotKey {
 /// Where each arrow between rows meets each of its two boxes: spread along the box's bottom
 /// (arrows to lower rows) or top (arrows from upper rows), ordered by where the arrow's next
 /// point is, so that arrows do not cross at the box. Keyed by (edge, item).
-fn ports(d: &Drawing, laid: &Layout) -> BTreeMap<(usize, usize), f64> {
+fn ports(d: &Diagram, laid: &Layout) -> BTreeMap<(usize, usize), f64> {
     // (item, bottom side?) -> [(x of the arrow's next point, edge)]
     let mut sides: BTreeMap<(usize, bool), Vec<(f64, usize)>> = BTreeMap::new();
     for (ei, e) in d.edges.iter().enumerate() {
@@ -467,7 +470,7 @@ fn edge_colour(change: Change) -> &'static str {
     colours(change).map_or("#57606a", |(stroke, _)| stroke)
 }
 
-fn draw(d: &Drawing, laid: &Layout, p: &str) -> String {
+fn draw(d: &Diagram, laid: &Layout, p: &str) -> String {
     let mut out = String::new();
     let _ = write!(out, "<title>IVR tree {}</title><defs>", escape(&d.tree));
     for change in [

@@ -107,6 +107,7 @@ pub fn mermaid_diagrams(diagrams: &[Diagram]) -> String {
         ("added", &styles.added),
         ("changed", &styles.changed),
         ("removed", &styles.removed),
+        ("removed", &styles.endings_removed),
     ] {
         if !members.is_empty() {
             let _ = writeln!(out, "  class {} {class}", members.join(","));
@@ -131,6 +132,8 @@ struct Styles {
     added: Vec<String>,
     changed: Vec<String>,
     removed: Vec<String>,
+    /// Endings that go away, styled apart from the menus (a line of their own).
+    endings_removed: Vec<String>,
     links: Vec<(usize, Change)>,
     link_count: usize,
 }
@@ -229,6 +232,13 @@ fn draw(out: &mut String, d: &Diagram, prefix: &str, indent: &str, styles: &mut 
         };
         members.push(ids[&i].clone());
     }
+    // An ending that only removed keys reach goes away with them, as DOT and SVG draw it.
+    styles.endings_removed.extend(
+        endings
+            .iter()
+            .filter(|&&i| d.items[i].change == Change::Removed)
+            .map(|i| ids[i].clone()),
+    );
 }
 
 /// One link, dashed when it goes away, its style noted by its index in the document.

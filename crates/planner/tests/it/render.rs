@@ -809,3 +809,30 @@ fn drift_json_of_a_rename_not_yet_made_has_the_name_on_both_sides() {
         )
     );
 }
+
+/// A menu whose key 2 (hang up) goes: the hang-up box goes with it, while the queue that key 1
+/// still reaches stays.
+#[test]
+fn mermaid_draws_an_ending_only_removed_keys_reach_as_removed() {
+    let menu = |keys: &[(Key, KeyAction)]| IvrTree {
+        start: "menu".into(),
+        nodes: [("menu".to_owned(), node("Press 1.", keys))].into(),
+    };
+    let sales = (
+        Key::D1,
+        KeyAction::Queue {
+            queue: "sales".into(),
+        },
+    );
+    let before = menu(&[sales.clone(), (Key::D2, KeyAction::Hangup)]);
+    let after = menu(&[sales]);
+    let out = mermaid(
+        "main",
+        &after,
+        Some(&tree_diff(Some(&before), Some(&after))),
+    );
+    // Endings by kind: the queue is e0, the hang-up e1.
+    assert!(out.contains("  e1((\"hang up\")):::ending\n"), "{out}");
+    assert!(out.contains("  class e1 removed\n"), "{out}");
+    assert!(!out.contains("e0 removed"), "{out}");
+}

@@ -108,3 +108,140 @@ pub fn wrap_lines(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use planner::render::diagram::Change;
+    use planner::render::tree_diff;
+    use spec::model::{DEFAULT_VOICE, IvrNode, Key, KeyAction, Prompt};
+
+    use super::*;
+
+    fn node(keys: &[(Key, KeyAction)]) -> IvrNode {
+        IvrNode {
+            prompt: Prompt::Say {
+                text: "Hello.".into(),
+                voice: DEFAULT_VOICE.into(),
+                speed: 0,
+            },
+            barge_in: true,
+            loop_count: 1,
+            delay_ms: 0,
+            keypress_timeout: 5,
+            keys: keys.iter().cloned().collect(),
+        }
+    }
+
+    /// Every kind of change a plan makes to a tree: a node added, changed and removed, a key
+    /// added, changed and removed, and endings that go with the keys that reached them.
+    fn changed_tree() -> (IvrTree, IvrTree) {
+        let queue = |q: &str| KeyAction::Queue { queue: q.into() };
+        let goto = |n: &str| KeyAction::Goto { node: n.into() };
+        let before = IvrTree {
+            start: "menu".into(),
+            nodes: [
+                (
+                    "menu".to_owned(),
+                    node(&[
+                        (Key::D1, queue("sales")),
+                        (Key::D2, goto("old")),
+                        (Key::D3, KeyAction::Hangup),
+                    ]),
+                ),
+                ("old".to_owned(), node(&[(Key::Timeout, queue("billing"))])),
+            ]
+            .into(),
+        };
+        let mut menu = node(&[(Key::D1, queue("support")), (Key::D4, goto("new"))]);
+        menu.loop_count = 2;
+        let after = IvrTree {
+            start: "menu".into(),
+            nodes: [
+                ("menu".to_owned(), menu),
+                (
+                    "new".to_owned(),
+                    node(&[(
+                        Key::Timeout,
+                        KeyAction::Forward {
+                            to: "84901".into(),
+                            caller_id: None,
+                        },
+                    )]),
+                ),
+            ]
+            .into(),
+        };
+        (before, after)
+    }
+
+    /// How many boxes and arrows a format draws as added, changed and removed.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Counts {
+        boxes: [usize; 3],
+        arrows: [usize; 3],
+    }
+
+    const CHANGES: [Change; 3] = [Change::Added, Change::Changed, Change::Removed];
+    const COLOURS: [&str; 3] = ["#1a7f37", "#9a6700", "#cf222e"];
+
+    #[test]
+    fn mermaid_dot_and_svg_draw_the_same_changes() {
+        let (before, after) = changed_tree();
+        let diff = tree_diff(Some(&before), Some(&after));
+        let d = diagram(&Model::default(), "main", &after, Some(&diff));
+        let model = Counts {
+            boxes: CHANGES.map(|c| d.items.iter().filter(|i| i.change == c).count()),
+            arrows: CHANGES.map(|c| d.edges.iter().filter(|e| e.change == c).count()),
+        };
+        // Something of each, so that a format that drops one cannot pass by agreeing on 0.
+        assert!(
+            model.boxes.iter().chain(&model.arrows).all(|&n| n > 0),
+            "{model:?}"
+        );
+
+        let mermaid = planner::render::mermaid_diagrams(std::slice::from_ref(&d));
+        let mermaid = Counts {
+            boxes: CHANGES.map(|c| {
+                mermaid
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("class "))
+                    .filter_map(|l| l.strip_suffix(&format!(" {}", c.class())))
+                    .map(|ids| ids.split(',').count())
+                    .sum()
+            }),
+            arrows: COLOURS.map(|colour| {
+                mermaid
+                    .lines()
+                    .filter(|l| l.trim().starts_with("linkStyle") && l.contains(colour))
+                    .count()
+            }),
+        };
+        let dot = dot::dot(std::slice::from_ref(&d));
+        let dot_lines = |drawn: &str, colour: &str| {
+            dot.lines()
+                .filter(|l| l.contains(drawn) && l.contains(&format!("color=\"{colour}\"")))
+                .count()
+        };
+        let dot = Counts {
+            boxes: COLOURS.map(|colour| dot_lines(" [shape=", colour)),
+            arrows: COLOURS.map(|colour| dot_lines(" -> ", colour)),
+        };
+        let svg = svg::document(std::slice::from_ref(&d));
+        let svg = Counts {
+            boxes: CHANGES.map(|c| {
+                // `<g class="node menu removed" ...>`
+                svg.split("<g class=\"node ")
+                    .skip(1)
+                    .filter(|rest| rest.split('"').next().unwrap().ends_with(c.class()))
+                    .count()
+            }),
+            arrows: CHANGES.map(|c| {
+                svg.matches(&format!("class=\"edge {}\"", c.class()))
+                    .count()
+            }),
+        };
+        assert_eq!(mermaid, model, "Mermaid");
+        assert_eq!(dot, model, "DOT");
+        assert_eq!(svg, model, "SVG");
+    }
+}

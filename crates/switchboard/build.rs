@@ -1,6 +1,7 @@
 //! Finds the outside programs that some integration tests drive (Chromium for the HTML report,
-//! actionlint and check-jsonschema for the CI templates), and the SARIF 2.1.0 JSON Schema that
-//! `validate --format sarif` is checked against, and tells the tests where they are.
+//! actionlint, check-jsonschema, node and jq for the CI templates), and the SARIF 2.1.0 JSON
+//! Schema that `validate --format sarif` is checked against, and tells the tests where they
+//! are.
 //!
 //! A test whose program is missing is compiled with `#[ignore = "…why…"]` through a `cfg`, so
 //! that the test harness reports it as ignored with its reason: a runtime early `return` would
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// (cfg set when missing, environment variable with an explicit path, names on `PATH`, the
 /// variable the tests read the path from).
-const TOOLS: [(&str, &str, &[&str], &str); 4] = [
+const TOOLS: [(&str, &str, &[&str], &str); 6] = [
     (
         "no_chromium",
         "CHROMIUM",
@@ -34,6 +35,14 @@ const TOOLS: [(&str, &str, &[&str], &str); 4] = [
         &["check-jsonschema"],
         "SWITCHBOARD_TEST_CHECK_JSONSCHEMA",
     ),
+    // The CI templates' comment scripts: github-script's JavaScript, GitLab's jq.
+    (
+        "no_node",
+        "NODE",
+        &["node", "nodejs"],
+        "SWITCHBOARD_TEST_NODE",
+    ),
+    ("no_jq", "JQ", &["jq"], "SWITCHBOARD_TEST_JQ"),
     // A file, not a program: scripts/test-tools.sh sets $SARIF_SCHEMA.
     (
         "no_sarif_schema",

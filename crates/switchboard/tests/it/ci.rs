@@ -87,9 +87,10 @@ fn the_gitlab_pipeline_has_its_jobs() {
 
 const SECRET: &str = "s3cr3t-never-printed";
 
-/// A directory with fake `switchboard`, `gh` and `apt-get`: each logs its arguments to
-/// `$FAKE_LOG`; `switchboard` prints a line and exits with `$FAKE_<SUBCOMMAND>_EXIT`; `gh
-/// issue list` prints `$FAKE_OPEN_ISSUE`.
+/// A directory with fake `switchboard`, `gh`, `apt-get` and `curl`: each logs its arguments
+/// to `$FAKE_LOG`; `switchboard` prints a line and exits with `$FAKE_<SUBCOMMAND>_EXIT`; `gh
+/// issue list` prints `$FAKE_OPEN_ISSUE`; `curl` without `--request` (a GET) prints
+/// `$FAKE_NOTES`.
 fn fakes(dir: &Path) {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -114,6 +115,13 @@ if [ "$1 $2" = "issue list" ]; then echo "${FAKE_OPEN_ISSUE:-}"; fi
             "apt-get",
             "#!/bin/bash\necho \"apt-get $*\" >> \"$FAKE_LOG\"\n",
         ),
+        (
+            "curl",
+            r#"#!/bin/bash
+echo "curl $*" >> "$FAKE_LOG"
+case " $* " in *" --request "*) ;; *) echo "${FAKE_NOTES:-[]}" ;; esac
+"#,
+        ),
     ];
     for (name, text) in scripts {
         let path = bin.join(name);
@@ -132,8 +140,16 @@ struct Ran {
 /// Runs `script` as GitHub runs a step (`bash --noprofile --norc -eo pipefail`), with the
 /// fakes first on the PATH and `env` set.
 fn run(script: &str, env: &[(&str, &str)]) -> Ran {
+    run_with(script, env, &[])
+}
+
+/// [`run`] in a directory that holds `files` (name, text), as artifacts a job downloaded.
+fn run_with(script: &str, env: &[(&str, &str)], files: &[(&str, &str)]) -> Ran {
     let dir = tempfile::tempdir().unwrap();
     fakes(dir.path());
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     let file = dir.path().join("step.sh");
     std::fs::write(&file, script).unwrap();
     let path = format!(
@@ -485,4 +501,341 @@ fn the_templates_pass_the_gitlab_and_github_schemas() {
         &[bad.to_str().unwrap()],
     );
     assert!(!out.status.success(), "the schema passed a broken pipeline");
+}
+
+/// A saved plan whose steps create (and, with `delete`, delete) something: what the comment
+/// jobs read to tell changes from deletes.
+fn saved_plan(delete: bool) -> String {
+    let action = if delete { "delete" } else { "update" };
+    serde_json::json!({
+        "format_version": "2.1",
+        "plan": { "steps": [
+            { "address": "group.sales", "action": "create" },
+            { "address": "queue.old", "action": action },
+        ] }
+    })
+    .to_string()
+}
+
+#[test]
+fn github_validate_annotates_and_code_scanning_holds_only_its_permission() {
+    let w = github();
+    let validate = step(&w, "validate", "Validate (offline; flow tests included)");
+    assert_eq!(
+        validate.trim(),
+        "switchboard validate \"$SPEC\" --strict --format github"
+    );
+    // The SARIF is written whatever validate found (1), and only an error to run fails.
+    let sarif = step(&w, "validate", "Results for code scanning");
+    for (exit, code) in [("0", 0), ("1", 0), ("2", 2)] {
+        let ran = run(&sarif, &[("FAKE_VALIDATE_EXIT", exit)]);
+        assert_eq!(ran.code, code, "exit {exit}: {}", ran.output);
+        assert!(
+            ran.log
+                .contains("switchboard validate contact-center --strict --format sarif")
+        );
+    }
+    let job = &w["jobs"]["code-scanning"];
+    assert_eq!(
+        job["permissions"],
+        serde_json::json!({ "security-events": "write", "contents": "read", "actions": "read" })
+    );
+    assert_eq!(job["needs"], "validate");
+    let condition = job["if"].as_str().unwrap();
+    assert!(
+        condition.contains("!cancelled()"),
+        "runs when validate fails: {condition}"
+    );
+    assert!(
+        condition.contains("head.repo.full_name == github.repository"),
+        "forks get no write token: {condition}"
+    );
+    let uses: Vec<&str> = job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["uses"].as_str())
+        .collect();
+    assert!(
+        uses.contains(&"github/codeql-action/upload-sarif@v3"),
+        "{uses:?}"
+    );
+    assert!(
+        job["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["run"].is_null())
+    );
+    // No other job may write security events.
+    for (name, job) in w["jobs"].as_object().unwrap() {
+        if name != "code-scanning" {
+            assert!(
+                job["permissions"].get("security-events").is_none(),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// What the comment job's github-script did: the API calls it made, and `core.setFailed`.
+#[derive(Debug)]
+struct Posted {
+    calls: Vec<(String, Value)>,
+    failed: Option<String>,
+}
+
+impl Posted {
+    fn names(&self) -> Vec<&str> {
+        self.calls.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    fn call(&self, name: &str) -> Option<&Value> {
+        self.calls
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, args)| args)
+    }
+}
+
+/// Runs the comment job's github-script with node, as actions/github-script runs it (an async
+/// function body with `require`, `github`, `context` and `core`), against a fake `github` that
+/// records each call and lists `comments`; `plan.json` and `plan.md` are in its directory.
+fn post_plan(exit: &str, delete: bool, comments: Value) -> Posted {
+    let w = github();
+    let step = w["jobs"]["comment"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["uses"] == "actions/github-script@v7")
+        .unwrap();
+    assert_eq!(
+        step["env"]["PLAN_EXIT"],
+        "${{ needs.plan.outputs.exitcode }}"
+    );
+    let script = step["with"]["script"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plan.json"), saved_plan(delete)).unwrap();
+    std::fs::write(
+        dir.path().join("plan.md"),
+        "Plan: 1 to add, 0 to change, 1 to destroy.\n",
+    )
+    .unwrap();
+    let harness = format!(
+        r#"
+const calls = [];
+const record = (name, result) => async (args) => {{ calls.push([name, args]); return result; }};
+const github = {{
+  paginate: async (_list, args) => {{ calls.push(['listComments', args]); return {comments}; }},
+  rest: {{ issues: {{
+    listComments: {{}},
+    addLabels: record('addLabels', {{}}),
+    removeLabel: async (args) => {{ calls.push(['removeLabel', args]); throw new Error('404'); }},
+    updateComment: record('updateComment', {{}}),
+    createComment: record('createComment', {{}}),
+  }} }},
+}};
+const context = {{ repo: {{ owner: 'acme', repo: 'cc' }}, issue: {{ number: 7 }} }};
+let failed = null;
+const core = {{ setFailed: (message) => {{ failed = message; }} }};
+(async () => {{
+{script}
+}})().then(
+  () => console.log(JSON.stringify({{ calls, failed }})),
+  (err) => {{ console.log(JSON.stringify({{ calls, failed: String(err) }})); }},
+);
+"#
+    );
+    std::fs::write(dir.path().join("harness.js"), harness).unwrap();
+    let out = Command::new(env!("SWITCHBOARD_TEST_NODE"))
+        .arg("harness.js")
+        .current_dir(dir.path())
+        .env("PLAN_EXIT", exit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    Posted {
+        calls: result["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c[0].as_str().unwrap().to_owned(), c[1].clone()))
+            .collect(),
+        failed: result["failed"].as_str().map(str::to_owned),
+    }
+}
+
+#[test]
+#[cfg_attr(
+    no_node,
+    ignore = "node not found when the tests were built ($NODE unset, none on PATH): run \
+              scripts/test, which installs it"
+)]
+fn github_comment_carries_a_status_and_label_and_is_not_posted_without_changes() {
+    let marker = "<!-- switchboard-plan -->";
+    let mine = serde_json::json!([
+        { "id": 5, "user": { "type": "Bot" }, "body": format!("{marker}\nold plan") },
+        { "id": 6, "user": { "type": "User" }, "body": "looks good" },
+    ]);
+    let label = |posted: &Posted| {
+        posted.call("addLabels").unwrap()["labels"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // Changes with a delete, first time: a new comment, status first, then the plan.
+    let deletes = post_plan("2", true, serde_json::json!([]));
+    assert_eq!(deletes.failed, None);
+    assert_eq!(label(&deletes), "switchboard: deletes");
+    let removed: Vec<&str> = deletes
+        .calls
+        .iter()
+        .filter(|(n, _)| n == "removeLabel")
+        .map(|(_, a)| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed, ["switchboard: no changes", "switchboard: changes"]);
+    let body = deletes.call("createComment").unwrap()["body"]
+        .as_str()
+        .unwrap();
+    assert!(
+        body.starts_with(&format!(
+            "{marker}\n**switchboard plan: changes that **delete**"
+        )),
+        "{body}"
+    );
+    assert!(body.contains("1 to destroy"), "{body}");
+
+    // Changes without deletes, a comment already there: updated in place.
+    let changes = post_plan("2", false, mine.clone());
+    assert_eq!(label(&changes), "switchboard: changes");
+    assert_eq!(changes.call("updateComment").unwrap()["comment_id"], 5);
+    assert!(changes.call("createComment").is_none());
+    let body = changes.call("updateComment").unwrap()["body"]
+        .as_str()
+        .unwrap();
+    assert!(
+        body.contains("**switchboard plan: changes to apply.**"),
+        "{body}"
+    );
+
+    // No changes and nothing posted before: nothing is posted.
+    let quiet = post_plan("0", false, serde_json::json!([]));
+    assert_eq!(label(&quiet), "switchboard: no changes");
+    assert!(
+        !quiet.names().contains(&"createComment") && !quiet.names().contains(&"updateComment"),
+        "{quiet:?}"
+    );
+    // No changes after an earlier plan's comment: it is updated to say so, without a plan.
+    let now_none = post_plan("0", false, mine);
+    let body = now_none.call("updateComment").unwrap()["body"]
+        .as_str()
+        .unwrap();
+    assert!(body.contains("**switchboard plan: no changes."), "{body}");
+    assert!(!body.contains("to destroy"), "{body}");
+
+    // Any other exit code fails the step and posts nothing.
+    let broken = post_plan("1", false, serde_json::json!([]));
+    assert!(broken.failed.is_some());
+    assert_eq!(broken.names(), Vec::<&str>::new());
+}
+
+#[test]
+fn gitlab_validate_publishes_code_quality_and_junit_reports() {
+    let g = gitlab();
+    let reports = &g["validate"]["artifacts"]["reports"];
+    assert_eq!(reports["codequality"], "gl-code-quality-report.json");
+    assert_eq!(reports["junit"], "switchboard-junit.xml");
+    assert_eq!(g["validate"]["artifacts"]["when"], "always");
+    let script = gitlab_script("validate");
+    // Problems: both reports are written, and the job fails.
+    let problems = run(&script, &[("FAKE_VALIDATE_EXIT", "1")]);
+    assert_eq!(problems.code, 1, "{}", problems.output);
+    for format in [
+        "gitlab > gl-code-quality-report.json",
+        "junit > switchboard-junit.xml",
+    ] {
+        let (format, _) = format.split_once(' ').unwrap();
+        assert!(
+            problems.log.contains(&format!(
+                "switchboard validate contact-center --strict --format {format}"
+            )),
+            "{}",
+            problems.log
+        );
+    }
+    assert_eq!(run(&script, &[]).code, 0);
+}
+
+#[test]
+#[cfg_attr(
+    no_jq,
+    ignore = "jq not found when the tests were built ($JQ unset, none on PATH)"
+)]
+fn gitlab_note_carries_a_status_and_is_not_posted_without_changes() {
+    let script = gitlab_script("comment");
+    let env = [
+        ("CI_API_V4_URL", "https://gitlab.example/api/v4"),
+        ("CI_PROJECT_ID", "3"),
+        ("CI_MERGE_REQUEST_IID", "9"),
+        ("GITLAB_API_TOKEN", "glpat-test"),
+    ];
+    let files = |exit: &'static str, delete: bool| {
+        vec![
+            ("plan.exit", exit.to_owned()),
+            ("plan.json", saved_plan(delete)),
+            (
+                "plan.md",
+                "Plan: 1 to add, 0 to change, 1 to destroy.\n".to_owned(),
+            ),
+        ]
+    };
+    let post = |exit: &'static str, delete: bool, notes: &str| {
+        let files = files(exit, delete);
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let mut env = env.to_vec();
+        env.push(("FAKE_NOTES", notes));
+        run_with(&script, &env, &files)
+    };
+    let old = r#"[{"id": 41, "body": "<!-- switchboard-plan -->\nold"}]"#;
+
+    let deletes = post("2", true, "[]");
+    assert_eq!(deletes.code, 0, "{}", deletes.output);
+    assert!(deletes.log.contains("--request POST"), "{}", deletes.log);
+    assert!(
+        deletes
+            .log
+            .contains("**switchboard plan: changes that **delete** live objects"),
+        "{}",
+        deletes.log
+    );
+    let changes = post("2", false, old);
+    assert!(changes.log.contains("--request PUT"), "{}", changes.log);
+    assert!(changes.log.contains("notes/41"), "{}", changes.log);
+    assert!(
+        changes
+            .log
+            .contains("**switchboard plan: changes to apply.**")
+    );
+
+    let quiet = post("0", false, "[]");
+    assert_eq!(quiet.code, 0, "{}", quiet.output);
+    assert!(
+        !quiet.log.contains("--request"),
+        "nothing posted: {}",
+        quiet.log
+    );
+    let now_none = post("0", false, old);
+    assert!(now_none.log.contains("--request PUT"), "{}", now_none.log);
+    assert!(now_none.log.contains("no changes."), "{}", now_none.log);
+    assert!(!now_none.log.contains("to destroy"), "{}", now_none.log);
+
+    let broken = post("1", false, "[]");
+    assert_eq!(broken.code, 1);
+    assert!(!broken.log.contains("curl"), "{}", broken.log);
 }

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use pcc::Kind;
+use pcc::ReadScope;
 use pcc::live::pages;
 use spec::Model;
 
@@ -33,24 +33,24 @@ pub fn plan_depth(plan: &planner::Plan) -> u64 {
     depth.into_iter().max().unwrap_or(0)
 }
 
-/// Requests on the longest chain of a read of `kinds`, for a project holding `model`: a list
+/// Requests on the longest chain of a read of `scopes`, for a project holding `model`: a list
 /// costs one round trip when it fits one page and two otherwise (page 1 says how many pages
 /// there are, the others are fetched at once); a per-parent list starts once its parent's
 /// list has arrived (tree → nodes → key presses, group → members, queue → routings).
-pub fn read_depth(model: &Model, kinds: &BTreeSet<Kind>) -> u64 {
+pub fn read_depth(model: &Model, scopes: &BTreeSet<ReadScope>) -> u64 {
     let list = |n: usize| if pages(n) > 1 { 2 } else { 1 };
-    let has = |k| kinds.contains(&k);
+    let has = |s| scopes.contains(&s);
     let mut chains = Vec::new();
-    if has(Kind::Settings) {
+    if has(ReadScope::Settings) {
         chains.push(1);
     }
-    if has(Kind::Audio) || has(Kind::Queues) || has(Kind::Ivr) {
+    if has(ReadScope::Audio) || has(ReadScope::Queues) || has(ReadScope::Ivr) {
         chains.push(list(model.audio.len()));
     }
-    if has(Kind::Agents) || has(Kind::Groups) {
+    if has(ReadScope::Agents) || has(ReadScope::Groups) {
         chains.push(list(model.agents.len()));
     }
-    if has(Kind::Groups) {
+    if has(ReadScope::Groups) {
         let members = model
             .groups
             .values()
@@ -58,10 +58,10 @@ pub fn read_depth(model: &Model, kinds: &BTreeSet<Kind>) -> u64 {
             .max()
             .unwrap_or(0);
         chains.push(list(model.groups.len()) + members);
-    } else if has(Kind::Queues) {
+    } else if has(ReadScope::Queues) {
         chains.push(list(model.groups.len()));
     }
-    if has(Kind::Queues) {
+    if has(ReadScope::Queues) {
         let routings = model
             .queues
             .values()
@@ -69,10 +69,10 @@ pub fn read_depth(model: &Model, kinds: &BTreeSet<Kind>) -> u64 {
             .max()
             .unwrap_or(0);
         chains.push(list(model.queues.len()) + routings);
-    } else if has(Kind::Ivr) || has(Kind::Numbers) {
+    } else if has(ReadScope::Ivr) || has(ReadScope::Numbers) {
         chains.push(list(model.queues.len()));
     }
-    if has(Kind::Ivr) {
+    if has(ReadScope::Ivr) {
         let below = model
             .ivr
             .values()
@@ -87,10 +87,10 @@ pub fn read_depth(model: &Model, kinds: &BTreeSet<Kind>) -> u64 {
             .max()
             .unwrap_or(0);
         chains.push(list(model.ivr.len()) + below);
-    } else if has(Kind::Numbers) {
+    } else if has(ReadScope::Numbers) {
         chains.push(list(model.ivr.len()));
     }
-    if has(Kind::Numbers) {
+    if has(ReadScope::Numbers) {
         chains.push(list(model.numbers.len()));
     }
     chains.into_iter().max().unwrap_or(0)

@@ -171,13 +171,13 @@ pub fn child(request: &Request) -> anyhow::Result<Outcome> {
         .build()?;
     runtime.block_on(async {
         // What `switchboard plan` reads: every kind (the spec manages the settings).
-        let kinds: std::collections::BTreeSet<pcc::Kind> = pcc::Kind::ALL
+        let scopes: std::collections::BTreeSet<pcc::ReadScope> = pcc::ReadScope::ALL
             .into_iter()
-            .filter(|k| *k != pcc::Kind::Settings || spec.model.settings.is_some())
+            .filter(|k| *k != pcc::ReadScope::Settings || spec.model.settings.is_some())
             .collect();
         let options = pcc::ReadOptions {
             concurrency: request.concurrency.max(1),
-            kinds: kinds.clone(),
+            scopes: scopes.clone(),
         };
         let t = Instant::now();
         let live = pcc::read_live(&client, &options)
@@ -186,8 +186,8 @@ pub fn child(request: &Request) -> anyhow::Result<Outcome> {
         let read_secs = t.elapsed().as_secs_f64();
         outcome.read = Some(Read {
             calls: client.stats().total(),
-            minimum: pcc::minimum_reads(&live.model, &kinds),
-            depth: bounds::read_depth(&live.model, &kinds),
+            minimum: pcc::minimum_reads(&live.model, &scopes),
+            depth: bounds::read_depth(&live.model, &scopes),
             secs: read_secs,
         });
 

@@ -40,7 +40,7 @@ const SIZE: Size = Size {
 /// True for a create the executor looks up afterwards (or, for audio, before), to settle a
 /// copy another writer made.
 fn checked(step: &planner::Step, single_writer: bool) -> bool {
-    use planner::Address as A;
+    use spec::Address as A;
     !single_writer
         && step.action == planner::Action::Create
         && matches!(

@@ -50,7 +50,7 @@
 
 use std::future::Future;
 
-use planner::Address;
+use spec::Address;
 
 use crate::ctx::Ctx;
 use crate::error::Error;

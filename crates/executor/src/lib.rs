@@ -47,8 +47,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use pcc::{Client, Ids};
-use planner::{Action, Kind, Plan, Step};
+use pcc::{Client, Ids, ReadScope};
+use planner::{Action, Plan, Step};
+use spec::Kind;
 use tokio::task::JoinSet;
 
 pub use crate::error::Error;
@@ -260,46 +261,33 @@ pub async fn apply(
     }
 }
 
-/// The kinds a saved plan's stale check must re-read: the kinds of every object the plan
-/// touches or needs, plus the kinds that could now refer to an object it deletes (a new
+/// The scopes a saved plan's stale check must re-read: the scopes of every object the plan
+/// touches or needs, plus the scopes that could now refer to an object it deletes (a new
 /// referrer makes the delete fail). The reader adds the lists it needs to name references.
-pub fn read_scope(plan: &Plan) -> BTreeSet<pcc::Kind> {
-    let mut kinds = BTreeSet::new();
+pub fn read_scope(plan: &Plan) -> BTreeSet<ReadScope> {
+    let mut scopes = BTreeSet::new();
     for step in &plan.steps {
-        kinds.insert(live_kind(step.kind()));
+        scopes.insert(ReadScope::of(step.kind()));
         if step.action == Action::Delete {
-            kinds.extend(referrer_kinds(step.kind()));
+            scopes.extend(referrer_scopes(step.kind()));
         }
     }
     for address in plan.reads.touched.keys().chain(&plan.reads.required) {
-        kinds.insert(live_kind(address.kind()));
+        scopes.insert(ReadScope::of(address.kind()));
     }
-    kinds
+    scopes
 }
 
-/// The part of the live read that holds objects of a planner kind.
-pub fn live_kind(kind: Kind) -> pcc::Kind {
+/// The scopes of the live read holding objects that can refer to an object of `kind`.
+fn referrer_scopes(kind: Kind) -> &'static [ReadScope] {
+    use ReadScope as S;
     match kind {
-        Kind::Agent => pcc::Kind::Agents,
-        Kind::Group | Kind::Membership => pcc::Kind::Groups,
-        Kind::Audio => pcc::Kind::Audio,
-        Kind::Queue | Kind::Routing => pcc::Kind::Queues,
-        Kind::IvrTree | Kind::IvrNode | Kind::IvrKey => pcc::Kind::Ivr,
-        Kind::Number => pcc::Kind::Numbers,
-        Kind::Settings => pcc::Kind::Settings,
-    }
-}
-
-/// The parts of the live read holding objects that can refer to an object of `kind`.
-fn referrer_kinds(kind: Kind) -> &'static [pcc::Kind] {
-    use pcc::Kind as L;
-    match kind {
-        Kind::Agent => &[L::Groups],
-        Kind::Group => &[L::Groups, L::Queues],
-        Kind::Queue => &[L::Queues, L::Ivr, L::Numbers],
-        Kind::IvrTree => &[L::Ivr, L::Numbers],
-        Kind::IvrNode => &[L::Ivr],
-        Kind::Audio => &[L::Queues, L::Ivr],
+        Kind::Agent => &[S::Groups],
+        Kind::Group => &[S::Groups, S::Queues],
+        Kind::Queue => &[S::Queues, S::Ivr, S::Numbers],
+        Kind::IvrTree => &[S::Ivr, S::Numbers],
+        Kind::IvrNode => &[S::Ivr],
+        Kind::Audio => &[S::Queues, S::Ivr],
         Kind::Membership | Kind::Routing | Kind::IvrKey | Kind::Number | Kind::Settings => &[],
     }
 }

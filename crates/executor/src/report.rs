@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use planner::{Action, Address, Step};
+use planner::{Action, Step};
+use spec::Address;
 
 use crate::error::Error;
 

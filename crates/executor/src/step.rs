@@ -23,7 +23,8 @@ use std::sync::Mutex;
 use pcc::encode::{self, Unset};
 use pcc::live::{greeting_desc, parse_greeting_desc};
 use pcc::{Ids, wire};
-use planner::{Action, Address, Object, Step};
+use planner::{Action, Object, Step};
+use spec::Address;
 use spec::model::{AudioId, Key, KeyAction, NumberRoute};
 
 use crate::ctx::Ctx;
@@ -73,23 +74,17 @@ fn unsupported(step: &Step) -> Error {
     }
 }
 
-/// The server id of `missing`, which the step cannot do without.
-fn need(
-    ctx: &Ctx,
-    step: &Step,
-    missing: impl FnOnce() -> String,
-    get: impl FnOnce(&Ids) -> Option<&String>,
-) -> Result<String, Error> {
-    ctx.ids(|ids| get(ids).cloned())
-        .ok_or_else(|| Error::MissingId {
-            address: step.address.to_string(),
-            missing: missing(),
-        })
+/// The server id of the object at `missing`, which the step cannot do without.
+fn need(ctx: &Ctx, step: &Step, missing: &Address) -> Result<String, Error> {
+    own(ctx, missing).ok_or_else(|| Error::MissingId {
+        address: step.address.to_string(),
+        missing: missing.to_string(),
+    })
 }
 
-/// The server id of the step's own object, for a delete: `None` means it is not live.
-fn own(ctx: &Ctx, get: impl FnOnce(&Ids) -> Option<&String>) -> Option<String> {
-    ctx.ids(|ids| get(ids).cloned())
+/// The server id of the object at `address`, for a delete: `None` means it is not live.
+fn own(ctx: &Ctx, address: &Address) -> Option<String> {
+    ctx.ids(|ids| ids.get(address).cloned())
 }
 
 fn missing_audio(step: &Step, id: AudioId) -> Error {
@@ -110,11 +105,11 @@ fn missing_audio(step: &Step, id: AudioId) -> Error {
 /// that landed (PCC does not refuse a second node or routing with the same name) or call a
 /// delete done that was not. Were the parent truly gone, the child went with it, the write
 /// would fail as well, and the next plan no longer has the step: failing loses nothing.
-fn under(step: &Step, parent: impl FnOnce() -> String, e: pcc::Error) -> Error {
+fn under(step: &Step, parent: &Address, e: pcc::Error) -> Error {
     match e {
         refusal @ pcc::Error::Api { .. } => Error::LookupRefused {
             address: step.address.to_string(),
-            parent: parent(),
+            parent: parent.to_string(),
             refusal: Box::new(refusal),
         },
         other => other.into(),
@@ -149,92 +144,59 @@ async fn agent(ctx: &Ctx, step: &Step, uid: &str) -> Result<Done, Error> {
                 ),
             )
             .await?;
-            record(ctx, &done, |ids, id| {
-                ids.agents.insert(uid.to_owned(), id);
-            });
+            record(ctx, &done, &step.address);
             Ok(done)
         }
         (Action::Update, Some(_), Some(full)) => {
-            let id = need(
-                ctx,
-                step,
-                || step.address.to_string(),
-                |ids| ids.agents.get(uid),
-            )?;
+            let id = need(ctx, step, &step.address)?;
             drivers::update(ctx, || client.update_agent(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, |ids| ids.agents.get(uid)) else {
+            let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
             let done = drivers::delete(ctx, || client.delete_agent(&id), &find, &id).await?;
-            ctx.ids(|ids| ids.agents.remove(uid));
+            forget(ctx, &step.address);
             Ok(done)
         }
         _ => Err(unsupported(step)),
     }
 }
 
-/// Files the ids of a renamed group, queue or tree, and of what hangs on it by name (routings,
-/// nodes, key presses, the root), under the new name. The server id does not change with a
-/// rename. Does nothing when the old name is not in the map or the new one already is.
+/// Files the ids of a renamed group, queue or tree, and of what names it in its key
+/// (routings, nodes, key presses, the root), under the new name. The server id does not
+/// change with a rename. Does nothing when the new name is already in the map.
 pub(crate) fn rename_ids(ids: &mut Ids, from: &Address, to: &Address) {
-    fn move_key<K: Ord + Clone, V>(map: &mut std::collections::BTreeMap<K, V>, old: &K, new: K) {
-        if !map.contains_key(&new)
-            && let Some(v) = map.remove(old)
-        {
-            map.insert(new, v);
+    if ids.get(to).is_some() {
+        return;
+    }
+    let moving: Vec<(Address, Address)> = ids
+        .objects
+        .keys()
+        .filter_map(|old| Some((old.clone(), old.renamed(from, to)?)))
+        .collect();
+    for (old, new) in moving {
+        if let Some(id) = ids.objects.remove(&old) {
+            ids.objects.insert(new, id);
         }
     }
-    fn move_keys<K: Ord + Clone, V>(
-        map: &mut std::collections::BTreeMap<K, V>,
-        renamed: impl Fn(&K) -> Option<K>,
-    ) {
-        let moving: Vec<K> = map
-            .keys()
-            .filter(|k| renamed(k).is_some())
-            .cloned()
-            .collect();
-        for old in moving {
-            if let Some(new) = renamed(&old)
-                && let Some(v) = map.remove(&old)
-            {
-                map.insert(new, v);
-            }
-        }
-    }
-    match (from, to) {
-        (Address::Group(old), Address::Group(new)) if !ids.groups.contains_key(new) => {
-            move_key(&mut ids.groups, old, new.clone());
-            move_keys(&mut ids.routings, |(q, g)| {
-                (g == old).then(|| (q.clone(), new.clone()))
-            });
-        }
-        (Address::Queue(old), Address::Queue(new)) if !ids.queues.contains_key(new) => {
-            move_key(&mut ids.queues, old, new.clone());
-            move_keys(&mut ids.routings, |(q, g)| {
-                (q == old).then(|| (new.clone(), g.clone()))
-            });
-        }
-        (Address::IvrTree(old), Address::IvrTree(new)) if !ids.trees.contains_key(new) => {
-            move_key(&mut ids.trees, old, new.clone());
-            move_key(&mut ids.roots, old, new.clone());
-            move_keys(&mut ids.nodes, |(t, n)| {
-                (t == old).then(|| (new.clone(), n.clone()))
-            });
-            move_keys(&mut ids.keys, |(t, n, k)| {
-                (t == old).then(|| (new.clone(), n.clone(), *k))
-            });
-        }
-        _ => {}
+    if let (Address::IvrTree(old), Address::IvrTree(new)) = (from, to)
+        && let Some(root) = ids.roots.remove(old)
+    {
+        ids.roots.insert(new.clone(), root);
     }
 }
 
-/// Records the id a create made.
-fn record(ctx: &Ctx, done: &Done, put: impl FnOnce(&mut Ids, String)) {
+/// Records the id a create made for the object at `address`.
+fn record(ctx: &Ctx, done: &Done, address: &Address) {
     if let Some(id) = &done.id {
-        ctx.ids(|ids| put(ids, id.clone()));
+        ctx.ids(|ids| ids.objects.insert(address.clone(), id.clone()));
     }
+}
+
+/// Forgets the id of a deleted object.
+fn forget(ctx: &Ctx, address: &Address) {
+    ctx.ids(|ids| ids.objects.remove(address));
 }
 
 async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
@@ -263,27 +225,20 @@ async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
                 ),
             )
             .await?;
-            record(ctx, &done, |ids, id| {
-                ids.groups.insert(name.to_owned(), id);
-            });
+            record(ctx, &done, &step.address);
             Ok(done)
         }
         Action::Delete => {
-            let Some(id) = own(ctx, |ids| ids.groups.get(name)) else {
+            let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
             let done = drivers::delete(ctx, || client.delete_group(&id), &find, &id).await?;
-            ctx.ids(|ids| ids.groups.remove(name));
+            forget(ctx, &step.address);
             Ok(done)
         }
         // A group has nothing but its name: the only update is a rename.
         Action::Update if step.moved_from.is_some() => {
-            let id = need(
-                ctx,
-                step,
-                || step.address.to_string(),
-                |ids| ids.groups.get(name),
-            )?;
+            let id = need(ctx, step, &step.address)?;
             let body = wire::GroupBody {
                 name: name.to_owned(),
             };
@@ -295,27 +250,14 @@ async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
 
 async fn membership(ctx: &Ctx, step: &Step, group: &str, agent: &str) -> Result<Done, Error> {
     let client = &ctx.client;
+    let (agent_at, group_at) = (
+        &Address::Agent(agent.to_owned()),
+        &Address::Group(group.to_owned()),
+    );
     let ids = match step.action {
-        Action::Create => {
-            let agent_id = need(
-                ctx,
-                step,
-                || format!("agent.{agent}"),
-                |ids| ids.agents.get(agent),
-            )?;
-            let group_id = need(
-                ctx,
-                step,
-                || format!("group.{group}"),
-                |ids| ids.groups.get(group),
-            )?;
-            (agent_id, group_id)
-        }
+        Action::Create => (need(ctx, step, agent_at)?, need(ctx, step, group_at)?),
         Action::Delete => {
-            let (Some(agent_id), Some(group_id)) = (
-                own(ctx, |ids| ids.agents.get(agent)),
-                own(ctx, |ids| ids.groups.get(group)),
-            ) else {
+            let (Some(agent_id), Some(group_id)) = (own(ctx, agent_at), own(ctx, group_at)) else {
                 return Ok(already_gone());
             };
             (agent_id, group_id)
@@ -332,7 +274,7 @@ async fn membership(ctx: &Ctx, step: &Step, group: &str, agent: &str) -> Result<
         let members = ctx
             .read(move || client.list_members(group_id))
             .await
-            .map_err(|e| under(step, || format!("group.{group}"), e))?;
+            .map_err(|e| under(step, group_at, e))?;
         Ok(members
             .iter()
             .filter(|m| m.agent_id == *agent_id)
@@ -412,9 +354,10 @@ async fn audio(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
         drivers::Twins::KEPT,
     )
     .await?;
-    record(ctx, &done, |ids, filename| {
-        ids.audio.insert(id.clone(), filename);
-    });
+    // Audio is known by content, not by its address: its id is the server's file name.
+    if let Some(filename) = &done.id {
+        ctx.ids(|ids| ids.audio.insert(id.clone(), filename.clone()));
+    }
     Ok(done)
 }
 
@@ -468,26 +411,19 @@ async fn queue(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
                 ),
             )
             .await?;
-            record(ctx, &done, |ids, id| {
-                ids.queues.insert(name.to_owned(), id);
-            });
+            record(ctx, &done, &step.address);
             Ok(done)
         }
         (Action::Update, Some(_), Some(full)) => {
-            let id = need(
-                ctx,
-                step,
-                || step.address.to_string(),
-                |ids| ids.queues.get(name),
-            )?;
+            let id = need(ctx, step, &step.address)?;
             drivers::update(ctx, || client.update_queue(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, |ids| ids.queues.get(name)) else {
+            let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
             let done = drivers::delete(ctx, || client.delete_queue(&id), &find, &id).await?;
-            ctx.ids(|ids| ids.queues.remove(name));
+            forget(ctx, &step.address);
             Ok(done)
         }
         _ => Err(unsupported(step)),
@@ -496,35 +432,22 @@ async fn queue(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
 
 async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Done, Error> {
     let client = &ctx.client;
-    let key = (queue.to_owned(), group.to_owned());
     let want = match &step.after {
         Some(Object::Routing(r)) => Some(r),
         _ => None,
     };
+    let (queue_at, group_at) = (
+        &Address::Queue(queue.to_owned()),
+        &Address::Group(group.to_owned()),
+    );
     let (queue_id, group_id) = match step.action {
         Action::Delete => {
-            let (Some(q), Some(g)) = (
-                own(ctx, |ids| ids.queues.get(queue)),
-                own(ctx, |ids| ids.groups.get(group)),
-            ) else {
+            let (Some(q), Some(g)) = (own(ctx, queue_at), own(ctx, group_at)) else {
                 return Ok(already_gone());
             };
             (q, g)
         }
-        _ => (
-            need(
-                ctx,
-                step,
-                || format!("queue.{queue}"),
-                |ids| ids.queues.get(queue),
-            )?,
-            need(
-                ctx,
-                step,
-                || format!("group.{group}"),
-                |ids| ids.groups.get(group),
-            )?,
-        ),
+        _ => (need(ctx, step, queue_at)?, need(ctx, step, group_at)?),
     };
     let (queue_id, group_id) = (&queue_id, &group_id);
     let full = &want.map(|r| encode::routing_body(queue_id, group_id, r));
@@ -532,7 +455,7 @@ async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Don
         let routings = ctx
             .read(move || client.list_routings(queue_id))
             .await
-            .map_err(|e| under(step, || format!("queue.{queue}"), e))?;
+            .map_err(|e| under(step, queue_at, e))?;
         Ok(routings
             .iter()
             .filter(|r| r.group_id == *group_id)
@@ -558,27 +481,20 @@ async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Don
                 }),
             )
             .await?;
-            record(ctx, &done, |ids, id| {
-                ids.routings.insert(key.clone(), id);
-            });
+            record(ctx, &done, &step.address);
             Ok(done)
         }
         (Action::Update, Some(body)) => {
-            let id = need(
-                ctx,
-                step,
-                || step.address.to_string(),
-                |ids| ids.routings.get(&key),
-            )?;
+            let id = need(ctx, step, &step.address)?;
             let body = priority_only(body);
             drivers::update(ctx, || client.update_routing(&id, &body), &find, &id).await
         }
         (Action::Delete, _) => {
-            let Some(id) = own(ctx, |ids| ids.routings.get(&key)) else {
+            let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
             let done = drivers::delete(ctx, || client.delete_routing(&id), &find, &id).await?;
-            ctx.ids(|ids| ids.routings.remove(&key));
+            forget(ctx, &step.address);
             Ok(done)
         }
         _ => Err(unsupported(step)),
@@ -611,30 +527,23 @@ async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
                 ),
             )
             .await?;
-            record(ctx, &done, |ids, id| {
-                ids.trees.insert(name.to_owned(), id);
-            });
+            record(ctx, &done, &step.address);
             Ok(done)
         }
         Action::Delete => {
-            let Some(id) = own(ctx, |ids| ids.trees.get(name)) else {
+            let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
             let done = drivers::delete(ctx, || client.delete_tree(&id), &find, &id).await?;
             ctx.ids(|ids| {
-                ids.trees.remove(name);
+                ids.objects.remove(&step.address);
                 ids.roots.remove(name);
             });
             Ok(done)
         }
         // A tree's `PUT` takes `tree_name` only: the only update is a rename.
         Action::Update if step.moved_from.is_some() => {
-            let id = need(
-                ctx,
-                step,
-                || step.address.to_string(),
-                |ids| ids.trees.get(name),
-            )?;
+            let id = need(ctx, step, &step.address)?;
             let body = wire::TreeBody {
                 tree_name: name.to_owned(),
             };
@@ -646,22 +555,17 @@ async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
 
 async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Error> {
     let client = &ctx.client;
-    let key = (tree.to_owned(), name.to_owned());
     let want = match &step.after {
         Some(Object::IvrNode { start, node }) => Some((*start, node)),
         _ => None,
     };
+    let tree_at = &Address::IvrTree(tree.to_owned());
     let tree_id = match step.action {
-        Action::Delete => match own(ctx, |ids| ids.trees.get(tree)) {
+        Action::Delete => match own(ctx, tree_at) {
             Some(id) => id,
             None => return Ok(already_gone()),
         },
-        _ => need(
-            ctx,
-            step,
-            || format!("ivr_tree.{tree}"),
-            |ids| ids.trees.get(tree),
-        )?,
+        _ => need(ctx, step, tree_at)?,
     };
     let tree_id = &tree_id;
     let audio = ctx.ids(|ids| ids.audio.clone());
@@ -673,7 +577,7 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
         let nodes = ctx
             .read(move || client.list_nodes(tree_id))
             .await
-            .map_err(|e| under(step, || format!("ivr_tree.{tree}"), e))?;
+            .map_err(|e| under(step, tree_at, e))?;
         Ok(nodes
             .iter()
             .filter(|n| n.node_name.as_deref() == Some(name))
@@ -703,12 +607,10 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
                 ),
             )
             .await?;
-            record(ctx, &done, |ids, id| {
-                ids.nodes.insert(key.clone(), id);
-                if start {
-                    ids.roots.insert(tree.to_owned(), name.to_owned());
-                }
-            });
+            record(ctx, &done, &step.address);
+            if start && done.id.is_some() {
+                ctx.ids(|ids| ids.roots.insert(tree.to_owned(), name.to_owned()));
+            }
             let made = made
                 .into_inner()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -729,21 +631,16 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
             Ok(done)
         }
         (Action::Update, Some(_), Some(full)) => {
-            let id = need(
-                ctx,
-                step,
-                || step.address.to_string(),
-                |ids| ids.nodes.get(&key),
-            )?;
+            let id = need(ctx, step, &step.address)?;
             drivers::update(ctx, || client.update_node(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, |ids| ids.nodes.get(&key)) else {
+            let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
             let done = drivers::delete(ctx, || client.delete_node(&id), &find, &id).await?;
             ctx.ids(|ids| {
-                ids.nodes.remove(&key);
+                ids.objects.remove(&step.address);
                 if ids.roots.get(tree).is_some_and(|r| r == name) {
                     ids.roots.remove(tree);
                 }
@@ -762,38 +659,32 @@ async fn key_press(
     key: Key,
 ) -> Result<Done, Error> {
     let client = &ctx.client;
-    let ids_key = (tree.to_owned(), node.to_owned(), key);
     let want = match &step.after {
         Some(Object::IvrKey(action)) => Some(action),
         _ => None,
     };
+    let node_at = &Address::IvrNode {
+        tree: tree.to_owned(),
+        node: node.to_owned(),
+    };
     let node_id = match step.action {
-        Action::Delete => match own(ctx, |ids| {
-            ids.nodes.get(&(tree.to_owned(), node.to_owned()))
-        }) {
+        Action::Delete => match own(ctx, node_at) {
             Some(id) => id,
             None => return Ok(already_gone()),
         },
-        _ => need(
-            ctx,
-            step,
-            || format!("ivr_node.{tree}/{node}"),
-            |ids| ids.nodes.get(&(tree.to_owned(), node.to_owned())),
-        )?,
+        _ => need(ctx, step, node_at)?,
     };
     let target = match want {
-        Some(KeyAction::Goto { node: next }) => Some(need(
-            ctx,
-            step,
-            || format!("ivr_node.{tree}/{next}"),
-            |ids| ids.nodes.get(&(tree.to_owned(), next.clone())),
-        )?),
-        Some(KeyAction::Queue { queue }) => Some(need(
-            ctx,
-            step,
-            || format!("queue.{queue}"),
-            |ids| ids.queues.get(queue),
-        )?),
+        Some(KeyAction::Goto { node: next }) => {
+            let next_at = Address::IvrNode {
+                tree: tree.to_owned(),
+                node: next.clone(),
+            };
+            Some(need(ctx, step, &next_at)?)
+        }
+        Some(KeyAction::Queue { queue }) => {
+            Some(need(ctx, step, &Address::Queue(queue.to_owned()))?)
+        }
         _ => None,
     };
     let node_id = &node_id;
@@ -802,7 +693,7 @@ async fn key_press(
         let keys = ctx
             .read(move || client.list_keys(node_id))
             .await
-            .map_err(|e| under(step, || format!("ivr_node.{tree}/{node}"), e))?;
+            .map_err(|e| under(step, node_at, e))?;
         Ok(keys
             .iter()
             .filter(|k| k.node_key.as_deref() == Some(key.as_wire()))
@@ -821,26 +712,19 @@ async fn key_press(
                 drivers::Twins::REFUSED,
             )
             .await?;
-            record(ctx, &done, |ids, id| {
-                ids.keys.insert(ids_key.clone(), id);
-            });
+            record(ctx, &done, &step.address);
             Ok(done)
         }
         (Action::Update, Some(_), Some(full)) => {
-            let id = need(
-                ctx,
-                step,
-                || step.address.to_string(),
-                |ids| ids.keys.get(&ids_key),
-            )?;
+            let id = need(ctx, step, &step.address)?;
             drivers::update(ctx, || client.update_key(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, |ids| ids.keys.get(&ids_key)) else {
+            let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
             let done = drivers::delete(ctx, || client.delete_key(&id), &find, &id).await?;
-            ctx.ids(|ids| ids.keys.remove(&ids_key));
+            forget(ctx, &step.address);
             Ok(done)
         }
         _ => Err(unsupported(step)),
@@ -854,18 +738,10 @@ async fn number(ctx: &Ctx, step: &Step, digits: &str) -> Result<Done, Error> {
         _ => None,
     };
     let route_id = match want.and_then(|n| n.route.as_ref()) {
-        Some(NumberRoute::Ivr(tree)) => Some(need(
-            ctx,
-            step,
-            || format!("ivr_tree.{tree}"),
-            |ids| ids.trees.get(tree),
-        )?),
-        Some(NumberRoute::Queue(queue)) => Some(need(
-            ctx,
-            step,
-            || format!("queue.{queue}"),
-            |ids| ids.queues.get(queue),
-        )?),
+        Some(NumberRoute::Ivr(tree)) => Some(need(ctx, step, &Address::IvrTree(tree.to_owned()))?),
+        Some(NumberRoute::Queue(queue)) => {
+            Some(need(ctx, step, &Address::Queue(queue.to_owned()))?)
+        }
         None => None,
     };
     let full = &want.map(|n| encode::number_body(None, n, route_id.as_deref(), Unset::Clear));
@@ -889,26 +765,19 @@ async fn number(ctx: &Ctx, step: &Step, digits: &str) -> Result<Done, Error> {
                 drivers::Twins::REFUSED,
             )
             .await?;
-            record(ctx, &done, |ids, id| {
-                ids.numbers.insert(digits.to_owned(), id);
-            });
+            record(ctx, &done, &step.address);
             Ok(done)
         }
         (Action::Update, Some(_), Some(full)) => {
-            let id = need(
-                ctx,
-                step,
-                || step.address.to_string(),
-                |ids| ids.numbers.get(digits),
-            )?;
+            let id = need(ctx, step, &step.address)?;
             drivers::update(ctx, || client.update_number(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, |ids| ids.numbers.get(digits)) else {
+            let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
             let done = drivers::delete(ctx, || client.delete_number(&id), &find, &id).await?;
-            ctx.ids(|ids| ids.numbers.remove(digits));
+            forget(ctx, &step.address);
             Ok(done)
         }
         _ => Err(unsupported(step)),

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use spec::{Address, Kind};
+
 /// What can go wrong talking to PCC or reading its state.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -230,27 +232,88 @@ impl Error {
 }
 
 /// One way the live project breaks switchboard's rules.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveProblem {
-    /// The kind of object: `agent`, `group`, `queue`, `routing`, `ivr_tree`, `ivr_node`,
-    /// `ivr_key`, `number`, `audio`.
-    pub kind: &'static str,
-    /// Its natural key as switchboard spells it (`sales`, `main/menu`, `main/menu/1`).
-    pub name: String,
+    /// The object it concerns.
+    pub subject: Subject,
     /// The server ids involved.
     pub ids: Vec<String>,
     /// What is wrong.
     pub problem: String,
     /// For a problem whose only effect is to leave whole objects out of the model (two groups
-    /// with one name), what those objects use, by kind and natural key (`("agent", "alice")`):
-    /// a caller that sets the problem aside (see [`crate::live::normalise_setting_aside`])
-    /// must not delete these. `None` for a problem that cannot be set aside.
-    pub uses: Option<Vec<(&'static str, String)>>,
+    /// with one name), what those objects use (`agent.alice`): a caller that sets the problem
+    /// aside (see [`crate::live::normalise_setting_aside`]) must not delete these. `None` for
+    /// a problem that cannot be set aside.
+    pub uses: Option<Vec<Address>>,
+}
+
+/// What a [`LiveProblem`] concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// An object named by its natural key.
+    Object(Address),
+    /// An object whose natural key PCC does not hold, or holds in a form switchboard does not
+    /// know: a group without a name (named by its server id), a key press whose `node_key` is
+    /// `A` (named `A` within its node).
+    Unnamed {
+        /// Its kind.
+        kind: Kind,
+        /// The object it belongs to, if any (a key press's node).
+        within: Option<Address>,
+        /// What PCC holds in place of its key.
+        name: String,
+    },
+}
+
+impl Subject {
+    /// The kind of object concerned.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Subject::Object(address) => address.kind(),
+            Subject::Unnamed { kind, .. } => *kind,
+        }
+    }
+
+    /// The object's key as messages show it after its kind (`sales`, `main/menu/1`), names as
+    /// written: only ever printed through `shown`.
+    fn name(&self) -> String {
+        match self {
+            Subject::Object(Address::Settings) => "call settings".to_owned(),
+            Subject::Object(address) => address.unencoded_name(),
+            Subject::Unnamed {
+                within: Some(within),
+                name,
+                ..
+            } => format!("{}/{name}", within.unencoded_name()),
+            Subject::Unnamed { name, .. } => name.clone(),
+        }
+    }
+}
+
+impl LiveProblem {
+    /// The address of the object concerned, when PCC holds its natural key.
+    pub fn address(&self) -> Option<&Address> {
+        match &self.subject {
+            Subject::Object(address) => Some(address),
+            Subject::Unnamed { .. } => None,
+        }
+    }
+
+    /// The order problems are listed in: by kind as spelt, then by name, as people scan them.
+    pub(crate) fn sort_key(&self) -> (&'static str, String, &[String], &str) {
+        (
+            self.subject.kind().as_str(),
+            self.subject.name(),
+            &self.ids,
+            &self.problem,
+        )
+    }
 }
 
 impl fmt::Display for LiveProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} `{}`", self.kind, shown(&self.name))?;
+        let (kind, name) = (self.subject.kind(), self.subject.name());
+        write!(f, "{kind} `{}`", shown(&name))?;
         if !self.ids.is_empty() {
             write!(f, " ({})", shown(&self.ids.join(", ")))?;
         }
@@ -313,8 +376,7 @@ mod tests {
                 cause: hostile.into(),
             },
             Error::Live(vec![LiveProblem {
-                kind: "group",
-                name: hostile.into(),
+                subject: Subject::Object(Address::Group(hostile.into())),
                 ids: vec![hostile.into()],
                 problem: hostile.into(),
                 uses: None,

@@ -23,9 +23,9 @@ pub mod wire;
 pub use answer::Shape;
 pub use auth::{Credentials, Secret};
 pub use client::{Client, Config, Host, Listed, PAGE_LIMIT, RequestStats, RetryPolicy, redact_url};
-pub use error::{Error, LiveProblem, Lost, Silence};
+pub use error::{Error, LiveProblem, Lost, Silence, Subject};
 pub use limits::Limits;
 pub use live::{
-    Ids, Kind, Live, RawLive, ReadOptions, minimum_reads, normalise, normalise_setting_aside,
+    Ids, Live, RawLive, ReadOptions, ReadScope, minimum_reads, normalise, normalise_setting_aside,
     read_live, read_live_setting_aside,
 };

@@ -10,7 +10,7 @@
 //! ([`ReadOptions::concurrency`]). Nothing is ever read one object at a time. With
 //! `pages(n) = max(1, ceil(n / 100))`, each kind costs:
 //!
-//! | kind | requests |
+//! | scope | requests |
 //! |---|---|
 //! | `Settings` | 1 |
 //! | `Audio` | pages(greeting files) |
@@ -32,14 +32,17 @@ use spec::model::{
     Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
     KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule, Sensitive,
 };
+use spec::{Address, Kind};
 
 use crate::client::{Client, DEFAULT_CONCURRENCY, PAGE_LIMIT, Reading};
-use crate::error::{Error, LiveProblem};
+use crate::error::{Error, LiveProblem, Subject};
 use crate::wire;
 
-/// A part of the project that can be read on its own.
+/// A part of the project that can be read on its own: what one kind of object needs read,
+/// with the objects it owns (a group's members, a tree's nodes and key presses). Not a
+/// [`Kind`]: several kinds are read together ([`ReadScope::of`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
+pub enum ReadScope {
     /// The call settings singleton.
     Settings,
     /// Greeting files.
@@ -56,17 +59,30 @@ pub enum Kind {
     Numbers,
 }
 
-impl Kind {
-    /// Every kind.
-    pub const ALL: [Kind; 7] = [
-        Kind::Settings,
-        Kind::Audio,
-        Kind::Agents,
-        Kind::Groups,
-        Kind::Queues,
-        Kind::Ivr,
-        Kind::Numbers,
+impl ReadScope {
+    /// Every scope.
+    pub const ALL: [ReadScope; 7] = [
+        ReadScope::Settings,
+        ReadScope::Audio,
+        ReadScope::Agents,
+        ReadScope::Groups,
+        ReadScope::Queues,
+        ReadScope::Ivr,
+        ReadScope::Numbers,
     ];
+
+    /// The scope that reads objects of `kind`.
+    pub fn of(kind: Kind) -> ReadScope {
+        match kind {
+            Kind::Agent => ReadScope::Agents,
+            Kind::Group | Kind::Membership => ReadScope::Groups,
+            Kind::Audio => ReadScope::Audio,
+            Kind::Queue | Kind::Routing => ReadScope::Queues,
+            Kind::IvrTree | Kind::IvrNode | Kind::IvrKey => ReadScope::Ivr,
+            Kind::Number => ReadScope::Numbers,
+            Kind::Settings => ReadScope::Settings,
+        }
+    }
 }
 
 /// What [`read_live`] reads, and how hard it may push.
@@ -74,25 +90,25 @@ impl Kind {
 pub struct ReadOptions {
     /// Requests in flight at most (default 8).
     pub concurrency: usize,
-    /// The kinds to read in full (default: all). Lists needed only to name references are
+    /// The scopes to read in full (default: all). Lists needed only to name references are
     /// read too, but their kinds stay empty in the model.
-    pub kinds: BTreeSet<Kind>,
+    pub scopes: BTreeSet<ReadScope>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             concurrency: DEFAULT_CONCURRENCY,
-            kinds: Kind::ALL.into_iter().collect(),
+            scopes: ReadScope::ALL.into_iter().collect(),
         }
     }
 }
 
 impl ReadOptions {
-    /// Reads only `kinds` (plus what names their references).
-    pub fn only(kinds: impl IntoIterator<Item = Kind>) -> ReadOptions {
+    /// Reads only `scopes` (plus what names their references).
+    pub fn only(scopes: impl IntoIterator<Item = ReadScope>) -> ReadOptions {
         ReadOptions {
-            kinds: kinds.into_iter().collect(),
+            scopes: scopes.into_iter().collect(),
             ..ReadOptions::default()
         }
     }
@@ -101,39 +117,44 @@ impl ReadOptions {
 /// The live project: the model to diff, and the server ids to act on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Live {
-    /// The project in the spec's vocabulary. Kinds not in [`Live::kinds`] are empty (and
+    /// The project in the spec's vocabulary. Scopes not in [`Live::scopes`] are empty (and
     /// `settings` is `None`) because they were not read, not because PCC has none.
     pub model: Model,
-    /// Natural key → server id, for every object read (lookup lists included).
+    /// Address → server id, for every object read (lookup lists included).
     pub ids: Ids,
-    /// The kinds `model` holds in full.
-    pub kinds: BTreeSet<Kind>,
+    /// The scopes `model` holds in full.
+    pub scopes: BTreeSet<ReadScope>,
 }
 
-/// Server ids by natural key.
+/// The server ids of a project's objects, and what else the executor needs to know of them
+/// that the model does not say.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ids {
-    /// `stringee_user_id` → agent id.
-    pub agents: BTreeMap<String, String>,
-    /// Group name → group id.
-    pub groups: BTreeMap<String, String>,
-    /// Queue name → queue id.
-    pub queues: BTreeMap<String, String>,
-    /// Tree name → tree id.
-    pub trees: BTreeMap<String, String>,
+    /// Address → server id: agents, groups, queues, routings, IVR trees, nodes and key
+    /// presses, numbers. Memberships have no id of their own, the settings are a singleton,
+    /// and audio is known by content ([`Ids::audio`]).
+    pub objects: BTreeMap<Address, String>,
     /// Tree name → the name of its root node (trees without nodes have none).
     pub roots: BTreeMap<String, String>,
-    /// (tree, node) → node id.
-    pub nodes: BTreeMap<(String, String), String>,
-    /// (tree, node, key) → key press id.
-    pub keys: BTreeMap<(String, String, Key), String>,
-    /// (queue, group) → routing id.
-    pub routings: BTreeMap<(String, String), String>,
-    /// Digits → number id.
-    pub numbers: BTreeMap<String, String>,
     /// Audio → the server file name queues and nodes use (the first uploaded, when the same
     /// content was uploaded twice).
     pub audio: BTreeMap<AudioId, String>,
+}
+
+impl Ids {
+    /// The server id of the object at `address`.
+    pub fn get(&self, address: &Address) -> Option<&String> {
+        self.objects.get(address)
+    }
+}
+
+impl std::ops::Index<&Address> for Ids {
+    type Output = String;
+
+    fn index(&self, address: &Address) -> &String {
+        self.get(address)
+            .unwrap_or_else(|| panic!("no server id for {address}"))
+    }
 }
 
 /// The lists as read, before normalisation. `None` means "not read"; the per-parent maps are
@@ -165,7 +186,7 @@ pub struct RawLive {
     pub numbers: Option<Vec<wire::Number>>,
 }
 
-/// Which lists a set of kinds needs.
+/// Which lists a set of scopes needs.
 #[derive(Clone, Copy, Debug, Default)]
 struct Needs {
     settings: bool,
@@ -180,26 +201,27 @@ struct Needs {
     numbers: bool,
 }
 
-fn needs(kinds: &BTreeSet<Kind>) -> Needs {
-    let has = |k| kinds.contains(&k);
+fn needs(scopes: &BTreeSet<ReadScope>) -> Needs {
+    use ReadScope as S;
+    let has = |s| scopes.contains(&s);
     Needs {
-        settings: has(Kind::Settings),
-        greetings: has(Kind::Audio) || has(Kind::Queues) || has(Kind::Ivr),
-        agents: has(Kind::Agents) || has(Kind::Groups),
-        groups: has(Kind::Groups) || has(Kind::Queues),
-        members: has(Kind::Groups),
-        queues: has(Kind::Queues) || has(Kind::Ivr) || has(Kind::Numbers),
-        routings: has(Kind::Queues),
-        trees: has(Kind::Ivr) || has(Kind::Numbers),
-        nodes: has(Kind::Ivr),
-        numbers: has(Kind::Numbers),
+        settings: has(S::Settings),
+        greetings: has(S::Audio) || has(S::Queues) || has(S::Ivr),
+        agents: has(S::Agents) || has(S::Groups),
+        groups: has(S::Groups) || has(S::Queues),
+        members: has(S::Groups),
+        queues: has(S::Queues) || has(S::Ivr) || has(S::Numbers),
+        routings: has(S::Queues),
+        trees: has(S::Ivr) || has(S::Numbers),
+        nodes: has(S::Ivr),
+        numbers: has(S::Numbers),
     }
 }
 
-/// Reads the live project (the kinds in `opts`) and normalises it.
+/// Reads the live project (the scopes in `opts`) and normalises it.
 pub async fn read_live(client: &Client, opts: &ReadOptions) -> Result<Live, Error> {
     let raw = read_raw(client, opts).await?;
-    normalise(&raw, &opts.kinds)
+    normalise(&raw, &opts.scopes)
 }
 
 async fn when<T>(
@@ -211,7 +233,7 @@ async fn when<T>(
 
 /// Reads the lists `opts` needs, in parallel, without interpreting them.
 pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Error> {
-    let need = needs(&opts.kinds);
+    let need = needs(&opts.scopes);
     // One bound on requests in flight and one budget (`Limits`) for every list of the read.
     let limit = client.reading(opts.concurrency);
     let limit = &limit;
@@ -382,16 +404,14 @@ pub fn parse_greeting_desc(desc: &str) -> Option<(&str, &str)> {
 struct Problems(Vec<LiveProblem>);
 
 impl Problems {
-    fn add(
-        &mut self,
-        kind: &'static str,
-        name: impl Into<String>,
-        ids: &[&str],
-        problem: impl Into<String>,
-    ) {
+    /// A problem of the object at `address`.
+    fn add(&mut self, address: Address, ids: &[&str], problem: impl Into<String>) {
+        self.push(Subject::Object(address), ids, problem);
+    }
+
+    fn push(&mut self, subject: Subject, ids: &[&str], problem: impl Into<String>) {
         self.0.push(LiveProblem {
-            kind,
-            name: name.into(),
+            subject,
             ids: ids.iter().map(|s| (*s).to_owned()).collect(),
             problem: problem.into(),
             uses: None,
@@ -401,8 +421,7 @@ impl Problems {
     /// A count that must not be negative nor absurd; `default` when unset.
     fn count(
         &mut self,
-        kind: &'static str,
-        name: &str,
+        address: &Address,
         id: &str,
         field: &str,
         value: Option<i64>,
@@ -411,7 +430,11 @@ impl Problems {
         match value {
             None => default,
             Some(v) => u32::try_from(v).unwrap_or_else(|_| {
-                self.add(kind, name, &[id], format!("`{field}` is {v}, not a count"));
+                self.add(
+                    address.clone(),
+                    &[id],
+                    format!("`{field}` is {v}, not a count"),
+                );
                 default
             }),
         }
@@ -420,18 +443,21 @@ impl Problems {
 
 /// What a duplicate object uses, for a caller that sets duplicates aside; `None` for a kind
 /// whose duplicates cannot be set aside.
-type Uses<'u, T> = &'u dyn Fn(&T) -> Option<Vec<(&'static str, String)>>;
+type Uses<'u, T> = &'u dyn Fn(&T) -> Option<Vec<Address>>;
 
 /// Groups items by a natural key, dropping repeats of one id (a page boundary that moved
-/// while reading). Keys with more than one id are reported and left out, with what the left
-/// out objects use (`uses`).
+/// while reading). Keys with more than one id are reported (at the key's `address`) and left
+/// out, with what the left out objects use (`uses`); items without a key are reported as
+/// objects of `kind` named by their id.
+#[allow(clippy::too_many_arguments)]
 fn by_key<'a, T>(
     problems: &mut Problems,
-    kind: &'static str,
+    kind: Kind,
     what: &str,
     items: impl IntoIterator<Item = &'a T>,
     id: impl Fn(&T) -> &str,
     key: impl Fn(&T) -> Option<String>,
+    address: impl Fn(String) -> Address,
     uses: Uses<'_, T>,
 ) -> BTreeMap<String, &'a T>
 where
@@ -445,7 +471,14 @@ where
         }
         match key(item) {
             Some(k) => grouped.entry(k).or_default().push(item),
-            None => problems.add(kind, id(item), &[id(item)], format!("has no {what}")),
+            None => {
+                let subject = Subject::Unnamed {
+                    kind,
+                    within: None,
+                    name: id(item).to_owned(),
+                };
+                problems.push(subject, &[id(item)], format!("has no {what}"));
+            }
         }
     }
     let mut unique = BTreeMap::new();
@@ -455,21 +488,20 @@ where
         } else {
             let ids: Vec<&str> = list.iter().map(|t| id(t)).collect();
             problems.add(
-                kind,
-                k,
+                address(k),
                 &ids,
                 format!(
                     "{} objects share this {what}; switchboard needs it unique (rename or delete all but one)",
                     list.len()
                 ),
             );
-            let all: Option<BTreeSet<(&'static str, String)>> = list
-                .iter()
-                .map(|t| uses(t))
-                .try_fold(BTreeSet::new(), |mut all, one| {
-                    all.extend(one?);
-                    Some(all)
-                });
+            let all: Option<BTreeSet<Address>> =
+                list.iter()
+                    .map(|t| uses(t))
+                    .try_fold(BTreeSet::new(), |mut all, one| {
+                        all.extend(one?);
+                        Some(all)
+                    });
             let added = problems.0.last_mut().expect("just added");
             added.uses = all.map(|set| set.into_iter().collect());
         }
@@ -490,29 +522,29 @@ fn names<T>(
         .collect()
 }
 
-/// Turns raw lists into a [`Live`]: `kinds` are put into the model, every list read is put
+/// Turns raw lists into a [`Live`]: `scopes` are put into the model, every list read is put
 /// into the ids. Fails with [`Error::Live`] listing every rule the data breaks.
-pub fn normalise(raw: &RawLive, kinds: &BTreeSet<Kind>) -> Result<Live, Error> {
-    normalise_setting_aside(raw, kinds, &|_| false).map(|(live, _)| live)
+pub fn normalise(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> Result<Live, Error> {
+    normalise_setting_aside(raw, scopes, &|_| false).map(|(live, _)| live)
 }
 
 /// [`normalise`], except that problems whose only effect is to leave whole objects out of the
 /// model (two groups, queues, IVR trees, agents or numbers sharing one natural key; see
-/// [`LiveProblem::uses`]) and that `accept` accepts are set aside instead of failing the read:
-/// the model is then the project without those objects, and the problems set aside are
-/// returned beside it. Any other problem still fails the read, listing every problem not set
-/// aside.
+/// [`LiveProblem::uses`]) at an address that `accept` accepts (one that `ignore:` covers,
+/// say) are set aside instead of failing the read: the model is then the project without
+/// those objects, and the problems set aside are returned beside it. Any other problem still
+/// fails the read, listing every problem not set aside.
 pub fn normalise_setting_aside(
     raw: &RawLive,
-    kinds: &BTreeSet<Kind>,
-    accept: &dyn Fn(&LiveProblem) -> bool,
+    scopes: &BTreeSet<ReadScope>,
+    accept: &dyn Fn(&Address) -> bool,
 ) -> Result<(Live, Vec<LiveProblem>), Error> {
-    let (live, mut problems) = normalise_all(raw, kinds);
-    problems.sort();
+    let (live, mut problems) = normalise_all(raw, scopes);
+    problems.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     problems.dedup();
     let (aside, refused): (Vec<_>, Vec<_>) = problems
         .into_iter()
-        .partition(|p| p.uses.is_some() && accept(p));
+        .partition(|p| p.uses.is_some() && p.address().is_some_and(accept));
     if refused.is_empty() {
         Ok((live, aside))
     } else {
@@ -520,23 +552,23 @@ pub fn normalise_setting_aside(
     }
 }
 
-/// Reads the live project (the kinds in `opts`) and normalises it, setting aside the problems
-/// `accept` accepts ([`normalise_setting_aside`]).
+/// Reads the live project (the scopes in `opts`) and normalises it, setting aside the problems
+/// at addresses `accept` accepts ([`normalise_setting_aside`]).
 pub async fn read_live_setting_aside(
     client: &Client,
     opts: &ReadOptions,
-    accept: &dyn Fn(&LiveProblem) -> bool,
+    accept: &dyn Fn(&Address) -> bool,
 ) -> Result<(Live, Vec<LiveProblem>), Error> {
     let raw = read_raw(client, opts).await?;
-    normalise_setting_aside(&raw, &opts.kinds, accept)
+    normalise_setting_aside(&raw, &opts.scopes, accept)
 }
 
 /// The live project and every rule it breaks; the model leaves out what a problem concerns.
-fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProblem>) {
+fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<LiveProblem>) {
     let mut p = Problems::default();
     let mut model = Model::default();
     let mut ids = Ids::default();
-    let has = |k| kinds.contains(&k);
+    let has = |s| scopes.contains(&s);
 
     // Audio: file name → identity.
     let mut audio_of_file: BTreeMap<String, AudioId> = BTreeMap::new();
@@ -555,29 +587,27 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
         ids.audio
             .entry(id.clone())
             .or_insert_with(|| file.filename.clone());
-        if has(Kind::Audio) {
+        if has(ReadScope::Audio) {
             model.audio.entry(id).or_insert(Audio { name, file: None });
         }
     }
     let greetings_read = raw.greetings.is_some();
-    let audio =
-        |p: &mut Problems, kind: &'static str, name: &str, id: &str, field: &str, file: &str| {
-            match audio_of_file.get(file) {
-                Some(a) => Some(a.clone()),
-                None if greetings_read => {
-                    p.add(
-                    kind,
-                    name,
+    let audio = |p: &mut Problems, address: &Address, id: &str, field: &str, file: &str| {
+        match audio_of_file.get(file) {
+            Some(a) => Some(a.clone()),
+            None if greetings_read => {
+                p.add(
+                    address.clone(),
                     &[id],
                     format!(
                         "`{field}` names `{file}`, which is not one of the project's greeting files"
                     ),
                 );
-                    None
-                }
-                None => None,
+                None
             }
-        };
+            None => None,
+        }
+    };
 
     // Agents.
     let agents = raw.agents.as_deref().unwrap_or_default();
@@ -585,28 +615,29 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
     // An agent uses nothing: its memberships belong to groups.
     for (uid, a) in by_key(
         &mut p,
-        "agent",
+        Kind::Agent,
         "stringee_user_id",
         agents,
         |a| &a.id,
         |a| a.stringee_user_id.clone(),
+        Address::Agent,
         &|_| Some(Vec::new()),
     ) {
-        ids.agents.insert(uid.clone(), a.id.clone());
+        let address = Address::Agent(uid.clone());
+        ids.objects.insert(address.clone(), a.id.clone());
         let routing = match a.routing_type {
             None | Some(1) => AgentRouting::App,
             Some(2) => AgentRouting::Phone,
             Some(other) => {
                 p.add(
-                    "agent",
-                    &uid,
+                    address,
                     &[&a.id],
                     format!("unknown routing_type {other} (1 app, 2 phone)"),
                 );
                 continue;
             }
         };
-        if has(Kind::Agents) {
+        if has(ReadScope::Agents) {
             model.agents.insert(
                 uid,
                 Agent {
@@ -626,21 +657,23 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
         Some(
             members
                 .filter_map(|m| agent_uid.get(&m.agent_id))
-                .map(|uid| ("agent", uid.clone()))
+                .map(|uid| Address::Agent(uid.clone()))
                 .collect(),
         )
     };
     for (name, g) in by_key(
         &mut p,
-        "group",
+        Kind::Group,
         "name",
         groups,
         |g| &g.id,
         |g| g.name.clone(),
+        Address::Group,
         &group_uses,
     ) {
-        ids.groups.insert(name.clone(), g.id.clone());
-        if !has(Kind::Groups) {
+        let address = Address::Group(name.clone());
+        ids.objects.insert(address.clone(), g.id.clone());
+        if !has(ReadScope::Groups) {
             continue;
         }
         let mut group = Group::default();
@@ -650,8 +683,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                     group.agents.insert(uid.clone());
                 }
                 None => p.add(
-                    "group",
-                    &name,
+                    address.clone(),
                     &[&g.id, &m.agent_id],
                     format!(
                         "has member `{}`, which is not an agent of the project",
@@ -672,21 +704,23 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
         Some(
             routings
                 .filter_map(|r| group_name.get(&r.group_id))
-                .map(|group| ("group", group.clone()))
+                .map(|group| Address::Group(group.clone()))
                 .collect(),
         )
     };
     for (name, q) in by_key(
         &mut p,
-        "queue",
+        Kind::Queue,
         "name",
         queues,
         |q| &q.id,
         |q| q.name.clone(),
+        Address::Queue,
         &queue_uses,
     ) {
-        ids.queues.insert(name.clone(), q.id.clone());
-        if !has(Kind::Queues) {
+        let address = Address::Queue(name.clone());
+        ids.objects.insert(address.clone(), q.id.clone());
+        if !has(ReadScope::Queues) {
             continue;
         }
         let d = Queue::default();
@@ -695,8 +729,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
             Some(2) => Schedule::BusinessHours,
             Some(other) => {
                 p.add(
-                    "queue",
-                    &name,
+                    address.clone(),
                     &[&q.id],
                     format!("unknown schedule {other} (1 always, 2 business hours)"),
                 );
@@ -704,7 +737,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
             }
         };
         let mut count = |field: &str, value: Option<i64>, default: u32| {
-            p.count("queue", &name, &q.id, field, value, default)
+            p.count(&address, &q.id, field, value, default)
         };
         let wrap_up_time_limit = count(
             "wrap_up_time_limit",
@@ -730,11 +763,11 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
         let wait_greeting = q
             .wait_greeting
             .as_deref()
-            .and_then(|f| audio(&mut p, "queue", &name, &q.id, "wait_greeting", f));
+            .and_then(|f| audio(&mut p, &address, &q.id, "wait_greeting", f));
         let hold_greeting = q
             .hold_greeting
             .as_deref()
-            .and_then(|f| audio(&mut p, "queue", &name, &q.id, "hold_greeting", f));
+            .and_then(|f| audio(&mut p, &address, &q.id, "hold_greeting", f));
 
         let mut routing = BTreeMap::new();
         let mut routing_ids: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -753,9 +786,12 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                         },
                     );
                 }
+                // The group is named by the id the routing holds: it has no name.
                 None => p.add(
-                    "routing",
-                    format!("{name}/{}", r.group_id),
+                    Address::Routing {
+                        queue: name.clone(),
+                        group: r.group_id.clone(),
+                    },
                     &[&r.id],
                     format!(
                         "routes queue `{name}` to group `{}`, which does not exist",
@@ -765,13 +801,15 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
             }
         }
         for (group, rids) in routing_ids {
+            let at = Address::Routing {
+                queue: name.clone(),
+                group: group.clone(),
+            };
             if rids.len() == 1 {
-                ids.routings
-                    .insert((name.clone(), group), rids[0].to_owned());
+                ids.objects.insert(at, rids[0].to_owned());
             } else {
                 p.add(
-                    "routing",
-                    format!("{name}/{group}"),
+                    at,
                     &rids,
                     format!(
                         "{} routings join queue `{name}` to group `{group}`; delete all but one",
@@ -824,21 +862,23 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
         Some(
             keys.filter(|k| k.action == Some(2))
                 .filter_map(|k| queue_name.get(k.queue_id.as_deref()?))
-                .map(|queue| ("queue", queue.clone()))
+                .map(|queue| Address::Queue(queue.clone()))
                 .collect(),
         )
     };
     for (tname, t) in by_key(
         &mut p,
-        "ivr_tree",
+        Kind::IvrTree,
         "name",
         trees,
         |t| &t.id,
         |t| t.tree_name.clone(),
+        Address::IvrTree,
         &tree_uses,
     ) {
-        ids.trees.insert(tname.clone(), t.id.clone());
-        if !has(Kind::Ivr) {
+        let tree_at = Address::IvrTree(tname.clone());
+        ids.objects.insert(tree_at.clone(), t.id.clone());
+        if !has(ReadScope::Ivr) {
             continue;
         }
         let tree_nodes = raw.nodes.get(&t.id).map(Vec::as_slice).unwrap_or_default();
@@ -846,22 +886,26 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
             start: String::new(),
             nodes: BTreeMap::new(),
         };
+        let node_address = |node: String| Address::IvrNode {
+            tree: tname.clone(),
+            node,
+        };
         let unique_nodes = by_key(
             &mut p,
-            "ivr_node",
+            Kind::IvrNode,
             "name in its tree",
             tree_nodes,
             |n| &n.id,
-            |n| n.node_name.as_ref().map(|nn| format!("{tname}/{nn}")),
+            |n| n.node_name.clone(),
+            node_address,
             // Keys elsewhere in the tree may go to a duplicate node: not one to set aside.
             &|_| None,
         );
-        for (qualified, n) in unique_nodes {
-            let nname = qualified[tname.len() + 1..].to_owned();
-            ids.nodes
-                .insert((tname.clone(), nname.clone()), n.id.clone());
+        for (nname, n) in unique_nodes {
+            let qualified = node_address(nname.clone());
+            ids.objects.insert(qualified.clone(), n.id.clone());
             let mut count = |field: &str, value: Option<i64>, default: u32| {
-                p.count("ivr_node", &qualified, &n.id, field, value, default)
+                p.count(&qualified, &n.id, field, value, default)
             };
             let loop_count = count("loop_count", n.loop_count, 1);
             let delay_ms = count("sched", n.sched, 0);
@@ -874,35 +918,22 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                         None => 0,
                         Some(Ok(s)) => s,
                         Some(Err(_)) => {
-                            p.add("ivr_node", &qualified, &[&n.id], "`speed` is out of range");
+                            p.add(qualified.clone(), &[&n.id], "`speed` is out of range");
                             0
                         }
                     },
                 }),
                 Some("play") => match n.node_play_content.as_deref() {
-                    Some(file) => audio(
-                        &mut p,
-                        "ivr_node",
-                        &qualified,
-                        &n.id,
-                        "node_play_content",
-                        file,
-                    )
-                    .map(|audio| Prompt::Play { audio }),
+                    Some(file) => audio(&mut p, &qualified, &n.id, "node_play_content", file)
+                        .map(|audio| Prompt::Play { audio }),
                     None => {
-                        p.add(
-                            "ivr_node",
-                            &qualified,
-                            &[&n.id],
-                            "plays a file but names none",
-                        );
+                        p.add(qualified.clone(), &[&n.id], "plays a file but names none");
                         None
                     }
                 },
                 other => {
                     p.add(
-                        "ivr_node",
-                        &qualified,
+                        qualified.clone(),
                         &[&n.id],
                         format!(
                             "node_play_mode is `{}`, neither `talk` nor `play`",
@@ -922,9 +953,13 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                 }
                 let wire_key = k.node_key.as_deref().unwrap_or("");
                 let Some(key) = Key::from_wire(wire_key) else {
-                    p.add(
-                        "ivr_key",
-                        format!("{qualified}/{wire_key}"),
+                    let subject = Subject::Unnamed {
+                        kind: Kind::IvrKey,
+                        within: Some(qualified.clone()),
+                        name: wire_key.to_owned(),
+                    };
+                    p.push(
+                        subject,
                         &[&k.id],
                         format!(
                             "unknown node_key `{wire_key}` (0-9, *, #, EMPTY_KEY, INVALID_KEY)"
@@ -932,7 +967,11 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                     );
                     continue;
                 };
-                let kname = format!("{qualified}/{key}");
+                let kname = Address::IvrKey {
+                    tree: tname.clone(),
+                    node: nname.clone(),
+                    key,
+                };
                 let action = match k.action {
                     Some(2) => match k.queue_id.as_deref() {
                         Some(qid) => match queue_name.get(qid) {
@@ -941,8 +980,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                             }),
                             None => {
                                 p.add(
-                                    "ivr_key",
-                                    &kname,
+                                    kname.clone(),
                                     &[&k.id],
                                     format!("sends calls to queue `{qid}`, which does not exist"),
                                 );
@@ -951,8 +989,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                         },
                         None => {
                             p.add(
-                                "ivr_key",
-                                &kname,
+                                kname.clone(),
                                 &[&k.id],
                                 "action 2 (queue) names no queue_id",
                             );
@@ -966,8 +1003,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                         }),
                         None => {
                             p.add(
-                                "ivr_key",
-                                &kname,
+                                kname.clone(),
                                 &[&k.id],
                                 "action 3 (forward) names no to_phone_number",
                             );
@@ -981,8 +1017,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                             }),
                             Some((ntree, nnode)) => {
                                 p.add(
-                                    "ivr_key",
-                                    &kname,
+                                    kname.clone(),
                                     &[&k.id, next],
                                     format!("goes to node `{nnode}` of another tree, `{ntree}`"),
                                 );
@@ -990,8 +1025,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                             }
                             None => {
                                 p.add(
-                                    "ivr_key",
-                                    &kname,
+                                    kname.clone(),
                                     &[&k.id],
                                     format!("goes to node `{next}`, which does not exist"),
                                 );
@@ -1000,8 +1034,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                         },
                         None => {
                             p.add(
-                                "ivr_key",
-                                &kname,
+                                kname.clone(),
                                 &[&k.id],
                                 "action 4 (go to node) names no next_node",
                             );
@@ -1011,8 +1044,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                     Some(6) => Some(KeyAction::Hangup),
                     Some(1) => {
                         p.add(
-                            "ivr_key",
-                            &kname,
+                            kname.clone(),
                             &[&k.id],
                             "action 1 (voicemail) is not supported by switchboard",
                         );
@@ -1020,24 +1052,18 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                     }
                     Some(5) => {
                         p.add(
-                            "ivr_key",
-                            &kname,
+                            kname.clone(),
                             &[&k.id],
                             "action 5 (SMS) is not supported by switchboard",
                         );
                         None
                     }
                     Some(other) => {
-                        p.add(
-                            "ivr_key",
-                            &kname,
-                            &[&k.id],
-                            format!("unknown action {other}"),
-                        );
+                        p.add(kname.clone(), &[&k.id], format!("unknown action {other}"));
                         None
                     }
                     None => {
-                        p.add("ivr_key", &kname, &[&k.id], "has no action");
+                        p.add(kname.clone(), &[&k.id], "has no action");
                         None
                     }
                 };
@@ -1047,13 +1073,16 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                 }
             }
             for (key, kids) in key_ids {
+                let at = Address::IvrKey {
+                    tree: tname.clone(),
+                    node: nname.clone(),
+                    key,
+                };
                 if kids.len() == 1 {
-                    ids.keys
-                        .insert((tname.clone(), nname.clone(), key), kids[0].to_owned());
+                    ids.objects.insert(at, kids[0].to_owned());
                 } else {
                     p.add(
-                        "ivr_key",
-                        format!("{qualified}/{key}"),
+                        at,
                         &kids,
                         format!(
                             "{} key presses for one key on one node; delete all but one",
@@ -1079,15 +1108,14 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
         }
         match t.root_node.as_deref() {
             None if tree_nodes.is_empty() => {}
-            None => p.add("ivr_tree", &tname, &[&t.id], "has nodes but no root node"),
+            None => p.add(tree_at, &[&t.id], "has nodes but no root node"),
             Some(root) => match node_at.get(root) {
                 Some((rtree, rnode)) if *rtree == tname => {
                     tree.start = rnode.clone();
                     ids.roots.insert(tname.clone(), rnode.clone());
                 }
                 _ => p.add(
-                    "ivr_tree",
-                    &tname,
+                    tree_at,
                     &[&t.id, root],
                     format!("its root node `{root}` is not one of its nodes"),
                 ),
@@ -1103,33 +1131,34 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
             n.ivr_menu
                 .as_ref()
                 .and_then(|t| tree_name.get(t))
-                .map(|t| ("ivr_tree", t.clone()))
+                .map(|t| Address::IvrTree(t.clone()))
         } else {
             n.queue_id
                 .as_ref()
                 .and_then(|q| queue_name.get(q))
-                .map(|q| ("queue", q.clone()))
+                .map(|q| Address::Queue(q.clone()))
         };
         Some(route.into_iter().collect())
     };
     for (digits, n) in by_key(
         &mut p,
-        "number",
+        Kind::Number,
         "number",
         numbers,
         |n| &n.id,
         |n| n.number.clone(),
+        Address::Number,
         &number_uses,
     ) {
-        ids.numbers.insert(digits.clone(), n.id.clone());
+        let address = Address::Number(digits.clone());
+        ids.objects.insert(address.clone(), n.id.clone());
         let route = if n.enable_ivr == Some(true) {
             match n.ivr_menu.as_deref() {
                 Some(tid) => match tree_name.get(tid) {
                     Some(tree) => Some(NumberRoute::Ivr(tree.clone())),
                     None => {
                         p.add(
-                            "number",
-                            &digits,
+                            address.clone(),
                             &[&n.id],
                             format!("routes to IVR tree `{tid}`, which does not exist"),
                         );
@@ -1138,8 +1167,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                 },
                 None => {
                     p.add(
-                        "number",
-                        &digits,
+                        address.clone(),
                         &[&n.id],
                         "has enable_ivr set but no ivr_menu",
                     );
@@ -1152,8 +1180,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
                     Some(queue) => Some(NumberRoute::Queue(queue.clone())),
                     None => {
                         p.add(
-                            "number",
-                            &digits,
+                            address.clone(),
                             &[&n.id],
                             format!("routes to queue `{qid}`, which does not exist"),
                         );
@@ -1173,16 +1200,15 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
             },
         );
     }
-    if !has(Kind::Numbers) {
+    if !has(ReadScope::Numbers) {
         model.numbers.clear();
     }
 
     // Settings.
-    if let (true, Some(s)) = (has(Kind::Settings), &raw.settings) {
+    if let (true, Some(s)) = (has(ReadScope::Settings), &raw.settings) {
         let d = CallSettings::default();
         let timeout = p.count(
-            "settings",
-            "call settings",
+            &Address::Settings,
             "callsettings",
             "get_customer_info_timeout",
             s.get_customer_info_timeout,
@@ -1199,7 +1225,7 @@ fn normalise_all(raw: &RawLive, kinds: &BTreeSet<Kind>) -> (Live, Vec<LiveProble
     let live = Live {
         model,
         ids,
-        kinds: kinds.clone(),
+        scopes: scopes.clone(),
     };
     (live, p.0)
 }
@@ -1213,12 +1239,12 @@ pub fn pages(items: usize) -> u64 {
     (items.div_ceil(PAGE_LIMIT as usize)).max(1) as u64
 }
 
-/// The fewest requests that read `kinds` of a project, per the table in this module's docs.
+/// The fewest requests that read `scopes` of a project, per the table in this module's docs.
 /// `model` must be the whole project (as a full read returns it), since a scoped read also
 /// reads lists of other kinds to name references. Assumes one greeting file per audio
 /// identity (a file uploaded twice is one audio entry but two list items).
-pub fn minimum_reads(model: &Model, kinds: &BTreeSet<Kind>) -> u64 {
-    let need = needs(kinds);
+pub fn minimum_reads(model: &Model, scopes: &BTreeSet<ReadScope>) -> u64 {
+    let need = needs(scopes);
     let mut total = 0;
     if need.settings {
         total += 1;

@@ -4,10 +4,10 @@
 
 use spec::model::{Audio, IvrTree, Model};
 
-use crate::address::Address;
 use crate::moves;
 use crate::object::Object;
 use crate::plan::{Action, Plan, Step};
+use spec::Address;
 
 /// Runs `plan`'s steps, in order, against a copy of `live`. Steps on objects whose parent is
 /// missing (which a plan made against `live` never has) change nothing. Like PCC, a tree's

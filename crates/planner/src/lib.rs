@@ -2,7 +2,6 @@
 //! project, its stale check, an in-memory applier, and its text, JSON, Markdown and Mermaid
 //! renderings. Pure: no IO, no async; every output is deterministic.
 
-mod address;
 mod apply;
 mod error;
 mod flows;
@@ -16,7 +15,6 @@ pub mod saved;
 mod sensitive;
 mod stale;
 
-pub use address::{Address, Kind};
 pub use apply::{apply_to, renamed};
 pub use error::Error;
 pub use flows::{
@@ -25,7 +23,7 @@ pub use flows::{
 pub use object::{Object, changed_fields, fingerprint};
 pub use plan::{
     Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace,
-    SetAside, Step, Summary, TreeChange, Warning, matching_pattern, plan, plan_setting_aside,
+    SetAside, Step, Summary, TreeChange, Warning, plan, plan_setting_aside,
 };
 pub use safety::{SafetyReport, Violation, recheck};
 pub use sensitive::{Unfilled, all_known, fill_sensitive, revealed};

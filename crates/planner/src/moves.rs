@@ -8,22 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use spec::Policy;
 use spec::model::{KeyAction, Model, NumberRoute};
-use spec::policy::{Moved, MovedKind};
+use spec::{Address, Policy};
 
-use crate::address::Address;
-use crate::plan::{SetAside, Warning, matching_pattern};
-
-/// The addresses of a move: `(from, to)`.
-pub(crate) fn addresses(moved: &Moved) -> (Address, Address) {
-    let at = |name: &str| match moved.kind {
-        MovedKind::Group => Address::Group(name.to_owned()),
-        MovedKind::Queue => Address::Queue(name.to_owned()),
-        MovedKind::IvrTree => Address::IvrTree(name.to_owned()),
-    };
-    (at(&moved.from), at(&moved.to))
-}
+use crate::plan::{SetAside, Warning};
 
 /// True when `model` has the group, queue or tree at `address`.
 pub(crate) fn exists(model: &Model, address: &Address) -> bool {
@@ -54,7 +42,7 @@ pub(crate) fn resolve(
     let mut made = BTreeMap::new();
     let mut warnings = Vec::new();
     for moved in &policy.moved {
-        let (from, to) = addresses(moved);
+        let (from, to) = (moved.from_address(), moved.to_address());
         if !exists(desired, &to) || exists(desired, &from) {
             // The spec's own checks rule this out; a model built some other way may not.
             continue;
@@ -72,7 +60,7 @@ pub(crate) fn resolve(
         // by the plan (see `plan::ignored`), never deleted in the move's place.
         let ignored_by = [&from, &to]
             .into_iter()
-            .find_map(|a| matching_pattern(policy, a).cloned());
+            .find_map(|a| policy.ignoring(a).map(ToString::to_string));
         if let Some(pattern) = ignored_by {
             warnings.push(Warning::MoveIgnored { from, to, pattern });
             continue;

@@ -13,7 +13,7 @@ use spec::model::{
     Routing, Sensitive,
 };
 
-use crate::address::{Address, Kind};
+use spec::{Address, Kind};
 
 /// The value of one object, without its children. This is what a step creates or updates
 /// to, and what the executor sends (after mapping names to server ids).

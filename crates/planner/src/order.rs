@@ -32,9 +32,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use spec::model::{KeyAction, Model, NumberRoute};
 
-use crate::address::Address;
 use crate::object::{Object, references};
 use crate::plan::{Action, Draft, Step};
+use spec::Address;
 
 /// Orders the drafts. Among the steps that are ready, creates come first (in kind order),
 /// then updates, then deletes (in reverse kind order), each by address: "make before break",

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use spec::Policy;
 use spec::model::{AudioId, IvrTree, Model};
 
-use crate::address::{Address, Kind};
 use crate::moves;
 use crate::object::{Object, changed_fields, flatten, references};
 use crate::order;
 use crate::safety::{self, SafetyReport};
 use crate::stale::{self, Reads};
+use spec::{Address, Kind};
 
 /// An ordered, reviewable plan: the steps that turn the live project into the desired one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,8 +114,9 @@ impl fmt::Display for Replace {
             }
             Replace::TreeStart { tree, from, to } => write!(
                 f,
-                "the start of ivr_tree.{tree} moves from `{from}` to `{to}`, and PCC cannot \
-                 move a tree's root: every node and key of the tree is recreated, start first"
+                "the start of {} moves from `{from}` to `{to}`, and PCC cannot move a tree's \
+                 root: every node and key of the tree is recreated, start first",
+                Address::IvrTree(tree.clone())
             ),
         }
     }
@@ -244,7 +245,8 @@ impl fmt::Display for KeptBecause {
             KeptBecause::Owner(a) => write!(f, "belongs to kept {a}"),
             KeptBecause::Root { tree } => write!(
                 f,
-                "the root of ivr_tree.{tree}, whose start cannot move (see the warning)"
+                "the root of {}, whose start cannot move (see the warning)",
+                Address::IvrTree(tree.clone())
             ),
         }
     }
@@ -310,8 +312,9 @@ impl fmt::Display for Warning {
             ),
             Warning::StartChangeBlocked { tree, from, to, by } => write!(
                 f,
-                "ivr_tree.{tree} keeps its start `{from}` (the spec says `{to}`): moving it \
-                 recreates every node, but ignored {by} hangs on them"
+                "{} keeps its start `{from}` (the spec says `{to}`): moving it recreates \
+                 every node, but ignored {by} hangs on them",
+                Address::IvrTree(tree.clone())
             ),
             Warning::MoveTargetExists { from, to } => write!(
                 f,
@@ -661,12 +664,12 @@ impl<'a> Planning<'a> {
             let pattern = if is_live {
                 let mut forms = vec![address.clone()];
                 forms.extend(recorded.cloned());
-                forms.iter().find_map(|a| matching_pattern(policy, a))
+                forms.iter().find_map(|a| policy.ignoring(a))
             } else {
                 None
             };
             let because = match pattern {
-                Some(pattern) => Some(IgnoredBecause::Pattern(pattern.clone())),
+                Some(pattern) => Some(IgnoredBecause::Pattern(pattern.to_string())),
                 None if is_live && held.contains_key(address) => held.get(address).cloned(),
                 None => address
                     .owners()
@@ -1014,18 +1017,6 @@ fn merge<'a>(
         (None, Some(_)) => r.next().map(|(k, v)| (k, None, Some(v))),
         (None, None) => None,
     })
-}
-
-/// The first `ignore:` pattern of `policy` that matches `address`. Patterns match the address
-/// as plans print it (`group.sales%2Fen`) or with the name as written (`group.sales/en`): a
-/// pattern that protects nothing because of an encoding would let the plan delete what it was
-/// written to keep.
-pub fn matching_pattern<'p>(policy: &'p Policy, address: &Address) -> Option<&'p String> {
-    let (text, plain) = (address.to_string(), address.unencoded());
-    policy
-        .ignore
-        .iter()
-        .find(|p| spec::policy::glob_match(p, &text) || spec::policy::glob_match(p, &plain))
 }
 
 /// The address of every audio file, desired or live, each its own. A file the spec names is

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use spec::model::{Model, Number};
 use spec::policy::Safety;
 
-use crate::address::{Address, Kind};
 use crate::object::{Object, flatten};
 use crate::plan::{Action, Plan, Step};
+use spec::{Address, Kind};
 
 /// The guards a plan trips, and what they were computed from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,7 +139,7 @@ pub(crate) fn check(
     }
     for (&kind, &count) in &deletes {
         let total = existing.get(&kind).copied().unwrap_or(0);
-        let (max_percent, min_objects) = safety.threshold(kind.as_str());
+        let (max_percent, min_objects) = safety.threshold(kind);
         if total >= min_objects as usize && count * 100 > max_percent as usize * total {
             violations.push(Violation::TooManyDeletes {
                 kind,

@@ -10,9 +10,9 @@ use std::fmt;
 
 use spec::Model;
 
-use crate::address::Address;
 use crate::object::{Object, flatten};
 use crate::plan::Plan;
+use spec::Address;
 
 /// A value a step writes whose real value was not found.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,10 +9,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use spec::model::Model;
 
-use crate::address::Address;
 use crate::moves;
 use crate::object::{Object, fingerprint, flatten, references};
 use crate::plan::{Action, Plan, Step, referrers};
+use spec::Address;
 
 /// What a plan read from the live project.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,6 +2,8 @@
 //! graph, call-flow walking and writing a model back as YAML. Pure: no IO, no async; callers
 //! hand in file contents (and a function that hashes audio files).
 //!
+//! - [`Address`], [`Kind`]: how every crate names an object; [`Pattern`]: an `ignore:` glob
+//!   over addresses.
 //! - [`load`]: YAML sources → [`Spec`] (a validated [`Model`], flow tests, [`Policy`]) plus
 //!   every [`Diagnostic`].
 //! - [`flow::walk`]: where a caller who dials a number and presses keys ends up.
@@ -11,6 +13,7 @@
 //!   credentials inside values, and how they are redacted.
 //! - [`foreign_keys`]: whether a YAML file is clearly not a spec (a CI workflow, say).
 
+pub mod address;
 pub mod diagnostic;
 pub mod emit;
 pub mod flow;
@@ -23,11 +26,12 @@ pub mod sensitive;
 mod sniff;
 pub mod text;
 
+pub use address::{Address, Kind, Pattern};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
 pub use load::{
-    Expect, FlowTest, KINDS, Loaded, Location, MAX_NAME_CHARS, Source, Spec, TestOutcome, TestRun,
-    load, unclear_name,
+    Expect, FlowTest, Loaded, Location, MAX_NAME_CHARS, Source, Spec, TestOutcome, TestRun, load,
+    unclear_name,
 };
 pub use model::Model;
 pub use policy::Policy;

@@ -202,7 +202,7 @@ impl KeySchema for Kinds {
     fn object(value: Schema) -> Schema {
         json_schema!({
             "type": "object",
-            "propertyNames": { "enum": crate::load::KINDS },
+            "propertyNames": { "enum": crate::Kind::named_spellings() },
             "additionalProperties": value,
         })
     }

@@ -451,7 +451,7 @@ const SECRET_PIECES: &[&str] = &[
 /// punctuation and at camelCase humps: `X-Amz-Signature`, `apiKey`, `access_token`) is a
 /// secret word, or the name holds a secret piece (`accesstoken`).
 pub fn is_secret_name(name: &str) -> bool {
-    let decoded = crate::policy::percent_decode(name).unwrap_or_else(|| name.to_owned());
+    let decoded = crate::address::percent_decode(name).unwrap_or_else(|| name.to_owned());
     let lower = decoded.to_ascii_lowercase();
     if SECRET_PIECES.iter().any(|p| lower.contains(p)) {
         return true;

@@ -81,10 +81,7 @@ pub async fn plan(
     let (spec, spec_root) = specfile::load_valid_at(path, global)?;
     let target = pending.connect(access).await?;
     let scope = read_scope(&spec, concurrency);
-    let covered = |problem: &pcc::LiveProblem| {
-        problem_address(problem)
-            .is_some_and(|a| planner::matching_pattern(&spec.policy, &a).is_some())
-    };
+    let covered = |address: &spec::Address| spec.policy.is_ignored(address);
     // Another apply racing this one holds copies of what both create until it looks and
     // deletes its own: a moment, or up to `settle + recheck` (2.5 s) after a lost answer or a
     // killed run's late write. An apply reads again rather than refuse a project that is
@@ -182,12 +179,12 @@ pub fn flow_report(spec: &Spec, live: &spec::Model, plan: &Plan) -> FlowReport {
 /// What a plan of `spec` must read: every kind, since live objects outside the spec are
 /// deleted, except the call settings when the spec does not manage them.
 pub fn read_scope(spec: &Spec, concurrency: usize) -> pcc::ReadOptions {
-    let kinds = pcc::Kind::ALL
+    let scopes = pcc::ReadScope::ALL
         .into_iter()
-        .filter(|kind| *kind != pcc::Kind::Settings || spec.model.settings.is_some());
+        .filter(|scope| *scope != pcc::ReadScope::Settings || spec.model.settings.is_some());
     pcc::ReadOptions {
         concurrency: concurrency.max(1),
-        ..pcc::ReadOptions::only(kinds)
+        ..pcc::ReadOptions::only(scopes)
     }
 }
 
@@ -197,12 +194,12 @@ pub async fn read_live(target: &Target, options: &pcc::ReadOptions) -> anyhow::R
     Ok(live)
 }
 
-/// [`read_live`], setting aside the problems `accept` accepts (duplicate names that `ignore:`
-/// covers): they are left out of the model, returned, and named on stderr.
+/// [`read_live`], setting aside the problems at addresses `accept` accepts (duplicate names
+/// that `ignore:` covers): they are left out of the model, returned, and named on stderr.
 pub async fn read_live_setting_aside(
     target: &Target,
     options: &pcc::ReadOptions,
-    accept: &dyn Fn(&pcc::LiveProblem) -> bool,
+    accept: &dyn Fn(&spec::Address) -> bool,
 ) -> anyhow::Result<(pcc::Live, Vec<pcc::LiveProblem>)> {
     let before = target.client().stats().total();
     let (live, problems) = pcc::read_live_setting_aside(target.client(), options, accept)
@@ -222,40 +219,16 @@ pub async fn read_live_setting_aside(
     Ok((live, problems))
 }
 
-/// The plan address of the object a live problem concerns, for the kinds whose problems can
-/// be set aside (those named by one natural key).
-pub fn problem_address(problem: &pcc::LiveProblem) -> Option<planner::Address> {
-    address_of(problem.kind, &problem.name)
-}
-
-/// The address of an object of a kind named by one natural key (`group`, `sales`).
-fn address_of(kind: &str, name: &str) -> Option<planner::Address> {
-    let name = name.to_owned();
-    Some(match kind {
-        "agent" => planner::Address::Agent(name),
-        "group" => planner::Address::Group(name),
-        "queue" => planner::Address::Queue(name),
-        "ivr_tree" => planner::Address::IvrTree(name),
-        "number" => planner::Address::Number(name),
-        _ => return None,
-    })
-}
-
 /// The problems a read set aside, as the planner takes them.
 pub fn set_aside(policy: &spec::Policy, problems: &[pcc::LiveProblem]) -> Vec<planner::SetAside> {
     problems
         .iter()
         .filter_map(|problem| {
-            let address = problem_address(problem)?;
-            let pattern = planner::matching_pattern(policy, &address)?.clone();
-            let uses = problem
-                .uses
-                .iter()
-                .flatten()
-                .filter_map(|(kind, name)| address_of(kind, name))
-                .collect();
+            let address = problem.address()?;
+            let pattern = policy.ignoring(address)?.to_string();
+            let uses = problem.uses.iter().flatten().cloned().collect();
             Some(planner::SetAside {
-                address,
+                address: address.clone(),
                 pattern,
                 problem: format!("{}; ids {}", problem.problem, problem.ids.join(", ")),
                 uses,

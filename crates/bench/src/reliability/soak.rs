@@ -240,10 +240,10 @@ async fn soak_seed(
     };
 
     for (stage, spec, root) in stages {
-        let kinds = pcc::Kind::ALL.into_iter().collect();
+        let scopes = pcc::ReadScope::ALL.into_iter().collect();
         let options = pcc::ReadOptions {
             concurrency: 8,
-            kinds,
+            scopes,
         };
         let mut rounds = 0;
         loop {

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use executor::Outcome;
-use planner::{Action, Address, Kind, Object};
+use planner::{Action, Object};
 use spec::model::Model;
+use spec::{Address, Kind};
 
 use crate::generator::{self, Size};
 use crate::support::{self, apply, assert_no_duplicates, assert_success, client, config, read};

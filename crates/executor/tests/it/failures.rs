@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use executor::{Error, Event, Outcome, Recovery, Stopped};
-use planner::{Action, Address, Plan};
+use planner::{Action, Plan};
+use spec::Address;
 use spec::model::{Agent, AgentRouting, Model, Number};
 
 use crate::generator::{self, Size};

@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use executor::{Error, Outcome};
-use planner::Address;
+use spec::Address;
 use spec::model::{DEFAULT_VOICE, IvrNode, IvrTree, Key, KeyAction, Model, Prompt};
 
 use crate::support::{self, SECRET, SID, apply, client_at, config, read};

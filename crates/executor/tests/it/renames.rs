@@ -8,7 +8,8 @@ use executor::{Outcome, Recovery};
 use planner::Plan;
 use spec::Policy;
 use spec::model::{KeyAction, Model, NumberRoute};
-use spec::policy::{Moved, MovedKind};
+use spec::policy::Moved;
+use spec::{Address, Kind};
 
 use crate::generator;
 use crate::support::{self, apply, assert_no_duplicates, assert_success, client, config, read};
@@ -74,17 +75,17 @@ fn renamed_hotline(model: &Model) -> (Model, Policy) {
     }
     let moved = vec![
         Moved {
-            kind: MovedKind::Group,
+            kind: Kind::Group,
             from: "support".into(),
             to: "support-team".into(),
         },
         Moved {
-            kind: MovedKind::Queue,
+            kind: Kind::Queue,
             from: "support".into(),
             to: "helpdesk".into(),
         },
         Moved {
-            kind: MovedKind::IvrTree,
+            kind: Kind::IvrTree,
             from: "main".into(),
             to: "front-door".into(),
         },
@@ -167,25 +168,43 @@ async fn a_rename_is_one_put_on_the_same_id_and_everything_under_it_stays() {
 
     let after = read(&client).await;
     assert_eq!(
-        after.ids.groups["support-team"],
-        before.ids.groups["support"]
+        after.ids[&Address::Group("support-team".into())],
+        before.ids[&Address::Group("support".into())]
     );
-    assert_eq!(after.ids.queues["helpdesk"], before.ids.queues["support"]);
-    assert_eq!(after.ids.trees["front-door"], before.ids.trees["main"]);
+    assert_eq!(
+        after.ids[&Address::Queue("helpdesk".into())],
+        before.ids[&Address::Queue("support".into())]
+    );
+    assert_eq!(
+        after.ids[&Address::IvrTree("front-door".into())],
+        before.ids[&Address::IvrTree("main".into())]
+    );
     // What hangs on them kept its ids: routings, nodes, key presses, numbers.
     assert_eq!(
-        after.ids.routings[&("helpdesk".to_owned(), "support-team".to_owned())],
-        before.ids.routings[&("support".to_owned(), "support".to_owned())]
+        after.ids[&Address::Routing {
+            queue: "helpdesk".into(),
+            group: "support-team".into()
+        }],
+        before.ids[&Address::Routing {
+            queue: "support".into(),
+            group: "support".into()
+        }]
     );
     let nodes = |ids: &pcc::Ids, tree: &str| -> Vec<String> {
-        ids.nodes
+        ids.objects
             .iter()
-            .filter(|((t, _), _)| t == tree)
+            .filter(|(a, _)| matches!(a, Address::IvrNode { tree: t, .. } if t == tree))
             .map(|(_, id)| id.clone())
             .collect()
     };
     assert_eq!(nodes(&after.ids, "front-door"), nodes(&before.ids, "main"));
-    assert_eq!(after.ids.numbers, before.ids.numbers);
+    let numbers = |ids: &pcc::Ids| -> Vec<(Address, String)> {
+        let all = ids.objects.iter();
+        all.filter(|(a, _)| a.kind() == Kind::Number)
+            .map(|(a, id)| (a.clone(), id.clone()))
+            .collect()
+    };
+    assert_eq!(numbers(&after.ids), numbers(&before.ids));
     // Live is the renamed spec (audio aside: PCC does not know the spec's file paths).
     assert_eq!(
         (
@@ -240,8 +259,8 @@ async fn a_rename_whose_answer_was_lost_is_found_done_under_its_new_name() {
     assert_eq!(emu.stats().writes, 3, "no rename sent twice");
     let after = read(&client).await;
     assert_eq!(
-        after.ids.groups["support-team"],
-        before.ids.groups["support"]
+        after.ids[&Address::Group("support-team".into())],
+        before.ids[&Address::Group("support".into())]
     );
     assert!(planner::plan(&desired, &after.model, &policy).is_empty());
 }
@@ -330,11 +349,17 @@ async fn renames_with_changes_under_them_converge_through_faults_keeping_their_i
     emu.set_faults(emulator::Faults::default());
     let after = read(&client).await;
     assert_eq!(
-        after.ids.groups["support-team"],
-        before.ids.groups["support"]
+        after.ids[&Address::Group("support-team".into())],
+        before.ids[&Address::Group("support".into())]
     );
-    assert_eq!(after.ids.queues["helpdesk"], before.ids.queues["support"]);
-    assert_eq!(after.ids.trees["front-door"], before.ids.trees["main"]);
+    assert_eq!(
+        after.ids[&Address::Queue("helpdesk".into())],
+        before.ids[&Address::Queue("support".into())]
+    );
+    assert_eq!(
+        after.ids[&Address::IvrTree("front-door".into())],
+        before.ids[&Address::IvrTree("main".into())]
+    );
     assert_eq!(
         (
             &after.model.groups,

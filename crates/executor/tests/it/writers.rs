@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use executor::{ApplyReport, Config, Event, Outcome, Recovery};
-use planner::Address;
+use spec::Address;
 
 use crate::generator::{self, Size};
 use crate::support::{self, apply, assert_success, client, config, duplicates, read};

@@ -10,10 +10,12 @@ use pcc::encode::{self, Unset};
 use pcc::live::greeting_desc;
 use pcc::wire::{self, AgentBody};
 use pcc::{
-    Client, Config, Credentials, Error, Kind, ReadOptions, RetryPolicy, minimum_reads, read_live,
+    Client, Config, Credentials, Error, ReadOptions, ReadScope, RetryPolicy, minimum_reads,
+    read_live,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use spec::Kind;
 use spec::model::{
     Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
     KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule,
@@ -467,8 +469,8 @@ fn expected_model(welcome_sha: &str, hold_file: &str) -> Model {
     }
 }
 
-fn all() -> BTreeSet<Kind> {
-    Kind::ALL.into_iter().collect()
+fn all() -> BTreeSet<ReadScope> {
+    ReadScope::ALL.into_iter().collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -492,7 +494,8 @@ async fn brownfield_project_reads_back_as_its_model_with_the_minimum_requests() 
     for endpoint in stats.requests.keys() {
         assert!(!endpoint.contains('{'), "no per-object GET: {endpoint}");
     }
-    assert_eq!(live.ids.agents.len(), AGENTS);
+    let agents = live.ids.objects.keys().filter(|a| a.kind() == Kind::Agent);
+    assert_eq!(agents.count(), AGENTS);
     assert_eq!(live.ids.roots["main"], "language");
     emu.shutdown().await;
 }
@@ -503,25 +506,25 @@ async fn scoped_reads_make_the_requests_their_table_row_says() {
     let expected = brownfield(&emu).await;
     let client = client_for(&emu, SECRET, 6);
     for scope in [
-        vec![Kind::Agents],
-        vec![Kind::Groups],
-        vec![Kind::Queues],
-        vec![Kind::Ivr],
-        vec![Kind::Numbers],
-        vec![Kind::Settings, Kind::Audio],
+        vec![ReadScope::Agents],
+        vec![ReadScope::Groups],
+        vec![ReadScope::Queues],
+        vec![ReadScope::Ivr],
+        vec![ReadScope::Numbers],
+        vec![ReadScope::Settings, ReadScope::Audio],
     ] {
         emu.reset_stats();
         let opts = ReadOptions::only(scope.iter().copied());
         let live = read_live(&client, &opts).await.unwrap();
         assert_eq!(
             emu.stats().reads,
-            minimum_reads(&expected, &opts.kinds),
+            minimum_reads(&expected, &opts.scopes),
             "{scope:?}"
         );
-        if scope.contains(&Kind::Ivr) {
+        if scope.contains(&ReadScope::Ivr) {
             assert_eq!(live.model.ivr, expected.ivr);
         }
-        if scope.contains(&Kind::Groups) {
+        if scope.contains(&ReadScope::Groups) {
             assert_eq!(live.model.groups, expected.groups);
         }
     }
@@ -787,7 +790,7 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
         )
         .await
         .unwrap();
-    let live = read_live(&client, &ReadOptions::only([Kind::Queues]))
+    let live = read_live(&client, &ReadOptions::only([ReadScope::Queues]))
         .await
         .unwrap();
     assert_eq!(live.model.queues["support"], cleared);

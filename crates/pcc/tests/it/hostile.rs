@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use pcc::live::Kind;
+use pcc::ReadScope;
 use pcc::{Error, Limits, ReadOptions, wire};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -303,9 +303,12 @@ async fn one_budget_holds_every_list_of_a_read() {
     .await;
     let client = client_limited(addr, limits(|l| l.read_objects = 150));
     assert_eq!(client.list_agents().await.unwrap().len(), 100);
-    let err = pcc::read_live(&client, &ReadOptions::only([Kind::Agents, Kind::Groups]))
-        .await
-        .unwrap_err();
+    let err = pcc::read_live(
+        &client,
+        &ReadOptions::only([ReadScope::Agents, ReadScope::Groups]),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
     assert!(err.to_string().contains("150 objects"), "{err}");
 }

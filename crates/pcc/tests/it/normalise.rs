@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use pcc::{Error, Kind, Live, RawLive, normalise, normalise_setting_aside};
+use pcc::{Error, Live, RawLive, ReadScope, normalise, normalise_setting_aside};
 use spec::model::{AudioId, Key, NumberRoute};
+use spec::{Address, Kind};
 
 use crate::support::fixture;
 
@@ -12,8 +13,8 @@ fn raw(name: &str) -> RawLive {
     serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn all() -> BTreeSet<Kind> {
-    Kind::ALL.into_iter().collect()
+fn all() -> BTreeSet<ReadScope> {
+    ReadScope::ALL.into_iter().collect()
 }
 
 fn read(name: &str) -> Live {
@@ -39,28 +40,41 @@ fn every_spelling_the_wire_allows_gives_the_same_model() {
 #[test]
 fn ids_map_natural_keys_to_server_ids() {
     let ids = read("brownfield.json").ids;
-    assert_eq!(ids.agents["dan"], "AG_DAN00000000003");
-    assert_eq!(ids.groups["support"], "GR_SUPPORT0000002");
-    assert_eq!(ids.queues["sales-es"], "QU_SALESES0000003");
-    assert_eq!(ids.trees["draft"], "TR_DRAFT000000002");
+    assert_eq!(ids[&Address::Agent("dan".into())], "AG_DAN00000000003");
+    assert_eq!(ids[&Address::Group("support".into())], "GR_SUPPORT0000002");
+    assert_eq!(ids[&Address::Queue("sales-es".into())], "QU_SALESES0000003");
+    assert_eq!(ids[&Address::IvrTree("draft".into())], "TR_DRAFT000000002");
     assert_eq!(ids.roots["main"], "language");
     assert!(
         !ids.roots.contains_key("draft"),
         "a tree without nodes has no root"
     );
     assert_eq!(
-        ids.nodes[&("main".to_owned(), "spanish".to_owned())],
+        ids[&Address::IvrNode {
+            tree: "main".into(),
+            node: "spanish".into()
+        }],
         "NO_SPANISH0000003"
     );
     assert_eq!(
-        ids.keys[&("main".to_owned(), "language".to_owned(), Key::Timeout)],
+        ids[&Address::IvrKey {
+            tree: "main".into(),
+            node: "language".into(),
+            key: Key::Timeout
+        }],
         "NO_KE_00000000003"
     );
     assert_eq!(
-        ids.routings[&("support".to_owned(), "sales-es".to_owned())],
+        ids[&Address::Routing {
+            queue: "support".into(),
+            group: "sales-es".into()
+        }],
         "GR_RO_000000000003"
     );
-    assert_eq!(ids.numbers["842473082888"], "NU_SUPPORT0000002");
+    assert_eq!(
+        ids[&Address::Number("842473082888".into())],
+        "NU_SUPPORT0000002"
+    );
     // The same content uploaded twice: the first upload is the one to use.
     let menu = AudioId::Sha256(format!("c0ffee{}", "0".repeat(58)));
     assert_eq!(ids.audio[&menu], "MENUPROMPT-1531545000000.wav");
@@ -98,12 +112,16 @@ fn every_rule_violation_is_reported_at_once() {
 #[test]
 fn a_scoped_read_fills_only_its_kinds_but_keeps_the_ids_it_read() {
     let raw = raw("brownfield.json");
-    let live = normalise(&raw, &[Kind::Numbers].into_iter().collect()).unwrap();
+    let live = normalise(&raw, &[ReadScope::Numbers].into_iter().collect()).unwrap();
     assert_eq!(live.model.numbers.len(), 3);
     assert!(live.model.queues.is_empty() && live.model.ivr.is_empty());
     assert!(live.model.agents.is_empty() && live.model.settings.is_none());
     assert_eq!(
-        live.ids.queues.len(),
+        live.ids
+            .objects
+            .keys()
+            .filter(|a| a.kind() == Kind::Queue)
+            .count(),
         3,
         "queue ids are read to name routes"
     );
@@ -161,12 +179,12 @@ fn duplicate_names_may_be_set_aside_whole_with_what_they_use() {
              needs it unique (rename or delete all but one)",
         ]
     );
-    assert_eq!(aside[0].uses, Some(vec![("agent", "alice".to_owned())]));
-    assert_eq!(aside[1].uses, Some(vec![("group", "sales-en".to_owned())]));
+    assert_eq!(aside[0].uses, Some(vec![Address::Agent("alice".into())]));
+    assert_eq!(aside[1].uses, Some(vec![Address::Group("sales-en".into())]));
     // Left out whole: no model entry, no id to act on.
     assert!(!live.model.groups.contains_key("hr-temp"));
     assert!(!live.model.queues.contains_key("overflow"));
-    assert!(!live.ids.groups.contains_key("hr-temp"));
+    assert!(live.ids.get(&Address::Group("hr-temp".into())).is_none());
     // What refers to them stays, by name: the routing belongs to the group set aside.
     assert!(live.model.queues["support"].routing.contains_key("hr-temp"));
     // The rest is the project as a plain read gives it.
@@ -177,7 +195,7 @@ fn duplicate_names_may_be_set_aside_whole_with_what_they_use() {
     // Without consent, or with consent for one only, the read fails naming the others.
     let err = normalise(&raw, &all()).unwrap_err().to_string();
     assert!(err.contains("2 places"), "{err}");
-    let err = normalise_setting_aside(&raw, &all(), &|p| p.kind == "group")
+    let err = normalise_setting_aside(&raw, &all(), &|a| a.kind() == Kind::Group)
         .unwrap_err()
         .to_string();
     assert!(err.contains("in 1 place"), "{err}");
@@ -195,6 +213,6 @@ fn a_duplicate_node_is_never_set_aside() {
         panic!("{err:?}");
     };
     assert_eq!(problems.len(), 1, "{err}");
-    assert_eq!(problems[0].kind, "ivr_node");
+    assert_eq!(problems[0].subject.kind(), Kind::IvrNode);
     assert_eq!(problems[0].uses, None);
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use pcc::{Kind, RawLive, ReadOptions, minimum_reads, normalise, read_live};
+use pcc::{RawLive, ReadOptions, ReadScope, minimum_reads, normalise, read_live};
 use serde_json::{Value, json};
 
 use crate::support::{client, serve};
@@ -180,7 +180,7 @@ async fn full_read_equals_the_project_with_the_minimum_requests_in_parallel() {
     let live = read_live(&client, &opts).await.unwrap();
 
     let raw: RawLive = serde_json::from_value(project()).unwrap();
-    let expected = normalise(&raw, &opts.kinds).unwrap();
+    let expected = normalise(&raw, &opts.scopes).unwrap();
     assert_eq!(live, expected);
     assert_eq!(live.model.agents.len(), 250);
     assert_eq!(live.model.groups["big"].agents.len(), 230);
@@ -191,7 +191,7 @@ async fn full_read_equals_the_project_with_the_minimum_requests_in_parallel() {
 
     let stats = client.stats();
     assert_eq!(stats.writes(), 0);
-    assert_eq!(stats.total(), minimum_reads(&live.model, &opts.kinds));
+    assert_eq!(stats.total(), minimum_reads(&live.model, &opts.scopes));
     // By hand: settings 1, greetings 2, agents 3, groups 1 + members 3+1+1, queues 1 +
     // routings 1+1, trees 1 + nodes 2+1 + keys 130, numbers 2.
     assert_eq!(stats.total(), 1 + 2 + 3 + 1 + 5 + 1 + 2 + 1 + 3 + 130 + 2);
@@ -206,15 +206,15 @@ async fn full_read_equals_the_project_with_the_minimum_requests_in_parallel() {
 #[tokio::test]
 async fn scoped_reads_cost_what_the_table_says() {
     let raw: RawLive = serde_json::from_value(project()).unwrap();
-    let full = normalise(&raw, &Kind::ALL.into_iter().collect())
+    let full = normalise(&raw, &ReadScope::ALL.into_iter().collect())
         .unwrap()
         .model;
-    let scopes: [&[Kind]; 5] = [
-        &[Kind::Agents],
-        &[Kind::Groups],
-        &[Kind::Numbers],
-        &[Kind::Queues, Kind::Numbers],
-        &[Kind::Ivr],
+    let scopes: [&[ReadScope]; 5] = [
+        &[ReadScope::Agents],
+        &[ReadScope::Groups],
+        &[ReadScope::Numbers],
+        &[ReadScope::Queues, ReadScope::Numbers],
+        &[ReadScope::Ivr],
     ];
     let mut costs = Vec::new();
     for scope in scopes {
@@ -222,17 +222,17 @@ async fn scoped_reads_cost_what_the_table_says() {
         let opts = ReadOptions::only(scope.iter().copied());
         let live = read_live(&client, &opts).await.unwrap();
         let made = client.stats().total();
-        assert_eq!(made, minimum_reads(&full, &opts.kinds), "{scope:?}");
+        assert_eq!(made, minimum_reads(&full, &opts.scopes), "{scope:?}");
         costs.push((format!("{scope:?}"), made));
-        for kind in Kind::ALL {
+        for kind in ReadScope::ALL {
             let filled = match kind {
-                Kind::Settings => live.model.settings.is_some(),
-                Kind::Audio => !live.model.audio.is_empty(),
-                Kind::Agents => !live.model.agents.is_empty(),
-                Kind::Groups => !live.model.groups.is_empty(),
-                Kind::Queues => !live.model.queues.is_empty(),
-                Kind::Ivr => !live.model.ivr.is_empty(),
-                Kind::Numbers => !live.model.numbers.is_empty(),
+                ReadScope::Settings => live.model.settings.is_some(),
+                ReadScope::Audio => !live.model.audio.is_empty(),
+                ReadScope::Agents => !live.model.agents.is_empty(),
+                ReadScope::Groups => !live.model.groups.is_empty(),
+                ReadScope::Queues => !live.model.queues.is_empty(),
+                ReadScope::Ivr => !live.model.ivr.is_empty(),
+                ReadScope::Numbers => !live.model.numbers.is_empty(),
             };
             assert_eq!(filled, scope.contains(&kind), "{scope:?}: {kind:?}");
         }

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::address::{Address, Kind};
 use crate::object::Object;
 use crate::plan::{Change, ChangeAction, Plan, Replace};
 use crate::render::{
     Style, is_audio_field, is_long_text, key_label, sides, terminal, value, word_diff,
 };
+use spec::{Address, Kind};
 
 /// How a line is marked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use serde_json::{Value, json};
-use spec::Expect;
 use spec::flow::End;
+use spec::{Address, Expect};
 
 use crate::flows::{Entry, FlowReport, NumberPaths, Outcome, TestRun};
 use crate::render::{Style, markdown_inline, terminal};
@@ -88,7 +88,8 @@ fn number_title(n: &NumberPaths) -> String {
     };
     let count = n.changes.len() + n.not_shown;
     let paths = if count == 1 { "path" } else { "paths" };
-    format!("number.{}{nickname}, {entry}: {count} {paths}", n.number)
+    let address = Address::Number(n.number.clone());
+    format!("{address}{nickname}, {entry}: {count} {paths}")
 }
 
 fn tests_title(report: &FlowReport, style: Style) -> String {
@@ -227,7 +228,7 @@ pub fn flows_json(report: &FlowReport) -> Value {
                 })
                 .collect();
             json!({
-                "address": format!("number.{}", n.number),
+                "address": Address::Number(n.number.clone()),
                 "number": n.number,
                 "nickname": n.nickname,
                 "entry_before": entry_json(&n.live),

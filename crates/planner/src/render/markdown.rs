@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::address::Kind;
 use crate::plan::{ChangeAction, Plan};
 use crate::render::blocks::{Block, blocks};
 use crate::render::diagram::tree_diff;
 use crate::render::mermaid::mermaid_with_audio_names;
 use crate::render::text::line_text;
 use crate::render::{Style, footer, markdown_code, markdown_inline};
+use spec::{Address, Kind};
 
 /// The default size limit, in bytes (so at most as many characters), under GitHub's 65,536.
 pub const MARKDOWN_LIMIT: usize = 65_000;
@@ -124,8 +124,8 @@ pub fn markdown_with_limit(plan: &Plan, limit: usize) -> String {
                 ),
             };
             let section = format!(
-                "<details open><summary><b>ivr_tree.{}</b>: {what}</summary>\n\n```mermaid\n{drawn}```\n\n</details>\n\n",
-                html(name)
+                "<details open><summary><b>{}</b>: {what}</summary>\n\n```mermaid\n{drawn}```\n\n</details>\n\n",
+                html(&Address::IvrTree(name.clone()).to_string())
             );
             if out.len() + section.len() > budget {
                 truncated = true;

@@ -26,9 +26,9 @@ use serde_json::{Map, Value};
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 use spec::model::{AudioId, KeyAction};
 
-use crate::address::Address;
 use crate::object::Object;
 use crate::plan::{Change, Plan};
+use spec::Address;
 
 /// The JSON format version of `render::json` and `render::drift_json`.
 pub const JSON_FORMAT_VERSION: &str = "1.2";

@@ -141,7 +141,7 @@ fn an_audio_pattern_matches_the_recorded_name() {
         ]
     );
     assert_eq!(p.summary().add, 1);
-    assert_eq!(p.existing[&planner::Kind::Audio], 1);
+    assert_eq!(p.existing[&spec::Kind::Audio], 1);
 }
 
 /// A live object the read set aside (two groups named `hr-temp`, covered by `ignore:`) is
@@ -164,10 +164,10 @@ fn a_set_aside_object_is_ignored_with_what_it_owns_and_keeps_what_it_uses() {
     );
     let policy = fixture::policy("ignore: [group.hr-temp]", here);
     let aside = planner::SetAside {
-        address: planner::Address::Group("hr-temp".into()),
+        address: spec::Address::Group("hr-temp".into()),
         pattern: "group.hr-temp".into(),
         problem: "2 objects share this name (GR_1, GR_2)".into(),
-        uses: vec![planner::Address::Agent("bob".into())],
+        uses: vec![spec::Address::Agent("bob".into())],
     };
     let p = planner::plan_setting_aside(&desired, &live, &policy, std::slice::from_ref(&aside));
     assert!(p.is_empty(), "{}", render::text(&p, false));
@@ -217,7 +217,7 @@ fn a_set_aside_object_is_ignored_with_what_it_owns_and_keeps_what_it_uses() {
     assert_eq!(
         p.warnings,
         [planner::Warning::DeclaredButIgnored {
-            address: planner::Address::Group("hr-temp".into())
+            address: spec::Address::Group("hr-temp".into())
         }]
     );
 }
@@ -239,12 +239,12 @@ fn a_move_from_a_set_aside_name_is_not_made_and_says_why() {
     );
     let mut policy = fixture::policy("ignore: [group.hr-temp]", here);
     policy.moved.push(spec::policy::Moved {
-        kind: spec::policy::MovedKind::Group,
+        kind: spec::Kind::Group,
         from: "hr-temp".into(),
         to: "hr".into(),
     });
     let aside = planner::SetAside {
-        address: planner::Address::Group("hr-temp".into()),
+        address: spec::Address::Group("hr-temp".into()),
         pattern: "group.hr-temp".into(),
         problem: "2 objects share this name (GR_1, GR_2)".into(),
         uses: vec![],

@@ -8,14 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use planner::{Action, Address, Plan, apply_to, plan, render, saved, stale};
+use planner::{Action, Plan, apply_to, plan, render, saved, stale};
 use proptest::prelude::*;
-use spec::Policy;
 use spec::model::{
     Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
     KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule,
 };
-use spec::policy::{Moved, MovedKind};
+use spec::policy::Moved;
+use spec::{Address, Kind, Pattern, Policy};
 
 use crate::store::{Store, run_in_order};
 
@@ -296,7 +296,7 @@ fn repair(m: &mut Model) {
 
 /// `m` with the group, queue or tree `old` called `new`, and every reference to it too: what a
 /// rename on the server looks like, done here without the planner's code.
-fn renamed_in(m: &Model, kind: MovedKind, old: &str, new: &str) -> Model {
+fn renamed_in(m: &Model, kind: Kind, old: &str, new: &str) -> Model {
     let mut m = m.clone();
     let swap = |s: &mut String| {
         if s == old {
@@ -304,7 +304,7 @@ fn renamed_in(m: &Model, kind: MovedKind, old: &str, new: &str) -> Model {
         }
     };
     match kind {
-        MovedKind::Group => {
+        Kind::Group => {
             let g = m.groups.remove(old).expect("the group exists");
             m.groups.insert(new.to_owned(), g);
             for q in m.queues.values_mut() {
@@ -313,7 +313,7 @@ fn renamed_in(m: &Model, kind: MovedKind, old: &str, new: &str) -> Model {
                 }
             }
         }
-        MovedKind::Queue => {
+        Kind::Queue => {
             let q = m.queues.remove(old).expect("the queue exists");
             m.queues.insert(new.to_owned(), q);
             for t in m.ivr.values_mut() {
@@ -331,7 +331,7 @@ fn renamed_in(m: &Model, kind: MovedKind, old: &str, new: &str) -> Model {
                 }
             }
         }
-        MovedKind::IvrTree => {
+        Kind::IvrTree => {
             let t = m.ivr.remove(old).expect("the tree exists");
             m.ivr.insert(new.to_owned(), t);
             for n in m.numbers.values_mut() {
@@ -340,6 +340,7 @@ fn renamed_in(m: &Model, kind: MovedKind, old: &str, new: &str) -> Model {
                 }
             }
         }
+        other => unreachable!("{other} is not renamable"),
     }
     m
 }
@@ -352,12 +353,13 @@ fn moved_pair(v: &[u32], picks: &[u32]) -> (Model, Model, Policy, Model) {
     let mut d = Dice { v: picks, i: 0 };
     let mut old_live = live.clone();
     let mut moved = Vec::new();
-    for kind in MovedKind::ALL {
+    for kind in Kind::ALL.into_iter().filter(|k| k.is_renamable()) {
         let names = |m: &Model| -> BTreeSet<String> {
             match kind {
-                MovedKind::Group => m.groups.keys().cloned().collect(),
-                MovedKind::Queue => m.queues.keys().cloned().collect(),
-                MovedKind::IvrTree => m.ivr.keys().cloned().collect(),
+                Kind::Group => m.groups.keys().cloned().collect(),
+                Kind::Queue => m.queues.keys().cloned().collect(),
+                Kind::IvrTree => m.ivr.keys().cloned().collect(),
+                other => unreachable!("{other} is not renamable"),
             }
         };
         let shared: Vec<String> = names(&desired)
@@ -631,11 +633,7 @@ proptest! {
             .collect();
         prop_assert_eq!(renames.len(), policy.moved.len());
         for m in &policy.moved {
-            let (from, to) = match m.kind {
-                MovedKind::Group => (Address::Group(m.from.clone()), Address::Group(m.to.clone())),
-                MovedKind::Queue => (Address::Queue(m.from.clone()), Address::Queue(m.to.clone())),
-                MovedKind::IvrTree => (Address::IvrTree(m.from.clone()), Address::IvrTree(m.to.clone())),
-            };
+            let (from, to) = (m.from_address(), m.to_address());
             prop_assert_eq!(renames.get(&to), Some(&from));
             for s in &p.steps {
                 prop_assert!(s.address != from, "{} has a step", from);
@@ -687,7 +685,7 @@ proptest! {
     ) {
         let (desired, live) = pair(&v);
         let policy = Policy {
-            ignore: patterns.iter().map(|p| (*p).to_owned()).collect(),
+            ignore: patterns.iter().map(|p| Pattern::new(*p)).collect(),
             ..Policy::default()
         };
         let p = plan(&desired, &live, &policy);
@@ -697,7 +695,7 @@ proptest! {
             let text = s.address.to_string();
             let live_object = s.before.is_some();
             prop_assert!(
-                !(live_object && policy.is_ignored(&text)),
+                !(live_object && policy.is_ignored(&s.address)),
                 "{} matches an ignore pattern but has a step", text
             );
         }
@@ -719,16 +717,12 @@ proptest! {
         patterns in prop::sample::subsequence(IGNORE_PATTERNS.to_vec(), 1..3),
     ) {
         let (desired, old_live, mut policy, _) = moved_pair(&v, &picks);
-        policy.ignore = patterns.iter().map(|p| (*p).to_owned()).collect();
+        policy.ignore = patterns.iter().map(|p| Pattern::new(*p)).collect();
         let p = plan(&desired, &old_live, &policy);
         let froms: BTreeSet<Address> = policy
             .moved
             .iter()
-            .map(|m| match m.kind {
-                MovedKind::Group => Address::Group(m.from.clone()),
-                MovedKind::Queue => Address::Queue(m.from.clone()),
-                MovedKind::IvrTree => Address::IvrTree(m.from.clone()),
-            })
+            .map(|m| m.from_address())
             .collect();
         for s in &p.steps {
             prop_assert!(
@@ -749,7 +743,7 @@ proptest! {
 /// change the properties are meant to cover (so they cannot pass vacuously).
 #[test]
 fn the_generated_pairs_cover_every_kind_of_change() {
-    use planner::{ChangeAction, Kind};
+    use planner::ChangeAction;
     let mut seen: BTreeSet<(Kind, ChangeAction)> = BTreeSet::new();
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     for _ in 0..300 {

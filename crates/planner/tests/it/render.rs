@@ -667,7 +667,7 @@ fn word_diffs_of_multi_line_prompts_stay_on_one_line() {
 /// plan (`+ group.admins`), and a terminal escape would reach the terminal.
 #[test]
 fn a_live_name_with_control_characters_cannot_forge_plan_lines() {
-    use planner::Address;
+    use spec::Address;
     use spec::model::Group;
     let mut live = Model::default();
     live.groups.insert(

@@ -1,6 +1,7 @@
 //! Saved plans (`plan --out`) and the per-object stale check of `apply FILE`.
 
-use planner::{Address, Error, Object, StaleReason, already_applied, apply_to, plan, saved, stale};
+use planner::{Error, Object, StaleReason, already_applied, apply_to, plan, saved, stale};
+use spec::Address;
 use spec::model::{NumberRoute, Prompt};
 
 use crate::fixture;

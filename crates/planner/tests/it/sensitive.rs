@@ -2,7 +2,8 @@
 //! real value, shown and saved redacted, stale-checked through digests, and filled back in
 //! only from the same field of the same object.
 
-use planner::{Action, Address, StaleReason, fill_sensitive, plan, render, revealed, saved, stale};
+use planner::{Action, StaleReason, fill_sensitive, plan, render, revealed, saved, stale};
+use spec::Address;
 use spec::Policy;
 use spec::model::{CallSettings, Model, Queue, Sensitive};
 

@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use planner::{Action, Address, Object, Step};
+use planner::{Action, Object, Step};
+use spec::Address;
 use spec::model::{AudioId, KeyAction, Model, NumberRoute, Prompt};
 
 #[derive(Debug)]

@@ -3,14 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::address::{Kind, Pattern, split_kind};
 use crate::diagnostic::code;
 use crate::flow::{self, End};
 use crate::load::ivr::TreeInfo;
 use crate::load::merge::{Def, Project, collect};
 use crate::load::sections::{non_empty, phone};
-use crate::load::{
-    At, Cx, Expect, FlowTest, KINDS, Location, TestOutcome, backticked, did_you_mean,
-};
+use crate::load::{At, Cx, Expect, FlowTest, Location, TestOutcome, backticked, did_you_mean};
 use crate::model::{AgentRouting, Key, KeyAction, Model};
 use crate::policy::{KindSafety, Policy, Safety};
 use crate::raw::{RawTest, Spanned};
@@ -364,19 +363,17 @@ pub(super) fn lower_policy(cx: &mut Cx<'_>, project: &Project<'_>) -> Policy {
             non_empty(cx, file, pattern, "`ignore` pattern");
             continue;
         }
-        let kind = value.split('.').next().unwrap_or(value);
+        let (kind, name) = split_kind(value);
         let wild = kind.contains(['*', '?']);
-        if !wild && (!KINDS.contains(&kind) || !value.contains('.')) {
-            let help = match did_you_mean(kind, KINDS) {
+        let kinds = Kind::named_spellings();
+        if !wild && (!kinds.contains(&kind) || name.is_none()) {
+            let help = match did_you_mean(kind, kinds.iter().copied()) {
                 Some(close) if close != kind => {
-                    format!(
-                        "did you mean `{close}.{}`?",
-                        value.split_once('.').map_or("*", |(_, rest)| rest)
-                    )
+                    format!("did you mean `{close}.{}`?", name.unwrap_or("*"))
                 }
                 _ => format!(
                     "addresses are `kind.name`, where kind is one of {}",
-                    backticked(&KINDS)
+                    backticked(&kinds)
                 ),
             };
             cx.error(
@@ -387,7 +384,7 @@ pub(super) fn lower_policy(cx: &mut Cx<'_>, project: &Project<'_>) -> Policy {
             )
             .help = Some(help);
         }
-        policy.ignore.push(value.to_owned());
+        policy.ignore.push(Pattern::new(value));
     }
     if let Some((file, safety)) = project.safety {
         let raw = &safety.value;
@@ -417,24 +414,25 @@ pub(super) fn lower_policy(cx: &mut Cx<'_>, project: &Project<'_>) -> Policy {
             "safety kind",
             std::iter::once((file, raw.kinds.as_ref())),
         );
-        for (kind, def) in &kinds {
-            if !KINDS.contains(&kind.as_str()) {
-                let help = match did_you_mean(kind, KINDS) {
+        let spellings = Kind::named_spellings();
+        for (name, def) in &kinds {
+            let Some(kind) = name.parse::<Kind>().ok().filter(|k| !k.is_singleton()) else {
+                let help = match did_you_mean(name, spellings.iter().copied()) {
                     Some(close) => format!("did you mean `{close}`?"),
-                    None => format!("kinds are {}", backticked(&KINDS)),
+                    None => format!("kinds are {}", backticked(&spellings)),
                 };
                 cx.error(
                     code::UNKNOWN_KIND,
                     def.key_at(),
-                    format!("`{kind}` is not a kind of object"),
+                    format!("`{name}` is not a kind of object"),
                     "unknown kind",
                 )
                 .help = Some(help);
                 continue;
-            }
+            };
             let raw = &def.value.value;
             out.kinds.insert(
-                kind.clone(),
+                kind,
                 KindSafety {
                     max_delete_percent: raw.max_delete_percent.as_ref().map(|v| percent(cx, v)),
                     min_objects: raw.min_objects.as_ref().map(|v| v.value),

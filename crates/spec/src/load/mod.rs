@@ -17,20 +17,6 @@ use crate::model::Model;
 use crate::policy::Policy;
 use crate::raw::{RawSpec, Span, Spanned};
 
-/// The kinds of object, as used in `ignore:` addresses (`agent.hr-*`) and `safety.kinds`.
-pub const KINDS: [&str; 10] = [
-    "agent",
-    "audio",
-    "group",
-    "ivr_key",
-    "ivr_node",
-    "ivr_tree",
-    "membership",
-    "number",
-    "queue",
-    "routing",
-];
-
 /// One spec file: its path (as shown in diagnostics, relative to where the user ran the
 /// command) and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,15 +5,17 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::address::{Address, Kind, percent_decode, split_kind};
 use crate::diagnostic::code;
 use crate::load::merge::Project;
-use crate::load::{At, Cx, KINDS, backticked, did_you_mean};
-use crate::policy::{Moved, MovedKind, percent_decode};
+use crate::load::{At, Cx, backticked, did_you_mean};
+use crate::policy::Moved;
 use crate::raw::{RawMoved, Spanned};
 
 /// One end of an entry, parsed.
 struct End<'r> {
-    kind: MovedKind,
+    /// A kind [`Kind::is_renamable`].
+    kind: Kind,
     /// The name, decoded when written as plans print it (see [`read_name`]).
     name: Cow<'r, str>,
     at: At,
@@ -27,8 +29,16 @@ struct Entry<'r> {
 
 impl Entry<'_> {
     fn address(&self, end: &End<'_>) -> String {
-        format!("{}.{}", self.from.kind.as_str(), end.name)
+        named(self.from.kind, &end.name)
     }
+}
+
+/// The address of a renamable object with its name as the spec declares it (`group.sales/en`,
+/// not encoded): the spec's names hold no hazard, and a person finds them as written.
+fn named(kind: Kind, name: &str) -> String {
+    Address::named(kind, name)
+        .expect("renamable kinds are named by one name")
+        .unencoded()
 }
 
 pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> {
@@ -40,8 +50,8 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
     }
 
     // One `from`, one `to`: a second entry with either is ambiguous.
-    let mut by_from: BTreeMap<(MovedKind, &str), usize> = BTreeMap::new();
-    let mut by_to: BTreeMap<(MovedKind, &str), usize> = BTreeMap::new();
+    let mut by_from: BTreeMap<(Kind, &str), usize> = BTreeMap::new();
+    let mut by_to: BTreeMap<(Kind, &str), usize> = BTreeMap::new();
     let mut dropped = BTreeSet::new();
     for (i, entry) in entries.iter().enumerate() {
         for (end, seen, side) in [
@@ -110,10 +120,10 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
             }
         };
         reported.extend(seen.iter().copied());
-        let kind = entry.from.kind.as_str();
+        let kind = entry.from.kind;
         let shown = path
             .iter()
-            .map(|n| format!("{kind}.{n}"))
+            .map(|n| named(kind, n))
             .collect::<Vec<_>>()
             .join(" -> ");
         let also = cx.label(entries[before].to.at, "moved to here");
@@ -139,10 +149,10 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
                 .to_owned()
         } else {
             format!(
-                "write one entry, `from: {kind}.{}` `to: {kind}.{}`: the live object has one \
-                 of the old names, and the plan renames it straight to the last",
-                path[0],
-                path[path.len() - 1]
+                "write one entry, `from: {}` `to: {}`: the live object has one of the old \
+                 names, and the plan renames it straight to the last",
+                named(kind, path[0]),
+                named(kind, path[path.len() - 1])
             )
         });
     }
@@ -155,7 +165,7 @@ pub(super) fn lower_moved(cx: &mut Cx<'_>, project: &Project<'_>) -> Vec<Moved> 
         if !links.contains(&(kind, to)) && !declared.contains(to) {
             ok = false;
             let help = match did_you_mean(to, declared.iter().copied()) {
-                Some(close) => format!("did you mean `{}.{close}`?", kind.as_str()),
+                Some(close) => format!("did you mean `{}`?", named(kind, close)),
                 None => format!(
                     "`to` names the object as the spec now declares it, under `{}:`",
                     section(kind)
@@ -206,7 +216,7 @@ fn parse_entry<'r>(
     project: &Project<'_>,
 ) -> Option<Entry<'r>> {
     let from = parse_end(cx, file, &raw.value.from, "from", None);
-    let from_kind = raw.value.from.value.split('.').next();
+    let from_kind = Some(split_kind(&raw.value.from.value).0);
     // `from: agent.bob` `to: agent.robert` is one mistake, said once.
     let to = parse_end(
         cx,
@@ -273,33 +283,35 @@ fn parse_end<'r>(
 ) -> Option<End<'r>> {
     let at = At::of(file, address);
     let value = address.value.as_str();
-    let (kind, name) = value.split_once('.').unwrap_or((value, ""));
-    let renamable = MovedKind::ALL.into_iter().find(|k| k.as_str() == kind);
-    let (help, message) = match renamable {
-        Some(kind) if !name.is_empty() => {
+    let (kind, name) = split_kind(value);
+    let name = name.unwrap_or("");
+    let renamable = renamable_spellings();
+    let (help, message) = match kind.parse::<Kind>() {
+        Ok(kind) if kind.is_renamable() && !name.is_empty() => {
             return Some(End {
                 kind,
                 name: name.into(),
                 at,
             });
         }
-        Some(_) => (
+        Ok(kind) if kind.is_renamable() => (
             format!("write `{kind}.<name>`"),
             format!("`{side}: {value}` names no object"),
         ),
-        None => match why_not(kind) {
-            Some((what, why)) => (why.to_owned(), format!("`moved` cannot rename {what}")),
-            None => (
-                match did_you_mean(kind, MovedKind::ALL.map(MovedKind::as_str)) {
-                    Some(close) => format!("did you mean `{close}.{name}`?"),
-                    None => format!(
-                        "addresses are `kind.name`, where kind is one of {}",
-                        backticked(&MovedKind::ALL.map(MovedKind::as_str))
-                    ),
-                },
-                format!("`{side}: {value}` is not the address of a group, queue or IVR tree"),
-            ),
-        },
+        Ok(other) => {
+            let (what, why) = why_not(other);
+            (why.to_owned(), format!("`moved` cannot rename {what}"))
+        }
+        Err(_) => (
+            match did_you_mean(kind, renamable.iter().copied()) {
+                Some(close) => format!("did you mean `{close}.{name}`?"),
+                None => format!(
+                    "addresses are `kind.name`, where kind is one of {}",
+                    backticked(&renamable)
+                ),
+            },
+            format!("`{side}: {value}` is not the address of a group, queue or IVR tree"),
+        ),
     };
     if reported != Some(kind) {
         cx.error(code::INVALID_MOVE, at, message, "not renamable")
@@ -308,31 +320,36 @@ fn parse_end<'r>(
     None
 }
 
-/// What a kind of object is called, and why it cannot be renamed: its identity is not a
-/// name, or PCC's API cannot change it in place. `None` for a word that is no kind at all.
-fn why_not(kind: &str) -> Option<(&'static str, &'static str)> {
-    debug_assert!(
-        MovedKind::ALL.iter().all(|k| KINDS.contains(&k.as_str())),
-        "renamable kinds are kinds"
-    );
-    Some(match kind {
-        "agent" => (
+/// The spellings of the kinds `moved:` takes, in address order.
+fn renamable_spellings() -> Vec<&'static str> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| k.is_renamable())
+        .map(Kind::as_str)
+        .collect()
+}
+
+/// What a kind of object that cannot be renamed is called, and why: its identity is not a
+/// name, or PCC's API cannot change it in place.
+fn why_not(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Agent => (
             "an agent",
             "an agent is its `stringee_user_id`, which PCC cannot change on an agent, so a new \
              id is a delete and a create; to change what people see, edit its `name`",
         ),
-        "audio" => (
+        Kind::Audio => (
             "an audio file",
             "an audio file is known by its content, not its name: renaming it in the spec \
              changes nothing on the server, and needs no entry",
         ),
-        "number" => (
+        Kind::Number => (
             "a number",
             "a number is its digits, which PCC cannot change on a number: a new number is a \
              delete and a create",
         ),
-        "membership" | "routing" => (
-            if kind == "routing" {
+        Kind::Membership | Kind::Routing => (
+            if kind == Kind::Routing {
                 "a routing"
             } else {
                 "a membership"
@@ -340,23 +357,25 @@ fn why_not(kind: &str) -> Option<(&'static str, &'static str)> {
             "it is a pair (a group and an agent, a queue and a group), not a name: rename the \
              group or queue it belongs to and it follows",
         ),
-        "ivr_node" => (
+        Kind::IvrNode => (
             "an IVR node",
             "a node is known by its name in its tree, and switchboard does not rename nodes in \
              place (PCC's node update is not confirmed to take `node_name`), so a renamed \
              node is a delete and a create with its keys; renaming its tree keeps it",
         ),
-        "ivr_key" => (
+        Kind::IvrKey => (
             "a key press",
             "a key press is its key on its node; PCC cannot change the key of a key press, so \
              another key is a delete and a create",
         ),
-        "settings" => (
+        Kind::Settings => (
             "the settings",
             "the call settings are one object with no name",
         ),
-        _ => return None,
-    })
+        Kind::Group | Kind::Queue | Kind::IvrTree => {
+            unreachable!("`{kind}` is renamable")
+        }
+    }
 }
 
 /// The name an address in `moved:` means. Plans print names with `/`, `%` and control
@@ -374,27 +393,30 @@ fn read_name<'r>(name: Cow<'r, str>, declared: &BTreeSet<&str>) -> Cow<'r, str> 
     }
 }
 
-/// The names the spec declares for a kind.
-fn declared<'p>(project: &'p Project<'_>, kind: MovedKind) -> BTreeSet<&'p str> {
+/// The names the spec declares for a renamable kind (none for another kind).
+fn declared<'p>(project: &'p Project<'_>, kind: Kind) -> BTreeSet<&'p str> {
     match kind {
-        MovedKind::Group => project.groups.keys().map(String::as_str).collect(),
-        MovedKind::Queue => project.queues.keys().map(String::as_str).collect(),
-        MovedKind::IvrTree => project.ivr.keys().map(String::as_str).collect(),
+        Kind::Group => project.groups.keys().map(String::as_str).collect(),
+        Kind::Queue => project.queues.keys().map(String::as_str).collect(),
+        Kind::IvrTree => project.ivr.keys().map(String::as_str).collect(),
+        _ => BTreeSet::new(),
     }
 }
 
-fn section(kind: MovedKind) -> &'static str {
+/// The section that declares a renamable kind.
+fn section(kind: Kind) -> &'static str {
     match kind {
-        MovedKind::Group => "groups",
-        MovedKind::Queue => "queues",
-        MovedKind::IvrTree => "ivr",
+        Kind::Group => "groups",
+        Kind::Queue => "queues",
+        Kind::IvrTree => "ivr",
+        _ => kind.as_str(),
     }
 }
 
-fn noun(kind: MovedKind) -> &'static str {
+/// What people call a renamable kind.
+fn noun(kind: Kind) -> &'static str {
     match kind {
-        MovedKind::Group => "group",
-        MovedKind::Queue => "queue",
-        MovedKind::IvrTree => "IVR tree",
+        Kind::IvrTree => "IVR tree",
+        _ => kind.as_str(),
     }
 }

@@ -115,21 +115,19 @@ async fn apply_saved(
     // deletes; its ids are the ones the steps act on.
     let options = pcc::ReadOptions {
         concurrency: args.parallelism.max(1),
-        kinds: executor::read_scope(plan),
+        scopes: executor::read_scope(plan),
     };
     let client = target.client();
     let before = client.stats().total();
     // What the plan set aside when it was made (duplicate names under `ignore:`) may still be
     // there: the plan does not touch it.
-    let set_aside: Vec<&planner::Address> = plan
+    let set_aside: Vec<&spec::Address> = plan
         .ignored
         .iter()
         .filter(|i| matches!(i.because, planner::IgnoredBecause::Unreadable { .. }))
         .map(|i| &i.address)
         .collect();
-    let was_set_aside = |problem: &pcc::LiveProblem| {
-        pipeline::problem_address(problem).is_some_and(|a| set_aside.contains(&&a))
-    };
+    let was_set_aside = |address: &spec::Address| set_aside.contains(&address);
     let (live, _) = pcc::read_live_setting_aside(client, &options, &was_set_aside)
         .await
         .context("cannot read the live project")?;

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use executor::{ApplyReport, Event, Outcome, Recovery, StepReport, Stopped, Summary};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use planner::{Action, Address, ChangeAction, Plan};
+use planner::{Action, ChangeAction, Plan};
 use serde_json::{Value, json};
+use spec::Address;
 
 /// Where progress goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,13 +1,16 @@
 //! Unit tests of the write loops' rules where the emulator cannot set the scene: a step still
 //! running when another step found PCC unreachable; a rate ceiling too low to compute with; a
-//! delete answered by a bare HTTP 404.
+//! delete answered by a bare HTTP 404; a live name with control characters in a step's
+//! message.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use pcc::{Client, Credentials, Ids, Lost, Silence};
-use planner::Address;
+use planner::{Action, Object, Step};
+use spec::Address;
+use spec::model::{Key, KeyAction};
 
 use crate::Config;
 use crate::ctx::Ctx;
@@ -16,13 +19,18 @@ use crate::report::Recovery;
 
 /// A context whose client is never used: the tests hand the drivers their own send and find.
 fn ctx() -> Ctx {
+    ctx_with(Ids::default())
+}
+
+/// [`ctx`], with the server ids of a live read.
+fn ctx_with(ids: Ids) -> Ctx {
     let config = pcc::Config::with_endpoint("http://127.0.0.1:9", Credentials::new("SKunit", "x"));
     let config_exec = Config {
         settle: Duration::from_millis(1),
         recheck: Duration::from_millis(50),
         ..Config::default()
     };
-    Ctx::new(Client::new(config).unwrap(), Ids::default(), config_exec)
+    Ctx::new(Client::new(config).unwrap(), ids, config_exec)
 }
 
 fn timed_out() -> pcc::Error {
@@ -398,4 +406,57 @@ async fn a_delete_answered_by_a_bare_404_is_looked_up() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("HTTP 404"), "{err}");
+}
+
+/// A live node's name may hold anything (here a terminal escape and a `/`): a step's message
+/// names the object it needs by its address, encoded like every address (`%1B`, `%2F`), so
+/// that the escape never reaches a terminal or a log raw and the `/` cannot make the name read
+/// as another node's. The key presses fail before any request: the ids they need are missing.
+#[tokio::test]
+async fn a_missing_id_is_named_by_its_encoded_address() {
+    let hostile = "menu\x1b[2J/x";
+    let key_on = |node: &str, action: KeyAction| Step {
+        address: Address::IvrKey {
+            tree: "main".into(),
+            node: node.into(),
+            key: Key::D1,
+        },
+        action: Action::Create,
+        replace: None,
+        moved_from: None,
+        before: None,
+        after: Some(Object::IvrKey(action)),
+        changed_fields: Vec::new(),
+        depends_on: Vec::new(),
+    };
+    let mut ids = Ids::default();
+    let safe = Address::IvrNode {
+        tree: "main".into(),
+        node: "safe".into(),
+    };
+    ids.objects.insert(safe, "NO_SAFE".into());
+    let ctx = ctx_with(ids);
+
+    // The key's own node is missing.
+    let err = crate::step::run(&ctx, &key_on(hostile, KeyAction::Hangup))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ivr_key.main/menu%1B[2J%2Fx/1 needs the server id of ivr_node.main/menu%1B[2J%2Fx, \
+         which is neither in PCC nor created by this plan"
+    );
+
+    // The node it goes to is missing.
+    let goto = KeyAction::Goto {
+        node: hostile.into(),
+    };
+    let err = crate::step::run(&ctx, &key_on("safe", goto))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ivr_key.main/safe/1 needs the server id of ivr_node.main/menu%1B[2J%2Fx, which is \
+         neither in PCC nor created by this plan"
+    );
 }

@@ -189,8 +189,17 @@ fn what_each_kind_allows() {
         .into_iter()
         .filter(|k| Address::named(*k, "x").is_some())
         .collect();
-    use Kind::*;
-    assert_eq!(one_name, [Agent, Group, Audio, Queue, IvrTree, Number]);
+    assert_eq!(
+        one_name,
+        [
+            Kind::Agent,
+            Kind::Group,
+            Kind::Audio,
+            Kind::Queue,
+            Kind::IvrTree,
+            Kind::Number
+        ]
+    );
     for kind in Kind::ALL {
         assert_eq!(kind.as_str().parse::<Kind>(), Ok(kind));
         if let Some(address) = Address::named(kind, "x") {

@@ -25,6 +25,7 @@ mod raw;
 pub mod sensitive;
 mod sniff;
 pub mod text;
+pub mod valid;
 
 pub use address::{Address, Kind, Pattern};
 pub use diagnostic::{Diagnostic, Label, Severity};

@@ -13,6 +13,7 @@ use crate::load::{At, Cx, Expect, FlowTest, Location, TestOutcome, backticked, d
 use crate::model::{AgentRouting, Key, KeyAction, Model};
 use crate::policy::{KindSafety, Policy, Safety};
 use crate::raw::{RawTest, Spanned};
+use crate::valid;
 
 /// A spec that declares nothing (no file, or only comments, `ignore:` and `safety:`) is valid,
 /// but a plan of it deletes every live object: worth a loud warning, at the top of the first
@@ -80,13 +81,7 @@ pub(super) fn check_queues(
     }
     for (name, def) in &project.queues {
         let queue = &model.queues[name];
-        let written_routing = def
-            .value
-            .value
-            .routing
-            .as_ref()
-            .is_some_and(|r| !r.is_empty());
-        if !written_routing && queue.get_list_agents_url.is_none() {
+        if !valid::reaches_agents(queue) {
             let message = format!("queue `{name}` has no `routing` and no `get_list_agents_url`");
             let help = Some(
                 "route it to a group (`routing: [ { group: name, primary: true } ]`) or set `get_list_agents_url`"

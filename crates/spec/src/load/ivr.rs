@@ -9,6 +9,7 @@ use crate::load::sections::{at_least, audio_ref, non_empty, phone};
 use crate::load::{At, Cx, backticked, did_you_mean};
 use crate::model::{AudioId, DEFAULT_VOICE, IvrNode, IvrTree, Key, KeyAction, Prompt};
 use crate::raw::{RawAction, RawNode, RawTree, Spanned};
+use crate::valid;
 
 /// What the graph checks need to know about a tree: where everything is written.
 pub(crate) struct TreeInfo {
@@ -125,7 +126,7 @@ pub(super) fn lower_node(
                 None => DEFAULT_VOICE.to_owned(),
             };
             let speed = raw.speed.as_ref().map_or(0, |speed| {
-                if !(-3..=3).contains(&speed.value) {
+                if !valid::SPEED.contains(&speed.value) {
                     cx.error(
                         code::OUT_OF_RANGE,
                         def.at(speed),
@@ -183,11 +184,17 @@ pub(super) fn lower_node(
         keys: BTreeMap::new(),
     };
     if let Some(v) = &raw.loop_count {
-        at_least(cx, file, v, 1, "loop_count");
+        at_least(cx, file, v, valid::LEAST_LOOP_COUNT, "loop_count");
         node.loop_count = v.value;
     }
     if let Some(v) = &raw.keypress_timeout {
-        at_least(cx, file, v, 1, "keypress_timeout");
+        at_least(
+            cx,
+            file,
+            v,
+            valid::LEAST_KEYPRESS_TIMEOUT,
+            "keypress_timeout",
+        );
         node.keypress_timeout = v.value;
     }
 

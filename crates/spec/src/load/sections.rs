@@ -14,6 +14,7 @@ use crate::raw::{
     RawAgentRouting, RawAudio, RawNumber, RawQueue, RawSchedule, RawSettings, Spanned,
 };
 use crate::sensitive::Sensitive;
+use crate::valid;
 
 pub(super) fn lower_settings(
     cx: &mut Cx<'_>,
@@ -28,7 +29,13 @@ pub(super) fn lower_settings(
         ..CallSettings::default()
     };
     if let Some(timeout) = &raw.get_customer_info_timeout_ms {
-        at_least(cx, file, timeout, 1, "get_customer_info_timeout_ms");
+        at_least(
+            cx,
+            file,
+            timeout,
+            valid::LEAST_GET_CUSTOMER_INFO_TIMEOUT_MS,
+            "get_customer_info_timeout_ms",
+        );
         settings.get_customer_info_timeout_ms = timeout.value;
     }
     settings
@@ -41,19 +48,10 @@ pub(super) fn url(
     raw: Option<&Spanned<String>>,
 ) -> Option<Sensitive> {
     let raw = raw?;
-    let value = raw.value.trim();
-    if value.is_empty() {
+    if !valid::non_blank(&raw.value) {
         return None;
     }
-    let lower = value.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    let host_ok = rest.is_some_and(|rest| {
-        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty() && !rest.contains(char::is_whitespace)
-    });
-    if !host_ok {
+    if !valid::http_url(&raw.value) {
         cx.error(
             code::INVALID_URL,
             At::of(file, raw),
@@ -91,10 +89,10 @@ pub(super) fn phone(cx: &mut Cx<'_>, file: usize, raw: &Spanned<String>, what: &
 }
 
 pub(super) fn phone_at(cx: &mut Cx<'_>, at: At, value: &str, what: &str) {
-    let digits_only = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
-    if digits_only && (3..=15).contains(&value.len()) {
+    if valid::phone_number(value) {
         return;
     }
+    let digits_only = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     let digits: String = value.chars().filter(char::is_ascii_digit).collect();
     let punctuated = value
         .chars()
@@ -145,7 +143,7 @@ fn national(cx: &mut Cx<'_>, at: At, digits: &str) {
 }
 
 pub(super) fn non_empty(cx: &mut Cx<'_>, file: usize, raw: &Spanned<String>, what: &str) {
-    if raw.value.trim().is_empty() {
+    if !valid::non_blank(&raw.value) {
         cx.error(
             code::EMPTY_VALUE,
             At::of(file, raw),
@@ -207,9 +205,7 @@ pub(super) fn lower_audio(
                     "server_file" => (AudioId::ServerFile(value.value.clone()), None),
                     _ => {
                         let hex = &value.value;
-                        if hex.len() != 64
-                            || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-                        {
+                        if !valid::sha256(hex) {
                             cx.error(
                                 code::INVALID_SHA256,
                                 def.at(value),
@@ -394,19 +390,22 @@ pub(super) fn lower_queues(
             };
         }
         if let Some(v) = &raw.wait_agent_answer_timeout {
-            at_least(cx, file, v, 3, "wait_agent_answer_timeout");
+            let least = valid::LEAST_WAIT_AGENT_ANSWER_TIMEOUT;
+            at_least(cx, file, v, least, "wait_agent_answer_timeout");
             queue.wait_agent_answer_timeout = v.value;
         }
         if let Some(v) = &raw.maximum_queue_size {
-            at_least(cx, file, v, 1, "maximum_queue_size");
+            let least = valid::LEAST_MAXIMUM_QUEUE_SIZE;
+            at_least(cx, file, v, least, "maximum_queue_size");
             queue.maximum_queue_size = v.value;
         }
         if let Some(v) = &raw.maximum_queue_wait_time {
-            at_least(cx, file, v, 1, "maximum_queue_wait_time");
+            let least = valid::LEAST_MAXIMUM_QUEUE_WAIT_TIME;
+            at_least(cx, file, v, least, "maximum_queue_wait_time");
             queue.maximum_queue_wait_time = v.value;
         }
         if let Some(v) = &raw.cond_routing {
-            if !matches!(v.value, 1 | 2) {
+            if !valid::COND_ROUTING.contains(&v.value) {
                 cx.error(
                     code::OUT_OF_RANGE,
                     def.at(v),

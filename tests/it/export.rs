@@ -229,6 +229,62 @@ fn live_states_a_spec_cannot_describe_are_ignored_with_the_reason() {
     assert_eq!(pcc.stats().writes, 0);
 }
 
+/// Values a web console accepts and a spec refuses (a queue of size 0, a forward to a number
+/// written with a dash) used to fail the whole export ("the export is not a valid spec"):
+/// the objects are left out with the reason, with what sends calls to them, and the rest
+/// exports and plans to no changes. Settings a spec refuses are left out whole (a spec
+/// without `settings:` leaves them alone), never showing the credential in their URL.
+#[test]
+fn live_values_a_spec_refuses_are_ignored_with_what_refers_to_them() {
+    let pcc = Pcc::start();
+    let support = pcc.group("support");
+    let alice = pcc.agent("alice", "Alice");
+    pcc.member(&support, &alice);
+    let tiny = pcc.queue("tiny", json!({ "maximum_queue_size": 0 }));
+    pcc.routing(&tiny, &support, true);
+    let help = pcc.queue("help", json!({}));
+    pcc.routing(&help, &support, true);
+    let main = pcc.tree("main");
+    let menu = pcc.say_node(&main, "menu", "Press 1 for sales.", json!({}));
+    pcc.key_press(&menu, "1", 2, json!({ "queue_id": tiny }));
+    pcc.key_press(&menu, "2", 2, json!({ "queue_id": help }));
+    pcc.key_press(&menu, "3", 3, json!({ "to_phone_number": "0912-345" }));
+    pcc.number("84100", json!({ "queue_id": tiny }));
+    pcc.number("84200", json!({ "enable_ivr": true, "ivr_menu": main }));
+    // Not an http(s) URL, with a password in it that must never show.
+    pcc.put(
+        "/v1/callsettings",
+        json!({ "event_url": "ftp://crm:hunter2@crm.example/events" }),
+    );
+    pcc.reset_stats();
+    let work = Workdir::new();
+
+    let out = work
+        .switchboard(["export", "--out", "cc"])
+        .against(&pcc)
+        .forbid("hunter2")
+        .run();
+    out.assert_code(0);
+    for line in [
+        "warning: settings has `event_url` set to something other than an http(s) URL, which \
+         a spec refuses; the export leaves them out, so the spec does not manage them",
+        "warning: queue.tiny has `maximum_queue_size` 0, and a spec needs at least 1; the \
+         export leaves it out and ignores it (see ignore.yaml)",
+        "warning: ivr_key.main/menu/1 sends calls to queue \"tiny\", which the export leaves \
+         out; the export leaves it out and ignores it (see ignore.yaml)",
+        "warning: ivr_key.main/menu/3 forwards calls to \"0912-345\", which is not a phone \
+         number a spec accepts (3 to 15 digits); the export leaves it out and ignores it",
+        "warning: number.84100 sends calls to queue \"tiny\", which the export leaves out;",
+    ] {
+        assert!(out.stderr.contains(line), "{line}\n{out}");
+    }
+    assert!(out.stdout.contains("; 4 live objects ignored)."), "{out}");
+    assert!(work.read("cc/queues.yaml").contains("help:"));
+    let plan = plans_no_change(&work, &pcc);
+    assert_eq!(plan["ignored"].as_array().unwrap().len(), 5, "{plan}");
+    assert_eq!(pcc.stats().writes, 0);
+}
+
 /// A live name longer than YAML lets a key be (1,024 characters) cannot be written as a spec
 /// name: the export leaves it out and ignores it, so what it writes loads back.
 #[test]

@@ -1,9 +1,15 @@
 //! Writing a [`Model`] as spec YAML (what `export` writes): one file per kind, deterministic
-//! byte for byte, defaults left out, so that loading the files gives back an equal model.
+//! byte for byte, defaults left out, so that loading the files gives back an equal model;
+//! [`expressible`] first cuts a live model down to what a spec can describe, and
+//! [`ignore_file`] lists what it left out.
 //!
 //! Gotos that close a loop get `back: true` (found by a depth-first walk from the start node,
 //! keys in order), so that an exported tree validates. Audio is keyed by its name; a name used
 //! twice gets a `-2`, `-3`... suffix.
+
+mod expressible;
+
+pub use expressible::{LeftOut, expressible, ignore_file};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;

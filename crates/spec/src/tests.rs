@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::{Source, load};
 
 mod address;
+mod expressible;
 mod roundtrip;
 
 /// The sources of a fixture: one file, or every YAML file of a directory, sorted. Paths are

@@ -4,6 +4,7 @@
 //! once, and a re-run right after a kill while writes land late.
 
 mod apply;
+mod audio;
 mod brownfield;
 mod ci_formats;
 mod corpus;

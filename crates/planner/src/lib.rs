@@ -23,7 +23,7 @@ pub use flows::{
 pub use object::{Object, changed_fields, fingerprint};
 pub use plan::{
     Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace,
-    SetAside, Step, Summary, TreeChange, Warning, plan, plan_setting_aside,
+    SetAside, Step, Summary, TreeChange, Warning, missing_audio, plan, plan_setting_aside,
 };
 pub use safety::{SafetyReport, Violation, recheck};
 pub use sensitive::{Unfilled, all_known, fill_sensitive, revealed};

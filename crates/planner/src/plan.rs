@@ -490,6 +490,21 @@ pub fn plan(desired: &Model, live: &Model, policy: &Policy) -> Plan {
     plan_setting_aside(desired, live, policy, &[])
 }
 
+/// The desired audio that switchboard cannot upload and the live project does not hold: a
+/// `server_file` or `sha256` entry (no `file:`) whose content is not among the project's
+/// greeting files. A plan would create it with no bytes to send, so callers refuse to plan
+/// until it is uploaded or given a `file:`. Answers (name, identity), by name.
+pub fn missing_audio<'m>(desired: &'m Model, live: &Model) -> Vec<(&'m str, &'m AudioId)> {
+    let mut missing: Vec<(&str, &AudioId)> = desired
+        .audio
+        .iter()
+        .filter(|(id, audio)| audio.file.is_none() && !live.audio.contains_key(*id))
+        .map(|(id, audio)| (audio.name.as_str(), id))
+        .collect();
+    missing.sort();
+    missing
+}
+
 /// [`plan`], for a live project read with objects set aside ([`SetAside`]): they are listed
 /// as ignored, and neither they, what they own, nor what they use is changed or deleted.
 pub fn plan_setting_aside(

@@ -103,6 +103,10 @@ pub async fn plan(
     };
     match read {
         Ok((live, problems)) => {
+            if let Err(err) = audio_on_server(&spec, &live.model) {
+                target.shutdown().await;
+                return Err(err);
+            }
             let set_aside = set_aside(&spec.policy, &problems);
             let plan =
                 planner::plan_setting_aside(&spec.model, &live.model, &spec.policy, &set_aside);
@@ -122,6 +126,40 @@ pub async fn plan(
             Err(with_ignore_help(err))
         }
     }
+}
+
+/// Fails when the spec names audio by `server_file` or `sha256` (nothing switchboard can
+/// upload) that the live project does not hold: planned, it would be a create with no bytes,
+/// failing at apply with every queue and node that plays it. Named by file, line and value.
+fn audio_on_server(spec: &Spec, live: &spec::Model) -> anyhow::Result<()> {
+    let missing = planner::missing_audio(&spec.model, live);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "{} audio file{} named in the spec {} not on this PCC project:",
+        missing.len(),
+        if missing.len() == 1 { "" } else { "s" },
+        if missing.len() == 1 { "is" } else { "are" },
+    );
+    for (name, id) in &missing {
+        let written = match id {
+            spec::model::AudioId::ServerFile(file) => format!("server_file: {file}"),
+            spec::model::AudioId::Sha256(hex) => format!("sha256: {hex}"),
+        };
+        let at = spec
+            .audio_at
+            .get(*name)
+            .map(|l| format!("{}:{}:{}: ", l.file, l.line, l.column))
+            .unwrap_or_default();
+        text.push_str(&format!("\n  {at}audio `{name}`: `{written}`"));
+    }
+    text.push_str(
+        "\nhelp: `server_file` and `sha256` name audio already uploaded to this project, which \
+         switchboard cannot upload itself: upload it to this project first, or give the audio a \
+         `file:` (a WAV or MP3 file in the spec directory) for `apply` to upload",
+    );
+    Err(anyhow::anyhow!(text))
 }
 
 /// How long an apply keeps reading a project whose only problems are copies, and how often.

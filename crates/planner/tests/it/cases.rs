@@ -144,6 +144,40 @@ fn an_audio_pattern_matches_the_recorded_name() {
     assert_eq!(p.existing[&spec::Kind::Audio], 1);
 }
 
+/// Audio the spec names by server file or content hash, with no `file:` to upload, is
+/// missing when the live project lacks it; audio with a `file:` and audio the project holds
+/// are not.
+#[test]
+fn pre_uploaded_audio_the_project_lacks_is_missing() {
+    let at = std::path::Path::new("inline");
+    let desired = fixture::model(
+        r#"
+audio:
+  "server:HOLD-1.mp3": { name: hold }
+  "server:LIVE-2.mp3": { name: live-one }
+  "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08": { name: exported }
+  "sha256:11507a0e2f5e69d5dfa40a62a1bd7b6ee57e6bcd85c67c9b8431b36fff21c437": { name: fresh, file: audio/fresh.mp3 }
+"#,
+        at,
+    );
+    let live = fixture::model(
+        r#"audio: { "server:LIVE-2.mp3": { name: LIVE-2.mp3 } }"#,
+        at,
+    );
+    let missing: Vec<String> = planner::missing_audio(&desired, &live)
+        .into_iter()
+        .map(|(name, id)| format!("{name} {id}"))
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            "exported sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "hold server:HOLD-1.mp3",
+        ]
+    );
+    assert!(planner::missing_audio(&desired, &desired).is_empty());
+}
+
 /// A live object the read set aside (two groups named `hr-temp`, covered by `ignore:`) is
 /// listed as ignored with its problem; what it owns is ignored, what it uses is kept, and a
 /// spec that declares it does not create it.

@@ -10,6 +10,8 @@ mod moved;
 pub use merge::{MAX_NAME_CHARS, unclear_name};
 mod sections;
 
+use std::collections::BTreeMap;
+
 use crate::diagnostic::{Diagnostic, Label, Severity, code};
 use crate::flow::End;
 use crate::graph;
@@ -93,6 +95,9 @@ pub struct Spec {
     pub tests: Vec<FlowTest>,
     /// `ignore:` and `safety:`.
     pub policy: Policy,
+    /// Where each audio name's source (`file`, `server_file` or `sha256`) is written, for
+    /// problems only the live project reveals (pre-uploaded audio the project lacks).
+    pub audio_at: BTreeMap<String, Location>,
 }
 
 /// A flow test: a caller dials `number`, presses `keys`, then stays silent; the call must end
@@ -181,6 +186,24 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         ..Model::default()
     };
     let audio_names = sections::lower_audio(&mut cx, &project, audio, &mut model);
+    let audio_at = project
+        .audio
+        .iter()
+        .map(|(name, def)| {
+            let raw = &def.value.value;
+            let span = [&raw.file, &raw.server_file, &raw.sha256]
+                .into_iter()
+                .flatten()
+                .next()
+                .map_or(def.key.span, |value| value.span);
+            let location = Location {
+                file: cx.sources[def.file].path.clone(),
+                line: span.line.max(1),
+                column: span.column.max(1),
+            };
+            (name.clone(), location)
+        })
+        .collect();
     model.agents = sections::lower_agents(&mut cx, &project);
     model.groups = sections::lower_groups(&mut cx, &project);
     model.queues = sections::lower_queues(&mut cx, &project, &audio_names);
@@ -244,6 +267,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         model,
         tests,
         policy,
+        audio_at,
     };
     let (spec, with_failing_tests) = match (valid, only_tests_fail) {
         (true, _) => (Some(spec), None),
@@ -261,7 +285,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
 /// Moves each consequence (`(consequence, cause)`, indices into `diagnostics`) under its
 /// cause, so that the cause is read first and its consequences are counted as one.
 fn fold(diagnostics: Vec<Diagnostic>, consequences: &[(usize, usize)]) -> Vec<Diagnostic> {
-    let cause_of: std::collections::BTreeMap<usize, usize> = consequences.iter().copied().collect();
+    let cause_of: BTreeMap<usize, usize> = consequences.iter().copied().collect();
     let mut slots: Vec<Option<Diagnostic>> = diagnostics.into_iter().map(Some).collect();
     for (&consequence, &cause) in &cause_of {
         if let Some(hidden) = slots[consequence].take()
@@ -506,7 +530,6 @@ fn parse(cx: &mut Cx<'_>, file: usize, source: &Source) -> Option<RawSpec> {
 /// text is not even YAML, so nothing can be said about what it declares.
 fn loose_names(text: &str) -> Option<std::collections::BTreeSet<(String, String)>> {
     use serde::de::IgnoredAny;
-    use std::collections::BTreeMap;
 
     #[derive(serde::Deserialize)]
     #[serde(untagged)]

@@ -136,12 +136,12 @@ async fn agent(ctx: &Ctx, step: &Step, uid: &str) -> Result<Done, Error> {
             let done = drivers::create(
                 ctx,
                 &step.address,
-                || client.create_agent(&body),
+                || client.create::<wire::Agent>(&body),
                 &find,
-                move |id: String| async move { client.update_agent(&id, full).await },
-                drivers::Twins::Removed(
-                    move |id: String| async move { client.delete_agent(&id).await },
-                ),
+                move |id: String| async move { client.update::<wire::Agent>(&id, full).await },
+                drivers::Twins::Removed(move |id: String| async move {
+                    client.delete::<wire::Agent>(&id).await
+                }),
             )
             .await?;
             record(ctx, &done, &step.address);
@@ -149,13 +149,14 @@ async fn agent(ctx: &Ctx, step: &Step, uid: &str) -> Result<Done, Error> {
         }
         (Action::Update, Some(_), Some(full)) => {
             let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update_agent(&id, full), &find, &id).await
+            drivers::update(ctx, || client.update::<wire::Agent>(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
             let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
-            let done = drivers::delete(ctx, || client.delete_agent(&id), &find, &id).await?;
+            let done =
+                drivers::delete(ctx, || client.delete::<wire::Agent>(&id), &find, &id).await?;
             forget(ctx, &step.address);
             Ok(done)
         }
@@ -202,7 +203,9 @@ fn forget(ctx: &Ctx, address: &Address) {
 async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
     let client = &ctx.client;
     let find = move || async move {
-        let groups = ctx.read(move || client.list_groups()).await?;
+        let groups = ctx
+            .read(move || client.list_all::<wire::Group>(None))
+            .await?;
         Ok(groups
             .iter()
             .filter(|g| g.name.as_deref() == Some(name))
@@ -217,12 +220,12 @@ async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
             let done = drivers::create(
                 ctx,
                 &step.address,
-                || client.create_group(&body),
+                || client.create::<wire::Group>(&body),
                 &find,
                 async |_| Ok(()),
-                drivers::Twins::Removed(
-                    move |id: String| async move { client.delete_group(&id).await },
-                ),
+                drivers::Twins::Removed(move |id: String| async move {
+                    client.delete::<wire::Group>(&id).await
+                }),
             )
             .await?;
             record(ctx, &done, &step.address);
@@ -232,7 +235,8 @@ async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
             let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
-            let done = drivers::delete(ctx, || client.delete_group(&id), &find, &id).await?;
+            let done =
+                drivers::delete(ctx, || client.delete::<wire::Group>(&id), &find, &id).await?;
             forget(ctx, &step.address);
             Ok(done)
         }
@@ -242,7 +246,7 @@ async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
             let body = wire::GroupBody {
                 name: name.to_owned(),
             };
-            drivers::update(ctx, || client.update_group(&id, &body), &find, &id).await
+            drivers::update(ctx, || client.update::<wire::Group>(&id, &body), &find, &id).await
         }
         Action::Update => Err(unsupported(step)),
     }
@@ -272,7 +276,7 @@ async fn membership(ctx: &Ctx, step: &Step, group: &str, agent: &str) -> Result<
     // A membership has no id of its own: the agent's id stands for it within its group.
     let find = move || async move {
         let members = ctx
-            .read(move || client.list_members(group_id))
+            .read(move || client.list_all::<wire::GroupAgent>(Some(group_id)))
             .await
             .map_err(|e| under(step, group_at, e))?;
         Ok(members
@@ -287,14 +291,27 @@ async fn membership(ctx: &Ctx, step: &Step, group: &str, agent: &str) -> Result<
             drivers::create(
                 ctx,
                 &step.address,
-                async || client.add_member(&body).await.map(|()| agent_id.clone()),
+                async || {
+                    client
+                        .create::<wire::GroupAgent>(&body)
+                        .await
+                        .map(|()| agent_id.clone())
+                },
                 &find,
                 async |_| Ok(()),
                 drivers::Twins::REFUSED,
             )
             .await?
         }
-        _ => drivers::delete(ctx, || client.remove_member(&body), &find, agent_id).await?,
+        _ => {
+            drivers::delete(
+                ctx,
+                || client.delete_made::<wire::GroupAgent>(&body),
+                &find,
+                agent_id,
+            )
+            .await?
+        }
     };
     done.id = None;
     Ok(done)
@@ -325,7 +342,9 @@ async fn audio(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
     let client = &ctx.client;
     let desc = greeting_desc(name, expected);
     let find = move || async move {
-        let files = ctx.read(move || client.list_greetings()).await?;
+        let files = ctx
+            .read(move || client.list_all::<wire::GreetingFile>(None))
+            .await?;
         // The same content uploaded twice is one audio file to switchboard (the first one
         // is used), so the first match is adopted.
         Ok(files
@@ -389,7 +408,9 @@ async fn queue(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
         .transpose()
         .map_err(|id| missing_audio(step, id))?;
     let find = move || async move {
-        let queues = ctx.read(move || client.list_queues()).await?;
+        let queues = ctx
+            .read(move || client.list_all::<wire::Queue>(None))
+            .await?;
         Ok(queues
             .iter()
             .filter(|q| q.name.as_deref() == Some(name))
@@ -403,12 +424,12 @@ async fn queue(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
             let done = drivers::create(
                 ctx,
                 &step.address,
-                || client.create_queue(&body),
+                || client.create::<wire::Queue>(&body),
                 &find,
-                move |id: String| async move { client.update_queue(&id, full).await },
-                drivers::Twins::Removed(
-                    move |id: String| async move { client.delete_queue(&id).await },
-                ),
+                move |id: String| async move { client.update::<wire::Queue>(&id, full).await },
+                drivers::Twins::Removed(move |id: String| async move {
+                    client.delete::<wire::Queue>(&id).await
+                }),
             )
             .await?;
             record(ctx, &done, &step.address);
@@ -416,13 +437,14 @@ async fn queue(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
         }
         (Action::Update, Some(_), Some(full)) => {
             let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update_queue(&id, full), &find, &id).await
+            drivers::update(ctx, || client.update::<wire::Queue>(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
             let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
-            let done = drivers::delete(ctx, || client.delete_queue(&id), &find, &id).await?;
+            let done =
+                drivers::delete(ctx, || client.delete::<wire::Queue>(&id), &find, &id).await?;
             forget(ctx, &step.address);
             Ok(done)
         }
@@ -453,7 +475,7 @@ async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Don
     let full = &want.map(|r| encode::routing_body(queue_id, group_id, r));
     let find = move || async move {
         let routings = ctx
-            .read(move || client.list_routings(queue_id))
+            .read(move || client.list_all::<wire::Routing>(Some(queue_id)))
             .await
             .map_err(|e| under(step, queue_at, e))?;
         Ok(routings
@@ -473,11 +495,11 @@ async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Don
             let done = drivers::create(
                 ctx,
                 &step.address,
-                || client.create_routing(body),
+                || client.create::<wire::Routing>(body),
                 &find,
-                move |id: String| async move { client.update_routing(&id, fix).await },
+                move |id: String| async move { client.update::<wire::Routing>(&id, fix).await },
                 drivers::Twins::Removed(move |id: String| async move {
-                    client.delete_routing(&id).await
+                    client.delete::<wire::Routing>(&id).await
                 }),
             )
             .await?;
@@ -487,13 +509,20 @@ async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Don
         (Action::Update, Some(body)) => {
             let id = need(ctx, step, &step.address)?;
             let body = priority_only(body);
-            drivers::update(ctx, || client.update_routing(&id, &body), &find, &id).await
+            drivers::update(
+                ctx,
+                || client.update::<wire::Routing>(&id, &body),
+                &find,
+                &id,
+            )
+            .await
         }
         (Action::Delete, _) => {
             let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
-            let done = drivers::delete(ctx, || client.delete_routing(&id), &find, &id).await?;
+            let done =
+                drivers::delete(ctx, || client.delete::<wire::Routing>(&id), &find, &id).await?;
             forget(ctx, &step.address);
             Ok(done)
         }
@@ -504,7 +533,9 @@ async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Don
 async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
     let client = &ctx.client;
     let find = move || async move {
-        let trees = ctx.read(move || client.list_trees()).await?;
+        let trees = ctx
+            .read(move || client.list_all::<wire::Tree>(None))
+            .await?;
         Ok(trees
             .iter()
             .filter(|t| t.tree_name.as_deref() == Some(name))
@@ -519,12 +550,12 @@ async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
             let done = drivers::create(
                 ctx,
                 &step.address,
-                || client.create_tree(&body),
+                || client.create::<wire::Tree>(&body),
                 &find,
                 async |_| Ok(()),
-                drivers::Twins::Removed(
-                    move |id: String| async move { client.delete_tree(&id).await },
-                ),
+                drivers::Twins::Removed(move |id: String| async move {
+                    client.delete::<wire::Tree>(&id).await
+                }),
             )
             .await?;
             record(ctx, &done, &step.address);
@@ -534,7 +565,8 @@ async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
             let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
-            let done = drivers::delete(ctx, || client.delete_tree(&id), &find, &id).await?;
+            let done =
+                drivers::delete(ctx, || client.delete::<wire::Tree>(&id), &find, &id).await?;
             ctx.ids(|ids| {
                 ids.objects.remove(&step.address);
                 ids.roots.remove(name);
@@ -547,7 +579,7 @@ async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
             let body = wire::TreeBody {
                 tree_name: name.to_owned(),
             };
-            drivers::update(ctx, || client.update_tree(&id, &body), &find, &id).await
+            drivers::update(ctx, || client.update::<wire::Tree>(&id, &body), &find, &id).await
         }
         Action::Update => Err(unsupported(step)),
     }
@@ -575,7 +607,7 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
         .map_err(|id| missing_audio(step, id))?;
     let find = move || async move {
         let nodes = ctx
-            .read(move || client.list_nodes(tree_id))
+            .read(move || client.list_all::<wire::Node>(Some(tree_id)))
             .await
             .map_err(|e| under(step, tree_at, e))?;
         Ok(nodes
@@ -593,7 +625,7 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
                 ctx,
                 &step.address,
                 async || {
-                    let node = client.create_node(&body).await?;
+                    let node = client.create::<wire::Node>(&body).await?;
                     let id = node.id.clone();
                     *made
                         .lock()
@@ -601,10 +633,10 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
                     Ok(id)
                 },
                 &find,
-                move |id: String| async move { client.update_node(&id, full).await },
-                drivers::Twins::Removed(
-                    move |id: String| async move { client.delete_node(&id).await },
-                ),
+                move |id: String| async move { client.update::<wire::Node>(&id, full).await },
+                drivers::Twins::Removed(move |id: String| async move {
+                    client.delete::<wire::Node>(&id).await
+                }),
             )
             .await?;
             record(ctx, &done, &step.address);
@@ -632,13 +664,14 @@ async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Er
         }
         (Action::Update, Some(_), Some(full)) => {
             let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update_node(&id, full), &find, &id).await
+            drivers::update(ctx, || client.update::<wire::Node>(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
             let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
-            let done = drivers::delete(ctx, || client.delete_node(&id), &find, &id).await?;
+            let done =
+                drivers::delete(ctx, || client.delete::<wire::Node>(&id), &find, &id).await?;
             ctx.ids(|ids| {
                 ids.objects.remove(&step.address);
                 if ids.roots.get(tree).is_some_and(|r| r == name) {
@@ -691,7 +724,7 @@ async fn key_press(
     let full = &want.map(|a| encode::key_body(None, key, a, target.as_deref(), Unset::Clear));
     let find = move || async move {
         let keys = ctx
-            .read(move || client.list_keys(node_id))
+            .read(move || client.list_all::<wire::NodeKey>(Some(node_id)))
             .await
             .map_err(|e| under(step, node_at, e))?;
         Ok(keys
@@ -706,9 +739,9 @@ async fn key_press(
             let done = drivers::create(
                 ctx,
                 &step.address,
-                || client.create_key(&body),
+                || client.create::<wire::NodeKey>(&body),
                 &find,
-                move |id: String| async move { client.update_key(&id, full).await },
+                move |id: String| async move { client.update::<wire::NodeKey>(&id, full).await },
                 drivers::Twins::REFUSED,
             )
             .await?;
@@ -717,13 +750,20 @@ async fn key_press(
         }
         (Action::Update, Some(_), Some(full)) => {
             let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update_key(&id, full), &find, &id).await
+            drivers::update(
+                ctx,
+                || client.update::<wire::NodeKey>(&id, full),
+                &find,
+                &id,
+            )
+            .await
         }
         (Action::Delete, _, _) => {
             let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
-            let done = drivers::delete(ctx, || client.delete_key(&id), &find, &id).await?;
+            let done =
+                drivers::delete(ctx, || client.delete::<wire::NodeKey>(&id), &find, &id).await?;
             forget(ctx, &step.address);
             Ok(done)
         }
@@ -746,7 +786,9 @@ async fn number(ctx: &Ctx, step: &Step, digits: &str) -> Result<Done, Error> {
     };
     let full = &want.map(|n| encode::number_body(None, n, route_id.as_deref(), Unset::Clear));
     let find = move || async move {
-        let numbers = ctx.read(move || client.list_numbers()).await?;
+        let numbers = ctx
+            .read(move || client.list_all::<wire::Number>(None))
+            .await?;
         Ok(numbers
             .iter()
             .filter(|n| n.number.as_deref() == Some(digits))
@@ -759,9 +801,9 @@ async fn number(ctx: &Ctx, step: &Step, digits: &str) -> Result<Done, Error> {
             let done = drivers::create(
                 ctx,
                 &step.address,
-                || client.create_number(&body),
+                || client.create::<wire::Number>(&body),
                 &find,
-                move |id: String| async move { client.update_number(&id, full).await },
+                move |id: String| async move { client.update::<wire::Number>(&id, full).await },
                 drivers::Twins::REFUSED,
             )
             .await?;
@@ -770,13 +812,14 @@ async fn number(ctx: &Ctx, step: &Step, digits: &str) -> Result<Done, Error> {
         }
         (Action::Update, Some(_), Some(full)) => {
             let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update_number(&id, full), &find, &id).await
+            drivers::update(ctx, || client.update::<wire::Number>(&id, full), &find, &id).await
         }
         (Action::Delete, _, _) => {
             let Some(id) = own(ctx, &step.address) else {
                 return Ok(already_gone());
             };
-            let done = drivers::delete(ctx, || client.delete_number(&id), &find, &id).await?;
+            let done =
+                drivers::delete(ctx, || client.delete::<wire::Number>(&id), &find, &id).await?;
             forget(ctx, &step.address);
             Ok(done)
         }

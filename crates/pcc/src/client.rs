@@ -1,5 +1,6 @@
-//! The HTTP client: endpoints, tokens, timeouts, the `r` envelope, paging, and the retry rule
-//! (retry what the server cannot have applied; report the rest as [`Error::Uncertain`]).
+//! The HTTP client: tokens, timeouts, the `r` envelope, paging, the retry rule (retry what the
+//! server cannot have applied; report the rest as [`Error::Uncertain`]), and the generic
+//! operations every resource of [`crate::rest`] goes through.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,14 +10,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::{CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use crate::answer::{self, Envelope, PageError, Shape};
+use crate::answer::{self, Envelope, PageError};
 use crate::auth::{Credentials, TokenCache};
 use crate::error::{Error, Lost, Silence};
 use crate::limits::{self, Budget, Limits};
+use crate::rest::{GREETING_PATH, Host, Resource, SETTINGS_PATH, Writes};
 use crate::throttle::{Throttle, Verdict};
 use crate::wire;
 
@@ -169,15 +170,6 @@ struct Counters {
     answers: AtomicU64,
 }
 
-/// Which of the two Stringee hosts a path lives on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Host {
-    /// `icc-api.stringee.com`: everything but greeting files.
-    Pcc,
-    /// `api.stringee.com`: greeting files.
-    CallApi,
-}
-
 /// What the lists of one read share: a bound on the requests in flight, and the read's
 /// [`Budget`] of objects, pages and bytes. Clones share both.
 #[derive(Clone, Debug)]
@@ -257,120 +249,6 @@ impl Answered {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 }
-
-/// A list resource: where it lives and how its answer is keyed.
-pub trait Listed: DeserializeOwned + Send + 'static {
-    /// Host of the resource.
-    const HOST: Host;
-    /// Path, e.g. `/v1/agent`.
-    const PATH: &'static str;
-    /// The keys of its items and of their count in `data`, aliases included
-    /// (`docs/pcc-api-assumptions.md` says where each comes from).
-    const SHAPE: Shape;
-    /// The required parent filter (`group`, `queue`, `tree`, `node`), if any.
-    const PARENT: Option<&'static str>;
-}
-
-/// The count key of every list.
-const TOTAL_COUNT: &[&str] = &["totalCount"];
-
-macro_rules! listed {
-    ($ty:ty, $host:ident, $path:literal, $lists:expr, $counts:expr, $parent:expr) => {
-        impl Listed for $ty {
-            const HOST: Host = Host::$host;
-            const PATH: &'static str = $path;
-            const SHAPE: Shape = Shape {
-                lists: $lists,
-                counts: $counts,
-            };
-            const PARENT: Option<&'static str> = $parent;
-        }
-    };
-}
-
-// The agent and group documentation counts with `totalAgents` / `totalGroups`, a real client
-// reads `totalCount`; both are read, and must agree when both come.
-listed!(
-    wire::Agent,
-    Pcc,
-    "/v1/agent",
-    &["agents"],
-    &["totalCount", "totalAgents"],
-    None
-);
-listed!(
-    wire::Group,
-    Pcc,
-    "/v1/group",
-    &["groups"],
-    &["totalCount", "totalGroups"],
-    None
-);
-listed!(
-    wire::GroupAgent,
-    Pcc,
-    "/v1/manage-agents-in-group",
-    &["groupAgents"],
-    TOTAL_COUNT,
-    Some("group")
-);
-listed!(
-    wire::Queue,
-    Pcc,
-    "/v1/queue",
-    &["queues"],
-    TOTAL_COUNT,
-    None
-);
-listed!(
-    wire::Routing,
-    Pcc,
-    "/v1/routing-call-to-groups",
-    &["groupRoutings"],
-    TOTAL_COUNT,
-    Some("queue")
-);
-listed!(
-    wire::Tree,
-    Pcc,
-    "/v1/ivrtree",
-    &["ivrTrees"],
-    TOTAL_COUNT,
-    None
-);
-listed!(
-    wire::Node,
-    Pcc,
-    "/v1/ivrnode",
-    &["ivrNodes"],
-    TOTAL_COUNT,
-    Some("tree")
-);
-listed!(
-    wire::NodeKey,
-    Pcc,
-    "/v1/ivrkeypress",
-    &["ivrNodeKeys"],
-    TOTAL_COUNT,
-    Some("node")
-);
-listed!(
-    wire::Number,
-    Pcc,
-    "/v1/number",
-    &["numbers"],
-    TOTAL_COUNT,
-    None
-);
-// The greeting list's only public type file spells it `greeting_files` counted by `total`.
-listed!(
-    wire::GreetingFile,
-    CallApi,
-    "/v1/greetingfile",
-    &["greetingFiles", "greeting_files"],
-    &["totalCount", "total"],
-    None
-);
 
 /// rustls is built without a default crypto provider (the workspace picks `ring`); reqwest
 /// asks for the process default, so install `ring` unless someone already installed one.
@@ -1046,37 +924,83 @@ impl Client {
             .await
     }
 
-    async fn create<B: Serialize>(
-        &self,
-        path: &str,
-        body: &B,
-        id_key: &str,
-    ) -> Result<String, Error> {
-        let answered = self.write(Method::POST, path, Some(body), false).await?;
+    // -----------------------------------------------------------------------------------------
+    // Writes, driven by each resource's descriptor (`crate::rest`).
+    // -----------------------------------------------------------------------------------------
+
+    /// `POST {path}`: creates an object of `R` and answers what its create answers (the new
+    /// id, for most). A refusal PCC uses to name an object it already holds fails with the
+    /// error [`Resource::taken`] gives ([`Error::NumberExists`]); a success whose answer has
+    /// no id is an [`Error::Decode`] naming the keys it has.
+    pub async fn create<R: Resource>(&self, body: &R::Body) -> Result<R::Created, Error> {
+        let path = R::PATH;
+        let answered = self.write(Method::POST, path, Some(body), true).await?;
         let value = answered.json();
-        string_field(&value, id_key).ok_or_else(|| no_id("POST", path, id_key, &answered))
+        let r = answered.envelope.r().unwrap_or(0);
+        let id = R::ID_KEY.and_then(|key| string_field(&value, key));
+        match (r, id) {
+            (0, None) if R::ID_KEY.is_some() => Err(no_id(
+                "POST",
+                path,
+                R::ID_KEY.unwrap_or_default(),
+                &answered,
+            )),
+            (0, id) => Ok(R::created(id, &value)),
+            (r, id) => Err(id
+                .and_then(|id| R::taken(body, r, id))
+                .unwrap_or_else(|| Error::Api {
+                    method: "POST".to_owned(),
+                    path: path.to_owned(),
+                    r,
+                    message: answered.envelope.message(),
+                })),
+        }
     }
 
-    async fn update<B: Serialize>(&self, path: &str, id: &str, body: &B) -> Result<(), Error> {
-        self.write(
-            Method::PUT,
-            &format!("{path}/{}", encode_id(id)),
-            Some(body),
-            false,
-        )
-        .await
-        .map(drop)
+    /// `PUT {path}/{id}`: updates the object `id` of `R` with the fields `body` sets.
+    pub async fn update<R: Resource>(&self, id: &str, body: &R::Body) -> Result<(), Error> {
+        let path = by_id::<R>("update", id)?;
+        self.write(Method::PUT, &path, Some(body), false)
+            .await
+            .map(drop)
     }
 
-    async fn delete(&self, path: &str, id: &str) -> Result<(), Error> {
-        self.write::<()>(
-            Method::DELETE,
-            &format!("{path}/{}", encode_id(id)),
-            None,
-            false,
-        )
-        .await
-        .map(drop)
+    /// `DELETE {path}/{id}`: deletes the object `id` of `R`.
+    pub async fn delete<R: Resource>(&self, id: &str) -> Result<(), Error> {
+        let path = by_id::<R>("delete", id)?;
+        self.write::<()>(Method::DELETE, &path, None, false)
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE {path}` with `body`: deletes the object of `R` that `body` made, for a resource
+    /// whose objects have no id ([`Writes::ByBody`]: memberships).
+    pub async fn delete_made<R: Resource>(&self, body: &R::Body) -> Result<(), Error> {
+        if R::WRITES != Writes::ByBody {
+            return Err(Error::Config(format!(
+                "{} is deleted by id, not by body",
+                R::PATH
+            )));
+        }
+        self.write(Method::DELETE, R::PATH, Some(body), false)
+            .await
+            .map(drop)
+    }
+
+    /// The agents with this `stringee_user_id` (normally none or one), using the server-side
+    /// filter: the cheap look-up after an uncertain create.
+    pub async fn find_agents(&self, stringee_user_id: &str) -> Result<Vec<wire::Agent>, Error> {
+        let agents: Vec<wire::Agent> = self
+            .list_all_limited(
+                Some(("stringee_user_id", stringee_user_id.to_owned())),
+                &self.reading(DEFAULT_CONCURRENCY),
+            )
+            .await?;
+        // The filter is documented by third parties only; check rather than trust it.
+        Ok(agents
+            .into_iter()
+            .filter(|a| a.stringee_user_id.as_deref() == Some(stringee_user_id))
+            .collect())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1095,7 +1019,7 @@ impl Client {
     /// One page (`page` starts at 1, [`PAGE_LIMIT`] items) of a list. `parent` is the id for
     /// the per-parent lists (members of a group, routings of a queue, nodes of a tree, keys of
     /// a node) and must be `None` for the others.
-    pub async fn list_page<T: Listed>(
+    pub async fn list_page<T: Resource>(
         &self,
         parent: Option<&str>,
         page: u32,
@@ -1110,7 +1034,7 @@ impl Client {
         .await
     }
 
-    async fn list_page_filtered<T: Listed>(
+    async fn list_page_filtered<T: Resource>(
         &self,
         filter: Option<(&str, &str)>,
         page: u32,
@@ -1161,14 +1085,14 @@ impl Client {
 
     /// Every item of a list: the first page, then the others in parallel (at most
     /// [`DEFAULT_CONCURRENCY`] at once).
-    pub async fn list_all<T: Listed>(&self, parent: Option<&str>) -> Result<Vec<T>, Error> {
+    pub async fn list_all<T: Resource>(&self, parent: Option<&str>) -> Result<Vec<T>, Error> {
         let filter = parent_filter::<T>(parent)?;
         self.list_all_limited(filter, &self.reading(DEFAULT_CONCURRENCY))
             .await
     }
 
     /// [`Client::list_all`] within a read's bounds, with any filter.
-    pub(crate) async fn list_all_limited<T: Listed>(
+    pub(crate) async fn list_all_limited<T: Resource>(
         &self,
         filter: Option<(&'static str, String)>,
         reading: &Reading,
@@ -1298,254 +1222,9 @@ impl Client {
         Ok(items)
     }
 
-    /// Every agent.
-    pub async fn list_agents(&self) -> Result<Vec<wire::Agent>, Error> {
-        self.list_all(None).await
-    }
-
-    /// The agents with this `stringee_user_id` (normally none or one), using the server-side
-    /// filter: the cheap look-up after an uncertain create.
-    pub async fn find_agents(&self, stringee_user_id: &str) -> Result<Vec<wire::Agent>, Error> {
-        let agents: Vec<wire::Agent> = self
-            .list_all_limited(
-                Some(("stringee_user_id", stringee_user_id.to_owned())),
-                &self.reading(DEFAULT_CONCURRENCY),
-            )
-            .await?;
-        // The filter is documented by third parties only; check rather than trust it.
-        Ok(agents
-            .into_iter()
-            .filter(|a| a.stringee_user_id.as_deref() == Some(stringee_user_id))
-            .collect())
-    }
-
-    /// Every group.
-    pub async fn list_groups(&self) -> Result<Vec<wire::Group>, Error> {
-        self.list_all(None).await
-    }
-
-    /// The members of a group.
-    pub async fn list_members(&self, group_id: &str) -> Result<Vec<wire::GroupAgent>, Error> {
-        self.list_all(Some(group_id)).await
-    }
-
-    /// Every queue.
-    pub async fn list_queues(&self) -> Result<Vec<wire::Queue>, Error> {
-        self.list_all(None).await
-    }
-
-    /// The group routings of a queue.
-    pub async fn list_routings(&self, queue_id: &str) -> Result<Vec<wire::Routing>, Error> {
-        self.list_all(Some(queue_id)).await
-    }
-
-    /// Every IVR tree.
-    pub async fn list_trees(&self) -> Result<Vec<wire::Tree>, Error> {
-        self.list_all(None).await
-    }
-
-    /// The nodes of a tree.
-    pub async fn list_nodes(&self, tree_id: &str) -> Result<Vec<wire::Node>, Error> {
-        self.list_all(Some(tree_id)).await
-    }
-
-    /// The key presses of a node.
-    pub async fn list_keys(&self, node_id: &str) -> Result<Vec<wire::NodeKey>, Error> {
-        self.list_all(Some(node_id)).await
-    }
-
-    /// Every number.
-    pub async fn list_numbers(&self) -> Result<Vec<wire::Number>, Error> {
-        self.list_all(None).await
-    }
-
-    /// Every greeting file.
-    pub async fn list_greetings(&self) -> Result<Vec<wire::GreetingFile>, Error> {
-        self.list_all(None).await
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // Writes. Each create returns the new server id.
-    // -----------------------------------------------------------------------------------------
-
-    /// `POST /v1/agent`.
-    pub async fn create_agent(&self, body: &wire::AgentBody) -> Result<String, Error> {
-        self.create("/v1/agent", body, "agentID").await
-    }
-
-    /// `PUT /v1/agent/{id}`.
-    pub async fn update_agent(&self, id: &str, body: &wire::AgentBody) -> Result<(), Error> {
-        self.update("/v1/agent", id, body).await
-    }
-
-    /// `DELETE /v1/agent/{id}`.
-    pub async fn delete_agent(&self, id: &str) -> Result<(), Error> {
-        self.delete("/v1/agent", id).await
-    }
-
-    /// `POST /v1/group`.
-    pub async fn create_group(&self, body: &wire::GroupBody) -> Result<String, Error> {
-        self.create("/v1/group", body, "groupID").await
-    }
-
-    /// `PUT /v1/group/{id}`.
-    pub async fn update_group(&self, id: &str, body: &wire::GroupBody) -> Result<(), Error> {
-        self.update("/v1/group", id, body).await
-    }
-
-    /// `DELETE /v1/group/{id}`.
-    pub async fn delete_group(&self, id: &str) -> Result<(), Error> {
-        self.delete("/v1/group", id).await
-    }
-
-    /// `POST /v1/manage-agents-in-group`.
-    pub async fn add_member(&self, body: &wire::Membership) -> Result<(), Error> {
-        self.write(
-            Method::POST,
-            "/v1/manage-agents-in-group",
-            Some(body),
-            false,
-        )
-        .await
-        .map(drop)
-    }
-
-    /// `DELETE /v1/manage-agents-in-group` with the pair as JSON body.
-    pub async fn remove_member(&self, body: &wire::Membership) -> Result<(), Error> {
-        self.write(
-            Method::DELETE,
-            "/v1/manage-agents-in-group",
-            Some(body),
-            false,
-        )
-        .await
-        .map(drop)
-    }
-
-    /// `POST /v1/queue`.
-    pub async fn create_queue(&self, body: &wire::QueueBody) -> Result<String, Error> {
-        self.create("/v1/queue", body, "queueID").await
-    }
-
-    /// `PUT /v1/queue/{id}`.
-    pub async fn update_queue(&self, id: &str, body: &wire::QueueBody) -> Result<(), Error> {
-        self.update("/v1/queue", id, body).await
-    }
-
-    /// `DELETE /v1/queue/{id}`.
-    pub async fn delete_queue(&self, id: &str) -> Result<(), Error> {
-        self.delete("/v1/queue", id).await
-    }
-
-    /// `POST /v1/routing-call-to-groups`.
-    pub async fn create_routing(&self, body: &wire::RoutingBody) -> Result<String, Error> {
-        self.create("/v1/routing-call-to-groups", body, "groupRoutingID")
-            .await
-    }
-
-    /// `PUT /v1/routing-call-to-groups/{id}`.
-    pub async fn update_routing(&self, id: &str, body: &wire::RoutingBody) -> Result<(), Error> {
-        self.update("/v1/routing-call-to-groups", id, body).await
-    }
-
-    /// `DELETE /v1/routing-call-to-groups/{id}`.
-    pub async fn delete_routing(&self, id: &str) -> Result<(), Error> {
-        self.delete("/v1/routing-call-to-groups", id).await
-    }
-
-    /// `POST /v1/ivrtree`.
-    pub async fn create_tree(&self, body: &wire::TreeBody) -> Result<String, Error> {
-        self.create("/v1/ivrtree", body, "ivrTreeID").await
-    }
-
-    /// `PUT /v1/ivrtree/{id}`.
-    pub async fn update_tree(&self, id: &str, body: &wire::TreeBody) -> Result<(), Error> {
-        self.update("/v1/ivrtree", id, body).await
-    }
-
-    /// `DELETE /v1/ivrtree/{id}`.
-    pub async fn delete_tree(&self, id: &str) -> Result<(), Error> {
-        self.delete("/v1/ivrtree", id).await
-    }
-
-    /// `POST /v1/ivrnode`; says whether the node became its tree's root.
-    pub async fn create_node(&self, body: &wire::NodeBody) -> Result<wire::NodeCreated, Error> {
-        let path = "/v1/ivrnode";
-        let answered = self.write(Method::POST, path, Some(body), false).await?;
-        let value = answered.json();
-        let id = string_field(&value, "ivrNodeID")
-            .ok_or_else(|| no_id("POST", path, "ivrNodeID", &answered))?;
-        let is_root = match value.get("isRootNode") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::Number(n)) => n.as_i64() == Some(1),
-            Some(Value::String(s)) => s == "1" || s == "true",
-            _ => false,
-        };
-        Ok(wire::NodeCreated { id, is_root })
-    }
-
-    /// `PUT /v1/ivrnode/{id}`.
-    pub async fn update_node(&self, id: &str, body: &wire::NodeBody) -> Result<(), Error> {
-        self.update("/v1/ivrnode", id, body).await
-    }
-
-    /// `DELETE /v1/ivrnode/{id}`.
-    pub async fn delete_node(&self, id: &str) -> Result<(), Error> {
-        self.delete("/v1/ivrnode", id).await
-    }
-
-    /// `POST /v1/ivrkeypress`.
-    pub async fn create_key(&self, body: &wire::KeyBody) -> Result<String, Error> {
-        self.create("/v1/ivrkeypress", body, "ivrNodeKeyID").await
-    }
-
-    /// `PUT /v1/ivrkeypress/{id}`.
-    pub async fn update_key(&self, id: &str, body: &wire::KeyBody) -> Result<(), Error> {
-        self.update("/v1/ivrkeypress", id, body).await
-    }
-
-    /// `DELETE /v1/ivrkeypress/{id}`.
-    pub async fn delete_key(&self, id: &str) -> Result<(), Error> {
-        self.delete("/v1/ivrkeypress", id).await
-    }
-
-    /// `POST /v1/number`. A number PCC already has fails with [`Error::NumberExists`], which
-    /// carries its id.
-    pub async fn create_number(&self, body: &wire::NumberBody) -> Result<String, Error> {
-        let path = "/v1/number";
-        let answered = self.write(Method::POST, path, Some(body), true).await?;
-        let value = answered.json();
-        let r = answered.envelope.r().unwrap_or(0);
-        let id = string_field(&value, "numberID");
-        match (r, id) {
-            (0, Some(id)) => Ok(id),
-            (0, None) => Err(no_id("POST", path, "numberID", &answered)),
-            (2, Some(id)) => Err(Error::NumberExists {
-                number: body.number.clone().unwrap_or_default(),
-                id,
-            }),
-            (r, _) => Err(Error::Api {
-                method: "POST".to_owned(),
-                path: path.to_owned(),
-                r,
-                message: answered.envelope.message(),
-            }),
-        }
-    }
-
-    /// `PUT /v1/number/{id}`.
-    pub async fn update_number(&self, id: &str, body: &wire::NumberBody) -> Result<(), Error> {
-        self.update("/v1/number", id, body).await
-    }
-
-    /// `DELETE /v1/number/{id}`.
-    pub async fn delete_number(&self, id: &str) -> Result<(), Error> {
-        self.delete("/v1/number", id).await
-    }
-
     /// `GET /v1/callsettings`.
     pub async fn get_call_settings(&self) -> Result<wire::CallSettings, Error> {
-        let path = "/v1/callsettings";
+        let path = SETTINGS_PATH;
         let value = self
             .small(Method::GET, Host::Pcc, path, &[], Payload::Empty, false)
             .await?
@@ -1563,7 +1242,7 @@ impl Client {
 
     /// `PUT /v1/callsettings`.
     pub async fn put_call_settings(&self, body: &wire::CallSettingsBody) -> Result<(), Error> {
-        self.write(Method::PUT, "/v1/callsettings", Some(body), false)
+        self.write(Method::PUT, SETTINGS_PATH, Some(body), false)
             .await
             .map(drop)
     }
@@ -1574,7 +1253,7 @@ impl Client {
         desc: &str,
         bytes: Vec<u8>,
     ) -> Result<wire::Uploaded, Error> {
-        let path = "/v1/greetingfile";
+        let path = GREETING_PATH;
         let answered = self
             .small(
                 Method::POST,
@@ -1592,7 +1271,9 @@ impl Client {
 
 /// The `?group=` (etc.) filter of a per-parent list; a parent is required for those lists and
 /// refused for the others.
-fn parent_filter<T: Listed>(parent: Option<&str>) -> Result<Option<(&'static str, String)>, Error> {
+fn parent_filter<T: Resource>(
+    parent: Option<&str>,
+) -> Result<Option<(&'static str, String)>, Error> {
     match (T::PARENT, parent) {
         (Some(param), Some(id)) => Ok(Some((param, id.to_owned()))),
         (None, None) => Ok(None),
@@ -1604,6 +1285,16 @@ fn parent_filter<T: Listed>(parent: Option<&str>) -> Result<Option<(&'static str
             "{} is not a per-parent list",
             T::PATH
         ))),
+    }
+}
+
+/// `{path}/{id}` of a resource written by id ([`Writes::ById`]).
+fn by_id<R: Resource>(what: &str, id: &str) -> Result<String, Error> {
+    match R::WRITES {
+        Writes::ById => Ok(format!("{}/{}", R::PATH, encode_id(id))),
+        Writes::ByBody | Writes::Never => {
+            Err(Error::Config(format!("{} has no {what} by id", R::PATH)))
+        }
     }
 }
 

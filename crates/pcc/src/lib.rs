@@ -1,9 +1,11 @@
 //! Wire types of the Stringee PCC REST API, the HTTP client, and the live-state reader.
 //!
-//! - [`Client`]: tokens, timeouts, the `r` envelope, paging, safe retries, typed methods for
-//!   every endpoint in `docs/pcc-api-assumptions.md`.
+//! - [`Client`]: tokens, timeouts, the `r` envelope, paging, safe retries, and generic
+//!   operations over every resource in `docs/pcc-api-assumptions.md`.
 //! - [`read_live`]: the live project as a [`spec::Model`] plus the server ids ([`Ids`]).
-//! - [`encode`]: model objects back into request bodies.
+//! - [`rest`]: each resource's REST shape, once ([`Resource`]), that the client's generic
+//!   create, update, delete and list operations use; [`encode`], model objects back into
+//!   request bodies.
 //!
 //! **Invariant:** the API secret and the tokens made from it are never printed, logged, or
 //! put in an error ([`Secret`]).
@@ -13,19 +15,20 @@
 mod answer;
 pub mod auth;
 pub mod client;
-pub mod encode;
 mod error;
 mod limits;
 pub mod live;
+pub mod rest;
 mod throttle;
 pub mod wire;
 
 pub use answer::Shape;
 pub use auth::{Credentials, Secret};
-pub use client::{Client, Config, Host, Listed, PAGE_LIMIT, RequestStats, RetryPolicy, redact_url};
+pub use client::{Client, Config, PAGE_LIMIT, RequestStats, RetryPolicy, redact_url};
 pub use error::{Error, LiveProblem, Lost, Silence, Subject};
 pub use limits::Limits;
 pub use live::{
     Ids, Live, RawLive, ReadOptions, ReadScope, minimum_reads, normalise, normalise_setting_aside,
     read_live, read_live_setting_aside,
 };
+pub use rest::{Host, Resource, Writes, encode};

@@ -331,7 +331,7 @@ fn unique(ids: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 /// One per-parent list for each parent, in parallel.
-async fn children<T: crate::client::Listed>(
+async fn children<T: crate::rest::Resource>(
     client: &Client,
     limit: &Reading,
     parents: impl Iterator<Item = String>,

@@ -475,7 +475,7 @@ mod tests {
         assert!(target.client().pcc_url().starts_with("http://127.0.0.1:"));
         target
             .client()
-            .create_group(&pcc::wire::GroupBody {
+            .create::<pcc::wire::Group>(&pcc::wire::GroupBody {
                 name: "sales".into(),
             })
             .await
@@ -491,7 +491,11 @@ mod tests {
         let again = sandbox(&state, Tuning::default(), Access::Write)
             .await
             .unwrap();
-        let groups = again.client().list_groups().await.unwrap();
+        let groups = again
+            .client()
+            .list_all::<pcc::wire::Group>(None)
+            .await
+            .unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].name.as_deref(), Some("sales"));
         again.shutdown().await;

@@ -494,7 +494,7 @@ async fn write_until_gone(
     for i in 0.. {
         let created = if i % 2 == 0 {
             client
-                .create_agent(&pcc::wire::AgentBody {
+                .create::<pcc::wire::Agent>(&pcc::wire::AgentBody {
                     name: Some(format!("Writer {writer}")),
                     stringee_user_id: Some(format!("l{life}-w{writer}-{i}")),
                     ..pcc::wire::AgentBody::default()
@@ -502,7 +502,7 @@ async fn write_until_gone(
                 .await
         } else {
             client
-                .create_group(&pcc::wire::GroupBody {
+                .create::<pcc::wire::Group>(&pcc::wire::GroupBody {
                     name: format!("l{life}-w{writer}-{i}"),
                 })
                 .await

@@ -114,7 +114,7 @@ async fn two_copies_found_after_a_lost_answer_leave_the_oldest_set_to_the_plan()
     let live = read(&client).await;
     let plan = support::plan(&desired, &live);
     let theirs = client
-        .create_queue(&pcc::wire::QueueBody {
+        .create::<pcc::wire::Queue>(&pcc::wire::QueueBody {
             name: Some("sales".into()),
             wrap_up_time_limit: Some(99),
             ..Default::default()
@@ -154,13 +154,13 @@ async fn a_delete_of_an_object_already_gone_counts_as_done() {
     let emu = support::emulator().await;
     let client = client(&emu);
     let id = client
-        .create_group(&pcc::wire::GroupBody { name: "old".into() })
+        .create::<pcc::wire::Group>(&pcc::wire::GroupBody { name: "old".into() })
         .await
         .unwrap();
     let live = read(&client).await;
     let plan = support::plan(&Model::default(), &live);
     assert_eq!(plan.steps.len(), 1);
-    client.delete_group(&id).await.unwrap();
+    client.delete::<pcc::wire::Group>(&id).await.unwrap();
 
     emu.reset_stats();
     let report = apply(&plan, &live, &client, &config(dir.path())).await;
@@ -190,7 +190,7 @@ async fn a_number_created_meanwhile_is_adopted_and_set_to_the_plan() {
     let live = read(&client).await;
     let plan = support::plan(&desired, &live);
     let theirs = client
-        .create_number(&pcc::wire::NumberBody {
+        .create::<pcc::wire::Number>(&pcc::wire::NumberBody {
             number: Some("842473082686".into()),
             nickname: Some("Someone else's".into()),
             allow_outbound_calls: Some(false),

@@ -122,7 +122,7 @@ fn counts(s: &RequestStats) -> Vec<(String, u64)> {
 #[tokio::test]
 async fn every_request_carries_a_valid_token_in_x_stringee_auth() {
     let (client, seen) = scripted(vec![agents_page(&["a"])]).await;
-    client.list_agents().await.unwrap();
+    client.list_all::<wire::Agent>(None).await.unwrap();
     let seen = seen.lock().unwrap();
     let token = seen[0].headers["x-stringee-auth"].to_str().unwrap();
     let (header, claims) = decode(token, SECRET);
@@ -144,7 +144,7 @@ async fn get_answered_503_is_retried_until_it_succeeds() {
         agents_page(&["a", "b"]),
     ])
     .await;
-    let agents = client.list_agents().await.unwrap();
+    let agents = client.list_all::<wire::Agent>(None).await.unwrap();
     assert_eq!(agents.len(), 2);
     assert_eq!(seen.lock().unwrap().len(), 3);
     assert_eq!(counts(&client.stats()), stats(3, 0));
@@ -155,7 +155,7 @@ async fn get_answered_503_is_retried_until_it_succeeds() {
 #[tokio::test]
 async fn get_that_keeps_failing_gives_up_after_max_attempts() {
     let (client, seen) = scripted(vec![Answer::Status(StatusCode::INTERNAL_SERVER_ERROR)]).await;
-    let err = client.list_groups().await.unwrap_err();
+    let err = client.list_all::<wire::Group>(None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -179,7 +179,7 @@ async fn get_that_keeps_failing_gives_up_after_max_attempts() {
 #[tokio::test]
 async fn get_that_times_out_is_retried() {
     let (client, seen) = scripted(vec![Answer::Hang, agents_page(&["a"])]).await;
-    assert_eq!(client.list_agents().await.unwrap().len(), 1);
+    assert_eq!(client.list_all::<wire::Agent>(None).await.unwrap().len(), 1);
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
@@ -191,7 +191,7 @@ async fn answer_429_is_retried_after_retry_after_even_for_a_write() {
     ])
     .await;
     let id = client
-        .create_agent(&AgentBody {
+        .create::<wire::Agent>(&AgentBody {
             name: Some("Alice".into()),
             stringee_user_id: Some("alice".into()),
             ..AgentBody::default()
@@ -217,7 +217,7 @@ async fn answer_429_is_retried_after_retry_after_even_for_a_write() {
 #[tokio::test]
 async fn retry_after_longer_than_allowed_fails_at_once() {
     let (client, seen) = scripted(vec![Answer::RetryAfter("3600")]).await;
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     assert!(err.is_throttled(), "{err:?}");
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
@@ -226,7 +226,7 @@ async fn retry_after_longer_than_allowed_fails_at_once() {
 #[tokio::test]
 async fn retry_after_beyond_any_duration_fails_at_once() {
     let (client, seen) = scripted(vec![Answer::RetryAfter("1e30")]).await;
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     assert!(err.is_throttled(), "{err:?}");
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
@@ -239,7 +239,7 @@ async fn post_answered_500_is_not_retried_and_is_uncertain() {
     ])
     .await;
     let err = client
-        .create_group(&wire::GroupBody {
+        .create::<wire::Group>(&wire::GroupBody {
             name: "sales".into(),
         })
         .await
@@ -258,7 +258,7 @@ async fn post_answered_500_is_not_retried_and_is_uncertain() {
 #[tokio::test]
 async fn write_that_times_out_is_not_retried_and_is_uncertain() {
     let (client, seen) = scripted(vec![Answer::Hang, ok(json!({"r": 0}))]).await;
-    let err = client.delete_queue("QU_1").await.unwrap_err();
+    let err = client.delete::<wire::Queue>("QU_1").await.unwrap_err();
     assert!(err.is_uncertain(), "{err:?}");
     assert!(err.to_string().contains("no answer within"), "{err}");
     assert_eq!(seen.lock().unwrap().len(), 1);
@@ -284,7 +284,7 @@ async fn write_whose_connection_drops_is_uncertain() {
     });
     let client = client(addr);
     let err = client
-        .create_tree(&wire::TreeBody {
+        .create::<wire::Tree>(&wire::TreeBody {
             tree_name: "main".into(),
         })
         .await
@@ -295,7 +295,7 @@ async fn write_whose_connection_drops_is_uncertain() {
 
     // The same failure on a read is retried, then reported as a transport error: PCC did
     // not answer.
-    let err = client.list_trees().await.unwrap_err();
+    let err = client.list_all::<wire::Tree>(None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -318,7 +318,7 @@ async fn write_that_cannot_connect_was_never_sent_so_it_is_retried() {
     };
     let client = client(addr);
     let err = client
-        .create_group(&wire::GroupBody { name: "x".into() })
+        .create::<wire::Group>(&wire::GroupBody { name: "x".into() })
         .await
         .unwrap_err();
     assert!(
@@ -359,7 +359,7 @@ async fn a_silent_endpoint_costs_a_read_two_timeouts_and_a_write_one() {
     let (addr, accepted) = silent_endpoint().await;
     // Four attempts allowed (support::client), but only two may time out.
     let client = client_with(addr, |c| c.timeout = Duration::from_millis(150));
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -381,7 +381,7 @@ async fn a_silent_endpoint_costs_a_read_two_timeouts_and_a_write_one() {
 
     // A write is never sent twice blindly: one timeout, and it may still be carried out.
     let err = client
-        .create_group(&wire::GroupBody { name: "x".into() })
+        .create::<wire::Group>(&wire::GroupBody { name: "x".into() })
         .await
         .unwrap_err();
     assert!(err.is_uncertain() && err.may_land_later(), "{err:?}");
@@ -396,7 +396,7 @@ async fn a_timeout_budget_of_one_gives_up_at_the_first_timeout() {
         c.retry.max_timeouts = 1
     })
     .await;
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     assert!(err.is_unreachable(), "{err:?}");
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
@@ -408,7 +408,7 @@ async fn forbidden_r5_is_an_auth_error_naming_the_variables() {
         json!({"r": 5, "message": "keySid invalid"}),
     )])
     .await;
-    let err = client.list_numbers().await.unwrap_err();
+    let err = client.list_all::<wire::Number>(None).await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("STRINGEE_API_KEY_SID"), "{text}");
@@ -427,7 +427,7 @@ async fn nonzero_r_is_an_api_error_with_code_and_message() {
         json!({"r": 4, "message": "queue is still routed to groups"}),
     )])
     .await;
-    let err = client.delete_queue("QU_1").await.unwrap_err();
+    let err = client.delete::<wire::Queue>("QU_1").await.unwrap_err();
     match &err {
         Error::Api { r, message, .. } => {
             assert_eq!(*r, 4);
@@ -448,7 +448,7 @@ async fn creating_an_existing_number_reports_its_id() {
     )])
     .await;
     let err = client
-        .create_number(&NumberBody {
+        .create::<wire::Number>(&NumberBody {
             number: Some("842473082686".into()),
             ..NumberBody::default()
         })
@@ -471,7 +471,7 @@ async fn create_answered_without_its_id_key_fails_naming_the_keys() {
     )])
     .await;
     let err = client
-        .create_queue(&wire::QueueBody::default())
+        .create::<wire::Queue>(&wire::QueueBody::default())
         .await
         .unwrap_err();
     assert!(!err.is_uncertain(), "{err:?}");
@@ -492,7 +492,7 @@ async fn bodies_follow_the_contract() {
     }))])
     .await;
     let created = client
-        .create_node(&wire::NodeBody {
+        .create::<wire::Node>(&wire::NodeBody {
             tree: Some("TR_1".into()),
             node_name: Some("menu".into()),
             node_play_mode: Some("talk".into()),
@@ -513,9 +513,9 @@ async fn bodies_follow_the_contract() {
         agent_id: "AG_1".into(),
         group_id: "GR_1".into(),
     };
-    client.remove_member(&pair).await.unwrap();
+    client.delete_made::<wire::GroupAgent>(&pair).await.unwrap();
     client
-        .update_agent(
+        .update::<wire::Agent>(
             "AG_1",
             &AgentBody {
                 phone_number: Some(String::new()),
@@ -567,7 +567,10 @@ async fn later_pages_are_read_after_the_first_with_limit_100() {
         }
     };
     let addr = serve(Router::new().route("/v1/manage-agents-in-group", any(handler))).await;
-    let members = client(addr).list_members("GR_1").await.unwrap();
+    let members = client(addr)
+        .list_all::<wire::GroupAgent>(Some("GR_1"))
+        .await
+        .unwrap();
     let ids: Vec<&str> = members.iter().map(|m| m.agent_id.as_str()).collect();
     let expected: Vec<String> = (0..250).map(|i| format!("AG_{i:03}")).collect();
     assert_eq!(ids, expected, "all pages, in order");
@@ -619,7 +622,7 @@ async fn a_list_without_total_pages_is_read_to_its_end_whatever_page_size_pcc_us
         }
     };
     let addr = serve(Router::new().route("/v1/queue", any(handler))).await;
-    let queues = client(addr).list_queues().await.unwrap();
+    let queues = client(addr).list_all::<wire::Queue>(None).await.unwrap();
     let ids: Vec<&str> = queues.iter().map(|q| q.id.as_str()).collect();
     let expected: Vec<String> = (0..120).map(|i| format!("QU_{i:03}")).collect();
     assert_eq!(ids, expected, "every page, in order");
@@ -694,7 +697,7 @@ async fn a_total_pages_that_is_no_page_count_is_refused_not_followed() {
         ),
     ] {
         let (client, seen) = queue_pages(count, Some(pages), first_two).await;
-        let err = client.list_queues().await.unwrap_err();
+        let err = client.list_all::<wire::Queue>(None).await.unwrap_err();
         assert!(
             matches!(err, Error::Decode { .. } | Error::TooLarge { .. }),
             "{err:?}"
@@ -717,7 +720,11 @@ async fn pages_that_do_not_add_up_to_the_count_fail_the_read() {
         _ => 0..0,
     };
     let (client, _) = queue_pages(Some(json!("250")), Some(json!(3)), short).await;
-    let err = client.list_queues().await.unwrap_err().to_string();
+    let err = client
+        .list_all::<wire::Queue>(None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(
             "GET /v1/queue: unexpected answer: the list is inconsistent: its pages hold 200 \
@@ -733,7 +740,11 @@ async fn pages_that_do_not_add_up_to_the_count_fail_the_read() {
         _ => 0..0,
     })
     .await;
-    let err = client.list_queues().await.unwrap_err().to_string();
+    let err = client
+        .list_all::<wire::Queue>(None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("its pages hold 50 items but PCC counts 120"),
         "{err}"
@@ -742,7 +753,11 @@ async fn pages_that_do_not_add_up_to_the_count_fail_the_read() {
 
     // One page whose `totalPages` says 1 but whose count says more.
     let (client, _) = queue_pages(Some(json!(150)), Some(json!(1)), |_| 0..100).await;
-    let err = client.list_queues().await.unwrap_err().to_string();
+    let err = client
+        .list_all::<wire::Queue>(None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("its pages hold 100 items but PCC counts 150"),
         "{err}"
@@ -799,4 +814,34 @@ fn redact_url_hides_user_and_password_query_values_and_fragment() {
     ] {
         assert_eq!(pcc::redact_url(url), shown, "{url}");
     }
+}
+
+/// A write a resource's descriptor does not have (an update of a membership, a delete of one
+/// by id, a delete by body of an agent, any write of a greeting file but its upload) fails
+/// before any request: the generic operations send only what `pcc::rest` describes.
+#[tokio::test]
+async fn writes_a_descriptor_lacks_are_refused_unsent() {
+    let (client, seen) = scripted(vec![Answer::Json(StatusCode::OK, json!({"r": 0}))]).await;
+    let pair = wire::Membership {
+        agent_id: "AG_1".into(),
+        group_id: "GR_1".into(),
+    };
+    let refused = [
+        client.update::<wire::GroupAgent>("AG_1", &pair).await,
+        client.delete::<wire::GroupAgent>("AG_1").await,
+        client
+            .delete_made::<wire::Agent>(&AgentBody::default())
+            .await,
+        client.delete::<wire::GreetingFile>("f.wav").await,
+        client.update::<wire::GreetingFile>("f.wav", &()).await,
+    ];
+    let messages: Vec<String> = refused
+        .into_iter()
+        .map(|r| match r {
+            Err(e @ Error::Config(_)) => e.to_string(),
+            other => panic!("expected a configuration error, got {other:?}"),
+        })
+        .collect();
+    insta::assert_debug_snapshot!(messages);
+    assert!(seen.lock().unwrap().is_empty(), "nothing may be sent");
 }

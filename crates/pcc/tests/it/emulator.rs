@@ -572,7 +572,7 @@ async fn a_write_answered_500_is_not_retried_and_did_not_happen() {
         ..emulator::Faults::default()
     });
     let err = client
-        .create_group(&wire::GroupBody {
+        .create::<wire::Group>(&wire::GroupBody {
             name: "sales".into(),
         })
         .await
@@ -580,7 +580,13 @@ async fn a_write_answered_500_is_not_retried_and_did_not_happen() {
     assert!(err.is_uncertain(), "{err:?}");
     assert_eq!(emu.stats().writes, 1, "never retried");
     emu.set_faults(emulator::Faults::default());
-    assert!(client.list_groups().await.unwrap().is_empty());
+    assert!(
+        client
+            .list_all::<wire::Group>(None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     emu.shutdown().await;
 }
 
@@ -599,7 +605,7 @@ async fn a_write_whose_answer_is_lost_is_uncertain_and_found_by_natural_key() {
     };
     for _ in 0..4 {
         // The emulator loses the answer by closing the connection or by a proxy-style 502.
-        let err = client.create_agent(&body).await.unwrap_err();
+        let err = client.create::<wire::Agent>(&body).await.unwrap_err();
         assert!(err.is_uncertain(), "{err:?}");
     }
     assert_eq!(emu.stats().writes, 4, "never retried by the client");
@@ -613,7 +619,7 @@ async fn a_write_whose_answer_is_lost_is_uncertain_and_found_by_natural_key() {
 async fn a_wrong_secret_names_the_variables_to_check() {
     let emu = emulator().await;
     let client = client_for(&emu, "not-the-secret", 6);
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
     let text = err.to_string();
     assert!(
@@ -675,7 +681,7 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
     let mut agents = BTreeMap::new();
     for (uid, agent) in &model.agents {
         let id = client
-            .create_agent(&encode::agent_body(uid, agent, Unset::Omit))
+            .create::<wire::Agent>(&encode::agent_body(uid, agent, Unset::Omit))
             .await
             .unwrap();
         agents.insert(uid.clone(), id);
@@ -683,12 +689,12 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
     let mut groups = BTreeMap::new();
     for (name, group) in &model.groups {
         let gid = client
-            .create_group(&wire::GroupBody { name: name.clone() })
+            .create::<wire::Group>(&wire::GroupBody { name: name.clone() })
             .await
             .unwrap();
         for member in &group.agents {
             client
-                .add_member(&wire::Membership {
+                .create::<wire::GroupAgent>(&wire::Membership {
                     agent_id: agents[member].clone(),
                     group_id: gid.clone(),
                 })
@@ -700,10 +706,10 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
     let mut queues = BTreeMap::new();
     for (name, queue) in &model.queues {
         let body = encode::queue_body(name, queue, &files, Unset::Omit).unwrap();
-        let qid = client.create_queue(&body).await.unwrap();
+        let qid = client.create::<wire::Queue>(&body).await.unwrap();
         for (group, routing) in &queue.routing {
             client
-                .create_routing(&encode::routing_body(&qid, &groups[group], routing))
+                .create::<wire::Routing>(&encode::routing_body(&qid, &groups[group], routing))
                 .await
                 .unwrap();
         }
@@ -712,7 +718,7 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
     let mut trees = BTreeMap::new();
     for (name, tree) in &model.ivr {
         let tid = client
-            .create_tree(&wire::TreeBody {
+            .create::<wire::Tree>(&wire::TreeBody {
                 tree_name: name.clone(),
             })
             .await
@@ -727,7 +733,7 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
         for node_name in order {
             let body =
                 encode::node_body(Some(&tid), node_name, &tree.nodes[node_name], &files).unwrap();
-            let created = client.create_node(&body).await.unwrap();
+            let created = client.create::<wire::Node>(&body).await.unwrap();
             assert_eq!(created.is_root, *node_name == tree.start, "{node_name}");
             nodes.insert(node_name.clone(), created.id);
         }
@@ -739,7 +745,7 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
                     _ => None,
                 };
                 client
-                    .create_key(&encode::key_body(
+                    .create::<wire::NodeKey>(&encode::key_body(
                         Some(&nodes[node_name]),
                         *key,
                         action,
@@ -759,7 +765,7 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
             None => None,
         };
         client
-            .create_number(&encode::number_body(
+            .create::<wire::Number>(&encode::number_body(
                 Some(digits),
                 number,
                 target,
@@ -784,7 +790,7 @@ async fn a_model_written_with_encode_reads_back_unchanged() {
         ..support.clone()
     };
     client
-        .update_queue(
+        .update::<wire::Queue>(
             &queues["support"],
             &encode::queue_body("support", &cleared, &files, Unset::Clear).unwrap(),
         )

@@ -97,7 +97,7 @@ async fn an_endless_list_answer_fails_at_the_cap_and_is_read_no_further() {
     )
     .await;
     let client = client_limited(addr, limits(|l| l.list_answer_bytes = 1 << 20));
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
     let shown = err.to_string();
     assert!(
@@ -125,7 +125,7 @@ async fn a_length_announced_past_the_cap_is_refused_unread() {
     .await;
     let client = client_limited(addr, Limits::default());
     let started = Instant::now();
-    let err = client.list_queues().await.unwrap_err();
+    let err = client.list_all::<wire::Queue>(None).await.unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
     assert!(
         err.to_string().contains(
@@ -148,7 +148,7 @@ async fn an_endless_error_answer_costs_only_its_first_bytes() {
     )
     .await;
     let client = client_limited(addr, Limits::default());
-    let err = client.list_groups().await.unwrap_err();
+    let err = client.list_all::<wire::Group>(None).await.unwrap_err();
     let Error::Status { status, body, .. } = &err else {
         panic!("{err:?}")
     };
@@ -171,7 +171,7 @@ async fn an_endless_error_answer_costs_only_its_first_bytes() {
     )
     .await;
     let err = client_limited(addr, Limits::default())
-        .create_queue(&wire::QueueBody::default())
+        .create::<wire::Queue>(&wire::QueueBody::default())
         .await
         .unwrap_err();
     assert!(err.is_uncertain(), "{err:?}");
@@ -234,7 +234,7 @@ async fn a_claim_of_ten_million_objects_fails_before_a_second_request() {
         };
         let addr = serve(Router::new().fallback(any(handler))).await;
         let err = client_limited(addr, Limits::default())
-            .list_agents()
+            .list_all::<wire::Agent>(None)
             .await
             .unwrap_err();
         assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
@@ -257,7 +257,7 @@ async fn a_list_that_never_ends_stops_at_the_object_cap() {
     // No count, no page count: pages of 100 new objects for ever.
     let (addr, seen) = lists(|_, page| json!({"agents": agents((page - 1) * 100, 100, 4)})).await;
     let client = client_limited(addr, limits(|l| l.read_objects = 1_000));
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
     assert!(
         err.to_string()
@@ -276,7 +276,7 @@ async fn a_read_stops_at_its_byte_cap() {
     })
     .await;
     let client = client_limited(addr, limits(|l| l.read_bytes = 300 << 10));
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
     assert!(
         err.to_string().contains(
@@ -302,7 +302,10 @@ async fn one_budget_holds_every_list_of_a_read() {
     })
     .await;
     let client = client_limited(addr, limits(|l| l.read_objects = 150));
-    assert_eq!(client.list_agents().await.unwrap().len(), 100);
+    assert_eq!(
+        client.list_all::<wire::Agent>(None).await.unwrap().len(),
+        100
+    );
     let err = pcc::read_live(
         &client,
         &ReadOptions::only([ReadScope::Agents, ReadScope::Groups]),
@@ -337,7 +340,7 @@ async fn constant_429s_end_the_command_within_its_budget() {
         c.retry.max_throttled = Duration::from_millis(1_500);
     });
     let started = Instant::now();
-    let err = client.list_agents().await.unwrap_err();
+    let err = client.list_all::<wire::Agent>(None).await.unwrap_err();
     let took = started.elapsed();
     assert!(err.is_throttled(), "{err:?}");
     assert!(
@@ -353,7 +356,7 @@ async fn constant_429s_end_the_command_within_its_budget() {
 
     let started = Instant::now();
     let err = client
-        .create_group(&wire::GroupBody { name: "g".into() })
+        .create::<wire::Group>(&wire::GroupBody { name: "g".into() })
         .await
         .unwrap_err();
     assert!(err.is_throttled(), "{err:?}");
@@ -380,14 +383,14 @@ async fn aliases_read_right_and_an_unknown_shape_fails_naming_its_keys() {
     })
     .await;
     let client = client_limited(addr, Limits::default());
-    let greetings = client.list_greetings().await.unwrap();
+    let greetings = client.list_all::<wire::GreetingFile>(None).await.unwrap();
     assert_eq!(greetings.len(), 1);
     assert_eq!(greetings[0].filename, "F1.mp3");
     assert_eq!(greetings[0].desc.as_deref(), Some("switchboard name=hold"));
     assert_eq!(greetings[0].sid.as_deref(), Some("FS_1"));
-    assert_eq!(client.list_agents().await.unwrap().len(), 2);
+    assert_eq!(client.list_all::<wire::Agent>(None).await.unwrap().len(), 2);
 
-    let err = client.list_queues().await.unwrap_err();
+    let err = client.list_all::<wire::Queue>(None).await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -415,9 +418,9 @@ async fn pcc_text_in_errors_carries_no_control_character() {
     let addr = serve(Router::new().fallback(any(handler))).await;
     let client = client_limited(addr, Limits::default());
     let errors = [
-        client.list_agents().await.unwrap_err(),
-        client.list_groups().await.unwrap_err(),
-        client.list_queues().await.unwrap_err(),
+        client.list_all::<wire::Agent>(None).await.unwrap_err(),
+        client.list_all::<wire::Group>(None).await.unwrap_err(),
+        client.list_all::<wire::Queue>(None).await.unwrap_err(),
     ];
     for err in errors {
         let shown = err.to_string();

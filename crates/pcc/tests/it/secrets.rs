@@ -67,12 +67,12 @@ async fn secret_and_token_appear_in_no_log_line_error_or_debug_output() {
     let client = client(addr);
     let mut shown = vec![format!("{client:?}")];
     let errors = [
-        client.list_agents().await.unwrap_err(),
+        client.list_all::<pcc::wire::Agent>(None).await.unwrap_err(),
         client
-            .create_agent(&AgentBody::default())
+            .create::<pcc::wire::Agent>(&AgentBody::default())
             .await
             .unwrap_err(),
-        client.list_groups().await.unwrap_err(),
+        client.list_all::<pcc::wire::Group>(None).await.unwrap_err(),
     ];
     for err in &errors {
         shown.push(err.to_string());
@@ -123,7 +123,10 @@ async fn a_redirect_elsewhere_is_not_followed_and_gets_no_token() {
     })))
     .await;
 
-    let err = client(pcc).list_agents().await.unwrap_err();
+    let err = client(pcc)
+        .list_all::<pcc::wire::Agent>(None)
+        .await
+        .unwrap_err();
     assert!(
         elsewhere_saw.lock().unwrap().is_empty(),
         "the redirect was followed: {:?}",

@@ -1,0 +1,318 @@
+//! Each PCC resource described once: where it lives, how its list answers are keyed, what its
+//! create answers, how one object is named for an update or a delete, and (in [`encode`]) how
+//! a model object becomes its request body. The client's generic operations
+//! ([`Client::create`](crate::Client::create), [`Client::update`](crate::Client::update),
+//! [`Client::delete`](crate::Client::delete), [`Client::list_all`](crate::Client::list_all))
+//! take a [`Resource`], so an endpoint is written here and nowhere else.
+//!
+//! Two endpoints are not lists and have their own client methods: the call settings (a
+//! singleton, [`SETTINGS_PATH`]: read and written whole) and greeting uploads (raw bytes on
+//! the Call API host, [`GREETING_PATH`]; PCC has no update or delete for them).
+
+pub mod encode;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::answer::Shape;
+use crate::error::Error;
+use crate::wire;
+
+/// Which of the two Stringee hosts a path lives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// `icc-api.stringee.com`: everything but greeting files.
+    Pcc,
+    /// `api.stringee.com`: greeting files.
+    CallApi,
+}
+
+/// How one object of a resource is named in a write after its create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writes {
+    /// `PUT {path}/{id}` and `DELETE {path}/{id}`.
+    ById,
+    /// No id of its own (a membership): `DELETE {path}` with the create's body; no update.
+    ByBody,
+    /// Neither updated nor deleted through the generic operations (greeting files: PCC offers
+    /// no update, and no delete switchboard uses).
+    Never,
+}
+
+/// The call settings: `GET` and `PUT`, one object per project.
+pub const SETTINGS_PATH: &str = "/v1/callsettings";
+/// Greeting files: uploaded as raw bytes with `?uploadType=simple&desc=…` (Call API host).
+pub const GREETING_PATH: &str = "/v1/greetingfile";
+
+/// A PCC resource: a list item type that names its endpoint. Implemented on the wire type a
+/// list answers ([`wire::Agent`], ...).
+pub trait Resource: DeserializeOwned + Send + 'static {
+    /// Host of the resource.
+    const HOST: Host;
+    /// Path, e.g. `/v1/agent`.
+    const PATH: &'static str;
+    /// The keys of its items and of their count in `data`, aliases included
+    /// (`docs/pcc-api-assumptions.md` says where each comes from).
+    const SHAPE: Shape;
+    /// The required parent filter of its list (`group`, `queue`, `tree`, `node`), if any.
+    const PARENT: Option<&'static str>;
+    /// The key of the new object's id in a create's answer; `None` for a resource whose
+    /// objects have no id of their own.
+    const ID_KEY: Option<&'static str>;
+    /// How an update or a delete names one object.
+    const WRITES: Writes;
+    /// The body of its create and update.
+    type Body: Serialize + Sync;
+    /// What a create answers, read by [`Resource::created`].
+    type Created: Send;
+
+    /// The server id of a listed object (for a membership, its agent's).
+    fn id(&self) -> &str;
+
+    /// The natural key of a listed object as PCC holds it (a name, the digits, a key's wire
+    /// spelling; for a routing or a membership, the group's or agent's server id), if set.
+    fn key(&self) -> Option<&str>;
+
+    /// What a create answered (`r` 0): the id under [`Resource::ID_KEY`], and the answer.
+    fn created(id: Option<String>, answer: &Value) -> Self::Created;
+
+    /// A create refused with `r` and an id in the answer: the error that says so, when PCC
+    /// uses that refusal to name an object it already holds (numbers), else `None` (then the
+    /// refusal is an [`Error::Api`]).
+    fn taken(_body: &Self::Body, _r: i64, _id: String) -> Option<Error> {
+        None
+    }
+}
+
+/// The count key of most lists.
+const TOTAL_COUNT: &[&str] = &["totalCount"];
+
+const fn shape(lists: &'static [&'static str], counts: &'static [&'static str]) -> Shape {
+    Shape { lists, counts }
+}
+
+// The agent and group documentation counts with `totalAgents` / `totalGroups`, a real client
+// reads `totalCount`; both are read, and must agree when both come.
+
+impl Resource for wire::Agent {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/agent";
+    const SHAPE: Shape = shape(&["agents"], &["totalCount", "totalAgents"]);
+    const PARENT: Option<&'static str> = None;
+    const ID_KEY: Option<&'static str> = Some("agentID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::AgentBody;
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        self.stringee_user_id.as_deref()
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+}
+
+impl Resource for wire::Group {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/group";
+    const SHAPE: Shape = shape(&["groups"], &["totalCount", "totalGroups"]);
+    const PARENT: Option<&'static str> = None;
+    const ID_KEY: Option<&'static str> = Some("groupID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::GroupBody;
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+}
+
+/// A membership has no id: its agent's id stands for it within its group.
+impl Resource for wire::GroupAgent {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/manage-agents-in-group";
+    const SHAPE: Shape = shape(&["groupAgents"], TOTAL_COUNT);
+    const PARENT: Option<&'static str> = Some("group");
+    const ID_KEY: Option<&'static str> = None;
+    const WRITES: Writes = Writes::ByBody;
+    type Body = wire::Membership;
+    type Created = ();
+    fn id(&self) -> &str {
+        &self.agent_id
+    }
+    fn key(&self) -> Option<&str> {
+        Some(&self.agent_id)
+    }
+    fn created(_: Option<String>, _: &Value) {}
+}
+
+impl Resource for wire::Queue {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/queue";
+    const SHAPE: Shape = shape(&["queues"], TOTAL_COUNT);
+    const PARENT: Option<&'static str> = None;
+    const ID_KEY: Option<&'static str> = Some("queueID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::QueueBody;
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+}
+
+impl Resource for wire::Routing {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/routing-call-to-groups";
+    const SHAPE: Shape = shape(&["groupRoutings"], TOTAL_COUNT);
+    const PARENT: Option<&'static str> = Some("queue");
+    const ID_KEY: Option<&'static str> = Some("groupRoutingID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::RoutingBody;
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        Some(&self.group_id)
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+}
+
+impl Resource for wire::Tree {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/ivrtree";
+    const SHAPE: Shape = shape(&["ivrTrees"], TOTAL_COUNT);
+    const PARENT: Option<&'static str> = None;
+    const ID_KEY: Option<&'static str> = Some("ivrTreeID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::TreeBody;
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        self.tree_name.as_deref()
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+}
+
+/// A node's create also says whether it became its tree's root.
+impl Resource for wire::Node {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/ivrnode";
+    const SHAPE: Shape = shape(&["ivrNodes"], TOTAL_COUNT);
+    const PARENT: Option<&'static str> = Some("tree");
+    const ID_KEY: Option<&'static str> = Some("ivrNodeID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::NodeBody;
+    type Created = wire::NodeCreated;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        self.node_name.as_deref()
+    }
+    fn created(id: Option<String>, answer: &Value) -> wire::NodeCreated {
+        let is_root = match answer.get("isRootNode") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Number(n)) => n.as_i64() == Some(1),
+            Some(Value::String(s)) => s == "1" || s == "true",
+            _ => false,
+        };
+        wire::NodeCreated {
+            id: id.unwrap_or_default(),
+            is_root,
+        }
+    }
+}
+
+impl Resource for wire::NodeKey {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/ivrkeypress";
+    const SHAPE: Shape = shape(&["ivrNodeKeys"], TOTAL_COUNT);
+    const PARENT: Option<&'static str> = Some("node");
+    const ID_KEY: Option<&'static str> = Some("ivrNodeKeyID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::KeyBody;
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        self.node_key.as_deref()
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+}
+
+/// A number PCC already holds is refused with `r` 2 and its id.
+impl Resource for wire::Number {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/number";
+    const SHAPE: Shape = shape(&["numbers"], TOTAL_COUNT);
+    const PARENT: Option<&'static str> = None;
+    const ID_KEY: Option<&'static str> = Some("numberID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::NumberBody;
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        self.number.as_deref()
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+    fn taken(body: &wire::NumberBody, r: i64, id: String) -> Option<Error> {
+        (r == 2).then(|| Error::NumberExists {
+            number: body.number.clone().unwrap_or_default(),
+            id,
+        })
+    }
+}
+
+// The greeting list's only public type file spells it `greeting_files` counted by `total`.
+/// Greeting files are uploaded ([`crate::Client::upload_greeting`]), never written otherwise;
+/// their natural key is the `sha256=` in their `desc` ([`crate::live::parse_greeting_desc`]).
+impl Resource for wire::GreetingFile {
+    const HOST: Host = Host::CallApi;
+    const PATH: &'static str = GREETING_PATH;
+    const SHAPE: Shape = shape(
+        &["greetingFiles", "greeting_files"],
+        &["totalCount", "total"],
+    );
+    const PARENT: Option<&'static str> = None;
+    const ID_KEY: Option<&'static str> = Some("filename");
+    const WRITES: Writes = Writes::Never;
+    type Body = ();
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.filename
+    }
+    fn key(&self) -> Option<&str> {
+        self.desc.as_deref()
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+}

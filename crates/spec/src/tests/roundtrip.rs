@@ -493,7 +493,7 @@ enum Damage {
     EmptyTree(usize),
     StartMissing(usize),
     NoRoute(usize),
-    SettingsUrl(String),
+    SettingsUrl(u8, String),
     SettingsTimeout,
     AudioHex(usize),
     AudioServerFile(usize),
@@ -523,7 +523,7 @@ fn damage() -> impl Strategy<Value = Damage> {
         i().prop_map(Damage::EmptyTree),
         i().prop_map(Damage::StartMissing),
         i().prop_map(Damage::NoRoute),
-        refused_url().prop_map(Damage::SettingsUrl),
+        (0u8..3, refused_url()).prop_map(|(f, u)| Damage::SettingsUrl(f, u)),
         Just(Damage::SettingsTimeout),
         i().prop_map(Damage::AudioHex),
         i().prop_map(Damage::AudioServerFile),
@@ -780,9 +780,14 @@ fn apply(model: &mut Model, damage: &Damage) {
                 model.numbers.get_mut(&digits).expect("picked").route = None;
             }
         }
-        Damage::SettingsUrl(url) => {
+        Damage::SettingsUrl(field, url) => {
             let settings = model.settings.get_or_insert_with(CallSettings::default);
-            settings.event_url = Some(Sensitive::new(url.clone()));
+            let field = match field {
+                0 => &mut settings.event_url,
+                1 => &mut settings.get_customer_info_url,
+                _ => &mut settings.callout_answer_url,
+            };
+            *field = Some(Sensitive::new(url.clone()));
         }
         Damage::SettingsTimeout => {
             let settings = model.settings.get_or_insert_with(CallSettings::default);

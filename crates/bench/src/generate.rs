@@ -10,8 +10,8 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use spec::model::{
-    Agent, AgentRouting, Audio, AudioDigest, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode,
-    IvrTree, Key, KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Sensitive,
+    Agent, AgentRouting, Audio, AudioDigest, AudioId, CallSettings, Group, IvrNode, IvrTree, Key,
+    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Sensitive,
 };
 
 /// How big a contact center to make.
@@ -271,21 +271,14 @@ pub fn center(size: &Size, seed: u64) -> Center {
                     audio: audio_ids[rng.usize(..audio_ids.len())].clone(),
                 }
             } else {
-                Prompt::Say {
-                    text: menu_text(&mut rng),
-                    voice: DEFAULT_VOICE.to_owned(),
-                    speed: 0,
-                }
+                Prompt::say(menu_text(&mut rng))
             };
             nodes.insert(
                 node_name(n),
                 IvrNode {
-                    prompt,
-                    barge_in: true,
-                    loop_count: 1 + rng.u32(0..2),
-                    delay_ms: 0,
-                    keypress_timeout: 5,
+                    loop_count: IvrNode::DEFAULT_LOOP_COUNT + rng.u32(0..2),
                     keys,
+                    ..IvrNode::with_prompt(prompt)
                 },
             );
         }

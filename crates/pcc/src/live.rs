@@ -626,7 +626,8 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
         let address = Address::Agent(uid.clone());
         ids.objects.insert(address.clone(), a.id.clone());
         let routing = match a.routing_type {
-            None | Some(1) => AgentRouting::App,
+            None => AgentRouting::default(),
+            Some(1) => AgentRouting::App,
             Some(2) => AgentRouting::Phone,
             Some(other) => {
                 p.add(
@@ -782,7 +783,7 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
                     routing.insert(
                         group.clone(),
                         Routing {
-                            primary: r.primary_group.unwrap_or(false),
+                            primary: r.primary_group.unwrap_or(Routing::DEFAULT_PRIMARY),
                         },
                     );
                 }
@@ -907,19 +908,23 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
             let mut count = |field: &str, value: Option<i64>, default: u32| {
                 p.count(&qualified, &n.id, field, value, default)
             };
-            let loop_count = count("loop_count", n.loop_count, 1);
-            let delay_ms = count("sched", n.sched, 0);
-            let keypress_timeout = count("keypress_timeout", n.keypress_timeout, 5);
+            let loop_count = count("loop_count", n.loop_count, IvrNode::DEFAULT_LOOP_COUNT);
+            let delay_ms = count("sched", n.sched, IvrNode::DEFAULT_DELAY_MS);
+            let keypress_timeout = count(
+                "keypress_timeout",
+                n.keypress_timeout,
+                IvrNode::DEFAULT_KEYPRESS_TIMEOUT,
+            );
             let prompt = match n.node_play_mode.as_deref() {
                 Some("talk") => Some(Prompt::Say {
                     text: n.node_play_content.clone().unwrap_or_default(),
                     voice: n.voice.clone().unwrap_or_else(|| DEFAULT_VOICE.to_owned()),
                     speed: match n.speed.map(i32::try_from) {
-                        None => 0,
+                        None => Prompt::DEFAULT_SPEED,
                         Some(Ok(s)) => s,
                         Some(Err(_)) => {
                             p.add(qualified.clone(), &[&n.id], "`speed` is out of range");
-                            0
+                            Prompt::DEFAULT_SPEED
                         }
                     },
                 }),
@@ -1097,7 +1102,7 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
                     nname,
                     IvrNode {
                         prompt,
-                        barge_in: n.barge_in.unwrap_or(true),
+                        barge_in: n.barge_in.unwrap_or(IvrNode::DEFAULT_BARGE_IN),
                         loop_count,
                         delay_ms,
                         keypress_timeout,
@@ -1195,8 +1200,12 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
             Number {
                 nickname: n.nickname.clone(),
                 route,
-                allow_outbound_calls: n.allow_outbound_calls.unwrap_or(false),
-                record_outbound_calls: n.record_outbound_calls.unwrap_or(false),
+                allow_outbound_calls: n
+                    .allow_outbound_calls
+                    .unwrap_or(Number::DEFAULT_ALLOW_OUTBOUND_CALLS),
+                record_outbound_calls: n
+                    .record_outbound_calls
+                    .unwrap_or(Number::DEFAULT_RECORD_OUTBOUND_CALLS),
             },
         );
     }

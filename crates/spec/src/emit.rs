@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::model::{
-    AgentRouting, AudioId, CallSettings, DEFAULT_VOICE, IvrTree, Key, KeyAction, Model,
-    NumberRoute, Prompt, Queue, Schedule,
+    AgentRouting, AudioId, CallSettings, DEFAULT_VOICE, IvrNode, IvrTree, Key, KeyAction, Model,
+    Number, NumberRoute, Prompt, Queue, Schedule,
 };
 
 /// The spec files for `model`, keyed by file name (`agents.yaml`, ...); kinds with nothing in
@@ -138,7 +138,7 @@ fn agents(model: &Model) -> String {
         if agent.name != *id {
             fields.push(format!("name: {}", scalar(&agent.name, true)));
         }
-        if agent.routing == AgentRouting::Phone {
+        if agent.routing != AgentRouting::default() {
             fields.push("routing: phone".to_owned());
         }
         if let Some(phone) = &agent.phone_number {
@@ -269,22 +269,22 @@ fn ivr(model: &Model, audio: &BTreeMap<AudioId, String>) -> String {
                     if voice != DEFAULT_VOICE {
                         field("voice", scalar(voice, false));
                     }
-                    if *speed != 0 {
+                    if *speed != Prompt::DEFAULT_SPEED {
                         field("speed", speed.to_string());
                     }
                 }
                 Prompt::Play { audio: id } => field("play", scalar(&audio[id], false)),
             }
-            if !node.barge_in {
-                field("barge_in", "false".to_owned());
+            if node.barge_in != IvrNode::DEFAULT_BARGE_IN {
+                field("barge_in", node.barge_in.to_string());
             }
-            if node.loop_count != 1 {
+            if node.loop_count != IvrNode::DEFAULT_LOOP_COUNT {
                 field("loop_count", node.loop_count.to_string());
             }
-            if node.delay_ms != 0 {
+            if node.delay_ms != IvrNode::DEFAULT_DELAY_MS {
                 field("delay_ms", node.delay_ms.to_string());
             }
-            if node.keypress_timeout != 5 {
+            if node.keypress_timeout != IvrNode::DEFAULT_KEYPRESS_TIMEOUT {
                 field("keypress_timeout", node.keypress_timeout.to_string());
             }
             if node.keys.is_empty() {
@@ -387,11 +387,17 @@ fn numbers(model: &Model) -> String {
             Some(NumberRoute::Queue(queue)) => field("queue", scalar(queue, false)),
             None => {}
         }
-        if number.allow_outbound_calls {
-            field("allow_outbound_calls", "true".to_owned());
+        if number.allow_outbound_calls != Number::DEFAULT_ALLOW_OUTBOUND_CALLS {
+            field(
+                "allow_outbound_calls",
+                number.allow_outbound_calls.to_string(),
+            );
         }
-        if number.record_outbound_calls {
-            field("record_outbound_calls", "true".to_owned());
+        if number.record_outbound_calls != Number::DEFAULT_RECORD_OUTBOUND_CALLS {
+            field(
+                "record_outbound_calls",
+                number.record_outbound_calls.to_string(),
+            );
         }
         if fields.is_empty() {
             writeln!(out, "  {}: {{}}", scalar(digits, false)).unwrap();

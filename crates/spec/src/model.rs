@@ -142,10 +142,11 @@ pub struct Audio {
 }
 
 /// How PCC reaches an agent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentRouting {
     /// The Stringee app or a SIP phone (`routing_type` 1, the default).
+    #[default]
     App,
     /// The agent's own phone number (`routing_type` 2).
     Phone,
@@ -237,8 +238,13 @@ impl Default for Queue {
 /// first; the others get them when no primary agent is free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Routing {
-    /// `primary_group` 1 (true) or 0 (false).
+    /// `primary_group` 1 (true) or 0 (false, the default).
     pub primary: bool,
+}
+
+impl Routing {
+    /// `primary_group` when a routing does not set it.
+    pub const DEFAULT_PRIMARY: bool = false;
 }
 
 /// An IVR tree, keyed by name.
@@ -267,6 +273,42 @@ pub struct IvrNode {
     pub keys: BTreeMap<Key, KeyAction>,
 }
 
+/// PCC's defaults for the fields a node may leave out (docs/pcc-api-assumptions.md,
+/// "Defaults"): the one place the spec loader, the spec writer ([`crate::emit`]) and the live
+/// reader take them from.
+impl IvrNode {
+    /// `bargeIn`: the caller may press a key before the prompt ends.
+    pub const DEFAULT_BARGE_IN: bool = true;
+    /// `loop_count`: the prompt plays once.
+    pub const DEFAULT_LOOP_COUNT: u32 = 1;
+    /// `sched`: no silence before the prompt.
+    pub const DEFAULT_DELAY_MS: u32 = 0;
+    /// `keypress_timeout`, in seconds.
+    pub const DEFAULT_KEYPRESS_TIMEOUT: u32 = 5;
+
+    /// A node that plays `prompt`, every other field at PCC's default, with no keys.
+    pub fn with_prompt(prompt: Prompt) -> IvrNode {
+        IvrNode {
+            prompt,
+            barge_in: IvrNode::DEFAULT_BARGE_IN,
+            loop_count: IvrNode::DEFAULT_LOOP_COUNT,
+            delay_ms: IvrNode::DEFAULT_DELAY_MS,
+            keypress_timeout: IvrNode::DEFAULT_KEYPRESS_TIMEOUT,
+            keys: BTreeMap::new(),
+        }
+    }
+
+    /// The node without its keys: its own fields, which is what a plan's node step sets and
+    /// compares (each key press is an object of its own). Two nodes whose own fields are
+    /// equal are `a.without_keys() == b.without_keys()`, whatever fields a node gains.
+    pub fn without_keys(&self) -> IvrNode {
+        IvrNode {
+            keys: BTreeMap::new(),
+            ..self.clone()
+        }
+    }
+}
+
 /// A node's prompt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -285,6 +327,20 @@ pub enum Prompt {
         /// Which file.
         audio: AudioId,
     },
+}
+
+impl Prompt {
+    /// The TTS `speed` when a node does not set it.
+    pub const DEFAULT_SPEED: i32 = 0;
+
+    /// Text to speech of `text` in the default voice ([`DEFAULT_VOICE`]) at the default speed.
+    pub fn say(text: impl Into<String>) -> Prompt {
+        Prompt::Say {
+            text: text.into(),
+            voice: DEFAULT_VOICE.to_owned(),
+            speed: Prompt::DEFAULT_SPEED,
+        }
+    }
 }
 
 /// A key a caller can press, plus PCC's two pseudo keys.
@@ -448,6 +504,13 @@ pub struct Number {
     pub allow_outbound_calls: bool,
     /// Outbound calls from this number are recorded.
     pub record_outbound_calls: bool,
+}
+
+impl Number {
+    /// `allow_outbound_calls` when a number does not set it.
+    pub const DEFAULT_ALLOW_OUTBOUND_CALLS: bool = false;
+    /// `record_outbound_calls` when a number does not set it.
+    pub const DEFAULT_RECORD_OUTBOUND_CALLS: bool = false;
 }
 
 /// Where a number sends incoming calls.

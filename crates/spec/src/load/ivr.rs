@@ -125,7 +125,7 @@ pub(super) fn lower_node(
                 }
                 None => DEFAULT_VOICE.to_owned(),
             };
-            let speed = raw.speed.as_ref().map_or(0, |speed| {
+            let speed = raw.speed.as_ref().map_or(Prompt::DEFAULT_SPEED, |speed| {
                 if !valid::SPEED.contains(&speed.value) {
                     cx.error(
                         code::OUT_OF_RANGE,
@@ -168,21 +168,16 @@ pub(super) fn lower_node(
                 "no `say` or `play`",
             )
             .help = Some("add `say: text to speak` or `play: audio-name`".to_owned());
-            Prompt::Say {
-                text: String::new(),
-                voice: DEFAULT_VOICE.to_owned(),
-                speed: 0,
-            }
+            Prompt::say("")
         }
     };
-    let mut node = IvrNode {
-        prompt,
-        barge_in: raw.barge_in.as_ref().is_none_or(|b| b.value),
-        loop_count: 1,
-        delay_ms: raw.delay_ms.as_ref().map_or(0, |d| d.value),
-        keypress_timeout: 5,
-        keys: BTreeMap::new(),
-    };
+    let mut node = IvrNode::with_prompt(prompt);
+    if let Some(v) = &raw.barge_in {
+        node.barge_in = v.value;
+    }
+    if let Some(v) = &raw.delay_ms {
+        node.delay_ms = v.value;
+    }
     if let Some(v) = &raw.loop_count {
         at_least(cx, file, v, valid::LEAST_LOOP_COUNT, "loop_count");
         node.loop_count = v.value;

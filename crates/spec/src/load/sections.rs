@@ -282,7 +282,8 @@ pub(super) fn lower_agents(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<S
     for (id, def) in &project.agents {
         let raw = &def.value.value;
         let routing = match raw.routing.as_ref().map(|r| r.value) {
-            None | Some(RawAgentRouting::App) => AgentRouting::App,
+            None => AgentRouting::default(),
+            Some(RawAgentRouting::App) => AgentRouting::App,
             Some(RawAgentRouting::Phone) => AgentRouting::Phone,
         };
         if let Some(name) = &raw.name {
@@ -463,7 +464,11 @@ pub(super) fn lower_queues(
                     project.groups.keys().map(String::as_str),
                 );
             }
-            let primary = routing.value.primary.as_ref().is_some_and(|p| p.value);
+            let primary = routing
+                .value
+                .primary
+                .as_ref()
+                .map_or(Routing::DEFAULT_PRIMARY, |p| p.value);
             queue
                 .routing
                 .insert(group.value.clone(), Routing { primary });
@@ -538,8 +543,14 @@ pub(super) fn lower_numbers(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<
             Number {
                 nickname,
                 route,
-                allow_outbound_calls: raw.allow_outbound_calls.as_ref().is_some_and(|v| v.value),
-                record_outbound_calls: raw.record_outbound_calls.as_ref().is_some_and(|v| v.value),
+                allow_outbound_calls: raw
+                    .allow_outbound_calls
+                    .as_ref()
+                    .map_or(Number::DEFAULT_ALLOW_OUTBOUND_CALLS, |v| v.value),
+                record_outbound_calls: raw
+                    .record_outbound_calls
+                    .as_ref()
+                    .map_or(Number::DEFAULT_RECORD_OUTBOUND_CALLS, |v| v.value),
             },
         );
     }

@@ -1011,3 +1011,95 @@ fn reaches(action: &KeyAction, nodes: &BTreeSet<String>, model: &Model) -> bool 
         KeyAction::Forward { .. } | KeyAction::Hangup => true,
     }
 }
+
+/// What a spec leaves out is the model's default (`Queue::default()`, `IvrNode::with_prompt`,
+/// ...), and `emit` leaves it out again: the loader and the writer take every default from
+/// the model, so they cannot disagree with each other or with the live reader, which takes
+/// them from there too.
+#[test]
+fn what_a_spec_leaves_out_is_the_models_default_and_emit_leaves_it_out() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/test_data/ok/defaults_resolved.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let source = Source {
+        path: "defaults_resolved.yaml".into(),
+        text,
+    };
+    let loaded = load(&[source], &|_| Err("no audio".to_owned()));
+    let model = loaded.spec.expect("a valid spec").model;
+
+    let mut want = Model {
+        settings: Some(CallSettings::default()),
+        ..Model::default()
+    };
+    want.agents.insert(
+        "alice".into(),
+        Agent {
+            name: "alice".into(),
+            routing: AgentRouting::default(),
+            phone_number: None,
+        },
+    );
+    want.groups.insert(
+        "support".into(),
+        Group {
+            agents: BTreeSet::from(["alice".to_owned()]),
+        },
+    );
+    let mut queue = Queue::default();
+    queue.routing.insert(
+        "support".into(),
+        Routing {
+            primary: Routing::DEFAULT_PRIMARY,
+        },
+    );
+    want.queues.insert("support".into(), queue);
+    let mut hello = IvrNode::with_prompt(Prompt::say("Hello."));
+    hello.keys.insert(
+        Key::Timeout,
+        KeyAction::Queue {
+            queue: "support".into(),
+        },
+    );
+    want.ivr.insert(
+        "main".into(),
+        IvrTree {
+            start: "hello".into(),
+            nodes: BTreeMap::from([("hello".to_owned(), hello)]),
+        },
+    );
+    want.numbers.insert(
+        "842473082686".into(),
+        Number {
+            nickname: None,
+            route: Some(NumberRoute::Ivr("main".into())),
+            allow_outbound_calls: Number::DEFAULT_ALLOW_OUTBOUND_CALLS,
+            record_outbound_calls: Number::DEFAULT_RECORD_OUTBOUND_CALLS,
+        },
+    );
+    assert_eq!(model, want);
+
+    let written: String = emit(&model, "schema.json").into_values().collect();
+    for field in [
+        "timeout_ms",
+        "routing: phone",
+        "primary",
+        "record_calls",
+        "wrap_up",
+        "schedule",
+        "wait_agent_answer_timeout",
+        "maximum_queue",
+        "cond_routing",
+        "voice",
+        "speed",
+        "barge_in",
+        "loop_count",
+        "delay_ms",
+        "keypress_timeout",
+        "outbound",
+    ] {
+        assert!(!written.contains(field), "`{field}` written:\n{written}");
+    }
+}

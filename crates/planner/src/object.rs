@@ -330,8 +330,6 @@ pub(crate) fn flatten(model: &Model) -> BTreeMap<Address, Object> {
     for (tree_name, tree) in &model.ivr {
         out.insert(Address::IvrTree(tree_name.clone()), Object::IvrTree);
         for (node_name, node) in &tree.nodes {
-            let mut bare = node.clone();
-            let keys = std::mem::take(&mut bare.keys);
             out.insert(
                 Address::IvrNode {
                     tree: tree_name.clone(),
@@ -339,17 +337,17 @@ pub(crate) fn flatten(model: &Model) -> BTreeMap<Address, Object> {
                 },
                 Object::IvrNode {
                     start: *node_name == tree.start,
-                    node: bare,
+                    node: node.without_keys(),
                 },
             );
-            for (key, action) in keys {
+            for (key, action) in &node.keys {
                 out.insert(
                     Address::IvrKey {
                         tree: tree_name.clone(),
                         node: node_name.clone(),
-                        key,
+                        key: *key,
                     },
-                    Object::IvrKey(action),
+                    Object::IvrKey(action.clone()),
                 );
             }
         }

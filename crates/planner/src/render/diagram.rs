@@ -53,19 +53,8 @@ pub fn tree_diff(before: Option<&IvrTree>, after: Option<&IvrTree>) -> TreeDiff 
             }
             continue;
         };
-        let fields_differ = (
-            &b.prompt,
-            b.barge_in,
-            b.loop_count,
-            b.delay_ms,
-            b.keypress_timeout,
-        ) != (
-            &a.prompt,
-            a.barge_in,
-            a.loop_count,
-            a.delay_ms,
-            a.keypress_timeout,
-        );
+        // The model's equality of a node's own fields, as the plan's node step compares them.
+        let fields_differ = b.without_keys() != a.without_keys();
         if fields_differ || (name == b_start) != (name == a_start) {
             diff.changed.insert(name.clone());
         }

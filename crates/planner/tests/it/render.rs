@@ -872,3 +872,79 @@ fn a_deleted_trees_entry_arrow_goes_with_its_start_node() {
         Change::Same
     );
 }
+
+/// A node is drawn changed when any of its own fields changes, as the plan updates it: the
+/// diagram asks the model's equality, never a list of fields that a new field would miss.
+/// Each field is found through the node's serde form, so a field the model gains is changed
+/// here without this test naming it.
+#[test]
+fn a_node_is_drawn_changed_when_any_of_its_own_fields_changes() {
+    let tree = |menu: IvrNode| IvrTree {
+        start: "menu".into(),
+        nodes: BTreeMap::from([
+            ("menu".to_owned(), menu),
+            ("bye".to_owned(), node("Bye.", &[])),
+        ]),
+    };
+    let model = |menu: IvrNode| {
+        let mut m = Model::default();
+        m.ivr.insert("main".into(), tree(menu));
+        m
+    };
+    let before = node(
+        "Hello.",
+        &[(Key::D1, KeyAction::Goto { node: "bye".into() })],
+    );
+    let node_step = spec::Address::IvrNode {
+        tree: "main".into(),
+        node: "menu".into(),
+    };
+
+    // Every leaf of the node's fields but its keys, changed one at a time.
+    fn leaves(value: &serde_json::Value, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    if path.is_empty() && key == "keys" {
+                        continue;
+                    }
+                    let mut p = path.clone();
+                    p.push(key.clone());
+                    leaves(v, p, out);
+                }
+            }
+            _ => out.push(path),
+        }
+    }
+    let json = serde_json::to_value(&before).unwrap();
+    let mut paths = Vec::new();
+    leaves(&json, Vec::new(), &mut paths);
+    assert!(paths.len() >= 7, "{paths:?}");
+    for path in paths {
+        let mut changed = json.clone();
+        let leaf = path.iter().fold(&mut changed, |v, k| &mut v[k.as_str()]);
+        *leaf = match leaf.take() {
+            serde_json::Value::Bool(b) => (!b).into(),
+            serde_json::Value::Number(n) => (n.as_i64().unwrap() + 1).into(),
+            serde_json::Value::String(s) => format!("{s}x").into(),
+            other => panic!("{path:?}: a field of another shape: {other}"),
+        };
+        let after: IvrNode = serde_json::from_value(changed).unwrap();
+        assert_ne!(after, before, "{path:?}");
+
+        let diff = tree_diff(Some(&tree(before.clone())), Some(&tree(after.clone())));
+        assert!(diff.changed.contains("menu"), "{path:?} changed: {diff:?}");
+        assert!(
+            diff.keys_changed.is_empty() && diff.keys_added.is_empty(),
+            "{path:?}"
+        );
+        // The plan agrees: the node is updated.
+        let p = plan(&model(after), &model(before.clone()), &Policy::default());
+        assert!(
+            p.steps.iter().any(|s| s.address == node_step),
+            "{path:?}: no step for the node"
+        );
+    }
+    // And unchanged fields draw nothing.
+    assert!(tree_diff(Some(&tree(before.clone())), Some(&tree(before))).is_empty());
+}

@@ -1,5 +1,6 @@
 //! `validate --format github` against hostile input: names, references and file names that
-//! hold `::`, `%`, `,`, `:` and line breaks are written escaped by GitHub's rules, so that
+//! hold `::`, `%`, `,`, `:` and line breaks (and a `lint.allow` reason holding them) are
+//! written escaped by GitHub's rules, so that
 //! every line the runner reads as a command is one of ours, and decodes back to what was
 //! meant. (The harness lets workflow commands through only for this format, and only
 //! escaped annotations: `e2e::annotation`.)
@@ -21,6 +22,9 @@ fn hostile_names_and_paths_neither_end_nor_forge_an_annotation() {
             "groups:\n",
             "  \"g::warning::x\": { agents: [\"a::b%0A,c:d\", \"ghost\\r\\n::error file=x::forged\"] }\n",
             "  \"empty%25::\": { agents: [] }\n",
+            "lint:\n",
+            "  allow:\n",
+            "    - { rule: empty-group, address: \"group.empty*\", reason: \"ok\\r\\n::error::forged 100%\" }\n",
         ),
     );
     let out = work
@@ -37,7 +41,11 @@ fn hostile_names_and_paths_neither_end_nor_forge_an_annotation() {
         .iter()
         .map(|a| a.property("title").unwrap())
         .collect();
-    assert_eq!(titles, ["unknown-reference", "empty-group"], "{out}");
+    assert_eq!(
+        titles,
+        ["unknown-reference", "empty-group (allowed)"],
+        "{out}"
+    );
     assert_eq!(out.stdout.lines().count(), 3, "{out}");
     for (annotation, line) in decoded.iter().zip(["4", "5"]) {
         assert_eq!(annotation.property("file"), Some(&*format!("cc/{file}")));
@@ -55,6 +63,17 @@ fn hostile_names_and_paths_neither_end_nor_forge_an_annotation() {
         "{:?}",
         decoded[1].message
     );
-    assert_eq!(decoded[1].kind, "warning");
-    assert_eq!(out.stdout.lines().last(), Some("1 error, 1 warning"));
+    // Accepted by `lint.allow`: a notice, whose hostile reason decodes back as written.
+    assert_eq!(decoded[1].kind, "notice");
+    assert!(
+        decoded[1].message.ends_with(&format!(
+            "allowed by `lint.allow` (cc/{file}:8:7): ok\r\n::error::forged 100%"
+        )),
+        "{:?}",
+        decoded[1].message
+    );
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("1 error, 0 warnings (1 allowed by `lint.allow`)")
+    );
 }

@@ -7,6 +7,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::address::Address;
+
 /// One problem in a spec.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
@@ -20,11 +22,36 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// How to fix it, when known.
     pub help: Option<String>,
+    /// The object the problem is about (`ivr_node.main/spanish`), when the check knows it:
+    /// what `lint.allow` addresses match, and what CI fingerprints follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// The `lint.rules` entry that set this diagnostic's severity (absent: its rule's
+    /// default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_by: Option<Label>,
+    /// The `lint.allow` entry that accepted this problem: such a diagnostic is in
+    /// [`Loaded::allowed`](crate::Loaded::allowed), never among the problems.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_by: Option<Allowed>,
     /// Problems that follow from this one and go away with it, folded under it so that the
     /// cause comes first: a file whose shape is wrong is left out, and every reference to a
     /// name it declares is then unknown. Sorted like the top level; empty for most.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<Diagnostic>,
+}
+
+/// The `lint.allow` entry that accepted a problem.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Allowed {
+    /// Its rule.
+    pub rule: &'static str,
+    /// Its address pattern, as written.
+    pub address: String,
+    /// Why the problem is accepted, as written.
+    pub reason: String,
+    /// Where the entry is.
+    pub at: Label,
 }
 
 /// How bad a [`Diagnostic`] is.
@@ -81,6 +108,20 @@ impl fmt::Display for Diagnostic {
         }
         if let Some(help) = &self.help {
             write!(f, "\n  = help: {help}")?;
+        }
+        if let Some(set) = &self.set_by {
+            write!(
+                f,
+                "\n  = note: set to {} by `lint.rules` at {}:{}:{}",
+                self.severity, set.file, set.line, set.column
+            )?;
+        }
+        if let Some(allowed) = &self.allowed_by {
+            write!(
+                f,
+                "\n  = allowed by `lint.allow` at {}:{}:{}: {}",
+                allowed.at.file, allowed.at.line, allowed.at.column, allowed.reason
+            )?;
         }
         if let Some(note) = self.hidden_note() {
             write!(f, "\n  = note: {note}")?;
@@ -291,4 +332,11 @@ rules! {
     /// A PCC number written with a leading `0`, the national trunk prefix, where PCC numbers
     /// are written country code first.
     NATIONAL_NUMBER = "national-number", Warning, tunable;
+    /// A `lint` setting or `allow` naming no rule.
+    UNKNOWN_RULE = "unknown-rule", Error, fixed;
+    /// A `lint` setting or `allow` for a rule whose problem makes the spec unappliable or
+    /// wrong at run time, which cannot be lowered or allowed.
+    FIXED_RULE = "fixed-rule", Error, fixed;
+    /// A `lint.allow` entry that matches no problem.
+    UNUSED_ALLOW = "unused-allow", Warning, tunable;
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use petgraph::algo::{has_path_connecting, tarjan_scc};
 use petgraph::graphmap::DiGraphMap;
 
+use crate::address::Address;
 use crate::diagnostic::code;
 use crate::load::Cx;
 use crate::load::ivr::TreeInfo;
@@ -51,7 +52,7 @@ pub(crate) fn check(cx: &mut Cx<'_>, tree: &TreeInfo) {
     if tree.nodes.contains_key(&tree.start) {
         for (name, node) in &tree.nodes {
             if !order.contains_key(name.as_str()) {
-                cx.warning(
+                let diagnostic = cx.warning(
                     code::UNREACHABLE_NODE,
                     node.at,
                     format!(
@@ -59,8 +60,9 @@ pub(crate) fn check(cx: &mut Cx<'_>, tree: &TreeInfo) {
                         tree.name, tree.start
                     ),
                     "unreachable",
-                )
-                .help = Some("add a `goto` to it, or remove it".to_owned());
+                );
+                diagnostic.help = Some("add a `goto` to it, or remove it".to_owned());
+                diagnostic.address = Some(node_address(tree, name));
             }
         }
     }
@@ -78,7 +80,7 @@ pub(crate) fn check(cx: &mut Cx<'_>, tree: &TreeInfo) {
             }
             let loops = has_path_connecting(&all, target.as_str(), name.as_str(), None);
             if !loops {
-                cx.warning(
+                let diagnostic = cx.warning(
                     code::BACK_WITHOUT_LOOP,
                     back_at,
                     format!(
@@ -86,8 +88,10 @@ pub(crate) fn check(cx: &mut Cx<'_>, tree: &TreeInfo) {
                         tree.name
                     ),
                     "no loop here",
-                )
-                .help = Some("`back: true` declares a return to an earlier menu; remove it".to_owned());
+                );
+                diagnostic.help =
+                    Some("`back: true` declares a return to an earlier menu; remove it".to_owned());
+                diagnostic.address = Some(key_address(tree, name, *key));
             }
         }
 
@@ -95,7 +99,7 @@ pub(crate) fn check(cx: &mut Cx<'_>, tree: &TreeInfo) {
         let has_fallback =
             node.keys.contains_key(&Key::Timeout) || node.keys.contains_key(&Key::Invalid);
         if has_digits && !has_fallback {
-            cx.warning(
+            let diagnostic = cx.warning(
                 code::NO_FALLBACK,
                 node.at,
                 format!(
@@ -103,12 +107,30 @@ pub(crate) fn check(cx: &mut Cx<'_>, tree: &TreeInfo) {
                     tree.name
                 ),
                 "no fallback",
-            )
-            .help = Some(
+            );
+            diagnostic.address = Some(node_address(tree, name));
+            diagnostic.help = Some(
                 "add `timeout:` and `invalid:` keys, for example `{ goto: this-node, back: true }` to hear the menu again"
                     .to_owned(),
             );
         }
+    }
+}
+
+/// `ivr_node.<tree>/<node>`.
+fn node_address(tree: &TreeInfo, node: &str) -> Address {
+    Address::IvrNode {
+        tree: tree.name.clone(),
+        node: node.to_owned(),
+    }
+}
+
+/// `ivr_key.<tree>/<node>/<key>`.
+fn key_address(tree: &TreeInfo, node: &str, key: Key) -> Address {
+    Address::IvrKey {
+        tree: tree.name.clone(),
+        node: node.to_owned(),
+        key,
     }
 }
 
@@ -181,8 +203,9 @@ fn report_silent_loop(
             cycle.join(" -> ")
         )
     };
-    cx.warning(code::SILENT_LOOP, at, message, "silence leads back here")
-        .help = Some(
+    let diagnostic = cx.warning(code::SILENT_LOOP, at, message, "silence leads back here");
+    diagnostic.address = Some(key_address(tree, last, Key::Timeout));
+    diagnostic.help = Some(
         "to replay a prompt use `loop_count`; send `timeout` somewhere that ends: `hangup: true`, a queue, or another menu"
             .to_owned(),
     );

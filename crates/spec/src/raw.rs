@@ -263,6 +263,10 @@ pub struct RawSpec {
     /// routings, nodes and numbers kept) instead of deleting and creating it. For groups,
     /// queues and IVR trees. Lists from several files are joined.
     pub moved: Option<Vec<Spanned<RawMoved>>>,
+    /// How each rule reports (`rules:`, `error`, `warning` or `off` per code of docs/codes.md)
+    /// and the problems accepted on purpose (`allow:`, each with its rule, an address pattern
+    /// and a reason). In one file of the project only.
+    pub lint: Option<Spanned<RawLint>>,
 }
 
 /// A rename (Terraform's `moved`): addresses as in `ignore:`, `kind.name`.
@@ -564,6 +568,77 @@ pub struct RawKindSafety {
     pub max_delete_percent: Option<Spanned<u32>>,
     /// Overrides `safety.min_objects`.
     pub min_objects: Option<Spanned<u32>>,
+}
+
+/// `lint:`: how each rule reports, and the problems accepted on purpose.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Lint")]
+#[serde(deny_unknown_fields)]
+pub struct RawLint {
+    /// Per rule (a code of docs/codes.md): `error`, `warning` or `off`. Only the rules whose
+    /// problems are warnings by default may be set: the others make a spec unappliable or
+    /// wrong when calls arrive, and are always errors.
+    pub rules: Option<Map<Spanned<RawLevel>, TunableCodes>>,
+    /// Problems accepted on purpose, each with its rule, the object (an address pattern, as in
+    /// `ignore:`) and why. An entry that matches no problem is a warning (`unused-allow`).
+    pub allow: Option<Vec<Spanned<RawAllow>>>,
+}
+
+/// A rule's level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Level")]
+#[serde(rename_all = "snake_case")]
+pub enum RawLevel {
+    /// Its problems are errors: the spec is invalid.
+    Error,
+    /// Its problems are warnings (they fail `validate --strict`).
+    Warning,
+    /// It reports nothing.
+    Off,
+}
+
+/// A problem accepted on purpose.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Allow")]
+#[serde(deny_unknown_fields)]
+pub struct RawAllow {
+    /// The rule (`no-fallback`).
+    #[schemars(schema_with = "tunable_code")]
+    pub rule: Spanned<String>,
+    /// The object, as an address pattern like those of `ignore:` (`ivr_node.main/spanish`,
+    /// `group.temp-*`).
+    pub address: Spanned<String>,
+    /// Why the problem is accepted: shown wherever it is reported as allowed.
+    #[schemars(length(min = 1))]
+    pub reason: Spanned<String>,
+}
+
+/// Keys are codes of rules `lint:` may set.
+#[derive(Debug)]
+pub struct TunableCodes;
+
+impl KeySchema for TunableCodes {
+    const NAME: &'static str = "rules";
+
+    fn object(value: Schema) -> Schema {
+        json_schema!({
+            "type": "object",
+            "propertyNames": { "enum": tunable_codes() },
+            "additionalProperties": value,
+        })
+    }
+}
+
+fn tunable_codes() -> Vec<&'static str> {
+    crate::diagnostic::RULES
+        .iter()
+        .filter(|rule| rule.tunable)
+        .map(|rule| rule.code)
+        .collect()
+}
+
+fn tunable_code(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": tunable_codes() })
 }
 
 /// The JSON Schema of a spec file, pretty-printed, with a trailing newline.

@@ -79,6 +79,9 @@ fn ok_fixtures_load_and_their_models_match() {
         };
         let mut out = String::new();
         writeln!(out, "---- diagnostics\n{}\n", render(&loaded.diagnostics)).unwrap();
+        if !loaded.allowed.is_empty() {
+            writeln!(out, "---- allowed\n{}\n", render(&loaded.allowed)).unwrap();
+        }
         writeln!(
             out,
             "---- model\n{}\n",

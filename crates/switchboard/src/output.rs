@@ -130,6 +130,8 @@ pub enum CommandKind {
     Error,
     /// `::warning`
     Warning,
+    /// `::notice`
+    Notice,
 }
 
 impl WorkflowCommand {
@@ -138,6 +140,7 @@ impl WorkflowCommand {
         let kind = match self.kind {
             CommandKind::Error => "error",
             CommandKind::Warning => "warning",
+            CommandKind::Notice => "notice",
         };
         let properties: Vec<String> = self
             .properties

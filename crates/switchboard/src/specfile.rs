@@ -483,6 +483,15 @@ pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String
     for diagnostic in &loaded.diagnostics {
         let report = Report::new(diagnostic, &texts);
         out.push_str(&Drawn(&handler, &report).to_string());
+        if let Some(set) = &diagnostic.set_by {
+            out.push_str(&format!(
+                "  note: set to {} by `lint.rules` at {}:{}:{}\n",
+                diagnostic.severity,
+                terminal_lines(&set.file),
+                set.line,
+                set.column
+            ));
+        }
         // What the cause hides: one line each, no snippet (they go away with the cause).
         if let Some(note) = diagnostic.hidden_note() {
             // Names and paths come from the spec: escaped like every other message.
@@ -500,11 +509,49 @@ pub fn render_human(loaded: &Loaded, sources: &Sources, style: &Style) -> String
         }
         out.push('\n');
     }
-    if !loaded.diagnostics.is_empty() {
-        out.push_str(&spec::diagnostic::summary(&loaded.diagnostics));
+    // What `lint.allow` accepted: one line each, with the reason.
+    for allowed in &loaded.allowed {
+        let (Some(by), label) = (&allowed.allowed_by, &allowed.labels[0]) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "allowed {}[{}] at {}:{}:{}: {}\n  by `lint.allow` at {}:{}:{}: {}\n",
+            allowed.severity,
+            allowed.code,
+            terminal_lines(&label.file),
+            label.line,
+            label.column,
+            terminal_lines(&allowed.message),
+            terminal_lines(&by.at.file),
+            by.at.line,
+            by.at.column,
+            terminal_lines(&by.reason),
+        ));
+    }
+    if !loaded.allowed.is_empty() {
+        out.push('\n');
+    }
+    if !loaded.diagnostics.is_empty() || !loaded.allowed.is_empty() {
+        out.push_str(&summary(loaded));
         out.push('\n');
     }
     out
+}
+
+/// `2 errors, 1 warning`, with what hides what and what `lint.allow` accepted: `0 errors, 0
+/// warnings (2 allowed by `lint.allow`)`; `no problems` when there is nothing.
+pub fn summary(loaded: &Loaded) -> String {
+    if loaded.diagnostics.is_empty() && loaded.allowed.is_empty() {
+        return "no problems".to_owned();
+    }
+    let mut line = spec::diagnostic::summary(&loaded.diagnostics);
+    if !loaded.allowed.is_empty() {
+        line.push_str(&format!(
+            " ({} allowed by `lint.allow`)",
+            loaded.allowed.len()
+        ));
+    }
+    line
 }
 
 /// `text` with each lone `\r` (old Mac OS line endings) made a `\n`: miette counts lines by
@@ -538,6 +585,8 @@ pub fn render_json(loaded: &Loaded, strict: bool) -> String {
         // Problems folded under the error that causes them (each diagnostic's `hidden`).
         "hidden": loaded.diagnostics.iter().map(|d| d.hidden.len()).sum::<usize>(),
         "diagnostics": loaded.diagnostics,
+        // Problems `lint.allow` accepted, each with `allowed_by`.
+        "allowed": loaded.allowed,
     });
     // Messages quote names and values: escaped where JSON leaves them raw.
     let mut out =

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::address::{Kind, Pattern, split_kind};
+use crate::address::{Address, Kind, Pattern, split_kind};
 use crate::diagnostic::code;
 use crate::flow::{self, End};
 use crate::load::ivr::TreeInfo;
@@ -98,15 +98,17 @@ pub(super) fn check_queues(
                     );
                     diagnostic.labels.push(also);
                     diagnostic.help = help;
+                    diagnostic.address = Some(Address::Queue(name.clone()));
                 }
                 None => {
-                    cx.warning(
+                    let diagnostic = cx.warning(
                         code::QUEUE_WITHOUT_AGENTS,
                         def.key_at(),
                         message,
                         "no agents",
-                    )
-                    .help = help;
+                    );
+                    diagnostic.help = help;
+                    diagnostic.address = Some(Address::Queue(name.clone()));
                 }
             }
         }
@@ -123,17 +125,17 @@ pub(super) fn check_queues(
                         .is_some_and(|a| a.routing == AgentRouting::Phone)
                 });
             if let Some((group, agent)) = by_phone {
-                cx.warning(
+                let diagnostic = cx.warning(
                     code::MISSING_CALLOUT_NUMBER,
                     def.key_at(),
                     format!(
                         "queue `{name}` rings agent `{agent}` (group `{group}`) on their phone but has no `from_number_callout_to_agent`"
                     ),
                     "no caller id for agents' phones",
-                )
-                .help = Some(
-                    "set `from_number_callout_to_agent` to one of your numbers".to_owned(),
                 );
+                diagnostic.help =
+                    Some("set `from_number_callout_to_agent` to one of your numbers".to_owned());
+                diagnostic.address = Some(Address::Queue(name.clone()));
             }
         }
     }
@@ -148,15 +150,16 @@ pub(super) fn check_unused_trees(cx: &mut Cx<'_>, project: &Project<'_>) {
         .collect();
     for (name, def) in &project.ivr {
         if !used.contains(name.as_str()) {
-            cx.warning(
+            let diagnostic = cx.warning(
                 code::UNUSED_TREE,
                 def.key_at(),
                 format!("ivr `{name}` is not used by any number"),
                 "unused",
-            )
-            .help = Some(format!(
+            );
+            diagnostic.help = Some(format!(
                 "route a number to it with `ivr: {name}`, or remove it"
             ));
+            diagnostic.address = Some(Address::IvrTree(name.clone()));
         }
     }
 }
@@ -350,36 +353,52 @@ fn failed(cx: &Cx<'_>, path: String) -> TestOutcome {
     TestOutcome::Failed { message, path }
 }
 
+/// An address pattern as `ignore:` and `lint.allow` take it (`what` names it in messages): not
+/// empty, and naming a kind unless its kind is itself a glob (`*.temp-*`). A pattern whose kind
+/// is no kind (`agnet.hr-*`, a typo that would match nothing) is an error, `unknown-kind`.
+/// `None` when it is reported.
+pub(super) fn address_pattern(
+    cx: &mut Cx<'_>,
+    file: usize,
+    pattern: &Spanned<String>,
+    what: &str,
+) -> Option<Pattern> {
+    let value = pattern.value.as_str();
+    if value.trim().is_empty() {
+        non_empty(cx, file, pattern, what);
+        return None;
+    }
+    let (kind, name) = split_kind(value);
+    let wild = kind.contains(['*', '?']);
+    let kinds = Kind::named_spellings();
+    if !wild && (!kinds.contains(&kind) || name.is_none()) {
+        let help = match did_you_mean(kind, kinds.iter().copied()) {
+            Some(close) if close != kind => {
+                format!("did you mean `{close}.{}`?", name.unwrap_or("*"))
+            }
+            _ => format!(
+                "addresses are `kind.name`, where kind is one of {}",
+                backticked(&kinds)
+            ),
+        };
+        cx.error(
+            code::UNKNOWN_KIND,
+            At::of(file, pattern),
+            format!("{what} `{value}` names no kind of object"),
+            "matches nothing",
+        )
+        .help = Some(help);
+        return None;
+    }
+    Some(Pattern::new(value))
+}
+
 pub(super) fn lower_policy(cx: &mut Cx<'_>, project: &Project<'_>) -> Policy {
     let mut policy = Policy::default();
     for &(file, pattern) in &project.ignore {
-        let value = pattern.value.as_str();
-        if value.trim().is_empty() {
-            non_empty(cx, file, pattern, "`ignore` pattern");
-            continue;
+        if let Some(pattern) = address_pattern(cx, file, pattern, "`ignore` pattern") {
+            policy.ignore.push(pattern);
         }
-        let (kind, name) = split_kind(value);
-        let wild = kind.contains(['*', '?']);
-        let kinds = Kind::named_spellings();
-        if !wild && (!kinds.contains(&kind) || name.is_none()) {
-            let help = match did_you_mean(kind, kinds.iter().copied()) {
-                Some(close) if close != kind => {
-                    format!("did you mean `{close}.{}`?", name.unwrap_or("*"))
-                }
-                _ => format!(
-                    "addresses are `kind.name`, where kind is one of {}",
-                    backticked(&kinds)
-                ),
-            };
-            cx.error(
-                code::UNKNOWN_KIND,
-                At::of(file, pattern),
-                format!("`ignore` pattern `{value}` names no kind of object"),
-                "matches nothing",
-            )
-            .help = Some(help);
-        }
-        policy.ignore.push(Pattern::new(value));
     }
     if let Some((file, safety)) = project.safety {
         let raw = &safety.value;

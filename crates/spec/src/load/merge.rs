@@ -40,6 +40,7 @@ pub(super) struct Project<'r> {
     pub(super) ignore: Vec<(usize, &'r Spanned<String>)>,
     pub(super) safety: Option<(usize, &'r Spanned<crate::raw::RawSafety>)>,
     pub(super) moved: Vec<(usize, &'r Spanned<crate::raw::RawMoved>)>,
+    pub(super) lint: Option<(usize, &'r Spanned<crate::raw::RawLint>)>,
 }
 
 pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Project<'r> {
@@ -53,6 +54,7 @@ pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Projec
         "safety",
         raws.iter().map(|(f, r)| (*f, r.safety.as_ref())),
     );
+    let lint = single(cx, "lint", raws.iter().map(|(f, r)| (*f, r.lint.as_ref())));
     Project {
         settings,
         audio: collect(
@@ -98,6 +100,7 @@ pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Projec
             .iter()
             .flat_map(|(f, r)| r.moved.iter().flatten().map(move |m| (*f, m)))
             .collect(),
+        lint,
     }
 }
 

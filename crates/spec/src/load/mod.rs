@@ -4,6 +4,7 @@
 
 mod checks;
 pub(crate) mod ivr;
+mod lint;
 mod merge;
 mod moved;
 
@@ -40,6 +41,10 @@ pub struct Loaded {
     /// Every problem: first those that hide others (their consequences folded under them,
     /// [`Diagnostic::hidden`]), then the rest, each sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// The problems `lint.allow` accepted, each with the entry that did
+    /// ([`Diagnostic::allowed_by`]), sorted like `diagnostics`. They count as neither errors
+    /// nor warnings.
+    pub allowed: Vec<Diagnostic>,
     /// Every flow test that could be read, in the order written, with what became of it (a
     /// test too malformed to read is only a diagnostic).
     pub tests: Vec<TestRun>,
@@ -93,7 +98,7 @@ pub struct Spec {
     pub model: Model,
     /// The flow tests, in the order written (files in the order given).
     pub tests: Vec<FlowTest>,
-    /// `ignore:` and `safety:`.
+    /// `ignore:`, `safety:` and `moved:`.
     pub policy: Policy,
     /// Where each audio name's source (`file`, `server_file` or `sha256`) is written, for
     /// problems only the live project reveals (pre-uploaded audio the project lacks).
@@ -218,6 +223,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
     let tests = checks::lower_tests(&mut cx, &project);
     let mut policy = checks::lower_policy(&mut cx, &project);
     policy.moved = moved::lower_moved(&mut cx, &project);
+    let lint = lint::lower_lint(&mut cx, &project);
 
     // Flow tests run only on a model without errors: on a broken model they would fail for
     // reasons already reported.
@@ -235,7 +241,8 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         .map(|(test, outcome)| TestRun { test, outcome })
         .collect();
 
-    let mut diagnostics = fold(cx.diagnostics, &cx.consequences);
+    let mut diagnostics = fold(std::mem::take(&mut cx.diagnostics), &cx.consequences);
+    let mut allowed = lint::apply(&mut cx, &lint, &mut diagnostics);
     // Causes first (what hides other problems is the one to fix first), then by place.
     let order = |a: &Diagnostic, b: &Diagnostic| {
         let key = |d: &Diagnostic| {
@@ -256,12 +263,15 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
     for diagnostic in &mut diagnostics {
         diagnostic.hidden.sort_by(order);
     }
+    allowed.sort_by(order);
     let valid = !diagnostics.iter().any(Diagnostic::is_error);
     // Flow tests run only on a model without other errors, so errors that are all failed
-    // flow tests leave a whole model.
+    // flow tests leave a whole model; so do warnings `lint.rules` made errors.
     let only_tests_fail = !valid
         && diagnostics.iter().filter(|d| d.is_error()).all(|d| {
-            d.hidden.is_empty() && [code::FLOW_TEST_FAILED, code::FLOW_TEST_PATH].contains(&d.code)
+            d.set_by.is_some()
+                || (d.hidden.is_empty()
+                    && [code::FLOW_TEST_FAILED, code::FLOW_TEST_PATH].contains(&d.code))
         });
     let spec = Spec {
         model,
@@ -278,6 +288,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         spec,
         with_failing_tests,
         diagnostics,
+        allowed,
         tests: runs,
     }
 }
@@ -394,6 +405,9 @@ impl Cx<'_> {
             message,
             labels: vec![label],
             help: None,
+            address: None,
+            set_by: None,
+            allowed_by: None,
             hidden: Vec::new(),
         });
         self.diagnostics.last_mut().expect("just pushed")

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::address::Address;
 use crate::diagnostic::code;
 use crate::load::merge::{Def, Project};
 use crate::load::{At, Cx};
@@ -129,13 +130,14 @@ fn national(cx: &mut Cx<'_>, at: At, digits: &str) {
     if digits.len() < 2 || !digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return;
     }
-    cx.warning(
+    let diagnostic = cx.warning(
         code::NATIONAL_NUMBER,
         at,
         format!("number `{digits}` starts with 0, the national prefix"),
         "national form",
-    )
-    .help = Some(
+    );
+    diagnostic.address = Some(Address::Number(digits.to_owned()));
+    diagnostic.help = Some(
         "PCC numbers are written country code first, without the national 0: Vietnam's \
          `024 7308 2686` is `842473082686`"
             .to_owned(),
@@ -237,6 +239,7 @@ pub(super) fn lower_audio(
             );
             diagnostic.labels.push(also);
             diagnostic.help = Some("use one name for it".to_owned());
+            diagnostic.address = Some(Address::Audio(name.clone()));
         } else {
             first_name.insert(id.clone(), def);
             model.audio.insert(
@@ -327,14 +330,17 @@ pub(super) fn lower_groups(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<S
         for agent in def.value.value.agents.iter().flatten() {
             if let Some(first) = written.get(agent.value.as_str()) {
                 let also = cx.label(def.at(*first), "first listed here");
-                cx.warning(
+                let diagnostic = cx.warning(
                     code::DUPLICATE_MEMBER,
                     def.at(agent),
                     format!("agent `{}` is listed twice in group `{name}`", agent.value),
                     "listed again here",
-                )
-                .labels
-                .push(also);
+                );
+                diagnostic.labels.push(also);
+                diagnostic.address = Some(Address::Membership {
+                    group: name.clone(),
+                    agent: agent.value.clone(),
+                });
                 continue;
             }
             written.insert(&agent.value, agent);
@@ -350,13 +356,14 @@ pub(super) fn lower_groups(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<S
             group.agents.insert(agent.value.clone());
         }
         if group.agents.is_empty() && written.is_empty() {
-            cx.warning(
+            let diagnostic = cx.warning(
                 code::EMPTY_GROUP,
                 def.key_at(),
                 format!("group `{name}` has no agents"),
                 "no agents",
-            )
-            .help = Some("calls routed to this group reach no one".to_owned());
+            );
+            diagnostic.help = Some("calls routed to this group reach no one".to_owned());
+            diagnostic.address = Some(Address::Group(name.clone()));
         }
         groups.insert(name.clone(), group);
     }

@@ -1,5 +1,6 @@
-//! GitHub Actions annotations: one `::error` or `::warning` workflow command per problem, with
-//! its file, line, column, end and code, which GitHub shows on the pull request's diff. Every
+//! GitHub Actions annotations: one `::error` or `::warning` workflow command per problem (a
+//! `::notice` for one `lint.allow` accepted, with the reason), with its file, line, column,
+//! end and code, which GitHub shows on the pull request's diff. Every
 //! part is escaped by GitHub's rules when the command is written
 //! ([`crate::output::WorkflowCommand`]), so a name, path or message from the spec can neither
 //! end the command nor start another.
@@ -18,10 +19,15 @@ pub fn render(loaded: &Loaded, sources: &Sources) -> (Vec<WorkflowCommand>, Stri
             let at = &finding.at;
             let diagnostic = finding.diagnostic;
             let message = finding.text();
+            let title = match &diagnostic.allowed_by {
+                Some(_) => format!("{} (allowed)", diagnostic.code),
+                None => diagnostic.code.to_owned(),
+            };
             WorkflowCommand {
-                kind: match diagnostic.severity {
-                    Severity::Error => CommandKind::Error,
-                    Severity::Warning => CommandKind::Warning,
+                kind: match (&diagnostic.allowed_by, diagnostic.severity) {
+                    (Some(_), _) => CommandKind::Notice,
+                    (None, Severity::Error) => CommandKind::Error,
+                    (None, Severity::Warning) => CommandKind::Warning,
                 },
                 properties: vec![
                     ("file", at.path.clone()),
@@ -29,16 +35,12 @@ pub fn render(loaded: &Loaded, sources: &Sources) -> (Vec<WorkflowCommand>, Stri
                     ("col", at.column.to_string()),
                     ("endLine", at.end_line.to_string()),
                     ("endColumn", at.end_column.to_string()),
-                    ("title", diagnostic.code.to_owned()),
+                    ("title", title),
                 ],
                 message,
             }
         })
         .collect();
-    let summary = if loaded.diagnostics.is_empty() {
-        "no problems\n".to_owned()
-    } else {
-        format!("{}\n", spec::diagnostic::summary(&loaded.diagnostics))
-    };
+    let summary = format!("{}\n", crate::specfile::summary(loaded));
     (commands, summary)
 }

@@ -10,7 +10,8 @@ use super::findings;
 use crate::specfile::Sources;
 
 /// The Code Quality report of `loaded`. Errors are `critical` (the spec cannot be planned),
-/// warnings `minor`.
+/// warnings `minor`, problems `lint.allow` accepted `info` (their description ends with the
+/// reason).
 pub fn render(loaded: &Loaded, sources: &Sources) -> String {
     let issues: Vec<Value> = findings(loaded, sources)
         .iter()
@@ -21,9 +22,10 @@ pub fn render(loaded: &Loaded, sources: &Sources) -> String {
                 "check_name": diagnostic.code,
                 "description": finding.text(),
                 "categories": ["Bug Risk"],
-                "severity": match diagnostic.severity {
-                    Severity::Error => "critical",
-                    Severity::Warning => "minor",
+                "severity": match (&diagnostic.allowed_by, diagnostic.severity) {
+                    (Some(_), _) => "info",
+                    (None, Severity::Error) => "critical",
+                    (None, Severity::Warning) => "minor",
                 },
                 "fingerprint": finding.fingerprint,
                 "location": {

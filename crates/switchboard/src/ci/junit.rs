@@ -2,7 +2,7 @@
 //! systems read: a suite `flow tests` with one test case per flow test (named after the test,
 //! the caller's path in its output or failure), then one suite per spec file holding its
 //! problems, each a test case that fails (warnings fail only with `--strict`, as `validate`
-//! does).
+//! does; a problem `lint.allow` accepted is skipped, with the reason).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -70,6 +70,17 @@ pub fn render(loaded: &Loaded, sources: &Sources, strict: bool) -> String {
             finding.text()
         );
         let fails = diagnostic.severity == Severity::Error || strict;
+        let outcome = match (finding.allowed(), fails) {
+            (Some(message), _) => Outcome::Skipped { message },
+            (None, true) => Outcome::Failed {
+                kind: diagnostic.code.to_owned(),
+                message: format!("{}: {}", diagnostic.severity, diagnostic.message),
+                text,
+            },
+            (None, false) => Outcome::Passed {
+                output: format!("warning: {text}"),
+            },
+        };
         cases.push(Case {
             classname: path.clone(),
             name: format!(
@@ -78,17 +89,7 @@ pub fn render(loaded: &Loaded, sources: &Sources, strict: bool) -> String {
             ),
             file: path,
             line: finding.at.line,
-            outcome: if fails {
-                Outcome::Failed {
-                    kind: diagnostic.code.to_owned(),
-                    message: format!("{}: {}", diagnostic.severity, diagnostic.message),
-                    text,
-                }
-            } else {
-                Outcome::Passed {
-                    output: format!("warning: {text}"),
-                }
-            },
+            outcome,
         });
     }
     suites.extend(by_file.into_values());

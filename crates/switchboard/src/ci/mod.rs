@@ -32,6 +32,12 @@ pub struct Finding<'a> {
     pub related: Vec<(Place, &'a str)>,
     /// Stable across runs: see [`fingerprints`].
     pub fingerprint: String,
+    /// Where the `lint.allow` entry that accepted it is, when one did
+    /// (`diagnostic.allowed_by`).
+    pub allowed_at: Option<Place>,
+    /// Where the `lint.rules` entry that set its severity is, when one did
+    /// (`diagnostic.set_by`).
+    pub set_at: Option<Place>,
 }
 
 /// A place in a file, as CI systems count: the path from the repository root (`/`
@@ -74,7 +80,7 @@ pub fn findings<'a>(loaded: &'a Loaded, sources: &Sources) -> Vec<Finding<'a>> {
             end_column,
         }
     };
-    let diagnostics: Vec<&Diagnostic> = loaded.diagnostics.iter().collect();
+    let diagnostics: Vec<&Diagnostic> = loaded.diagnostics.iter().chain(&loaded.allowed).collect();
     let places: Vec<Place> = diagnostics.iter().map(|d| place(&d.labels[0])).collect();
     let prints = fingerprints(&diagnostics, &places);
     diagnostics
@@ -89,21 +95,31 @@ pub fn findings<'a>(loaded: &'a Loaded, sources: &Sources) -> Vec<Finding<'a>> {
                 .map(|label| (place(label), label.text.as_str()))
                 .collect(),
             fingerprint,
+            allowed_at: diagnostic
+                .allowed_by
+                .as_ref()
+                .map(|allowed| place(&allowed.at)),
+            set_at: diagnostic.set_by.as_ref().map(place),
         })
         .collect()
 }
 
 /// The fingerprint of each diagnostic: the SHA-256 (hex) of its code and what it is about,
 /// never its line, so that it survives lines added above it. What it is about is the object
-/// the diagnostic names when it names one, else its file and message. Two diagnostics that
-/// would share one (the same message twice in a file) are told apart by their order.
+/// the diagnostic names when it names one (its address: the fingerprint then survives a
+/// move to another file and a reworded message too), else its file and message. Two
+/// diagnostics that would share one (the same message twice in a file) are told apart by
+/// their order.
 pub fn fingerprints(diagnostics: &[&Diagnostic], places: &[Place]) -> Vec<String> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     diagnostics
         .iter()
         .zip(places)
         .map(|(diagnostic, place)| {
-            let about = format!("{}\n{}", place.path, diagnostic.message);
+            let about = match &diagnostic.address {
+                Some(address) => format!("address {address}"),
+                None => format!("{}\n{}", place.path, diagnostic.message),
+            };
             let base = format!("switchboard\n{}\n{about}", diagnostic.code);
             let n = seen.entry(base.clone()).or_default();
             *n += 1;
@@ -210,9 +226,21 @@ pub fn full_text(diagnostic: &Diagnostic) -> String {
 }
 
 impl Finding<'_> {
-    /// [`full_text`], then a `see also path:line:column: text` line per other place.
+    /// [`full_text`], then a `see also path:line:column: text` line per other place, and what
+    /// `lint:` did to it.
     pub fn text(&self) -> String {
         let mut text = full_text(self.diagnostic);
+        if let Some(at) = &self.set_at {
+            text.push_str(&format!(
+                "\nnote: set to {} by `lint.rules` ({})",
+                self.diagnostic.severity,
+                at.short()
+            ));
+        }
+        if let Some(why) = self.allowed() {
+            text.push('\n');
+            text.push_str(&why);
+        }
         for (place, label) in &self.related {
             text.push_str(&format!(
                 "\nsee also {}:{}:{}",
@@ -223,6 +251,29 @@ impl Finding<'_> {
             }
         }
         text
+    }
+}
+
+impl Finding<'_> {
+    /// `allowed by `lint.allow` (path:line:column): reason`, for a problem `lint.allow`
+    /// accepted.
+    pub fn allowed(&self) -> Option<String> {
+        let (allowed, at) = (
+            self.diagnostic.allowed_by.as_ref()?,
+            self.allowed_at.as_ref()?,
+        );
+        Some(format!(
+            "allowed by `lint.allow` ({}): {}",
+            at.short(),
+            allowed.reason
+        ))
+    }
+}
+
+impl Place {
+    /// `path:line:column`.
+    pub fn short(&self) -> String {
+        format!("{}:{}:{}", self.path, self.line, self.column)
     }
 }
 

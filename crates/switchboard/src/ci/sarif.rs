@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 (OASIS), the format GitHub code scanning and other dashboards read: one run of
 //! the tool `switchboard`, one rule per code with its help from docs/codes.md, one result per
-//! problem with its region, and the problems `lint.allow` accepts as suppressed results with
-//! the reason given.
+//! problem with its region, and the problems `lint.allow` accepts as suppressed results
+//! (`suppressions`, `inSource`, the reason as `justification`).
 
 use serde_json::{Value, json};
 use spec::Loaded;
@@ -115,6 +115,16 @@ fn result(finding: &Finding<'_>) -> Value {
         "locations": [location(&finding.at, None)],
         "partialFingerprints": { "switchboard/v1": finding.fingerprint },
     });
+    // Accepted by `lint.allow`, which is written in the spec (the analysed source), with the
+    // reason given.
+    if let (Some(allowed), Some(at)) = (&diagnostic.allowed_by, &finding.allowed_at) {
+        result["suppressions"] = json!([{
+            "kind": "inSource",
+            "status": "accepted",
+            "justification": allowed.reason,
+            "location": location(at, Some("lint.allow")),
+        }]);
+    }
     if !finding.related.is_empty() {
         result["relatedLocations"] = finding
             .related

@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use crate::{root, stdout, switchboard};
 
-/// crates/switchboard/tests/data/ci: `flows` (warnings, flow tests passing and failing) and
-/// `broken` (errors in two files, flow tests not run).
+/// crates/switchboard/tests/data/ci: `flows` (warnings, flow tests passing and failing),
+/// `broken` (errors in two files, flow tests not run) and `allowed` (`lint:` makes a warning
+/// an error and allows one of them).
 fn data() -> PathBuf {
     root().join("crates/switchboard/tests/data/ci")
 }
@@ -45,7 +46,7 @@ fn sarif_passes_the_sarif_2_1_0_schema() {
     let schema = env!("SWITCHBOARD_TEST_SARIF_SCHEMA");
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for fixture in ["flows", "broken"] {
+    for fixture in ["flows", "broken", "allowed"] {
         let file = dir.path().join(format!("{fixture}.sarif"));
         std::fs::write(&file, validate(fixture, "sarif", &[])).unwrap();
         files.push(file);
@@ -334,4 +335,87 @@ fn junit_has_a_case_per_flow_test_and_problems_by_file() {
 #[test]
 fn github_annotations_snapshot() {
     insta::assert_snapshot!("github_flows", validate("flows", "github", &[]));
+}
+
+/// A problem `lint.allow` accepted says so in every format, with the reason and where the
+/// entry is; one `lint.rules` made an error says that too.
+#[test]
+fn every_format_says_which_rule_and_which_allow_applied() {
+    let reason = "the Spanish menu repeats itself";
+    let entry = format!("{DATA}/allowed/lint.yaml:4:7");
+
+    let output = switchboard(
+        &root(),
+        &["validate", &format!("{DATA}/allowed"), "--format", "json"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the raised warning is an error"
+    );
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["errors"], 1);
+    assert_eq!(json["warnings"], 0);
+    let allowed = &json["allowed"][0];
+    assert_eq!(allowed["code"], "no-fallback");
+    assert_eq!(allowed["address"], "ivr_node.main/spanish");
+    assert_eq!(allowed["allowed_by"]["reason"], reason);
+    assert_eq!(allowed["allowed_by"]["address"], "ivr_node.main/spanish");
+    assert_eq!(allowed["allowed_by"]["at"]["line"], 4);
+    assert_eq!(json["diagnostics"][0]["set_by"]["line"], 2);
+
+    let log: Value = serde_json::from_str(&validate("allowed", "sarif", &[])).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results[0].get("suppressions").is_none());
+    let suppression = &results[1]["suppressions"][0];
+    assert_eq!(suppression["kind"], "inSource");
+    assert_eq!(suppression["status"], "accepted");
+    assert_eq!(suppression["justification"], reason);
+    assert_eq!(
+        suppression["location"]["physicalLocation"]["artifactLocation"]["uri"],
+        format!("{DATA}/allowed/lint.yaml")
+    );
+
+    let github = validate("allowed", "github", &[]);
+    let notice = github
+        .lines()
+        .find(|l| l.starts_with("::notice "))
+        .expect("a notice");
+    assert!(notice.contains("title=no-fallback (allowed)::"), "{notice}");
+    // (A message escapes `%`, CR and LF only: the place reads as written.)
+    assert!(
+        notice.contains(&format!("%0Aallowed by `lint.allow` ({entry}): {reason}")),
+        "{notice}"
+    );
+    assert!(github.starts_with("::error "), "{github}");
+    assert!(
+        github
+            .lines()
+            .next()
+            .unwrap()
+            .contains("set to error by `lint.rules`")
+    );
+
+    let report: Value = serde_json::from_str(&validate("allowed", "gitlab", &[])).unwrap();
+    assert_eq!(report[1]["severity"], "info");
+    assert!(
+        report[1]["description"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("allowed by `lint.allow` ({entry}): {reason}"))
+    );
+
+    let junit = validate("allowed", "junit", &[]);
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    let skipped = doc
+        .descendants()
+        .find(|n| n.has_tag_name("skipped"))
+        .expect("the allowed problem is a skipped case");
+    assert_eq!(
+        skipped.attribute("message"),
+        Some(&*format!("allowed by `lint.allow` ({entry}): {reason}"))
+    );
+    insta::assert_snapshot!("github_allowed", github);
+    insta::assert_snapshot!("junit_allowed", junit);
 }

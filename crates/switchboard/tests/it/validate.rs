@@ -545,3 +545,85 @@ fn with_no_path_a_directory_without_a_spec_file_of_its_own_names_where_specs_are
         "{err}"
     );
 }
+
+/// `lint:` changes what `validate` reports and its exit status: a warning made an error fails
+/// it, one turned off or allowed no longer counts, even with `--strict`; a rule that cannot be
+/// lowered is refused where it is written.
+#[test]
+fn lint_rules_and_allows_change_what_validate_reports_and_its_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "\
+queues:
+  sales: { get_list_agents_url: https://crm.example.com/agents }
+ivr:
+  main:
+    start: menu
+    nodes:
+      menu: { say: Press 1 for sales., keys: { \"1\": { queue: sales } } }
+numbers:
+  \"842473082686\": { ivr: main }
+";
+    let run = |lint: &str, args: &[&str]| {
+        std::fs::write(dir.path().join("spec.yaml"), format!("{spec}{lint}")).unwrap();
+        let mut all = vec!["validate", "spec.yaml"];
+        all.extend_from_slice(args);
+        let output = switchboard(dir.path(), &all);
+        (output.status.code().unwrap(), stdout(&output))
+    };
+    // No lint: a warning, which fails only --strict.
+    let (code, text) = run("", &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("0 errors, 1 warning"), "{text}");
+    assert_eq!(run("", &["--strict"]).0, 1);
+
+    // Made an error: invalid without --strict, and the note says which entry did it.
+    let (code, text) = run("lint:\n  rules: { no-fallback: error }\n", &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("1 error, 0 warnings"), "{text}");
+    assert!(
+        text.contains("note: set to error by `lint.rules` at spec.yaml:11:12"),
+        "{text}"
+    );
+
+    // Off: nothing reported, valid even with --strict.
+    let (code, text) = run("lint:\n  rules: { no-fallback: off }\n", &["--strict"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("no-fallback"), "{text}");
+
+    // Allowed for that node: valid with --strict, listed with its reason.
+    let allow = "lint:\n  allow:\n    - { rule: no-fallback, address: ivr_node.main/*, reason: one-key menu }\n";
+    let (code, text) = run(allow, &["--strict"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("by `lint.allow` at spec.yaml:12:7: one-key menu"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 errors, 0 warnings (1 allowed by `lint.allow`)"),
+        "{text}"
+    );
+    // An allow for another node matches nothing: the warning stays, and a second one says so.
+    let other =
+        "lint:\n  allow:\n    - { rule: no-fallback, address: ivr_node.other/*, reason: x }\n";
+    let (code, text) = run(other, &["--format", "json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["no-fallback", "unused-allow"]);
+
+    // A rule that cannot be lowered is refused where it is written, and changes nothing.
+    for lint in [
+        "lint:\n  rules: { unknown-reference: warning }\n",
+        "lint:\n  allow:\n    - { rule: ivr-cycle, address: ivr_node.main/menu, reason: x }\n",
+    ] {
+        let (code, text) = run(lint, &[]);
+        assert_eq!(code, 1, "{text}");
+        assert!(text.contains("fixed-rule"), "{text}");
+        assert!(text.contains("[spec.yaml:1"), "{text}");
+    }
+}

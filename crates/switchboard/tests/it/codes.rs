@@ -1,6 +1,7 @@
 //! Every diagnostic code is documented: docs/codes.md has a section per code (and none for a
 //! code that does not exist) whose example, loaded on its own, reports that code, and whose
-//! severity line says what the rule is; docs/spec.md's table lists every code.
+//! severity line says what the rule is, and (for a tunable code) which address `lint.allow`
+//! matches its problem by; docs/spec.md's table lists every code.
 
 use spec::diagnostic::RULES;
 
@@ -66,6 +67,41 @@ fn every_code_has_a_section_whose_example_reports_it() {
             "`{code}` is {kind}: its section must say so"
         );
         assert!(body.contains("\nFix: "), "`{code}` has no `Fix:` line");
+        if rule.tunable {
+            allow_is_documented(code, body, &loaded.diagnostics);
+        }
+    }
+}
+
+/// A tunable code's section says how to allow its problems: the address its example's problem
+/// carries, written `` (`ivr_node.main/menu` here) ``, which is what `lint.allow` matches; or,
+/// for a problem about no object, that no `allow` matches it.
+fn allow_is_documented(code: &str, body: &str, diagnostics: &[spec::Diagnostic]) {
+    let addresses: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.code == code)
+        .filter_map(|d| d.address.as_ref().map(ToString::to_string))
+        .collect();
+    let claimed = body.find("` here)").map(|end| {
+        let start = body[..end].rfind('`').expect("an opening backtick") + 1;
+        &body[start..end]
+    });
+    match claimed {
+        Some(address) => assert!(
+            addresses.iter().any(|a| a == address),
+            "`{code}`: docs/codes.md says its problem is at `{address}`; the example's is at \
+             {addresses:?}"
+        ),
+        None => {
+            assert!(
+                body.contains("no `allow` matches it"),
+                "`{code}` is tunable: its section must say which address to allow it by"
+            );
+            assert!(
+                addresses.is_empty(),
+                "`{code}`: docs/codes.md says no `allow` matches it, but it is at {addresses:?}"
+            );
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod corpus;
 mod crash;
 mod drift;
 mod export;
+mod fields;
 mod files;
 mod fuzz;
 mod harness;

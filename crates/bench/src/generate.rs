@@ -185,6 +185,7 @@ pub fn center(size: &Size, seed: u64) -> Center {
                     AgentRouting::App
                 },
                 phone_number: phone.then(|| format!("8490{:07}", rng.u32(0..10_000_000))),
+                out_of_hours_callout: None,
             },
         );
     }
@@ -305,6 +306,7 @@ pub fn center(size: &Size, seed: u64) -> Center {
                 route: Some(route),
                 allow_outbound_calls: i % 3 == 0,
                 record_outbound_calls: i % 6 == 0,
+                all_groups_can_call_out: None,
             },
         );
     }
@@ -563,6 +565,7 @@ pub fn change(model: &Model, share: f64, seed: u64) -> (Model, usize) {
                         name: format!("New Hire {hired}"),
                         routing: AgentRouting::App,
                         phone_number: None,
+                        out_of_hours_callout: None,
                     },
                 );
                 let group = &groups[rng.usize(..groups.len())];

@@ -22,10 +22,19 @@ fn int(live: Option<i64>, want: Option<i64>, default: i64) -> bool {
     want.is_none_or(|w| live.unwrap_or(default) == w)
 }
 
+/// A field with no known default (the undocumented ones): absent live is not the value sent.
+fn exact<T: PartialEq>(live: Option<T>, want: Option<T>) -> bool {
+    want.is_none() || live == want
+}
+
 pub(crate) fn agent(live: &wire::Agent, want: &wire::AgentBody) -> bool {
     text(&live.name, &want.name)
         && int(live.routing_type, want.routing_type.map(i64::from), 1)
         && text(&live.phone_number, &want.phone_number)
+        && exact(
+            live.allow_out_of_business_hour_callout,
+            want.allow_out_of_business_hour_callout,
+        )
 }
 
 pub(crate) fn queue(live: &wire::Queue, want: &wire::QueueBody) -> bool {
@@ -65,6 +74,18 @@ pub(crate) fn queue(live: &wire::Queue, want: &wire::QueueBody) -> bool {
         )
         && text(&live.get_list_agents_url, &want.get_list_agents_url)
         && int(live.cond_routing, want.cond_routing.map(i64::from), 1)
+        && exact(
+            live.route_to_backup_groups_after,
+            want.route_to_backup_groups_after.map(i64::from),
+        )
+        && exact(
+            live.sla_target_percent,
+            want.sla_target_percent.map(i64::from),
+        )
+        && exact(
+            live.sla_answered_within,
+            want.sla_answered_within.map(i64::from),
+        )
 }
 
 pub(crate) fn routing(live: &wire::Routing, want: &wire::RoutingBody) -> bool {
@@ -115,6 +136,10 @@ pub(crate) fn number(live: &wire::Number, want: &wire::NumberBody) -> bool {
             live.record_outbound_calls,
             want.record_outbound_calls,
             false,
+        )
+        && exact(
+            live.all_group_can_make_outbound_call,
+            want.all_group_can_make_outbound_call,
         )
 }
 

@@ -419,6 +419,17 @@ impl Problems {
     }
 
     /// A count that must not be negative nor absurd; `default` when unset.
+    /// [`Problems::count`] of a field with no default: absent stays absent.
+    fn opt_count(
+        &mut self,
+        address: &Address,
+        id: &str,
+        field: &str,
+        value: Option<i64>,
+    ) -> Option<u32> {
+        value.map(|v| self.count(address, id, field, Some(v), 0))
+    }
+
     fn count(
         &mut self,
         address: &Address,
@@ -645,6 +656,7 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
                     name: a.name.clone().unwrap_or_default(),
                     routing,
                     phone_number: a.phone_number.clone(),
+                    out_of_hours_callout: a.allow_out_of_business_hour_callout,
                 },
             );
         }
@@ -761,6 +773,20 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
             d.maximum_queue_wait_time,
         );
         let cond_routing = count("cond_routing", q.cond_routing, d.cond_routing);
+        let overflow_after = p.opt_count(
+            &address,
+            &q.id,
+            "route_to_backup_groups_after",
+            q.route_to_backup_groups_after,
+        );
+        let sla_target_percent =
+            p.opt_count(&address, &q.id, "sla_target_percent", q.sla_target_percent);
+        let sla_answered_within = p.opt_count(
+            &address,
+            &q.id,
+            "sla_answered_within",
+            q.sla_answered_within,
+        );
         let wait_greeting = q
             .wait_greeting
             .as_deref()
@@ -838,6 +864,9 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
                 get_list_agents_url: q.get_list_agents_url.clone().map(Sensitive::new),
                 cond_routing,
                 routing,
+                overflow_after,
+                sla_target_percent,
+                sla_answered_within,
             },
         );
     }
@@ -1206,6 +1235,7 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
                 record_outbound_calls: n
                     .record_outbound_calls
                     .unwrap_or(Number::DEFAULT_RECORD_OUTBOUND_CALLS),
+                all_groups_can_call_out: n.all_group_can_make_outbound_call,
             },
         );
     }

@@ -176,6 +176,9 @@ pub struct Agent {
     /// Runtime state; read but never compared.
     #[serde(default, deserialize_with = "de::opt_string")]
     pub manual_status: Option<String>,
+    /// May call out outside business hours (undocumented; `null` when never set).
+    #[serde(default, deserialize_with = "de::opt_flag")]
+    pub allow_out_of_business_hour_callout: Option<bool>,
 }
 
 /// An item of `GET /v1/group` (`data.groups`).
@@ -245,6 +248,15 @@ pub struct Queue {
     /// Default 1.
     #[serde(default, deserialize_with = "de::opt_int")]
     pub cond_routing: Option<i64>,
+    /// Seconds before the backup groups ring too (undocumented; `null` when never set).
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub route_to_backup_groups_after: Option<i64>,
+    /// SLA share of calls, percent (undocumented; `null` when never set).
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub sla_target_percent: Option<i64>,
+    /// SLA answer time, seconds (undocumented; `null` when never set).
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub sla_answered_within: Option<i64>,
 }
 
 /// An item of `GET /v1/routing-call-to-groups?queue=` (`data.groupRoutings`).
@@ -375,6 +387,9 @@ pub struct Number {
     /// Default false.
     #[serde(default, deserialize_with = "de::opt_flag")]
     pub record_outbound_calls: Option<bool>,
+    /// Every group may call out on the number (undocumented; `null` when never set).
+    #[serde(default, deserialize_with = "de::opt_flag")]
+    pub all_group_can_make_outbound_call: Option<bool>,
 }
 
 /// An item of `GET /v1/greetingfile` (`data.greetingFiles`, or `data.greeting_files`).
@@ -462,6 +477,9 @@ pub struct AgentBody {
     /// Used with `routing_type` 2.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
+    /// Undocumented; sent only when the spec manages it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_out_of_business_hour_callout: Option<bool>,
 }
 
 /// `POST /v1/group`, `PUT /v1/group/{id}`; also `{tree_name}` for trees via [`TreeBody`].
@@ -522,6 +540,15 @@ pub struct QueueBody {
     /// 1 or 2.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cond_routing: Option<u32>,
+    /// Undocumented; sent only when the spec manages it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_to_backup_groups_after: Option<u32>,
+    /// Undocumented; sent only when the spec manages it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_target_percent: Option<u32>,
+    /// Undocumented; sent only when the spec manages it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_answered_within: Option<u32>,
 }
 
 /// `POST /v1/routing-call-to-groups`, `PUT /v1/routing-call-to-groups/{id}`.
@@ -630,6 +657,9 @@ pub struct NumberBody {
     /// Record outbound calls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_outbound_calls: Option<bool>,
+    /// Undocumented; sent only when the spec manages it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all_group_can_make_outbound_call: Option<bool>,
 }
 
 /// `PUT /v1/callsettings`: the whole singleton; an unset URL is sent as `""`.

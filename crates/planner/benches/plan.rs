@@ -29,6 +29,7 @@ fn project() -> Model {
                 name: format!("Agent {i}"),
                 routing: AgentRouting::App,
                 phone_number: None,
+                out_of_hours_callout: None,
             },
         );
     }
@@ -124,6 +125,7 @@ fn project() -> Model {
                 route: Some(route),
                 allow_outbound_calls: true,
                 record_outbound_calls: false,
+                all_groups_can_call_out: None,
             },
         );
     }

@@ -91,6 +91,7 @@ impl Object {
                 put("name", a.name.clone().into());
                 put("routing", to_value(&a.routing));
                 put("phone_number", a.phone_number.clone().into());
+                put("out_of_hours_callout", a.out_of_hours_callout.into());
             }
             Object::Audio { id, name, file } => {
                 put("id", id.to_string().into());
@@ -125,6 +126,9 @@ impl Object {
                 );
                 put("get_list_agents_url", shown(&q.get_list_agents_url));
                 put("cond_routing", q.cond_routing.into());
+                put("overflow_after", q.overflow_after.into());
+                put("sla_target_percent", q.sla_target_percent.into());
+                put("sla_answered_within", q.sla_answered_within.into());
             }
             Object::Routing(r) => put("primary", r.primary.into()),
             Object::IvrNode { start, node } => {
@@ -162,6 +166,7 @@ impl Object {
                 }
                 put("allow_outbound_calls", n.allow_outbound_calls.into());
                 put("record_outbound_calls", n.record_outbound_calls.into());
+                put("all_groups_can_call_out", n.all_groups_can_call_out.into());
             }
             Object::Settings(s) => {
                 put("event_url", shown(&s.event_url));
@@ -174,6 +179,35 @@ impl Object {
             }
         }
         m
+    }
+}
+
+impl Object {
+    /// Gives the fields this desired value leaves unset, and that a spec may leave unmanaged
+    /// (the undocumented fields real clients set: a queue's overflow delay and SLA, a number's
+    /// `all_groups_can_call_out`, an agent's `out_of_hours_callout`), the value `live` holds:
+    /// unset means "whatever PCC holds", so it is never a difference, and an update of
+    /// another field sends back what PCC holds.
+    pub(crate) fn keep_unmanaged(&mut self, live: &Object) {
+        fn keep<T: Copy>(desired: &mut Option<T>, live: Option<T>) {
+            if desired.is_none() {
+                *desired = live;
+            }
+        }
+        match (self, live) {
+            (Object::Agent(a), Object::Agent(l)) => {
+                keep(&mut a.out_of_hours_callout, l.out_of_hours_callout);
+            }
+            (Object::Queue(q), Object::Queue(l)) => {
+                keep(&mut q.overflow_after, l.overflow_after);
+                keep(&mut q.sla_target_percent, l.sla_target_percent);
+                keep(&mut q.sla_answered_within, l.sla_answered_within);
+            }
+            (Object::Number(n), Object::Number(l)) => {
+                keep(&mut n.all_groups_can_call_out, l.all_groups_can_call_out);
+            }
+            _ => {}
+        }
     }
 }
 

@@ -568,8 +568,13 @@ impl<'a> Planning<'a> {
         moved: BTreeMap<Address, Address>,
         warnings: Vec<Warning>,
     ) -> Planning<'a> {
-        let want = flatten(desired);
+        let mut want = flatten(desired);
         let mut have = flatten(live);
+        for (address, object) in &mut want {
+            if let Some(live) = have.get(address) {
+                object.keep_unmanaged(live);
+            }
+        }
         if desired.settings.is_none() {
             // Settings absent from the spec are not managed.
             have.remove(&Address::Settings);

@@ -29,6 +29,7 @@ fn model() -> Model {
                 name: format!("Agent {a}"),
                 routing: AgentRouting::App,
                 phone_number: None,
+                out_of_hours_callout: None,
             },
         );
     }
@@ -110,6 +111,7 @@ fn model() -> Model {
                 route: Some(route),
                 allow_outbound_calls: n % 2 == 0,
                 record_outbound_calls: false,
+                all_groups_can_call_out: None,
             },
         );
     }

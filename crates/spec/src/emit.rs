@@ -144,6 +144,9 @@ fn agents(model: &Model) -> String {
         if let Some(phone) = &agent.phone_number {
             fields.push(format!("phone_number: {}", scalar(phone, true)));
         }
+        if let Some(allowed) = agent.out_of_hours_callout {
+            fields.push(format!("out_of_hours_callout: {allowed}"));
+        }
         writeln!(out, "  {}: {}", scalar(id, false), flow_map(&fields)).unwrap();
     }
     section("agents", out)
@@ -234,6 +237,16 @@ fn queues(model: &Model, audio: &BTreeMap<AudioId, String>) -> String {
         }
         if queue.cond_routing != defaults.cond_routing {
             field("cond_routing", queue.cond_routing.to_string());
+        }
+        // Set or not, as PCC holds them: unset stays unmanaged, never a default.
+        for (key, value) in [
+            ("overflow_after", queue.overflow_after),
+            ("sla_target_percent", queue.sla_target_percent),
+            ("sla_answered_within", queue.sla_answered_within),
+        ] {
+            if let Some(value) = value {
+                field(key, value.to_string());
+            }
         }
         if fields.is_empty() {
             writeln!(out, "  {}: {{}}", scalar(name, false)).unwrap();
@@ -398,6 +411,9 @@ fn numbers(model: &Model) -> String {
                 "record_outbound_calls",
                 number.record_outbound_calls.to_string(),
             );
+        }
+        if let Some(allowed) = number.all_groups_can_call_out {
+            field("all_groups_can_call_out", allowed.to_string());
         }
         if fields.is_empty() {
             writeln!(out, "  {}: {{}}", scalar(digits, false)).unwrap();

@@ -162,6 +162,10 @@ pub struct Agent {
     pub routing: AgentRouting,
     /// The agent's phone number; required when `routing` is `Phone`.
     pub phone_number: Option<String>,
+    /// The agent may call out outside business hours (PCC's undocumented
+    /// `allow_out_of_business_hour_callout`). `None` in a spec: not managed, whatever PCC holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_hours_callout: Option<bool>,
 }
 
 /// An agent group, keyed by name.
@@ -210,6 +214,18 @@ pub struct Queue {
     pub get_list_agents_url: Option<Sensitive>,
     /// PCC's `cond_routing` (1: agents online on web/app; 2: web/app or SIP). Default 1.
     pub cond_routing: u32,
+    /// Seconds a call waits for the primary groups before the backup groups ring too (PCC's
+    /// undocumented `route_to_backup_groups_after`). `None` in a spec: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow_after: Option<u32>,
+    /// The share of calls, in percent, to answer within `sla_answered_within` (undocumented
+    /// `sla_target_percent`). `None` in a spec: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_target_percent: Option<u32>,
+    /// The SLA's answer time in seconds (undocumented `sla_answered_within`). `None` in a
+    /// spec: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_answered_within: Option<u32>,
     /// Groups the queue routes to, keyed by group name.
     pub routing: BTreeMap<String, Routing>,
 }
@@ -229,6 +245,9 @@ impl Default for Queue {
             from_number_callout_to_agent: None,
             get_list_agents_url: None,
             cond_routing: 1,
+            overflow_after: None,
+            sla_target_percent: None,
+            sla_answered_within: None,
             routing: BTreeMap::new(),
         }
     }
@@ -504,6 +523,10 @@ pub struct Number {
     pub allow_outbound_calls: bool,
     /// Outbound calls from this number are recorded.
     pub record_outbound_calls: bool,
+    /// Every group may call out on this number, not only those chosen in PCC (undocumented
+    /// `all_group_can_make_outbound_call`). `None` in a spec: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_groups_can_call_out: Option<bool>,
 }
 
 impl Number {

@@ -335,6 +335,9 @@ pub struct RawAgent {
     pub routing: Option<Spanned<RawAgentRouting>>,
     /// The agent's phone number (`phone_number`), digits only.
     pub phone_number: Option<Spanned<String>>,
+    /// The agent may call out outside business hours (PCC's undocumented
+    /// `allow_out_of_business_hour_callout`). Unset: not managed, whatever PCC holds.
+    pub out_of_hours_callout: Option<Spanned<bool>>,
 }
 
 /// `routing_type`.
@@ -397,6 +400,16 @@ pub struct RawQueue {
     /// SIP).
     #[schemars(range(min = 1, max = 2))]
     pub cond_routing: Option<Spanned<u32>>,
+    /// Seconds a call waits for the primary groups before the other groups of `routing` ring
+    /// too (PCC's undocumented `route_to_backup_groups_after`). Unset: not managed.
+    pub overflow_after: Option<Spanned<u32>>,
+    /// The share of calls, in percent, to answer within `sla_answered_within` (PCC's
+    /// undocumented `sla_target_percent`), 0 to 100. Unset: not managed.
+    #[schemars(range(max = 100))]
+    pub sla_target_percent: Option<Spanned<u32>>,
+    /// The SLA's answer time in seconds (PCC's undocumented `sla_answered_within`). Unset: not
+    /// managed.
+    pub sla_answered_within: Option<Spanned<u32>>,
 }
 
 /// One queue → group routing.
@@ -504,6 +517,9 @@ pub struct RawNumber {
     pub allow_outbound_calls: Option<Spanned<bool>>,
     /// Record outbound calls (`record_outbound_calls`). Default false.
     pub record_outbound_calls: Option<Spanned<bool>>,
+    /// Every group may call out on this number, not only the groups chosen in PCC (PCC's
+    /// undocumented `all_group_can_make_outbound_call`). Unset: not managed.
+    pub all_groups_can_call_out: Option<Spanned<bool>>,
 }
 
 /// A flow test: a caller dials `number`, presses `keys`, then stays silent.

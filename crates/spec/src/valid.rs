@@ -42,6 +42,8 @@ pub fn non_blank(value: &str) -> bool {
 pub const SPEED: RangeInclusive<i32> = -3..=3;
 /// A queue's `cond_routing`: 1 (agents online on web/app) or 2 (web/app or SIP).
 pub const COND_ROUTING: RangeInclusive<u32> = 1..=2;
+/// A queue's `sla_target_percent`.
+pub const SLA_TARGET_PERCENT: RangeInclusive<u32> = 0..=100;
 /// The least `wait_agent_answer_timeout` of a queue, in seconds.
 pub const LEAST_WAIT_AGENT_ANSWER_TIMEOUT: u32 = 3;
 /// The least `maximum_queue_size` of a queue.

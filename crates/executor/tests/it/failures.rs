@@ -185,6 +185,7 @@ async fn a_number_created_meanwhile_is_adopted_and_set_to_the_plan() {
             route: None,
             allow_outbound_calls: true,
             record_outbound_calls: false,
+            all_groups_can_call_out: None,
         },
     );
     let live = read(&client).await;
@@ -252,6 +253,7 @@ async fn a_refused_api_key_stops_the_apply() {
                 name: format!("A {i}"),
                 routing: AgentRouting::App,
                 phone_number: None,
+                out_of_hours_callout: None,
             },
         );
     }
@@ -298,6 +300,7 @@ async fn an_apply_that_pcc_refuses_with_429s_starts_no_new_step() {
                 name: format!("A {i}"),
                 routing: AgentRouting::App,
                 phone_number: None,
+                out_of_hours_callout: None,
             },
         );
     }

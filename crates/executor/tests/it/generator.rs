@@ -102,6 +102,7 @@ pub fn project(size: Size, seed: u64, root: &Path) -> Model {
                     AgentRouting::App
                 },
                 phone_number: phone.then(|| format!("849{i:08}")),
+                out_of_hours_callout: None,
             },
         );
     }
@@ -203,6 +204,7 @@ pub fn project(size: Size, seed: u64, root: &Path) -> Model {
                 route,
                 allow_outbound_calls: i % 2 == 1,
                 record_outbound_calls: i % 4 == 1,
+                all_groups_can_call_out: None,
             },
         );
     }
@@ -257,6 +259,7 @@ pub fn mutate(m: &Model, root: &Path) -> Model {
             name: "New Comer".to_owned(),
             routing: AgentRouting::App,
             phone_number: None,
+            out_of_hours_callout: None,
         },
     );
     // Groups: a new group with members, a member moved.
@@ -401,6 +404,7 @@ pub fn mutate(m: &Model, root: &Path) -> Model {
             route: Some(NumberRoute::Queue("queue-new".to_owned())),
             allow_outbound_calls: true,
             record_outbound_calls: false,
+            all_groups_can_call_out: None,
         },
     );
     // A queue, a group and a tree deleted, with what used them repointed first.

@@ -58,6 +58,7 @@ pub fn agent_body(stringee_user_id: &str, agent: &Agent, unset: Unset) -> wire::
             AgentRouting::Phone => 2,
         }),
         phone_number: opt(&agent.phone_number, unset),
+        allow_out_of_business_hour_callout: agent.out_of_hours_callout,
     }
 }
 
@@ -92,6 +93,9 @@ pub fn queue_body(
         from_number_callout_to_agent: opt(&queue.from_number_callout_to_agent, unset),
         get_list_agents_url: opt_real(&queue.get_list_agents_url, unset),
         cond_routing: Some(queue.cond_routing),
+        route_to_backup_groups_after: queue.overflow_after,
+        sla_target_percent: queue.sla_target_percent,
+        sla_answered_within: queue.sla_answered_within,
     })
 }
 
@@ -190,6 +194,7 @@ pub fn number_body(
         ivr_menu,
         queue_id,
         record_outbound_calls: Some(number.record_outbound_calls),
+        all_group_can_make_outbound_call: number.all_groups_can_call_out,
     }
 }
 

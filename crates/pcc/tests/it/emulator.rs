@@ -284,6 +284,7 @@ fn expected_model(welcome_sha: &str, hold_file: &str) -> Model {
                         AgentRouting::App
                     },
                     phone_number: phone.then(|| format!("8490{i:07}")),
+                    out_of_hours_callout: None,
                 },
             )
         })
@@ -445,6 +446,7 @@ fn expected_model(welcome_sha: &str, hold_file: &str) -> Model {
                     route: Some(NumberRoute::Ivr("main".into())),
                     allow_outbound_calls: true,
                     record_outbound_calls: false,
+                    all_groups_can_call_out: None,
                 },
             ),
             (
@@ -454,6 +456,7 @@ fn expected_model(welcome_sha: &str, hold_file: &str) -> Model {
                     route: Some(NumberRoute::Queue("support".into())),
                     allow_outbound_calls: false,
                     record_outbound_calls: true,
+                    all_groups_can_call_out: None,
                 },
             ),
             (
@@ -463,6 +466,7 @@ fn expected_model(welcome_sha: &str, hold_file: &str) -> Model {
                     route: None,
                     allow_outbound_calls: false,
                     record_outbound_calls: false,
+                    all_groups_can_call_out: None,
                 },
             ),
         ]),

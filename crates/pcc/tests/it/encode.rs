@@ -42,6 +42,7 @@ fn number_routes_become_enable_ivr_and_one_target() {
         route: Some(NumberRoute::Queue("support".into())),
         allow_outbound_calls: true,
         record_outbound_calls: false,
+        all_groups_can_call_out: None,
     };
     assert_eq!(
         to_json(&number_body(None, &number, Some("QU_1"), Unset::Clear)),

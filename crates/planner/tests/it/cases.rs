@@ -178,6 +178,112 @@ audio:
     assert!(planner::missing_audio(&desired, &desired).is_empty());
 }
 
+/// The undocumented fields real clients set are managed only when the spec sets them: left
+/// unset they never differ, whatever PCC holds, and an update of another field sends back
+/// what PCC holds; set, they differ like any field; a create leaves them out.
+#[test]
+fn fields_the_spec_leaves_unset_are_not_managed() {
+    let at = std::path::Path::new("inline");
+    let live = fixture::model(
+        r#"
+agents: { alice: { name: Alice, out_of_hours_callout: true } }
+queues: { support: { overflow_after: 15, sla_target_percent: 80, sla_answered_within: 20 } }
+numbers: { "842473082686": { route: { queue: support }, all_groups_can_call_out: false } }
+"#,
+        at,
+    );
+    let unset = fixture::model(
+        r#"
+agents: { alice: { name: Alice } }
+queues: { support: {} }
+numbers: { "842473082686": { route: { queue: support } } }
+"#,
+        at,
+    );
+    let p = plan(&unset, &live, &spec::Policy::default());
+    assert!(p.is_empty(), "{}", render::text(&p, false));
+
+    // Another field changes: the update carries what PCC holds, so nothing is reset.
+    let mut renamed = unset.clone();
+    renamed.agents.get_mut("alice").unwrap().name = "Alice Nguyen".to_owned();
+    renamed
+        .queues
+        .get_mut("support")
+        .unwrap()
+        .wrap_up_time_limit = 30;
+    let p = plan(&renamed, &live, &spec::Policy::default());
+    let changed: Vec<(String, Vec<String>)> = p
+        .steps
+        .iter()
+        .map(|s| (s.address.to_string(), s.changed_fields.clone()))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("agent.alice".to_owned(), vec!["name".to_owned()]),
+            (
+                "queue.support".to_owned(),
+                vec!["wrap_up_time_limit".to_owned()]
+            ),
+        ]
+    );
+    assert_eq!(
+        apply_to(&p, &live).queues["support"].overflow_after,
+        Some(15)
+    );
+    assert_eq!(
+        apply_to(&p, &live).agents["alice"].out_of_hours_callout,
+        Some(true)
+    );
+
+    // Set in the spec, they are managed.
+    let set = fixture::model(
+        r#"
+agents: { alice: { name: Alice, out_of_hours_callout: false } }
+queues: { support: { overflow_after: 30, sla_target_percent: 80, sla_answered_within: 20 } }
+numbers: { "842473082686": { route: { queue: support }, all_groups_can_call_out: true } }
+"#,
+        at,
+    );
+    let p = plan(&set, &live, &spec::Policy::default());
+    let changed: Vec<(String, Vec<String>)> = p
+        .steps
+        .iter()
+        .map(|s| (s.address.to_string(), s.changed_fields.clone()))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            (
+                "agent.alice".to_owned(),
+                vec!["out_of_hours_callout".to_owned()]
+            ),
+            (
+                "queue.support".to_owned(),
+                vec!["overflow_after".to_owned()]
+            ),
+            (
+                "number.842473082686".to_owned(),
+                vec!["all_groups_can_call_out".to_owned()]
+            ),
+        ]
+    );
+
+    // Created unset, they are left to PCC.
+    let p = plan(&unset, &spec::Model::default(), &spec::Policy::default());
+    let queue = p
+        .steps
+        .iter()
+        .find(|s| s.address.to_string() == "queue.support")
+        .unwrap();
+    assert!(
+        !queue
+            .changed_fields
+            .iter()
+            .any(|f| f.starts_with("sla") || f == "overflow_after")
+    );
+}
+
 /// A live object the read set aside (two groups named `hr-temp`, covered by `ignore:`) is
 /// listed as ignored with its problem; what it owns is ignored, what it uses is kept, and a
 /// spec that declares it does not create it.

@@ -44,6 +44,7 @@ fn hostile() -> (Model, Model, Vec<FlowTest>) {
             name: name.into(),
             routing: AgentRouting::App,
             phone_number: None,
+            out_of_hours_callout: None,
         };
         live.agents.insert(format!("agent-{i}"), agent(&h));
         desired
@@ -73,6 +74,7 @@ fn hostile() -> (Model, Model, Vec<FlowTest>) {
             route: Some(NumberRoute::Ivr(h.clone())),
             allow_outbound_calls: false,
             record_outbound_calls: false,
+            all_groups_can_call_out: None,
         };
         live.numbers.insert(format!("8424000000{i:02}"), number(&h));
         desired

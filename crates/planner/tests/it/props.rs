@@ -87,6 +87,7 @@ fn model(d: &mut Dice<'_>, desired: bool) -> Model {
                     name: ["Alice", "Bob"][d.pick(2)].into(),
                     routing,
                     phone_number: (routing == AgentRouting::Phone).then(|| "8490".into()),
+                    out_of_hours_callout: None,
                 },
             );
         }
@@ -198,6 +199,7 @@ fn model(d: &mut Dice<'_>, desired: bool) -> Model {
                     route,
                     allow_outbound_calls: d.flip(),
                     record_outbound_calls: false,
+                    all_groups_can_call_out: None,
                 },
             );
         }

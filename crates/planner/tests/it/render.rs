@@ -37,6 +37,7 @@ fn huge() -> Plan {
                 name: format!("Agent number {i} of the big contact center"),
                 routing: AgentRouting::App,
                 phone_number: None,
+                out_of_hours_callout: None,
             },
         );
     }
@@ -369,6 +370,7 @@ fn a_share_over_the_limit_never_prints_as_the_limit() {
                     name: "A".into(),
                     routing: AgentRouting::App,
                     phone_number: None,
+                    out_of_hours_callout: None,
                 },
             );
         }
@@ -594,6 +596,7 @@ fn a_plan_that_deletes_many_numbers_stays_under_the_markdown_limit() {
                 route: Some(NumberRoute::Queue("support".into())),
                 allow_outbound_calls: false,
                 record_outbound_calls: false,
+                all_groups_can_call_out: None,
             },
         );
     }
@@ -730,6 +733,7 @@ fn live_names_holding_markdown_render_as_text() {
         route: Some(route),
         allow_outbound_calls: false,
         record_outbound_calls: false,
+        all_groups_can_call_out: None,
     };
     desired.numbers.insert(
         "842400000001".into(),

@@ -271,6 +271,7 @@ fn the_guards_are_computed_again_whatever_the_file_says() {
                 name: "New".into(),
                 routing: spec::model::AgentRouting::App,
                 phone_number: None,
+                out_of_hours_callout: None,
             },
         );
     }
@@ -373,6 +374,7 @@ fn an_object_created_meanwhile_makes_its_create_stale() {
             route: Some(NumberRoute::Queue("support".into())),
             allow_outbound_calls: false,
             record_outbound_calls: false,
+            all_groups_can_call_out: None,
         },
     );
     let found = stale(&p, &now);
@@ -394,6 +396,7 @@ fn a_new_user_of_a_deleted_object_makes_the_delete_stale() {
             route: Some(NumberRoute::Ivr("old".into())),
             allow_outbound_calls: false,
             record_outbound_calls: false,
+            all_groups_can_call_out: None,
         },
     );
     let found = stale(&p, &now);

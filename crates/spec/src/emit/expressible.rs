@@ -520,6 +520,11 @@ fn queue_problem(queue: &Queue) -> Option<String> {
         })
     })
     .or_else(|| {
+        let percent = queue.sla_target_percent?;
+        (!valid::SLA_TARGET_PERCENT.contains(&percent))
+            .then(|| format!("has `sla_target_percent` {percent}, and a spec needs 0 to 100"))
+    })
+    .or_else(|| {
         let number = queue.from_number_callout_to_agent.as_deref()?;
         phone("from_number_callout_to_agent", number)
     })

@@ -316,6 +316,7 @@ pub(super) fn lower_agents(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<S
                 name: raw.name.as_ref().map_or(id.clone(), |n| n.value.clone()),
                 routing,
                 phone_number: raw.phone_number.as_ref().map(|p| p.value.clone()),
+                out_of_hours_callout: raw.out_of_hours_callout.as_ref().map(|v| v.value),
             },
         );
     }
@@ -426,6 +427,19 @@ pub(super) fn lower_queues(
             }
             queue.cond_routing = v.value;
         }
+        queue.overflow_after = raw.overflow_after.as_ref().map(|v| v.value);
+        if let Some(v) = &raw.sla_target_percent {
+            if !valid::SLA_TARGET_PERCENT.contains(&v.value) {
+                cx.error(
+                    code::OUT_OF_RANGE,
+                    def.at(v),
+                    format!("`sla_target_percent` is {}, it must be 0 to 100", v.value),
+                    "a percentage",
+                );
+            }
+            queue.sla_target_percent = Some(v.value);
+        }
+        queue.sla_answered_within = raw.sla_answered_within.as_ref().map(|v| v.value);
         queue.wait_greeting = raw
             .wait_greeting
             .as_ref()
@@ -558,6 +572,7 @@ pub(super) fn lower_numbers(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<
                     .record_outbound_calls
                     .as_ref()
                     .map_or(Number::DEFAULT_RECORD_OUTBOUND_CALLS, |v| v.value),
+                all_groups_can_call_out: raw.all_groups_can_call_out.as_ref().map(|v| v.value),
             },
         );
     }

@@ -47,6 +47,7 @@ fn number(route: Option<NumberRoute>) -> Number {
         route,
         allow_outbound_calls: false,
         record_outbound_calls: false,
+        all_groups_can_call_out: None,
     }
 }
 
@@ -55,6 +56,7 @@ fn agent(name: &str) -> crate::model::Agent {
         name: name.into(),
         routing: crate::model::AgentRouting::App,
         phone_number: None,
+        out_of_hours_callout: None,
     }
 }
 
@@ -368,6 +370,7 @@ fn values_a_spec_refuses_are_left_out_with_what_refers_to_them() {
             name: "Dave".into(),
             routing: AgentRouting::Phone,
             phone_number: Some("+84 912 345 678".into()),
+            out_of_hours_callout: None,
         },
     );
     model.agents.insert(
@@ -376,6 +379,7 @@ fn values_a_spec_refuses_are_left_out_with_what_refers_to_them() {
             name: "Erin".into(),
             routing: AgentRouting::Phone,
             phone_number: None,
+            out_of_hours_callout: None,
         },
     );
     model.groups.get_mut("sales").unwrap().agents = ["dave".to_owned(), "erin".to_owned()].into();

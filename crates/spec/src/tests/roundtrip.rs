@@ -59,11 +59,19 @@ type SettingsBits = (Option<String>, Option<String>, u32, Option<String>);
 struct Blueprint {
     settings: Option<SettingsBits>,
     audio: Vec<(String, u8, String, String)>,
-    agents: Vec<(String, Option<String>, bool, Option<String>)>,
+    agents: Vec<(String, Option<String>, bool, Option<String>, Option<bool>)>,
     groups: Vec<(String, Vec<usize>)>,
     queues: Vec<QueueBits>,
     trees: Vec<(String, usize, Vec<NodeBits>)>,
-    numbers: Vec<(String, Option<String>, bool, usize, bool, bool)>,
+    numbers: Vec<(
+        String,
+        Option<String>,
+        bool,
+        usize,
+        bool,
+        bool,
+        Option<bool>,
+    )>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +83,8 @@ struct QueueBits {
     callout: Option<String>,
     url: Option<String>,
     routing: Vec<(usize, bool)>,
+    /// Overflow delay and SLA, each unmanaged (unset) some of the time.
+    unmanaged: (Option<u32>, Option<u32>, Option<u32>),
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +110,7 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
             proptest::option::of(text()),
             any::<bool>(),
             proptest::option::of(digits()),
+            proptest::option::of(any::<bool>()),
         ),
         0..5,
     );
@@ -115,9 +126,14 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
         proptest::option::of(digits()),
         proptest::option::of(url()),
         prop::collection::vec((any::<usize>(), any::<bool>()), 0..3),
+        (
+            proptest::option::of(0u32..600),
+            proptest::option::of(0u32..=100),
+            proptest::option::of(0u32..600),
+        ),
     )
         .prop_map(
-            |(name, flags, numbers, greetings, callout, url, routing)| QueueBits {
+            |(name, flags, numbers, greetings, callout, url, routing, unmanaged)| QueueBits {
                 name,
                 flags,
                 numbers,
@@ -125,6 +141,7 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
                 callout,
                 url,
                 routing,
+                unmanaged,
             },
         );
     let node = (
@@ -162,6 +179,7 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
             any::<usize>(),
             any::<bool>(),
             any::<bool>(),
+            proptest::option::of(any::<bool>()),
         ),
         0..4,
     );
@@ -232,7 +250,7 @@ fn build(bp: &Blueprint) -> (Model, BTreeMap<String, String>) {
     }
     let audio_ids: Vec<AudioId> = model.audio.keys().cloned().collect();
 
-    for (id, name, phone, number) in &bp.agents {
+    for (id, name, phone, number, after_hours) in &bp.agents {
         let routing = if *phone && number.is_some() {
             AgentRouting::Phone
         } else {
@@ -244,6 +262,7 @@ fn build(bp: &Blueprint) -> (Model, BTreeMap<String, String>) {
                 name: name.clone().unwrap_or_else(|| id.clone()),
                 routing,
                 phone_number: number.clone(),
+                out_of_hours_callout: *after_hours,
             },
         );
     }
@@ -294,6 +313,9 @@ fn build(bp: &Blueprint) -> (Model, BTreeMap<String, String>) {
                 from_number_callout_to_agent: q.callout.clone(),
                 get_list_agents_url: url.map(Sensitive::new),
                 cond_routing: cond,
+                overflow_after: q.unmanaged.0,
+                sla_target_percent: q.unmanaged.1,
+                sla_answered_within: q.unmanaged.2,
                 routing,
             },
         );
@@ -358,7 +380,7 @@ fn build(bp: &Blueprint) -> (Model, BTreeMap<String, String>) {
     }
     let tree_names: Vec<String> = model.ivr.keys().cloned().collect();
 
-    for (digits, nickname, ivr, index, outbound, record) in &bp.numbers {
+    for (digits, nickname, ivr, index, outbound, record, all_groups) in &bp.numbers {
         let route = if *ivr {
             pick(&tree_names, *index).map(NumberRoute::Ivr)
         } else {
@@ -372,6 +394,7 @@ fn build(bp: &Blueprint) -> (Model, BTreeMap<String, String>) {
                 route: Some(route),
                 allow_outbound_calls: *outbound,
                 record_outbound_calls: *record,
+                all_groups_can_call_out: *all_groups,
             },
         );
     }

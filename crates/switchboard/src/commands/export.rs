@@ -376,6 +376,7 @@ mod tests {
             name: "Alice".into(),
             routing: spec::model::AgentRouting::App,
             phone_number: None,
+            out_of_hours_callout: None,
         };
         live.agents.insert("alice ".into(), agent);
         let (model, left_out) = spec::emit::expressible(&live);

@@ -53,25 +53,31 @@ fn hex() -> impl Strategy<Value = String> {
 /// Call settings: event URL, customer-info URL and timeout, call-out answer URL.
 type SettingsBits = (Option<String>, Option<String>, u32, Option<String>);
 
+/// An agent: id, name, reached by phone, phone number, out-of-hours call-out.
+type AgentBits = (String, Option<String>, bool, Option<String>, Option<bool>);
+
+/// A number: digits, nickname, to a tree, which one, outbound, recorded, all groups.
+type NumberBits = (
+    String,
+    Option<String>,
+    bool,
+    usize,
+    bool,
+    bool,
+    Option<bool>,
+);
+
 /// A model drawn as plain choices; indices are resolved against what exists, so every
 /// reference is valid.
 #[derive(Debug, Clone)]
 struct Blueprint {
     settings: Option<SettingsBits>,
     audio: Vec<(String, u8, String, String)>,
-    agents: Vec<(String, Option<String>, bool, Option<String>, Option<bool>)>,
+    agents: Vec<AgentBits>,
     groups: Vec<(String, Vec<usize>)>,
     queues: Vec<QueueBits>,
     trees: Vec<(String, usize, Vec<NodeBits>)>,
-    numbers: Vec<(
-        String,
-        Option<String>,
-        bool,
-        usize,
-        bool,
-        bool,
-        Option<bool>,
-    )>,
+    numbers: Vec<NumberBits>,
 }
 
 #[derive(Debug, Clone)]

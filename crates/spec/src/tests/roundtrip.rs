@@ -1069,6 +1069,7 @@ fn what_a_spec_leaves_out_is_the_models_default_and_emit_leaves_it_out() {
             name: "alice".into(),
             routing: AgentRouting::default(),
             phone_number: None,
+            out_of_hours_callout: None,
         },
     );
     want.groups.insert(
@@ -1106,6 +1107,7 @@ fn what_a_spec_leaves_out_is_the_models_default_and_emit_leaves_it_out() {
             route: Some(NumberRoute::Ivr("main".into())),
             allow_outbound_calls: Number::DEFAULT_ALLOW_OUTBOUND_CALLS,
             record_outbound_calls: Number::DEFAULT_RECORD_OUTBOUND_CALLS,
+            all_groups_can_call_out: None,
         },
     );
     assert_eq!(model, want);

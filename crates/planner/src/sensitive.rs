@@ -54,8 +54,7 @@ pub fn fill_sensitive(plan: &mut Plan, sources: &[&Model]) -> Vec<Unfilled> {
                     .into_iter()
                     .flat_map(Object::sensitive_fields)
                     .filter(|(f, _)| *f == field)
-                    .filter_map(|(_, v)| v.expose())
-                    .any(|real| value.fill(real))
+                    .any(|(_, v)| value.fill_from(v))
             });
             if !found {
                 missing.push(Unfilled {

@@ -157,6 +157,12 @@ impl Diagnostic {
         } else {
             "problems"
         };
+        if [code::SUBSTITUTION, code::SECRET_OUTSIDE_URL].contains(&self.code) {
+            // The value kept its `${…}` text, which the other checks then saw.
+            return Some(format!(
+                "and {n} {what} of the value as written, `${{…}}` included, that this hides"
+            ));
+        }
         Some(format!(
             "and {n} {what} into `{file}` that this hides (the file is left out until this is fixed)"
         ))
@@ -339,4 +345,14 @@ rules! {
     FIXED_RULE = "fixed-rule", Error, fixed;
     /// A `lint.allow` entry that matches no problem.
     UNUSED_ALLOW = "unused-allow", Warning, tunable;
+    /// A `${…}` that cannot be substituted: an unknown variable, an environment variable that
+    /// is not set, no environment selected, or a malformed `${`.
+    SUBSTITUTION = "substitution", Error, fixed;
+    /// A `${…}` in a name or key, where nothing is substituted.
+    SUBSTITUTION_IN_NAME = "substitution-in-name", Error, fixed;
+    /// A `${secret.NAME}` in a value that is shown (anything but a webhook URL).
+    SECRET_OUTSIDE_URL = "secret-outside-url", Error, fixed;
+    /// An `environments:` entry that cannot be used: an include path outside the spec root or
+    /// unreadable, `environments:` in an included file, an environment not declared.
+    ENVIRONMENT = "environment", Error, fixed;
 }

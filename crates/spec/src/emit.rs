@@ -443,7 +443,12 @@ fn flow_map(fields: &[String]) -> String {
 /// A string as a YAML scalar: plain when that reads back as the same string in any YAML
 /// parser (so never anything that looks like a number, a boolean or null), else double-quoted.
 /// `flow` is true inside `{ }` and `[ ]`, where `,` and `:` are not allowed plain.
+///
+/// A `${` is written `$${`, so that it loads back as written and not as a substitution.
 pub(crate) fn scalar(s: &str, flow: bool) -> String {
+    if s.contains("${") {
+        return quoted(&s.replace("${", "$${"));
+    }
     if is_plain(s, flow) {
         s.to_owned()
     } else {

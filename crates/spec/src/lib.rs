@@ -6,6 +6,9 @@
 //!   over addresses.
 //! - [`load`]: YAML sources → [`Spec`] (a validated [`Model`], flow tests, [`Policy`]) plus
 //!   every [`Diagnostic`].
+//! - [`load_with`]: the same for one of the spec's `environments:` (its `vars:` and
+//!   `include:` files), with `${env.NAME}` and `${secret.NAME}` from the process environment;
+//!   [`environments`]: each environment's `include:` paths, for the caller to read.
 //! - [`flow::walk`]: where a caller who dials a number and presses keys ends up.
 //! - [`emit`]: a [`Model`] → spec YAML files, which load back to the same model.
 //! - [`json_schema`]: the JSON Schema of a spec file.
@@ -31,8 +34,8 @@ pub use address::{Address, Kind, Pattern};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
 pub use load::{
-    Expect, FlowTest, Loaded, Location, MAX_NAME_CHARS, Source, Spec, TestOutcome, TestRun, load,
-    unclear_name,
+    Environment, Expect, FlowTest, Loaded, Location, MAX_NAME_CHARS, ProcessEnv, Secret, Selected,
+    Source, Spec, TestOutcome, TestRun, environments, load, load_with, unclear_name,
 };
 pub use model::Model;
 pub use policy::Policy;

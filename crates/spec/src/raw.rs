@@ -267,6 +267,33 @@ pub struct RawSpec {
     /// and the problems accepted on purpose (`allow:`, each with its rule, an address pattern
     /// and a reason). In one file of the project only.
     pub lint: Option<Spanned<RawLint>>,
+    /// The PCC projects this one spec describes (`staging`, `production`...), keyed by name.
+    /// Each may bind an API key and an endpoint, give values to `${var.NAME}`, and list
+    /// `include:` files loaded only for it. Commands that talk to PCC then need `--env NAME`
+    /// (or `SWITCHBOARD_ENV`). Only in the project's own files, never in an included one.
+    pub environments: Option<Map<Spanned<RawEnvironment>>>,
+}
+
+/// One environment: a PCC project that the spec, with this environment's values and files,
+/// describes.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Environment")]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvironment {
+    /// The API key SID (`SK…`) of this environment's project: a plan, an apply or a drift
+    /// check run with any other key stops before its first request.
+    #[schemars(length(min = 1))]
+    pub api_key_sid: Option<Spanned<String>>,
+    /// The PCC API endpoint of this environment (`https://icc-api.stringee.com` when absent).
+    /// `--endpoint` must agree with it.
+    pub endpoint: Option<Spanned<String>>,
+    /// Values of `${var.NAME}` in this environment, keyed by `NAME`. Plain text: a value that
+    /// must stay secret is a `${secret.NAME}` instead.
+    pub vars: Option<Map<Spanned<String>>>,
+    /// Files and directories (relative to the spec root, inside it) loaded for this
+    /// environment only: its numbers, agents and whatever else differs by name. They are never
+    /// part of the base spec, nor of another environment.
+    pub include: Option<Vec<Spanned<String>>>,
 }
 
 /// A rename (Terraform's `moved`): addresses as in `ignore:`, `kind.name`.

@@ -37,6 +37,9 @@ pub struct Sensitive {
     sha256: String,
     /// The value holds a credential.
     sensitive: bool,
+    /// The `${secret.NAME}` values substituted into it, longest first: each is shown as
+    /// [`SECRET`] wherever it occurs, whatever it looks like.
+    masks: Vec<String>,
 }
 
 impl Sensitive {
@@ -49,7 +52,35 @@ impl Sensitive {
             sensitive: redacted.is_some(),
             shown: redacted.unwrap_or_else(|| real.clone()),
             real: Some(real),
+            masks: Vec::new(),
         }
+    }
+
+    /// A value into which the spec substituted `secrets` (`${secret.NAME}`): sensitive
+    /// whatever it looks like, each secret shown as [`SECRET`], and the rest redacted as
+    /// [`Sensitive::new`] does. Empty secrets are ignored (an empty secret is a spec error).
+    pub fn with_secrets(value: impl Into<String>, secrets: &[&str]) -> Sensitive {
+        let mut out = Sensitive::new(value);
+        let mut masks: Vec<String> = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| (*s).to_owned())
+            .collect();
+        if masks.is_empty() {
+            return out;
+        }
+        // Longest first, so that a secret holding another is hidden whole.
+        masks.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        masks.dedup();
+        out.masks = masks;
+        out.sensitive = true;
+        out.shown = out.shown_redacted();
+        out
+    }
+
+    /// True when a `${secret.NAME}` was substituted into the value.
+    pub fn has_secrets(&self) -> bool {
+        !self.masks.is_empty()
     }
 
     /// True when the value holds a credential (it shows otherwise than it is).
@@ -83,6 +114,24 @@ impl Sensitive {
         true
     }
 
+    /// Takes `other`'s real value, and the secrets it hides, when it is the value this one's
+    /// digest was made from; answers whether it was. How a saved plan's value is filled in
+    /// from the spec: the secrets stay hidden wherever the filled value is shown.
+    pub fn fill_from(&mut self, other: &Sensitive) -> bool {
+        let Some(real) = other.expose() else {
+            return false;
+        };
+        if !self.fill(real) {
+            return false;
+        }
+        if !other.masks.is_empty() {
+            self.masks = other.masks.clone();
+            self.sensitive = true;
+            self.shown = self.shown_redacted();
+        }
+        true
+    }
+
     /// The same value, shown as it is (`--show-sensitive`, on a terminal): for rendering
     /// only, it still saves redacted. A value whose real value is unknown stays redacted.
     pub fn revealed(&self) -> Sensitive {
@@ -96,7 +145,10 @@ impl Sensitive {
     /// What is saved as `redacted`: the redacted form, even of a revealed value.
     fn shown_redacted(&self) -> String {
         match &self.real {
-            Some(real) => redact_url(real).unwrap_or_else(|| real.clone()),
+            Some(real) => {
+                let masked = mask(real, &self.masks);
+                redact_url(&masked).unwrap_or_else(|| masked.into_owned())
+            }
             None => self.shown.clone(),
         }
     }
@@ -180,10 +232,27 @@ impl<'de> Deserialize<'de> for Sensitive {
                     shown: redacted,
                     sha256: sha256.to_ascii_lowercase(),
                     sensitive: true,
+                    masks: Vec::new(),
                 })
             }
         }
     }
+}
+
+/// How a `${secret.NAME}` value is shown, wherever it is: no digest of it, since a secret may
+/// be short enough to guess from one.
+pub const SECRET: &str = "(sensitive)";
+
+/// `text` with every occurrence of each of `secrets` (longest first, none empty) replaced by
+/// [`SECRET`].
+pub fn mask<'t>(text: &'t str, secrets: &[String]) -> Cow<'t, str> {
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        if out.contains(secret.as_str()) {
+            out = Cow::Owned(out.replace(secret.as_str(), SECRET));
+        }
+    }
+    out
 }
 
 /// What a redacted part starts with; a part that already does is left as it is, so that

@@ -5,9 +5,21 @@
 use std::collections::BTreeMap;
 
 /// The top-level keys of a spec file (`RawSpec`'s fields; a test keeps the two equal).
-pub const SECTIONS: [&str; 13] = [
-    "agents", "audio", "groups", "ignore", "ivr", "lint", "moved", "numbers", "queues", "safety",
-    "settings", "tests", "version",
+pub const SECTIONS: [&str; 14] = [
+    "agents",
+    "audio",
+    "environments",
+    "groups",
+    "ignore",
+    "ivr",
+    "lint",
+    "moved",
+    "numbers",
+    "queues",
+    "safety",
+    "settings",
+    "tests",
+    "version",
 ];
 
 /// The top-level keys of `text` when it is clearly not a spec: a YAML mapping none of whose

@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::{Source, load};
 
 mod address;
+mod env;
 mod expressible;
 mod roundtrip;
 

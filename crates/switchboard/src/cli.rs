@@ -38,6 +38,18 @@ pub struct Global {
     /// refused otherwise, and never in a saved plan or a report.
     #[arg(long, global = true)]
     pub show_sensitive: bool,
+    /// The environment of the spec to use (one of its `environments:`). Required by every
+    /// command but `validate` when the spec declares environments; `validate` without it
+    /// checks each.
+    #[arg(long, global = true, env = "SWITCHBOARD_ENV", value_name = "NAME")]
+    pub env: Option<String>,
+}
+
+impl Global {
+    /// `--env` (or `SWITCHBOARD_ENV`), when set and not empty.
+    pub fn env(&self) -> Option<&str> {
+        self.env.as_deref().filter(|env| !env.is_empty())
+    }
 }
 
 /// Where the commands that talk to PCC (`plan`, `apply`, `drift`, `export`) connect.

@@ -8,6 +8,7 @@
 //!   machines. A snippet line longer than [`LONG_LINE`] characters is cut to a window around
 //!   what the diagnostic points at, so that a one-line 2 MB file prints a line, not 2 MB.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -94,11 +95,301 @@ impl Sources {
 /// the spec root and is a regular file under [`files::Limit::SPEC_FILE`]; audio files too
 /// (under [`files::Limit::AUDIO_FILE`]). Fails only when the files cannot be read; problems in
 /// them are in the returned [`Loaded`].
-pub fn load(path: Option<&Path>) -> anyhow::Result<(Loaded, Sources)> {
+///
+/// `env` is the environment to load it for (`--env`, `SWITCHBOARD_ENV`): required when the
+/// spec declares `environments:` (the error lists them), refused when it declares none. The
+/// files under every environment's `include:` paths are never part of the base spec; those of
+/// `env` are loaded with it ([`Sources::files`] then holds the base files, then them).
+pub fn load(path: Option<&Path>, env: Option<&str>) -> anyhow::Result<(Loaded, Sources)> {
     let (sources, root) = read(path)?;
-    let hash = |relative: &str| hash_audio(&root, relative);
-    let loaded = spec::load(&sources.files, &hash);
-    Ok((loaded, sources))
+    let declared = spec::environments(&sources.files);
+    if declared.is_empty() {
+        if let Some(env) = env {
+            anyhow::bail!(
+                "`--env {}` (or SWITCHBOARD_ENV) names an environment, but `{}` declares no                  `environments:`",
+                spec::text::terminal(env),
+                shown(path)
+            );
+        }
+        let hash = |relative: &str| hash_audio(&root, relative);
+        let loaded = spec::load_with(&sources.files, None, &process_env, &hash);
+        return Ok((loaded, sources));
+    }
+    let Some(env) = env else {
+        anyhow::bail!(
+            "`{}` declares environments {}: choose one with `--env NAME` (or SWITCHBOARD_ENV)",
+            shown(path),
+            listed(&declared)
+        );
+    };
+    if !declared.contains_key(env) {
+        anyhow::bail!(
+            "environment `{}` is not declared in `{}`; it declares {}",
+            spec::text::terminal(env),
+            shown(path),
+            listed(&declared)
+        );
+    }
+    Ok(load_env(path, sources, &root, &declared, env))
+}
+
+/// The environments `declared`, for a message: `` `production`, `staging` ``.
+fn listed(declared: &BTreeMap<String, Vec<String>>) -> String {
+    declared
+        .keys()
+        .map(|name| format!("`{}`", spec::text::terminal(name)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `${env.NAME}` and `${secret.NAME}`: the process environment. A variable that is not
+/// Unicode is as good as unset.
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Loads the spec read into `sources` for the environment `env` (declared).
+fn load_env(
+    path: Option<&Path>,
+    sources: Sources,
+    root: &files::Root,
+    declared: &BTreeMap<String, Vec<String>>,
+    env: &str,
+) -> (Loaded, Sources) {
+    let (base, mut by_env) = partition(sources.files, declared, root);
+    let mut includes = by_env.remove(env).unwrap_or_default();
+    let mut unreadable = BTreeMap::new();
+    let single = path.is_some_and(|p| !p.is_dir());
+    for written in &declared[env] {
+        match root.resolve(written) {
+            Err(err) => {
+                unreadable.insert(written.clone(), err.to_string());
+            }
+            // A directory load walked the whole root; a file load read one file, so the
+            // environment's are read here, through the same checks.
+            Ok(_) if single => match read_include(root, written) {
+                Ok(found) => includes.extend(found),
+                Err(err) => {
+                    unreadable.insert(written.clone(), err);
+                }
+            },
+            Ok(_) => {}
+        }
+    }
+    includes.sort_by(|a, b| a.path.cmp(&b.path));
+    includes.dedup_by(|a, b| a.path == b.path);
+    let hash = |relative: &str| hash_audio(root, relative);
+    let selected = spec::Selected {
+        name: env,
+        includes: &includes,
+        unreadable: &unreadable,
+    };
+    let loaded = spec::load_with(&base, Some(&selected), &process_env, &hash);
+    let mut files = base;
+    files.extend(includes);
+    (
+        loaded,
+        Sources {
+            root: sources.root,
+            files,
+            skipped: sources.skipped,
+        },
+    )
+}
+
+/// The spec's files split into the base (no environment's `include:` path holds them) and
+/// each environment's included files.
+fn partition(
+    files: Vec<Source>,
+    declared: &BTreeMap<String, Vec<String>>,
+    root: &files::Root,
+) -> (Vec<Source>, BTreeMap<String, Vec<Source>>) {
+    let root_shown = Path::new(root.shown());
+    let relative = |source: &Source| -> PathBuf {
+        let path = Path::new(&source.path);
+        if root_shown == Path::new(".") {
+            return path
+                .components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect();
+        }
+        path.strip_prefix(root_shown).unwrap_or(path).to_path_buf()
+    };
+    let normal = |written: &str| -> PathBuf {
+        Path::new(written)
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
+    };
+    let mut base = Vec::new();
+    let mut by_env: BTreeMap<String, Vec<Source>> = BTreeMap::new();
+    for source in files {
+        let at = relative(&source);
+        let owners: Vec<&String> = declared
+            .iter()
+            .filter(|(_, paths)| {
+                paths
+                    .iter()
+                    .any(|p| !p.trim().is_empty() && at.starts_with(normal(p)))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        if owners.is_empty() {
+            base.push(source);
+        } else {
+            for owner in owners {
+                by_env
+                    .entry(owner.clone())
+                    .or_default()
+                    .push(source.clone());
+            }
+        }
+    }
+    (base, by_env)
+}
+
+/// The spec files at the `include:` path `written` (a file, or a directory's YAML files), read
+/// through the spec root's checks, for a spec loaded from one file.
+fn read_include(root: &files::Root, written: &str) -> Result<Vec<Source>, String> {
+    let real = root.resolve(written).map_err(|err| err.to_string())?;
+    let shown_root = Path::new(root.shown());
+    let path = shown_root.join(written);
+    let paths = if real.is_dir() {
+        walk(&path, root).map_err(|err| err.to_string())?.0
+    } else {
+        vec![path]
+    };
+    paths
+        .iter()
+        .map(|file| {
+            let text = root
+                .open_found(file, files::Limit::SPEC_FILE)
+                .and_then(files::Reader::text)
+                .map_err(|err| format!("`{}`: {err}", file.display()))?;
+            Ok(Source {
+                path: file.display().to_string(),
+                text,
+            })
+        })
+        .collect()
+}
+
+/// Loads the spec at `path` for `env`, or, when none is given and it declares environments,
+/// for each of them: then the [`Loaded`] answered is every environment's in one (a problem of
+/// every environment once, one of some with the environments it belongs to; every
+/// environment's flow tests, named with it), followed by each environment's own load.
+pub fn load_every(
+    path: Option<&Path>,
+    env: Option<&str>,
+) -> anyhow::Result<(Loaded, Sources, Option<Vec<(String, Loaded)>>)> {
+    if env.is_some() {
+        let (loaded, sources) = load(path, env)?;
+        return Ok((loaded, sources, None));
+    }
+    let (sources, root) = read(path)?;
+    let declared = spec::environments(&sources.files);
+    if declared.is_empty() {
+        let hash = |relative: &str| hash_audio(&root, relative);
+        let loaded = spec::load_with(&sources.files, None, &process_env, &hash);
+        return Ok((loaded, sources, None));
+    }
+    let mut each = Vec::new();
+    let mut files: Vec<Source> = Vec::new();
+    let mut skipped = Vec::new();
+    let root_shown = sources.root.clone();
+    for name in declared.keys() {
+        let copy = Sources {
+            root: sources.root.clone(),
+            files: sources.files.clone(),
+            skipped: Vec::new(),
+        };
+        let (loaded, used) = load_env(path, copy, &root, &declared, name);
+        for file in used.files {
+            if !files.iter().any(|f| f.path == file.path) {
+                files.push(file);
+            }
+        }
+        each.push((name.clone(), loaded));
+    }
+    skipped.extend(sources.skipped);
+    let merged = merge_loads(&each);
+    Ok((
+        merged,
+        Sources {
+            root: root_shown,
+            files,
+            skipped,
+        },
+        Some(each),
+    ))
+}
+
+/// One [`Loaded`] of several environments' (see [`Every::merged`]).
+fn merge_loads(each: &[(String, Loaded)]) -> Loaded {
+    let diagnostics = merge_diagnostics(each, |loaded| &loaded.diagnostics);
+    let allowed = merge_diagnostics(each, |loaded| &loaded.allowed);
+    let tests =
+        each.iter()
+            .flat_map(|(name, loaded)| {
+                loaded.tests.iter().cloned().map(move |mut run| {
+                    let label = run.test.name.take().unwrap_or_else(|| {
+                        format!("{} presses {:?}", run.test.number, run.test.keys)
+                    });
+                    run.test.name = Some(format!("{name}: {label}"));
+                    run
+                })
+            })
+            .collect();
+    let valid = each.iter().all(|(_, loaded)| loaded.spec.is_some());
+    Loaded {
+        spec: if valid {
+            each.first().and_then(|(_, loaded)| loaded.spec.clone())
+        } else {
+            None
+        },
+        with_failing_tests: None,
+        diagnostics,
+        allowed,
+        tests,
+    }
+}
+
+/// Several environments' diagnostics (`of` each load) in one: a problem of every environment
+/// once, one of some with the environments it belongs to, in the order first found.
+fn merge_diagnostics(
+    each: &[(String, Loaded)],
+    of: impl Fn(&Loaded) -> &Vec<spec::Diagnostic>,
+) -> Vec<spec::Diagnostic> {
+    let mut order: Vec<String> = Vec::new();
+    let mut found: BTreeMap<String, (spec::Diagnostic, Vec<&str>)> = BTreeMap::new();
+    for (name, loaded) in each {
+        for diagnostic in of(loaded) {
+            let key = serde_json::to_string(diagnostic).expect("a diagnostic is JSON");
+            match found.get_mut(&key) {
+                Some((_, envs)) => envs.push(name),
+                None => {
+                    order.push(key.clone());
+                    found.insert(key, (diagnostic.clone(), vec![name.as_str()]));
+                }
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|key| found.remove(&key))
+        .map(|(mut diagnostic, envs)| {
+            if envs.len() < each.len() {
+                let names: Vec<String> = envs.iter().map(|e| format!("`{e}`")).collect();
+                let word = if envs.len() == 1 {
+                    "environment"
+                } else {
+                    "environments"
+                };
+                diagnostic.message = format!("{word} {}: {}", names.join(", "), diagnostic.message);
+            }
+            diagnostic
+        })
+        .collect()
 }
 
 /// The spec files at `path` (see [`load`]), read but not loaded, with the spec root.
@@ -182,7 +473,7 @@ pub fn load_valid(path: Option<&Path>, global: &Global) -> anyhow::Result<Spec> 
 
 /// [`load_valid`], also answering the spec root (where audio paths start).
 pub fn load_valid_at(path: Option<&Path>, global: &Global) -> anyhow::Result<(Spec, PathBuf)> {
-    let (loaded, sources) = load(path)?;
+    let (loaded, sources) = load(path, global.env())?;
     crate::output::eprint(&sources.notes());
     if !loaded.diagnostics.is_empty() {
         crate::output::eprint(&render_human(&loaded, &sources, &Style::for_stderr(global)));
@@ -206,7 +497,7 @@ pub fn shown(path: Option<&Path>) -> std::path::Display<'_> {
 /// with the number of tests that fail. Notes and diagnostics go to standard error as with
 /// `load_valid`.
 pub fn load_walkable(path: Option<&Path>, global: &Global) -> anyhow::Result<(Spec, usize)> {
-    let (loaded, sources) = load(path)?;
+    let (loaded, sources) = load(path, global.env())?;
     crate::output::eprint(&sources.notes());
     if !loaded.diagnostics.is_empty() {
         crate::output::eprint(&render_human(&loaded, &sources, &Style::for_stderr(global)));

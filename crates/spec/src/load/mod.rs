@@ -3,11 +3,13 @@
 //! that does not parse is skipped (one diagnostic), every other check runs on what did parse.
 
 mod checks;
+mod env;
 pub(crate) mod ivr;
 mod lint;
 mod merge;
 mod moved;
 
+pub use env::{Environment, ProcessEnv, Secret, Selected, environments};
 pub use merge::{MAX_NAME_CHARS, unclear_name};
 mod sections;
 
@@ -103,6 +105,8 @@ pub struct Spec {
     /// Where each audio name's source (`file`, `server_file` or `sha256`) is written, for
     /// problems only the live project reveals (pre-uploaded audio the project lacks).
     pub audio_at: BTreeMap<String, Location>,
+    /// The environment it was loaded for, when one was selected.
+    pub environment: Option<Environment>,
 }
 
 /// A flow test: a caller dials `number`, presses `keys`, then stays silent; the call must end
@@ -169,19 +173,60 @@ pub struct Location {
 /// order). `audio` is given each `file:` path of the `audio:` section as written (relative to
 /// the spec root) and answers the lower-case hex SHA-256 of the file's bytes, or why it could
 /// not read it.
+///
+/// The spec is loaded for no environment: `${env.NAME}` and `${secret.NAME}` find nothing, and
+/// `${var.NAME}` is an error; [`load_with`] loads it for one.
 pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) -> Loaded {
+    load_with(sources, None, &|_| None, audio)
+}
+
+/// [`load`] for the environment `selected` (its `vars:`, its `include:` files), with
+/// `${env.NAME}` and `${secret.NAME}` looked up through `process`.
+pub fn load_with(
+    sources: &[Source],
+    selected: Option<&Selected<'_>>,
+    process: ProcessEnv<'_>,
+    audio: &dyn Fn(&str) -> Result<String, String>,
+) -> Loaded {
+    let combined: Vec<Source>;
+    let all = match selected {
+        Some(selected) if !selected.includes.is_empty() => {
+            combined = sources.iter().chain(selected.includes).cloned().collect();
+            &combined[..]
+        }
+        _ => sources,
+    };
     let mut cx = Cx {
-        sources,
+        sources: all,
         diagnostics: Vec::new(),
         skipped: Vec::new(),
         left_out: Vec::new(),
         consequences: Vec::new(),
+        secrets_at: BTreeMap::new(),
+        unresolved: Vec::new(),
     };
-    let raws: Vec<(usize, RawSpec)> = sources
+    let mut raws: Vec<(usize, RawSpec)> = all
         .iter()
         .enumerate()
         .filter_map(|(file, source)| parse(&mut cx, file, source).map(|raw| (file, raw)))
         .collect();
+    let declared = env::lower_environments(&mut cx, &raws, sources.len(), selected);
+    let values = env::Values {
+        environment: selected.and_then(|s| declared.get(s.name)),
+        declared: declared.keys().map(String::as_str).collect(),
+        process,
+    };
+    let mut secrets = BTreeMap::new();
+    for (file, raw) in &mut raws {
+        env::substitute(&mut cx, *file, raw, &values, &mut secrets);
+    }
+    let environment = values.environment.map(|declared| Environment {
+        name: declared.name.clone(),
+        api_key_sid: declared.api_key_sid.clone(),
+        endpoint: declared.endpoint.clone(),
+        secrets,
+    });
+    let sources = all;
     let project = merge::merge(&mut cx, &raws);
 
     let mut model = Model {
@@ -241,6 +286,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         .map(|(test, outcome)| TestRun { test, outcome })
         .collect();
 
+    fold_unresolved(&mut cx);
     let mut diagnostics = fold(std::mem::take(&mut cx.diagnostics), &cx.consequences);
     let mut allowed = lint::apply(&mut cx, &lint, &mut diagnostics);
     // Causes first (what hides other problems is the one to fix first), then by place.
@@ -278,6 +324,7 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         tests,
         policy,
         audio_at,
+        environment,
     };
     let (spec, with_failing_tests) = match (valid, only_tests_fail) {
         (true, _) => (Some(spec), None),
@@ -290,6 +337,33 @@ pub fn load(sources: &[Source], audio: &dyn Fn(&str) -> Result<String, String>) 
         diagnostics,
         allowed,
         tests: runs,
+    }
+}
+
+/// Makes every problem reported at a value whose substitution failed a consequence of that
+/// failure: the checks saw the value's text, `${…}` and all.
+fn fold_unresolved(cx: &mut Cx<'_>) {
+    if cx.unresolved.is_empty() {
+        return;
+    }
+    let substitution = [
+        code::SUBSTITUTION,
+        code::SUBSTITUTION_IN_NAME,
+        code::SECRET_OUTSIDE_URL,
+    ];
+    for (index, diagnostic) in cx.diagnostics.iter().enumerate() {
+        if substitution.contains(&diagnostic.code)
+            || cx.consequences.iter().any(|(c, _)| *c == index)
+        {
+            continue;
+        }
+        let label = &diagnostic.labels[0];
+        let cause = cx.unresolved.iter().find(|((file, line, column), _)| {
+            cx.sources[*file].path == label.file && *line == label.line && *column == label.column
+        });
+        if let Some((_, cause)) = cause {
+            cx.consequences.push((index, *cause));
+        }
     }
 }
 
@@ -338,6 +412,12 @@ pub(crate) struct Cx<'a> {
     pub(crate) left_out: Vec<LeftOut>,
     /// `(consequence, cause)`, indices into `diagnostics`.
     pub(crate) consequences: Vec<(usize, usize)>,
+    /// The `${secret.NAME}` values substituted into each webhook URL, by the URL's place
+    /// (file, line, column), for the model's `Sensitive` to hide them.
+    pub(crate) secrets_at: BTreeMap<(usize, u32, u32), Vec<String>>,
+    /// Values whose substitution failed, by place (file, line, column), with the index of the
+    /// error that says why: any other problem reported at that value is its consequence.
+    pub(crate) unresolved: Vec<((usize, u32, u32), usize)>,
 }
 
 /// A file left out because of an error, and what it declares.

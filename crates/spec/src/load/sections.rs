@@ -49,6 +49,11 @@ pub(super) fn url(
     raw: Option<&Spanned<String>>,
 ) -> Option<Sensitive> {
     let raw = raw?;
+    let secrets = cx
+        .secrets_at
+        .get(&(file, raw.span.line, raw.span.column))
+        .cloned()
+        .unwrap_or_default();
     if !valid::non_blank(&raw.value) {
         return None;
     }
@@ -58,13 +63,14 @@ pub(super) fn url(
             At::of(file, raw),
             format!(
                 "`{}` is not an http(s) URL",
-                crate::sensitive::redact(&raw.value)
+                crate::sensitive::redact(&crate::sensitive::mask(&raw.value, &secrets))
             ),
             "not an http(s) URL",
         )
         .help = Some("PCC calls webhooks over HTTP: write `https://host/path`".to_owned());
     }
-    Some(Sensitive::new(raw.value.clone()))
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    Some(Sensitive::with_secrets(raw.value.clone(), &secrets))
 }
 
 pub(super) fn at_least<T: Copy + PartialOrd + std::fmt::Display>(

@@ -219,8 +219,8 @@ fn fill_sensitive(
             "is outside the working directory, where a saved plan's spec is never read from",
         ));
     }
-    let (loaded, _) =
-        crate::specfile::load(Some(path)).map_err(|_| cannot("cannot be read here"))?;
+    let (loaded, _) = crate::specfile::load(Some(path), global.env())
+        .map_err(|_| cannot("cannot be read here"))?;
     let Some(spec) = loaded.spec else {
         return Err(cannot(
             "is not a valid spec here (`switchboard validate` says why)",

@@ -456,6 +456,7 @@ mod tests {
         let global = Global {
             color: crate::cli::ColorChoice::Never,
             show_sensitive: false,
+            env: None,
         };
         let files = BTreeMap::from([
             (

@@ -10,7 +10,7 @@ pub fn run(global: &Global, args: ValidateArgs) -> anyhow::Result<Exit> {
         let (sources, _) = specfile::read(args.path.as_deref())?;
         return show_files(&sources);
     }
-    let (loaded, sources) = specfile::load(args.path.as_deref())?;
+    let (loaded, sources, each) = specfile::load_every(args.path.as_deref(), global.env())?;
     crate::output::eprint(&sources.notes());
     let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
     let output = match args.format {
@@ -25,14 +25,34 @@ pub fn run(global: &Global, args: ValidateArgs) -> anyhow::Result<Exit> {
         }
         DiagnosticFormat::Human => {
             let mut text = specfile::render_human(&loaded, &sources, &Style::for_stdout(global));
-            if let Some(spec) = &loaded.spec {
+            if let Some(each) = &each {
+                for (name, loaded) in each {
+                    let Some(spec) = &loaded.spec else { continue };
+                    let verdict = if args.strict && loaded.warnings() > 0 {
+                        "fails with --strict"
+                    } else {
+                        "is valid"
+                    };
+                    text.push_str(&format!(
+                        "`{}` {verdict} in environment `{}`: {}\n",
+                        specfile::shown(args.path.as_deref()),
+                        spec::text::terminal(name),
+                        contents(spec)
+                    ));
+                }
+            } else if let Some(spec) = &loaded.spec {
                 let verdict = if failed {
                     "fails with --strict"
                 } else {
                     "is valid"
                 };
+                let environment = spec
+                    .environment
+                    .as_ref()
+                    .map(|e| format!(" in environment `{}`", spec::text::terminal(&e.name)))
+                    .unwrap_or_default();
                 text.push_str(&format!(
-                    "`{}` {verdict}: {}\n",
+                    "`{}` {verdict}{environment}: {}\n",
                     specfile::shown(args.path.as_deref()),
                     contents(spec)
                 ));

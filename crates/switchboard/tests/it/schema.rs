@@ -30,8 +30,20 @@ fn schema_rejects_unknown_keys_and_lists_every_section() {
     assert_eq!(
         sections,
         [
-            "agents", "audio", "groups", "ignore", "ivr", "lint", "moved", "numbers", "queues",
-            "safety", "settings", "tests", "version"
+            "agents",
+            "audio",
+            "environments",
+            "groups",
+            "ignore",
+            "ivr",
+            "lint",
+            "moved",
+            "numbers",
+            "queues",
+            "safety",
+            "settings",
+            "tests",
+            "version"
         ]
     );
     // Editors offer the IVR keys.

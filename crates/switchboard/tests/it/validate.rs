@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::{root, stdout, switchboard};
+use crate::{copy, root, stdout, switchboard};
 
 fn test_data() -> std::path::PathBuf {
     root().join("crates/spec/test_data")
@@ -25,8 +25,75 @@ fn every_example_is_valid_with_strict() {
         if dir.ends_with("ci") {
             continue;
         }
-        let output = switchboard(&root(), &["validate", dir.to_str().unwrap(), "--strict"]);
+        // examples/two-envs takes a secret from the environment, as CI would give it.
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["validate", dir.to_str().unwrap(), "--strict"])
+            .current_dir(root())
+            .env("NO_COLOR", "1")
+            .env("CRM_EVENTS_TOKEN", "example-token")
+            .env_remove("SWITCHBOARD_ENV")
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    }
+}
+
+/// Without `--env`, every environment is checked in full, flow tests included; a problem of
+/// one environment says which; a problem of all is reported once.
+#[test]
+fn validate_checks_every_environment_and_names_the_one_a_problem_is_in() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&root().join("examples/two-envs"), dir.path());
+    // Production's hotline routes to the wrong place: only production's flow tests fail.
+    let numbers = dir.path().join("envs/production/numbers.yaml");
+    let text = std::fs::read_to_string(&numbers).unwrap();
+    std::fs::write(
+        &numbers,
+        text.replace(
+            "ivr: main, allow_outbound_calls",
+            "queue: sales, allow_outbound_calls",
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["validate", "."])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("CRM_EVENTS_TOKEN", "tok")
+        .env_remove("SWITCHBOARD_ENV")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+/// A command that needs one environment, given none, lists them; given one the spec does not
+/// declare, says so and lists them.
+#[test]
+fn a_spec_with_environments_needs_one_and_the_error_lists_them() {
+    for (args, env) in [
+        (&["graph", "examples/two-envs"][..], None),
+        (
+            &["simulate", "examples/two-envs", "--number", "842400000001"][..],
+            Some("prod"),
+        ),
+    ] {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command
+            .args(args)
+            .current_dir(root())
+            .env("NO_COLOR", "1")
+            .env_remove("SWITCHBOARD_ENV");
+        if let Some(env) = env {
+            command.env("SWITCHBOARD_ENV", env);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.contains("`production`, `staging`"),
+            "{args:?}: {stderr}"
+        );
     }
 }
 

@@ -1,0 +1,826 @@
+//! Environments and substitution: the `environments:` section (each environment's API key,
+//! endpoint, `vars:` and `include:` files), and `${var.NAME}`, `${env.NAME}` and
+//! `${secret.NAME}` in values, resolved for the one environment a load is for.
+//!
+//! Substitution happens on the raw types, after parsing and before anything else reads them,
+//! so every check sees the values an environment gets. It is in values only: a `${` in a name
+//! or key is an error, since names are identities (objects that differ per environment live in
+//! its `include:` files). A substituted value is never scanned again (a variable holding
+//! `${env.X}` inserts that text), and `$${` writes a literal `${`. A `${secret.NAME}` value
+//! may only go into a webhook URL (the model's [`Sensitive`](crate::model::Sensitive)
+//! fields), where it is shown as `(sensitive)`; anywhere else it would be shown, so it is an
+//! error there and the value keeps its `${secret.NAME}` text.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::code;
+use crate::load::merge::collect;
+use crate::load::{At, Cx, did_you_mean};
+use crate::raw::{
+    Map, RawAction, RawAgent, RawAudio, RawEnvironment, RawExpect, RawGroup, RawMoved, RawNode,
+    RawNumber, RawQueue, RawRouting, RawSafety, RawSettings, RawSpec, RawTest, RawTree, Span,
+    Spanned,
+};
+
+/// The environment a load is for, as the caller hands it in.
+#[derive(Debug)]
+pub struct Selected<'a> {
+    /// Its name, one of the spec's `environments:`.
+    pub name: &'a str,
+    /// The files of its `include:` paths, read by the caller (inside the spec root).
+    pub includes: &'a [crate::Source],
+    /// `include:` paths the caller could not read, with why (`it leads outside the spec
+    /// root`): reported at the path's place in the spec.
+    pub unreadable: &'a BTreeMap<String, String>,
+}
+
+/// What a load may substitute, besides the environment's `vars:`: the process environment.
+pub type ProcessEnv<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The environment a valid spec was loaded for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Environment {
+    /// Its name.
+    pub name: String,
+    /// The API key SID its project is reached with, when the spec binds one.
+    pub api_key_sid: Option<String>,
+    /// Its PCC endpoint, when the spec names one.
+    pub endpoint: Option<String>,
+    /// Every `${secret.NAME}` the spec used, by `NAME`, with the value it had.
+    pub secrets: BTreeMap<String, Secret>,
+}
+
+/// A `${secret.NAME}` value: shown as `(sensitive)` by `Debug`, so that an error or a test
+/// that prints a spec never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the digest a saved plan keeps and for the request that writes it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(crate::sensitive::SECRET)
+    }
+}
+
+/// An environment as declared (names, vars, includes), read before substitution.
+pub(super) struct Declared {
+    pub(super) name: String,
+    pub(super) api_key_sid: Option<String>,
+    pub(super) endpoint: Option<String>,
+    pub(super) vars: BTreeMap<String, String>,
+}
+
+/// The environments of the spec's own files (`base` of them; an included file may not
+/// declare any), checked. Answers them by name.
+pub(super) fn lower_environments(
+    cx: &mut Cx<'_>,
+    raws: &[(usize, RawSpec)],
+    base: usize,
+    selected: Option<&Selected<'_>>,
+) -> BTreeMap<String, Declared> {
+    for (file, raw) in raws.iter().filter(|(file, _)| *file >= base) {
+        if let Some((key, _)) = raw.environments.as_ref().and_then(|m| m.entries.first()) {
+            let environment = selected.map_or("", |s| s.name);
+            cx.error(
+                code::ENVIRONMENT,
+                At::of(*file, key),
+                format!(
+                    "`environments:` is declared in a file included by environment \
+                     `{environment}`"
+                ),
+                "not in an included file",
+            )
+            .help = Some(
+                "declare every environment in the spec's own files; an included file holds the \
+                 objects of its environment"
+                    .to_owned(),
+            );
+        }
+    }
+    let defs = collect(
+        cx,
+        "environment",
+        raws.iter()
+            .filter(|(file, _)| *file < base)
+            .map(|(f, r)| (*f, r.environments.as_ref())),
+    );
+    let mut out = BTreeMap::new();
+    for (name, def) in &defs {
+        let raw: &RawEnvironment = &def.value.value;
+        let mut vars = BTreeMap::new();
+        for (key, value) in raw.vars.iter().flat_map(|m| &m.entries) {
+            if !is_identifier(&key.value) {
+                cx.error(
+                    code::ENVIRONMENT,
+                    def.at(key),
+                    format!(
+                        "variable name {} is not a name `${{var.NAME}}` can use",
+                        super::merge::quoted_name(&key.value)
+                    ),
+                    "letters, digits, `_` and `-`",
+                );
+                continue;
+            }
+            if vars.contains_key(&key.value) {
+                cx.error(
+                    code::DUPLICATE_NAME,
+                    def.at(key),
+                    format!("variable `{}` is defined twice in `{name}`", key.value),
+                    "defined again here",
+                );
+                continue;
+            }
+            vars.insert(key.value.clone(), value.value.clone());
+        }
+        if let Some(sid) = &raw.api_key_sid
+            && sid.value.trim().is_empty()
+        {
+            cx.error(
+                code::EMPTY_VALUE,
+                def.at(sid),
+                "`api_key_sid` is empty",
+                "empty",
+            )
+            .help = Some("write the SID of the environment's API key, or leave it out".to_owned());
+        }
+        if let Some(endpoint) = &raw.endpoint
+            && !crate::valid::http_url(endpoint.value.trim())
+        {
+            cx.error(
+                code::INVALID_URL,
+                def.at(endpoint),
+                format!(
+                    "`{}` is not an http(s) URL",
+                    crate::sensitive::redact(&endpoint.value)
+                ),
+                "not an http(s) URL",
+            );
+        }
+        for path in raw.include.iter().flatten() {
+            if let Some(why) = include_problem(&path.value) {
+                cx.error(
+                    code::ENVIRONMENT,
+                    def.at(path),
+                    format!(
+                        "cannot include {}: {why}",
+                        super::merge::quoted_name(&path.value)
+                    ),
+                    "not a path inside the spec root",
+                );
+            } else if let Some(why) = selected
+                .filter(|s| s.name == name)
+                .and_then(|s| s.unreadable.get(&path.value))
+            {
+                cx.error(
+                    code::ENVIRONMENT,
+                    def.at(path),
+                    format!(
+                        "cannot include {}: {why}",
+                        super::merge::quoted_name(&path.value)
+                    ),
+                    "cannot be included",
+                );
+            }
+        }
+        out.insert(
+            name.clone(),
+            Declared {
+                name: name.clone(),
+                api_key_sid: raw.api_key_sid.as_ref().map(|s| s.value.trim().to_owned()),
+                endpoint: raw.endpoint.as_ref().map(|s| s.value.trim().to_owned()),
+                vars,
+            },
+        );
+    }
+    if let Some(selected) = selected
+        && !out.contains_key(selected.name)
+    {
+        let names: Vec<&str> = out.keys().map(String::as_str).collect();
+        let at = defs.values().next().map(|d| d.key_at()).unwrap_or(At {
+            file: 0,
+            span: Span {
+                line: 1,
+                column: 1,
+                bytes: None,
+            },
+        });
+        cx.error(
+            code::ENVIRONMENT,
+            at,
+            format!(
+                "environment {} is not declared",
+                super::merge::quoted_name(selected.name)
+            ),
+            "environments are declared here",
+        )
+        .help = Some(if names.is_empty() {
+            "the spec declares no `environments:`".to_owned()
+        } else {
+            format!("declared: {}", super::backticked(&names))
+        });
+    }
+    out
+}
+
+/// What is wrong with an `include:` path, judged from its text (the caller's checked reader
+/// judges links and what is there).
+fn include_problem(path: &str) -> Option<&'static str> {
+    if path.trim().is_empty() {
+        return Some("the path is empty");
+    }
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+        return Some("it is an absolute path; include paths are relative to the spec root");
+    }
+    let mut depth: i32 = 0;
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return Some("it leads outside the spec root");
+        }
+    }
+    None
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Substitution
+
+/// What `${…}` resolves against in one load.
+pub(super) struct Values<'a> {
+    /// The selected environment; `None` when the load is for none.
+    pub(super) environment: Option<&'a Declared>,
+    /// The names of the declared environments (for the error of a `${var.…}` with none
+    /// selected).
+    pub(super) declared: Vec<&'a str>,
+    pub(super) process: ProcessEnv<'a>,
+}
+
+/// Substitutes every value of `raw` (from `file`); reports what cannot be; records the
+/// secrets each webhook URL received (`Cx::secrets_at`) and every secret used (`secrets`).
+pub(super) fn substitute(
+    cx: &mut Cx<'_>,
+    file: usize,
+    raw: &mut RawSpec,
+    values: &Values<'_>,
+    secrets: &mut BTreeMap<String, Secret>,
+) {
+    let mut visitor = Substituter {
+        cx,
+        file,
+        values,
+        secrets,
+    };
+    raw.walk(&mut visitor);
+}
+
+struct Substituter<'c, 'a, 'v, 's> {
+    cx: &'c mut Cx<'a>,
+    file: usize,
+    values: &'v Values<'v>,
+    secrets: &'s mut BTreeMap<String, Secret>,
+}
+
+/// Whether a value may hold a secret.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Plain,
+    /// A webhook URL: a [`crate::model::Sensitive`] of the model.
+    Sensitive,
+}
+
+trait Visit {
+    fn value(&mut self, value: &mut Spanned<String>, slot: Slot);
+    fn name(&mut self, name: &mut Spanned<String>);
+}
+
+impl Visit for Substituter<'_, '_, '_, '_> {
+    fn name(&mut self, name: &mut Spanned<String>) {
+        if !name.value.contains("${") {
+            return;
+        }
+        // `$${` is a literal `${`, as in values (what `export` writes for a name holding one).
+        let mut out = String::with_capacity(name.value.len());
+        let mut rest = 0;
+        let mut substitution = None;
+        while let Some(found) = name.value[rest..].find('$') {
+            let at = rest + found;
+            out.push_str(&name.value[rest..at]);
+            let after = &name.value[at..];
+            if after.starts_with("$${") {
+                out.push_str("${");
+                rest = at + 3;
+            } else if after.starts_with("${") {
+                substitution = Some(at);
+                break;
+            } else {
+                out.push('$');
+                rest = at + 1;
+            }
+        }
+        let Some(offset) = substitution else {
+            out.push_str(&name.value[rest..]);
+            name.value = out;
+            return;
+        };
+        {
+            let token = token_at(&name.value, offset);
+            let at = self.at_token(name, token);
+            self.cx
+                .error(
+                    code::SUBSTITUTION_IN_NAME,
+                    at,
+                    format!("`{}` is in a name: names are never substituted", cut(token)),
+                    "a name, not a value",
+                )
+                .help = Some(
+                "a name is an object's identity in every environment: put what differs by \
+                 environment in that environment's `include:` files"
+                    .to_owned(),
+            );
+        }
+    }
+
+    fn value(&mut self, value: &mut Spanned<String>, slot: Slot) {
+        if !value.value.contains('$') {
+            return;
+        }
+        let first_error = self.cx.diagnostics.len();
+        let text = &value.value;
+        let mut out = String::with_capacity(text.len());
+        let mut used: Vec<String> = Vec::new();
+        let mut failed = false;
+        let mut rest = 0;
+        while let Some(found) = text[rest..].find('$') {
+            let at = rest + found;
+            out.push_str(&text[rest..at]);
+            let after = &text[at..];
+            if after.starts_with("$${") {
+                out.push_str("${");
+                rest = at + 3;
+                continue;
+            }
+            if !after.starts_with("${") {
+                out.push('$');
+                rest = at + 1;
+                continue;
+            }
+            let Some(close) = after.find('}') else {
+                let token = token_at(text, at);
+                let place = self.at_token(value, token);
+                self.cx
+                    .error(
+                        code::SUBSTITUTION,
+                        place,
+                        format!("`{}` is not closed", cut(token)),
+                        "no `}` after this `${`",
+                    )
+                    .help = Some("write `${var.NAME}`, or `$${` for a literal `${`".to_owned());
+                failed = true;
+                break;
+            };
+            let token = &after[..=close];
+            rest = at + close + 1;
+            if slot == Slot::Plain && token.starts_with("${secret.") {
+                // Not even read: it could only be shown here.
+                let place = self.at_token(value, token);
+                self.cx
+                    .error(
+                        code::SECRET_OUTSIDE_URL,
+                        place,
+                        format!(
+                            "`{token}` is used where it would be shown: secrets go into \
+                                     webhook URLs only"
+                        ),
+                        "not a webhook URL",
+                    )
+                    .help = Some(
+                    "a secret may be used in `settings` URLs and a queue's \
+                             `get_list_agents_url`, which are shown as `(sensitive)`; use \
+                             `${env.NAME}` for a value that may be shown"
+                        .to_owned(),
+                );
+                failed = true;
+                continue;
+            }
+            match self.resolve(value, token) {
+                Some(Resolved::Plain(resolved)) => out.push_str(&resolved),
+                Some(Resolved::Secret(name, resolved)) => {
+                    used.push(resolved.clone());
+                    self.secrets.insert(name, Secret(resolved));
+                    out.push_str(used.last().expect("just pushed"));
+                }
+                None => failed = true,
+            }
+        }
+        if failed {
+            // The value keeps its text: a half-substituted value could hold a secret where it
+            // would be shown. What the checks then say of that text is a consequence.
+            self.cx
+                .unresolved
+                .push(((self.file, value.span.line, value.span.column), first_error));
+            return;
+        }
+        out.push_str(&text[rest..]);
+        if !used.is_empty() {
+            self.cx.secrets_at.insert(
+                (self.file, value.span.line, value.span.column),
+                used.clone(),
+            );
+        }
+        value.value = out;
+    }
+}
+
+enum Resolved {
+    Plain(String),
+    /// A secret's name and value.
+    Secret(String, String),
+}
+
+impl Substituter<'_, '_, '_, '_> {
+    /// What `${…}` (the whole token) stands for; reports why when nothing.
+    fn resolve(&mut self, value: &Spanned<String>, token: &str) -> Option<Resolved> {
+        let inner = &token[2..token.len() - 1];
+        let (namespace, name) = inner.split_once('.').unwrap_or((inner, ""));
+        let place = self.at_token(value, token);
+        if !matches!(namespace, "var" | "env" | "secret") || !is_identifier(name) {
+            self.cx
+                .error(
+                    code::SUBSTITUTION,
+                    place,
+                    format!("`{}` is not a substitution switchboard knows", cut(token)),
+                    "not `${var.NAME}`, `${env.NAME}` or `${secret.NAME}`",
+                )
+                .help = Some(
+                "write `${var.NAME}` (the environment's `vars:`), `${env.NAME}` or \
+                 `${secret.NAME}` (the process environment); `$${` writes a literal `${`"
+                    .to_owned(),
+            );
+            return None;
+        }
+        match namespace {
+            "var" => {
+                let Some(environment) = self.values.environment else {
+                    let help = if self.values.declared.is_empty() {
+                        "the spec declares no `environments:`, so no variables: declare them \
+                         under `environments: NAME: vars:`"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "choose an environment with `--env` (or `SWITCHBOARD_ENV`): {}",
+                            super::backticked(&self.values.declared)
+                        )
+                    };
+                    self.cx
+                        .error(
+                            code::SUBSTITUTION,
+                            place,
+                            format!("variable `{name}` has no value: no environment is selected"),
+                            "no environment",
+                        )
+                        .help = Some(help);
+                    return None;
+                };
+                match environment.vars.get(name) {
+                    Some(found) => Some(Resolved::Plain(found.clone())),
+                    None => {
+                        let help =
+                            match did_you_mean(name, environment.vars.keys().map(String::as_str)) {
+                                Some(close) => format!("did you mean `{close}`?"),
+                                None => {
+                                    format!("add it to `environments.{}.vars`", environment.name)
+                                }
+                            };
+                        self.cx
+                            .error(
+                                code::SUBSTITUTION,
+                                place,
+                                format!(
+                                    "variable `{name}` is not set in environment `{}`",
+                                    environment.name
+                                ),
+                                "unknown variable",
+                            )
+                            .help = Some(help);
+                        None
+                    }
+                }
+            }
+            _ => {
+                let secret = namespace == "secret";
+                match (self.values.process)(name) {
+                    Some(found) if !(secret && found.is_empty()) => Some(if secret {
+                        Resolved::Secret(name.to_owned(), found)
+                    } else {
+                        Resolved::Plain(found)
+                    }),
+                    found => {
+                        let what = if found.is_some() {
+                            "is empty"
+                        } else {
+                            "is not set"
+                        };
+                        self.cx
+                            .error(
+                                code::SUBSTITUTION,
+                                place,
+                                format!("environment variable `{name}` {what}"),
+                                format!("`{name}` {what}"),
+                            )
+                            .help = Some(format!(
+                            "set `{name}` where switchboard runs (a CI secret, say)"
+                        ));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where `token` is written inside `value`: its own line and column when the file holds
+    /// it as written (a plain or quoted scalar without escapes before it), else the value's.
+    fn at_token(&self, value: &Spanned<String>, token: &str) -> At {
+        let text = &self.cx.sources[self.file].text;
+        let start = value.span.bytes.map_or_else(
+            || super::byte_offset(text, value.span.line.max(1), value.span.column.max(1)),
+            |(offset, _)| offset,
+        );
+        let window_end = value.span.bytes.map_or(text.len(), |(offset, len)| {
+            (offset + len.max(1)).min(text.len())
+        });
+        let window = text
+            .get(start.min(text.len())..window_end.max(start).min(text.len()))
+            .unwrap_or("");
+        let Some(found) = window.find(token) else {
+            return At::of(self.file, value);
+        };
+        let byte = start + found;
+        let line_start = text[..byte].rfind('\n').map_or(0, |i| i + 1);
+        At {
+            file: self.file,
+            span: Span {
+                line: text[..byte].matches('\n').count() as u32 + 1,
+                column: text[line_start..byte].chars().count() as u32 + 1,
+                bytes: Some((byte, token.len())),
+            },
+        }
+    }
+}
+
+/// The `${…}` that starts at `offset` of `text`, up to its `}` (or the end).
+fn token_at(text: &str, offset: usize) -> &str {
+    let rest = &text[offset..];
+    match rest.find('}') {
+        Some(close) => &rest[..=close],
+        None => rest,
+    }
+}
+
+/// A token cut to 60 characters for a message.
+fn cut(token: &str) -> String {
+    match token.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &token[..at]),
+        None => token.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking every value and name of a file
+
+trait Walk {
+    fn walk(&mut self, v: &mut dyn Visit);
+}
+
+fn value(v: &mut dyn Visit, field: &mut Option<Spanned<String>>) {
+    if let Some(field) = field {
+        v.value(field, Slot::Plain);
+    }
+}
+
+fn url(v: &mut dyn Visit, field: &mut Option<Spanned<String>>) {
+    if let Some(field) = field {
+        v.value(field, Slot::Sensitive);
+    }
+}
+
+impl<T: Walk> Walk for Option<T> {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        if let Some(inner) = self {
+            inner.walk(v);
+        }
+    }
+}
+
+impl<T: Walk> Walk for Vec<T> {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        for item in self {
+            item.walk(v);
+        }
+    }
+}
+
+impl<T: Walk> Walk for Spanned<T> {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        self.value.walk(v);
+    }
+}
+
+impl<V: Walk, K> Walk for Map<V, K> {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        for (key, value) in &mut self.entries {
+            v.name(key);
+            value.walk(v);
+        }
+    }
+}
+
+/// A list of plain values (`ignore:`, a group's `agents:`).
+struct PlainList<'r>(&'r mut Vec<Spanned<String>>);
+
+impl Walk for PlainList<'_> {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        for item in self.0.iter_mut() {
+            v.value(item, Slot::Plain);
+        }
+    }
+}
+
+impl Walk for RawSpec {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        self.settings.walk(v);
+        self.audio.walk(v);
+        self.agents.walk(v);
+        self.groups.walk(v);
+        self.queues.walk(v);
+        self.ivr.walk(v);
+        self.numbers.walk(v);
+        self.tests.walk(v);
+        if let Some(ignore) = &mut self.ignore {
+            PlainList(ignore).walk(v);
+        }
+        self.safety.walk(v);
+        self.moved.walk(v);
+        // `environments:` is read as written: it is what substitution reads.
+    }
+}
+
+impl Walk for RawSettings {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        url(v, &mut self.event_url);
+        url(v, &mut self.get_customer_info_url);
+        url(v, &mut self.callout_answer_url);
+    }
+}
+
+impl Walk for RawAudio {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        value(v, &mut self.file);
+        value(v, &mut self.server_file);
+        value(v, &mut self.sha256);
+    }
+}
+
+impl Walk for RawAgent {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        value(v, &mut self.name);
+        value(v, &mut self.phone_number);
+    }
+}
+
+impl Walk for RawGroup {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        if let Some(agents) = &mut self.agents {
+            PlainList(agents).walk(v);
+        }
+    }
+}
+
+impl Walk for RawQueue {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        self.routing.walk(v);
+        value(v, &mut self.wait_greeting);
+        value(v, &mut self.hold_greeting);
+        value(v, &mut self.from_number_callout_to_agent);
+        url(v, &mut self.get_list_agents_url);
+    }
+}
+
+impl Walk for RawRouting {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        v.value(&mut self.group, Slot::Plain);
+    }
+}
+
+impl Walk for RawTree {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        v.value(&mut self.start, Slot::Plain);
+        self.nodes.walk(v);
+    }
+}
+
+impl Walk for RawNode {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        value(v, &mut self.say);
+        value(v, &mut self.voice);
+        value(v, &mut self.play);
+        self.keys.walk(v);
+    }
+}
+
+impl Walk for RawAction {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        value(v, &mut self.goto);
+        value(v, &mut self.queue);
+        value(v, &mut self.forward);
+        value(v, &mut self.caller_id);
+    }
+}
+
+impl Walk for RawNumber {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        value(v, &mut self.nickname);
+        value(v, &mut self.ivr);
+        value(v, &mut self.queue);
+    }
+}
+
+impl Walk for RawTest {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        value(v, &mut self.name);
+        v.value(&mut self.number, Slot::Plain);
+        value(v, &mut self.keys);
+        self.expect.walk(v);
+    }
+}
+
+impl Walk for RawExpect {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        value(v, &mut self.queue);
+        value(v, &mut self.forward);
+    }
+}
+
+impl Walk for RawSafety {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        if let Some(kinds) = &mut self.kinds {
+            for (key, _) in &mut kinds.entries {
+                v.name(key);
+            }
+        }
+    }
+}
+
+impl Walk for RawMoved {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        v.value(&mut self.from, Slot::Plain);
+        v.value(&mut self.to, Slot::Plain);
+    }
+}
+
+/// Every environment's `include:` paths, by environment, read from the spec's files before
+/// loading (the caller reads those files and hands them to [`crate::load_with`]). Files that do
+/// not parse are passed over: the load reports them.
+pub fn environments(sources: &[crate::Source]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for source in sources {
+        // Most files declare none: no need to parse them twice.
+        if !source.text.contains("environments") {
+            continue;
+        }
+        let Ok(top) = serde_saphyr::from_str::<LooseTop>(&source.text) else {
+            continue;
+        };
+        for (name, env) in top.environments.into_iter().flatten() {
+            let entry = out.entry(name).or_default();
+            entry.extend(env.and_then(|e| e.include).into_iter().flatten());
+        }
+    }
+    out
+}
+
+/// The top of a spec file read loosely: only `environments:` (other keys ignored).
+#[derive(serde::Deserialize)]
+struct LooseTop {
+    environments: Option<BTreeMap<String, Option<LooseEnv>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LooseEnv {
+    include: Option<Vec<String>>,
+}

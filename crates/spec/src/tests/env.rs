@@ -1,0 +1,208 @@
+//! Environments and substitution: what each environment gets, and every misuse's error
+//! (snapshotted, each at its file, line and column).
+
+use std::collections::BTreeMap;
+
+use crate::{Loaded, Selected, Source, load_with};
+
+const SECRET: &str = "s3cr3t-Tok";
+
+const BASE: &str = r#"environments:
+  staging:
+    api_key_sid: SKstaging
+    vars: { crm: "https://crm-staging.example.com", hotline: "842400000001" }
+    include: [envs/staging]
+  production:
+    api_key_sid: SKprod
+    endpoint: https://icc-api.example.com
+    vars: { crm: "https://crm.example.com", hotline: "842473082686" }
+    include: [envs/production]
+settings:
+  event_url: ${var.crm}/stringee/events?t=${secret.CRM_TOKEN}
+queues:
+  support: { get_list_agents_url: "${var.crm}/agents" }
+ivr:
+  main:
+    start: menu
+    nodes:
+      menu:
+        say: "Press 1. Costs $$5 or $${literal}"
+        keys: { "1": { queue: support }, timeout: { hangup: true } }
+tests:
+  - { number: "${var.hotline}", keys: "1", expect: { queue: support } }
+"#;
+
+fn numbers(number: &str) -> String {
+    format!("numbers:\n  \"{number}\": {{ ivr: main }}\n")
+}
+
+fn process(name: &str) -> Option<String> {
+    match name {
+        "CRM_TOKEN" => Some(SECRET.to_owned()),
+        "EMPTY" => Some(String::new()),
+        "REGION" => Some("eu".to_owned()),
+        _ => None,
+    }
+}
+
+fn load_in(base: &[(&str, &str)], env: &str, includes: &[(&str, &str)]) -> Loaded {
+    let sources: Vec<Source> = base
+        .iter()
+        .map(|(path, text)| Source {
+            path: (*path).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect();
+    let includes: Vec<Source> = includes
+        .iter()
+        .map(|(path, text)| Source {
+            path: (*path).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect();
+    let unreadable = BTreeMap::from([(
+        "envs/linked".to_owned(),
+        "it is a symbolic link to a place outside the spec root".to_owned(),
+    )]);
+    let selected = Selected {
+        name: env,
+        includes: &includes,
+        unreadable: &unreadable,
+    };
+    load_with(&sources, Some(&selected), &process, &|_| {
+        Err("no such file".to_owned())
+    })
+}
+
+fn render(loaded: &Loaded) -> String {
+    let out = super::render(&loaded.diagnostics);
+    assert!(!out.contains(SECRET), "a secret in diagnostics:\n{out}");
+    out
+}
+
+#[test]
+fn each_environment_gets_its_values_and_files() {
+    let staging_numbers = numbers("842400000001");
+    let production_numbers = numbers("842473082686");
+    for (env, file, number, crm) in [
+        (
+            "staging",
+            staging_numbers.as_str(),
+            "842400000001",
+            "https://crm-staging.example.com",
+        ),
+        (
+            "production",
+            production_numbers.as_str(),
+            "842473082686",
+            "https://crm.example.com",
+        ),
+    ] {
+        let path = format!("envs/{env}/numbers.yaml");
+        let loaded = load_in(&[("spec.yaml", BASE)], env, &[(&path, file)]);
+        let Some(spec) = loaded.spec.clone() else {
+            panic!("{env}: {}", render(&loaded));
+        };
+        assert_eq!(spec.model.numbers.keys().collect::<Vec<_>>(), [number]);
+        assert_eq!(spec.tests[0].number, number);
+        let event_url = spec
+            .model
+            .settings
+            .as_ref()
+            .unwrap()
+            .event_url
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            event_url.expose(),
+            Some(format!("{crm}/stringee/events?t={SECRET}").as_str())
+        );
+        // Shown, debug-printed and saved without the secret.
+        assert_eq!(
+            event_url.to_string(),
+            format!("{crm}/stringee/events?t=(sensitive)")
+        );
+        let saved = serde_json::to_string(&spec.model).unwrap();
+        assert!(!saved.contains(SECRET) && !format!("{spec:?}").contains(SECRET));
+        assert!(saved.contains("(sensitive)"), "{saved}");
+        // `$$` is a `$`... no: only `$${` is special; a lone `$` stays.
+        let say = format!("{:?}", spec.model.ivr["main"].nodes["menu"].prompt);
+        assert!(say.contains("Costs $$5 or ${literal}"), "{say}");
+        let environment = spec.environment.unwrap();
+        assert_eq!(environment.name, env);
+        assert_eq!(
+            environment.secrets["CRM_TOKEN"].expose(),
+            SECRET,
+            "the secret is recorded for the saved plan's digest"
+        );
+    }
+}
+
+#[test]
+fn an_environment_reads_no_other_environments_files() {
+    // Production's files handed to a staging load are not part of it: the caller hands in
+    // only the selected environment's; a load without them has no numbers, so the flow test
+    // fails for staging.
+    let loaded = load_in(&[("spec.yaml", BASE)], "staging", &[]);
+    assert!(loaded.spec.is_none());
+    insta::assert_snapshot!(render(&loaded));
+}
+
+#[test]
+fn misuse_is_reported_where_it_is_written() {
+    let spec = r#"environments:
+  staging:
+    vars: { crm: "https://crm.example.com", "bad name": x }
+    include: [../outside, /etc, envs/linked, envs/staging]
+  staging2: {}
+settings:
+  event_url: ${var.cmr}/events
+  get_customer_info_url: ${env.NOT_SET}/info
+  callout_answer_url: "https://x.example.com/${secret.EMPTY}"
+agents:
+  ${var.crm}: { name: "${secret.CRM_TOKEN}" }
+  bob: { name: "Bob ${nope.x} and ${var.crm" }
+queues:
+  q:
+    get_list_agents_url: "${env.REGION}"
+    routing: [{ group: g }]
+groups:
+  g: { agents: [bob] }
+"#;
+    let included = "environments:\n  sneaky: {}\n";
+    let loaded = load_in(
+        &[("spec.yaml", spec)],
+        "staging",
+        &[("envs/staging/x.yaml", included)],
+    );
+    assert!(loaded.spec.is_none());
+    insta::assert_snapshot!(render(&loaded));
+}
+
+#[test]
+fn an_undeclared_environment_is_an_error_naming_the_declared_ones() {
+    let loaded = load_in(&[("spec.yaml", BASE)], "prod", &[]);
+    insta::assert_snapshot!(render(&loaded));
+}
+
+#[test]
+fn a_secret_in_a_url_that_is_wrong_is_not_shown_in_the_error() {
+    let spec = "settings:\n  event_url: \"${secret.CRM_TOKEN}\"\n";
+    let loaded = load_in(&[("spec.yaml", spec)], "x", &[]);
+    let out = render(&loaded);
+    assert!(out.contains("`(sensitive)` is not an http(s) URL"), "{out}");
+}
+
+#[test]
+fn without_an_environment_variables_are_errors_and_names_are_listed() {
+    let sources = [Source {
+        path: "spec.yaml".to_owned(),
+        text: BASE.to_owned(),
+    }];
+    let loaded = load_with(&sources, None, &process, &|_| Err("no".to_owned()));
+    let out = render(&loaded);
+    assert!(
+        out.contains("no environment is selected") && out.contains("`production`, `staging`"),
+        "{out}"
+    );
+}

@@ -274,6 +274,9 @@ fn read_include(root: &files::Root, written: &str) -> Result<Vec<Source>, String
         .collect()
 }
 
+/// Each environment's own load, by name.
+pub type Each = Vec<(String, Loaded)>;
+
 /// Loads the spec at `path` for `env`, or, when none is given and it declares environments,
 /// for each of them: then the [`Loaded`] answered is every environment's in one (a problem of
 /// every environment once, one of some with the environments it belongs to; every
@@ -281,7 +284,7 @@ fn read_include(root: &files::Root, written: &str) -> Result<Vec<Source>, String
 pub fn load_every(
     path: Option<&Path>,
     env: Option<&str>,
-) -> anyhow::Result<(Loaded, Sources, Option<Vec<(String, Loaded)>>)> {
+) -> anyhow::Result<(Loaded, Sources, Option<Each>)> {
     if env.is_some() {
         let (loaded, sources) = load(path, env)?;
         return Ok((loaded, sources, None));

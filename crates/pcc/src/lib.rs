@@ -28,7 +28,7 @@ pub use client::{Client, Config, PAGE_LIMIT, RequestStats, RetryPolicy, redact_u
 pub use error::{Error, LiveProblem, Lost, Silence, Subject};
 pub use limits::Limits;
 pub use live::{
-    Ids, Live, RawLive, ReadOptions, ReadScope, minimum_reads, normalise, normalise_setting_aside,
-    read_live, read_live_setting_aside,
+    Ids, Live, Parents, RawLive, ReadOptions, ReadScope, minimum_reads, minimum_reads_within,
+    normalise, normalise_setting_aside, read_live, read_live_setting_aside,
 };
 pub use rest::{Host, Resource, Writes, encode};

@@ -22,7 +22,9 @@
 //!
 //! The lists after the first `+` of a row are read only to turn server ids into names; a
 //! scoped read reads each list at most once, whatever the kinds share. A full read costs
-//! [`minimum_reads`].
+//! [`minimum_reads`]. A read limited to some parents ([`ReadOptions::parents`], what a
+//! partial plan reads) sums the per-parent lists (Σ) over those parents only
+//! ([`minimum_reads_within`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -93,6 +95,51 @@ pub struct ReadOptions {
     /// The scopes to read in full (default: all). Lists needed only to name references are
     /// read too, but their kinds stay empty in the model.
     pub scopes: BTreeSet<ReadScope>,
+    /// When set, the per-parent lists (a group's members, a queue's routings, a tree's nodes
+    /// and key presses) are read only for the parents it wants: the model holds the other
+    /// groups, queues and trees of its scopes without members, routings, or nodes (and such a
+    /// tree without a start, its root being a node). A partial plan reads this way, and
+    /// compares only what it read (default: every parent).
+    pub parents: Option<Parents>,
+}
+
+/// The groups, queues and IVR trees whose per-parent lists a read covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parents {
+    /// These parents (`group.`, `queue.` and `ivr_tree.` addresses).
+    pub only: BTreeSet<Address>,
+    /// Every parent of these kinds.
+    pub every: BTreeSet<Kind>,
+    /// None of these, whatever `only` and `every` say.
+    pub except: BTreeSet<Address>,
+}
+
+impl Parents {
+    /// Whether the children of `parent` are read.
+    pub fn wants(&self, parent: &Address) -> bool {
+        !self.except.contains(parent)
+            && (self.every.contains(&parent.kind()) || self.only.contains(parent))
+    }
+
+    /// True when every parent `other` wants, this wants too.
+    pub fn covers(&self, other: &Parents) -> bool {
+        other.every.is_subset(&self.every)
+            && self.except.iter().all(|p| {
+                other.except.contains(p)
+                    || !(other.every.contains(&p.kind()) || other.only.contains(p))
+            })
+            && other
+                .only
+                .iter()
+                .all(|p| other.except.contains(p) || self.wants(p))
+    }
+
+    /// Wants also what `other` wants.
+    pub fn widen(&mut self, other: &Parents) {
+        self.only.extend(other.only.iter().cloned());
+        self.every.extend(other.every.iter().copied());
+        self.except.retain(|p| other.except.contains(p));
+    }
 }
 
 impl Default for ReadOptions {
@@ -100,8 +147,14 @@ impl Default for ReadOptions {
         ReadOptions {
             concurrency: DEFAULT_CONCURRENCY,
             scopes: ReadScope::ALL.into_iter().collect(),
+            parents: None,
         }
     }
+}
+
+/// Whether the children of `parent` are read: always, unless `parents` says which are.
+fn wanted(parents: Option<&Parents>, parent: &Address) -> bool {
+    parents.is_none_or(|set| set.wants(parent))
 }
 
 impl ReadOptions {
@@ -111,6 +164,28 @@ impl ReadOptions {
             scopes: scopes.into_iter().collect(),
             ..ReadOptions::default()
         }
+    }
+
+    /// True when a read with these options reads everything one with `other` reads.
+    pub fn covers(&self, other: &ReadOptions) -> bool {
+        other.scopes.is_subset(&self.scopes)
+            && match (&self.parents, &other.parents) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(mine), Some(theirs)) => mine.covers(theirs),
+            }
+    }
+
+    /// Reads also what a read with `other` reads.
+    pub fn widen(&mut self, other: &ReadOptions) {
+        self.scopes.extend(other.scopes.iter().copied());
+        self.parents = match (self.parents.take(), &other.parents) {
+            (Some(mut mine), Some(theirs)) => {
+                mine.widen(theirs);
+                Some(mine)
+            }
+            _ => None,
+        };
     }
 }
 
@@ -221,7 +296,7 @@ fn needs(scopes: &BTreeSet<ReadScope>) -> Needs {
 /// Reads the live project (the scopes in `opts`) and normalises it.
 pub async fn read_live(client: &Client, opts: &ReadOptions) -> Result<Live, Error> {
     let raw = read_raw(client, opts).await?;
-    normalise(&raw, &opts.scopes)
+    normalise_within(&raw, &opts.scopes, opts.parents.as_ref(), &|_| false).map(|(live, _)| live)
 }
 
 async fn when<T>(
@@ -234,6 +309,7 @@ async fn when<T>(
 /// Reads the lists `opts` needs, in parallel, without interpreting them.
 pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Error> {
     let need = needs(&opts.scopes);
+    let parents = opts.parents.as_ref();
     // One bound on requests in flight and one budget (`Limits`) for every list of the read.
     let limit = client.reading(opts.concurrency);
     let limit = &limit;
@@ -247,7 +323,11 @@ pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Er
     let groups = when(need.groups, async {
         let groups: Vec<wire::Group> = client.list_all_limited(None, limit).await?;
         let members = if need.members {
-            children::<wire::GroupAgent>(client, limit, groups.iter().map(|g| g.id.clone())).await?
+            let read = groups.iter().filter(|g| {
+                let name = g.name.clone().unwrap_or_default();
+                wanted(parents, &Address::Group(name))
+            });
+            children::<wire::GroupAgent>(client, limit, read.map(|g| g.id.clone())).await?
         } else {
             BTreeMap::new()
         };
@@ -256,7 +336,11 @@ pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Er
     let queues = when(need.queues, async {
         let queues: Vec<wire::Queue> = client.list_all_limited(None, limit).await?;
         let routings = if need.routings {
-            children::<wire::Routing>(client, limit, queues.iter().map(|q| q.id.clone())).await?
+            let read = queues.iter().filter(|q| {
+                let name = q.name.clone().unwrap_or_default();
+                wanted(parents, &Address::Queue(name))
+            });
+            children::<wire::Routing>(client, limit, read.map(|q| q.id.clone())).await?
         } else {
             BTreeMap::new()
         };
@@ -268,7 +352,11 @@ pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Er
         let mut keys = BTreeMap::new();
         if need.nodes {
             // Each tree's key presses are read as soon as its nodes are known.
-            let per_tree = fan_out(unique(trees.iter().map(|t| t.id.clone())), |tree_id| {
+            let read = trees.iter().filter(|t| {
+                let name = t.tree_name.clone().unwrap_or_default();
+                wanted(parents, &Address::IvrTree(name))
+            });
+            let per_tree = fan_out(unique(read.map(|t| t.id.clone())), |tree_id| {
                 let client = client.clone();
                 let limit = limit.clone();
                 async move {
@@ -550,7 +638,18 @@ pub fn normalise_setting_aside(
     scopes: &BTreeSet<ReadScope>,
     accept: &dyn Fn(&Address) -> bool,
 ) -> Result<(Live, Vec<LiveProblem>), Error> {
-    let (live, mut problems) = normalise_all(raw, scopes);
+    normalise_within(raw, scopes, None, accept)
+}
+
+/// [`normalise_setting_aside`] of a read whose per-parent lists cover only `parents`
+/// ([`ReadOptions::parents`]).
+fn normalise_within(
+    raw: &RawLive,
+    scopes: &BTreeSet<ReadScope>,
+    parents: Option<&Parents>,
+    accept: &dyn Fn(&Address) -> bool,
+) -> Result<(Live, Vec<LiveProblem>), Error> {
+    let (live, mut problems) = normalise_all(raw, scopes, parents);
     problems.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     problems.dedup();
     let (aside, refused): (Vec<_>, Vec<_>) = problems
@@ -571,11 +670,15 @@ pub async fn read_live_setting_aside(
     accept: &dyn Fn(&Address) -> bool,
 ) -> Result<(Live, Vec<LiveProblem>), Error> {
     let raw = read_raw(client, opts).await?;
-    normalise_setting_aside(&raw, &opts.scopes, accept)
+    normalise_within(&raw, &opts.scopes, opts.parents.as_ref(), accept)
 }
 
 /// The live project and every rule it breaks; the model leaves out what a problem concerns.
-fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<LiveProblem>) {
+fn normalise_all(
+    raw: &RawLive,
+    scopes: &BTreeSet<ReadScope>,
+    parents: Option<&Parents>,
+) -> (Live, Vec<LiveProblem>) {
     let mut p = Problems::default();
     let mut model = Model::default();
     let mut ids = Ids::default();
@@ -909,6 +1012,15 @@ fn normalise_all(raw: &RawLive, scopes: &BTreeSet<ReadScope>) -> (Live, Vec<Live
         let tree_at = Address::IvrTree(tname.clone());
         ids.objects.insert(tree_at.clone(), t.id.clone());
         if !has(ReadScope::Ivr) {
+            continue;
+        }
+        if !wanted(parents, &tree_at) {
+            // Its nodes were not read, so neither is its start (the root is a node).
+            let tree = IvrTree {
+                start: String::new(),
+                nodes: BTreeMap::new(),
+            };
+            model.ivr.insert(tname, tree);
             continue;
         }
         let tree_nodes = raw.nodes.get(&t.id).map(Vec::as_slice).unwrap_or_default();
@@ -1283,6 +1395,17 @@ pub fn pages(items: usize) -> u64 {
 /// reads lists of other kinds to name references. Assumes one greeting file per audio
 /// identity (a file uploaded twice is one audio entry but two list items).
 pub fn minimum_reads(model: &Model, scopes: &BTreeSet<ReadScope>) -> u64 {
+    minimum_reads_within(model, scopes, None)
+}
+
+/// [`minimum_reads`] of a read whose per-parent lists cover only `parents`
+/// ([`ReadOptions::parents`]): the lists of parents are read whole, the per-parent lists of
+/// these parents only.
+pub fn minimum_reads_within(
+    model: &Model,
+    scopes: &BTreeSet<ReadScope>,
+    parents: Option<&Parents>,
+) -> u64 {
     let need = needs(scopes);
     let mut total = 0;
     if need.settings {
@@ -1300,8 +1423,9 @@ pub fn minimum_reads(model: &Model, scopes: &BTreeSet<ReadScope>) -> u64 {
     if need.members {
         total += model
             .groups
-            .values()
-            .map(|g| pages(g.agents.len()))
+            .iter()
+            .filter(|(name, _)| wanted(parents, &Address::Group((*name).clone())))
+            .map(|(_, g)| pages(g.agents.len()))
             .sum::<u64>();
     }
     if need.queues {
@@ -1310,15 +1434,20 @@ pub fn minimum_reads(model: &Model, scopes: &BTreeSet<ReadScope>) -> u64 {
     if need.routings {
         total += model
             .queues
-            .values()
-            .map(|q| pages(q.routing.len()))
+            .iter()
+            .filter(|(name, _)| wanted(parents, &Address::Queue((*name).clone())))
+            .map(|(_, q)| pages(q.routing.len()))
             .sum::<u64>();
     }
     if need.trees {
         total += pages(model.ivr.len());
     }
     if need.nodes {
-        for tree in model.ivr.values() {
+        let read = model
+            .ivr
+            .iter()
+            .filter(|(name, _)| wanted(parents, &Address::IvrTree((*name).clone())));
+        for (_, tree) in read {
             total += pages(tree.nodes.len());
             total += tree
                 .nodes

@@ -9,6 +9,7 @@
 //! hold, are encoded too, so that an address is always one printable line.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt::{self, Write};
 use std::str::FromStr;
 
@@ -469,6 +470,28 @@ impl Pattern {
     pub fn matches(&self, address: &Address) -> bool {
         glob_match(&self.0, &address.to_string()) || glob_match(&self.0, &address.unencoded())
     }
+
+    /// True when the pattern may match an address that starts with `prefix` (as plans print
+    /// it or as written): what a partial read asks of a parent, `ivr_key.main/` say, before it
+    /// reads the objects under it.
+    pub fn may_match_under(&self, prefix: &str) -> bool {
+        glob_may_continue(&self.0, prefix)
+    }
+
+    /// The kinds whose addresses the pattern can match: one kind when the pattern spells it
+    /// before its first `.`, the kinds a wildcard there can stand for otherwise.
+    pub fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|kind| {
+                if kind.is_singleton() {
+                    glob_match(&self.0, kind.as_str())
+                } else {
+                    glob_may_continue(&self.0, &format!("{kind}."))
+                }
+            })
+            .collect()
+    }
 }
 
 impl fmt::Display for Pattern {
@@ -507,6 +530,40 @@ impl PartialEq<&str> for Pattern {
     fn eq(&self, other: &&str) -> bool {
         self.0 == *other
     }
+}
+
+/// True when some text that starts with `prefix` matches `pattern` (`*` any run, `?` one
+/// character): the pattern, run over `prefix` as a set of positions, still has one left.
+/// Whatever is left of a pattern can always be matched by some rest of the text.
+fn glob_may_continue(pattern: &str, prefix: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    // Positions reachable without reading a character: a `*` may match nothing.
+    let close = |mut at: BTreeSet<usize>| {
+        let mut more: Vec<usize> = at.iter().copied().collect();
+        while let Some(i) = more.pop() {
+            if p.get(i) == Some(&'*') && at.insert(i + 1) {
+                more.push(i + 1);
+            }
+        }
+        at
+    };
+    let mut at = close(BTreeSet::from([0]));
+    for c in prefix.chars() {
+        let next = at
+            .iter()
+            .filter_map(|&i| match p.get(i) {
+                Some('*') => Some(i),
+                Some('?') => Some(i + 1),
+                Some(&pc) if pc == c => Some(i + 1),
+                _ => None,
+            })
+            .collect();
+        at = close(next);
+        if at.is_empty() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Matches `*` (any run of characters, `/` and `.` included) and `?` (one character).

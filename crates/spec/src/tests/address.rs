@@ -120,6 +120,34 @@ fn a_pattern_matches_the_address_encoded_or_as_written() {
     assert!(!Pattern::new("ivr_tree.main").matches(&node));
 }
 
+/// A partial read asks whether a pattern may match something under a parent before it reads
+/// the parent's children, and which kinds a pattern can name at all.
+#[test]
+fn a_pattern_says_what_may_match_under_a_prefix_and_which_kinds() {
+    let under = |pattern: &str, prefix: &str| Pattern::new(pattern).may_match_under(prefix);
+    assert!(under("ivr_key.main/menu/1", "ivr_key.main/"));
+    assert!(under("ivr_*.main/*", "ivr_node.main/"));
+    assert!(under("*", "ivr_key.other/"));
+    assert!(under("ivr_key.*/menu/1", "ivr_key.other/"));
+    assert!(under("ivr_key.ma?n/*", "ivr_key.main/"));
+    assert!(!under("ivr_key.main/*", "ivr_key.other/"));
+    assert!(!under("ivr_tree.main", "ivr_node.main/"));
+    assert!(!under("ivr_key.main", "ivr_key.main/"));
+    assert!(!under("queue.*", "ivr_key."));
+
+    let kinds = |pattern: &str| Pattern::new(pattern).kinds();
+    assert_eq!(kinds("ivr_tree.main"), [Kind::IvrTree]);
+    assert_eq!(
+        kinds("ivr_*.main"),
+        [Kind::IvrTree, Kind::IvrNode, Kind::IvrKey]
+    );
+    assert_eq!(kinds("settings"), [Kind::Settings]);
+    assert_eq!(kinds("*.sales"), &Kind::ALL[..10]);
+    assert_eq!(kinds("*"), Kind::ALL);
+    assert_eq!(kinds("?roup.sales"), [Kind::Group]);
+    assert!(kinds("nokind.x").is_empty());
+}
+
 #[test]
 fn a_rename_reaches_what_names_the_renamed_object() {
     let (old, new) = (Address::Group("a".into()), Address::Group("b".into()));

@@ -8,6 +8,7 @@ mod flows;
 mod moves;
 mod object;
 mod order;
+pub mod partial;
 mod plan;
 pub mod render;
 mod safety;
@@ -21,10 +22,11 @@ pub use flows::{
     Entry, FlowLimits, FlowReport, NumberPaths, Outcome, PathChange, Press, TestRun, flow_report,
 };
 pub use object::{Object, changed_fields, fingerprint};
+pub use partial::{Partial, Request, Selection, plan_partial, select};
 pub use plan::{
     Action, Change, ChangeAction, Ignored, IgnoredBecause, Kept, KeptBecause, Plan, Replace,
     SetAside, Step, Summary, TreeChange, Warning, missing_audio, plan, plan_setting_aside,
 };
-pub use safety::{SafetyReport, Violation, recheck};
+pub use safety::{SafetyReport, Violation, recheck, recheck_known};
 pub use sensitive::{Unfilled, all_known, fill_sensitive, revealed};
 pub use stale::{Reads, StaleObject, StaleReason, already_applied, stale};

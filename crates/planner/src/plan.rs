@@ -12,6 +12,7 @@ use spec::model::{AudioId, IvrTree, Model};
 use crate::moves;
 use crate::object::{Object, changed_fields, flatten, references};
 use crate::order;
+use crate::partial::Partial;
 use crate::safety::{self, SafetyReport};
 use crate::stale::{self, Reads};
 use spec::{Address, Kind};
@@ -38,6 +39,10 @@ pub struct Plan {
     pub trees: BTreeMap<String, TreeChange>,
     /// Audio names by content identity, desired names winning, for showing audio references.
     pub audio_names: BTreeMap<AudioId, String>,
+    /// Set for a partial plan (`--target`, `--exclude`): what it covers and what it leaves
+    /// out. Absent from a whole plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
 }
 
 /// One API operation on one object.
@@ -1012,6 +1017,7 @@ impl<'a> Planning<'a> {
             existing,
             trees,
             audio_names,
+            partial: None,
         }
     }
 }

@@ -125,6 +125,32 @@ pub(crate) fn check(
     safety: &Safety,
     declares_nothing: bool,
 ) -> SafetyReport {
+    check_partial(steps, existing, safety, declares_nothing, false)
+}
+
+/// True for the kinds a partial read counts only under the parents it read (a tree's nodes
+/// and keys, a queue's routings, a group's memberships): their count in the whole project
+/// is not known, only that it is at least this.
+fn counted_under_parents(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Membership | Kind::Routing | Kind::IvrNode | Kind::IvrKey
+    )
+}
+
+/// [`check`], for a plan that is `partial` or not. A partial plan's counts of the kinds read
+/// under parents are lower bounds of the project's, so its delete share is an upper bound:
+/// the guard trips when the deletes exceed the share of the larger of the count read and the
+/// kind's `min_objects`. Every delete a whole plan of the project would refuse is refused
+/// (were the project's count `n`, a refusal needs `n ≥ min_objects` and deletes over the share
+/// of `n`, which is at least the count read), and deleting a few keys of a small tree is not.
+pub(crate) fn check_partial(
+    steps: &[Step],
+    existing: &BTreeMap<Kind, usize>,
+    safety: &Safety,
+    declares_nothing: bool,
+    partial: bool,
+) -> SafetyReport {
     let mut violations = Vec::new();
     let mut deletes: BTreeMap<Kind, usize> = BTreeMap::new();
     for step in steps {
@@ -140,7 +166,12 @@ pub(crate) fn check(
     for (&kind, &count) in &deletes {
         let total = existing.get(&kind).copied().unwrap_or(0);
         let (max_percent, min_objects) = safety.threshold(kind);
-        if total >= min_objects as usize && count * 100 > max_percent as usize * total {
+        let trips = if partial && counted_under_parents(kind) {
+            count * 100 > max_percent as usize * total.max(min_objects as usize)
+        } else {
+            total >= min_objects as usize && count * 100 > max_percent as usize * total
+        };
+        if trips {
             violations.push(Violation::TooManyDeletes {
                 kind,
                 deletes: count,
@@ -192,9 +223,18 @@ pub(crate) fn check(
 /// count now, leaving out what the plan ignored: a share deleted is never made smaller by
 /// objects that appeared since, nor by a count written into the file.
 pub fn recheck(plan: &Plan, live_now: &Model) -> SafetyReport {
+    recheck_known(plan, live_now, &BTreeSet::new())
+}
+
+/// [`recheck`] of a read that named more objects than its model holds (`named`: the groups,
+/// queues and trees a partial read listed without reading what they hold, say), which count
+/// too. A partial plan is checked as [`check_partial`] says.
+pub fn recheck_known(plan: &Plan, live_now: &Model, named: &BTreeSet<Address>) -> SafetyReport {
     let ignored: BTreeSet<&Address> = plan.ignored.iter().map(|i| &i.address).collect();
     let mut now: BTreeMap<Kind, usize> = BTreeMap::new();
-    for address in flatten(live_now).keys() {
+    let mut all: BTreeSet<Address> = flatten(live_now).into_keys().collect();
+    all.extend(named.iter().filter(|a| a.kind() != Kind::Audio).cloned());
+    for address in &all {
         if !ignored.contains(address) {
             *now.entry(address.kind()).or_default() += 1;
         }
@@ -207,10 +247,11 @@ pub fn recheck(plan: &Plan, live_now: &Model) -> SafetyReport {
             (kind, n.min(then))
         })
         .collect();
-    check(
+    check_partial(
         &plan.steps,
         &existing,
         &plan.safety.thresholds,
         plan.safety.declares_nothing,
+        plan.partial.is_some(),
     )
 }

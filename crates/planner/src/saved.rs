@@ -19,8 +19,10 @@ use crate::plan::{Action, Plan};
 /// refused on read. 2.0: the safety report carries its thresholds (so that `apply` computes
 /// the guards again), and the binary's file an integrity digest; 1.x files are refused. 2.1:
 /// values that hold credentials are saved as `{"redacted", "sha256"}`, never as themselves,
-/// and the binary's file records the spec (`spec`) that `apply` takes them from.
-pub const FORMAT_VERSION: &str = "2.1";
+/// and the binary's file records the spec (`spec`) that `apply` takes them from. 2.2: a
+/// partial plan (`--target`, `--exclude`) records what it covers in `plan.partial`, which the
+/// stale check's read and the guards computed again follow.
+pub const FORMAT_VERSION: &str = "2.2";
 
 const MAJOR: &str = "2";
 

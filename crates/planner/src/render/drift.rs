@@ -9,10 +9,11 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use crate::plan::{Change, ChangeAction, Plan};
-use crate::render::json::fields;
+use crate::render::json::{fields, partial_json};
+use crate::render::markdown::partial_callout;
 use crate::render::{
-    JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, is_audio_field, is_long_text, markdown_code,
-    markdown_inline, sides, value, word_diff,
+    JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, backticks, is_audio_field, is_long_text,
+    markdown_code, markdown_inline, partial_lines, sides, value, word_diff,
 };
 
 /// One finding per line.
@@ -70,14 +71,26 @@ fn field_findings(plan: &Plan, c: &Change<'_>, style: Style) -> Vec<String> {
 pub fn drift_text(plan: &Plan, color: bool) -> String {
     let style = Style { color };
     let found = findings(plan, style);
+    let mut out = String::new();
+    for line in partial_lines(plan, &backticks) {
+        let line = line.replacen("Partial plan:", "Partial check:", 1);
+        let _ = writeln!(out, "{}", style.yellow(&line));
+    }
+    if plan.partial.is_some() {
+        out.push('\n');
+    }
     if found.is_empty() {
-        return format!(
-            "{} The live project matches the spec.\n",
-            style.bold("No drift.")
-        );
+        let what = if plan.partial.is_some() {
+            "The part checked matches the spec; the rest was not checked."
+        } else {
+            "The live project matches the spec."
+        };
+        let _ = writeln!(out, "{} {what}", style.bold("No drift."));
+        return out;
     }
     let objects = plan.changes().len();
-    let mut out = format!(
+    let _ = write!(
+        out,
         "{} {objects} object{} in the live project differ{} from the spec:\n\n",
         style.bold("Drift:"),
         if objects == 1 { "" } else { "s" },
@@ -138,6 +151,10 @@ pub fn drift_json(plan: &Plan) -> String {
         "ignored": plan.ignored.iter().filter(|i| i.live).map(|i| i.address.to_string()).collect::<Vec<_>>(),
         "kept": plan.kept.iter().map(|k| k.address.to_string()).collect::<Vec<_>>(),
     });
+    let mut doc = doc;
+    if let Some(partial) = partial_json(plan) {
+        doc["partial"] = partial;
+    }
     let mut text = spec::text::json(serde_json::to_string_pretty(&doc).unwrap_or_default());
     text.push('\n');
     text
@@ -147,6 +164,11 @@ pub fn drift_json(plan: &Plan) -> String {
 pub fn drift_markdown(plan: &Plan) -> String {
     let found = findings(plan, Style { color: false });
     let mut out = String::from("### switchboard drift\n\n");
+    partial_callout(plan, &mut out);
+    if found.is_empty() && plan.partial.is_some() {
+        out.push_str("**No drift** in the part checked; the rest was not checked.\n");
+        return out;
+    }
     if found.is_empty() {
         out.push_str("**No drift.** The live project matches the spec.\n");
         return out;

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::object::Object;
 use crate::plan::{ChangeAction, Plan};
-use crate::render::{JSON_FORMAT_VERSION, sides};
+use crate::render::{JSON_FORMAT_VERSION, backticks, partial_lines, sides};
 
 /// `provider_name` of every change: where Terraform names a provider, switchboard names the
 /// one API it speaks.
@@ -91,9 +91,27 @@ pub fn json(plan: &Plan) -> String {
         })).collect::<Vec<_>>(),
         "warnings": plan.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
     });
+    let mut doc = doc;
+    if let Some(partial) = partial_json(plan) {
+        doc["partial"] = partial;
+    }
     let mut text = spec::text::json(serde_json::to_string_pretty(&doc).unwrap_or_default());
     text.push('\n');
     text
+}
+
+/// A partial plan's `partial` member (absent from a whole plan's JSON): the patterns, what
+/// they left out, and the notice the other formats show.
+pub(crate) fn partial_json(plan: &Plan) -> Option<Value> {
+    let partial = plan.partial.as_ref()?;
+    Some(json!({
+        "target": partial.target,
+        "exclude": partial.exclude,
+        "excluded": partial.excluded,
+        "covered": partial.covered,
+        "left_out": partial.left_out,
+        "message": partial_lines(plan, &backticks).join(" "),
+    }))
 }
 
 pub(crate) fn fields(object: Option<&Object>) -> Value {

@@ -12,7 +12,7 @@ use crate::render::blocks::{Block, blocks};
 use crate::render::diagram::tree_diff;
 use crate::render::mermaid::mermaid_with_audio_names;
 use crate::render::text::line_text;
-use crate::render::{Style, footer, markdown_code, markdown_inline};
+use crate::render::{Style, footer, markdown_code, markdown_inline, partial_lines};
 use spec::{Address, Kind};
 
 /// The default size limit, in bytes (so at most as many characters), under GitHub's 65,536.
@@ -27,6 +27,23 @@ const TABLE_ROWS: usize = 50;
 /// Longest guard or warning shown, in characters.
 const BULLET_CHARS: usize = 400;
 
+/// A partial plan's notice as a `[!IMPORTANT]` callout, before everything else.
+pub(crate) fn partial_callout(plan: &Plan, out: &mut String) {
+    let lines = partial_lines(plan, &|s| markdown_code(s));
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str("> [!IMPORTANT]\n");
+    for (i, line) in lines.iter().enumerate() {
+        if i == 0 {
+            let _ = writeln!(out, "> **{line}**");
+        } else {
+            let _ = writeln!(out, "> {line}");
+        }
+    }
+    out.push('\n');
+}
+
 /// The plan as a pull-request comment of at most [`MARKDOWN_LIMIT`] bytes.
 pub fn markdown(plan: &Plan) -> String {
     markdown_with_limit(plan, MARKDOWN_LIMIT)
@@ -36,7 +53,10 @@ pub fn markdown(plan: &Plan) -> String {
 /// summary is always shown).
 pub fn markdown_with_limit(plan: &Plan, limit: usize) -> String {
     let mut out = String::from("### switchboard plan\n\n");
-    if plan.is_empty() {
+    partial_callout(plan, &mut out);
+    if plan.is_empty() && plan.partial.is_some() {
+        out.push_str("**No changes.** The part planned matches the spec.\n\n");
+    } else if plan.is_empty() {
         out.push_str("**No changes.** Live project matches the spec.\n\n");
     } else {
         let _ = writeln!(out, "**{}**\n", footer(plan));

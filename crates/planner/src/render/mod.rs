@@ -31,7 +31,7 @@ use crate::plan::{Change, Plan};
 use spec::Address;
 
 /// The JSON format version of `render::json` and `render::drift_json`.
-pub const JSON_FORMAT_VERSION: &str = "1.2";
+pub const JSON_FORMAT_VERSION: &str = "1.3";
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]
@@ -230,4 +230,81 @@ pub(crate) fn footer(plan: &Plan) -> String {
         "Plan: {} to add, {} to change, {} to destroy.",
         s.add, s.change, s.destroy
     )
+}
+
+/// How many excluded objects a partial plan's notice names before it says "and N more".
+const EXCLUDED_SHOWN: usize = 20;
+
+/// What a partial plan says about itself, one sentence a line, every name passed through
+/// `code` (backticks for text, [`markdown_code`] for Markdown); empty for a whole plan.
+pub(crate) fn partial_lines(plan: &Plan, code: &dyn Fn(&str) -> String) -> Vec<String> {
+    let Some(partial) = &plan.partial else {
+        return Vec::new();
+    };
+    let list = |patterns: &[spec::Pattern]| {
+        patterns
+            .iter()
+            .map(|p| code(p.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut what = Vec::new();
+    if !partial.target.is_empty() {
+        what.push(format!(
+            "only --target {} and what it needs",
+            list(&partial.target)
+        ));
+    }
+    if !partial.exclude.is_empty() {
+        what.push(format!(
+            "without --exclude {} and what needs it",
+            list(&partial.exclude)
+        ));
+    }
+    let covered: usize = partial.covered.values().sum();
+    let left: usize = partial.left_out.values().sum();
+    let per_kind = partial
+        .left_out
+        .iter()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut lines = vec![
+        format!("Partial plan: {}.", what.join(", ")),
+        format!(
+            "It covers {covered} object{} and leaves out {left} of the spec and the live read{}, \
+             and whatever the live project holds that it did not read: changes there are not \
+             shown, and `apply` of this plan does not make them.",
+            if covered == 1 { "" } else { "s" },
+            if per_kind.is_empty() {
+                String::new()
+            } else {
+                format!(" ({per_kind})")
+            }
+        ),
+    ];
+    if !partial.excluded.is_empty() {
+        let shown: Vec<String> = partial
+            .excluded
+            .iter()
+            .take(EXCLUDED_SHOWN)
+            .map(|a| code(&a.to_string()))
+            .collect();
+        let more = partial.excluded.len().saturating_sub(EXCLUDED_SHOWN);
+        lines.push(format!(
+            "Excluded: {}{}.",
+            shown.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    lines
+}
+
+/// A name in backticks, for text renderings (the binary escapes what reaches a terminal).
+pub(crate) fn backticks(s: &str) -> String {
+    format!("`{s}`")
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::plan::{ChangeAction, Plan};
 use crate::render::blocks::{Line, Sign, blocks};
-use crate::render::{Style, footer, terminal};
+use crate::render::{Style, backticks, footer, partial_lines, terminal};
 
 /// How many ignored or kept objects the text lists before it says "and N more".
 const LIST_LIMIT: usize = 20;
@@ -17,10 +17,27 @@ const LIST_LIMIT: usize = 20;
 pub fn text(plan: &Plan, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
+    let partial = partial_lines(plan, &backticks);
+    for (i, line) in partial.iter().enumerate() {
+        let line = if i == 0 {
+            style.yellow(&style.bold(line))
+        } else {
+            line.clone()
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if !partial.is_empty() {
+        out.push('\n');
+    }
     let blocks = blocks(plan, style);
     if blocks.is_empty() {
         out.push_str(&style.bold("No changes."));
-        out.push_str(" Live project matches the spec.\n");
+        out.push_str(if plan.partial.is_some() {
+            " The part planned matches the spec.\n"
+        } else {
+            " Live project matches the spec.\n"
+        });
         left_alone(plan, style, &mut out);
         warnings(plan, style, &mut out);
         return out;

@@ -7,6 +7,7 @@ mod fixture;
 mod flows;
 mod hostile;
 mod ordering;
+mod partial;
 mod props;
 mod render;
 mod saved;

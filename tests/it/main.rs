@@ -19,6 +19,7 @@ mod hostile;
 mod hostile_pcc;
 mod moved;
 mod outputs;
+mod partial;
 mod plan;
 mod reliability;
 mod saved;

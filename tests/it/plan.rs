@@ -57,7 +57,7 @@ fn json_is_the_only_thing_on_stdout_and_lists_every_change() {
         .run();
     out.assert_code(0);
     let plan = out.json();
-    assert_eq!(plan["format_version"], "1.2");
+    assert_eq!(plan["format_version"], "1.3");
     assert_eq!(plan["changes"], true);
     assert_eq!(plan["summary"]["add"], 45);
     assert_eq!(plan["summary"]["change"], 1);
@@ -167,7 +167,7 @@ fn a_saved_plan_records_its_target_and_spec_root_and_no_secret() {
     let text = work.read("plan.json");
     assert!(!text.contains(SID), "the full SID stays out of plan files");
     let saved: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(saved["format_version"], "2.1");
+    assert_eq!(saved["format_version"], "2.2");
     // The last member: the digest `apply` checks, keyed with a key derived from the secret.
     assert!(
         text.ends_with(&format!(

@@ -42,6 +42,9 @@ pub struct Request {
     pub concurrency: usize,
     /// Apply steps in flight at most.
     pub parallelism: usize,
+    /// `--target` patterns: plan only this part, reading only what it needs (no apply).
+    #[serde(default)]
+    pub target: Vec<String>,
 }
 
 /// What a phase measured.
@@ -169,6 +172,12 @@ pub fn child(request: &Request) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if !request.target.is_empty() {
+        runtime.block_on(plan_part(request, &spec, &client, &mut outcome))?;
+        drop(runtime);
+        outcome.peak_rss_kib = machine::peak_rss_kib();
+        return Ok(outcome);
+    }
     runtime.block_on(async {
         // What `switchboard plan` reads: every kind (the spec manages the settings).
         let scopes: std::collections::BTreeSet<pcc::ReadScope> = pcc::ReadScope::ALL
@@ -178,6 +187,7 @@ pub fn child(request: &Request) -> anyhow::Result<Outcome> {
         let options = pcc::ReadOptions {
             concurrency: request.concurrency.max(1),
             scopes: scopes.clone(),
+            parents: None,
         };
         let t = Instant::now();
         let live = pcc::read_live(&client, &options)
@@ -213,4 +223,91 @@ pub fn child(request: &Request) -> anyhow::Result<Outcome> {
     drop(runtime);
     outcome.peak_rss_kib = machine::peak_rss_kib();
     Ok(outcome)
+}
+
+/// A partial plan of `request.target`, read as `switchboard plan --target` reads it (the
+/// first read follows what the spec says of the part, and a wider one follows only when what
+/// it finds asks for more), with the minimum computed for the read it ended with over the
+/// whole project, which is the spec (the benchmark plans it against a project applied from
+/// it).
+async fn plan_part(
+    request: &Request,
+    spec: &spec::Spec,
+    client: &pcc::Client,
+    outcome: &mut Outcome,
+) -> anyhow::Result<()> {
+    let part = planner::Request {
+        target: request
+            .target
+            .iter()
+            .map(|t| spec::Pattern::new(t.as_str()))
+            .collect(),
+        exclude: Vec::new(),
+    };
+    let options = |selection: &planner::Selection| pcc::ReadOptions {
+        concurrency: request.concurrency.max(1),
+        parents: Some(pcc::Parents {
+            only: selection.parents.clone(),
+            every: selection.every.clone(),
+            except: selection.skip.clone(),
+        }),
+        ..pcc::ReadOptions::only(selection.kinds.iter().map(|k| pcc::ReadScope::of(*k)))
+    };
+    let none = std::collections::BTreeSet::new();
+    let first = planner::select(
+        &spec.model,
+        &spec::model::Model::default(),
+        &none,
+        &spec.policy,
+        &part,
+    );
+    let mut read_with = options(&first);
+    let t = Instant::now();
+    let (live, named, selection) = loop {
+        let live = pcc::read_live(client, &read_with)
+            .await
+            .context("cannot read the live project")?;
+        let named: std::collections::BTreeSet<spec::Address> =
+            live.ids.objects.keys().cloned().collect();
+        let selection = planner::select(&spec.model, &live.model, &named, &spec.policy, &part);
+        let needed = options(&selection);
+        if read_with.covers(&needed) {
+            break (live, named, selection);
+        }
+        read_with.widen(&needed);
+    };
+    let read_secs = t.elapsed().as_secs_f64();
+    if let Some((flag, pattern)) = selection.unmatched.first() {
+        bail!("{flag} `{pattern}` matches nothing");
+    }
+    outcome.read = Some(Read {
+        calls: client.stats().total(),
+        minimum: pcc::minimum_reads_within(
+            &spec.model,
+            &read_with.scopes,
+            read_with.parents.as_ref(),
+        ),
+        depth: bounds::read_depth(&spec.model, &read_with.scopes),
+        secs: read_secs,
+    });
+    let t = Instant::now();
+    let plan = planner::plan_partial(
+        &spec.model,
+        &live.model,
+        &named,
+        &spec.policy,
+        &[],
+        &part,
+        &selection,
+    );
+    let summary = plan.summary();
+    outcome.plan = Some(Planned {
+        steps: plan.steps.len() as u64,
+        depth: bounds::plan_depth(&plan),
+        add: summary.add,
+        change: summary.change,
+        destroy: summary.destroy,
+        secs: t.elapsed().as_secs_f64(),
+    });
+    Ok(())
 }

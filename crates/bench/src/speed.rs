@@ -128,6 +128,13 @@ pub fn run(options: &Options, command: String) -> anyhow::Result<Report> {
     }
     let files = generate::write(&center, &spec_dir)?;
     let (changed_model, changes) = generate::change(&center.model, options.change, options.seed);
+    // The partial plan targets one tree of the project as the change leaves it.
+    let tree = changed_model
+        .ivr
+        .keys()
+        .next()
+        .cloned()
+        .context("the generated contact center has no IVR tree")?;
     generate::write(&generate::with_model(&center, changed_model), &changed_dir)?;
     eprintln!(
         "generated {} in {} files under {}",
@@ -143,6 +150,7 @@ pub fn run(options: &Options, command: String) -> anyhow::Result<Report> {
             &root,
             &spec_dir,
             &changed_dir,
+            &tree,
             latency_ms,
         )?);
     }
@@ -167,6 +175,7 @@ fn at_latency(
     root: &Path,
     spec_dir: &Path,
     changed_dir: &Path,
+    tree: &str,
     latency_ms: u64,
 ) -> anyhow::Result<AtLatency> {
     let latency = Duration::from_millis(latency_ms);
@@ -191,13 +200,20 @@ fn at_latency(
         sid: secret::SID.to_owned(),
         concurrency: options.concurrency,
         parallelism: options.parallelism,
+        target: Vec::new(),
     };
     let mut server = Vec::new();
     let mut phases = Vec::new();
-    let mut run = |name: &str, phase, spec: &Path| -> anyhow::Result<Outcome> {
+    let mut run = |name: &str, phase, spec: &Path, target: &[String]| -> anyhow::Result<Outcome> {
         eprintln!("[{latency_ms} ms] {name} ...");
         let before = emu.stats();
-        let outcome = phase::run(&request(phase, spec), secret::SECRET)?;
+        let outcome = phase::run(
+            &phase::Request {
+                target: target.to_vec(),
+                ..request(phase, spec)
+            },
+            secret::SECRET,
+        )?;
         let after = emu.stats();
         server.push((
             name.to_owned(),
@@ -208,12 +224,15 @@ fn at_latency(
         Ok(outcome)
     };
 
-    let validate = run("validate", Phase::Validate, spec_dir)?;
-    let full = run("full apply", Phase::Apply, spec_dir)?;
-    let noop = run("no-op plan", Phase::Plan, spec_dir)?;
-    let change_plan = run("1% change plan", Phase::Plan, changed_dir)?;
-    let change_apply = run("1% change apply", Phase::Apply, changed_dir)?;
-    let after = run("plan after the change", Phase::Plan, changed_dir)?;
+    let validate = run("validate", Phase::Validate, spec_dir, &[])?;
+    let full = run("full apply", Phase::Apply, spec_dir, &[])?;
+    let noop = run("no-op plan", Phase::Plan, spec_dir, &[])?;
+    let change_plan = run("1% change plan", Phase::Plan, changed_dir, &[])?;
+    let change_apply = run("1% change apply", Phase::Apply, changed_dir, &[])?;
+    let after = run("plan after the change", Phase::Plan, changed_dir, &[])?;
+    // `plan --target ivr_tree.<one tree>`, against the project as the change left it.
+    let tree = [format!("ivr_tree.{tree}")];
+    let one_tree = run("plan of one IVR tree", Phase::Plan, changed_dir, &tree)?;
     runtime.block_on(emu.shutdown());
 
     for (name, outcome) in [("full apply", &full), ("1% change apply", &change_apply)] {
@@ -289,6 +308,18 @@ fn at_latency(
             &format!("depth {}, concurrency {c}", read.depth),
         ));
     }
+    let part = one_tree.read.as_ref().context("a plan reads")?;
+    let whole = noop.read.as_ref().context("a plan reads")?;
+    rows.push(calls_row(
+        "plan --target one IVR tree: read calls",
+        part.calls,
+        part.minimum,
+        &format!(
+            "a whole plan reads {}: {:.1} %",
+            thousands(whole.calls),
+            part.calls as f64 * 100.0 / whole.calls.max(1) as f64
+        ),
+    ));
     rows.push(calls_row(
         "no-op plan: writes",
         server[2].2,

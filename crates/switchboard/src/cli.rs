@@ -353,6 +353,22 @@ pub struct PlanArgs {
     /// How many reads run at once.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
+    #[command(flatten)]
+    pub part: Part,
+}
+
+/// `--target` and `--exclude`: a plan of part of the project (docs/ci.md, "Partial plans").
+#[derive(Debug, Default, Args)]
+pub struct Part {
+    /// Plan only the objects this address pattern matches (`ivr_tree.main`, `queue.sales-*`:
+    /// the patterns of `ignore:`), what they own, and what they need to exist; repeatable.
+    /// Reads only what that part needs. A pattern that matches nothing is an error.
+    #[arg(long = "target", id = "target_glob", value_name = "GLOB")]
+    pub target: Vec<String>,
+    /// Leave out the objects this address pattern matches, what they own, and what needs
+    /// them; repeatable. Wins over --target. A pattern that matches nothing is an error.
+    #[arg(long = "exclude", id = "exclude_glob", value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -383,6 +399,9 @@ pub struct ApplyArgs {
     /// Print one JSON event per line instead of progress.
     #[arg(long)]
     pub json: bool,
+    /// With a spec: plan and apply only part of it (a saved plan carries its own).
+    #[command(flatten)]
+    pub part: Part,
 }
 
 #[derive(Debug, Args)]
@@ -397,6 +416,9 @@ pub struct DriftArgs {
     /// How many reads run at once.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
+    /// Check only part of the project; the report says the check was partial.
+    #[command(flatten)]
+    pub part: Part,
 }
 
 #[derive(Debug, Args)]

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use spec::Spec;
 
-use crate::cli::{Connection, DriftFormat, Global, PlanFormat};
+use crate::cli::{Connection, DriftFormat, Global, Part, PlanFormat};
 use crate::specfile::{self, Style};
 use crate::target::{self, Access, Target};
 
@@ -75,42 +75,43 @@ pub async fn plan(
     path: Option<&Path>,
     concurrency: usize,
     access: Access,
+    part: &Part,
 ) -> anyhow::Result<Planned> {
+    let request = request(part)?;
     let pending = target::resolve(connection)?;
     crate::output::eprintln(pending.banner());
     let (spec, spec_root) = specfile::load_valid_at(path, global)?;
     let target = pending.connect(access).await?;
-    let scope = read_scope(&spec, concurrency);
-    let covered = |address: &spec::Address| spec.policy.is_ignored(address);
-    // Another apply racing this one holds copies of what both create until it looks and
-    // deletes its own: a moment, or up to `settle + recheck` (2.5 s) after a lost answer or a
-    // killed run's late write. An apply reads again rather than refuse a project that is
-    // about to be right (docs/apply.md, "Two writers, one project").
-    let mut waited = std::time::Duration::ZERO;
-    let read = loop {
-        match read_live_setting_aside(&target, &scope, &covered).await {
-            Err(err) if access == Access::Write && waited < COPIES_SETTLE && only_copies(&err) => {
-                crate::output::eprintln(format_args!(
-                    "note: the live project holds two copies of some objects, maybe another \
-                     apply's that it is about to delete; reading again in {} s",
-                    COPIES_POLL.as_secs_f64()
-                ));
-                tokio::time::sleep(COPIES_POLL).await;
-                waited += COPIES_POLL;
-            }
-            other => break other,
-        }
+    let read = if request.is_whole() {
+        let scope = read_scope(&spec, concurrency);
+        read_settling(&target, &spec, &scope, access)
+            .await
+            .map(|(live, problems)| {
+                let set_aside = set_aside(&spec.policy, &problems);
+                let plan =
+                    planner::plan_setting_aside(&spec.model, &live.model, &spec.policy, &set_aside);
+                (live, plan)
+            })
+    } else {
+        plan_part(&target, &spec, &request, concurrency, access).await
     };
     match read {
-        Ok((live, problems)) => {
-            if let Err(err) = audio_on_server(&spec, &live.model) {
+        Ok((live, plan)) => {
+            if let Err(err) = audio_on_server(&spec, &live.model, &plan) {
                 target.shutdown().await;
                 return Err(err);
             }
-            let set_aside = set_aside(&spec.policy, &problems);
-            let plan =
-                planner::plan_setting_aside(&spec.model, &live.model, &spec.policy, &set_aside);
-            let flows = flow_report(&spec, &live.model, &plan);
+            // A partial read holds only part of the project: caller paths and flow tests
+            // walked over it would end at what was not read. `plan` runs them whole.
+            let flows = if request.is_whole() {
+                flow_report(&spec, &live.model, &plan)
+            } else {
+                FlowReport {
+                    tests: Vec::new(),
+                    numbers: Vec::new(),
+                    limits: FlowLimits::default(),
+                }
+            };
             Ok(Planned {
                 spec,
                 spec_root,
@@ -131,8 +132,16 @@ pub async fn plan(
 /// Fails when the spec names audio by `server_file` or `sha256` (nothing switchboard can
 /// upload) that the live project does not hold: planned, it would be a create with no bytes,
 /// failing at apply with every queue and node that plays it. Named by file, line and value.
-fn audio_on_server(spec: &Spec, live: &spec::Model) -> anyhow::Result<()> {
-    let missing = planner::missing_audio(&spec.model, live);
+fn audio_on_server(spec: &Spec, live: &spec::Model, plan: &Plan) -> anyhow::Result<()> {
+    let mut missing = planner::missing_audio(&spec.model, live);
+    if plan.partial.is_some() {
+        // A partial read holds live audio only when its part uses some: only the audio the
+        // part would create is checked.
+        missing.retain(|(name, _)| {
+            let at = spec::Address::Audio((*name).to_owned());
+            plan.steps.iter().any(|step| step.address == at)
+        });
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -160,6 +169,161 @@ fn audio_on_server(spec: &Spec, live: &spec::Model) -> anyhow::Result<()> {
          `file:` (a WAV or MP3 file in the spec directory) for `apply` to upload",
     );
     Err(anyhow::anyhow!(text))
+}
+
+/// Reads the live project as `scope` says. Another apply racing this one holds copies of what
+/// both create until it looks and deletes its own: a moment, or up to `settle + recheck`
+/// (2.5 s) after a lost answer or a killed run's late write. An apply reads again rather than
+/// refuse a project that is about to be right (docs/apply.md, "Two writers, one project").
+async fn read_settling(
+    target: &Target,
+    spec: &Spec,
+    scope: &pcc::ReadOptions,
+    access: Access,
+) -> anyhow::Result<(pcc::Live, Vec<pcc::LiveProblem>)> {
+    let covered = |address: &spec::Address| spec.policy.is_ignored(address);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match read_live_setting_aside(target, scope, &covered).await {
+            Err(err) if access == Access::Write && waited < COPIES_SETTLE && only_copies(&err) => {
+                crate::output::eprintln(format_args!(
+                    "note: the live project holds two copies of some objects, maybe another \
+                     apply's that it is about to delete; reading again in {} s",
+                    COPIES_POLL.as_secs_f64()
+                ));
+                tokio::time::sleep(COPIES_POLL).await;
+                waited += COPIES_POLL;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `--target` and `--exclude` as the planner takes them. A pattern that can name no kind
+/// (`--target main`) is refused before anything is read.
+pub fn request(part: &Part) -> anyhow::Result<planner::Request> {
+    let patterns = |flag: &str, given: &[String]| -> anyhow::Result<Vec<spec::Pattern>> {
+        given
+            .iter()
+            .map(|text| {
+                let pattern = spec::Pattern::new(text.as_str());
+                if pattern.kinds().is_empty() {
+                    bail!(
+                        "{flag} `{text}` is not an address pattern: it must start with a kind \
+                         ({}, settings) and a `.`, as `ivr_tree.main` or `queue.sales-*` do; \
+                         nothing was read",
+                        spec::Kind::named_spellings().join(", ")
+                    );
+                }
+                Ok(pattern)
+            })
+            .collect()
+    };
+    Ok(planner::Request {
+        target: patterns("--target", &part.target)?,
+        exclude: patterns("--exclude", &part.exclude)?,
+    })
+}
+
+/// How many times a partial plan reads the live project at most before it reads all of it.
+const PARTIAL_READS: usize = 3;
+
+/// The part of the project `request` asks for, read and planned (docs/ci.md, "Partial
+/// plans"). The first read covers what the spec's side of the part needs; what it finds (a
+/// live object a pattern matches, a delete whose users may be anywhere) can ask for more, and
+/// the read is made again, wider, until it covers the part. A pattern that matches nothing
+/// fails the plan.
+async fn plan_part(
+    target: &Target,
+    spec: &Spec,
+    request: &planner::Request,
+    concurrency: usize,
+    access: Access,
+) -> anyhow::Result<(pcc::Live, Plan)> {
+    let empty = spec::Model::default();
+    let first = planner::select(
+        &spec.model,
+        &empty,
+        &std::collections::BTreeSet::new(),
+        &spec.policy,
+        request,
+    );
+    let mut options = partial_scope(spec, &first, concurrency);
+    for round in 0.. {
+        let (live, problems) = read_settling(target, spec, &options, access).await?;
+        let named = named(&live);
+        let selection = planner::select(&spec.model, &live.model, &named, &spec.policy, request);
+        let needed = partial_scope(spec, &selection, concurrency);
+        if !options.covers(&needed) {
+            if round + 1 < PARTIAL_READS {
+                options.widen(&needed);
+            } else {
+                options = read_scope(spec, concurrency);
+            }
+            crate::output::eprintln(
+                "note: the partial plan needs more of the live project than the spec showed \
+                 (live objects its patterns match, or what uses what it deletes); reading again",
+            );
+            continue;
+        }
+        if let Some((flag, pattern)) = selection.unmatched.first() {
+            let more = selection.unmatched.len() - 1;
+            bail!(
+                "{flag} `{pattern}` matches nothing in the spec or the live project{}: check \
+                 the address (`switchboard plan` lists every object's); nothing was planned",
+                if more > 0 {
+                    format!(
+                        " (and {more} other pattern{} neither)",
+                        if more == 1 { "" } else { "s" }
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
+        let set_aside = set_aside(&spec.policy, &problems);
+        let plan = planner::plan_partial(
+            &spec.model,
+            &live.model,
+            &named,
+            &spec.policy,
+            &set_aside,
+            request,
+            &selection,
+        );
+        return Ok((live, plan));
+    }
+    unreachable!("the loop returns")
+}
+
+/// What a read named without holding it in its model: the groups, queues and trees listed,
+/// whose members, routings and nodes it did not read, and the lists read only to name
+/// references.
+fn named(live: &pcc::Live) -> std::collections::BTreeSet<spec::Address> {
+    live.ids.objects.keys().cloned().collect()
+}
+
+/// The read a selection needs: the scopes of its kinds (the call settings only when the spec
+/// manages them), and the parents it covers.
+fn partial_scope(
+    spec: &Spec,
+    selection: &planner::Selection,
+    concurrency: usize,
+) -> pcc::ReadOptions {
+    let scopes = selection
+        .kinds
+        .iter()
+        .map(|kind| pcc::ReadScope::of(*kind))
+        .filter(|scope| *scope != pcc::ReadScope::Settings || spec.model.settings.is_some());
+    pcc::ReadOptions {
+        concurrency: concurrency.max(1),
+        parents: Some(pcc::Parents {
+            only: selection.parents.clone(),
+            every: selection.every.clone(),
+            except: selection.skip.clone(),
+        }),
+        ..pcc::ReadOptions::only(scopes)
+    }
 }
 
 /// How long an apply keeps reading a project whose only problems are copies, and how often.

@@ -244,6 +244,7 @@ async fn soak_seed(
         let options = pcc::ReadOptions {
             concurrency: 8,
             scopes,
+            parents: None,
         };
         let mut rounds = 0;
         loop {

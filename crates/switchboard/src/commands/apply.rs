@@ -84,6 +84,15 @@ fn is_saved_plan(path: &Path) -> bool {
 // ---------------------------------------------------------------------------------------------
 
 async fn saved(global: &Global, args: &ApplyArgs, file: &Path, mode: Mode) -> anyhow::Result<Exit> {
+    // Terraform refuses `-target` with a saved plan too: the plan was reviewed as it is, and
+    // carries the patterns it was made with.
+    if !args.part.target.is_empty() || !args.part.exclude.is_empty() {
+        bail!(
+            "--target and --exclude apply to a spec, not to a saved plan: `{}` carries the \
+             ones it was planned with (`plan --target ... --out`); nothing was written",
+            file.display()
+        );
+    }
     let pending = crate::target::resolve(&args.connection)?;
     crate::output::eprintln(format_args!("{}", pending.banner()));
     // Checked before connecting, so that a plan refused for its target or its integrity does
@@ -113,9 +122,17 @@ async fn apply_saved(
 
     // The stale check reads only what the plan touches, and what could now refer to what it
     // deletes; its ids are the ones the steps act on.
+    // A partial plan's check reads only the parents that hold what it touches (and every
+    // parent that could hold a new user of what it deletes); a whole plan's reads them all.
+    let parents = planner::partial::stale_parents(plan).map(|(only, every)| pcc::Parents {
+        only,
+        every,
+        except: Default::default(),
+    });
     let options = pcc::ReadOptions {
         concurrency: args.parallelism.max(1),
         scopes: executor::read_scope(plan),
+        parents,
     };
     let client = target.client();
     let before = client.stats().total();
@@ -134,7 +151,14 @@ async fn apply_saved(
     let requests = client.stats().total() - before;
     // The guards are computed again from the steps and the live project as read now: the
     // verdict the file holds is not trusted.
-    let safety = planner::recheck(plan, &live.model);
+    let safety = if plan.partial.is_some() {
+        // The groups, queues and trees listed without their children count as a whole
+        // plan's read counts them: as the plan was made.
+        let named = live.ids.objects.keys().cloned().collect();
+        planner::recheck_known(plan, &live.model, &named)
+    } else {
+        planner::recheck(plan, &live.model)
+    };
     if let Some(exit) = guard(global, args, &progress, &safety) {
         return Ok(exit);
     }
@@ -295,6 +319,7 @@ async fn from_spec(global: &Global, args: &ApplyArgs, mode: Mode) -> anyhow::Res
         args.target.as_deref(),
         args.parallelism,
         Access::Write,
+        &args.part,
     )
     .await?;
     let result = apply_planned(global, args, mode, &planned).await;
@@ -313,7 +338,12 @@ async fn apply_planned(
     let mut progress = Progress::new(mode, color, plan);
     progress.version();
     if plan.is_empty() {
-        return no_changes(&progress, "No changes. Live project matches the spec.");
+        let summary = if plan.partial.is_some() {
+            "No changes. The part planned matches the spec."
+        } else {
+            "No changes. Live project matches the spec."
+        };
+        return no_changes(&progress, summary);
     }
     if mode == Mode::Json {
         progress.planned(plan);

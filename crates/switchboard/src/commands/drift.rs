@@ -14,6 +14,7 @@ pub fn run(global: &Global, args: DriftArgs) -> anyhow::Result<Exit> {
             args.path.as_deref(),
             args.concurrency,
             Access::Read,
+            &args.part,
         )
         .await?;
         let report = pipeline::render_drift(

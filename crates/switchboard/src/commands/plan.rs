@@ -21,6 +21,7 @@ pub fn run(global: &Global, args: PlanArgs) -> anyhow::Result<Exit> {
             args.path.as_deref(),
             args.concurrency,
             Access::Read,
+            &args.part,
         )
         .await?;
         let result = show(global, &args, &planned);

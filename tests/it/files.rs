@@ -330,3 +330,82 @@ fn a_spec_directory_that_is_a_link_out_of_the_working_directory_is_refused() {
         ],
     );
 }
+
+/// A hidden file inside the spec root is not part of the spec, and is where secrets live:
+/// `.git/config` holds the checkout's token on many CI runners (`actions/checkout` persists
+/// it there by default), `.env` local ones. When the spec root is the repository (no path
+/// given, run at the top), a pull request could otherwise commit `audio/welcome.mp3 ->
+/// ../.git/config`, whose plan shows only `file = "audio/welcome.mp3"`, and have `apply`
+/// upload the token to PCC; or a spec file linked there, drawn in diagnostics. Audio that is,
+/// or links to, a hidden file is refused at its line with no request; a spec file linked to
+/// one is skipped with a note, and nothing of it is read.
+#[cfg(unix)]
+#[test]
+fn hidden_files_in_the_spec_root_are_never_read_through_a_spec() {
+    let pcc = Pcc::start();
+    // The harness fails a test whose working directory holds the API secret: a marker of
+    // our own stands for what the hidden files hold.
+    let token = format!("AUTHORIZATION: basic {HIDDEN}");
+    for (file, link) in [
+        ("audio/welcome.mp3", Some("../.git/config")),
+        (".git/config", None),
+        ("audio/env.mp3", Some("../.env")),
+    ] {
+        let work = Workdir::new();
+        spec_with_audio(&work, file);
+        work.write(
+            "cc/.git/config",
+            &format!("[http \"https://github.com/\"]\n\textraheader = {token}\n"),
+        );
+        work.write("cc/.env", &format!("STRINGEE_API_KEY_SECRET={HIDDEN}\n"));
+        if let Some(link) = link {
+            symlink(link, work.join("cc").join(file));
+        }
+        let outs = refused_everywhere(
+            &work,
+            &pcc,
+            "cc",
+            &[
+                "cc/spec.yaml:2:18",
+                &format!(
+                    "cannot read audio file `{file}`: it is in a hidden file or directory of \
+                     the spec root (a name starting with `.`, such as `.git` or `.env`), or a \
+                     symbolic link to one"
+                ),
+            ],
+        );
+        for out in outs {
+            assert!(!format!("{out}").contains(HIDDEN), "{out}");
+        }
+    }
+
+    // Spec files linked into hidden places are skipped with a note, and never drawn.
+    let work = Workdir::new();
+    work.write(
+        "cc/main.yaml",
+        "agents:\n  alice: { name: Alice }\ngroups:\n  sales: { agents: [alice] }\n",
+    );
+    work.write("cc/.env", &format!("{HIDDEN}\n  [unclosed\n"));
+    work.write(
+        "cc/.private/team.yaml",
+        &format!("agents:\n  leak: {{ name: {HIDDEN} }}\n"),
+    );
+    symlink(".env", work.join("cc/env.yaml"));
+    symlink(".private", work.join("cc/team"));
+    let out = work.switchboard(["validate", "cc"]).run_within(DEADLINE);
+    out.assert_code(0);
+    assert_eq!(
+        out.stderr,
+        "note: skipped `cc/env.yaml`: a symbolic link to a hidden file or directory (a name \
+         starting with `.`), which switchboard does not read\n\
+         note: skipped `cc/team`: a symbolic link to a hidden file or directory (a name \
+         starting with `.`), which switchboard does not read\n",
+        "{out}"
+    );
+    assert!(out.stdout.contains("1 agent"), "{out}");
+    assert!(!format!("{out}").contains(HIDDEN), "{out}");
+}
+
+/// What the hidden files of [`hidden_files_in_the_spec_root_are_never_read_through_a_spec`]
+/// hold: no output may show it.
+const HIDDEN: &str = "hidden-7c1d-checkout-token";

@@ -3,7 +3,8 @@
 //! names are too.
 //!
 //! - Reads ([`Root`]): a path a spec names (an audio `file:`), or a spec file found in the
-//!   spec directory, resolves, after symbolic links, inside the spec root; it is a regular
+//!   spec directory, resolves, after symbolic links, inside the spec root, and not into a
+//!   hidden file or directory there (`.git`, `.env`: never part of a spec); it is a regular
 //!   file (never a FIFO, a device or a socket, which are not even opened in a way that could
 //!   block); it is at most a size ceiling ([`Limit`]), enforced while reading, so a file that
 //!   grows (or lies about its size) stops at the ceiling too.
@@ -85,6 +86,15 @@ pub enum Error {
         /// The spec root, as the user named it.
         root: String,
     },
+    /// A hidden file or directory inside the root (a name starting with `.`: `.git/config`,
+    /// `.env`): not part of the spec (a directory load never reads one), and where checkout
+    /// credentials and local secrets live.
+    #[error(
+        "it is in a hidden file or directory of the spec root (a name starting with `.`, such \
+         as `.git` or `.env`), or a symbolic link to one; hidden files are not part of a spec, \
+         and switchboard reads none because of one"
+    )]
+    Hidden,
     /// A path inside the working directory as written leads outside it through a link.
     #[error(
         "it goes through a symbolic link to a place outside the working directory; name that \
@@ -169,7 +179,7 @@ impl Root {
     }
 
     /// A path as a spec writes it (relative to the root), resolved after symbolic links, or
-    /// why it may not be read.
+    /// why it may not be read. It may not be, or lead into, a hidden file or directory.
     pub fn resolve(&self, written: &str) -> Result<PathBuf, Error> {
         let path = Path::new(written);
         if path.has_root() || path.is_absolute() {
@@ -177,14 +187,26 @@ impl Root {
                 root: self.shown.clone(),
             });
         }
-        self.contain(&self.lexical.join(path))
+        let real = self.contain(&self.lexical.join(path))?;
+        if self.is_hidden(&real) {
+            return Err(Error::Hidden);
+        }
+        Ok(real)
     }
 
     /// A path found on disk (a file in the spec directory, or the spec file given), resolved
-    /// after symbolic links, or why it may not be read.
+    /// after symbolic links, or why it may not be read. A link may not lead into a hidden file
+    /// or directory of the root (a hidden file named as such, on the command line, is read).
     pub fn contain(&self, path: &Path) -> Result<PathBuf, Error> {
         let real = std::fs::canonicalize(path)?;
         if real.starts_with(&self.real) {
+            // Where the path leads, below the root, and where it says it goes: they differ
+            // when a link was followed.
+            let named = lexical(path)?;
+            let reached = real.strip_prefix(&self.real).ok();
+            if self.is_hidden(&real) && named.strip_prefix(&self.lexical).ok() != reached {
+                return Err(Error::Hidden);
+            }
             return Ok(real);
         }
         let root = self.shown.clone();
@@ -193,6 +215,21 @@ impl Root {
         } else {
             Err(Error::Outside { root })
         }
+    }
+
+    /// True when `path`, inside the root (resolved as [`Root::real`] is, or as the root was
+    /// named), has a component below the root whose name starts with `.`: a hidden file or
+    /// directory, which no directory load reads and which may hold secrets (`.git/config`
+    /// holds the checkout's credentials on many CI runners, `.env` local ones).
+    pub fn is_hidden(&self, path: &Path) -> bool {
+        let below = path
+            .strip_prefix(&self.real)
+            .or_else(|_| path.strip_prefix(&self.lexical));
+        below.is_ok_and(|rest| {
+            rest.components().any(|part| {
+                matches!(part, Component::Normal(name) if name.as_encoded_bytes().starts_with(b"."))
+            })
+        })
     }
 
     /// Opens the file a spec names at `written` for reading, checked as [`Root::resolve`]

@@ -96,6 +96,62 @@ fn links_leaving_the_root_are_refused_and_links_inside_are_followed() {
     ));
 }
 
+/// A hidden file or directory inside the root (`.git/config` holds the checkout's token on
+/// many CI runners, `.env` local secrets) is not part of the spec: a spec cannot name one, and
+/// a link, found or named, cannot lead into one. A hidden file named on the command line is
+/// what the operator asked for.
+#[cfg(unix)]
+#[test]
+fn hidden_files_inside_the_root_are_refused_however_they_are_reached() {
+    let d = dir();
+    let spec = d.path().join("spec");
+    put(
+        &spec.join(".git/config"),
+        "extraheader = AUTHORIZATION: basic s3cret",
+    );
+    put(&spec.join(".env"), "API_KEY=s3cret");
+    put(&spec.join("audio/real.mp3"), "sound");
+    put(&spec.join(".hidden.yaml"), "agents: {}");
+    std::os::unix::fs::symlink("../.git/config", spec.join("audio/welcome.mp3")).unwrap();
+    std::os::unix::fs::symlink(".git", spec.join("team")).unwrap();
+    std::os::unix::fs::symlink(".env", spec.join("env.yaml")).unwrap();
+    let root = Root::new(&spec).unwrap();
+    for written in [
+        ".git/config",
+        ".env",
+        "audio/welcome.mp3",
+        "team/config",
+        "audio/../.env",
+        "./.git/config",
+    ] {
+        let err = root.read(written, Limit::AUDIO_FILE).unwrap_err();
+        assert!(matches!(err, Error::Hidden), "{written}: {err:?}");
+        assert!(!err.to_string().contains("s3cret"));
+    }
+    for found in ["env.yaml", "team/config"] {
+        let err = root
+            .open_found(&spec.join(found), Limit::SPEC_FILE)
+            .unwrap_err();
+        assert!(matches!(err, Error::Hidden), "{found}: {err:?}");
+    }
+    // Files that are not hidden, and a hidden file named as itself, are read.
+    assert_eq!(
+        root.read("audio/real.mp3", Limit::AUDIO_FILE).unwrap(),
+        b"sound"
+    );
+    assert!(
+        root.open_found(&spec.join(".hidden.yaml"), Limit::SPEC_FILE)
+            .is_ok()
+    );
+    // Only what is below the root counts: a root that is itself in a hidden directory is fine.
+    put(&d.path().join(".config/cc/audio/a.mp3"), "sound");
+    let root = Root::new(&d.path().join(".config/cc")).unwrap();
+    assert_eq!(
+        root.read("audio/a.mp3", Limit::AUDIO_FILE).unwrap(),
+        b"sound"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_is_refused_without_blocking() {

@@ -271,8 +271,9 @@ A directory's spec files are its *.yaml and *.yml files, in sub-directories too,
 ones and what .gitignore ignores; YAML files with none of a spec's top-level keys (a CI \
 workflow) are skipped with a note. The directory (or the file's directory) is the spec root: \
 every file the spec makes switchboard read, spec files and audio, must be inside it once \
-symbolic links are followed (links leading out of a directory are skipped with a note), a \
-regular file, and at most 16 MiB (a spec file) or 50 MiB (an audio file).";
+symbolic links are followed and not hidden there (`.git`, `.env`; links leading out of a \
+directory, or into a hidden file, are skipped with a note), a regular file, and at most 16 MiB \
+(a spec file) or 50 MiB (an audio file).";
 
 /// Output format of `validate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -381,7 +382,8 @@ pub struct ApplyArgs {
     ///
     /// A spec's directory (or the file's directory) is its spec root: every file the spec makes
     /// switchboard read, spec files and audio, must be inside it once symbolic links are
-    /// followed, a regular file, and at most 16 MiB (a spec file) or 50 MiB (an audio file).
+    /// followed and not hidden there (`.git`, `.env`), a regular file, and at most 16 MiB (a
+    /// spec file) or 50 MiB (an audio file).
     #[arg(value_name = "PLAN_FILE|PATH")]
     pub target: Option<PathBuf>,
     /// Apply without asking (needed when there is no terminal to ask on).

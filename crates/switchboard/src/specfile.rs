@@ -49,6 +49,9 @@ pub struct Skipped {
 pub enum SkippedBecause {
     /// A symbolic link (to a file or a directory) that leads outside the spec root.
     LinkOutside,
+    /// A symbolic link that leads into a hidden file or directory of the spec root (`.git`,
+    /// `.env`), which a directory load never reads.
+    LinkHidden,
     /// A YAML file with none of a spec's top-level keys (a CI workflow, say).
     NotASpec {
         /// Its top-level keys.
@@ -64,6 +67,11 @@ impl fmt::Display for Skipped {
                 f,
                 "skipped `{path}`: a symbolic link to a place outside the spec root, which \
                  switchboard does not read"
+            ),
+            SkippedBecause::LinkHidden => write!(
+                f,
+                "skipped `{path}`: a symbolic link to a hidden file or directory (a name \
+                 starting with `.`), which switchboard does not read"
             ),
             SkippedBecause::NotASpec { keys } => {
                 let shown: Vec<String> = keys.iter().take(5).map(|k| format!("`{k}`")).collect();
@@ -554,13 +562,14 @@ fn find(path: Option<&Path>) -> anyhow::Result<(files::Root, Vec<PathBuf>, Vec<S
 /// The YAML files of the directory `dir` that make up the spec, sorted, each once: every
 /// `*.yaml` and `*.yml` file (any case) below it, except hidden files and directories
 /// (`.git`, `.github`, `.switchboard`) and what `.gitignore` files ignore (inside a git work
-/// tree, as git does). Symbolic links are followed while they stay inside the spec root (a
-/// file reached twice is read once); a link that leads outside is left out and answered, for
-/// a note. A link that leads nowhere, named like a spec file, fails the load: skipping it
+/// tree, as git does). Symbolic links are followed while they stay inside the spec root and
+/// out of its hidden files (a file reached twice is read once); a link that leads outside, or
+/// into a hidden file or directory, is left out and answered, for a note. A link that leads nowhere, named like a spec file, fails the load: skipping it
 /// would plan the deletion of what it declared.
 fn walk(dir: &Path, root: &files::Root) -> anyhow::Result<(Vec<PathBuf>, Vec<Skipped>)> {
-    let outside: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let outside: Arc<Mutex<Vec<Skipped>>> = Arc::default();
     let real_root = root.real().to_path_buf();
+    let checked = root.clone();
     let mut walker = ignore::WalkBuilder::new(dir);
     walker
         .standard_filters(false)
@@ -575,14 +584,27 @@ fn walk(dir: &Path, root: &files::Root) -> anyhow::Result<(Vec<PathBuf>, Vec<Ski
                 if !entry.path_is_symlink() {
                     return true;
                 }
-                match std::fs::canonicalize(entry.path()) {
+                let why = match std::fs::canonicalize(entry.path()) {
                     Ok(real) if !real.starts_with(&real_root) => {
+                        Some((real, SkippedBecause::LinkOutside))
+                    }
+                    // `.git/config` holds a checkout's credentials on many CI runners.
+                    Ok(real) if checked.is_hidden(&real) => {
+                        Some((real, SkippedBecause::LinkHidden))
+                    }
+                    _ => None,
+                };
+                match why {
+                    Some((real, why)) => {
                         // Worth a note when it would have been read: a directory, a spec file.
                         if real.is_dir() || is_yaml(entry.path()) {
                             outside
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
-                                .push(entry.path().to_path_buf());
+                                .push(Skipped {
+                                    path: entry.path().to_path_buf(),
+                                    why,
+                                });
                         }
                         false
                     }
@@ -613,15 +635,8 @@ fn walk(dir: &Path, root: &files::Root) -> anyhow::Result<(Vec<PathBuf>, Vec<Ski
     // A file reached through a link inside the root and by its own path is read once.
     let mut seen = std::collections::BTreeSet::new();
     found.retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())));
-    let mut outside = std::mem::take(&mut *outside.lock().unwrap_or_else(|e| e.into_inner()));
-    outside.sort();
-    let skipped = outside
-        .into_iter()
-        .map(|path| Skipped {
-            path,
-            why: SkippedBecause::LinkOutside,
-        })
-        .collect();
+    let mut skipped = std::mem::take(&mut *outside.lock().unwrap_or_else(|e| e.into_inner()));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((found, skipped))
 }
 

@@ -242,3 +242,52 @@ fn tail(text: &str) -> &str {
         .unwrap_or(text.len());
     &text[start..]
 }
+
+/// Server ids that cannot name one object: two agents answered with one id (bob's writes would
+/// land on alice, and the read kept only one of them, so that bob vanished and his
+/// memberships moved to alice), and a group whose id is `..` (an update or a delete of it
+/// would be sent to `/v1/`). `plan` and `apply` fail the read naming them, and nothing is
+/// written.
+#[test]
+fn ids_that_cannot_name_one_object_fail_the_read_with_zero_writes() {
+    let pcc = Pcc::start();
+    let work = applied_hotline(&pcc);
+    pcc.reset_stats();
+    let hostile = HostilePcc::start(&pcc, |asked| match asked.path {
+        "/v1/agent" => Reply::Reshape(|_, answer| {
+            let agents = answer["data"]["agents"].as_array_mut().unwrap();
+            let alice = agents[0]["id"].clone();
+            agents[1]["id"] = alice;
+        }),
+        "/v1/group" => Reply::Reshape(|_, answer| {
+            for group in answer["data"]["groups"].as_array_mut().unwrap() {
+                if group["name"] == "support" {
+                    group["id"] = "..".into();
+                }
+            }
+        }),
+        "/v1/manage-agents-in-group" if asked.query.starts_with("group=..&") => {
+            Reply::Json(json!({"r": 0, "data": {"totalCount": "0", "groupAgents": []}}))
+        }
+        _ => Reply::Forward,
+    });
+    for args in [
+        &["plan", "hotline"][..],
+        &["apply", "hotline", "--auto-approve"][..],
+    ] {
+        let out = work
+            .switchboard(args.iter().copied())
+            .against_endpoint(&hostile.url())
+            .run();
+        out.assert_code(1);
+        for said in [
+            "2 objects share the server id",
+            "a write to one would land on another",
+            "group `support` (..): its server id `..` cannot name it in a request's URL path",
+        ] {
+            assert!(out.stderr.contains(said), "no `{said}` in {out}");
+        }
+    }
+    assert_eq!(hostile.writes(), 0);
+    assert_eq!(pcc.stats().writes, 0);
+}

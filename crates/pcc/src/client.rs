@@ -959,7 +959,7 @@ impl Client {
 
     /// `PUT {path}/{id}`: updates the object `id` of `R` with the fields `body` sets.
     pub async fn update<R: Resource>(&self, id: &str, body: &R::Body) -> Result<(), Error> {
-        let path = by_id::<R>("update", id)?;
+        let path = by_id::<R>("PUT", "update", id)?;
         self.write(Method::PUT, &path, Some(body), false)
             .await
             .map(drop)
@@ -967,7 +967,7 @@ impl Client {
 
     /// `DELETE {path}/{id}`: deletes the object `id` of `R`.
     pub async fn delete<R: Resource>(&self, id: &str) -> Result<(), Error> {
-        let path = by_id::<R>("delete", id)?;
+        let path = by_id::<R>("DELETE", "delete", id)?;
         self.write::<()>(Method::DELETE, &path, None, false)
             .await
             .map(drop)
@@ -1288,19 +1288,33 @@ fn parent_filter<T: Resource>(
     }
 }
 
-/// `{path}/{id}` of a resource written by id ([`Writes::ById`]).
-fn by_id<R: Resource>(what: &str, id: &str) -> Result<String, Error> {
+/// `{path}/{id}` of a resource written by id ([`Writes::ById`]), for a request `method`
+/// (`what` it does, in the error for a resource not written by id).
+fn by_id<R: Resource>(method: &str, what: &str, id: &str) -> Result<String, Error> {
     match R::WRITES {
-        Writes::ById => Ok(format!("{}/{}", R::PATH, encode_id(id))),
+        Writes::ById => Ok(format!("{}/{}", R::PATH, id_segment(method, R::PATH, id)?)),
         Writes::ByBody | Writes::Never => {
             Err(Error::Config(format!("{} has no {what} by id", R::PATH)))
         }
     }
 }
 
-/// Ids are opaque; percent-encode anything that is not safe in a path segment.
-fn encode_id(id: &str) -> String {
-    percent_encode(id)
+/// An id PCC gave, as the last segment of `path` for a request `method`: percent-encoded
+/// (ids are opaque), or an error, before anything is sent, for an id that no encoding keeps
+/// one segment. A URL resolves `.` and `..` (and `%2E%2E`) as dot segments, so that
+/// `DELETE /v1/group/..` would be `DELETE /v1/`; an empty id names the collection.
+fn id_segment(method: &str, path: &str, id: &str) -> Result<String, Error> {
+    if matches!(id, "" | "." | "..") {
+        return Err(Error::Decode {
+            method: method.to_owned(),
+            path: format!("{path}/{id}"),
+            cause: format!(
+                "the server id `{id}` PCC gave this object cannot name it in a URL path; \
+                 nothing was sent"
+            ),
+        });
+    }
+    Ok(percent_encode(id))
 }
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.

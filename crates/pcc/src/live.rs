@@ -608,6 +608,110 @@ where
     unique
 }
 
+/// Checks the server ids the reader keeps for writes: each must name one object of its kind
+/// in a URL path (`PUT /v1/agent/{id}`), so it may not be empty, `.` or `..` (which a URL
+/// resolves to another path: `DELETE /v1/group/..` is `DELETE /v1/`), and no two objects of a
+/// kind may share one (a write meant for one would land on the other, and the reader would
+/// keep only one of them).
+fn server_ids(p: &mut Problems, raw: &RawLive) {
+    let label = |name: &Option<String>| name.clone().unwrap_or_default();
+    let lists: [(Kind, Vec<(&str, String)>); 7] = [
+        (
+            Kind::Agent,
+            raw.agents
+                .iter()
+                .flatten()
+                .map(|a| (a.id.as_str(), label(&a.stringee_user_id)))
+                .collect(),
+        ),
+        (
+            Kind::Group,
+            raw.groups
+                .iter()
+                .flatten()
+                .map(|g| (g.id.as_str(), label(&g.name)))
+                .collect(),
+        ),
+        (
+            Kind::Queue,
+            raw.queues
+                .iter()
+                .flatten()
+                .map(|q| (q.id.as_str(), label(&q.name)))
+                .collect(),
+        ),
+        (
+            Kind::Routing,
+            raw.routings
+                .values()
+                .flatten()
+                .map(|r| (r.id.as_str(), format!("{}/{}", r.queue_id, r.group_id)))
+                .collect(),
+        ),
+        (
+            Kind::IvrTree,
+            raw.trees
+                .iter()
+                .flatten()
+                .map(|t| (t.id.as_str(), label(&t.tree_name)))
+                .collect(),
+        ),
+        (
+            Kind::IvrNode,
+            raw.nodes
+                .values()
+                .flatten()
+                .map(|n| (n.id.as_str(), label(&n.node_name)))
+                .collect(),
+        ),
+        (
+            Kind::IvrKey,
+            raw.keys
+                .values()
+                .flatten()
+                .map(|k| (k.id.as_str(), label(&k.node_key)))
+                .collect(),
+        ),
+    ];
+    let numbers = raw
+        .numbers
+        .iter()
+        .flatten()
+        .map(|n| (n.id.as_str(), label(&n.number)));
+    let lists = lists.into_iter().chain([(Kind::Number, numbers.collect())]);
+    for (kind, items) in lists {
+        let mut by_id: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (id, name) in items {
+            by_id.entry(id).or_default().push(name);
+        }
+        for (id, names) in by_id {
+            let subject = || Subject::Unnamed {
+                kind,
+                within: None,
+                name: names.join(", "),
+            };
+            if matches!(id, "" | "." | "..") {
+                p.push(
+                    subject(),
+                    &[id],
+                    format!("its server id `{id}` cannot name it in a request's URL path"),
+                );
+            }
+            if names.len() > 1 {
+                p.push(
+                    subject(),
+                    &[id],
+                    format!(
+                        "{} objects share the server id `{id}`: a write to one would land on \
+                         another",
+                        names.len()
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Server id → natural key for every item with a key, duplicates included (so that references
 /// to a duplicate are not reported a second time as dangling).
 fn names<T>(
@@ -683,6 +787,7 @@ fn normalise_all(
     let mut model = Model::default();
     let mut ids = Ids::default();
     let has = |s| scopes.contains(&s);
+    server_ids(&mut p, raw);
 
     // Audio: file name → identity.
     let mut audio_of_file: BTreeMap<String, AudioId> = BTreeMap::new();

@@ -136,6 +136,38 @@ async fn every_request_carries_a_valid_token_in_x_stringee_auth() {
     assert_eq!(seen[0].uri, "/v1/agent?page=1&limit=100");
 }
 
+/// Ids PCC gave go into URL paths percent-encoded, one segment each: `/`, `?`, `#` and `%`
+/// stay inside it. Dot segments cannot (a URL resolves `..`, and `%2E%2E`, so that
+/// `DELETE /v1/group/..` would be `DELETE /v1/`), nor can an empty id: the request is refused
+/// before anything is sent.
+#[tokio::test]
+async fn ids_stay_one_path_segment_and_dot_segments_are_never_sent() {
+    let (client, seen) = scripted(vec![ok(json!({"r": 0, "message": "ok"}))]).await;
+    client
+        .delete::<wire::Group>("../agent/AG_1?x=1#y")
+        .await
+        .unwrap();
+    client.delete::<wire::Group>("%2e%2e").await.unwrap();
+    for id in ["..", ".", ""] {
+        let err = client.delete::<wire::Group>(id).await.unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{id}: {err:?}");
+        assert!(err.to_string().contains("nothing was sent"), "{err}");
+        let err = client
+            .update::<wire::Agent>(id, &AgentBody::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{id}: {err:?}");
+    }
+    let uris: Vec<String> = seen.lock().unwrap().iter().map(|s| s.uri.clone()).collect();
+    assert_eq!(
+        uris,
+        [
+            "/v1/group/..%2Fagent%2FAG_1%3Fx%3D1%23y",
+            "/v1/group/%252e%252e"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn get_answered_503_is_retried_until_it_succeeds() {
     let (client, seen) = scripted(vec![

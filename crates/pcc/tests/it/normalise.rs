@@ -216,3 +216,43 @@ fn a_duplicate_node_is_never_set_aside() {
     assert_eq!(problems[0].subject.kind(), Kind::IvrNode);
     assert_eq!(problems[0].uses, None);
 }
+
+/// Server ids go into URL paths (`PUT /v1/agent/{id}`, `DELETE /v1/group/{id}`): two objects
+/// of a kind that share one would each take the other's writes (and the reader kept only the
+/// last, so that an agent vanished from the read and its memberships moved to the other), and
+/// an id that is empty, `.` or `..` names another path (`DELETE /v1/group/..` is `DELETE
+/// /v1/`). A PCC that answers such ids fails the read, naming them, and nothing is set aside.
+#[test]
+fn server_ids_that_cannot_name_one_object_fail_the_read() {
+    let mut v: serde_json::Value = serde_json::from_str(&fixture("brownfield.json")).unwrap();
+    // bob takes alice's id; a group's id is `..`; a node's id is `.`.
+    v["agents"][1]["id"] = "AG_ALICE0000000001".into();
+    v["groups"][1]["id"] = "..".into();
+    let tree = v["nodes"]["TR_MAIN0000000001"].as_array_mut().unwrap();
+    tree[2]["id"] = ".".into();
+    let raw: RawLive = serde_json::from_value(v).unwrap();
+    let err = normalise_setting_aside(&raw, &all(), &|_| true).unwrap_err();
+    let Error::Live(problems) = err else {
+        panic!("not a live problem: {err}");
+    };
+    let ours: Vec<String> = problems
+        .iter()
+        .map(ToString::to_string)
+        .filter(|p| p.contains("server id"))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            "agent `alice, bob` (AG_ALICE0000000001): 2 objects share the server id \
+             `AG_ALICE0000000001`: a write to one would land on another",
+            "group `support` (..): its server id `..` cannot name it in a request's URL path",
+            "ivr_node `spanish` (.): its server id `.` cannot name it in a request's URL path",
+        ],
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.uses.is_none() || !p.to_string().contains("server id"))
+    );
+}

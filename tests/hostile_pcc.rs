@@ -57,6 +57,8 @@ pub enum Reply {
     Json(Value),
     /// HTTP 429 with this `Retry-After`.
     TooMany(&'static str),
+    /// This HTTP status (a server error: 500, 503), with a short body.
+    Status(u16),
     /// HTTP 200 whose body starts with this and never ends.
     Endless(&'static str),
 }
@@ -163,6 +165,10 @@ impl State {
                     .headers_mut()
                     .insert("retry-after", HeaderValue::from_static(retry_after));
                 return response;
+            }
+            Reply::Status(code) => {
+                let status = StatusCode::from_u16(code).expect("a test gives a valid HTTP status");
+                return (status, "server trouble").into_response();
             }
             Reply::Endless(prefix) => {
                 return Response::builder()
@@ -531,6 +537,17 @@ pub fn cases() -> Vec<Case> {
             },
             exit: 1,
             says: "PCC refused every request with HTTP 429 past what switchboard waits",
+            writes: 0,
+        },
+        Case {
+            name: "503 to every write",
+            args: APPLY,
+            answer: |asked| match asked.method {
+                "GET" => Reply::Forward,
+                _ => Reply::Status(503),
+            },
+            exit: 1,
+            says: "PCC failed 3 steps in a row with server errors",
             writes: 0,
         },
         Case {

@@ -291,3 +291,35 @@ fn ids_that_cannot_name_one_object_fail_the_read_with_zero_writes() {
     assert_eq!(hostile.writes(), 0);
     assert_eq!(pcc.stats().writes, 0);
 }
+
+/// A PCC that answers, but fails every write with 503: before, apply kept starting steps,
+/// each sending its four attempts (164 writes for a plan of 41 steps). Once three steps in a
+/// row have failed that way, it starts no new one.
+#[test]
+fn apply_starts_no_new_step_once_pcc_fails_every_write() {
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let hostile = HostilePcc::start(&pcc, |asked| match asked.method {
+        "GET" => Reply::Forward,
+        _ => Reply::Status(503),
+    });
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve", "--parallelism", "2"])
+        .against_endpoint(&hostile.url())
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("PCC failed 3 steps in a row with server errors"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("switchboard stopped starting steps"),
+        "{out}"
+    );
+    // Three steps in a row, and the one beside them, four attempts each; the plan has 46.
+    let writes = hostile.writes();
+    assert!((1..=16).contains(&writes), "{writes} writes");
+    assert_eq!(pcc.stats().writes, 0);
+}

@@ -143,6 +143,29 @@ impl Error {
         matches!(self, Error::Pcc(e) if e.is_unreachable())
     }
 
+    /// True when the step failed because PCC failed it: every write it sent was answered
+    /// with a server error (5xx) or lost ([`Error::GaveUp`]), or PCC answered a server error
+    /// (after the client's retries) to a request or to the list a look-up needed. Not a
+    /// refusal (`r != 0`, a 4xx): PCC then understood the request and said no.
+    pub fn is_server_failure(&self) -> bool {
+        let failed = |e: &pcc::Error| {
+            matches!(e, pcc::Error::Status { status, .. } if *status >= 500)
+                || matches!(
+                    e,
+                    pcc::Error::Uncertain {
+                        lost: pcc::Lost::Status(_),
+                        ..
+                    }
+                )
+        };
+        match self {
+            Error::GaveUp { .. } => true,
+            Error::Pcc(e) => failed(e),
+            Error::LookupRefused { refusal, .. } => failed(refusal),
+            _ => false,
+        }
+    }
+
     /// True when PCC kept answering 429 past what the client waits
     /// ([`pcc::Error::is_throttled`]), in the step's write or in its look-up: the client has
     /// spent the command's budget of waiting, so every step after it would be refused at once.

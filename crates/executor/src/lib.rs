@@ -10,11 +10,14 @@
 //!   are reported as skipped, naming the failure); independent steps go on. Apply never fails
 //!   as a whole: the [`ApplyReport`] says what was done, what failed and why (PCC's message),
 //!   and what was skipped.
-//! - **Stops.** Three failures stop the launching of new steps, because every other step would
+//! - **Stops.** Four failures stop the launching of new steps, because every other step would
 //!   fail the same way: PCC refusing the API key, PCC not answering at all once the client's
 //!   retries are spent ([`Stopped::Unreachable`]; a blip that a retry rides out is not one),
-//!   and PCC refusing with 429s past the client's budget of waiting ([`Stopped::Throttled`]). The running steps finish; their look-ups make no further rounds once PCC is
-//!   known to be gone. The rest is reported as not run, for a re-run to pick up.
+//!   PCC refusing with 429s past the client's budget of waiting ([`Stopped::Throttled`]), and
+//!   PCC failing [`FAILING_STEPS`] steps in a row with server errors ([`Stopped::Failing`]:
+//!   every write answered 5xx or lost). The running steps finish; their look-ups make no
+//!   further rounds once PCC is known to be gone. The rest is reported as not run, for a
+//!   re-run to pick up.
 //! - **Idempotency.** A write whose answer was lost is never sent again before a look-up by
 //!   natural key says it did not happen ([`drivers`](crate::drivers)); an object found is
 //!   adopted; a delete of something gone is done; a look-up whose list PCC refuses fails the
@@ -56,6 +59,13 @@ pub use crate::error::Error;
 pub use crate::report::{
     ApplyReport, Done, Event, Outcome, Recovery, StepReport, Stopped, Summary,
 };
+
+/// How many steps in a row, with none done in between, PCC must fail (every write answered
+/// with a server error or lost, or the look-up's list refused with one) before the apply
+/// starts no new step ([`Stopped::Failing`]). One such step is bad luck that a re-run rides
+/// out (each has already sent [`Config::attempts`] writes); three in a row is a PCC that
+/// fails everything, and every step after them would send as many writes for nothing.
+pub const FAILING_STEPS: usize = 3;
 
 /// How an apply runs.
 #[derive(Clone, Debug)]
@@ -152,6 +162,8 @@ pub async fn apply(
     let mut running = JoinSet::new();
     let mut stopped = None;
     let parallelism = config.parallelism.max(1);
+    // Steps that failed in a row because PCC failed them (no step done in between).
+    let mut failing_in_a_row = 0;
 
     loop {
         if stopped.is_none()
@@ -193,6 +205,18 @@ pub async fn apply(
                 stopped.get_or_insert(Stopped::Throttled);
                 ctx.halt();
             }
+        }
+        match &result {
+            Ok(_) => failing_in_a_row = 0,
+            Err(e) if e.is_server_failure() => {
+                failing_in_a_row += 1;
+                if failing_in_a_row >= FAILING_STEPS && stopped.is_none() {
+                    tracing::warn!(step = %steps[i].address, error = %e, "PCC fails every write; starting no new step");
+                    stopped = Some(Stopped::Failing);
+                    ctx.halt();
+                }
+            }
+            Err(_) => {}
         }
         let cause = result.is_err().then_some(i);
         let report = StepReport {

@@ -16,8 +16,8 @@ pub struct ApplyReport {
     /// Wall time of the whole apply.
     pub elapsed: Duration,
     /// Set when the apply stopped launching steps before the end: interrupted by the caller,
-    /// or stopped because PCC refused the API key, stopped answering, or refused everything
-    /// with 429s.
+    /// or stopped because PCC refused the API key, stopped answering, refused everything
+    /// with 429s, or failed every write.
     pub stopped: Option<Stopped>,
 }
 
@@ -35,6 +35,11 @@ pub enum Stopped {
     /// waiting ([`pcc::RetryPolicy::max_retry_after`], [`pcc::RetryPolicy::max_throttled`]);
     /// the steps not started would have been refused the same way.
     Throttled,
+    /// [`crate::FAILING_STEPS`] steps in a row failed because PCC failed them (every write
+    /// answered with a server error, 5xx, or lost; or a look-up's list refused with one), none
+    /// done in between: PCC answers, but carries out nothing, and the steps not started would
+    /// have sent their writes for nothing.
+    Failing,
 }
 
 /// What happened to one step.

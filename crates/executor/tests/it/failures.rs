@@ -331,6 +331,57 @@ async fn an_apply_that_pcc_refuses_with_429s_starts_no_new_step() {
     assert_eq!(emu.state()["agents"].as_array().unwrap().len(), 0);
 }
 
+/// A PCC that answers every request with a server error (HTTP 500): every write is lost,
+/// every look-up refused. Before, an apply kept starting steps, each sending its attempts (and
+/// look-ups) for nothing: 164 writes for a plan of 41 steps answered 503. Once
+/// `FAILING_STEPS` steps in a row have failed that way, no new step starts.
+#[tokio::test]
+async fn an_apply_that_pcc_fails_with_server_errors_starts_no_new_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator().await;
+    let mut desired = Model::default();
+    for i in 0..40 {
+        desired.agents.insert(
+            format!("a{i}"),
+            Agent {
+                name: format!("A {i}"),
+                routing: AgentRouting::App,
+                phone_number: None,
+                out_of_hours_callout: None,
+            },
+        );
+    }
+    let client = client(&emu);
+    let live = read(&client).await;
+    let plan = support::plan(&desired, &live);
+    emu.set_faults(emulator::Faults {
+        fail_rate: 1.0,
+        ..Default::default()
+    });
+    let parallelism = 4;
+    let cfg = executor::Config {
+        parallelism,
+        ..config(dir.path())
+    };
+    let report = apply(&plan, &live, &client, &cfg).await;
+
+    assert_eq!(report.stopped, Some(Stopped::Failing));
+    let summary = report.summary();
+    // The steps that failed in a row, and those running beside them.
+    let most = executor::FAILING_STEPS + parallelism - 1;
+    assert!(
+        (executor::FAILING_STEPS..=most).contains(&summary.failed),
+        "{summary:?}"
+    );
+    assert_eq!(summary.not_run, 40 - summary.failed, "{summary:?}");
+    assert!(report.failed().all(|(_, e)| e.is_server_failure()));
+    let posts = client.stats().requests.get("POST").copied().unwrap_or(0);
+    assert!(
+        posts <= (most as u64) * u64::from(cfg.attempts),
+        "{posts} writes sent"
+    );
+}
+
 #[tokio::test]
 async fn an_apply_whose_pcc_goes_away_starts_no_new_step_and_a_rerun_converges() {
     let dir = tempfile::tempdir().unwrap();

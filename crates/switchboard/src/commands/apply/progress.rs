@@ -351,6 +351,9 @@ impl Progress {
                     Some(Stopped::Throttled) => {
                         " PCC refused every request (HTTP 429); re-run apply later."
                     }
+                    Some(Stopped::Failing) => {
+                        " PCC failed every write (server errors); re-run apply once it works."
+                    }
                     _ => "",
                 };
                 format!(
@@ -436,6 +439,12 @@ impl Progress {
                 s.not_run,
                 if s.not_run == 1 { "" } else { "s" }
             )),
+            Some(Stopped::Failing) => why.push(format!(
+                "PCC failed {} steps in a row with server errors: {} step{} not started",
+                executor::FAILING_STEPS,
+                s.not_run,
+                if s.not_run == 1 { "" } else { "s" }
+            )),
             None => {}
         }
         let _ = writeln!(err, "\n{head} {}.", why.join("; "));
@@ -482,6 +491,17 @@ fn closing(report: &ApplyReport) -> String {
                 next run before it writes. Re-run `switchboard apply` once PCC is back; it picks \
                 up where this run stopped (`switchboard plan` shows what is left)."
             .to_owned();
+    }
+    if report.stopped == Some(Stopped::Failing) {
+        return format!(
+            "switchboard stopped starting steps once PCC had failed {} steps in a row (every \
+             write answered with a server error or lost, after {} attempts each): it answers, \
+             but carries nothing out. Nothing was duplicated: each write was looked up before it \
+             was sent again. Re-run `switchboard apply` once PCC works again; it picks up \
+             where this run stopped (`switchboard plan` shows what is left).",
+            executor::FAILING_STEPS,
+            executor::Config::default().attempts
+        );
     }
     if report.stopped == Some(Stopped::Throttled) {
         let policy = pcc::RetryPolicy::default();

@@ -10,9 +10,10 @@
 //!   are reported as skipped, naming the failure); independent steps go on. Apply never fails
 //!   as a whole: the [`ApplyReport`] says what was done, what failed and why (PCC's message),
 //!   and what was skipped.
-//! - **Stops.** Four failures stop the launching of new steps, because every other step would
-//!   fail the same way: PCC refusing the API key, PCC not answering at all once the client's
-//!   retries are spent ([`Stopped::Unreachable`]; a blip that a retry rides out is not one),
+//! - **Stops.** Four kinds of failure stop the launching of new steps, because every other
+//!   step would fail the same way: PCC refusing the API key, PCC not answering at all once
+//!   the client's retries are spent ([`Stopped::Unreachable`]; a blip that a retry rides out
+//!   is not one),
 //!   PCC refusing with 429s past the client's budget of waiting ([`Stopped::Throttled`]), and
 //!   PCC failing [`FAILING_STEPS`] steps in a row with server errors ([`Stopped::Failing`]:
 //!   every write answered 5xx or lost). The running steps finish; their look-ups make no

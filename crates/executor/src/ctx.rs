@@ -1,5 +1,6 @@
-//! What every step task shares: the client, the id map (live ids plus ids made during the
-//! run), the request-rate ceiling, and look-ups that survive a bad moment.
+//! What every step task shares: the client (which paces every request: the request-rate
+//! ceiling and PCC's rate limits), the id map (live ids plus ids made during the run), and
+//! look-ups that survive a bad moment.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -28,16 +29,10 @@ const INCONSISTENT_ROUNDS: u32 = 8;
 /// The longest wait between two rounds of a look-up.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The longest wait between two requests the rate ceiling imposes. A ceiling below one request
-/// a day is no apply anyone waits for; clamping it keeps the interval, and the instants the
-/// limiter adds it to, far from the overflow of `Duration` and `Instant` (which panic).
-pub(crate) const MAX_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
-
 pub(crate) struct Ctx {
     pub client: Client,
     pub config: Config,
     ids: Mutex<Ids>,
-    limiter: Option<Limiter>,
     /// Raised once a step found PCC unreachable: look-ups stop trying again.
     halted: AtomicBool,
     /// From this instant on, no write of an earlier run can still land: see
@@ -47,14 +42,9 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub fn new(client: Client, ids: Ids, config: Config) -> Ctx {
-        let limiter = config
-            .max_rps
-            .filter(|rps| rps.is_finite() && *rps > 0.0)
-            .map(|rps| Limiter {
-                interval: Duration::try_from_secs_f64(1.0 / rps)
-                    .map_or(MAX_INTERVAL, |d| d.min(MAX_INTERVAL)),
-                next: Mutex::new(Instant::now()),
-            });
+        if config.max_rps.is_some() {
+            client.set_max_rps(config.max_rps);
+        }
         let started = config
             .started
             .map_or_else(Instant::now, Instant::from_std)
@@ -66,7 +56,6 @@ impl Ctx {
             client,
             config,
             ids: Mutex::new(ids),
-            limiter,
             halted: AtomicBool::new(false),
             horizon,
         }
@@ -92,14 +81,7 @@ impl Ctx {
         f(&mut ids)
     }
 
-    /// Waits for the rate ceiling's next slot (at once when there is none).
-    pub async fn permit(&self) {
-        if let Some(limiter) = &self.limiter {
-            limiter.acquire().await;
-        }
-    }
-
-    /// A look-up: rate-limited, and retried when PCC could not answer (the client's own
+    /// A look-up: retried when PCC could not answer (the client's own
     /// retries exhausted) or answered a list whose pages do not add up, but not when it
     /// answered with a refusal, nor once the apply knows PCC is gone.
     pub async fn read<T, F>(&self, f: impl Fn() -> F) -> Result<T, pcc::Error>
@@ -109,7 +91,6 @@ impl Ctx {
         let mut round = 0;
         loop {
             round += 1;
-            self.permit().await;
             let heard = self.client.answers();
             let result = f().await;
             let again = !self.halted()
@@ -154,27 +135,5 @@ impl Ctx {
         if !self.config.settle.is_zero() {
             tokio::time::sleep(self.config.settle).await;
         }
-    }
-}
-
-/// A token bucket of one token: requests are spaced `interval` apart, which keeps every
-/// one-second window under the ceiling without bursts that a server's limiter would punish.
-struct Limiter {
-    interval: Duration,
-    next: Mutex<Instant>,
-}
-
-impl Limiter {
-    async fn acquire(&self) {
-        let at = {
-            let mut next = self
-                .next
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let at = (*next).max(Instant::now());
-            *next = at + self.interval;
-            at
-        };
-        tokio::time::sleep_until(at).await;
     }
 }

@@ -140,7 +140,6 @@ where
                 return Ok(done);
             }
         }
-        ctx.permit().await;
         writes += 1;
         match send().await {
             Ok(id) => {
@@ -452,7 +451,6 @@ where
                 writes,
             });
         }
-        ctx.permit().await;
         writes += 1;
         match send().await {
             Ok(()) => {
@@ -509,7 +507,6 @@ where
                 writes,
             });
         }
-        ctx.permit().await;
         writes += 1;
         match send().await {
             Ok(()) => {

@@ -3,7 +3,11 @@
 //!
 //! - **Order.** A step starts once every step in its `depends_on` is done. Among the steps
 //!   that are ready, the earliest in the plan goes first, so the planner's "make before break"
-//!   order holds where the DAG leaves a choice. Within an IVR tree the planner makes every
+//!   order holds where the DAG leaves a choice; but under PCC's rate limits a step whose
+//!   resource family's budget is booked ahead ([`pcc::Client::pace`]) yields to a ready step of
+//!   a family that can send at once, so that a spent family does not hold every slot while
+//!   others could work ([`next_step`]). A 429 is the client's to wait out: it is not a
+//!   failure and costs the step none of its write attempts. Within an IVR tree the planner makes every
 //!   other node wait for the start node (PCC makes the first node created the root) and every
 //!   key press wait for the nodes it names; a node created as the wrong root fails its step.
 //! - **Failures.** A failed step stops every step that depends on it, directly or not (they
@@ -45,7 +49,7 @@ mod step;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,10 +77,10 @@ pub const FAILING_STEPS: usize = 3;
 pub struct Config {
     /// Steps in flight at most (default 8; 0 counts as 1).
     pub parallelism: usize,
-    /// Requests per second at most, look-ups included (no ceiling when `None`). A look-up
-    /// counts once however many pages it reads, and the client's own retries of a throttled
-    /// or failed read come on top. A value that is not finite and above 0 means no ceiling;
-    /// one below a request a day counts as one a day.
+    /// Requests per second at most, every request counted: each page of a look-up and each
+    /// retry (no ceiling when `None`). The client enforces it ([`Client::set_max_rps`]) with
+    /// PCC's own limits, and keeps it after the apply. A value that is not finite and above 0
+    /// means no ceiling; one below a request a day counts as one a day.
     pub max_rps: Option<f64>,
     /// Writes sent at most for one step (default 4), retries after lost answers included.
     pub attempts: u32,
@@ -157,7 +161,11 @@ pub async fn apply(
             dependents[d].push(i);
         }
     }
-    let mut ready: BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let family: Vec<&'static str> = steps.iter().map(|s| pcc::family(s.kind())).collect();
+    let mut ready = Ready::default();
+    for i in (0..n).filter(|&i| waiting[i] == 0) {
+        ready.insert(i, family[i]);
+    }
     let mut blocked_by: Vec<Option<usize>> = vec![None; n];
     let mut reports: Vec<Option<StepReport>> = (0..n).map(|_| None).collect();
     let mut running = JoinSet::new();
@@ -176,7 +184,10 @@ pub async fn apply(
             stopped = Some(Stopped::Interrupted);
         }
         while stopped.is_none() && running.len() < parallelism {
-            let Some(i) = ready.pop_first() else { break };
+            let Some(i) = next_step(&mut ready, client) else {
+                break;
+            };
+            *ready.running.entry(family[i]).or_default() += 1;
             on_event(Event::Started {
                 index: i,
                 step: &plan.steps[i],
@@ -194,6 +205,9 @@ pub async fn apply(
             // Step tasks are only cancelled when the runtime shuts down, and so are we.
             Err(e) => panic!("a step task was cancelled: {e}"),
         };
+        if let Some(n) = ready.running.get_mut(family[i]) {
+            *n -= 1;
+        }
         if let Err(e) = &result {
             if e.is_auth() {
                 stopped.get_or_insert(Stopped::AuthRefused);
@@ -245,7 +259,7 @@ pub async fn apply(
                 }
                 match blocked_by[d] {
                     None => {
-                        ready.insert(d);
+                        ready.insert(d, family[d]);
                     }
                     Some(because) => {
                         let report = StepReport {
@@ -284,6 +298,51 @@ pub async fn apply(
         elapsed: started.elapsed(),
         stopped,
     }
+}
+
+/// The steps ready to start, by rate-limit family, and the steps running of each family.
+#[derive(Default)]
+struct Ready {
+    by_family: BTreeMap<&'static str, BTreeSet<usize>>,
+    running: BTreeMap<&'static str, usize>,
+}
+
+impl Ready {
+    fn insert(&mut self, i: usize, family: &'static str) {
+        self.by_family.entry(family).or_default().insert(i);
+    }
+}
+
+/// Takes the ready step to start next: the earliest in the plan among the families that can
+/// send at once; when none can, the first step of the family that can send soonest (its
+/// budget's wait, plus a slot for each of its steps already running). Without rate limits
+/// every family can send at once, and this is plan order.
+fn next_step(ready: &mut Ready, client: &Client) -> Option<usize> {
+    let mut free: Option<(usize, &'static str)> = None;
+    let mut soonest: Option<(Duration, usize, &'static str)> = None;
+    for (&family, steps) in &ready.by_family {
+        let Some(&first) = steps.first() else {
+            continue;
+        };
+        let pace = client.pace(family);
+        let running = ready.running.get(family).copied().unwrap_or(0);
+        let wait = pace.wait + pace.interval * u32::try_from(running).unwrap_or(u32::MAX);
+        if wait.is_zero() {
+            if free.is_none_or(|(i, _)| first < i) {
+                free = Some((first, family));
+            }
+        } else if soonest.is_none_or(|(w, i, _)| (wait, first) < (w, i)) {
+            soonest = Some((wait, first, family));
+        }
+    }
+    let (i, family) = free.or(soonest.map(|(_, i, f)| (i, f)))?;
+    if let Some(steps) = ready.by_family.get_mut(family) {
+        steps.remove(&i);
+        if steps.is_empty() {
+            ready.by_family.remove(family);
+        }
+    }
+    Some(i)
 }
 
 /// The scopes a saved plan's stale check must re-read: the scopes of every object the plan

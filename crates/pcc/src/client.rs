@@ -17,7 +17,8 @@ use crate::answer::{self, Envelope, PageError};
 use crate::auth::{Credentials, TokenCache};
 use crate::error::{Error, Lost, Silence};
 use crate::limits::{self, Budget, Limits};
-use crate::rest::{GREETING_PATH, Host, Resource, SETTINGS_PATH, Writes};
+use crate::pace::{Pace, Pacer};
+use crate::rest::{GREETING_PATH, Host, Resource, SETTINGS_FAMILY, SETTINGS_PATH, Writes};
 use crate::throttle::{Throttle, Verdict};
 use crate::wire;
 
@@ -204,6 +205,7 @@ struct Inner {
     retry: RetryPolicy,
     limits: Limits,
     throttle: Throttle,
+    pacer: Pacer,
     timeout: Duration,
     connect_timeout: Duration,
     counters: Counters,
@@ -469,6 +471,7 @@ impl Client {
                 retry: config.retry,
                 limits: config.limits,
                 throttle: Throttle::default(),
+                pacer: Pacer::default(),
                 timeout: config.timeout,
                 connect_timeout: config.connect_timeout,
                 counters: Counters::default(),
@@ -505,6 +508,20 @@ impl Client {
             requests,
             retries: c.retries.load(Ordering::Relaxed),
         }
+    }
+
+    /// Sets the ceiling on requests a second this client and its clones send, every request
+    /// counted (each page of a list, each retry); `None`, or a value that is not finite and
+    /// above 0, removes it. One below a request a day counts as one a day.
+    pub fn set_max_rps(&self, rps: Option<f64>) {
+        self.inner.pacer.set_max_rps(rps);
+    }
+
+    /// How busy a resource family's rate-limit budget is (see [`crate::family`]): how long
+    /// a new request of it would wait, and the spacing of its requests. Both 0 for a family
+    /// PCC has never limited.
+    pub fn pace(&self, family: &'static str) -> Pace {
+        self.inner.pacer.family(family)
     }
 
     /// HTTP answers received so far (any status, a 5xx included) by this client and its
@@ -563,9 +580,11 @@ impl Client {
         &self,
         method: &Method,
         url: &Url,
+        family: &'static str,
         payload: &Payload,
         cap: usize,
     ) -> Outcome {
+        self.inner.pacer.acquire(family).await;
         let token = self.inner.tokens.get(&self.inner.credentials, now_unix());
         let mut auth = match HeaderValue::from_str(token.expose()) {
             Ok(v) => v,
@@ -594,6 +613,8 @@ impl Client {
         self.inner.counters.answers.fetch_add(1, Ordering::Relaxed);
         let status = response.status();
         let retry_after = retry_after(response.headers().get(RETRY_AFTER));
+        let refused = (status == StatusCode::TOO_MANY_REQUESTS).then_some(retry_after);
+        self.inner.pacer.learn(family, response.headers(), refused);
         let location = response
             .headers()
             .get(LOCATION)
@@ -650,7 +671,7 @@ impl Client {
     async fn call(
         &self,
         method: Method,
-        host: Host,
+        (host, family): (Host, &'static str),
         path: &str,
         query: &[(&str, &str)],
         payload: Payload,
@@ -666,7 +687,7 @@ impl Client {
         loop {
             attempt += 1;
             self.count(&method, attempt > 1);
-            let outcome = self.send_once(&method, &url, &payload, cap).await;
+            let outcome = self.send_once(&method, &url, family, &payload, cap).await;
             // `Err((error, Some(wait)))` means: retry after `wait` if attempts remain.
             let verdict: Result<Answered, (Error, Option<Duration>)> = match outcome {
                 Outcome::Failed(err) => {
@@ -896,20 +917,21 @@ impl Client {
     async fn small(
         &self,
         method: Method,
-        host: Host,
+        at: (Host, &'static str),
         path: &str,
         query: &[(&str, &str)],
         payload: Payload,
         raw_r: bool,
     ) -> Result<Answered, Error> {
         let cap = self.inner.limits.answer_bytes;
-        self.call(method, host, path, query, payload, raw_r, cap)
+        self.call(method, at, path, query, payload, raw_r, cap)
             .await
     }
 
     async fn write<B: Serialize>(
         &self,
         method: Method,
+        family: &'static str,
         path: &str,
         body: Option<&B>,
         raw_r: bool,
@@ -920,7 +942,7 @@ impl Client {
             ),
             None => Payload::Empty,
         };
-        self.small(method, Host::Pcc, path, &[], payload, raw_r)
+        self.small(method, (Host::Pcc, family), path, &[], payload, raw_r)
             .await
     }
 
@@ -934,7 +956,9 @@ impl Client {
     /// no id is an [`Error::Decode`] naming the keys it has.
     pub async fn create<R: Resource>(&self, body: &R::Body) -> Result<R::Created, Error> {
         let path = R::PATH;
-        let answered = self.write(Method::POST, path, Some(body), true).await?;
+        let answered = self
+            .write(Method::POST, R::FAMILY, path, Some(body), true)
+            .await?;
         let value = answered.json();
         let r = answered.envelope.r().unwrap_or(0);
         let id = R::ID_KEY.and_then(|key| string_field(&value, key));
@@ -960,7 +984,7 @@ impl Client {
     /// `PUT {path}/{id}`: updates the object `id` of `R` with the fields `body` sets.
     pub async fn update<R: Resource>(&self, id: &str, body: &R::Body) -> Result<(), Error> {
         let path = by_id::<R>("PUT", "update", id)?;
-        self.write(Method::PUT, &path, Some(body), false)
+        self.write(Method::PUT, R::FAMILY, &path, Some(body), false)
             .await
             .map(drop)
     }
@@ -968,7 +992,7 @@ impl Client {
     /// `DELETE {path}/{id}`: deletes the object `id` of `R`.
     pub async fn delete<R: Resource>(&self, id: &str) -> Result<(), Error> {
         let path = by_id::<R>("DELETE", "delete", id)?;
-        self.write::<()>(Method::DELETE, &path, None, false)
+        self.write::<()>(Method::DELETE, R::FAMILY, &path, None, false)
             .await
             .map(drop)
     }
@@ -982,7 +1006,7 @@ impl Client {
                 R::PATH
             )));
         }
-        self.write(Method::DELETE, R::PATH, Some(body), false)
+        self.write(Method::DELETE, R::FAMILY, R::PATH, Some(body), false)
             .await
             .map(drop)
     }
@@ -1060,7 +1084,7 @@ impl Client {
         let answered = self
             .call(
                 Method::GET,
-                T::HOST,
+                (T::HOST, T::FAMILY),
                 T::PATH,
                 &query,
                 Payload::Empty,
@@ -1226,7 +1250,14 @@ impl Client {
     pub async fn get_call_settings(&self) -> Result<wire::CallSettings, Error> {
         let path = SETTINGS_PATH;
         let value = self
-            .small(Method::GET, Host::Pcc, path, &[], Payload::Empty, false)
+            .small(
+                Method::GET,
+                (Host::Pcc, SETTINGS_FAMILY),
+                path,
+                &[],
+                Payload::Empty,
+                false,
+            )
             .await?
             .json();
         let settings = value.get("callSetting").cloned().unwrap_or(Value::Null);
@@ -1242,9 +1273,15 @@ impl Client {
 
     /// `PUT /v1/callsettings`.
     pub async fn put_call_settings(&self, body: &wire::CallSettingsBody) -> Result<(), Error> {
-        self.write(Method::PUT, SETTINGS_PATH, Some(body), false)
-            .await
-            .map(drop)
+        self.write(
+            Method::PUT,
+            SETTINGS_FAMILY,
+            SETTINGS_PATH,
+            Some(body),
+            false,
+        )
+        .await
+        .map(drop)
     }
 
     /// `POST /v1/greetingfile?uploadType=simple&desc=…` with the raw bytes (Call API host).
@@ -1257,7 +1294,7 @@ impl Client {
         let answered = self
             .small(
                 Method::POST,
-                Host::CallApi,
+                (Host::CallApi, wire::GreetingFile::FAMILY),
                 path,
                 &[("uploadType", "simple"), ("desc", desc)],
                 Payload::Bytes(bytes),

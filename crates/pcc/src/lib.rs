@@ -18,6 +18,7 @@ pub mod client;
 mod error;
 mod limits;
 pub mod live;
+mod pace;
 pub mod rest;
 mod throttle;
 pub mod wire;
@@ -31,4 +32,5 @@ pub use live::{
     Ids, Live, Parents, RawLive, ReadOptions, ReadScope, minimum_reads, minimum_reads_within,
     normalise, normalise_setting_aside, read_live, read_live_setting_aside,
 };
-pub use rest::{Host, Resource, Writes, encode};
+pub use pace::Pace;
+pub use rest::{Host, Resource, Writes, encode, family};

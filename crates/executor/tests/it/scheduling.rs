@@ -1,12 +1,13 @@
 //! How steps are run: no more than `parallelism` at once (checked by every test through
-//! `support::apply`), a stop request honoured between steps, and the request-rate ceiling.
+//! `support::apply`), a stop request honoured between steps, the request-rate ceiling, and
+//! PCC's rate limits: paced under, and scheduled around.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use executor::{Event, Outcome, Stopped};
-use spec::model::{Group, Model};
+use spec::model::{Group, Model, Queue};
 
 use crate::support::{self, client, config, read};
 
@@ -73,13 +74,94 @@ async fn the_rate_ceiling_spaces_requests() {
         parallelism: 8,
         ..config(dir.path())
     };
+    emu.reset_stats();
     let report = support::apply(&plan, &live, &client, &cfg).await;
     support::assert_success(&report);
-    // 21 writes 25 ms apart take at least 20 intervals, however fast the machine. (A lower
-    // bound only: a slow machine cannot make this fail.)
+    // Every request counts, the look-up after each create (one list page here) too: 21
+    // writes and 21 look-ups 25 ms apart take at least 41 intervals, however fast the
+    // machine. (A lower bound only: a slow machine cannot make this fail.)
+    let stats = emu.stats();
+    let requests = stats.reads + stats.writes;
+    assert_eq!(stats.writes, 21);
+    assert!(requests >= 42, "{stats:?}");
+    let least = Duration::from_millis(25) * u32::try_from(requests - 1).unwrap();
+    assert!(report.elapsed >= least, "{:?} < {least:?}", report.elapsed);
+}
+
+fn limited(per_key: &str, per_kind: &str) -> emulator::Faults {
+    emulator::Faults {
+        rate_limit: Some(per_key.parse().unwrap()),
+        rate_limit_per_kind: Some(per_kind.parse().unwrap()),
+        ..emulator::Faults::default()
+    }
+}
+
+/// Requests the emulator answered 429, every scope together.
+fn refused(emu: &emulator::Emulator) -> u64 {
+    emu.stats().rate_limited.values().sum()
+}
+
+#[tokio::test]
+async fn pacing_keeps_an_apply_under_the_limits_with_few_429s() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator_with(limited("40/1", "15/1")).await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    let mut desired = groups(12);
+    for i in 0..12 {
+        desired.queues.insert(format!("q{i:02}"), Queue::default());
+    }
+    let plan = support::plan(&desired, &live);
+    emu.reset_stats();
+    let report = support::apply(&plan, &live, &client, &config(dir.path())).await;
+    support::assert_success(&report);
+    let stats = emu.stats();
+    let requests = stats.reads + stats.writes;
+    // 24 creates, each looked up after: 48 requests, 24 in each family of 15 a second.
+    assert!(requests >= 48, "{stats:?}");
+    // Sent as fast as they come, 8 at once, they would spend each family's window in the
+    // first second and keep bouncing off it; paced, a request crossing a window's edge late is
+    // the most that is refused.
+    assert!(refused(&emu) <= 2, "{stats:?}");
+    support::assert_no_duplicates(&emu);
+}
+
+#[tokio::test]
+async fn a_step_of_another_family_starts_while_one_family_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = support::emulator_with(limited("100/1", "10/1")).await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    let mut desired = groups(12);
+    desired.queues.insert("late".to_owned(), Queue::default());
+    let plan = support::plan(&desired, &live);
+    // The queue comes after every group in the plan, and needs none of them.
+    let queue = plan
+        .steps
+        .iter()
+        .position(|s| s.address.to_string().contains("late"))
+        .unwrap();
     assert!(
-        report.elapsed >= Duration::from_millis(500),
-        "{:?}",
-        report.elapsed
+        plan.steps[..queue]
+            .iter()
+            .all(|s| s.kind() == spec::Kind::Group)
     );
+    assert!(plan.steps[queue].depends_on.is_empty());
+    let cfg = executor::Config {
+        parallelism: 4,
+        ..config(dir.path())
+    };
+    let mut order = Vec::new();
+    let report = executor::apply(&plan, &live.ids, &client, &cfg, |event| match event {
+        Event::Started { index, .. } => order.push((index, "started")),
+        Event::Finished(r) => order.push((r.index, "finished")),
+    })
+    .await;
+    support::assert_success(&report);
+    // In plan order the queue would wait for 9 of the 12 groups; the groups' budget (10 a
+    // second, each create and its look-up) is booked ahead from the first step on, so the
+    // queue starts before any group is done.
+    let started = order.iter().position(|e| *e == (queue, "started")).unwrap();
+    let first_done = order.iter().position(|e| e.1 == "finished").unwrap();
+    assert!(started < first_done, "{order:?}");
 }

@@ -42,6 +42,28 @@ pub enum Writes {
 
 /// The call settings: `GET` and `PUT`, one object per project.
 pub const SETTINGS_PATH: &str = "/v1/callsettings";
+/// The rate-limit family of the call settings.
+pub const SETTINGS_FAMILY: &str = "settings";
+
+/// The rate-limit family of the requests that make and change objects of `kind` (and read
+/// them back), from its descriptor.
+pub fn family(kind: spec::Kind) -> &'static str {
+    use spec::Kind as K;
+    match kind {
+        K::Agent => wire::Agent::FAMILY,
+        K::Group => wire::Group::FAMILY,
+        K::Membership => wire::GroupAgent::FAMILY,
+        K::Queue => wire::Queue::FAMILY,
+        K::Routing => wire::Routing::FAMILY,
+        K::IvrTree => wire::Tree::FAMILY,
+        K::IvrNode => wire::Node::FAMILY,
+        K::IvrKey => wire::NodeKey::FAMILY,
+        K::Number => wire::Number::FAMILY,
+        K::Audio => wire::GreetingFile::FAMILY,
+        K::Settings => SETTINGS_FAMILY,
+    }
+}
+
 /// Greeting files: uploaded as raw bytes with `?uploadType=simple&desc=…` (Call API host).
 pub const GREETING_PATH: &str = "/v1/greetingfile";
 
@@ -52,6 +74,9 @@ pub trait Resource: DeserializeOwned + Send + 'static {
     const HOST: Host;
     /// Path, e.g. `/v1/agent`.
     const PATH: &'static str;
+    /// The resource family its requests count against in PCC's rate limits (`agents`,
+    /// `groups`, ...: docs/pcc-api-assumptions.md, "Rate limits").
+    const FAMILY: &'static str;
     /// The keys of its items and of their count in `data`, aliases included
     /// (`docs/pcc-api-assumptions.md` says where each comes from).
     const SHAPE: Shape;
@@ -98,6 +123,7 @@ const fn shape(lists: &'static [&'static str], counts: &'static [&'static str]) 
 impl Resource for wire::Agent {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/agent";
+    const FAMILY: &'static str = "agents";
     const SHAPE: Shape = shape(&["agents"], &["totalCount", "totalAgents"]);
     const PARENT: Option<&'static str> = None;
     const ID_KEY: Option<&'static str> = Some("agentID");
@@ -118,6 +144,7 @@ impl Resource for wire::Agent {
 impl Resource for wire::Group {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/group";
+    const FAMILY: &'static str = "groups";
     const SHAPE: Shape = shape(&["groups"], &["totalCount", "totalGroups"]);
     const PARENT: Option<&'static str> = None;
     const ID_KEY: Option<&'static str> = Some("groupID");
@@ -139,6 +166,7 @@ impl Resource for wire::Group {
 impl Resource for wire::GroupAgent {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/manage-agents-in-group";
+    const FAMILY: &'static str = "memberships";
     const SHAPE: Shape = shape(&["groupAgents"], TOTAL_COUNT);
     const PARENT: Option<&'static str> = Some("group");
     const ID_KEY: Option<&'static str> = None;
@@ -157,6 +185,7 @@ impl Resource for wire::GroupAgent {
 impl Resource for wire::Queue {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/queue";
+    const FAMILY: &'static str = "queues";
     const SHAPE: Shape = shape(&["queues"], TOTAL_COUNT);
     const PARENT: Option<&'static str> = None;
     const ID_KEY: Option<&'static str> = Some("queueID");
@@ -177,6 +206,7 @@ impl Resource for wire::Queue {
 impl Resource for wire::Routing {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/routing-call-to-groups";
+    const FAMILY: &'static str = "routings";
     const SHAPE: Shape = shape(&["groupRoutings"], TOTAL_COUNT);
     const PARENT: Option<&'static str> = Some("queue");
     const ID_KEY: Option<&'static str> = Some("groupRoutingID");
@@ -197,6 +227,7 @@ impl Resource for wire::Routing {
 impl Resource for wire::Tree {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/ivrtree";
+    const FAMILY: &'static str = "trees";
     const SHAPE: Shape = shape(&["ivrTrees"], TOTAL_COUNT);
     const PARENT: Option<&'static str> = None;
     const ID_KEY: Option<&'static str> = Some("ivrTreeID");
@@ -218,6 +249,7 @@ impl Resource for wire::Tree {
 impl Resource for wire::Node {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/ivrnode";
+    const FAMILY: &'static str = "nodes";
     const SHAPE: Shape = shape(&["ivrNodes"], TOTAL_COUNT);
     const PARENT: Option<&'static str> = Some("tree");
     const ID_KEY: Option<&'static str> = Some("ivrNodeID");
@@ -247,6 +279,7 @@ impl Resource for wire::Node {
 impl Resource for wire::NodeKey {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/ivrkeypress";
+    const FAMILY: &'static str = "keypresses";
     const SHAPE: Shape = shape(&["ivrNodeKeys"], TOTAL_COUNT);
     const PARENT: Option<&'static str> = Some("node");
     const ID_KEY: Option<&'static str> = Some("ivrNodeKeyID");
@@ -268,6 +301,7 @@ impl Resource for wire::NodeKey {
 impl Resource for wire::Number {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/number";
+    const FAMILY: &'static str = "numbers";
     const SHAPE: Shape = shape(&["numbers"], TOTAL_COUNT);
     const PARENT: Option<&'static str> = None;
     const ID_KEY: Option<&'static str> = Some("numberID");
@@ -297,6 +331,7 @@ impl Resource for wire::Number {
 impl Resource for wire::GreetingFile {
     const HOST: Host = Host::CallApi;
     const PATH: &'static str = GREETING_PATH;
+    const FAMILY: &'static str = "audio";
     const SHAPE: Shape = shape(
         &["greetingFiles", "greeting_files"],
         &["totalCount", "total"],

@@ -537,7 +537,8 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Variables a command never inherits from the test's environment.
-const SCRUBBED: [&str; 7] = [
+const SCRUBBED: [&str; 8] = [
+    "SWITCHBOARD_ENV",
     "STRINGEE_API_KEY_SID",
     "STRINGEE_API_KEY_SECRET",
     "SWITCHBOARD_ENDPOINT",
@@ -594,6 +595,21 @@ impl Cmd {
     pub fn forbid_in_output(mut self, secret: &str) -> Cmd {
         self.forbidden.push((secret.to_owned(), false));
         self
+    }
+
+    /// Targets `pcc` with another key than [`key`] (an emulator made with it): its secret is
+    /// [`Cmd::forbid`]den like [`SECRET`].
+    pub fn against_with_key(self, pcc: &Pcc, key: &ApiKey) -> Cmd {
+        self.env("SWITCHBOARD_ENDPOINT", &pcc.url())
+            .env("STRINGEE_API_KEY_SID", &key.sid)
+            .env("STRINGEE_API_KEY_SECRET", &key.secret)
+            .forbid(&key.secret)
+    }
+
+    /// Sets the environment variable `name` to a spec's `${secret.NAME}` value, and
+    /// [`Cmd::forbid`]s that value in the output and in every file the command writes.
+    pub fn secret(self, name: &str, value: &str) -> Cmd {
+        self.env(name, value).forbid(value)
     }
 
     /// Sets an environment variable.

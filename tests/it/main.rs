@@ -10,6 +10,7 @@ mod ci_formats;
 mod corpus;
 mod crash;
 mod drift;
+mod environments;
 mod export;
 mod fields;
 mod files;

@@ -37,6 +37,33 @@ pub struct Model {
     pub numbers: BTreeMap<String, Number>,
 }
 
+impl Model {
+    /// Hides each of `secrets` wherever a webhook URL holds it ([`Sensitive::hide`]): for a
+    /// live model, read from a project that holds the spec's `${secret.NAME}` values.
+    pub fn hide_secrets(&mut self, secrets: &[String]) {
+        if secrets.is_empty() {
+            return;
+        }
+        if let Some(settings) = &mut self.settings {
+            for url in [
+                &mut settings.event_url,
+                &mut settings.get_customer_info_url,
+                &mut settings.callout_answer_url,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                url.hide(secrets);
+            }
+        }
+        for queue in self.queues.values_mut() {
+            if let Some(url) = &mut queue.get_list_agents_url {
+                url.hide(secrets);
+            }
+        }
+    }
+}
+
 /// The project's PCC call settings (a singleton on the server). Its URLs are webhooks, which
 /// often carry a token: [`Sensitive`], shown and saved redacted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -78,6 +78,25 @@ impl Sensitive {
         out
     }
 
+    /// Hides each of `secrets` that occurs in the real value, as [`Sensitive::with_secrets`]
+    /// does: for a value read live, which may hold the spec's secrets (the token PCC holds
+    /// now) where nothing else would redact them.
+    pub fn hide(&mut self, secrets: &[String]) {
+        let Some(real) = &self.real else { return };
+        let found: Vec<&str> = secrets
+            .iter()
+            .filter(|s| !s.is_empty() && real.contains(s.as_str()))
+            .map(String::as_str)
+            .collect();
+        if found.is_empty() {
+            return;
+        }
+        let mut all: Vec<&str> = self.masks.iter().map(String::as_str).collect();
+        all.extend(found);
+        let hidden = Sensitive::with_secrets(real.clone(), &all);
+        *self = hidden;
+    }
+
     /// True when a `${secret.NAME}` was substituted into the value.
     pub fn has_secrets(&self) -> bool {
         !self.masks.is_empty()
@@ -264,10 +283,14 @@ pub fn mark(secret: &str) -> String {
     format!("{MARK}:{})", &hex(&Sha256::digest(secret.as_bytes()))[..8])
 }
 
-/// True for a part that hides nothing: empty, already redacted (`(sensitive…`), or masked by
-/// whoever wrote it (`***`).
+/// True for a part that hides nothing: empty, already redacted (`(sensitive…`), masked by
+/// whoever wrote it (`***`), or a `${secret.NAME}` placeholder.
 fn is_masked(part: &str) -> bool {
-    part.is_empty() || part.starts_with(MARK) || part.chars().all(|c| c == '*')
+    part.is_empty()
+        || part.starts_with(MARK)
+        || part.chars().all(|c| c == '*')
+        // A placeholder `switchboard render` writes in a secret's place.
+        || (part.starts_with("${secret.") && part.ends_with('}') && !part[1..].contains('$'))
 }
 
 /// Lower-case hex.

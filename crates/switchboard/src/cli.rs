@@ -201,6 +201,20 @@ Examples:
   switchboard graph examples/hotline --format dot | dot -Tpng > main.png
   switchboard graph examples/hotline --format svg > main.svg")]
     Graph(GraphArgs),
+    /// Write the resolved spec of one environment as plain YAML (--env required).
+    ///
+    /// Its `vars:` substituted and its `include:` files merged in, one file per kind, as a
+    /// reviewer reads what that environment's project gets; secrets stay `${secret.NAME}`
+    /// placeholders. On standard output, or into --out DIR. No network.
+    #[command(after_long_help = "\
+Exit status:
+  0  written
+  1  the spec has problems, no environment is given, or the files cannot be written
+
+Examples:
+  switchboard render examples/two-envs --env production
+  switchboard render examples/two-envs --env staging --out rendered/staging")]
+    Render(RenderArgs),
     /// Walk a caller through the call flow: which menus they hear and where the call ends.
     ///
     /// Reads the spec; prints the walk on standard output; no network.
@@ -459,6 +473,16 @@ pub struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[arg(value_name = "PATH", help = SPEC_PATH, long_help = SPEC_PATH_LONG)]
+    pub path: Option<PathBuf>,
+    /// Write one file per kind into this directory (created if missing) instead of standard
+    /// output.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -83,6 +83,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::graph::run(&cli.global, args),
         Command::Simulate(args) => commands::simulate::run(&cli.global, args),
         Command::Report(args) => commands::report::run(&cli.global, args),
+        Command::Render(args) => commands::render::run(&cli.global, args),
         Command::Schema(args) => commands::schema::run(&cli.global, args),
         Command::Emulator(args) => commands::emulator::run(&cli.global, args),
     };

@@ -68,14 +68,37 @@ pub fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()
 }
 
+/// The `${secret.NAME}` values of the spec this run loaded: shown as `(sensitive)` in
+/// everything written, whatever wrote them (`--show-sensitive` included).
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Hides `secrets` in everything written from now on ([`SECRETS`]).
+pub fn hide(secrets: impl IntoIterator<Item = String>) {
+    let mut hidden = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    hidden.extend(secrets.into_iter().filter(|s| !s.is_empty()));
+    // Longest first, so that a secret holding another is hidden whole.
+    hidden.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    hidden.dedup();
+}
+
+/// `text` with every secret [`hide`] was given shown as `(sensitive)`.
+pub fn masked(text: &str) -> Cow<'_, str> {
+    let hidden = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    match spec::sensitive::mask(text, &hidden) {
+        Cow::Borrowed(_) => Cow::Borrowed(text),
+        Cow::Owned(owned) => Cow::Owned(owned),
+    }
+}
+
 fn guarded<'a>(text: &'a str, colours: &AtomicBool, reveal: bool) -> Cow<'a, str> {
-    terminal_output(
-        text,
-        Terminal {
-            colours: colours.load(Ordering::Relaxed),
-            reveal,
-        },
-    )
+    let how = Terminal {
+        colours: colours.load(Ordering::Relaxed),
+        reveal,
+    };
+    match masked(text) {
+        Cow::Borrowed(text) => terminal_output(text, how),
+        Cow::Owned(text) => Cow::Owned(terminal_output(&text, how).into_owned()),
+    }
 }
 
 /// `text` as it may be written to standard error (for the progress bar, which draws itself).
@@ -163,7 +186,7 @@ impl WorkflowCommand {
 pub fn print_workflow_commands(commands: &[WorkflowCommand], after: &str) -> std::io::Result<()> {
     let mut text = String::new();
     for command in commands {
-        text.push_str(&command.line());
+        text.push_str(&masked(&command.line()));
         text.push('\n');
     }
     text.push_str(&guarded(after, &COLOUR_OUT, false));
@@ -185,5 +208,26 @@ impl std::io::Write for Stdout {
 
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stdout().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hidden_secret_is_never_written_whatever_carries_it() {
+        hide(["hunter2-SECRET".to_owned(), String::new()]);
+        // In a message no renderer knew held it, and with `--show-sensitive`.
+        let out = guarded("error: PCC said `hunter2-SECRET` is bad", &COLOUR_OUT, true);
+        assert_eq!(out, "error: PCC said `(sensitive)` is bad");
+        let command = WorkflowCommand {
+            kind: CommandKind::Error,
+            properties: vec![("title", "hunter2-SECRET".to_owned())],
+            message: "x hunter2-SECRET".to_owned(),
+        };
+        assert!(!masked(&command.line()).contains("hunter2"));
+        // The empty string hides nothing.
+        assert_eq!(masked("plain"), "plain");
     }
 }

@@ -8,6 +8,7 @@
 //! - [`write_saved`] / [`read_saved`]: the saved-plan file; [`TargetId::ensure_same`] refuses
 //!   a plan made against another PCC.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,6 @@ use crate::target::{self, Access, Target};
 #[derive(Debug)]
 pub struct Planned {
     /// The desired state.
-    #[allow(dead_code, reason = "no command reads it after planning yet")]
     pub spec: Spec,
     /// Where the spec's audio paths start: the directory given, or the directory of the file
     /// given, as the user wrote it (relative to the working directory unless they gave an
@@ -81,6 +81,9 @@ pub async fn plan(
     let pending = target::resolve(connection)?;
     crate::output::eprintln(pending.banner());
     let (spec, spec_root) = specfile::load_valid_at(path, global)?;
+    ensure_bound(&spec, &pending)?;
+    let secrets = secret_values(&spec);
+    crate::output::hide(secrets.iter().cloned());
     let target = pending.connect(access).await?;
     let read = if request.is_whole() {
         let scope = read_scope(&spec, concurrency);
@@ -193,6 +196,12 @@ async fn read_settling(
                 ));
                 tokio::time::sleep(COPIES_POLL).await;
                 waited += COPIES_POLL;
+            }
+            // The live project holds the secrets the spec puts there: hidden as in the spec,
+            // before anything is planned (or fingerprinted) from it.
+            Ok((mut live, problems)) => {
+                live.model.hide_secrets(&secret_values(spec));
+                return Ok((live, problems));
             }
             other => return other,
         }
@@ -574,6 +583,179 @@ pub fn refusal_notice(plan: &Plan, color: bool) -> Option<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Environments.
+// ---------------------------------------------------------------------------------------------
+
+/// The `${secret.NAME}` values the spec used.
+pub fn secret_values(spec: &Spec) -> Vec<String> {
+    spec.environment
+        .iter()
+        .flat_map(|env| env.secrets.values())
+        .map(|secret| secret.expose().to_owned())
+        .collect()
+}
+
+/// A rendered plan or drift report (`json` says whether it is the JSON format) that names
+/// the environment `env` it is for: a first line in text and Markdown (what a pull-request
+/// comment per environment is told apart by), an `environment` member in JSON.
+pub fn naming_environment(
+    text: String,
+    json: bool,
+    markdown: bool,
+    env: Option<&spec::Environment>,
+) -> String {
+    let Some(env) = env else {
+        return text;
+    };
+    if json {
+        let Ok(serde_json::Value::Object(members)) =
+            serde_json::from_str::<serde_json::Value>(&text)
+        else {
+            return text;
+        };
+        let mut named = serde_json::Map::new();
+        named.insert(
+            "environment".to_owned(),
+            serde_json::Value::String(env.name.clone()),
+        );
+        named.extend(members);
+        let mut out = spec::text::json(
+            serde_json::to_string_pretty(&serde_json::Value::Object(named))
+                .expect("JSON values serialize"),
+        );
+        out.push('\n');
+        return out;
+    }
+    if markdown {
+        return format!(
+            "Environment: **{}**\n\n{text}",
+            spec::text::markdown_inline(&env.name)
+        );
+    }
+    format!("Environment: {}\n\n{text}", spec::text::terminal(&env.name))
+}
+
+/// Stops, before the first request, a command whose credentials or endpoint are not those
+/// the spec's environment is bound to (`api_key_sid`, `endpoint`). The local sandbox holds no
+/// key and no one's project, so any environment may try a change there.
+pub fn ensure_bound(spec: &Spec, pending: &target::Pending) -> anyhow::Result<()> {
+    let Some(env) = &spec.environment else {
+        return Ok(());
+    };
+    let target::Pending::Remote(target) = pending else {
+        return Ok(());
+    };
+    let client = target.client();
+    let name = spec::text::terminal(&env.name);
+    if let Some(sid) = &env.api_key_sid
+        && client.sid() != sid
+    {
+        bail!(
+            "environment `{name}` is bound to the API key {} (its `api_key_sid`), but the \
+             credentials given are those of {}: nothing was sent. Use `{name}`'s key, or name \
+             the environment this key belongs to with `--env`",
+            pcc::Credentials::new(sid.as_str(), "").sid_hint(),
+            pcc::Credentials::new(client.sid(), "").sid_hint()
+        );
+    }
+    if let Some(endpoint) = &env.endpoint
+        && endpoint.trim_end_matches('/') != client.pcc_url().trim_end_matches('/')
+    {
+        bail!(
+            "environment `{name}` is bound to the endpoint {} (its `endpoint`), but this run \
+             targets {}: nothing was sent. Give `--endpoint {}`",
+            pcc::redact_url(endpoint),
+            pcc::redact_url(client.pcc_url()),
+            pcc::redact_url(endpoint)
+        );
+    }
+    Ok(())
+}
+
+/// The environment a saved plan was made for: its name, what binds it to its project, and a
+/// digest of each secret it used, keyed with the plan key (so that a reader of the plan
+/// cannot test guesses of a short secret against it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedEnvironment {
+    /// The environment's name.
+    pub name: String,
+    /// Its `api_key_sid`, when the spec binds one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_sid: Option<String>,
+    /// Its `endpoint`, when the spec names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// `hmac-sha256:<hex>` of each `${secret.NAME}` value, by `NAME`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+}
+
+impl SavedEnvironment {
+    /// The record of `env` for a plan saved with `key`.
+    pub fn of(env: &spec::Environment, key: &[u8]) -> SavedEnvironment {
+        SavedEnvironment {
+            name: env.name.clone(),
+            api_key_sid: env.api_key_sid.clone(),
+            endpoint: env.endpoint.clone(),
+            secrets: env
+                .secrets
+                .iter()
+                .map(|(name, value)| (name.clone(), secret_digest(key, name, value.expose())))
+                .collect(),
+        }
+    }
+
+    /// Fails unless this run may apply a plan made for this environment: `--env`, when given,
+    /// names it; the credentials are its `api_key_sid`'s. Nothing is sent before.
+    pub fn ensure_same(&self, env: Option<&str>, pending: &target::Pending) -> anyhow::Result<()> {
+        let name = spec::text::terminal(&self.name);
+        if let Some(env) = env
+            && env != self.name
+        {
+            bail!(
+                "this plan was made for environment `{name}`, but this run is for `{}`: a \
+                 saved plan applies only to the environment it was made for; nothing was sent",
+                spec::text::terminal(env)
+            );
+        }
+        if let (Some(sid), target::Pending::Remote(target)) = (&self.api_key_sid, pending)
+            && target.client().sid() != sid
+        {
+            bail!(
+                "this plan was made for environment `{name}`, bound to the API key {}, but the \
+                 credentials given are those of {}: nothing was sent",
+                pcc::Credentials::new(sid.as_str(), "").sid_hint(),
+                pcc::Credentials::new(target.client().sid(), "").sid_hint()
+            );
+        }
+        Ok(())
+    }
+
+    /// The secrets whose value in the process environment now is not the one planned (unset
+    /// counts as changed), by name. Never their values.
+    pub fn changed_secrets(&self, key: &[u8]) -> Vec<String> {
+        self.secrets
+            .iter()
+            .filter(|(name, digest)| {
+                std::env::var(name.as_str())
+                    .map_or(true, |now| secret_digest(key, name, &now) != **digest)
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+}
+
+/// `hmac-sha256:<hex>` of a secret's name and value under `key`.
+fn secret_digest(key: &[u8], name: &str, value: &str) -> String {
+    let mut bytes = Vec::with_capacity(name.len() + value.len() + 32);
+    bytes.extend_from_slice(b"switchboard secret\0");
+    bytes.extend_from_slice(name.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(value.as_bytes());
+    format!("{MAC_PREFIX}{}", hex(&mac(key, &bytes)))
+}
+
+// ---------------------------------------------------------------------------------------------
 // The saved plan.
 // ---------------------------------------------------------------------------------------------
 
@@ -688,6 +870,8 @@ pub struct SavedPlan {
     /// where `apply` takes the values that hold credentials from, which the plan holds only as
     /// digests. `None` in a plan saved before switchboard recorded it.
     pub spec: Option<PathBuf>,
+    /// The environment it was made for, when the spec declares environments.
+    pub environment: Option<SavedEnvironment>,
 }
 
 #[derive(Serialize)]
@@ -697,6 +881,8 @@ struct SavedOut<'a> {
     target: &'a TargetId,
     spec_root: String,
     spec: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<SavedEnvironment>,
     plan: &'a Plan,
 }
 
@@ -706,6 +892,7 @@ struct SavedHeader {
     target: Option<TargetId>,
     spec_root: Option<String>,
     spec: Option<String>,
+    environment: Option<SavedEnvironment>,
 }
 
 /// The saved plan's last member: the HMAC-SHA256 of the file up to it.
@@ -722,13 +909,27 @@ const SAVED_PLAN_LIMIT: files::Limit = files::Limit {
 /// plus `target` and `spec_root`, then `integrity`, the digest `apply` checks, keyed with the
 /// target's plan key.
 pub fn saved_json(planned: &Planned) -> anyhow::Result<String> {
-    saved_json_of(
+    let key = planned.target.plan_key();
+    let text = saved_json_of(
         &planned.plan,
         &TargetId::of(&planned.target)?,
         &planned.spec_root,
         &planned.spec_path,
-        planned.target.plan_key(),
-    )
+        planned
+            .spec
+            .environment
+            .as_ref()
+            .map(|env| SavedEnvironment::of(env, key)),
+        key,
+    )?;
+    // Secrets are hidden in the model; a plan file that held one anyway is never written.
+    if secret_values(&planned.spec)
+        .iter()
+        .any(|secret| text.contains(secret.as_str()))
+    {
+        bail!("the plan would hold a `${{secret.…}}` value, so it is not saved");
+    }
+    Ok(text)
 }
 
 fn saved_json_of(
@@ -736,6 +937,7 @@ fn saved_json_of(
     target: &TargetId,
     spec_root: &Path,
     spec: &Path,
+    environment: Option<SavedEnvironment>,
     key: &[u8],
 ) -> anyhow::Result<String> {
     let utf8 = |path: &Path, what: &str| -> anyhow::Result<String> {
@@ -755,6 +957,7 @@ fn saved_json_of(
         target,
         spec_root: utf8(spec_root, "spec root")?,
         spec: utf8(spec, "spec path")?,
+        environment,
         plan,
     };
     // Live names may hold hazards: escaped, they read back the same and show in any viewer.
@@ -861,6 +1064,7 @@ pub fn read_saved(path: &Path, now: &TargetId, key: &[u8]) -> anyhow::Result<Sav
         target,
         spec_root: PathBuf::from(spec_root),
         spec: header.spec.map(PathBuf::from),
+        environment: header.environment,
     })
 }
 
@@ -927,7 +1131,8 @@ mod tests {
         let key = b"a key derived from the secret";
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.json");
-        let text = saved_json_of(&plan, &target, Path::new(""), Path::new("cc"), key).unwrap();
+        let text =
+            saved_json_of(&plan, &target, Path::new(""), Path::new("cc"), None, key).unwrap();
         assert!(text.ends_with("\"\n}\n"), "{text}");
         std::fs::write(&path, &text).unwrap();
         let saved = read_saved(&path, &target, key).unwrap();
@@ -969,7 +1174,8 @@ mod tests {
         let plan = planner::plan(&desired, &spec::Model::default(), &spec::Policy::default());
         let target = remote("https://icc-api.stringee.com", "SKprod0123456789");
         let key = b"a key derived from the secret";
-        let text = saved_json_of(&plan, &target, Path::new("cc"), Path::new("cc"), key).unwrap();
+        let text =
+            saved_json_of(&plan, &target, Path::new("cc"), Path::new("cc"), None, key).unwrap();
         assert_eq!(verify(&text, key), Ok(()));
         let refused = |edited: &str| {
             assert_ne!(edited, text, "the edit changed nothing");
@@ -1023,7 +1229,7 @@ mod tests {
         let path = dir.path().join("plan.json");
         std::fs::write(
             &path,
-            saved_json_of(&plan, &target, Path::new(""), Path::new("cc"), b"k1").unwrap(),
+            saved_json_of(&plan, &target, Path::new(""), Path::new("cc"), None, b"k1").unwrap(),
         )
         .unwrap();
         let err = read_saved(&path, &other, b"k2").unwrap_err().to_string();

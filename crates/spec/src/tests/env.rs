@@ -206,3 +206,27 @@ fn without_an_environment_variables_are_errors_and_names_are_listed() {
         "{out}"
     );
 }
+
+#[test]
+fn a_live_url_holding_a_secret_where_nothing_else_redacts_it_hides_it() {
+    use crate::model::{CallSettings, Sensitive};
+    // A secret in a path segment too short for the URL redactor to call it a token.
+    let mut live = crate::Model {
+        settings: Some(CallSettings {
+            event_url: Some(Sensitive::new(format!(
+                "https://crm.example.com/{SECRET}/x"
+            ))),
+            ..CallSettings::default()
+        }),
+        ..crate::Model::default()
+    };
+    assert!(
+        format!("{live:?}").contains(SECRET),
+        "the redactor alone leaves it"
+    );
+    live.hide_secrets(&[SECRET.to_owned()]);
+    let url = live.settings.as_ref().unwrap().event_url.as_ref().unwrap();
+    assert_eq!(url.to_string(), "https://crm.example.com/(sensitive)/x");
+    assert!(!serde_json::to_string(&live).unwrap().contains(SECRET));
+    assert!(!format!("{live:?}").contains(SECRET));
+}

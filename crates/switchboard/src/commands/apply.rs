@@ -99,6 +99,37 @@ async fn saved(global: &Global, args: &ApplyArgs, file: &Path, mode: Mode) -> an
     // not leave a new sandbox behind in the directory it was wrongly applied from, nor send a
     // request.
     let saved = pipeline::read_saved(file, &TargetId::of_pending(&pending)?, pending.plan_key())?;
+    if let Some(env) = &saved.environment {
+        env.ensure_same(global.env(), &pending)?;
+        let changed = env.changed_secrets(pending.plan_key());
+        if !changed.is_empty() {
+            let names: Vec<String> = changed
+                .iter()
+                .map(|n| format!("`{}`", spec::text::terminal(n)))
+                .collect();
+            let one = changed.len() == 1;
+            let summary = format!(
+                "the saved plan is stale: the secret{} {} {} not the value{} planned with",
+                if one { "" } else { "s" },
+                names.join(", "),
+                if one { "is" } else { "are" },
+                if one { "" } else { "s" },
+            );
+            crate::output::eprintln(format_args!(
+                "{}\nThe plan holds a keyed digest of each secret, never its value. Set the \
+                 secret as it was, or plan again (`switchboard plan --out`) and apply the new \
+                 plan; nothing was written.",
+                error_head(global, &summary)
+            ));
+            return Ok(Exit::Stale);
+        }
+        // Checked: the values now are those planned with.
+        crate::output::hide(
+            env.secrets
+                .keys()
+                .filter_map(|name| std::env::var(name).ok()),
+        );
+    }
     let target = pending.connect(Access::Write).await?;
     let result = apply_saved(global, args, mode, &saved, &target).await;
     target.shutdown().await;
@@ -145,9 +176,17 @@ async fn apply_saved(
         .map(|i| &i.address)
         .collect();
     let was_set_aside = |address: &spec::Address| set_aside.contains(&address);
-    let (live, _) = pcc::read_live_setting_aside(client, &options, &was_set_aside)
+    let (mut live, _) = pcc::read_live_setting_aside(client, &options, &was_set_aside)
         .await
         .context("cannot read the live project")?;
+    if let Some(env) = &saved.environment {
+        let secrets: Vec<String> = env
+            .secrets
+            .keys()
+            .filter_map(|name| std::env::var(name).ok())
+            .collect();
+        live.model.hide_secrets(&secrets);
+    }
     let requests = client.stats().total() - before;
     // The guards are computed again from the steps and the live project as read now: the
     // verdict the file holds is not trusted.
@@ -243,8 +282,11 @@ fn fill_sensitive(
             "is outside the working directory, where a saved plan's spec is never read from",
         ));
     }
-    let (loaded, _) = crate::specfile::load(Some(path), global.env())
-        .map_err(|_| cannot("cannot be read here"))?;
+    let (loaded, _) = crate::specfile::load(
+        Some(path),
+        saved.environment.as_ref().map(|e| e.name.as_str()),
+    )
+    .map_err(|_| cannot("cannot be read here"))?;
     let Some(spec) = loaded.spec else {
         return Err(cannot(
             "is not a valid spec here (`switchboard validate` says why)",

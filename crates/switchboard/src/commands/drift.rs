@@ -17,10 +17,15 @@ pub fn run(global: &Global, args: DriftArgs) -> anyhow::Result<Exit> {
             &args.part,
         )
         .await?;
-        let report = pipeline::render_drift(
-            &pipeline::for_display(&planned.plan),
-            args.format,
-            pipeline::color_stdout(global),
+        let report = pipeline::naming_environment(
+            pipeline::render_drift(
+                &pipeline::for_display(&planned.plan),
+                args.format,
+                pipeline::color_stdout(global),
+            ),
+            args.format == crate::cli::DriftFormat::Json,
+            args.format == crate::cli::DriftFormat::Markdown,
+            planned.spec.environment.as_ref(),
         );
         planned.target.shutdown().await;
         pipeline::print_stdout(&report)?;

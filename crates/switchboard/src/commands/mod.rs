@@ -6,6 +6,7 @@ pub mod emulator;
 pub mod export;
 pub mod graph;
 pub mod plan;
+pub mod render;
 pub mod report;
 pub mod schema;
 pub mod simulate;

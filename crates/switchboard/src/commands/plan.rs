@@ -35,11 +35,16 @@ fn show(global: &Global, args: &PlanArgs, planned: &Planned) -> anyhow::Result<E
     if let Some(out) = &args.out {
         pipeline::write_saved(out, planned)?;
     }
-    pipeline::print_stdout(&pipeline::render_plan(
-        &pipeline::for_display(plan),
-        Some(&planned.flows),
-        args.format,
-        pipeline::color_stdout(global),
+    pipeline::print_stdout(&pipeline::naming_environment(
+        pipeline::render_plan(
+            &pipeline::for_display(plan),
+            Some(&planned.flows),
+            args.format,
+            pipeline::color_stdout(global),
+        ),
+        args.format == crate::cli::PlanFormat::Json,
+        args.format == crate::cli::PlanFormat::Markdown,
+        planned.spec.environment.as_ref(),
     ))?;
     if let Some(notice) = pipeline::refusal_notice(plan, pipeline::color_stderr(global)) {
         crate::output::eprintln(notice);

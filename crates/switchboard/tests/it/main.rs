@@ -8,6 +8,7 @@ mod emulator;
 mod graph;
 mod help;
 mod install;
+mod render;
 mod report;
 mod schema;
 mod simulate;

@@ -535,6 +535,49 @@ async fn scoped_reads_make_the_requests_their_table_row_says() {
     emu.shutdown().await;
 }
 
+/// A partial plan's read: the per-parent lists of some parents only, as many requests as
+/// `minimum_reads_within` says; the other parents are in the model without what they hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_of_some_parents_reads_only_their_lists() {
+    let emu = emulator().await;
+    let expected = brownfield(&emu).await;
+    let client = client_for(&emu, SECRET, 6);
+    let tree = expected.ivr.keys().next().unwrap().clone();
+    let group = expected.groups.keys().next().unwrap().clone();
+    let parents = pcc::Parents {
+        only: [
+            spec::Address::IvrTree(tree.clone()),
+            spec::Address::Group(group.clone()),
+        ]
+        .into(),
+        ..pcc::Parents::default()
+    };
+    let opts = ReadOptions {
+        parents: Some(parents.clone()),
+        ..ReadOptions::only([ReadScope::Ivr, ReadScope::Groups, ReadScope::Queues])
+    };
+    emu.reset_stats();
+    let live = read_live(&client, &opts).await.unwrap();
+    let minimum = pcc::minimum_reads_within(&expected, &opts.scopes, Some(&parents));
+    assert_eq!(emu.stats().reads, minimum, "{:#?}", emu.stats().requests);
+    assert!(minimum < minimum_reads(&expected, &opts.scopes));
+    assert_eq!(live.model.ivr[&tree], expected.ivr[&tree]);
+    assert_eq!(live.model.groups[&group], expected.groups[&group]);
+    for (name, t) in &live.model.ivr {
+        if *name != tree {
+            assert!(t.nodes.is_empty() && t.start.is_empty(), "{name}");
+        }
+    }
+    for (name, g) in &live.model.groups {
+        if *name != group {
+            assert!(g.agents.is_empty(), "{name}");
+        }
+    }
+    assert!(live.model.queues.values().all(|q| q.routing.is_empty()));
+    assert_eq!(live.model.queues.len(), expected.queues.len());
+    emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_survive_injected_5xx_and_429() {
     let emu = emulator().await;

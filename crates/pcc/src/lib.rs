@@ -18,6 +18,7 @@ pub mod client;
 mod error;
 mod limits;
 pub mod live;
+pub mod normal;
 mod pace;
 pub mod rest;
 mod throttle;

@@ -30,14 +30,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use serde::Deserialize;
-use spec::model::{
-    Agent, AgentRouting, Audio, AudioId, CallSettings, DEFAULT_VOICE, Group, IvrNode, IvrTree, Key,
-    KeyAction, Model, Number, NumberRoute, Prompt, Queue, Routing, Schedule, Sensitive,
-};
+use spec::model::{Audio, AudioId, Group, IvrNode, IvrTree, Key, KeyAction, Model};
 use spec::{Address, Kind};
 
 use crate::client::{Client, DEFAULT_CONCURRENCY, PAGE_LIMIT, Reading};
 use crate::error::{Error, LiveProblem, Subject};
+use crate::normal::{self, Faults, Names};
+use crate::rest::Resource;
 use crate::wire;
 
 /// A part of the project that can be read on its own: what one kind of object needs read,
@@ -419,7 +418,7 @@ fn unique(ids: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 /// One per-parent list for each parent, in parallel.
-async fn children<T: crate::rest::Resource>(
+async fn children<T: Resource>(
     client: &Client,
     limit: &Reading,
     parents: impl Iterator<Item = String>,
@@ -507,35 +506,12 @@ impl Problems {
     }
 
     /// A count that must not be negative nor absurd; `default` when unset.
-    /// [`Problems::count`] of a field with no default: absent stays absent.
-    fn opt_count(
-        &mut self,
-        address: &Address,
-        id: &str,
-        field: &str,
-        value: Option<i64>,
-    ) -> Option<u32> {
-        value.map(|v| self.count(address, id, field, Some(v), 0))
-    }
-
-    fn count(
-        &mut self,
-        address: &Address,
-        id: &str,
-        field: &str,
-        value: Option<i64>,
-        default: u32,
-    ) -> u32 {
-        match value {
-            None => default,
-            Some(v) => u32::try_from(v).unwrap_or_else(|_| {
-                self.add(
-                    address.clone(),
-                    &[id],
-                    format!("`{field}` is {v}, not a count"),
-                );
-                default
-            }),
+    /// The faults of the object at `address`, whose server id is `id`.
+    fn faults(&mut self, address: &Address, id: &str, faults: Faults) {
+        for fault in faults.0 {
+            let mut ids = vec![id];
+            ids.extend(fault.also.iter().map(String::as_str));
+            self.add(address.clone(), &ids, fault.problem);
         }
     }
 }
@@ -548,20 +524,16 @@ type Uses<'u, T> = &'u dyn Fn(&T) -> Option<Vec<Address>>;
 /// while reading). Keys with more than one id are reported (at the key's `address`) and left
 /// out, with what the left out objects use (`uses`); items without a key are reported as
 /// objects of `kind` named by their id.
-#[allow(clippy::too_many_arguments)]
-fn by_key<'a, T>(
+fn by_key<'a, T: Resource>(
     problems: &mut Problems,
     kind: Kind,
     what: &str,
     items: impl IntoIterator<Item = &'a T>,
-    id: impl Fn(&T) -> &str,
-    key: impl Fn(&T) -> Option<String>,
     address: impl Fn(String) -> Address,
     uses: Uses<'_, T>,
-) -> BTreeMap<String, &'a T>
-where
-    T: 'a,
-{
+) -> BTreeMap<String, &'a T> {
+    let id = T::id;
+    let key = |t: &T| t.key().map(str::to_owned);
     let mut seen = BTreeSet::new();
     let mut grouped: BTreeMap<String, Vec<&'a T>> = BTreeMap::new();
     for item in items {
@@ -712,16 +684,17 @@ fn server_ids(p: &mut Problems, raw: &RawLive) {
     }
 }
 
-/// Server id → natural key for every item with a key, duplicates included (so that references
-/// to a duplicate are not reported a second time as dangling).
+/// Server id → natural key for every item with a key, duplicates included.
 fn names<T>(
     items: &[T],
-    id: impl Fn(&T) -> &str,
-    key: impl Fn(&T) -> Option<String>,
+    id_key: impl Fn(&T) -> (&String, Option<String>),
 ) -> BTreeMap<String, String> {
     items
         .iter()
-        .filter_map(|t| key(t).map(|k| (id(t).to_owned(), k)))
+        .filter_map(|t| {
+            let (id, key) = id_key(t);
+            key.map(|k| (id.clone(), k))
+        })
         .collect()
 }
 
@@ -778,101 +751,188 @@ pub async fn read_live_setting_aside(
 }
 
 /// The live project and every rule it breaks; the model leaves out what a problem concerns.
+/// Each kind is normalised on its own ([`crate::normal`] for one object), over what they all
+/// share ([`Normalising`]).
 fn normalise_all(
     raw: &RawLive,
     scopes: &BTreeSet<ReadScope>,
     parents: Option<&Parents>,
 ) -> (Live, Vec<LiveProblem>) {
-    let mut p = Problems::default();
-    let mut model = Model::default();
-    let mut ids = Ids::default();
-    let has = |s| scopes.contains(&s);
-    server_ids(&mut p, raw);
+    let mut cx = Normalising {
+        raw,
+        scopes,
+        parents,
+        names: ReadNames::of(raw),
+        p: Problems::default(),
+        model: Model::default(),
+        ids: Ids::default(),
+    };
+    server_ids(&mut cx.p, raw);
+    audio(&mut cx);
+    agents(&mut cx);
+    groups(&mut cx);
+    queues(&mut cx);
+    ivr(&mut cx);
+    numbers(&mut cx);
+    settings(&mut cx);
+    let live = Live {
+        model: cx.model,
+        ids: cx.ids,
+        scopes: scopes.clone(),
+    };
+    (live, cx.p.0)
+}
 
-    // Audio: file name → identity.
-    let mut audio_of_file: BTreeMap<String, AudioId> = BTreeMap::new();
-    for file in raw.greetings.iter().flatten() {
-        if audio_of_file.contains_key(&file.filename) {
-            continue;
+/// What every kind's normaliser shares: the lists read, the scopes wanted, the names of
+/// objects by server id, and what is being built.
+struct Normalising<'r> {
+    raw: &'r RawLive,
+    scopes: &'r BTreeSet<ReadScope>,
+    /// The parents whose per-parent lists were read ([`ReadOptions::parents`]).
+    parents: Option<&'r Parents>,
+    names: ReadNames,
+    p: Problems,
+    model: Model,
+    ids: Ids,
+}
+
+impl Normalising<'_> {
+    fn has(&self, scope: ReadScope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// Server id → natural key of every object read, duplicates included (so that references to a
+/// duplicate are not reported a second time as dangling).
+#[derive(Default)]
+struct ReadNames {
+    greetings_read: bool,
+    /// Greeting file name → audio (the first file of a content wins).
+    audio: BTreeMap<String, AudioId>,
+    agents: BTreeMap<String, String>,
+    groups: BTreeMap<String, String>,
+    queues: BTreeMap<String, String>,
+    trees: BTreeMap<String, String>,
+    /// Node id → (tree name, node name), for `next_node` and `root_node`.
+    nodes: BTreeMap<String, (String, String)>,
+}
+
+impl ReadNames {
+    fn of(raw: &RawLive) -> ReadNames {
+        let mut audio = BTreeMap::new();
+        for file in raw.greetings.iter().flatten() {
+            audio
+                .entry(file.filename.clone())
+                .or_insert_with(|| greeting_audio(file).0);
         }
-        let (id, name) = match file.desc.as_deref().and_then(parse_greeting_desc) {
-            Some((name, hex)) => (AudioId::Sha256(hex.to_owned()), name.to_owned()),
-            None => (
-                AudioId::ServerFile(file.filename.clone()),
-                file.filename.clone(),
-            ),
-        };
-        audio_of_file.insert(file.filename.clone(), id.clone());
-        ids.audio
-            .entry(id.clone())
-            .or_insert_with(|| file.filename.clone());
-        if has(ReadScope::Audio) {
-            model.audio.entry(id).or_insert(Audio { name, file: None });
+        let trees = names(raw.trees.as_deref().unwrap_or_default(), |t| {
+            (&t.id, t.tree_name.clone())
+        });
+        let mut nodes = BTreeMap::new();
+        for (tid, tree_nodes) in &raw.nodes {
+            if let Some(tname) = trees.get(tid) {
+                for n in tree_nodes {
+                    if let Some(nname) = &n.node_name {
+                        nodes.insert(n.id.clone(), (tname.clone(), nname.clone()));
+                    }
+                }
+            }
+        }
+        ReadNames {
+            greetings_read: raw.greetings.is_some(),
+            audio,
+            agents: names(raw.agents.as_deref().unwrap_or_default(), |a| {
+                (&a.id, a.stringee_user_id.clone())
+            }),
+            groups: names(raw.groups.as_deref().unwrap_or_default(), |g| {
+                (&g.id, g.name.clone())
+            }),
+            queues: names(raw.queues.as_deref().unwrap_or_default(), |q| {
+                (&q.id, q.name.clone())
+            }),
+            trees,
+            nodes,
         }
     }
-    let greetings_read = raw.greetings.is_some();
-    let audio = |p: &mut Problems, address: &Address, id: &str, field: &str, file: &str| {
-        match audio_of_file.get(file) {
-            Some(a) => Some(a.clone()),
-            None if greetings_read => {
-                p.add(
-                    address.clone(),
-                    &[id],
-                    format!(
-                        "`{field}` names `{file}`, which is not one of the project's greeting files"
-                    ),
-                );
-                None
-            }
-            None => None,
-        }
-    };
+}
 
-    // Agents.
-    let agents = raw.agents.as_deref().unwrap_or_default();
-    let agent_uid = names(agents, |a| &a.id, |a| a.stringee_user_id.clone());
+impl Names for ReadNames {
+    fn audio(&self, file: &str) -> Result<Option<AudioId>, ()> {
+        match self.audio.get(file) {
+            Some(a) => Ok(Some(a.clone())),
+            None if self.greetings_read => Err(()),
+            None => Ok(None),
+        }
+    }
+    fn queue(&self, id: &str) -> Option<String> {
+        self.queues.get(id).cloned()
+    }
+    fn tree(&self, id: &str) -> Option<String> {
+        self.trees.get(id).cloned()
+    }
+    fn node(&self, id: &str) -> Option<(String, String)> {
+        self.nodes.get(id).cloned()
+    }
+}
+
+/// A greeting file's audio and name: by the `sha256=` switchboard writes in its `desc`, else
+/// by its server file name.
+fn greeting_audio(file: &wire::GreetingFile) -> (AudioId, String) {
+    match file.desc.as_deref().and_then(parse_greeting_desc) {
+        Some((name, hex)) => (AudioId::Sha256(hex.to_owned()), name.to_owned()),
+        None => (
+            AudioId::ServerFile(file.filename.clone()),
+            file.filename.clone(),
+        ),
+    }
+}
+
+fn audio(cx: &mut Normalising<'_>) {
+    let mut seen = BTreeSet::new();
+    for file in cx.raw.greetings.iter().flatten() {
+        if !seen.insert(&file.filename) {
+            continue;
+        }
+        let (id, name) = greeting_audio(file);
+        cx.ids
+            .audio
+            .entry(id.clone())
+            .or_insert_with(|| file.filename.clone());
+        if cx.has(ReadScope::Audio) {
+            cx.model
+                .audio
+                .entry(id)
+                .or_insert(Audio { name, file: None });
+        }
+    }
+}
+
+fn agents(cx: &mut Normalising<'_>) {
+    let agents = cx.raw.agents.as_deref().unwrap_or_default();
     // An agent uses nothing: its memberships belong to groups.
     for (uid, a) in by_key(
-        &mut p,
+        &mut cx.p,
         Kind::Agent,
         "stringee_user_id",
         agents,
-        |a| &a.id,
-        |a| a.stringee_user_id.clone(),
         Address::Agent,
         &|_| Some(Vec::new()),
     ) {
         let address = Address::Agent(uid.clone());
-        ids.objects.insert(address.clone(), a.id.clone());
-        let routing = match a.routing_type {
-            None => AgentRouting::default(),
-            Some(1) => AgentRouting::App,
-            Some(2) => AgentRouting::Phone,
-            Some(other) => {
-                p.add(
-                    address,
-                    &[&a.id],
-                    format!("unknown routing_type {other} (1 app, 2 phone)"),
-                );
-                continue;
-            }
-        };
-        if has(ReadScope::Agents) {
-            model.agents.insert(
-                uid,
-                Agent {
-                    name: a.name.clone().unwrap_or_default(),
-                    routing,
-                    phone_number: a.phone_number.clone(),
-                    out_of_hours_callout: a.allow_out_of_business_hour_callout,
-                },
-            );
+        cx.ids.objects.insert(address.clone(), a.id.clone());
+        let mut f = Faults::default();
+        let agent = normal::agent(a, &mut f);
+        cx.p.faults(&address, &a.id, f);
+        if let (Some(agent), true) = (agent, cx.has(ReadScope::Agents)) {
+            cx.model.agents.insert(uid, agent);
         }
     }
+}
 
-    // Groups and members.
+fn groups(cx: &mut Normalising<'_>) {
+    let raw = cx.raw;
     let groups = raw.groups.as_deref().unwrap_or_default();
-    let group_name = names(groups, |g| &g.id, |g| g.name.clone());
+    let agent_uid = &cx.names.agents;
     let group_uses = |g: &wire::Group| {
         let members = raw.members.get(&g.id).into_iter().flatten();
         Some(
@@ -883,18 +943,16 @@ fn normalise_all(
         )
     };
     for (name, g) in by_key(
-        &mut p,
+        &mut cx.p,
         Kind::Group,
         "name",
         groups,
-        |g| &g.id,
-        |g| g.name.clone(),
         Address::Group,
         &group_uses,
     ) {
         let address = Address::Group(name.clone());
-        ids.objects.insert(address.clone(), g.id.clone());
-        if !has(ReadScope::Groups) {
+        cx.ids.objects.insert(address.clone(), g.id.clone());
+        if !cx.has(ReadScope::Groups) {
             continue;
         }
         let mut group = Group::default();
@@ -903,7 +961,7 @@ fn normalise_all(
                 Some(uid) => {
                     group.agents.insert(uid.clone());
                 }
-                None => p.add(
+                None => cx.p.add(
                     address.clone(),
                     &[&g.id, &m.agent_id],
                     format!(
@@ -913,12 +971,14 @@ fn normalise_all(
                 ),
             }
         }
-        model.groups.insert(name, group);
+        cx.model.groups.insert(name, group);
     }
+}
 
-    // Queues and routings.
+fn queues(cx: &mut Normalising<'_>) {
+    let raw = cx.raw;
     let queues = raw.queues.as_deref().unwrap_or_default();
-    let queue_name = names(queues, |q| &q.id, |q| q.name.clone());
+    let group_name = &cx.names.groups;
     // Greeting audio is never deleted, so only the groups a queue routes to count.
     let queue_uses = |q: &wire::Queue| {
         let routings = raw.routings.get(&q.id).into_iter().flatten();
@@ -930,81 +990,22 @@ fn normalise_all(
         )
     };
     for (name, q) in by_key(
-        &mut p,
+        &mut cx.p,
         Kind::Queue,
         "name",
         queues,
-        |q| &q.id,
-        |q| q.name.clone(),
         Address::Queue,
         &queue_uses,
     ) {
         let address = Address::Queue(name.clone());
-        ids.objects.insert(address.clone(), q.id.clone());
-        if !has(ReadScope::Queues) {
+        cx.ids.objects.insert(address.clone(), q.id.clone());
+        if !cx.has(ReadScope::Queues) {
             continue;
         }
-        let d = Queue::default();
-        let schedule = match q.schedule {
-            None | Some(1) => Schedule::Always,
-            Some(2) => Schedule::BusinessHours,
-            Some(other) => {
-                p.add(
-                    address.clone(),
-                    &[&q.id],
-                    format!("unknown schedule {other} (1 always, 2 business hours)"),
-                );
-                d.schedule
-            }
-        };
-        let mut count = |field: &str, value: Option<i64>, default: u32| {
-            p.count(&address, &q.id, field, value, default)
-        };
-        let wrap_up_time_limit = count(
-            "wrap_up_time_limit",
-            q.wrap_up_time_limit,
-            d.wrap_up_time_limit,
-        );
-        let wait_agent_answer_timeout = count(
-            "wait_agent_answer_timeout",
-            q.wait_agent_answer_timeout,
-            d.wait_agent_answer_timeout,
-        );
-        let maximum_queue_size = count(
-            "maximum_queue_size",
-            q.maximum_queue_size,
-            d.maximum_queue_size,
-        );
-        let maximum_queue_wait_time = count(
-            "maximum_queue_wait_time",
-            q.maximum_queue_wait_time,
-            d.maximum_queue_wait_time,
-        );
-        let cond_routing = count("cond_routing", q.cond_routing, d.cond_routing);
-        let overflow_after = p.opt_count(
-            &address,
-            &q.id,
-            "route_to_backup_groups_after",
-            q.route_to_backup_groups_after,
-        );
-        let sla_target_percent =
-            p.opt_count(&address, &q.id, "sla_target_percent", q.sla_target_percent);
-        let sla_answered_within = p.opt_count(
-            &address,
-            &q.id,
-            "sla_answered_within",
-            q.sla_answered_within,
-        );
-        let wait_greeting = q
-            .wait_greeting
-            .as_deref()
-            .and_then(|f| audio(&mut p, &address, &q.id, "wait_greeting", f));
-        let hold_greeting = q
-            .hold_greeting
-            .as_deref()
-            .and_then(|f| audio(&mut p, &address, &q.id, "hold_greeting", f));
+        let mut f = Faults::default();
+        let mut queue = normal::queue(q, &cx.names, &mut f);
+        cx.p.faults(&address, &q.id, f);
 
-        let mut routing = BTreeMap::new();
         let mut routing_ids: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         let mut seen = BTreeSet::new();
         for r in raw.routings.get(&q.id).into_iter().flatten() {
@@ -1014,15 +1015,10 @@ fn normalise_all(
             match group_name.get(&r.group_id) {
                 Some(group) => {
                     routing_ids.entry(group.clone()).or_default().push(&r.id);
-                    routing.insert(
-                        group.clone(),
-                        Routing {
-                            primary: r.primary_group.unwrap_or(Routing::DEFAULT_PRIMARY),
-                        },
-                    );
+                    queue.routing.insert(group.clone(), normal::routing(r));
                 }
                 // The group is named by the id the routing holds: it has no name.
-                None => p.add(
+                None => cx.p.add(
                     Address::Routing {
                         queue: name.clone(),
                         group: r.group_id.clone(),
@@ -1041,9 +1037,9 @@ fn normalise_all(
                 group: group.clone(),
             };
             if rids.len() == 1 {
-                ids.objects.insert(at, rids[0].to_owned());
+                cx.ids.objects.insert(at, rids[0].to_owned());
             } else {
-                p.add(
+                cx.p.add(
                     at,
                     &rids,
                     format!(
@@ -1051,48 +1047,17 @@ fn normalise_all(
                         rids.len()
                     ),
                 );
-                routing.remove(&group);
+                queue.routing.remove(&group);
             }
         }
-        model.queues.insert(
-            name,
-            Queue {
-                record_calls: q.record_calls.unwrap_or(d.record_calls),
-                agent_wrap_up_after_calls: q
-                    .agent_wrap_up_after_calls
-                    .unwrap_or(d.agent_wrap_up_after_calls),
-                wrap_up_time_limit,
-                schedule,
-                wait_agent_answer_timeout,
-                wait_greeting,
-                hold_greeting,
-                maximum_queue_size,
-                maximum_queue_wait_time,
-                from_number_callout_to_agent: q.from_number_callout_to_agent.clone(),
-                get_list_agents_url: q.get_list_agents_url.clone().map(Sensitive::new),
-                cond_routing,
-                routing,
-                overflow_after,
-                sla_target_percent,
-                sla_answered_within,
-            },
-        );
+        cx.model.queues.insert(name, queue);
     }
+}
 
-    // IVR trees, nodes, keys.
+fn ivr(cx: &mut Normalising<'_>) {
+    let raw = cx.raw;
     let trees = raw.trees.as_deref().unwrap_or_default();
-    let tree_name = names(trees, |t| &t.id, |t| t.tree_name.clone());
-    // Every node read: id → (tree name, node name), for `next_node` look-ups.
-    let mut node_at: BTreeMap<&str, (String, String)> = BTreeMap::new();
-    for (tid, nodes) in &raw.nodes {
-        if let Some(tname) = tree_name.get(tid) {
-            for n in nodes {
-                if let Some(nname) = &n.node_name {
-                    node_at.insert(&n.id, (tname.clone(), nname.clone()));
-                }
-            }
-        }
-    }
+    let queue_name = &cx.names.queues;
     // A tree's own nodes go with it; outside it, its keys use queues.
     let tree_uses = |t: &wire::Tree| {
         let nodes = raw.nodes.get(&t.id).into_iter().flatten();
@@ -1105,385 +1070,191 @@ fn normalise_all(
         )
     };
     for (tname, t) in by_key(
-        &mut p,
+        &mut cx.p,
         Kind::IvrTree,
         "name",
         trees,
-        |t| &t.id,
-        |t| t.tree_name.clone(),
         Address::IvrTree,
         &tree_uses,
     ) {
         let tree_at = Address::IvrTree(tname.clone());
-        ids.objects.insert(tree_at.clone(), t.id.clone());
-        if !has(ReadScope::Ivr) {
+        cx.ids.objects.insert(tree_at.clone(), t.id.clone());
+        if !cx.has(ReadScope::Ivr) {
             continue;
         }
-        if !wanted(parents, &tree_at) {
+        let tree = if wanted(cx.parents, &tree_at) {
+            tree(cx, &tname, t)
+        } else {
             // Its nodes were not read, so neither is its start (the root is a node).
-            let tree = IvrTree {
+            IvrTree {
                 start: String::new(),
                 nodes: BTreeMap::new(),
-            };
-            model.ivr.insert(tname, tree);
+            }
+        };
+        cx.model.ivr.insert(tname, tree);
+    }
+}
+
+/// One tree: its nodes, their key presses, its root.
+fn tree(cx: &mut Normalising<'_>, tname: &str, t: &wire::Tree) -> IvrTree {
+    let tree_nodes = cx
+        .raw
+        .nodes
+        .get(&t.id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut tree = IvrTree {
+        start: String::new(),
+        nodes: BTreeMap::new(),
+    };
+    let node_address = |node: String| Address::IvrNode {
+        tree: tname.to_owned(),
+        node,
+    };
+    let unique_nodes = by_key(
+        &mut cx.p,
+        Kind::IvrNode,
+        "name in its tree",
+        tree_nodes,
+        node_address,
+        // Keys elsewhere in the tree may go to a duplicate node: not one to set aside.
+        &|_| None,
+    );
+    for (nname, n) in unique_nodes {
+        let qualified = node_address(nname.clone());
+        cx.ids.objects.insert(qualified.clone(), n.id.clone());
+        let mut f = Faults::default();
+        let node = normal::node(n, &cx.names, &mut f);
+        cx.p.faults(&qualified, &n.id, f);
+        let keys = node_keys(cx, tname, &nname, n);
+        if let Some(node) = node {
+            tree.nodes.insert(nname, IvrNode { keys, ..node });
+        }
+    }
+    let tree_at = Address::IvrTree(tname.to_owned());
+    match t.root_node.as_deref() {
+        None if tree_nodes.is_empty() => {}
+        None => cx.p.add(tree_at, &[&t.id], "has nodes but no root node"),
+        Some(root) => match cx.names.nodes.get(root) {
+            Some((rtree, rnode)) if rtree == tname => {
+                tree.start = rnode.clone();
+                cx.ids.roots.insert(tname.to_owned(), rnode.clone());
+            }
+            _ => cx.p.add(
+                tree_at,
+                &[&t.id, root],
+                format!("its root node `{root}` is not one of its nodes"),
+            ),
+        },
+    }
+    tree
+}
+
+/// The key presses of one node.
+fn node_keys(
+    cx: &mut Normalising<'_>,
+    tname: &str,
+    nname: &str,
+    n: &wire::Node,
+) -> BTreeMap<Key, KeyAction> {
+    let qualified = Address::IvrNode {
+        tree: tname.to_owned(),
+        node: nname.to_owned(),
+    };
+    let key_at = |key| Address::IvrKey {
+        tree: tname.to_owned(),
+        node: nname.to_owned(),
+        key,
+    };
+    let mut keys = BTreeMap::new();
+    let mut key_ids: BTreeMap<Key, Vec<&str>> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for k in cx.raw.keys.get(&n.id).into_iter().flatten() {
+        if !seen.insert(&k.id) {
             continue;
         }
-        let tree_nodes = raw.nodes.get(&t.id).map(Vec::as_slice).unwrap_or_default();
-        let mut tree = IvrTree {
-            start: String::new(),
-            nodes: BTreeMap::new(),
-        };
-        let node_address = |node: String| Address::IvrNode {
-            tree: tname.clone(),
-            node,
-        };
-        let unique_nodes = by_key(
-            &mut p,
-            Kind::IvrNode,
-            "name in its tree",
-            tree_nodes,
-            |n| &n.id,
-            |n| n.node_name.clone(),
-            node_address,
-            // Keys elsewhere in the tree may go to a duplicate node: not one to set aside.
-            &|_| None,
-        );
-        for (nname, n) in unique_nodes {
-            let qualified = node_address(nname.clone());
-            ids.objects.insert(qualified.clone(), n.id.clone());
-            let mut count = |field: &str, value: Option<i64>, default: u32| {
-                p.count(&qualified, &n.id, field, value, default)
+        let wire_key = k.node_key.as_deref().unwrap_or("");
+        let Some(key) = Key::from_wire(wire_key) else {
+            let subject = Subject::Unnamed {
+                kind: Kind::IvrKey,
+                within: Some(qualified.clone()),
+                name: wire_key.to_owned(),
             };
-            let loop_count = count("loop_count", n.loop_count, IvrNode::DEFAULT_LOOP_COUNT);
-            let delay_ms = count("sched", n.sched, IvrNode::DEFAULT_DELAY_MS);
-            let keypress_timeout = count(
-                "keypress_timeout",
-                n.keypress_timeout,
-                IvrNode::DEFAULT_KEYPRESS_TIMEOUT,
+            cx.p.push(
+                subject,
+                &[&k.id],
+                format!("unknown node_key `{wire_key}` (0-9, *, #, EMPTY_KEY, INVALID_KEY)"),
             );
-            let prompt = match n.node_play_mode.as_deref() {
-                Some("talk") => Some(Prompt::Say {
-                    text: n.node_play_content.clone().unwrap_or_default(),
-                    voice: n.voice.clone().unwrap_or_else(|| DEFAULT_VOICE.to_owned()),
-                    speed: match n.speed.map(i32::try_from) {
-                        None => Prompt::DEFAULT_SPEED,
-                        Some(Ok(s)) => s,
-                        Some(Err(_)) => {
-                            p.add(qualified.clone(), &[&n.id], "`speed` is out of range");
-                            Prompt::DEFAULT_SPEED
-                        }
-                    },
-                }),
-                Some("play") => match n.node_play_content.as_deref() {
-                    Some(file) => audio(&mut p, &qualified, &n.id, "node_play_content", file)
-                        .map(|audio| Prompt::Play { audio }),
-                    None => {
-                        p.add(qualified.clone(), &[&n.id], "plays a file but names none");
-                        None
-                    }
-                },
-                other => {
-                    p.add(
-                        qualified.clone(),
-                        &[&n.id],
-                        format!(
-                            "node_play_mode is `{}`, neither `talk` nor `play`",
-                            other.unwrap_or("")
-                        ),
-                    );
-                    None
-                }
-            };
-
-            let mut keys = BTreeMap::new();
-            let mut key_ids: BTreeMap<Key, Vec<&str>> = BTreeMap::new();
-            let mut seen = BTreeSet::new();
-            for k in raw.keys.get(&n.id).into_iter().flatten() {
-                if !seen.insert(&k.id) {
-                    continue;
-                }
-                let wire_key = k.node_key.as_deref().unwrap_or("");
-                let Some(key) = Key::from_wire(wire_key) else {
-                    let subject = Subject::Unnamed {
-                        kind: Kind::IvrKey,
-                        within: Some(qualified.clone()),
-                        name: wire_key.to_owned(),
-                    };
-                    p.push(
-                        subject,
-                        &[&k.id],
-                        format!(
-                            "unknown node_key `{wire_key}` (0-9, *, #, EMPTY_KEY, INVALID_KEY)"
-                        ),
-                    );
-                    continue;
-                };
-                let kname = Address::IvrKey {
-                    tree: tname.clone(),
-                    node: nname.clone(),
-                    key,
-                };
-                let action = match k.action {
-                    Some(2) => match k.queue_id.as_deref() {
-                        Some(qid) => match queue_name.get(qid) {
-                            Some(queue) => Some(KeyAction::Queue {
-                                queue: queue.clone(),
-                            }),
-                            None => {
-                                p.add(
-                                    kname.clone(),
-                                    &[&k.id],
-                                    format!("sends calls to queue `{qid}`, which does not exist"),
-                                );
-                                None
-                            }
-                        },
-                        None => {
-                            p.add(
-                                kname.clone(),
-                                &[&k.id],
-                                "action 2 (queue) names no queue_id",
-                            );
-                            None
-                        }
-                    },
-                    Some(3) => match &k.to_phone_number {
-                        Some(to) => Some(KeyAction::Forward {
-                            to: to.clone(),
-                            caller_id: k.from_number_callout_to_agent.clone(),
-                        }),
-                        None => {
-                            p.add(
-                                kname.clone(),
-                                &[&k.id],
-                                "action 3 (forward) names no to_phone_number",
-                            );
-                            None
-                        }
-                    },
-                    Some(4) => match k.next_node.as_deref() {
-                        Some(next) => match node_at.get(next) {
-                            Some((ntree, nnode)) if *ntree == tname => Some(KeyAction::Goto {
-                                node: nnode.clone(),
-                            }),
-                            Some((ntree, nnode)) => {
-                                p.add(
-                                    kname.clone(),
-                                    &[&k.id, next],
-                                    format!("goes to node `{nnode}` of another tree, `{ntree}`"),
-                                );
-                                None
-                            }
-                            None => {
-                                p.add(
-                                    kname.clone(),
-                                    &[&k.id],
-                                    format!("goes to node `{next}`, which does not exist"),
-                                );
-                                None
-                            }
-                        },
-                        None => {
-                            p.add(
-                                kname.clone(),
-                                &[&k.id],
-                                "action 4 (go to node) names no next_node",
-                            );
-                            None
-                        }
-                    },
-                    Some(6) => Some(KeyAction::Hangup),
-                    Some(1) => {
-                        p.add(
-                            kname.clone(),
-                            &[&k.id],
-                            "action 1 (voicemail) is not supported by switchboard",
-                        );
-                        None
-                    }
-                    Some(5) => {
-                        p.add(
-                            kname.clone(),
-                            &[&k.id],
-                            "action 5 (SMS) is not supported by switchboard",
-                        );
-                        None
-                    }
-                    Some(other) => {
-                        p.add(kname.clone(), &[&k.id], format!("unknown action {other}"));
-                        None
-                    }
-                    None => {
-                        p.add(kname.clone(), &[&k.id], "has no action");
-                        None
-                    }
-                };
-                key_ids.entry(key).or_default().push(&k.id);
-                if let Some(action) = action {
-                    keys.insert(key, action);
-                }
-            }
-            for (key, kids) in key_ids {
-                let at = Address::IvrKey {
-                    tree: tname.clone(),
-                    node: nname.clone(),
-                    key,
-                };
-                if kids.len() == 1 {
-                    ids.objects.insert(at, kids[0].to_owned());
-                } else {
-                    p.add(
-                        at,
-                        &kids,
-                        format!(
-                            "{} key presses for one key on one node; delete all but one",
-                            kids.len()
-                        ),
-                    );
-                    keys.remove(&key);
-                }
-            }
-            if let Some(prompt) = prompt {
-                tree.nodes.insert(
-                    nname,
-                    IvrNode {
-                        prompt,
-                        barge_in: n.barge_in.unwrap_or(IvrNode::DEFAULT_BARGE_IN),
-                        loop_count,
-                        delay_ms,
-                        keypress_timeout,
-                        keys,
-                    },
-                );
-            }
+            continue;
+        };
+        let mut f = Faults::default();
+        let action = normal::key_action(k, tname, &cx.names, &mut f);
+        cx.p.faults(&key_at(key), &k.id, f);
+        key_ids.entry(key).or_default().push(&k.id);
+        if let Some(action) = action {
+            keys.insert(key, action);
         }
-        match t.root_node.as_deref() {
-            None if tree_nodes.is_empty() => {}
-            None => p.add(tree_at, &[&t.id], "has nodes but no root node"),
-            Some(root) => match node_at.get(root) {
-                Some((rtree, rnode)) if *rtree == tname => {
-                    tree.start = rnode.clone();
-                    ids.roots.insert(tname.clone(), rnode.clone());
-                }
-                _ => p.add(
-                    tree_at,
-                    &[&t.id, root],
-                    format!("its root node `{root}` is not one of its nodes"),
-                ),
-            },
-        }
-        model.ivr.insert(tname, tree);
     }
+    for (key, kids) in key_ids {
+        if kids.len() == 1 {
+            cx.ids.objects.insert(key_at(key), kids[0].to_owned());
+        } else {
+            cx.p.add(
+                key_at(key),
+                &kids,
+                format!(
+                    "{} key presses for one key on one node; delete all but one",
+                    kids.len()
+                ),
+            );
+            keys.remove(&key);
+        }
+    }
+    keys
+}
 
-    // Numbers.
-    let numbers = raw.numbers.as_deref().unwrap_or_default();
+fn numbers(cx: &mut Normalising<'_>) {
+    let numbers = cx.raw.numbers.as_deref().unwrap_or_default();
+    let names = &cx.names;
     let number_uses = |n: &wire::Number| {
         let route = if n.enable_ivr == Some(true) {
             n.ivr_menu
                 .as_ref()
-                .and_then(|t| tree_name.get(t))
+                .and_then(|t| names.trees.get(t))
                 .map(|t| Address::IvrTree(t.clone()))
         } else {
             n.queue_id
                 .as_ref()
-                .and_then(|q| queue_name.get(q))
+                .and_then(|q| names.queues.get(q))
                 .map(|q| Address::Queue(q.clone()))
         };
         Some(route.into_iter().collect())
     };
     for (digits, n) in by_key(
-        &mut p,
+        &mut cx.p,
         Kind::Number,
         "number",
         numbers,
-        |n| &n.id,
-        |n| n.number.clone(),
         Address::Number,
         &number_uses,
     ) {
         let address = Address::Number(digits.clone());
-        ids.objects.insert(address.clone(), n.id.clone());
-        let route = if n.enable_ivr == Some(true) {
-            match n.ivr_menu.as_deref() {
-                Some(tid) => match tree_name.get(tid) {
-                    Some(tree) => Some(NumberRoute::Ivr(tree.clone())),
-                    None => {
-                        p.add(
-                            address.clone(),
-                            &[&n.id],
-                            format!("routes to IVR tree `{tid}`, which does not exist"),
-                        );
-                        continue;
-                    }
-                },
-                None => {
-                    p.add(
-                        address.clone(),
-                        &[&n.id],
-                        "has enable_ivr set but no ivr_menu",
-                    );
-                    continue;
-                }
-            }
-        } else {
-            match n.queue_id.as_deref() {
-                Some(qid) => match queue_name.get(qid) {
-                    Some(queue) => Some(NumberRoute::Queue(queue.clone())),
-                    None => {
-                        p.add(
-                            address.clone(),
-                            &[&n.id],
-                            format!("routes to queue `{qid}`, which does not exist"),
-                        );
-                        continue;
-                    }
-                },
-                None => None,
-            }
-        };
-        model.numbers.insert(
-            digits,
-            Number {
-                nickname: n.nickname.clone(),
-                route,
-                allow_outbound_calls: n
-                    .allow_outbound_calls
-                    .unwrap_or(Number::DEFAULT_ALLOW_OUTBOUND_CALLS),
-                record_outbound_calls: n
-                    .record_outbound_calls
-                    .unwrap_or(Number::DEFAULT_RECORD_OUTBOUND_CALLS),
-                all_groups_can_call_out: n.all_group_can_make_outbound_call,
-            },
-        );
+        cx.ids.objects.insert(address.clone(), n.id.clone());
+        let mut f = Faults::default();
+        let number = normal::number(n, &cx.names, &mut f);
+        cx.p.faults(&address, &n.id, f);
+        if let (Some(number), true) = (number, cx.has(ReadScope::Numbers)) {
+            cx.model.numbers.insert(digits, number);
+        }
     }
-    if !has(ReadScope::Numbers) {
-        model.numbers.clear();
-    }
+}
 
-    // Settings.
-    if let (true, Some(s)) = (has(ReadScope::Settings), &raw.settings) {
-        let d = CallSettings::default();
-        let timeout = p.count(
-            &Address::Settings,
-            "callsettings",
-            "get_customer_info_timeout",
-            s.get_customer_info_timeout,
-            d.get_customer_info_timeout_ms,
-        );
-        model.settings = Some(CallSettings {
-            event_url: s.event_url.clone().map(Sensitive::new),
-            get_customer_info_url: s.get_customer_info_url.clone().map(Sensitive::new),
-            get_customer_info_timeout_ms: timeout,
-            callout_answer_url: s.callout_answer_url.clone().map(Sensitive::new),
-        });
+fn settings(cx: &mut Normalising<'_>) {
+    if let (true, Some(s)) = (cx.has(ReadScope::Settings), &cx.raw.settings) {
+        let mut f = Faults::default();
+        cx.model.settings = Some(normal::settings(s, &mut f));
+        cx.p.faults(&Address::Settings, "callsettings", f);
     }
-
-    let live = Live {
-        model,
-        ids,
-        scopes: scopes.clone(),
-    };
-    (live, p.0)
 }
 
 // ---------------------------------------------------------------------------------------------

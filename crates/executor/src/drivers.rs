@@ -95,20 +95,26 @@ pub(crate) enum Twins<R> {
 /// The `remove` of kinds whose copies are never removed.
 pub(crate) type Never = fn(String) -> std::future::Ready<Result<(), pcc::Error>>;
 
+/// The `fix` of kinds whose adopted objects never need one (their look-up finds only the
+/// desired object).
+pub(crate) const NO_FIX: Option<Never> = None;
+
 impl Twins<Never> {
+    #[cfg(test)]
     pub(crate) const REFUSED: Twins<Never> = Twins::Refused;
     pub(crate) const KEPT: Twins<Never> = Twins::Kept;
 }
 
 /// Creates an object. `send` answers the new id; `find` lists the live objects with the
-/// step's natural key, oldest first; `fix` updates an adopted object to the desired fields;
-/// `twins` says what PCC does with a second object of the key.
+/// step's natural key, oldest first; `fix` updates an adopted object to the desired fields
+/// (`None` for a kind PCC does not update: an adopted object with other fields fails the step,
+/// [`Error::Differs`]); `twins` says what PCC does with a second object of the key.
 pub(crate) async fn create<S, D, X, R, RF>(
     ctx: &Ctx,
     address: &Address,
     send: impl Fn() -> S,
     find: &impl Fn() -> D,
-    fix: impl Fn(String) -> X,
+    fix: Option<impl Fn(String) -> X>,
     twins: Twins<R>,
 ) -> Result<Done, Error>
 where
@@ -181,7 +187,7 @@ where
                     + if same {
                         0
                     } else {
-                        fix_up(ctx, &fix, find, &id).await?
+                        fix_up(ctx, address, &fix, find, &id).await?
                     };
                 return Ok(Done {
                     id: Some(id),
@@ -299,7 +305,7 @@ async fn settle_copies<D, X, R, RF>(
     ctx: &Ctx,
     address: &Address,
     find: &impl Fn() -> D,
-    fix: &impl Fn(String) -> X,
+    fix: &Option<impl Fn(String) -> X>,
     twins: &Twins<R>,
     found: Vec<Found>,
     mine: Option<String>,
@@ -320,7 +326,7 @@ where
                     let extra = if one.same {
                         0
                     } else {
-                        fix_up(ctx, fix, find, &one.id).await?
+                        fix_up(ctx, address, fix, find, &one.id).await?
                     };
                     Ok(Some(Done {
                         id: Some(one.id.clone()),
@@ -360,7 +366,7 @@ where
     let adopted = Some(&oldest.id) != mine.as_ref();
     let updated = adopted && !oldest.same;
     if updated {
-        writes += fix_up(ctx, fix, find, &oldest.id).await?;
+        writes += fix_up(ctx, address, fix, find, &oldest.id).await?;
     }
     let recovery = if removed + left > 0 || (adopted && mine.is_some()) {
         Some(Recovery::Raced {
@@ -412,7 +418,8 @@ where
 /// Updates an adopted object; answers the writes sent.
 async fn fix_up<D, X>(
     ctx: &Ctx,
-    fix: &impl Fn(String) -> X,
+    address: &Address,
+    fix: &Option<impl Fn(String) -> X>,
     find: &impl Fn() -> D,
     id: &str,
 ) -> Result<u32, Error>
@@ -420,8 +427,23 @@ where
     D: Future<Output = Result<Vec<Found>, Error>>,
     X: Future<Output = Result<(), pcc::Error>>,
 {
+    let Some(fix) = fix else {
+        return Err(Error::Differs {
+            address: address.to_string(),
+            id: id.to_owned(),
+        });
+    };
     let done = update(ctx, || fix(id.to_owned()), find, id).await?;
     Ok(done.writes)
+}
+
+/// What an in-place write does, and so when a look-up shows it done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InPlace {
+    /// Done when the object has the desired fields.
+    Update,
+    /// Done when the object is gone. A refusal, or a bare HTTP 404, is looked up too.
+    Delete,
 }
 
 /// Updates the object `id` in place. `find` lists the live objects with its natural key.
@@ -435,49 +457,7 @@ where
     S: Future<Output = Result<(), pcc::Error>>,
     D: Future<Output = Result<Vec<Found>, Error>>,
 {
-    let attempts = ctx.config.attempts.max(1);
-    let mut writes = 0;
-    let mut lost: Option<pcc::Error> = None;
-    let done = |found: &[Found]| found.iter().any(|f| f.id == id && f.same);
-    let landed =
-        |later: bool| async move { Ok::<_, Error>(done(&look(ctx, later, find, done).await?)) };
-    while writes < attempts {
-        if let Some(e) = &lost
-            && landed(e.may_land_later()).await?
-        {
-            return Ok(Done {
-                id: None,
-                recovery: Some(Recovery::Found { updated: false }),
-                writes,
-            });
-        }
-        writes += 1;
-        match send().await {
-            Ok(()) => {
-                return Ok(Done {
-                    id: None,
-                    recovery: lost.map(|_| Recovery::Resent),
-                    writes,
-                });
-            }
-            Err(e) if e.is_uncertain() => {
-                tracing::warn!(id, error = %e, "update answer lost; looking before any retry");
-                lost = Some(e);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if landed(may_land_later(lost.as_ref())).await? {
-        return Ok(Done {
-            id: None,
-            recovery: Some(Recovery::Found { updated: false }),
-            writes,
-        });
-    }
-    Err(Error::GaveUp {
-        attempts: writes,
-        last: lost.expect("the loop only ends early by returning"),
-    })
+    in_place(ctx, InPlace::Update, send, find, id).await
 }
 
 /// Deletes the object `id`. `find` lists the live objects with its natural key.
@@ -491,21 +471,40 @@ where
     S: Future<Output = Result<(), pcc::Error>>,
     D: Future<Output = Result<Vec<Found>, Error>>,
 {
+    in_place(ctx, InPlace::Delete, send, find, id).await
+}
+
+/// The loop of an update or a delete of the object `id`.
+async fn in_place<S, D>(
+    ctx: &Ctx,
+    what: InPlace,
+    send: impl Fn() -> S,
+    find: &impl Fn() -> D,
+    id: &str,
+) -> Result<Done, Error>
+where
+    S: Future<Output = Result<(), pcc::Error>>,
+    D: Future<Output = Result<Vec<Found>, Error>>,
+{
     let attempts = ctx.config.attempts.max(1);
     let mut writes = 0;
     let mut lost: Option<pcc::Error> = None;
-    let absent = |found: &[Found]| !found.iter().any(|f| f.id == id);
-    let gone =
-        |later: bool| async move { Ok::<_, Error>(absent(&look(ctx, later, find, absent).await?)) };
+    let done = |found: &[Found]| match what {
+        InPlace::Update => found.iter().any(|f| f.id == id && f.same),
+        InPlace::Delete => !found.iter().any(|f| f.id == id),
+    };
+    let landed =
+        |later: bool| async move { Ok::<_, Error>(done(&look(ctx, later, find, done).await?)) };
+    let found = |writes| Done {
+        id: None,
+        recovery: Some(Recovery::Found { updated: false }),
+        writes,
+    };
     while writes < attempts {
         if let Some(e) = &lost
-            && gone(e.may_land_later()).await?
+            && landed(e.may_land_later()).await?
         {
-            return Ok(Done {
-                id: None,
-                recovery: Some(Recovery::Found { updated: false }),
-                writes,
-            });
+            return Ok(found(writes));
         }
         writes += 1;
         match send().await {
@@ -517,23 +516,24 @@ where
                 });
             }
             Err(e) if e.is_uncertain() => {
-                tracing::warn!(id, error = %e, "delete answer lost; looking before any retry");
+                tracing::warn!(id, error = %e, ?what, "answer lost; looking before any retry");
                 lost = Some(e);
             }
-            Err(e @ (pcc::Error::Api { .. } | pcc::Error::Status { status: 404, .. })) => {
+            Err(e @ (pcc::Error::Api { .. } | pcc::Error::Status { status: 404, .. }))
+                if what == InPlace::Delete =>
+            {
                 // "Not found" and "still in use" are both refusals; only a look-up tells them
                 // apart without trusting a particular code. A bare HTTP 404 may say "no such
                 // object" without PCC's envelope, or name a wrong path: only the look-up (a
                 // list, on another path) tells which.
-                if gone(may_land_later(lost.as_ref())).await? {
+                if landed(may_land_later(lost.as_ref())).await? {
+                    let recovery = match lost {
+                        Some(_) => Recovery::Found { updated: false },
+                        None => Recovery::AlreadyGone,
+                    };
                     return Ok(Done {
-                        id: None,
-                        recovery: Some(if lost.is_some() {
-                            Recovery::Found { updated: false }
-                        } else {
-                            Recovery::AlreadyGone
-                        }),
-                        writes,
+                        recovery: Some(recovery),
+                        ..found(writes)
                     });
                 }
                 return Err(e.into());
@@ -541,12 +541,8 @@ where
             Err(e) => return Err(e.into()),
         }
     }
-    if gone(may_land_later(lost.as_ref())).await? {
-        return Ok(Done {
-            id: None,
-            recovery: Some(Recovery::Found { updated: false }),
-            writes,
-        });
+    if landed(may_land_later(lost.as_ref())).await? {
+        return Ok(found(writes));
     }
     Err(Error::GaveUp {
         attempts: writes,

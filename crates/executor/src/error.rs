@@ -120,6 +120,21 @@ pub enum Error {
         field: &'static str,
     },
 
+    /// A create found its object made already (its own write whose answer was lost, or
+    /// another writer's) with other fields, of a kind PCC does not update (a routing, whose
+    /// `PUT` is unconfirmed).
+    #[error(
+        "{address}: found already made (id {}) with other fields, and switchboard does not \
+         update this kind in place: run `switchboard plan` again (it replaces it)",
+        spec::text::terminal(.id)
+    )]
+    Differs {
+        /// The step's object.
+        address: String,
+        /// The object found.
+        id: String,
+    },
+
     /// The step is not one the executor can carry out (a plan not made by this planner).
     #[error("{address}: cannot {action} this kind of object")]
     Unsupported {

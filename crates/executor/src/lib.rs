@@ -44,7 +44,6 @@ mod ctx;
 mod drivers;
 mod error;
 mod report;
-mod same;
 mod step;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,13 @@
-//! One step, kind by kind: the request bodies (through `pcc::encode`, with names turned into
-//! server ids from the shared id map), the natural-key look-up each kind needs after a lost
-//! answer, and the id map kept up to date for the steps that follow.
+//! One step: what its kind needs (the request bodies through `pcc::encode`, with names turned
+//! into server ids from the shared id map; the natural key PCC holds; whether an object found
+//! is the desired one, normalised as the live read normalises it, `pcc::normal`), run by one
+//! generic driver ([`drive`]) over the kind's `pcc::Resource`, which keeps the id map up to
+//! date for the steps that follow. Audio (an upload) and the call settings (a singleton) have
+//! drivers of their own.
 //!
 //! | kind | look-up by natural key |
 //! |---|---|
-//! | agent | `find_agents(stringee_user_id)` |
+//! | agent | the agents with its `stringee_user_id` (a server-side filter) |
 //! | group, queue, IVR tree, number | the kind's list, by name (digits for numbers) |
 //! | membership | the group's members, by agent id |
 //! | routing | the queue's routings, by group id |
@@ -15,14 +18,19 @@
 //!
 //! A rename (a step with `moved_from`) is an update of a group, queue or tree: a `PUT` with
 //! the new name on the old object's id. Its look-up is the kind's list by the new name, so a
-//! rename whose answer was lost is found done, never sent twice blindly.
+//! rename whose answer was lost is found done, never sent twice blindly. A routing is never
+//! updated: PCC's routing `PUT` is unconfirmed, and the planner makes a change of priority a
+//! delete and a create.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 
 use pcc::encode::{self, Unset};
 use pcc::live::{greeting_desc, parse_greeting_desc};
-use pcc::{Ids, wire};
+use pcc::normal::{self, Faults, Names};
+use pcc::rest::Made;
+use pcc::{Ids, Resource, Writes, wire};
 use planner::{Action, Object, Step};
 use spec::Address;
 use spec::model::{AudioId, Key, KeyAction, NumberRoute};
@@ -31,7 +39,6 @@ use crate::ctx::Ctx;
 use crate::drivers::{self, Found, already_gone};
 use crate::error::Error;
 use crate::report::Done;
-use crate::same;
 
 /// Carries out one step.
 pub(crate) async fn run(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
@@ -48,17 +55,31 @@ pub(crate) async fn run(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
             field,
         });
     }
+    let done = |w: Option<Done>| w.unwrap_or_else(already_gone);
     match &step.address {
-        Address::Agent(uid) => agent(ctx, step, uid).await,
-        Address::Group(name) => group(ctx, step, name).await,
-        Address::Membership { group, agent } => membership(ctx, step, group, agent).await,
+        Address::Agent(uid) => drive(ctx, step, agent(step, uid)).await.map(|(d, _)| d),
+        Address::Group(name) => drive(ctx, step, group(name)).await.map(|(d, _)| d),
+        Address::Membership { group, agent } => match membership(ctx, step, group, agent)? {
+            Some(w) => drive(ctx, step, w).await.map(|(d, _)| d),
+            None => Ok(done(None)),
+        },
         Address::Audio(_) => audio(ctx, step).await,
-        Address::Queue(name) => queue(ctx, step, name).await,
-        Address::Routing { queue, group } => routing(ctx, step, queue, group).await,
+        Address::Queue(name) => drive(ctx, step, queue(ctx, step, name)?)
+            .await
+            .map(|(d, _)| d),
+        Address::Routing { queue, group } => match routing(ctx, step, queue, group)? {
+            Some(w) => drive(ctx, step, w).await.map(|(d, _)| d),
+            None => Ok(done(None)),
+        },
         Address::IvrTree(name) => tree(ctx, step, name).await,
         Address::IvrNode { tree, node: name } => node(ctx, step, tree, name).await,
-        Address::IvrKey { tree, node, key } => key_press(ctx, step, tree, node, *key).await,
-        Address::Number(digits) => number(ctx, step, digits).await,
+        Address::IvrKey { tree, node, key } => match key_press(ctx, step, tree, node, *key)? {
+            Some(w) => drive(ctx, step, w).await.map(|(d, _)| d),
+            None => Ok(done(None)),
+        },
+        Address::Number(digits) => drive(ctx, step, number(ctx, step, digits)?)
+            .await
+            .map(|(d, _)| d),
         Address::Settings => settings(ctx, step).await,
     }
 }
@@ -116,52 +137,481 @@ fn under(step: &Step, parent: &Address, e: pcc::Error) -> Error {
     }
 }
 
-async fn agent(ctx: &Ctx, step: &Step, uid: &str) -> Result<Done, Error> {
+/// What the generic driver needs of one step of a kind `R`.
+struct Write<'a, R: Resource> {
+    /// The parent whose list holds the object, and its server id (per-parent kinds).
+    parent: Option<(Address, String)>,
+    /// The object's natural key as PCC holds it ([`Resource::key`]).
+    key: String,
+    /// The body a create sends (and, for a kind without ids, a delete).
+    body: Option<R::Body>,
+    /// The body an update sends, and the fix of an object a create adopts; `None` for a kind
+    /// PCC does not update.
+    full: Option<R::Body>,
+    /// When an update step is one this kind has.
+    updates: Updates,
+    /// Whether an object found is the step's desired one (true for a step without one).
+    same: Same<'a, R>,
+    /// What PCC does with a second object of the key.
+    copies: Copies,
+}
+
+/// Whether an object found is the desired one, given the names of the id map.
+type Same<'a, R> = Box<dyn Fn(&R, &dyn Names) -> bool + Send + Sync + 'a>;
+
+/// Which updates a kind has.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Updates {
+    /// Any field.
+    Fields,
+    /// Its name only: an update is a rename (groups, IVR trees).
+    Rename,
+    /// None (routings: a change is a delete and a create).
+    Never,
+}
+
+/// What PCC does with a second object of a natural key ([`drivers::Twins`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Copies {
+    Refused,
+    Removed,
+}
+
+/// The id map's names, for normalising an object found as the live read does.
+struct IdNames(Ids);
+
+impl Names for IdNames {
+    fn audio(&self, file: &str) -> Result<Option<AudioId>, ()> {
+        let found = self.0.audio.iter().find(|(_, f)| *f == file);
+        found.map(|(a, _)| Some(a.clone())).ok_or(())
+    }
+    fn queue(&self, id: &str) -> Option<String> {
+        self.0.objects.iter().find_map(|(at, i)| match at {
+            Address::Queue(name) if i == id => Some(name.clone()),
+            _ => None,
+        })
+    }
+    fn tree(&self, id: &str) -> Option<String> {
+        self.0.objects.iter().find_map(|(at, i)| match at {
+            Address::IvrTree(name) if i == id => Some(name.clone()),
+            _ => None,
+        })
+    }
+    fn node(&self, id: &str) -> Option<(String, String)> {
+        self.0.objects.iter().find_map(|(at, i)| match at {
+            Address::IvrNode { tree, node } if i == id => Some((tree.clone(), node.clone())),
+            _ => None,
+        })
+    }
+}
+
+/// `same` for a step: `true` without a desired object, else `is` of it.
+fn same_as<'a, R, T: 'a + Send + Sync>(
+    want: Option<T>,
+    is: impl Fn(&R, &dyn Names, &T) -> bool + Send + Sync + 'a,
+) -> Same<'a, R> {
+    Box::new(move |found, names| want.as_ref().is_none_or(|w| is(found, names, w)))
+}
+
+/// `normalised` of an object, when it breaks no rule.
+fn clean<T>(normalise: impl FnOnce(&mut Faults) -> Option<T>) -> Option<T> {
+    let mut faults = Faults::default();
+    let normalised = normalise(&mut faults);
+    normalised.filter(|_| faults.0.is_empty())
+}
+
+/// Runs one create, update or delete of a kind `R`: the write, the natural-key look-up after
+/// a lost answer ([`drivers`]), and the id map. Answers what the create answered, if one did.
+async fn drive<R>(
+    ctx: &Ctx,
+    step: &Step,
+    w: Write<'_, R>,
+) -> Result<(Done, Option<R::Created>), Error>
+where
+    R: Resource + Sync,
+    R::Body: Send,
+{
     let client = &ctx.client;
+    let address = &step.address;
+    let w = &w;
+    let find = move || async move {
+        let parent = w.parent.as_ref().map(|(_, id)| id.as_str());
+        let items = ctx
+            .read(move || client.find::<R>(parent, &w.key))
+            .await
+            .map_err(|e| match &w.parent {
+                Some((at, _)) => under(step, at, e),
+                None => e.into(),
+            })?;
+        let names = IdNames(ctx.ids(|ids| ids.clone()));
+        // An object listed twice (a page boundary that moved) is one object.
+        let mut seen = BTreeSet::new();
+        Ok(items
+            .iter()
+            .filter(|item| seen.insert(item.id().to_owned()))
+            .map(|item| Found::new(item.id(), (w.same)(item, &names)))
+            .collect())
+    };
+    match step.action {
+        Action::Create => {
+            let Some(body) = &w.body else {
+                return Err(unsupported(step));
+            };
+            let made: Mutex<Option<R::Created>> = Mutex::new(None);
+            let fix = w
+                .full
+                .as_ref()
+                .filter(|_| w.updates == Updates::Fields)
+                .map(|full| move |id: String| async move { client.update::<R>(&id, full).await });
+            let remove = move |id: String| async move { client.delete::<R>(&id).await };
+            let twins = match w.copies {
+                Copies::Refused => drivers::Twins::Refused,
+                Copies::Removed => drivers::Twins::Removed(remove),
+            };
+            let send = async || {
+                let created = client.create::<R>(body).await?;
+                // An object without an id of its own is named by its key within its parent.
+                let id = created.id().unwrap_or(&w.key).to_owned();
+                *made
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(created);
+                Ok(id)
+            };
+            let mut done = drivers::create(ctx, address, send, &find, fix, twins).await?;
+            match R::WRITES {
+                Writes::ById => record(ctx, &done, address),
+                Writes::ByBody | Writes::Never => done.id = None,
+            }
+            let made = made
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Ok((done, made))
+        }
+        Action::Update => {
+            let wanted = match w.updates {
+                Updates::Fields => true,
+                Updates::Rename => step.moved_from.is_some(),
+                Updates::Never => false,
+            };
+            let (true, Some(full)) = (wanted, &w.full) else {
+                return Err(unsupported(step));
+            };
+            let id = need(ctx, step, address)?;
+            let done = drivers::update(ctx, || client.update::<R>(&id, full), &find, &id).await?;
+            Ok((done, None))
+        }
+        Action::Delete => {
+            let id = match R::WRITES {
+                Writes::ById => own(ctx, address),
+                Writes::ByBody | Writes::Never => Some(w.key.clone()),
+            };
+            let Some(id) = id else {
+                return Ok((already_gone(), None));
+            };
+            let send = || async {
+                match (R::WRITES, &w.body) {
+                    (Writes::ByBody, Some(body)) => client.delete_made::<R>(body).await,
+                    _ => client.delete::<R>(&id).await,
+                }
+            };
+            let mut done = drivers::delete(ctx, send, &find, &id).await?;
+            forget(ctx, address);
+            if R::WRITES != Writes::ById {
+                done.id = None;
+            }
+            Ok((done, None))
+        }
+    }
+}
+
+fn agent<'a>(step: &'a Step, uid: &str) -> Write<'a, wire::Agent> {
     let want = match &step.after {
         Some(Object::Agent(a)) => Some(a),
         _ => None,
     };
-    let full = &want.map(|a| encode::agent_body(uid, a, Unset::Clear));
-    let find = move || async move {
-        let agents = ctx.read(move || client.find_agents(uid)).await?;
-        Ok(agents
-            .iter()
-            .map(|a| Found::new(&a.id, full.as_ref().is_none_or(|w| same::agent(a, w))))
-            .collect())
-    };
-    match (step.action, want, full) {
-        (Action::Create, Some(a), Some(full)) => {
-            let body = encode::agent_body(uid, a, Unset::Omit);
-            let done = drivers::create(
-                ctx,
-                &step.address,
-                || client.create::<wire::Agent>(&body),
-                &find,
-                move |id: String| async move { client.update::<wire::Agent>(&id, full).await },
-                drivers::Twins::Removed(move |id: String| async move {
-                    client.delete::<wire::Agent>(&id).await
-                }),
-            )
-            .await?;
-            record(ctx, &done, &step.address);
-            Ok(done)
-        }
-        (Action::Update, Some(_), Some(full)) => {
-            let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update::<wire::Agent>(&id, full), &find, &id).await
-        }
-        (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, &step.address) else {
-                return Ok(already_gone());
-            };
-            let done =
-                drivers::delete(ctx, || client.delete::<wire::Agent>(&id), &find, &id).await?;
-            forget(ctx, &step.address);
-            Ok(done)
-        }
-        _ => Err(unsupported(step)),
+    Write {
+        parent: None,
+        key: uid.to_owned(),
+        body: want.map(|a| encode::agent_body(uid, a, Unset::Omit)),
+        full: want.map(|a| encode::agent_body(uid, a, Unset::Clear)),
+        updates: Updates::Fields,
+        same: same_as(want, |found, _, want| {
+            clean(|f| normal::agent(found, f)).as_ref() == Some(want)
+        }),
+        copies: Copies::Removed,
     }
+}
+
+/// A group has nothing but its name: the only update is a rename.
+fn group(name: &str) -> Write<'static, wire::Group> {
+    let body = wire::GroupBody {
+        name: name.to_owned(),
+    };
+    Write {
+        parent: None,
+        key: name.to_owned(),
+        body: Some(body.clone()),
+        full: Some(body),
+        updates: Updates::Rename,
+        same: Box::new(|_, _| true),
+        copies: Copies::Removed,
+    }
+}
+
+/// A membership has no id of its own: its agent's id stands for it within its group. `None`
+/// for a delete whose agent or group is not live.
+fn membership(
+    ctx: &Ctx,
+    step: &Step,
+    group: &str,
+    agent: &str,
+) -> Result<Option<Write<'static, wire::GroupAgent>>, Error> {
+    let (agent_at, group_at) = (
+        Address::Agent(agent.to_owned()),
+        Address::Group(group.to_owned()),
+    );
+    let (agent_id, group_id) = match step.action {
+        Action::Delete => {
+            let (Some(agent_id), Some(group_id)) = (own(ctx, &agent_at), own(ctx, &group_at))
+            else {
+                return Ok(None);
+            };
+            (agent_id, group_id)
+        }
+        _ => (need(ctx, step, &agent_at)?, need(ctx, step, &group_at)?),
+    };
+    Ok(Some(Write {
+        body: Some(wire::Membership {
+            agent_id: agent_id.clone(),
+            group_id: group_id.clone(),
+        }),
+        parent: Some((group_at, group_id)),
+        key: agent_id,
+        full: None,
+        updates: Updates::Never,
+        same: Box::new(|_, _| true),
+        copies: Copies::Refused,
+    }))
+}
+
+fn queue<'a>(ctx: &Ctx, step: &'a Step, name: &str) -> Result<Write<'a, wire::Queue>, Error> {
+    let want = match &step.after {
+        Some(Object::Queue(q)) => Some(q),
+        _ => None,
+    };
+    let audio = ctx.ids(|ids| ids.audio.clone());
+    let body = |unset| {
+        want.map(|q| encode::queue_body(name, q, &audio, unset))
+            .transpose()
+            .map_err(|id| missing_audio(step, id))
+    };
+    Ok(Write {
+        parent: None,
+        key: name.to_owned(),
+        body: body(Unset::Omit)?,
+        full: body(Unset::Clear)?,
+        updates: Updates::Fields,
+        same: same_as(want, |found, names, want| {
+            clean(|f| Some(normal::queue(found, names, f))).as_ref() == Some(want)
+        }),
+        copies: Copies::Removed,
+    })
+}
+
+/// A routing is created and deleted, never updated: PCC's `PUT` of one is unconfirmed, and the
+/// planner makes a change of priority a delete and a create. `None` for a delete whose queue
+/// or group is not live.
+fn routing<'a>(
+    ctx: &Ctx,
+    step: &'a Step,
+    queue: &str,
+    group: &str,
+) -> Result<Option<Write<'a, wire::Routing>>, Error> {
+    let want = match &step.after {
+        Some(Object::Routing(r)) => Some(r),
+        _ => None,
+    };
+    let (queue_at, group_at) = (
+        Address::Queue(queue.to_owned()),
+        Address::Group(group.to_owned()),
+    );
+    let (queue_id, group_id) = match step.action {
+        Action::Delete => {
+            let (Some(q), Some(g)) = (own(ctx, &queue_at), own(ctx, &group_at)) else {
+                return Ok(None);
+            };
+            (q, g)
+        }
+        _ => (need(ctx, step, &queue_at)?, need(ctx, step, &group_at)?),
+    };
+    Ok(Some(Write {
+        body: want.map(|r| encode::routing_body(&queue_id, &group_id, r)),
+        parent: Some((queue_at, queue_id)),
+        key: group_id,
+        full: None,
+        updates: Updates::Never,
+        same: same_as(want, |found, _, want| normal::routing(found) == **want),
+        copies: Copies::Removed,
+    }))
+}
+
+/// A tree's `PUT` takes `tree_name` only: the only update is a rename.
+async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
+    let body = wire::TreeBody {
+        tree_name: name.to_owned(),
+    };
+    let w = Write {
+        parent: None,
+        key: name.to_owned(),
+        body: Some(body.clone()),
+        full: Some(body),
+        updates: Updates::Rename,
+        same: Box::new(|_, _| true),
+        copies: Copies::Removed,
+    };
+    let (done, _) = drive::<wire::Tree>(ctx, step, w).await?;
+    if step.action == Action::Delete {
+        ctx.ids(|ids| ids.roots.remove(name));
+    }
+    Ok(done)
+}
+
+async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Error> {
+    let want = match &step.after {
+        Some(Object::IvrNode { start, node }) => Some((*start, node)),
+        _ => None,
+    };
+    let tree_at = Address::IvrTree(tree.to_owned());
+    let tree_id = match step.action {
+        Action::Delete => match own(ctx, &tree_at) {
+            Some(id) => id,
+            None => return Ok(already_gone()),
+        },
+        _ => need(ctx, step, &tree_at)?,
+    };
+    let audio = ctx.ids(|ids| ids.audio.clone());
+    let body = |tree_id| {
+        want.map(|(_, n)| encode::node_body(tree_id, name, n, &audio))
+            .transpose()
+            .map_err(|id| missing_audio(step, id))
+    };
+    let w = Write {
+        body: body(Some(&tree_id))?,
+        full: body(None)?,
+        parent: Some((tree_at, tree_id.clone())),
+        key: name.to_owned(),
+        updates: Updates::Fields,
+        same: same_as(want.map(|(_, n)| n), |found, names, want| {
+            clean(|f| normal::node(found, names, f)).as_ref() == Some(want)
+        }),
+        copies: Copies::Removed,
+    };
+    let (done, made) = drive::<wire::Node>(ctx, step, w).await?;
+    match (step.action, want) {
+        (Action::Create, Some((start, _))) => {
+            if start && done.id.is_some() {
+                ctx.ids(|ids| ids.roots.insert(tree.to_owned(), name.to_owned()));
+            }
+            // The first node created in a tree becomes its root, and the plan orders the
+            // start node first; if PCC disagrees, say so rather than build on a wrong root.
+            // A node another writer made first, and this step adopted, was checked by it
+            // (its own copy, second in the tree, is not the root, and is gone).
+            if let Some(node) = made
+                && done.id.as_deref() == Some(node.id.as_str())
+                && node.is_root != start
+            {
+                return Err(Error::WrongRoot {
+                    address: step.address.to_string(),
+                    became_root: node.is_root,
+                });
+            }
+        }
+        (Action::Delete, _) => ctx.ids(|ids| {
+            if ids.roots.get(tree).is_some_and(|r| r == name) {
+                ids.roots.remove(tree);
+            }
+        }),
+        _ => {}
+    }
+    Ok(done)
+}
+
+/// `None` for a delete whose node is not live.
+fn key_press<'a>(
+    ctx: &Ctx,
+    step: &'a Step,
+    tree: &'a str,
+    node: &str,
+    key: Key,
+) -> Result<Option<Write<'a, wire::NodeKey>>, Error> {
+    let want = match &step.after {
+        Some(Object::IvrKey(action)) => Some(action),
+        _ => None,
+    };
+    let node_at = Address::IvrNode {
+        tree: tree.to_owned(),
+        node: node.to_owned(),
+    };
+    let node_id = match step.action {
+        Action::Delete => match own(ctx, &node_at) {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+        _ => need(ctx, step, &node_at)?,
+    };
+    let target = match want {
+        Some(KeyAction::Goto { node: next }) => {
+            let next_at = Address::IvrNode {
+                tree: tree.to_owned(),
+                node: next.clone(),
+            };
+            Some(need(ctx, step, &next_at)?)
+        }
+        Some(KeyAction::Queue { queue }) => {
+            Some(need(ctx, step, &Address::Queue(queue.to_owned()))?)
+        }
+        _ => None,
+    };
+    let body =
+        |node_id, unset| want.map(|a| encode::key_body(node_id, key, a, target.as_deref(), unset));
+    Ok(Some(Write {
+        body: body(Some(&node_id), Unset::Omit),
+        full: body(None, Unset::Clear),
+        parent: Some((node_at, node_id)),
+        key: key.as_wire().to_owned(),
+        updates: Updates::Fields,
+        same: same_as(want, move |found, names, want| {
+            clean(|f| normal::key_action(found, tree, names, f)).as_ref() == Some(want)
+        }),
+        copies: Copies::Refused,
+    }))
+}
+
+fn number<'a>(ctx: &Ctx, step: &'a Step, digits: &str) -> Result<Write<'a, wire::Number>, Error> {
+    let want = match &step.after {
+        Some(Object::Number(n)) => Some(n),
+        _ => None,
+    };
+    let route_id = match want.and_then(|n| n.route.as_ref()) {
+        Some(NumberRoute::Ivr(tree)) => Some(need(ctx, step, &Address::IvrTree(tree.to_owned()))?),
+        Some(NumberRoute::Queue(queue)) => {
+            Some(need(ctx, step, &Address::Queue(queue.to_owned()))?)
+        }
+        None => None,
+    };
+    let body =
+        |digits, unset| want.map(|n| encode::number_body(digits, n, route_id.as_deref(), unset));
+    Ok(Write {
+        body: body(Some(digits), Unset::Omit),
+        full: body(None, Unset::Clear),
+        parent: None,
+        key: digits.to_owned(),
+        updates: Updates::Fields,
+        same: same_as(want, |found, names, want| {
+            clean(|f| normal::number(found, names, f)).as_ref() == Some(want)
+        }),
+        copies: Copies::Refused,
+    })
 }
 
 /// Files the ids of a renamed group, queue or tree, and of what names it in its key
@@ -198,123 +648,6 @@ fn record(ctx: &Ctx, done: &Done, address: &Address) {
 /// Forgets the id of a deleted object.
 fn forget(ctx: &Ctx, address: &Address) {
     ctx.ids(|ids| ids.objects.remove(address));
-}
-
-async fn group(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
-    let client = &ctx.client;
-    let find = move || async move {
-        let groups = ctx
-            .read(move || client.list_all::<wire::Group>(None))
-            .await?;
-        Ok(groups
-            .iter()
-            .filter(|g| g.name.as_deref() == Some(name))
-            .map(|g| Found::new(&g.id, true))
-            .collect())
-    };
-    match step.action {
-        Action::Create => {
-            let body = wire::GroupBody {
-                name: name.to_owned(),
-            };
-            let done = drivers::create(
-                ctx,
-                &step.address,
-                || client.create::<wire::Group>(&body),
-                &find,
-                async |_| Ok(()),
-                drivers::Twins::Removed(move |id: String| async move {
-                    client.delete::<wire::Group>(&id).await
-                }),
-            )
-            .await?;
-            record(ctx, &done, &step.address);
-            Ok(done)
-        }
-        Action::Delete => {
-            let Some(id) = own(ctx, &step.address) else {
-                return Ok(already_gone());
-            };
-            let done =
-                drivers::delete(ctx, || client.delete::<wire::Group>(&id), &find, &id).await?;
-            forget(ctx, &step.address);
-            Ok(done)
-        }
-        // A group has nothing but its name: the only update is a rename.
-        Action::Update if step.moved_from.is_some() => {
-            let id = need(ctx, step, &step.address)?;
-            let body = wire::GroupBody {
-                name: name.to_owned(),
-            };
-            drivers::update(ctx, || client.update::<wire::Group>(&id, &body), &find, &id).await
-        }
-        Action::Update => Err(unsupported(step)),
-    }
-}
-
-async fn membership(ctx: &Ctx, step: &Step, group: &str, agent: &str) -> Result<Done, Error> {
-    let client = &ctx.client;
-    let (agent_at, group_at) = (
-        &Address::Agent(agent.to_owned()),
-        &Address::Group(group.to_owned()),
-    );
-    let ids = match step.action {
-        Action::Create => (need(ctx, step, agent_at)?, need(ctx, step, group_at)?),
-        Action::Delete => {
-            let (Some(agent_id), Some(group_id)) = (own(ctx, agent_at), own(ctx, group_at)) else {
-                return Ok(already_gone());
-            };
-            (agent_id, group_id)
-        }
-        Action::Update => return Err(unsupported(step)),
-    };
-    let (agent_id, group_id) = &ids;
-    let body = wire::Membership {
-        agent_id: agent_id.clone(),
-        group_id: group_id.clone(),
-    };
-    // A membership has no id of its own: the agent's id stands for it within its group.
-    let find = move || async move {
-        let members = ctx
-            .read(move || client.list_all::<wire::GroupAgent>(Some(group_id)))
-            .await
-            .map_err(|e| under(step, group_at, e))?;
-        Ok(members
-            .iter()
-            .filter(|m| m.agent_id == *agent_id)
-            .take(1)
-            .map(|m| Found::new(&m.agent_id, true))
-            .collect())
-    };
-    let mut done = match step.action {
-        Action::Create => {
-            drivers::create(
-                ctx,
-                &step.address,
-                async || {
-                    client
-                        .create::<wire::GroupAgent>(&body)
-                        .await
-                        .map(|()| agent_id.clone())
-                },
-                &find,
-                async |_| Ok(()),
-                drivers::Twins::REFUSED,
-            )
-            .await?
-        }
-        _ => {
-            drivers::delete(
-                ctx,
-                || client.delete_made::<wire::GroupAgent>(&body),
-                &find,
-                agent_id,
-            )
-            .await?
-        }
-    };
-    done.id = None;
-    Ok(done)
 }
 
 async fn audio(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
@@ -369,7 +702,7 @@ async fn audio(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
                 .map(|u| u.filename)
         },
         &find,
-        async |_| Ok(()),
+        drivers::NO_FIX,
         drivers::Twins::KEPT,
     )
     .await?;
@@ -396,437 +729,6 @@ async fn read_audio(root: &Path, file: &str, address: &str) -> Result<Vec<u8>, E
     })
 }
 
-async fn queue(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
-    let client = &ctx.client;
-    let want = match &step.after {
-        Some(Object::Queue(q)) => Some(q),
-        _ => None,
-    };
-    let audio = ctx.ids(|ids| ids.audio.clone());
-    let full = &want
-        .map(|q| encode::queue_body(name, q, &audio, Unset::Clear))
-        .transpose()
-        .map_err(|id| missing_audio(step, id))?;
-    let find = move || async move {
-        let queues = ctx
-            .read(move || client.list_all::<wire::Queue>(None))
-            .await?;
-        Ok(queues
-            .iter()
-            .filter(|q| q.name.as_deref() == Some(name))
-            .map(|q| Found::new(&q.id, full.as_ref().is_none_or(|w| same::queue(q, w))))
-            .collect())
-    };
-    match (step.action, want, full) {
-        (Action::Create, Some(q), Some(full)) => {
-            let body = encode::queue_body(name, q, &audio, Unset::Omit)
-                .map_err(|id| missing_audio(step, id))?;
-            let done = drivers::create(
-                ctx,
-                &step.address,
-                || client.create::<wire::Queue>(&body),
-                &find,
-                move |id: String| async move { client.update::<wire::Queue>(&id, full).await },
-                drivers::Twins::Removed(move |id: String| async move {
-                    client.delete::<wire::Queue>(&id).await
-                }),
-            )
-            .await?;
-            record(ctx, &done, &step.address);
-            Ok(done)
-        }
-        (Action::Update, Some(_), Some(full)) => {
-            let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update::<wire::Queue>(&id, full), &find, &id).await
-        }
-        (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, &step.address) else {
-                return Ok(already_gone());
-            };
-            let done =
-                drivers::delete(ctx, || client.delete::<wire::Queue>(&id), &find, &id).await?;
-            forget(ctx, &step.address);
-            Ok(done)
-        }
-        _ => Err(unsupported(step)),
-    }
-}
-
-async fn routing(ctx: &Ctx, step: &Step, queue: &str, group: &str) -> Result<Done, Error> {
-    let client = &ctx.client;
-    let want = match &step.after {
-        Some(Object::Routing(r)) => Some(r),
-        _ => None,
-    };
-    let (queue_at, group_at) = (
-        &Address::Queue(queue.to_owned()),
-        &Address::Group(group.to_owned()),
-    );
-    let (queue_id, group_id) = match step.action {
-        Action::Delete => {
-            let (Some(q), Some(g)) = (own(ctx, queue_at), own(ctx, group_at)) else {
-                return Ok(already_gone());
-            };
-            (q, g)
-        }
-        _ => (need(ctx, step, queue_at)?, need(ctx, step, group_at)?),
-    };
-    let (queue_id, group_id) = (&queue_id, &group_id);
-    let full = &want.map(|r| encode::routing_body(queue_id, group_id, r));
-    let find = move || async move {
-        let routings = ctx
-            .read(move || client.list_all::<wire::Routing>(Some(queue_id)))
-            .await
-            .map_err(|e| under(step, queue_at, e))?;
-        Ok(routings
-            .iter()
-            .filter(|r| r.group_id == *group_id)
-            .map(|r| Found::new(&r.id, full.as_ref().is_none_or(|w| same::routing(r, w))))
-            .collect())
-    };
-    let priority_only = |body: &wire::RoutingBody| wire::RoutingBody {
-        queue_id: None,
-        group_id: None,
-        primary_group: body.primary_group,
-    };
-    match (step.action, full) {
-        (Action::Create, Some(body)) => {
-            let fix = &priority_only(body);
-            let done = drivers::create(
-                ctx,
-                &step.address,
-                || client.create::<wire::Routing>(body),
-                &find,
-                move |id: String| async move { client.update::<wire::Routing>(&id, fix).await },
-                drivers::Twins::Removed(move |id: String| async move {
-                    client.delete::<wire::Routing>(&id).await
-                }),
-            )
-            .await?;
-            record(ctx, &done, &step.address);
-            Ok(done)
-        }
-        (Action::Update, Some(body)) => {
-            let id = need(ctx, step, &step.address)?;
-            let body = priority_only(body);
-            drivers::update(
-                ctx,
-                || client.update::<wire::Routing>(&id, &body),
-                &find,
-                &id,
-            )
-            .await
-        }
-        (Action::Delete, _) => {
-            let Some(id) = own(ctx, &step.address) else {
-                return Ok(already_gone());
-            };
-            let done =
-                drivers::delete(ctx, || client.delete::<wire::Routing>(&id), &find, &id).await?;
-            forget(ctx, &step.address);
-            Ok(done)
-        }
-        _ => Err(unsupported(step)),
-    }
-}
-
-async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
-    let client = &ctx.client;
-    let find = move || async move {
-        let trees = ctx
-            .read(move || client.list_all::<wire::Tree>(None))
-            .await?;
-        Ok(trees
-            .iter()
-            .filter(|t| t.tree_name.as_deref() == Some(name))
-            .map(|t| Found::new(&t.id, true))
-            .collect())
-    };
-    match step.action {
-        Action::Create => {
-            let body = wire::TreeBody {
-                tree_name: name.to_owned(),
-            };
-            let done = drivers::create(
-                ctx,
-                &step.address,
-                || client.create::<wire::Tree>(&body),
-                &find,
-                async |_| Ok(()),
-                drivers::Twins::Removed(move |id: String| async move {
-                    client.delete::<wire::Tree>(&id).await
-                }),
-            )
-            .await?;
-            record(ctx, &done, &step.address);
-            Ok(done)
-        }
-        Action::Delete => {
-            let Some(id) = own(ctx, &step.address) else {
-                return Ok(already_gone());
-            };
-            let done =
-                drivers::delete(ctx, || client.delete::<wire::Tree>(&id), &find, &id).await?;
-            ctx.ids(|ids| {
-                ids.objects.remove(&step.address);
-                ids.roots.remove(name);
-            });
-            Ok(done)
-        }
-        // A tree's `PUT` takes `tree_name` only: the only update is a rename.
-        Action::Update if step.moved_from.is_some() => {
-            let id = need(ctx, step, &step.address)?;
-            let body = wire::TreeBody {
-                tree_name: name.to_owned(),
-            };
-            drivers::update(ctx, || client.update::<wire::Tree>(&id, &body), &find, &id).await
-        }
-        Action::Update => Err(unsupported(step)),
-    }
-}
-
-async fn node(ctx: &Ctx, step: &Step, tree: &str, name: &str) -> Result<Done, Error> {
-    let client = &ctx.client;
-    let want = match &step.after {
-        Some(Object::IvrNode { start, node }) => Some((*start, node)),
-        _ => None,
-    };
-    let tree_at = &Address::IvrTree(tree.to_owned());
-    let tree_id = match step.action {
-        Action::Delete => match own(ctx, tree_at) {
-            Some(id) => id,
-            None => return Ok(already_gone()),
-        },
-        _ => need(ctx, step, tree_at)?,
-    };
-    let tree_id = &tree_id;
-    let audio = ctx.ids(|ids| ids.audio.clone());
-    let full = &want
-        .map(|(_, n)| encode::node_body(None, name, n, &audio))
-        .transpose()
-        .map_err(|id| missing_audio(step, id))?;
-    let find = move || async move {
-        let nodes = ctx
-            .read(move || client.list_all::<wire::Node>(Some(tree_id)))
-            .await
-            .map_err(|e| under(step, tree_at, e))?;
-        Ok(nodes
-            .iter()
-            .filter(|n| n.node_name.as_deref() == Some(name))
-            .map(|n| Found::new(&n.id, full.as_ref().is_none_or(|w| same::node(n, w))))
-            .collect())
-    };
-    match (step.action, want, full) {
-        (Action::Create, Some((start, n)), Some(full)) => {
-            let body = encode::node_body(Some(tree_id), name, n, &audio)
-                .map_err(|id| missing_audio(step, id))?;
-            let made: Mutex<Option<wire::NodeCreated>> = Mutex::new(None);
-            let done = drivers::create(
-                ctx,
-                &step.address,
-                async || {
-                    let node = client.create::<wire::Node>(&body).await?;
-                    let id = node.id.clone();
-                    *made
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(node);
-                    Ok(id)
-                },
-                &find,
-                move |id: String| async move { client.update::<wire::Node>(&id, full).await },
-                drivers::Twins::Removed(move |id: String| async move {
-                    client.delete::<wire::Node>(&id).await
-                }),
-            )
-            .await?;
-            record(ctx, &done, &step.address);
-            if start && done.id.is_some() {
-                ctx.ids(|ids| ids.roots.insert(tree.to_owned(), name.to_owned()));
-            }
-            let made = made
-                .into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // The first node created in a tree becomes its root, and the plan orders the
-            // start node first; if PCC disagrees, say so rather than build on a wrong root.
-            // A node another writer made first, and this step adopted, was checked by it
-            // (its own copy, second in the tree, is not the root, and is gone).
-            if let Some(node) = made
-                && done.id.as_deref() == Some(node.id.as_str())
-                && node.is_root != start
-            {
-                let became_root = node.is_root;
-                return Err(Error::WrongRoot {
-                    address: step.address.to_string(),
-                    became_root,
-                });
-            }
-            Ok(done)
-        }
-        (Action::Update, Some(_), Some(full)) => {
-            let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update::<wire::Node>(&id, full), &find, &id).await
-        }
-        (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, &step.address) else {
-                return Ok(already_gone());
-            };
-            let done =
-                drivers::delete(ctx, || client.delete::<wire::Node>(&id), &find, &id).await?;
-            ctx.ids(|ids| {
-                ids.objects.remove(&step.address);
-                if ids.roots.get(tree).is_some_and(|r| r == name) {
-                    ids.roots.remove(tree);
-                }
-            });
-            Ok(done)
-        }
-        _ => Err(unsupported(step)),
-    }
-}
-
-async fn key_press(
-    ctx: &Ctx,
-    step: &Step,
-    tree: &str,
-    node: &str,
-    key: Key,
-) -> Result<Done, Error> {
-    let client = &ctx.client;
-    let want = match &step.after {
-        Some(Object::IvrKey(action)) => Some(action),
-        _ => None,
-    };
-    let node_at = &Address::IvrNode {
-        tree: tree.to_owned(),
-        node: node.to_owned(),
-    };
-    let node_id = match step.action {
-        Action::Delete => match own(ctx, node_at) {
-            Some(id) => id,
-            None => return Ok(already_gone()),
-        },
-        _ => need(ctx, step, node_at)?,
-    };
-    let target = match want {
-        Some(KeyAction::Goto { node: next }) => {
-            let next_at = Address::IvrNode {
-                tree: tree.to_owned(),
-                node: next.clone(),
-            };
-            Some(need(ctx, step, &next_at)?)
-        }
-        Some(KeyAction::Queue { queue }) => {
-            Some(need(ctx, step, &Address::Queue(queue.to_owned()))?)
-        }
-        _ => None,
-    };
-    let node_id = &node_id;
-    let full = &want.map(|a| encode::key_body(None, key, a, target.as_deref(), Unset::Clear));
-    let find = move || async move {
-        let keys = ctx
-            .read(move || client.list_all::<wire::NodeKey>(Some(node_id)))
-            .await
-            .map_err(|e| under(step, node_at, e))?;
-        Ok(keys
-            .iter()
-            .filter(|k| k.node_key.as_deref() == Some(key.as_wire()))
-            .map(|k| Found::new(&k.id, full.as_ref().is_none_or(|w| same::key(k, w))))
-            .collect())
-    };
-    match (step.action, want, full) {
-        (Action::Create, Some(action), Some(full)) => {
-            let body = encode::key_body(Some(node_id), key, action, target.as_deref(), Unset::Omit);
-            let done = drivers::create(
-                ctx,
-                &step.address,
-                || client.create::<wire::NodeKey>(&body),
-                &find,
-                move |id: String| async move { client.update::<wire::NodeKey>(&id, full).await },
-                drivers::Twins::REFUSED,
-            )
-            .await?;
-            record(ctx, &done, &step.address);
-            Ok(done)
-        }
-        (Action::Update, Some(_), Some(full)) => {
-            let id = need(ctx, step, &step.address)?;
-            drivers::update(
-                ctx,
-                || client.update::<wire::NodeKey>(&id, full),
-                &find,
-                &id,
-            )
-            .await
-        }
-        (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, &step.address) else {
-                return Ok(already_gone());
-            };
-            let done =
-                drivers::delete(ctx, || client.delete::<wire::NodeKey>(&id), &find, &id).await?;
-            forget(ctx, &step.address);
-            Ok(done)
-        }
-        _ => Err(unsupported(step)),
-    }
-}
-
-async fn number(ctx: &Ctx, step: &Step, digits: &str) -> Result<Done, Error> {
-    let client = &ctx.client;
-    let want = match &step.after {
-        Some(Object::Number(n)) => Some(n),
-        _ => None,
-    };
-    let route_id = match want.and_then(|n| n.route.as_ref()) {
-        Some(NumberRoute::Ivr(tree)) => Some(need(ctx, step, &Address::IvrTree(tree.to_owned()))?),
-        Some(NumberRoute::Queue(queue)) => {
-            Some(need(ctx, step, &Address::Queue(queue.to_owned()))?)
-        }
-        None => None,
-    };
-    let full = &want.map(|n| encode::number_body(None, n, route_id.as_deref(), Unset::Clear));
-    let find = move || async move {
-        let numbers = ctx
-            .read(move || client.list_all::<wire::Number>(None))
-            .await?;
-        Ok(numbers
-            .iter()
-            .filter(|n| n.number.as_deref() == Some(digits))
-            .map(|n| Found::new(&n.id, full.as_ref().is_none_or(|w| same::number(n, w))))
-            .collect())
-    };
-    match (step.action, want, full) {
-        (Action::Create, Some(n), Some(full)) => {
-            let body = encode::number_body(Some(digits), n, route_id.as_deref(), Unset::Omit);
-            let done = drivers::create(
-                ctx,
-                &step.address,
-                || client.create::<wire::Number>(&body),
-                &find,
-                move |id: String| async move { client.update::<wire::Number>(&id, full).await },
-                drivers::Twins::REFUSED,
-            )
-            .await?;
-            record(ctx, &done, &step.address);
-            Ok(done)
-        }
-        (Action::Update, Some(_), Some(full)) => {
-            let id = need(ctx, step, &step.address)?;
-            drivers::update(ctx, || client.update::<wire::Number>(&id, full), &find, &id).await
-        }
-        (Action::Delete, _, _) => {
-            let Some(id) = own(ctx, &step.address) else {
-                return Ok(already_gone());
-            };
-            let done =
-                drivers::delete(ctx, || client.delete::<wire::Number>(&id), &find, &id).await?;
-            forget(ctx, &step.address);
-            Ok(done)
-        }
-        _ => Err(unsupported(step)),
-    }
-}
-
 /// The call settings are a singleton: only ever written in whole, so only ever updated.
 const SETTINGS_ID: &str = "callsettings";
 
@@ -838,7 +740,8 @@ async fn settings(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
     let body = &encode::settings_body(s);
     let find = move || async move {
         let live = ctx.read(move || client.get_call_settings()).await?;
-        Ok(vec![Found::new(SETTINGS_ID, same::settings(&live, body))])
+        let same = clean(|f| Some(normal::settings(&live, f))).as_ref() == Some(s);
+        Ok(vec![Found::new(SETTINGS_ID, same)])
     };
     drivers::update(ctx, || client.put_call_settings(body), &find, SETTINGS_ID).await
 }

@@ -84,12 +84,22 @@ async fn a_halted_apply_still_rechecks_a_lost_create_before_sending_it_again() {
                     &address,
                     send,
                     &find,
-                    async |_| Ok(()),
+                    Some(async |_| Ok(())),
                     Twins::Removed(|_: String| async { Ok(()) }),
                 )
                 .await
             }
-            _ => drivers::create(&ctx, &address, send, &find, async |_| Ok(()), Twins::KEPT).await,
+            _ => {
+                drivers::create(
+                    &ctx,
+                    &address,
+                    send,
+                    &find,
+                    Some(async |_| Ok(())),
+                    Twins::KEPT,
+                )
+                .await
+            }
         }
         .unwrap();
         assert_eq!(
@@ -154,10 +164,10 @@ async fn a_create_that_finds_an_older_copy_adopts_it_and_deletes_its_own() {
         &Address::Queue("sales".into()),
         || async { Ok("QU_2".to_owned()) },
         &|| live.find(),
-        |id| {
+        Some(|id| {
             fixed.lock().unwrap().push(id);
             async { Ok(()) }
-        },
+        }),
         live.remove(),
     )
     .await
@@ -192,12 +202,12 @@ async fn an_adopted_copy_with_other_fields_is_updated() {
         &Address::Queue("sales".into()),
         || async { Ok("QU_2".to_owned()) },
         &|| live.find(),
-        |id| {
+        Some(|id| {
             fixed.lock().unwrap().push(id);
             // The update lands: the copy now has this step's fields.
             live.0.lock().unwrap()[0].same = true;
             async { Ok(()) }
-        },
+        }),
         live.remove(),
     )
     .await
@@ -227,7 +237,7 @@ async fn the_oldest_copy_is_kept_by_its_maker() {
         &Address::Queue("sales".into()),
         || async { Ok("QU_1".to_owned()) },
         &|| live.find(),
-        async |_| Ok(()),
+        Some(async |_| Ok(())),
         live.remove(),
     )
     .await
@@ -257,7 +267,7 @@ async fn a_lost_create_that_finds_two_copies_keeps_the_oldest() {
         &Address::Queue("sales".into()),
         || async { Err::<String, _>(timed_out()) },
         &|| live.find(),
-        async |_| Ok(()),
+        Some(async |_| Ok(())),
         live.remove(),
     )
     .await
@@ -284,7 +294,7 @@ async fn a_refused_create_of_a_unique_kind_adopts_what_another_writer_made() {
         &address,
         || async { Err::<String, _>(refused()) },
         &there,
-        async |_| Ok(()),
+        Some(async |_| Ok(())),
         Twins::REFUSED,
     )
     .await
@@ -298,7 +308,7 @@ async fn a_refused_create_of_a_unique_kind_adopts_what_another_writer_made() {
         &address,
         || async { Err::<String, _>(refused()) },
         &nothing,
-        async |_| Ok(()),
+        Some(async |_| Ok(())),
         Twins::REFUSED,
     )
     .await
@@ -344,7 +354,7 @@ async fn a_create_made_while_a_killed_runs_writes_may_land_looks_again_once_they
                 }
                 std::future::ready(Ok(seen))
             },
-            async |_| Ok(()),
+            Some(async |_| Ok(())),
             live.remove(),
         )
         .await
@@ -458,5 +468,40 @@ async fn a_missing_id_is_named_by_its_encoded_address() {
         err.to_string(),
         "ivr_key.main/safe/1 needs the server id of ivr_node.main/menu%1B[2J%2Fx, which is \
          neither in PCC nor created by this plan"
+    );
+}
+
+/// A create that adopts an object with other fields, of a kind PCC does not update in place
+/// (a routing: its `PUT` is unconfirmed), fails the step naming it instead of writing: the
+/// next plan replaces the object.
+#[tokio::test]
+async fn an_adopted_object_of_a_kind_without_updates_fails_instead_of_being_updated() {
+    let ctx = ctx();
+    let address = Address::Routing {
+        queue: "sales".into(),
+        group: "en".into(),
+    };
+    let other = || async { Ok(vec![Found::new("GR_RO_1", false)]) };
+    let err = drivers::create(
+        &ctx,
+        &address,
+        || async {
+            Err::<String, _>(pcc::Error::Api {
+                method: "POST".into(),
+                path: "/v1/routing-call-to-groups".into(),
+                r: 1,
+                message: "exists".into(),
+            })
+        },
+        &other,
+        drivers::NO_FIX,
+        Twins::REFUSED,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "routing.sales/en: found already made (id GR_RO_1) with other fields, and switchboard \
+         does not update this kind in place: run `switchboard plan` again (it replaces it)"
     );
 }

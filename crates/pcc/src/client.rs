@@ -1011,19 +1011,26 @@ impl Client {
             .map(drop)
     }
 
-    /// The agents with this `stringee_user_id` (normally none or one), using the server-side
-    /// filter: the cheap look-up after an uncertain create.
-    pub async fn find_agents(&self, stringee_user_id: &str) -> Result<Vec<wire::Agent>, Error> {
-        let agents: Vec<wire::Agent> = self
-            .list_all_limited(
-                Some(("stringee_user_id", stringee_user_id.to_owned())),
-                &self.reading(DEFAULT_CONCURRENCY),
-            )
+    /// The objects of `R` whose natural key ([`Resource::key`]) is `key` (normally none or
+    /// one), oldest first: the look-up after a write whose answer was lost. `parent` as for
+    /// [`Client::list_all`]; a resource with a natural-key filter ([`Resource::FILTER`]) lists
+    /// only the matching objects.
+    pub async fn find<R: Resource>(
+        &self,
+        parent: Option<&str>,
+        key: &str,
+    ) -> Result<Vec<R>, Error> {
+        let filter = match (R::FILTER, parent) {
+            (Some(param), None) => Some((param, key.to_owned())),
+            _ => parent_filter::<R>(parent)?,
+        };
+        let items: Vec<R> = self
+            .list_all_limited(filter, &self.reading(DEFAULT_CONCURRENCY))
             .await?;
-        // The filter is documented by third parties only; check rather than trust it.
-        Ok(agents
+        // A filter may be documented by third parties only; check rather than trust it.
+        Ok(items
             .into_iter()
-            .filter(|a| a.stringee_user_id.as_deref() == Some(stringee_user_id))
+            .filter(|item| item.key() == Some(key))
             .collect())
     }
 

@@ -12,6 +12,7 @@ mod generator;
 mod lookups;
 mod recovery;
 mod renames;
+mod routings;
 mod scheduling;
 mod support;
 mod writers;

@@ -82,6 +82,9 @@ pub trait Resource: DeserializeOwned + Send + 'static {
     const SHAPE: Shape;
     /// The required parent filter of its list (`group`, `queue`, `tree`, `node`), if any.
     const PARENT: Option<&'static str>;
+    /// The filter its list takes by natural key, if any (agents: `stringee_user_id`): a
+    /// look-up reads only the matching objects ([`crate::Client::find`]).
+    const FILTER: Option<&'static str> = None;
     /// The key of the new object's id in a create's answer; `None` for a resource whose
     /// objects have no id of their own.
     const ID_KEY: Option<&'static str>;
@@ -90,7 +93,7 @@ pub trait Resource: DeserializeOwned + Send + 'static {
     /// The body of its create and update.
     type Body: Serialize + Sync;
     /// What a create answers, read by [`Resource::created`].
-    type Created: Send;
+    type Created: Made + Send;
 
     /// The server id of a listed object (for a membership, its agent's).
     fn id(&self) -> &str;
@@ -110,6 +113,30 @@ pub trait Resource: DeserializeOwned + Send + 'static {
     }
 }
 
+/// What a create answered, as far as the id of the object it made.
+pub trait Made {
+    /// The new object's server id; `None` for an object without one (a membership).
+    fn id(&self) -> Option<&str>;
+}
+
+impl Made for String {
+    fn id(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Made for () {
+    fn id(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Made for wire::NodeCreated {
+    fn id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+}
+
 /// The count key of most lists.
 const TOTAL_COUNT: &[&str] = &["totalCount"];
 
@@ -126,6 +153,7 @@ impl Resource for wire::Agent {
     const FAMILY: &'static str = "agents";
     const SHAPE: Shape = shape(&["agents"], &["totalCount", "totalAgents"]);
     const PARENT: Option<&'static str> = None;
+    const FILTER: Option<&'static str> = Some("stringee_user_id");
     const ID_KEY: Option<&'static str> = Some("agentID");
     const WRITES: Writes = Writes::ById;
     type Body = wire::AgentBody;

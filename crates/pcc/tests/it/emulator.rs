@@ -657,7 +657,7 @@ async fn a_write_whose_answer_is_lost_is_uncertain_and_found_by_natural_key() {
     }
     assert_eq!(emu.stats().writes, 4, "never retried by the client");
     emu.set_faults(emulator::Faults::default());
-    let found = client.find_agents("alice").await.unwrap();
+    let found = client.find::<wire::Agent>(None, "alice").await.unwrap();
     assert_eq!(found.len(), 4, "each lost answer hid a committed create");
     emu.shutdown().await;
 }

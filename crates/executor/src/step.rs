@@ -33,7 +33,7 @@ use pcc::rest::Made;
 use pcc::{Ids, Resource, Writes, wire};
 use planner::{Action, Object, Step};
 use spec::Address;
-use spec::model::{AudioId, Key, KeyAction, NumberRoute};
+use spec::model::{Agent, AudioId, Key, KeyAction, Number, NumberRoute, Queue};
 
 use crate::ctx::Ctx;
 use crate::drivers::{self, Found, already_gone};
@@ -213,6 +213,12 @@ fn same_as<'a, R, T: 'a + Send + Sync>(
     Box::new(move |found, names| want.as_ref().is_none_or(|w| is(found, names, w)))
 }
 
+/// A field the spec may leave unmanaged (`None`: whatever PCC holds), as found: what PCC holds
+/// when the step manages it, else `None`, so that it never differs.
+fn managed<T>(want: &Option<T>, found: Option<T>) -> Option<T> {
+    want.as_ref().and(found)
+}
+
 /// `normalised` of an object, when it breaks no rule.
 fn clean<T>(normalise: impl FnOnce(&mut Faults) -> Option<T>) -> Option<T> {
     let mut faults = Faults::default();
@@ -336,7 +342,16 @@ fn agent<'a>(step: &'a Step, uid: &str) -> Write<'a, wire::Agent> {
         full: want.map(|a| encode::agent_body(uid, a, Unset::Clear)),
         updates: Updates::Fields,
         same: same_as(want, |found, _, want| {
-            clean(|f| normal::agent(found, f)).as_ref() == Some(want)
+            clean(|f| normal::agent(found, f)).is_some_and(|found| {
+                let found = Agent {
+                    out_of_hours_callout: managed(
+                        &want.out_of_hours_callout,
+                        found.out_of_hours_callout,
+                    ),
+                    ..found
+                };
+                found == **want
+            })
         }),
         copies: Copies::Removed,
     }
@@ -412,7 +427,18 @@ fn queue<'a>(ctx: &Ctx, step: &'a Step, name: &str) -> Result<Write<'a, wire::Qu
         full: body(Unset::Clear)?,
         updates: Updates::Fields,
         same: same_as(want, |found, names, want| {
-            clean(|f| Some(normal::queue(found, names, f))).as_ref() == Some(want)
+            clean(|f| Some(normal::queue(found, names, f))).is_some_and(|found| {
+                let found = Queue {
+                    overflow_after: managed(&want.overflow_after, found.overflow_after),
+                    sla_target_percent: managed(&want.sla_target_percent, found.sla_target_percent),
+                    sla_answered_within: managed(
+                        &want.sla_answered_within,
+                        found.sla_answered_within,
+                    ),
+                    ..found
+                };
+                found == **want
+            })
         }),
         copies: Copies::Removed,
     })
@@ -608,7 +634,16 @@ fn number<'a>(ctx: &Ctx, step: &'a Step, digits: &str) -> Result<Write<'a, wire:
         key: digits.to_owned(),
         updates: Updates::Fields,
         same: same_as(want, |found, names, want| {
-            clean(|f| normal::number(found, names, f)).as_ref() == Some(want)
+            clean(|f| normal::number(found, names, f)).is_some_and(|found| {
+                let found = Number {
+                    all_groups_can_call_out: managed(
+                        &want.all_groups_can_call_out,
+                        found.all_groups_can_call_out,
+                    ),
+                    ..found
+                };
+                found == **want
+            })
         }),
         copies: Copies::Refused,
     })

@@ -780,3 +780,62 @@ async fn settings(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
     };
     drivers::update(ctx, || client.put_call_settings(body), &find, SETTINGS_ID).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spec::model::AgentRouting;
+
+    fn step(after: Agent) -> Step {
+        Step {
+            address: Address::Agent("alice".into()),
+            action: Action::Create,
+            replace: None,
+            moved_from: None,
+            before: None,
+            after: Some(Object::Agent(after)),
+            changed_fields: Vec::new(),
+            depends_on: Vec::new(),
+        }
+    }
+
+    fn found(out_of_hours: Option<bool>, phone: Option<&str>) -> wire::Agent {
+        wire::Agent {
+            id: "AG_1".into(),
+            name: Some("Alice".into()),
+            stringee_user_id: Some("alice".into()),
+            routing_type: None,
+            phone_number: phone.map(str::to_owned),
+            manual_status: None,
+            allow_out_of_business_hour_callout: out_of_hours,
+        }
+    }
+
+    /// An object found after a lost answer is compared as the live read normalises it: PCC's
+    /// defaults are the model's, and a field the spec leaves unmanaged never differs, while a
+    /// managed one does.
+    #[test]
+    fn a_found_object_is_compared_as_the_live_read_normalises_it() {
+        let names = IdNames(Ids::default());
+        let alice = Agent {
+            name: "Alice".into(),
+            routing: AgentRouting::App,
+            phone_number: None,
+            out_of_hours_callout: None,
+        };
+        let unmanaged = step(alice.clone());
+        let w = agent(&unmanaged, "alice");
+        assert!((w.same)(&found(None, None), &names));
+        assert!((w.same)(&found(Some(true), None), &names), "unmanaged");
+        assert!(!(w.same)(&found(None, Some("84900")), &names), "phone");
+
+        let managed = step(Agent {
+            out_of_hours_callout: Some(false),
+            ..alice
+        });
+        let w = agent(&managed, "alice");
+        assert!((w.same)(&found(Some(false), None), &names));
+        assert!(!(w.same)(&found(Some(true), None), &names));
+        assert!(!(w.same)(&found(None, None), &names), "PCC holds nothing");
+    }
+}

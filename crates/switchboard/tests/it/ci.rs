@@ -427,8 +427,9 @@ fn lint(program: &str, args: &[&str], files: &[&str]) -> std::process::Output {
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
 }
 
-const WORKFLOWS: [&str; 2] = [
+const WORKFLOWS: [&str; 3] = [
     "examples/ci/github/switchboard.yml",
+    "examples/ci/github/switchboard-environments.yml",
     ".github/workflows/release.yml",
 ];
 
@@ -838,4 +839,92 @@ fn gitlab_note_carries_a_status_and_is_not_posted_without_changes() {
     let broken = post("1", false, "[]");
     assert_eq!(broken.code, 1);
     assert!(!broken.log.contains("curl"), "{}", broken.log);
+}
+
+/// The template for a spec with `environments:`: every environment planned on a pull request
+/// with its own key and its own comment (found by a marker naming it), applied in order on
+/// merge (production only after staging, in its own GitHub environment, which holds the
+/// reviewers); only jobs that talk to PCC hold secrets, each from a GitHub environment, and
+/// none of them holds a write token.
+#[test]
+fn the_environments_template_plans_every_environment_and_applies_in_order() {
+    let w = yaml("examples/ci/github/switchboard-environments.yml");
+    let both = serde_json::json!(["staging", "production"]);
+    assert_eq!(w["jobs"]["plan"]["strategy"]["matrix"]["env"], both);
+    assert_eq!(
+        w["jobs"]["plan"]["environment"],
+        "pcc-plan-${{ matrix.env }}"
+    );
+    assert_eq!(w["jobs"]["comment"]["strategy"]["matrix"]["env"], both);
+    assert_eq!(w["jobs"]["drift"]["strategy"]["matrix"]["env"], both);
+    let comment = w["jobs"]["comment"]["steps"][1]["with"]["script"]
+        .as_str()
+        .unwrap();
+    assert!(
+        comment.contains("`<!-- switchboard-plan:${environment} -->`")
+            && comment.contains("updateComment"),
+        "{comment}"
+    );
+    assert_eq!(w["jobs"]["apply-production"]["needs"], "apply-staging");
+    assert_eq!(w["jobs"]["apply-staging"]["environment"], "pcc-staging");
+    assert_eq!(
+        w["jobs"]["apply-production"]["environment"],
+        "pcc-production"
+    );
+    for (name, job) in w["jobs"].as_object().unwrap() {
+        let text = serde_json::to_string(job).unwrap();
+        if !text.contains("secrets.") {
+            continue;
+        }
+        assert!(job.get("environment").is_some(), "{name} reads a secret");
+        let permissions = job["permissions"].as_object().unwrap();
+        assert!(
+            permissions.values().all(|p| p == "read"),
+            "{name} holds a key and a write token: {permissions:?}"
+        );
+    }
+    // The plan step plans the matrix's environment and keeps its exit code for the comment.
+    let plan = step(&w, "plan", "Plan");
+    let changes = run(
+        &plan,
+        &[("FAKE_PLAN_EXIT", "2"), ("SWITCHBOARD_ENV", "staging")],
+    );
+    assert_eq!(changes.code, 0, "{}", changes.output);
+    assert!(
+        changes
+            .log
+            .contains("switchboard plan contact-center --detailed-exitcode")
+    );
+    let error = run(
+        &plan,
+        &[("FAKE_PLAN_EXIT", "1"), ("SWITCHBOARD_ENV", "staging")],
+    );
+    assert_eq!(error.code, 1);
+    assert!(
+        error
+            .output
+            .contains("switchboard plan failed for staging (exit 1)")
+    );
+    for job in ["apply-staging", "apply-production"] {
+        let title = if job == "apply-staging" {
+            "Plan and apply staging"
+        } else {
+            "Plan and apply production"
+        };
+        let script = step(&w, job, title);
+        let applied = run(&script, &[("FAKE_PLAN_EXIT", "2")]);
+        assert_eq!(applied.code, 0, "{}", applied.output);
+        assert!(
+            applied
+                .log
+                .contains("switchboard apply plan.json --auto-approve")
+        );
+        let none = run(&script, &[("FAKE_PLAN_EXIT", "0")]);
+        assert!(!none.log.contains("switchboard apply"), "{}", none.log);
+        let stale = run(
+            &script,
+            &[("FAKE_PLAN_EXIT", "2"), ("FAKE_APPLY_EXIT", "4")],
+        );
+        assert_eq!(stale.code, 4, "{job}");
+    }
 }

@@ -248,3 +248,58 @@ fn a_pattern_that_matches_nothing_or_names_no_kind_is_refused_before_any_write()
     );
     assert_eq!(pcc.stats().writes, 0);
 }
+
+#[test]
+fn drift_with_a_target_says_the_check_was_partial_and_keeps_its_exit_codes() {
+    let pcc = Pcc::start();
+    let work = midsize_applied(&pcc);
+    pcc.reset_stats();
+    edit(
+        &work,
+        "midsize/ivr/outage.yaml",
+        "delay_ms: 300",
+        "delay_ms: 500",
+    );
+    // The drifted part: exit 2, and the report says it checked a part.
+    let out = work
+        .switchboard(["drift", "midsize", "--target", "ivr_tree.outage"])
+        .against(&pcc)
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stdout
+            .starts_with("Partial check: only --target `ivr_tree.outage` and what it needs."),
+        "{out}"
+    );
+    assert!(out.stdout.contains("~ ivr_node.outage/notice"), "{out}");
+    // A part in sync: exit 0, and "in sync" is said of the part only.
+    let out = work
+        .switchboard([
+            "drift",
+            "midsize",
+            "--target",
+            "ivr_tree.billing",
+            "--format",
+            "json",
+        ])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    let report = out.json();
+    assert_eq!(report["drift"], false);
+    assert_eq!(
+        report["partial"]["target"],
+        serde_json::json!(["ivr_tree.billing"])
+    );
+    let out = work
+        .switchboard(["drift", "midsize", "--target", "ivr_tree.billing"])
+        .against(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stdout
+            .contains("No drift. The part checked matches the spec; the rest was not checked."),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+}

@@ -5,6 +5,7 @@
 
 mod apply;
 mod audio;
+mod blacklist;
 mod brownfield;
 mod ci_formats;
 mod corpus;

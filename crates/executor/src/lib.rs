@@ -371,6 +371,11 @@ fn referrer_scopes(kind: Kind) -> &'static [ReadScope] {
         Kind::IvrTree => &[S::Ivr, S::Numbers],
         Kind::IvrNode => &[S::Ivr],
         Kind::Audio => &[S::Queues, S::Ivr],
-        Kind::Membership | Kind::Routing | Kind::IvrKey | Kind::Number | Kind::Settings => &[],
+        Kind::Membership
+        | Kind::Routing
+        | Kind::IvrKey
+        | Kind::Number
+        | Kind::Blacklist
+        | Kind::Settings => &[],
     }
 }

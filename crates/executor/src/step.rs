@@ -80,6 +80,9 @@ pub(crate) async fn run(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
         Address::Number(digits) => drive(ctx, step, number(ctx, step, digits)?)
             .await
             .map(|(d, _)| d),
+        Address::Blacklist(digits) => drive(ctx, step, blacklist(step, digits))
+            .await
+            .map(|(d, _)| d),
         Address::Settings => settings(ctx, step).await,
     }
 }
@@ -353,6 +356,25 @@ fn agent<'a>(step: &'a Step, uid: &str) -> Write<'a, wire::Agent> {
                 found == **want
             })
         }),
+        copies: Copies::Removed,
+    }
+}
+
+/// A blacklist entry, keyed by its digits. PCC may hold one number twice (no uniqueness is
+/// documented), so a create is checked like an agent's: the oldest copy kept.
+fn blacklist<'a>(step: &'a Step, digits: &str) -> Write<'a, wire::BlacklistNumber> {
+    let want = match &step.after {
+        Some(Object::Blacklist(b)) => Some(b),
+        _ => None,
+    };
+    let body = want.map(|b| encode::blacklist_body(digits, b));
+    Write {
+        parent: None,
+        key: digits.to_owned(),
+        body: body.clone(),
+        full: body,
+        updates: Updates::Fields,
+        same: same_as(want, |found, _, want| normal::blacklist(found) == **want),
         copies: Copies::Removed,
     }
 }

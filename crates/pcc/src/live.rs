@@ -19,6 +19,7 @@
 //! | `Queues` | pages(queues) + Σ pages(routings of each queue) + pages(groups) + pages(greeting files) |
 //! | `Ivr` | pages(trees) + Σ pages(nodes of each tree) + Σ pages(keys of each node) + pages(queues) + pages(greeting files) |
 //! | `Numbers` | pages(numbers) + pages(trees) + pages(queues) |
+//! | `Blacklist` | pages(blacklist entries) |
 //!
 //! The lists after the first `+` of a row are read only to turn server ids into names; a
 //! scoped read reads each list at most once, whatever the kinds share. A full read costs
@@ -58,11 +59,13 @@ pub enum ReadScope {
     Ivr,
     /// Phone numbers.
     Numbers,
+    /// Blacklisted caller numbers.
+    Blacklist,
 }
 
 impl ReadScope {
     /// Every scope.
-    pub const ALL: [ReadScope; 7] = [
+    pub const ALL: [ReadScope; 8] = [
         ReadScope::Settings,
         ReadScope::Audio,
         ReadScope::Agents,
@@ -70,6 +73,7 @@ impl ReadScope {
         ReadScope::Queues,
         ReadScope::Ivr,
         ReadScope::Numbers,
+        ReadScope::Blacklist,
     ];
 
     /// The scope that reads objects of `kind`.
@@ -81,6 +85,7 @@ impl ReadScope {
             Kind::Queue | Kind::Routing => ReadScope::Queues,
             Kind::IvrTree | Kind::IvrNode | Kind::IvrKey => ReadScope::Ivr,
             Kind::Number => ReadScope::Numbers,
+            Kind::Blacklist => ReadScope::Blacklist,
             Kind::Settings => ReadScope::Settings,
         }
     }
@@ -258,6 +263,8 @@ pub struct RawLive {
     pub keys: BTreeMap<String, Vec<wire::NodeKey>>,
     /// `GET /v1/number`.
     pub numbers: Option<Vec<wire::Number>>,
+    /// `GET /v1/blacklistnumber`.
+    pub blacklist: Option<Vec<wire::BlacklistNumber>>,
 }
 
 /// Which lists a set of scopes needs.
@@ -273,6 +280,7 @@ struct Needs {
     trees: bool,
     nodes: bool,
     numbers: bool,
+    blacklist: bool,
 }
 
 fn needs(scopes: &BTreeSet<ReadScope>) -> Needs {
@@ -289,6 +297,7 @@ fn needs(scopes: &BTreeSet<ReadScope>) -> Needs {
         trees: has(S::Ivr) || has(S::Numbers),
         nodes: has(S::Ivr),
         numbers: has(S::Numbers),
+        blacklist: has(S::Blacklist),
     }
 }
 
@@ -380,9 +389,11 @@ pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Er
         Ok((trees, nodes, keys))
     });
     let numbers = when(need.numbers, client.list_all_limited(None, limit));
+    let blacklist = when(need.blacklist, client.list_all_limited(None, limit));
 
-    let (settings, greetings, agents, groups, queues, trees, numbers) =
-        tokio::try_join!(settings, greetings, agents, groups, queues, trees, numbers)?;
+    let (settings, greetings, agents, groups, queues, trees, numbers, blacklist) = tokio::try_join!(
+        settings, greetings, agents, groups, queues, trees, numbers, blacklist
+    )?;
 
     let (groups, members) = split(groups);
     let (queues, routings) = split(queues);
@@ -402,6 +413,7 @@ pub async fn read_raw(client: &Client, opts: &ReadOptions) -> Result<RawLive, Er
         nodes,
         keys,
         numbers,
+        blacklist,
     })
 }
 
@@ -774,6 +786,7 @@ fn normalise_all(
     queues(&mut cx);
     ivr(&mut cx);
     numbers(&mut cx);
+    blacklist(&mut cx);
     settings(&mut cx);
     let live = Live {
         model: cx.model,
@@ -1249,6 +1262,29 @@ fn numbers(cx: &mut Normalising<'_>) {
     }
 }
 
+/// The blacklist, keyed by digits ([`Resource::key`] strips the `+` PCC stores), when read.
+fn blacklist(cx: &mut Normalising<'_>) {
+    if !cx.has(ReadScope::Blacklist) {
+        return;
+    }
+    let entries = cx.raw.blacklist.as_deref().unwrap_or_default();
+    let mut blacklist = BTreeMap::new();
+    for (digits, b) in by_key(
+        &mut cx.p,
+        Kind::Blacklist,
+        "number",
+        entries,
+        Address::Blacklist,
+        &|_| Some(Vec::new()),
+    ) {
+        cx.ids
+            .objects
+            .insert(Address::Blacklist(digits.clone()), b.id.clone());
+        blacklist.insert(digits, normal::blacklist(b));
+    }
+    cx.model.blacklist = Some(blacklist);
+}
+
 fn settings(cx: &mut Normalising<'_>) {
     if let (true, Some(s)) = (cx.has(ReadScope::Settings), &cx.raw.settings) {
         let mut f = Faults::default();
@@ -1334,6 +1370,9 @@ pub fn minimum_reads_within(
     }
     if need.numbers {
         total += pages(model.numbers.len());
+    }
+    if need.blacklist {
+        total += pages(model.blacklist.as_ref().map_or(0, BTreeMap::len));
     }
     total
 }

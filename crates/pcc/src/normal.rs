@@ -5,8 +5,8 @@
 //! its step writes by comparing the two in the model's terms.
 
 use spec::model::{
-    Agent, AgentRouting, AudioId, CallSettings, DEFAULT_VOICE, IvrNode, KeyAction, Number,
-    NumberRoute, Prompt, Queue, Routing, Schedule, Sensitive,
+    Agent, AgentRouting, AudioId, Blacklisted, CallSettings, DEFAULT_VOICE, IvrNode, KeyAction,
+    Number, NumberRoute, Prompt, Queue, Routing, Schedule, Sensitive,
 };
 
 use crate::wire;
@@ -335,6 +335,15 @@ pub fn number(n: &wire::Number, names: &dyn Names, f: &mut Faults) -> Option<Num
             .unwrap_or(Number::DEFAULT_RECORD_OUTBOUND_CALLS),
         all_groups_can_call_out: n.all_group_can_make_outbound_call,
     })
+}
+
+/// A blacklist entry: its flags, absent read as 0 (docs/pcc-api-assumptions.md, "Blacklist
+/// numbers").
+pub fn blacklist(b: &wire::BlacklistNumber) -> Blacklisted {
+    Blacklisted {
+        ivr: b.ivr_blocked.unwrap_or(false),
+        queue: b.queue_blocked.unwrap_or(false),
+    }
 }
 
 /// The call settings.

@@ -392,6 +392,32 @@ pub struct Number {
     pub all_group_can_make_outbound_call: Option<bool>,
 }
 
+/// An item of `GET /v1/blacklistnumber` (`data.blacklistNumbers`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct BlacklistNumber {
+    /// Server id (`BNXJ3OWK`).
+    #[serde(deserialize_with = "de::id")]
+    pub id: String,
+    /// The caller's number as PCC stores it, `+` and digits (`"+84379361752"`).
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub number: Option<String>,
+    /// The caller does not reach the IVR.
+    #[serde(default, deserialize_with = "de::opt_flag")]
+    pub ivr_blocked: Option<bool>,
+    /// The caller does not reach a queue.
+    #[serde(default, deserialize_with = "de::opt_flag")]
+    pub queue_blocked: Option<bool>,
+}
+
+impl BlacklistNumber {
+    /// The number's digits, without the `+` PCC stores: the natural key.
+    pub fn digits(&self) -> Option<String> {
+        self.number
+            .as_deref()
+            .map(|n| n.strip_prefix('+').unwrap_or(n).to_owned())
+    }
+}
+
 /// An item of `GET /v1/greetingfile` (`data.greetingFiles`, or `data.greeting_files`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct GreetingFile {
@@ -631,6 +657,17 @@ pub struct KeyBody {
     /// Caller id shown (action 3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_number_callout_to_agent: Option<String>,
+}
+
+/// `POST /v1/blacklistnumber`, `PUT /v1/blacklistnumber/{id}` (`number` required by both).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BlacklistBody {
+    /// The caller's digits, sent without a `+` as the docs' sample does.
+    pub number: String,
+    /// Block the IVR.
+    pub ivr_blocked: bool,
+    /// Block the queues.
+    pub queue_blocked: bool,
 }
 
 /// `POST /v1/number`, `PUT /v1/number/{id}` (`number` is create only).

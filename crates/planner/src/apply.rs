@@ -141,6 +141,18 @@ fn apply_step(m: &mut Model, step: &Step) {
                 m.numbers.insert(digits.clone(), n.clone());
             }
         }
+        (Address::Blacklist(digits), Action::Delete) => {
+            if let Some(entries) = &mut m.blacklist {
+                entries.remove(digits);
+            }
+        }
+        (Address::Blacklist(digits), _) => {
+            if let Some(Object::Blacklist(b)) = after {
+                m.blacklist
+                    .get_or_insert_default()
+                    .insert(digits.clone(), *b);
+            }
+        }
         (Address::Settings, Action::Delete) => m.settings = None,
         (Address::Settings, _) => {
             if let Some(Object::Settings(s)) = after {

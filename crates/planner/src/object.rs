@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use spec::model::{
-    Agent, AudioId, CallSettings, IvrNode, KeyAction, Model, Number, NumberRoute, Prompt, Queue,
-    Routing, Sensitive,
+    Agent, AudioId, Blacklisted, CallSettings, IvrNode, KeyAction, Model, Number, NumberRoute,
+    Prompt, Queue, Routing, Sensitive,
 };
 
 use spec::{Address, Kind};
@@ -53,6 +53,8 @@ pub enum Object {
     IvrKey(KeyAction),
     /// A phone number.
     Number(Number),
+    /// A blacklisted caller number: what it blocks.
+    Blacklist(Blacklisted),
     /// The call settings.
     Settings(CallSettings),
 }
@@ -71,6 +73,7 @@ impl Object {
             Object::IvrNode { .. } => Kind::IvrNode,
             Object::IvrKey(_) => Kind::IvrKey,
             Object::Number(_) => Kind::Number,
+            Object::Blacklist(_) => Kind::Blacklist,
             Object::Settings(_) => Kind::Settings,
         }
     }
@@ -167,6 +170,14 @@ impl Object {
                 put("allow_outbound_calls", n.allow_outbound_calls.into());
                 put("record_outbound_calls", n.record_outbound_calls.into());
                 put("all_groups_can_call_out", n.all_groups_can_call_out.into());
+            }
+            Object::Blacklist(b) => {
+                let blocks: Vec<Value> = [(b.ivr, "ivr"), (b.queue, "queue")]
+                    .into_iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, name)| name.into())
+                    .collect();
+                put("blocks", Value::Array(blocks));
             }
             Object::Settings(s) => {
                 put("event_url", shown(&s.event_url));
@@ -390,6 +401,12 @@ pub(crate) fn flatten(model: &Model) -> BTreeMap<Address, Object> {
         out.insert(
             Address::Number(digits.clone()),
             Object::Number(number.clone()),
+        );
+    }
+    for (digits, entry) in model.blacklist.iter().flatten() {
+        out.insert(
+            Address::Blacklist(digits.clone()),
+            Object::Blacklist(*entry),
         );
     }
     if let Some(settings) = &model.settings {

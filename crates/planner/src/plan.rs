@@ -584,6 +584,10 @@ impl<'a> Planning<'a> {
             // Settings absent from the spec are not managed.
             have.remove(&Address::Settings);
         }
+        if desired.blacklist.is_none() {
+            // Nor is a blacklist: without a `blacklist:` section, live entries are left alone.
+            have.retain(|address, _| address.kind() != Kind::Blacklist);
+        }
         Planning {
             desired,
             live,

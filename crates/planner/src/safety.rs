@@ -1,5 +1,5 @@
-//! The safety guards: a plan that deletes too large a share of a kind, or deletes or unbinds a
-//! phone number, is refused by `apply` unless forced. The guards are computed into the plan so
+//! The safety guards: a plan that deletes too large a share of a kind, deletes or unbinds a
+//! phone number, or lets a blacklisted caller through again, is refused by `apply` unless forced. The guards are computed into the plan so
 //! that `plan` can show them; a saved plan carries what they were computed from (thresholds,
 //! whether the spec declared anything), and `apply` computes them again from the steps and the
 //! live project it reads ([`recheck`]), never trusting the verdict a file holds.
@@ -55,6 +55,14 @@ pub enum Violation {
         /// Its nickname, for people.
         nickname: Option<String>,
     },
+    /// The plan lets a blacklisted caller reach what their entry blocked: it deletes the
+    /// entry, or stops it blocking the IVR or the queues.
+    Unblocks {
+        /// The caller's number (digits).
+        number: String,
+        /// What the caller reaches again: `the IVR`, `the queues`, or both.
+        reaches: String,
+    },
     /// The spec declares nothing, so the plan deletes every live object it manages: an empty
     /// file or a wrong path looks like this, whatever the other guards say.
     EmptySpec {
@@ -90,6 +98,10 @@ impl fmt::Display for Violation {
                 f,
                 "unbinds number {}: it will route calls nowhere; use --force",
                 label(number, nickname)
+            ),
+            Violation::Unblocks { number, reaches } => write!(
+                f,
+                "unblocks blacklisted caller {number}: they reach {reaches} again; use --force"
             ),
             Violation::EmptySpec { deletes } => write!(
                 f,
@@ -209,11 +221,41 @@ pub(crate) fn check_partial(
             }
         }
     }
+    if safety.protect_numbers {
+        violations.extend(steps.iter().filter_map(unblocks));
+    }
     SafetyReport {
         violations,
         thresholds: safety.clone(),
         declares_nothing,
     }
+}
+
+/// What a blacklist step lets through that the live entry blocked, if anything.
+fn unblocks(step: &Step) -> Option<Violation> {
+    let Address::Blacklist(number) = &step.address else {
+        return None;
+    };
+    let Some(Object::Blacklist(before)) = &step.before else {
+        return None;
+    };
+    let after = match (&step.action, &step.after) {
+        (Action::Delete, _) => None,
+        (_, Some(Object::Blacklist(after))) => Some(after),
+        _ => return None,
+    };
+    let ivr = before.ivr && !after.is_some_and(|a| a.ivr);
+    let queue = before.queue && !after.is_some_and(|a| a.queue);
+    let reaches = match (ivr, queue) {
+        (true, true) => "the IVR and the queues",
+        (true, false) => "the IVR",
+        (false, true) => "the queues",
+        (false, false) => return None,
+    };
+    Some(Violation::Unblocks {
+        number: number.clone(),
+        reaches: reaches.to_owned(),
+    })
 }
 
 /// The guards of `plan` computed again, for `apply` of a saved plan: from its steps, its

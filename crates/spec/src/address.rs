@@ -39,13 +39,15 @@ pub enum Kind {
     IvrKey,
     /// A phone number.
     Number,
+    /// A blacklisted caller number, keyed by its digits.
+    Blacklist,
     /// The project's call settings.
     Settings,
 }
 
 impl Kind {
     /// Every kind, in dependency order.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Agent,
         Kind::Group,
         Kind::Membership,
@@ -56,6 +58,7 @@ impl Kind {
         Kind::IvrNode,
         Kind::IvrKey,
         Kind::Number,
+        Kind::Blacklist,
         Kind::Settings,
     ];
 
@@ -72,6 +75,7 @@ impl Kind {
             Kind::IvrNode => "ivr_node",
             Kind::IvrKey => "ivr_key",
             Kind::Number => "number",
+            Kind::Blacklist => "blacklist",
             Kind::Settings => "settings",
         }
     }
@@ -165,6 +169,8 @@ pub enum Address {
     },
     /// `number.<digits>`
     Number(String),
+    /// `blacklist.<digits>`: a blacklisted caller number, digits without the `+`.
+    Blacklist(String),
     /// `settings`
     Settings,
 }
@@ -182,6 +188,7 @@ impl Address {
             Kind::Queue => Address::Queue(name),
             Kind::IvrTree => Address::IvrTree(name),
             Kind::Number => Address::Number(name),
+            Kind::Blacklist => Address::Blacklist(name),
             _ => return None,
         })
     }
@@ -199,6 +206,7 @@ impl Address {
             Address::IvrNode { .. } => Kind::IvrNode,
             Address::IvrKey { .. } => Kind::IvrKey,
             Address::Number(_) => Kind::Number,
+            Address::Blacklist(_) => Kind::Blacklist,
             Address::Settings => Kind::Settings,
         }
     }
@@ -242,7 +250,8 @@ impl Address {
             | Address::Audio(name)
             | Address::Queue(name)
             | Address::IvrTree(name)
-            | Address::Number(name) => part(name).into_owned(),
+            | Address::Number(name)
+            | Address::Blacklist(name) => part(name).into_owned(),
             Address::Membership { group: a, agent: b }
             | Address::Routing { queue: a, group: b }
             | Address::IvrNode { tree: a, node: b } => format!("{}/{}", part(a), part(b)),
@@ -422,6 +431,7 @@ impl FromStr for Address {
             Kind::Queue => Address::Queue(one(&parts)?),
             Kind::IvrTree => Address::IvrTree(one(&parts)?),
             Kind::Number => Address::Number(one(&parts)?),
+            Kind::Blacklist => Address::Blacklist(one(&parts)?),
             Kind::Membership => {
                 let (group, agent) = two(&parts)?;
                 Address::Membership { group, agent }

@@ -38,6 +38,7 @@ pub fn emit(model: &Model, schema: &str) -> BTreeMap<String, String> {
     add("queues.yaml", queues(model, &audio_names));
     add("ivr.yaml", ivr(model, &audio_names));
     add("numbers.yaml", numbers(model));
+    add("blacklist.yaml", blacklist(model));
     files
 }
 
@@ -422,6 +423,30 @@ fn numbers(model: &Model) -> String {
         }
     }
     section("numbers", out)
+}
+
+fn blacklist(model: &Model) -> String {
+    let Some(entries) = &model.blacklist else {
+        return String::new();
+    };
+    if entries.is_empty() {
+        // Managed, and empty: every live entry is deleted.
+        return "blacklist: {}\n".to_owned();
+    }
+    let mut out = String::new();
+    for (digits, entry) in entries {
+        let blocks: Vec<&str> = [(entry.ivr, "ivr"), (entry.queue, "queue")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        let fields = if entry.ivr && entry.queue {
+            Vec::new()
+        } else {
+            vec![format!("blocks: [{}]", blocks.join(", "))]
+        };
+        writeln!(out, "  {}: {}", scalar(digits, false), flow_map(&fields)).unwrap();
+    }
+    section("blacklist", out)
 }
 
 fn section(name: &str, body: String) -> String {

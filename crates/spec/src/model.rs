@@ -35,6 +35,30 @@ pub struct Model {
     pub ivr: BTreeMap<String, IvrTree>,
     /// Phone numbers keyed by their digits (E.164 without `+`).
     pub numbers: BTreeMap<String, Number>,
+    /// Blacklisted caller numbers keyed by their digits (without the `+` PCC stores). `None`
+    /// in a spec without a `blacklist:` section means "not managed", as for `settings`: the
+    /// planner leaves the live entries alone, and nothing reads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blacklist: Option<BTreeMap<String, Blacklisted>>,
+}
+
+/// What a blacklisted caller is kept from (PCC's `ivr_blocked`, `queue_blocked`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blacklisted {
+    /// The caller does not reach the IVR.
+    pub ivr: bool,
+    /// The caller does not reach a queue.
+    pub queue: bool,
+}
+
+impl Default for Blacklisted {
+    /// A spec entry that says nothing blocks both.
+    fn default() -> Self {
+        Blacklisted {
+            ivr: true,
+            queue: true,
+        }
+    }
 }
 
 impl Model {

@@ -250,6 +250,9 @@ pub struct RawSpec {
     pub ivr: Option<Map<Spanned<RawTree>>>,
     /// Phone numbers keyed by their digits (country code first, no `+`). Quote them.
     pub numbers: Option<Map<Spanned<RawNumber>, Digits>>,
+    /// Blacklisted caller numbers keyed by their digits (country code first, no `+`), each
+    /// kept from the IVR, the queues or both (`POST /v1/blacklistnumber`). Quote them.
+    pub blacklist: Option<Map<Spanned<RawBlacklisted>, Digits>>,
     /// Flow tests: a caller dials a number and presses keys; `validate` checks where the call
     /// ends.
     pub tests: Option<Vec<Spanned<RawTest>>>,
@@ -448,6 +451,27 @@ pub struct RawRouting {
     pub group: Spanned<String>,
     /// A primary group gets calls first (`primary_group` 1). Default false: an overflow group.
     pub primary: Option<Spanned<bool>>,
+}
+
+/// A blacklisted caller number (`POST /v1/blacklistnumber`).
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Blacklisted")]
+#[serde(deny_unknown_fields)]
+pub struct RawBlacklisted {
+    /// What the caller is kept from: `ivr` (`ivr_blocked`), `queue` (`queue_blocked`), or
+    /// both. Default both; `[]` keeps the entry but blocks nothing.
+    pub blocks: Option<Vec<Spanned<RawBlock>>>,
+}
+
+/// What a blacklist entry blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[schemars(rename = "Block")]
+#[serde(rename_all = "snake_case")]
+pub enum RawBlock {
+    /// The IVR (`ivr_blocked`).
+    Ivr,
+    /// The queues (`queue_blocked`).
+    Queue,
 }
 
 /// `schedule`.

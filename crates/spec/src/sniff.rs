@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 
 /// The top-level keys of a spec file (`RawSpec`'s fields; a test keeps the two equal).
-pub const SECTIONS: [&str; 14] = [
+pub const SECTIONS: [&str; 15] = [
     "agents",
     "audio",
+    "blacklist",
     "environments",
     "groups",
     "ignore",

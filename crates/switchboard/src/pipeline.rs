@@ -392,7 +392,8 @@ pub fn flow_report(spec: &Spec, live: &spec::Model, plan: &Plan) -> FlowReport {
 pub fn read_scope(spec: &Spec, concurrency: usize) -> pcc::ReadOptions {
     let scopes = pcc::ReadScope::ALL
         .into_iter()
-        .filter(|scope| *scope != pcc::ReadScope::Settings || spec.model.settings.is_some());
+        .filter(|scope| *scope != pcc::ReadScope::Settings || spec.model.settings.is_some())
+        .filter(|scope| *scope != pcc::ReadScope::Blacklist || spec.model.blacklist.is_some());
     pcc::ReadOptions {
         concurrency: concurrency.max(1),
         ..pcc::ReadOptions::only(scopes)

@@ -214,6 +214,17 @@ pub fn project(size: Size, seed: u64, root: &Path) -> Model {
         get_customer_info_timeout_ms: 1500,
         callout_answer_url: None,
     });
+    m.blacklist = Some(
+        (0..3)
+            .map(|i| {
+                let entry = spec::model::Blacklisted {
+                    ivr: true,
+                    queue: i != 1,
+                };
+                (format!("8490555{i:04}"), entry)
+            })
+            .collect(),
+    );
     m
 }
 
@@ -231,6 +242,7 @@ pub fn objects(m: &Model) -> usize {
             .map(|t| t.nodes.len() + t.nodes.values().map(|n| n.keys.len()).sum::<usize>())
             .sum::<usize>()
         + m.numbers.len()
+        + m.blacklist.as_ref().map_or(0, BTreeMap::len)
         + usize::from(m.settings.is_some())
 }
 
@@ -442,5 +454,13 @@ pub fn mutate(m: &Model, root: &Path) -> Model {
     let s = m.settings.as_mut().unwrap();
     s.event_url = Some("https://crm.example.com/v2/events".into());
     s.get_customer_info_url = None;
+    // Blacklist: one added, one narrowed, one removed.
+    let blacklist = m.blacklist.as_mut().unwrap();
+    blacklist.insert(
+        "84905559999".to_owned(),
+        spec::model::Blacklisted::default(),
+    );
+    blacklist.get_mut("84905550000").unwrap().queue = false;
+    blacklist.remove("84905550002");
     m
 }

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use spec::model::{
-    Agent, AgentRouting, AudioId, CallSettings, IvrNode, Key, KeyAction, Number, NumberRoute,
-    Prompt, Queue, Routing, Schedule, Sensitive,
+    Agent, AgentRouting, AudioId, Blacklisted, CallSettings, IvrNode, Key, KeyAction, Number,
+    NumberRoute, Prompt, Queue, Routing, Schedule, Sensitive,
 };
 
 use crate::wire;
@@ -195,6 +195,15 @@ pub fn number_body(
         queue_id,
         record_outbound_calls: Some(number.record_outbound_calls),
         all_group_can_make_outbound_call: number.all_groups_can_call_out,
+    }
+}
+
+/// A blacklist entry's body, create and update alike.
+pub fn blacklist_body(digits: &str, entry: &Blacklisted) -> wire::BlacklistBody {
+    wire::BlacklistBody {
+        number: digits.to_owned(),
+        ivr_blocked: entry.ivr,
+        queue_blocked: entry.queue,
     }
 }
 

@@ -353,6 +353,28 @@ impl Resource for wire::Number {
     }
 }
 
+/// A blacklist entry is keyed by its digits: PCC stores them after a `+`, which the key
+/// leaves out.
+impl Resource for wire::BlacklistNumber {
+    const HOST: Host = Host::Pcc;
+    const PATH: &'static str = "/v1/blacklistnumber";
+    const SHAPE: Shape = shape(&["blacklistNumbers"], TOTAL_COUNT);
+    const PARENT: Option<&'static str> = None;
+    const ID_KEY: Option<&'static str> = Some("blacklistNumberID");
+    const WRITES: Writes = Writes::ById;
+    type Body = wire::BlacklistBody;
+    type Created = String;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> Option<&str> {
+        self.number.as_deref().map(|n| n.strip_prefix('+').unwrap_or(n))
+    }
+    fn created(id: Option<String>, _: &Value) -> String {
+        id.unwrap_or_default()
+    }
+}
+
 // The greeting list's only public type file spells it `greeting_files` counted by `total`.
 /// Greeting files are uploaded ([`crate::Client::upload_greeting`]), never written otherwise;
 /// their natural key is the `sha256=` in their `desc` ([`crate::live::parse_greeting_desc`]).

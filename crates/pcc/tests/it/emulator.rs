@@ -470,6 +470,7 @@ fn expected_model(welcome_sha: &str, hold_file: &str) -> Model {
                 },
             ),
         ]),
+        blacklist: Some(BTreeMap::new()),
     }
 }
 

@@ -233,6 +233,7 @@ async fn scoped_reads_cost_what_the_table_says() {
                 ReadScope::Queues => !live.model.queues.is_empty(),
                 ReadScope::Ivr => !live.model.ivr.is_empty(),
                 ReadScope::Numbers => !live.model.numbers.is_empty(),
+                ReadScope::Blacklist => live.model.blacklist.is_some(),
             };
             assert_eq!(filled, scope.contains(&kind), "{scope:?}: {kind:?}");
         }

@@ -223,6 +223,7 @@ fn section_title(kind: Kind) -> &'static str {
         Kind::IvrNode => "IVR nodes and keys",
         Kind::IvrKey => "IVR keys",
         Kind::Number => "Numbers",
+        Kind::Blacklist => "Blacklist",
         Kind::Settings => "Call settings",
     }
 }

@@ -508,6 +508,7 @@ fn reversed(m: &Model) -> Model {
             })
             .collect(),
         numbers: rev(&m.numbers),
+        blacklist: m.blacklist.as_ref().map(rev),
     }
 }
 

@@ -274,6 +274,7 @@ impl Store {
                 .and_then(|t| t.nodes.get(node))
                 .is_some_and(|n| n.keys.contains_key(key)),
             Address::Number(x) => m.numbers.contains_key(x),
+            Address::Blacklist(x) => m.blacklist.as_ref().is_some_and(|b| b.contains_key(x)),
             Address::Settings => m.settings.is_some(),
         }
     }
@@ -352,6 +353,9 @@ impl Store {
             (Address::Number(x), Object::Number(v)) => {
                 m.numbers.insert(x.clone(), v.clone());
             }
+            (Address::Blacklist(x), Object::Blacklist(v)) => {
+                m.blacklist.get_or_insert_default().insert(x.clone(), *v);
+            }
             (Address::Settings, Object::Settings(v)) => m.settings = Some(v.clone()),
             _ => return Err("value of the wrong kind".into()),
         }
@@ -393,6 +397,7 @@ impl Store {
                 .and_then(|t| t.nodes.get_mut(node))
                 .is_some_and(|n| n.keys.remove(key).is_some()),
             Address::Number(x) => m.numbers.remove(x).is_some(),
+            Address::Blacklist(x) => m.blacklist.as_mut().is_some_and(|b| b.remove(x).is_some()),
             Address::Settings => return Err("settings cannot be deleted".into()),
         };
         if gone {

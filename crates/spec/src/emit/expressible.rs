@@ -62,6 +62,7 @@ pub fn expressible(model: &Model) -> (Model, Vec<LeftOut>) {
     x.keys();
     x.dead_ends(&lost_routing);
     x.numbers();
+    x.blacklist();
     let mut left_out = x.left_out;
     left_out.sort_by_cached_key(|l| (l.address.to_string(), l.reason.clone()));
     (x.model, left_out)
@@ -396,6 +397,26 @@ impl Expressing {
             });
             if self.refuse(Address::Number(digits.clone()), &digits, problem) {
                 self.model.numbers.remove(&digits);
+            }
+        }
+    }
+
+    /// Blacklist entries whose number a spec refuses.
+    fn blacklist(&mut self) {
+        let digits: Vec<String> = self
+            .model
+            .blacklist
+            .iter()
+            .flatten()
+            .map(|(d, _)| d.clone())
+            .collect();
+        for digits in digits {
+            let problem = (!valid::phone_number(&digits))
+                .then(|| "is not a phone number a spec accepts (3 to 15 digits)".to_owned());
+            if self.refuse(Address::Blacklist(digits.clone()), &digits, problem)
+                && let Some(entries) = &mut self.model.blacklist
+            {
+                entries.remove(&digits);
             }
         }
     }

@@ -36,6 +36,9 @@ pub(super) struct Project<'r> {
     pub(super) queues: BTreeMap<String, Def<'r, RawQueue>>,
     pub(super) ivr: BTreeMap<String, Def<'r, RawTree>>,
     pub(super) numbers: BTreeMap<String, Def<'r, RawNumber>>,
+    pub(super) blacklist: BTreeMap<String, Def<'r, crate::raw::RawBlacklisted>>,
+    /// Some file has a `blacklist:` section (perhaps empty): the blacklist is managed.
+    pub(super) blacklist_declared: bool,
     pub(super) tests: Vec<(usize, &'r Spanned<RawTest>)>,
     pub(super) ignore: Vec<(usize, &'r Spanned<String>)>,
     pub(super) safety: Option<(usize, &'r Spanned<crate::raw::RawSafety>)>,
@@ -87,6 +90,12 @@ pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Projec
             "number",
             raws.iter().map(|(f, r)| (*f, r.numbers.as_ref())),
         ),
+        blacklist: collect(
+            cx,
+            "blacklisted number",
+            raws.iter().map(|(f, r)| (*f, r.blacklist.as_ref())),
+        ),
+        blacklist_declared: raws.iter().any(|(_, r)| r.blacklist.is_some()),
         tests: raws
             .iter()
             .flat_map(|(f, r)| r.tests.iter().flatten().map(move |t| (*f, t)))

@@ -260,6 +260,7 @@ pub fn load_with(
     let (trees, graphs) = ivr::lower_ivr(&mut cx, &project, &audio_names);
     model.ivr = trees;
     model.numbers = sections::lower_numbers(&mut cx, &project);
+    model.blacklist = sections::lower_blacklist(&mut cx, &project);
     checks::check_queues(&mut cx, &project, &model, &graphs);
     checks::check_unused_trees(&mut cx, &project);
     for tree in &graphs {

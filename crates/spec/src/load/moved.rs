@@ -348,6 +348,11 @@ fn why_not(kind: Kind) -> (&'static str, &'static str) {
             "a number is its digits, which PCC cannot change on a number: a new number is a \
              delete and a create",
         ),
+        Kind::Blacklist => (
+            "a blacklist entry",
+            "a blacklist entry is the caller's digits: another number is another entry, a \
+             delete and a create",
+        ),
         Kind::Membership | Kind::Routing => (
             if kind == Kind::Routing {
                 "a routing"

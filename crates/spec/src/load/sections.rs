@@ -8,11 +8,11 @@ use crate::diagnostic::code;
 use crate::load::merge::{Def, Project};
 use crate::load::{At, Cx};
 use crate::model::{
-    Agent, AgentRouting, Audio, AudioId, CallSettings, Group, Model, Number, NumberRoute, Queue,
-    Routing, Schedule,
+    Agent, AgentRouting, Audio, AudioId, Blacklisted, CallSettings, Group, Model, Number,
+    NumberRoute, Queue, Routing, Schedule,
 };
 use crate::raw::{
-    RawAgentRouting, RawAudio, RawNumber, RawQueue, RawSchedule, RawSettings, Spanned,
+    RawAgentRouting, RawAudio, RawBlock, RawNumber, RawQueue, RawSchedule, RawSettings, Spanned,
 };
 use crate::sensitive::Sensitive;
 use crate::valid;
@@ -132,7 +132,7 @@ pub(super) fn phone_at(cx: &mut Cx<'_>, at: At, value: &str, what: &str) {
 /// Warns about a PCC number with a leading `0`: no country code starts with 0, so it is the
 /// national form (`024 7308 2686`), which PCC does not list; the number would be created but
 /// never match a call. Not an error: forward targets and short codes are not checked.
-fn national(cx: &mut Cx<'_>, at: At, digits: &str) {
+fn national(cx: &mut Cx<'_>, at: At, digits: &str, address: Address) {
     if digits.len() < 2 || !digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return;
     }
@@ -142,7 +142,7 @@ fn national(cx: &mut Cx<'_>, at: At, digits: &str) {
         format!("number `{digits}` starts with 0, the national prefix"),
         "national form",
     );
-    diagnostic.address = Some(Address::Number(digits.to_owned()));
+    diagnostic.address = Some(address);
     diagnostic.help = Some(
         "PCC numbers are written country code first, without the national 0: Vietnam's \
          `024 7308 2686` is `842473082686`"
@@ -505,12 +505,41 @@ pub(super) fn lower_queues(
     queues
 }
 
+/// Blacklisted caller numbers: digits like `numbers:` (a `+` is refused with the digits to
+/// write instead), each blocking what `blocks` lists, both by default. `None` when no file
+/// has a `blacklist:` section: the blacklist is then not managed.
+pub(super) fn lower_blacklist(
+    cx: &mut Cx<'_>,
+    project: &Project<'_>,
+) -> Option<BTreeMap<String, Blacklisted>> {
+    if !project.blacklist_declared {
+        return None;
+    }
+    let mut blacklist = BTreeMap::new();
+    for (digits, def) in &project.blacklist {
+        phone_at(cx, def.key_at(), digits, "blacklisted number");
+        national(cx, def.key_at(), digits, Address::Blacklist(digits.clone()));
+        let entry = match &def.value.value.blocks {
+            None => Blacklisted::default(),
+            Some(blocks) => {
+                let has = |block: RawBlock| blocks.iter().any(|b| b.value == block);
+                Blacklisted {
+                    ivr: has(RawBlock::Ivr),
+                    queue: has(RawBlock::Queue),
+                }
+            }
+        };
+        blacklist.insert(digits.clone(), entry);
+    }
+    Some(blacklist)
+}
+
 pub(super) fn lower_numbers(cx: &mut Cx<'_>, project: &Project<'_>) -> BTreeMap<String, Number> {
     let mut numbers = BTreeMap::new();
     for (digits, def) in &project.numbers {
         let raw: &RawNumber = &def.value.value;
         phone_at(cx, def.key_at(), digits, "number");
-        national(cx, def.key_at(), digits);
+        national(cx, def.key_at(), digits, Address::Number(digits.clone()));
         let route = match (&raw.ivr, &raw.queue) {
             (Some(tree), None) => {
                 if !project.ivr.contains_key(&tree.value) {

@@ -33,6 +33,7 @@ fn hostile_addresses() -> Vec<Address> {
             key: Key::Star,
         },
         Address::Number(name("84")),
+        Address::Blacklist(name("84")),
         Address::Settings,
     ]
 }
@@ -73,6 +74,7 @@ fn every_address_is_one_printable_line_that_reads_back_as_its_object() {
     ivr_node.t%2Fa%25b%1B[31m%0A%E2%80%AE/n%2Fa%25b%1B[31m%0A%E2%80%AE
     ivr_key.t%2Fa%25b%1B[31m%0A%E2%80%AE/n%2Fa%25b%1B[31m%0A%E2%80%AE/*
     number.84%2Fa%25b%1B[31m%0A%E2%80%AE
+    blacklist.84%2Fa%25b%1B[31m%0A%E2%80%AE
     settings
     "
     );
@@ -203,6 +205,7 @@ fn what_each_kind_allows() {
         [
             "agent",
             "audio",
+            "blacklist",
             "group",
             "ivr_key",
             "ivr_node",
@@ -225,7 +228,8 @@ fn what_each_kind_allows() {
             Kind::Audio,
             Kind::Queue,
             Kind::IvrTree,
-            Kind::Number
+            Kind::Number,
+            Kind::Blacklist
         ]
     );
     for kind in Kind::ALL {

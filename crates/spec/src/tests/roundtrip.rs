@@ -78,6 +78,8 @@ struct Blueprint {
     queues: Vec<QueueBits>,
     trees: Vec<(String, usize, Vec<NodeBits>)>,
     numbers: Vec<NumberBits>,
+    /// Unmanaged, or these entries: digits, blocks the IVR, blocks the queues.
+    blacklist: Option<Vec<(String, bool, bool)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -197,9 +199,13 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
         prop::collection::vec(queue, 0..4),
         trees,
         numbers,
+        proptest::option::of(prop::collection::vec(
+            (digits(), any::<bool>(), any::<bool>()),
+            0..3,
+        )),
     )
         .prop_map(
-            |(settings, audio, agents, groups, queues, trees, numbers)| Blueprint {
+            |(settings, audio, agents, groups, queues, trees, numbers, blacklist)| Blueprint {
                 settings,
                 audio,
                 agents,
@@ -207,6 +213,7 @@ fn blueprint() -> impl Strategy<Value = Blueprint> {
                 queues,
                 trees,
                 numbers,
+                blacklist,
             },
         )
 }
@@ -404,6 +411,20 @@ fn build(bp: &Blueprint) -> (Model, BTreeMap<String, String>) {
             },
         );
     }
+    model.blacklist = bp.blacklist.as_ref().map(|entries| {
+        entries
+            .iter()
+            .map(|(digits, ivr, queue)| {
+                (
+                    digits.clone(),
+                    crate::model::Blacklisted {
+                        ivr: *ivr,
+                        queue: *queue,
+                    },
+                )
+            })
+            .collect()
+    });
     (model, files)
 }
 

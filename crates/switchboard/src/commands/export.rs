@@ -33,7 +33,7 @@ const MARK_PREFIX: &str = "# Exported by switchboard";
 const SCHEMA_TITLE: &str = "switchboard spec";
 /// Every file an export may write; a directory holding only these, each marked, is a previous
 /// export.
-const EXPORT_FILES: [&str; 9] = [
+const EXPORT_FILES: [&str; 10] = [
     "settings.yaml",
     "audio.yaml",
     "agents.yaml",
@@ -41,6 +41,7 @@ const EXPORT_FILES: [&str; 9] = [
     "queues.yaml",
     "ivr.yaml",
     "numbers.yaml",
+    "blacklist.yaml",
     IGNORE_FILE,
     SCHEMA_FILE,
 ];
@@ -58,7 +59,11 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
         live
     })?;
 
-    let (model, left_out) = spec::emit::expressible(&live.model);
+    let (mut model, left_out) = spec::emit::expressible(&live.model);
+    if model.blacklist.as_ref().is_some_and(BTreeMap::is_empty) {
+        // A project without blacklist entries exports a spec that does not manage them.
+        model.blacklist = None;
+    }
     for item in &left_out {
         let what = if item.address == Address::Settings {
             "the export leaves them out, so the spec does not manage them"
@@ -174,6 +179,14 @@ fn summary(model: &Model) -> String {
         (
             model.audio.len(),
             plural(model.audio.len(), "audio file", "audio files"),
+        ),
+        (
+            model.blacklist.as_ref().map_or(0, BTreeMap::len),
+            plural(
+                model.blacklist.as_ref().map_or(0, BTreeMap::len),
+                "blacklisted number",
+                "blacklisted numbers",
+            ),
         ),
     ] {
         if n > 0 {

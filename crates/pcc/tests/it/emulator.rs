@@ -490,8 +490,8 @@ async fn brownfield_project_reads_back_as_its_model_with_the_minimum_requests() 
 
     let minimum = minimum_reads(&expected, &all());
     // settings 1, greetings 1, agents 4, groups 1 + members 1+2+1+1, queues 1 + routings 3,
-    // trees 1 + nodes 1+1 + keys 3, numbers 1.
-    assert_eq!(minimum, 1 + 1 + 4 + 1 + 5 + 1 + 3 + 1 + 2 + 3 + 1);
+    // trees 1 + nodes 1+1 + keys 3, numbers 1, blacklist 1.
+    assert_eq!(minimum, 1 + 1 + 4 + 1 + 5 + 1 + 3 + 1 + 2 + 3 + 1 + 1);
     let stats = emu.stats();
     assert_eq!(stats.writes, 0, "a read writes nothing");
     assert_eq!(stats.reads, minimum, "{:#?}", stats.requests);

@@ -74,6 +74,7 @@ fn project() -> Value {
                   {"id": "TR_EMPTY", "tree_name": "empty", "root_node": ""}],
         "nodes": {"TR_BIG": nodes, "TR_EMPTY": []},
         "keys": keys, "numbers": numbers,
+        "blacklist": [{"id": "BNXJ3OWK", "number": "+84379361752", "ivr_blocked": 1, "queue_blocked": 0}],
     })
 }
 
@@ -108,6 +109,7 @@ fn list(app: &App, path: &str, q: &BTreeMap<String, String>) -> Value {
         "ivrnode" => ("nodes", "ivrNodes", Some("tree")),
         "ivrkeypress" => ("keys", "ivrNodeKeys", Some("node")),
         "number" => ("numbers", "numbers", None),
+        "blacklistnumber" => ("blacklist", "blacklistNumbers", None),
         "greetingfile" => ("greetings", "greetingFiles", None),
         other => panic!("unexpected list {other}"),
     };
@@ -188,13 +190,27 @@ async fn full_read_equals_the_project_with_the_minimum_requests_in_parallel() {
     assert_eq!(live.model.ivr["big"].nodes["n129"].keys.len(), 14);
     assert_eq!(live.model.numbers.len(), 120);
     assert_eq!(live.model.audio.len(), 105);
+    // The `+` PCC stores is not part of the key.
+    assert_eq!(
+        live.model.blacklist,
+        Some(BTreeMap::from([(
+            "84379361752".to_owned(),
+            spec::model::Blacklisted {
+                ivr: true,
+                queue: false
+            }
+        )]))
+    );
 
     let stats = client.stats();
     assert_eq!(stats.writes(), 0);
     assert_eq!(stats.total(), minimum_reads(&live.model, &opts.scopes));
     // By hand: settings 1, greetings 2, agents 3, groups 1 + members 3+1+1, queues 1 +
-    // routings 1+1, trees 1 + nodes 2+1 + keys 130, numbers 2.
-    assert_eq!(stats.total(), 1 + 2 + 3 + 1 + 5 + 1 + 2 + 1 + 3 + 130 + 2);
+    // routings 1+1, trees 1 + nodes 2+1 + keys 130, numbers 2, blacklist 1.
+    assert_eq!(
+        stats.total(),
+        1 + 2 + 3 + 1 + 5 + 1 + 2 + 1 + 3 + 130 + 2 + 1
+    );
     let max = served.max_in_flight.load(Ordering::SeqCst);
     assert!(
         max <= 4,

@@ -32,6 +32,7 @@ fn schema_rejects_unknown_keys_and_lists_every_section() {
         [
             "agents",
             "audio",
+            "blacklist",
             "environments",
             "groups",
             "ignore",

@@ -662,7 +662,15 @@ fn server_ids(p: &mut Problems, raw: &RawLive) {
         .iter()
         .flatten()
         .map(|n| (n.id.as_str(), label(&n.number)));
-    let lists = lists.into_iter().chain([(Kind::Number, numbers.collect())]);
+    let blacklist = raw
+        .blacklist
+        .iter()
+        .flatten()
+        .map(|b| (b.id.as_str(), label(&b.number)));
+    let lists = lists.into_iter().chain([
+        (Kind::Number, numbers.collect()),
+        (Kind::Blacklist, blacklist.collect()),
+    ]);
     for (kind, items) in lists {
         let mut by_id: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (id, name) in items {

@@ -470,6 +470,14 @@ fn project(model: &Model, keep: &dyn Fn(&Address) -> bool) -> Model {
             out.numbers.insert(digits.clone(), number.clone());
         }
     }
+    // Managed or not as in `model`; managed, only the entries kept.
+    out.blacklist = model.blacklist.as_ref().map(|entries| {
+        entries
+            .iter()
+            .filter(|(digits, _)| keep(&Address::Blacklist((*digits).clone())))
+            .map(|(digits, entry)| (digits.clone(), *entry))
+            .collect()
+    });
     out
 }
 

@@ -230,6 +230,8 @@ fn server_ids_that_cannot_name_one_object_fail_the_read() {
     v["groups"][1]["id"] = "..".into();
     let tree = v["nodes"]["TR_MAIN0000000001"].as_array_mut().unwrap();
     tree[2]["id"] = ".".into();
+    // A blacklist entry's id is `..` too.
+    v["blacklist"] = serde_json::json!([{"id": "..", "number": "+84379361752", "ivr_blocked": 1}]);
     let raw: RawLive = serde_json::from_value(v).unwrap();
     let err = normalise_setting_aside(&raw, &all(), &|_| true).unwrap_err();
     let Error::Live(problems) = err else {
@@ -245,6 +247,8 @@ fn server_ids_that_cannot_name_one_object_fail_the_read() {
         [
             "agent `alice, bob` (AG_ALICE0000000001): 2 objects share the server id \
              `AG_ALICE0000000001`: a write to one would land on another",
+            "blacklist `+84379361752` (..): its server id `..` cannot name it in a request's \
+             URL path",
             "group `support` (..): its server id `..` cannot name it in a request's URL path",
             "ivr_node `spanish` (.): its server id `.` cannot name it in a request's URL path",
         ],

@@ -144,7 +144,7 @@ fn a_pattern_says_what_may_match_under_a_prefix_and_which_kinds() {
         [Kind::IvrTree, Kind::IvrNode, Kind::IvrKey]
     );
     assert_eq!(kinds("settings"), [Kind::Settings]);
-    assert_eq!(kinds("*.sales"), &Kind::ALL[..10]);
+    assert_eq!(kinds("*.sales"), &Kind::ALL[..11]);
     assert_eq!(kinds("*"), Kind::ALL);
     assert_eq!(kinds("?roup.sales"), [Kind::Group]);
     assert!(kinds("nokind.x").is_empty());

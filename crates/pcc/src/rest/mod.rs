@@ -59,6 +59,7 @@ pub fn family(kind: spec::Kind) -> &'static str {
         K::IvrNode => wire::Node::FAMILY,
         K::IvrKey => wire::NodeKey::FAMILY,
         K::Number => wire::Number::FAMILY,
+        K::Blacklist => wire::BlacklistNumber::FAMILY,
         K::Audio => wire::GreetingFile::FAMILY,
         K::Settings => SETTINGS_FAMILY,
     }
@@ -358,6 +359,7 @@ impl Resource for wire::Number {
 impl Resource for wire::BlacklistNumber {
     const HOST: Host = Host::Pcc;
     const PATH: &'static str = "/v1/blacklistnumber";
+    const FAMILY: &'static str = "blacklist";
     const SHAPE: Shape = shape(&["blacklistNumbers"], TOTAL_COUNT);
     const PARENT: Option<&'static str> = None;
     const ID_KEY: Option<&'static str> = Some("blacklistNumberID");

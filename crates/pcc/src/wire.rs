@@ -409,15 +409,6 @@ pub struct BlacklistNumber {
     pub queue_blocked: Option<bool>,
 }
 
-impl BlacklistNumber {
-    /// The number's digits, without the `+` PCC stores: the natural key.
-    pub fn digits(&self) -> Option<String> {
-        self.number
-            .as_deref()
-            .map(|n| n.strip_prefix('+').unwrap_or(n).to_owned())
-    }
-}
-
 /// An item of `GET /v1/greetingfile` (`data.greetingFiles`, or `data.greeting_files`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct GreetingFile {

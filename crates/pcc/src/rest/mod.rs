@@ -370,7 +370,9 @@ impl Resource for wire::BlacklistNumber {
         &self.id
     }
     fn key(&self) -> Option<&str> {
-        self.number.as_deref().map(|n| n.strip_prefix('+').unwrap_or(n))
+        self.number
+            .as_deref()
+            .map(|n| n.strip_prefix('+').unwrap_or(n))
     }
     fn created(id: Option<String>, _: &Value) -> String {
         id.unwrap_or_default()

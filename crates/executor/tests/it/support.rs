@@ -40,6 +40,9 @@ pub async fn emulator_on(state: Option<&Path>, faults: emulator::Faults) -> emul
         .unwrap()
 }
 
+/// Requests the test client sends at most for one call (its `RetryPolicy::max_attempts`).
+pub const ATTEMPTS: u32 = 6;
+
 /// A client that retries quickly (the emulator's 429s ask for no wait in these tests).
 pub fn client(emu: &emulator::Emulator) -> Client {
     client_at(&emu.url())
@@ -49,7 +52,7 @@ pub fn client(emu: &emulator::Emulator) -> Client {
 pub fn client_at(url: &str) -> Client {
     let mut config = pcc::Config::with_endpoint(url, Credentials::new(SID, SECRET));
     config.retry = RetryPolicy {
-        max_attempts: 6,
+        max_attempts: ATTEMPTS,
         max_timeouts: 2,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(20),

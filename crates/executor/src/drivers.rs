@@ -352,7 +352,15 @@ where
             left += 1;
             continue;
         }
-        match delete(ctx, || remove(copy.id.clone()), find, &copy.id).await {
+        match in_place(
+            ctx,
+            InPlace::Delete,
+            || remove(copy.id.clone()),
+            find,
+            &copy.id,
+        )
+        .await
+        {
             Ok(done) => {
                 writes += done.writes;
                 removed += 1;
@@ -433,49 +441,22 @@ where
             id: id.to_owned(),
         });
     };
-    let done = update(ctx, || fix(id.to_owned()), find, id).await?;
+    let done = in_place(ctx, InPlace::Update, || fix(id.to_owned()), find, id).await?;
     Ok(done.writes)
 }
 
 /// What an in-place write does, and so when a look-up shows it done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum InPlace {
+pub(crate) enum InPlace {
     /// Done when the object has the desired fields.
     Update,
     /// Done when the object is gone. A refusal, or a bare HTTP 404, is looked up too.
     Delete,
 }
 
-/// Updates the object `id` in place. `find` lists the live objects with its natural key.
-pub(crate) async fn update<S, D>(
-    ctx: &Ctx,
-    send: impl Fn() -> S,
-    find: &impl Fn() -> D,
-    id: &str,
-) -> Result<Done, Error>
-where
-    S: Future<Output = Result<(), pcc::Error>>,
-    D: Future<Output = Result<Vec<Found>, Error>>,
-{
-    in_place(ctx, InPlace::Update, send, find, id).await
-}
-
-/// Deletes the object `id`. `find` lists the live objects with its natural key.
-pub(crate) async fn delete<S, D>(
-    ctx: &Ctx,
-    send: impl Fn() -> S,
-    find: &impl Fn() -> D,
-    id: &str,
-) -> Result<Done, Error>
-where
-    S: Future<Output = Result<(), pcc::Error>>,
-    D: Future<Output = Result<Vec<Found>, Error>>,
-{
-    in_place(ctx, InPlace::Delete, send, find, id).await
-}
-
-/// The loop of an update or a delete of the object `id`.
-async fn in_place<S, D>(
+/// Updates (or deletes) the object `id` in place. `find` lists the live objects with its
+/// natural key.
+pub(crate) async fn in_place<S, D>(
     ctx: &Ctx,
     what: InPlace,
     send: impl Fn() -> S,

@@ -36,7 +36,7 @@ use spec::Address;
 use spec::model::{Agent, AudioId, Key, KeyAction, Number, NumberRoute, Queue};
 
 use crate::ctx::Ctx;
-use crate::drivers::{self, Found, already_gone};
+use crate::drivers::{self, Found, InPlace, already_gone};
 use crate::error::Error;
 use crate::report::Done;
 
@@ -306,7 +306,14 @@ where
                 return Err(unsupported(step));
             };
             let id = need(ctx, step, address)?;
-            let done = drivers::update(ctx, || client.update::<R>(&id, full), &find, &id).await?;
+            let done = drivers::in_place(
+                ctx,
+                InPlace::Update,
+                || client.update::<R>(&id, full),
+                &find,
+                &id,
+            )
+            .await?;
             Ok((done, None))
         }
         Action::Delete => {
@@ -323,7 +330,7 @@ where
                     _ => client.delete::<R>(&id).await,
                 }
             };
-            let mut done = drivers::delete(ctx, send, &find, &id).await?;
+            let mut done = drivers::in_place(ctx, InPlace::Delete, send, &find, &id).await?;
             forget(ctx, address);
             if R::WRITES != Writes::ById {
                 done.id = None;
@@ -384,6 +391,15 @@ fn group(name: &str) -> Write<'static, wire::Group> {
     let body = wire::GroupBody {
         name: name.to_owned(),
     };
+    named(name, body)
+}
+
+/// A kind with nothing but its name (groups, IVR trees): found by it, the same when found,
+/// updated only to be renamed.
+fn named<R: Resource>(name: &str, body: R::Body) -> Write<'static, R>
+where
+    R::Body: Clone,
+{
     Write {
         parent: None,
         key: name.to_owned(),
@@ -508,16 +524,7 @@ async fn tree(ctx: &Ctx, step: &Step, name: &str) -> Result<Done, Error> {
     let body = wire::TreeBody {
         tree_name: name.to_owned(),
     };
-    let w = Write {
-        parent: None,
-        key: name.to_owned(),
-        body: Some(body.clone()),
-        full: Some(body),
-        updates: Updates::Rename,
-        same: Box::new(|_, _| true),
-        copies: Copies::Removed,
-    };
-    let (done, _) = drive::<wire::Tree>(ctx, step, w).await?;
+    let (done, _) = drive::<wire::Tree>(ctx, step, named(name, body)).await?;
     if step.action == Action::Delete {
         ctx.ids(|ids| ids.roots.remove(name));
     }
@@ -800,7 +807,14 @@ async fn settings(ctx: &Ctx, step: &Step) -> Result<Done, Error> {
         let same = clean(|f| Some(normal::settings(&live, f))).as_ref() == Some(s);
         Ok(vec![Found::new(SETTINGS_ID, same)])
     };
-    drivers::update(ctx, || client.put_call_settings(body), &find, SETTINGS_ID).await
+    drivers::in_place(
+        ctx,
+        InPlace::Update,
+        || client.put_call_settings(body),
+        &find,
+        SETTINGS_ID,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use spec::model::{Key, KeyAction};
 
 use crate::Config;
 use crate::ctx::Ctx;
-use crate::drivers::{self, Found, Twins};
+use crate::drivers::{self, Found, InPlace, Twins};
 use crate::report::Recovery;
 
 /// A context whose client is never used: the tests hand the drivers their own send and find.
@@ -404,17 +404,29 @@ async fn a_delete_answered_by_a_bare_404_is_looked_up() {
         looks.fetch_add(1, Ordering::SeqCst);
         Ok(Vec::new())
     };
-    let done = drivers::delete(&ctx, || async { Err(not_found()) }, &gone, "QU_1")
-        .await
-        .unwrap();
+    let done = drivers::in_place(
+        &ctx,
+        InPlace::Delete,
+        || async { Err(not_found()) },
+        &gone,
+        "QU_1",
+    )
+    .await
+    .unwrap();
     assert_eq!(done.recovery, Some(Recovery::AlreadyGone));
     assert_eq!(done.writes, 1);
     assert_eq!(looks.load(Ordering::SeqCst), 1, "gone without looking");
 
     let still_there = || async { Ok(vec![Found::new("QU_1", true)]) };
-    let err = drivers::delete(&ctx, || async { Err(not_found()) }, &still_there, "QU_1")
-        .await
-        .unwrap_err();
+    let err = drivers::in_place(
+        &ctx,
+        InPlace::Delete,
+        || async { Err(not_found()) },
+        &still_there,
+        "QU_1",
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("HTTP 404"), "{err}");
 }
 

@@ -4,7 +4,6 @@
 
 use spec::model::{Audio, IvrTree, Model};
 
-use crate::moves;
 use crate::object::Object;
 use crate::plan::{Action, Plan, Step};
 use spec::Address;
@@ -27,7 +26,7 @@ pub fn renamed(plan: &Plan, live: &Model) -> Model {
     let mut model = live.clone();
     for step in &plan.steps {
         if let Some(from) = &step.moved_from {
-            moves::rename(&mut model, from, &step.address);
+            model.rename(from, &step.address);
         }
     }
     model
@@ -36,7 +35,7 @@ pub fn renamed(plan: &Plan, live: &Model) -> Model {
 fn apply_step(m: &mut Model, step: &Step) {
     if let Some(from) = &step.moved_from {
         // Like PCC: the object keeps its id, so what refers to it follows the new name.
-        moves::rename(m, from, &step.address);
+        m.rename(from, &step.address);
     }
     let after = step.after.as_ref();
     match (&step.address, step.action) {

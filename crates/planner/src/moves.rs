@@ -1,5 +1,6 @@
-//! Renames (`moved:` in a spec): which moves a live project still needs, and renaming an
-//! object in a model together with everything that refers to it by name.
+//! Renames (`moved:` in a spec): which moves a live project still needs. Renaming an object in
+//! a model with everything that refers to it by name is `spec::Model::rename`, which follows
+//! `spec::Address::renamed`, as the executor's id map does.
 //!
 //! PCC refers to groups, queues and trees by server id, so a rename on the server carries
 //! every membership, routing, key press and number along. The planner mirrors that: it renames
@@ -8,19 +9,14 @@
 
 use std::collections::BTreeMap;
 
-use spec::model::{KeyAction, Model, NumberRoute};
+use spec::model::Model;
 use spec::{Address, Policy};
 
 use crate::plan::{SetAside, Warning};
 
 /// True when `model` has the group, queue or tree at `address`.
 pub(crate) fn exists(model: &Model, address: &Address) -> bool {
-    match address {
-        Address::Group(name) => model.groups.contains_key(name),
-        Address::Queue(name) => model.queues.contains_key(name),
-        Address::IvrTree(name) => model.ivr.contains_key(name),
-        _ => false,
-    }
+    model.holds(address)
 }
 
 /// The moves `policy` declares that `live` still needs, as `to → from`, and `live` with them
@@ -69,66 +65,10 @@ pub(crate) fn resolve(
             warnings.push(Warning::MoveTargetExists { from, to });
             continue;
         }
-        rename(renamed.get_or_insert_with(|| live.clone()), &from, &to);
+        renamed
+            .get_or_insert_with(|| live.clone())
+            .rename(&from, &to);
         made.insert(to, from);
     }
     (renamed, made, warnings)
-}
-
-/// Renames the group, queue or tree at `from` to `to`'s name in `model`, and every reference
-/// to it: routings to a group, key presses and numbers sending calls to a queue, numbers
-/// answering with a tree. Does nothing when `from` is absent or `to` already there.
-pub(crate) fn rename(model: &mut Model, from: &Address, to: &Address) {
-    if !exists(model, from) || exists(model, to) {
-        return;
-    }
-    match (from, to) {
-        (Address::Group(old), Address::Group(new)) => {
-            if let Some(group) = model.groups.remove(old) {
-                model.groups.insert(new.clone(), group);
-            }
-            for queue in model.queues.values_mut() {
-                if let Some(routing) = queue.routing.remove(old) {
-                    queue.routing.insert(new.clone(), routing);
-                }
-            }
-        }
-        (Address::Queue(old), Address::Queue(new)) => {
-            if let Some(queue) = model.queues.remove(old) {
-                model.queues.insert(new.clone(), queue);
-            }
-            for action in model
-                .ivr
-                .values_mut()
-                .flat_map(|t| t.nodes.values_mut())
-                .flat_map(|n| n.keys.values_mut())
-            {
-                if let KeyAction::Queue { queue } = action
-                    && queue == old
-                {
-                    queue.clone_from(new);
-                }
-            }
-            for number in model.numbers.values_mut() {
-                if let Some(NumberRoute::Queue(queue)) = &mut number.route
-                    && queue == old
-                {
-                    queue.clone_from(new);
-                }
-            }
-        }
-        (Address::IvrTree(old), Address::IvrTree(new)) => {
-            if let Some(tree) = model.ivr.remove(old) {
-                model.ivr.insert(new.clone(), tree);
-            }
-            for number in model.numbers.values_mut() {
-                if let Some(NumberRoute::Ivr(tree)) = &mut number.route
-                    && tree == old
-                {
-                    tree.clone_from(new);
-                }
-            }
-        }
-        _ => {}
-    }
 }

@@ -144,11 +144,9 @@ pub fn stale(plan: &Plan, live_now: &Model) -> Vec<StaleObject> {
             moves::exists(current, &step.address),
         ) {
             (true, false) => {
-                moves::rename(
-                    renamed.get_or_insert_with(|| live_now.clone()),
-                    from,
-                    &step.address,
-                );
+                renamed
+                    .get_or_insert_with(|| live_now.clone())
+                    .rename(from, &step.address);
                 continue;
             }
             (false, false) => StaleObject {

@@ -14,11 +14,11 @@ use spec::{Address, Kind};
 use crate::generator;
 use crate::support::{self, apply, assert_no_duplicates, assert_success, client, config, read};
 
-fn hotline() -> PathBuf {
+pub(crate) fn hotline() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hotline")
 }
 
-fn load(dir: &Path) -> Model {
+pub(crate) fn load(dir: &Path) -> Model {
     let mut sources = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -2,39 +2,13 @@
 //! (`docs/pcc-api-assumptions.md`), so a change of priority is planned as a delete and a create,
 //! and the executor has no update of a routing to send, even for a plan that asks for one.
 
-use std::path::{Path, PathBuf};
-
 use executor::Outcome;
 use planner::Action;
 use spec::Address;
 use spec::model::Model;
 
-use crate::generator;
+use crate::renames::{hotline, load};
 use crate::support::{self, apply, assert_success, client, config, converge, read};
-
-fn hotline() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hotline")
-}
-
-fn load(dir: &Path) -> Model {
-    let mut sources = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            sources.push(spec::Source {
-                path: path.display().to_string(),
-                text: std::fs::read_to_string(&path).unwrap(),
-            });
-        }
-    }
-    sources.sort_by(|a, b| a.path.cmp(&b.path));
-    let hash = |file: &str| {
-        std::fs::read(dir.join(file))
-            .map(|b| generator::sha256_hex(&b))
-            .map_err(|e| e.to_string())
-    };
-    spec::load(&sources, &hash).spec.expect("valid").model
-}
 
 /// Requests the emulator saw to `METHOD /v1/routing-call-to-groups...`, by method.
 fn routing_requests(emu: &emulator::Emulator, method: &str) -> u64 {

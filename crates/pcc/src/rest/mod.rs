@@ -145,51 +145,170 @@ const fn shape(lists: &'static [&'static str], counts: &'static [&'static str]) 
     Shape { lists, counts }
 }
 
+/// A field that holds a natural key, set or not.
+trait AsKey {
+    fn as_key(&self) -> Option<&str>;
+}
+
+impl AsKey for String {
+    fn as_key(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl AsKey for Option<String> {
+    fn as_key(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+/// The descriptor of a resource whose create answers its new id (most of them): one line a
+/// fact, in [`Resource`]'s terms.
+macro_rules! resource {
+    (
+        $item:ty {
+            host: $host:ident,
+            path: $path:expr,
+            family: $family:literal,
+            lists: $lists:expr,
+            counts: $counts:expr,
+            parent: $parent:expr,
+            $(filter: $filter:expr,)?
+            id_key: $id_key:literal,
+            writes: $writes:ident,
+            body: $body:ty,
+            id: $id:ident,
+            key: $key:ident $(,)?
+        }
+    ) => {
+        impl Resource for $item {
+            const HOST: Host = Host::$host;
+            const PATH: &'static str = $path;
+            const FAMILY: &'static str = $family;
+            const SHAPE: Shape = shape($lists, $counts);
+            const PARENT: Option<&'static str> = $parent;
+            $(const FILTER: Option<&'static str> = Some($filter);)?
+            const ID_KEY: Option<&'static str> = Some($id_key);
+            const WRITES: Writes = Writes::$writes;
+            type Body = $body;
+            type Created = String;
+            fn id(&self) -> &str {
+                &self.$id
+            }
+            fn key(&self) -> Option<&str> {
+                self.$key.as_key()
+            }
+            fn created(id: Option<String>, _: &Value) -> String {
+                id.unwrap_or_default()
+            }
+        }
+    };
+}
+
 // The agent and group documentation counts with `totalAgents` / `totalGroups`, a real client
 // reads `totalCount`; both are read, and must agree when both come.
+resource!(wire::Agent {
+    host: Pcc,
+    path: "/v1/agent",
+    family: "agents",
+    lists: &["agents"],
+    counts: &["totalCount", "totalAgents"],
+    parent: None,
+    filter: "stringee_user_id",
+    id_key: "agentID",
+    writes: ById,
+    body: wire::AgentBody,
+    id: id,
+    key: stringee_user_id,
+});
 
-impl Resource for wire::Agent {
-    const HOST: Host = Host::Pcc;
-    const PATH: &'static str = "/v1/agent";
-    const FAMILY: &'static str = "agents";
-    const SHAPE: Shape = shape(&["agents"], &["totalCount", "totalAgents"]);
-    const PARENT: Option<&'static str> = None;
-    const FILTER: Option<&'static str> = Some("stringee_user_id");
-    const ID_KEY: Option<&'static str> = Some("agentID");
-    const WRITES: Writes = Writes::ById;
-    type Body = wire::AgentBody;
-    type Created = String;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn key(&self) -> Option<&str> {
-        self.stringee_user_id.as_deref()
-    }
-    fn created(id: Option<String>, _: &Value) -> String {
-        id.unwrap_or_default()
-    }
-}
+resource!(wire::Group {
+    host: Pcc,
+    path: "/v1/group",
+    family: "groups",
+    lists: &["groups"],
+    counts: &["totalCount", "totalGroups"],
+    parent: None,
+    id_key: "groupID",
+    writes: ById,
+    body: wire::GroupBody,
+    id: id,
+    key: name,
+});
 
-impl Resource for wire::Group {
-    const HOST: Host = Host::Pcc;
-    const PATH: &'static str = "/v1/group";
-    const FAMILY: &'static str = "groups";
-    const SHAPE: Shape = shape(&["groups"], &["totalCount", "totalGroups"]);
-    const PARENT: Option<&'static str> = None;
-    const ID_KEY: Option<&'static str> = Some("groupID");
-    const WRITES: Writes = Writes::ById;
-    type Body = wire::GroupBody;
-    type Created = String;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn key(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn created(id: Option<String>, _: &Value) -> String {
-        id.unwrap_or_default()
-    }
-}
+resource!(wire::Queue {
+    host: Pcc,
+    path: "/v1/queue",
+    family: "queues",
+    lists: &["queues"],
+    counts: TOTAL_COUNT,
+    parent: None,
+    id_key: "queueID",
+    writes: ById,
+    body: wire::QueueBody,
+    id: id,
+    key: name,
+});
+
+// A routing's natural key within its queue is its group's server id.
+resource!(wire::Routing {
+    host: Pcc,
+    path: "/v1/routing-call-to-groups",
+    family: "routings",
+    lists: &["groupRoutings"],
+    counts: TOTAL_COUNT,
+    parent: Some("queue"),
+    id_key: "groupRoutingID",
+    writes: ById,
+    body: wire::RoutingBody,
+    id: id,
+    key: group_id,
+});
+
+resource!(wire::Tree {
+    host: Pcc,
+    path: "/v1/ivrtree",
+    family: "trees",
+    lists: &["ivrTrees"],
+    counts: TOTAL_COUNT,
+    parent: None,
+    id_key: "ivrTreeID",
+    writes: ById,
+    body: wire::TreeBody,
+    id: id,
+    key: tree_name,
+});
+
+resource!(wire::NodeKey {
+    host: Pcc,
+    path: "/v1/ivrkeypress",
+    family: "keypresses",
+    lists: &["ivrNodeKeys"],
+    counts: TOTAL_COUNT,
+    parent: Some("node"),
+    id_key: "ivrNodeKeyID",
+    writes: ById,
+    body: wire::KeyBody,
+    id: id,
+    key: node_key,
+});
+
+// Greeting files are uploaded ([`crate::Client::upload_greeting`]), never written otherwise;
+// their natural key is the `sha256=` in their `desc` ([`crate::live::parse_greeting_desc`]).
+// The greeting list's only public type file spells it `greeting_files` counted by `total`.
+resource!(wire::GreetingFile {
+    host: CallApi,
+    path: GREETING_PATH,
+    family: "audio",
+    lists: &["greetingFiles", "greeting_files"],
+    counts: &["totalCount", "total"],
+    parent: None,
+    id_key: "filename",
+    writes: Never,
+    body: (),
+    id: filename,
+    key: desc,
+});
 
 /// A membership has no id: its agent's id stands for it within its group.
 impl Resource for wire::GroupAgent {
@@ -209,69 +328,6 @@ impl Resource for wire::GroupAgent {
         Some(&self.agent_id)
     }
     fn created(_: Option<String>, _: &Value) {}
-}
-
-impl Resource for wire::Queue {
-    const HOST: Host = Host::Pcc;
-    const PATH: &'static str = "/v1/queue";
-    const FAMILY: &'static str = "queues";
-    const SHAPE: Shape = shape(&["queues"], TOTAL_COUNT);
-    const PARENT: Option<&'static str> = None;
-    const ID_KEY: Option<&'static str> = Some("queueID");
-    const WRITES: Writes = Writes::ById;
-    type Body = wire::QueueBody;
-    type Created = String;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn key(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn created(id: Option<String>, _: &Value) -> String {
-        id.unwrap_or_default()
-    }
-}
-
-impl Resource for wire::Routing {
-    const HOST: Host = Host::Pcc;
-    const PATH: &'static str = "/v1/routing-call-to-groups";
-    const FAMILY: &'static str = "routings";
-    const SHAPE: Shape = shape(&["groupRoutings"], TOTAL_COUNT);
-    const PARENT: Option<&'static str> = Some("queue");
-    const ID_KEY: Option<&'static str> = Some("groupRoutingID");
-    const WRITES: Writes = Writes::ById;
-    type Body = wire::RoutingBody;
-    type Created = String;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn key(&self) -> Option<&str> {
-        Some(&self.group_id)
-    }
-    fn created(id: Option<String>, _: &Value) -> String {
-        id.unwrap_or_default()
-    }
-}
-
-impl Resource for wire::Tree {
-    const HOST: Host = Host::Pcc;
-    const PATH: &'static str = "/v1/ivrtree";
-    const FAMILY: &'static str = "trees";
-    const SHAPE: Shape = shape(&["ivrTrees"], TOTAL_COUNT);
-    const PARENT: Option<&'static str> = None;
-    const ID_KEY: Option<&'static str> = Some("ivrTreeID");
-    const WRITES: Writes = Writes::ById;
-    type Body = wire::TreeBody;
-    type Created = String;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn key(&self) -> Option<&str> {
-        self.tree_name.as_deref()
-    }
-    fn created(id: Option<String>, _: &Value) -> String {
-        id.unwrap_or_default()
-    }
 }
 
 /// A node's create also says whether it became its tree's root.
@@ -302,27 +358,6 @@ impl Resource for wire::Node {
             id: id.unwrap_or_default(),
             is_root,
         }
-    }
-}
-
-impl Resource for wire::NodeKey {
-    const HOST: Host = Host::Pcc;
-    const PATH: &'static str = "/v1/ivrkeypress";
-    const FAMILY: &'static str = "keypresses";
-    const SHAPE: Shape = shape(&["ivrNodeKeys"], TOTAL_COUNT);
-    const PARENT: Option<&'static str> = Some("node");
-    const ID_KEY: Option<&'static str> = Some("ivrNodeKeyID");
-    const WRITES: Writes = Writes::ById;
-    type Body = wire::KeyBody;
-    type Created = String;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn key(&self) -> Option<&str> {
-        self.node_key.as_deref()
-    }
-    fn created(id: Option<String>, _: &Value) -> String {
-        id.unwrap_or_default()
     }
 }
 
@@ -373,33 +408,6 @@ impl Resource for wire::BlacklistNumber {
         self.number
             .as_deref()
             .map(|n| n.strip_prefix('+').unwrap_or(n))
-    }
-    fn created(id: Option<String>, _: &Value) -> String {
-        id.unwrap_or_default()
-    }
-}
-
-// The greeting list's only public type file spells it `greeting_files` counted by `total`.
-/// Greeting files are uploaded ([`crate::Client::upload_greeting`]), never written otherwise;
-/// their natural key is the `sha256=` in their `desc` ([`crate::live::parse_greeting_desc`]).
-impl Resource for wire::GreetingFile {
-    const HOST: Host = Host::CallApi;
-    const PATH: &'static str = GREETING_PATH;
-    const FAMILY: &'static str = "audio";
-    const SHAPE: Shape = shape(
-        &["greetingFiles", "greeting_files"],
-        &["totalCount", "total"],
-    );
-    const PARENT: Option<&'static str> = None;
-    const ID_KEY: Option<&'static str> = Some("filename");
-    const WRITES: Writes = Writes::Never;
-    type Body = ();
-    type Created = String;
-    fn id(&self) -> &str {
-        &self.filename
-    }
-    fn key(&self) -> Option<&str> {
-        self.desc.as_deref()
     }
     fn created(id: Option<String>, _: &Value) -> String {
         id.unwrap_or_default()

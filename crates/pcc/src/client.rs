@@ -19,6 +19,8 @@ use crate::error::{Error, Lost, Silence};
 use crate::limits::{self, Budget, Limits};
 use crate::pace::{Pace, Pacer};
 use crate::rest::{GREETING_PATH, Host, Resource, SETTINGS_FAMILY, SETTINGS_PATH, Writes};
+pub use crate::retry::RetryPolicy;
+use crate::retry::{Ended, Retry, retry};
 use crate::throttle::{Throttle, Verdict};
 use crate::wire;
 
@@ -78,60 +80,6 @@ impl Config {
             call_api_url: endpoint,
             ..Config::stringee(credentials)
         }
-    }
-}
-
-/// The retry rule. GETs are retried on 5xx, 429, timeouts and lost connections; any request is
-/// retried on 429 (the server did not process it) and when no connection could be made (it
-/// was never sent). A write that got 5xx, a timeout or a dropped connection is never retried:
-/// it fails with [`Error::Uncertain`]. Timeouts have a budget of their own
-/// ([`RetryPolicy::max_timeouts`]): an endpoint that takes connections and never answers costs
-/// a few timeouts, not one per attempt. Waiting on 429s has two caps, one wait and all the
-/// waits of a command; past either, the call fails with [`Error::Throttled`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Requests sent at most for one call, the first included.
-    pub max_attempts: u32,
-    /// Attempts of one call that may end in a timeout (the request's or the connection's);
-    /// the call gives up at the one that reaches it. 2 (the default) retries a timed-out read
-    /// once: enough to ride out one slow moment, and a silent endpoint costs two timeouts.
-    pub max_timeouts: u32,
-    /// The first backoff; each retry doubles it.
-    pub initial_backoff: Duration,
-    /// The longest backoff.
-    pub max_backoff: Duration,
-    /// The longest wait on one 429 (its `Retry-After`, else the backoff); a server asking for
-    /// more fails the call at once.
-    pub max_retry_after: Duration,
-    /// The longest time a client (and its clones: one command) spends waiting on 429s in all,
-    /// in wall time (waits that overlap count once). A wait that would pass it fails the call,
-    /// and every later 429 fails at once.
-    pub max_throttled: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            max_timeouts: 2,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
-            max_throttled: Duration::from_secs(120),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before retry number `retry` (1 for the first): exponential, capped, with
-    /// "equal jitter" (half fixed, half random) so that parallel callers spread out.
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(20));
-        let capped = exp.min(self.max_backoff);
-        let half = capped / 2;
-        half + half.mul_f64(fastrand::f64())
     }
 }
 
@@ -664,9 +612,9 @@ impl Client {
         }
     }
 
-    /// Sends one call, retrying what is safe, and returns the answer with `r == 0` checked
-    /// unless `raw_r` is set (then any `r` comes back, for the caller to read). A success's
-    /// body is read up to `cap` bytes.
+    /// Sends one call, retrying what is safe (the rule: [`retry`]), and returns the answer
+    /// with `r == 0` checked unless `raw_r` is set (then any `r` comes back, for the caller to
+    /// read). A success's body is read up to `cap` bytes.
     #[allow(clippy::too_many_arguments)]
     async fn call(
         &self,
@@ -680,7 +628,7 @@ impl Client {
     ) -> Result<Answered, Error> {
         let url = self.url(host, path, query);
         let shown = shown(&url);
-        let is_get = method == Method::GET;
+        let get = method == Method::GET;
         let policy = self.inner.retry;
         let mut attempt = 0;
         let mut timeouts = 0;
@@ -688,227 +636,204 @@ impl Client {
             attempt += 1;
             self.count(&method, attempt > 1);
             let outcome = self.send_once(&method, &url, family, &payload, cap).await;
-            // `Err((error, Some(wait)))` means: retry after `wait` if attempts remain.
-            let verdict: Result<Answered, (Error, Option<Duration>)> = match outcome {
-                Outcome::Failed(err) => {
-                    let cause = describe(&err, self.inner.timeout, self.inner.connect_timeout);
-                    let silence = silence(&err);
-                    tracing::debug!(%method, path = %shown, attempt, %cause, "pcc request failed");
-                    if err.is_timeout() {
-                        timeouts += 1;
-                    }
-                    if silence == Silence::Connect || is_get {
-                        // A silent endpoint is not retried until the attempts run out: each
-                        // try would cost a whole timeout.
-                        let retry =
-                            (timeouts < policy.max_timeouts).then(|| policy.backoff(attempt));
-                        Err((
-                            Error::Transport {
-                                method: method.to_string(),
-                                path: shown.clone(),
-                                cause,
-                                attempts: attempt,
-                                silence,
-                            },
-                            retry,
-                        ))
-                    } else {
-                        Err((
-                            Error::Uncertain {
-                                method: method.to_string(),
-                                path: shown.clone(),
-                                cause,
-                                lost: Lost::Silence(silence),
-                            },
-                            None,
-                        ))
-                    }
-                }
-                Outcome::TooLarge { status, announced } => {
-                    let size = match announced {
-                        Some(n) => format!("announces {n} bytes"),
-                        None => "goes on".to_owned(),
-                    };
-                    let what = format!(
-                        "the answer (HTTP {}) {size}, past the {} switchboard reads from one \
-                         answer",
-                        status.as_u16(),
-                        limits::bytes(cap as u64)
-                    );
-                    Err((
-                        if is_get {
-                            Error::TooLarge {
-                                method: method.to_string(),
-                                path: shown.clone(),
-                                what,
-                                read_cap: false,
-                            }
-                        } else {
-                            // A success to a write was probably applied, whatever its body.
-                            Error::Uncertain {
-                                method: method.to_string(),
-                                path: shown.clone(),
-                                cause: what,
-                                lost: Lost::Unclear,
-                            }
-                        },
-                        None,
-                    ))
-                }
-                Outcome::Answer {
-                    status,
-                    retry_after,
-                    location,
-                    body,
-                } => {
-                    tracing::debug!(%method, path = %shown, attempt, status = status.as_u16(), "pcc request");
-                    if status == StatusCode::TOO_MANY_REQUESTS {
-                        // The server did not process it: any request may be sent again, after
-                        // the wait the throttle allows.
-                        match self.inner.throttle.refused(&policy, attempt, retry_after) {
-                            Verdict::Wait(wait) => {
-                                let error =
-                                    format!("{method} {shown}: HTTP 429 (too many requests)");
-                                tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, %error, "retrying pcc request");
-                                self.inner.throttle.wait(wait).await;
-                                continue;
-                            }
-                            Verdict::GiveUp(why) => {
-                                tracing::warn!(%method, path = %shown, attempt, %why, "pcc keeps answering 429; giving up");
-                                return Err(Error::Throttled {
-                                    method: method.to_string(),
-                                    path: shown,
-                                    why,
-                                });
-                            }
-                        }
-                    }
-                    if status.is_redirection() {
-                        Err((
-                            Error::Status {
-                                method: method.to_string(),
-                                path: shown.clone(),
-                                status: status.as_u16(),
-                                attempts: attempt,
-                                body: format!(
-                                    "PCC redirects to `{}`, and switchboard follows no redirect \
-                                     (the token would go along): set --endpoint to the URL PCC \
-                                     answers at",
-                                    redact_url(location.as_deref().unwrap_or(""))
-                                ),
-                            },
-                            None,
-                        ))
-                    } else {
-                        self.judge(&method, &shown, attempt, status, body, raw_r)
-                    }
-                }
+            let ended = match &outcome {
+                Outcome::Failed(err) => Ended::Silent {
+                    silence: silence(err),
+                    timed_out: err.is_timeout(),
+                },
+                Outcome::TooLarge { .. } => Ended::TooLarge,
+                Outcome::Answer { status, .. } => Ended::Status(status.as_u16()),
             };
-            match verdict {
-                Ok(answered) => return Ok(answered),
-                Err((err, None)) => return Err(err),
-                Err((err, Some(wait))) => {
-                    if attempt >= policy.max_attempts {
-                        return Err(err);
+            if let Ended::Silent {
+                timed_out: true, ..
+            } = ended
+            {
+                timeouts += 1;
+            }
+            let rule = retry(&policy, get, ended, attempt, timeouts);
+            if rule == Retry::Throttle {
+                let Outcome::Answer { retry_after, .. } = outcome else {
+                    unreachable!("only an answer is throttled")
+                };
+                // The server did not process it: any request may be sent again, after the
+                // wait the throttle allows.
+                match self.inner.throttle.refused(&policy, attempt, retry_after) {
+                    Verdict::Wait(wait) => {
+                        let error = format!("{method} {shown}: HTTP 429 (too many requests)");
+                        tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, %error, "retrying pcc request");
+                        self.inner.throttle.wait(wait).await;
+                        continue;
                     }
-                    tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying pcc request");
-                    tokio::time::sleep(wait).await;
+                    Verdict::GiveUp(why) => {
+                        tracing::warn!(%method, path = %shown, attempt, %why, "pcc keeps answering 429; giving up");
+                        return Err(Error::Throttled {
+                            method: method.to_string(),
+                            path: shown,
+                            why,
+                        });
+                    }
                 }
             }
+            let err = match self.conclude(&method, &shown, attempt, outcome, rule, raw_r, cap) {
+                Ok(answered) => return Ok(answered),
+                Err(err) => err,
+            };
+            if rule != Retry::Backoff {
+                return Err(err);
+            }
+            let wait = policy.backoff(attempt);
+            tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying pcc request");
+            tokio::time::sleep(wait).await;
         }
     }
 
-    /// Applies the envelope and the retry rule to one answer (429s are the throttle's).
-    fn judge(
+    /// What one attempt comes to, given the retry rule's word on it: the answer through the
+    /// envelope, or the error (the one a retry would replace, for [`Retry::Backoff`]).
+    #[allow(clippy::too_many_arguments)]
+    fn conclude(
         &self,
         method: &Method,
         shown: &str,
         attempt: u32,
+        outcome: Outcome,
+        rule: Retry,
+        raw_r: bool,
+        cap: usize,
+    ) -> Result<Answered, Error> {
+        let uncertain = |cause: String, lost: Lost| Error::Uncertain {
+            method: method.to_string(),
+            path: shown.to_owned(),
+            cause,
+            lost,
+        };
+        match outcome {
+            Outcome::Failed(err) => {
+                let cause = describe(&err, self.inner.timeout, self.inner.connect_timeout);
+                let silence = silence(&err);
+                tracing::debug!(%method, path = %shown, attempt, %cause, "pcc request failed");
+                Err(match rule {
+                    Retry::Uncertain => uncertain(cause, Lost::Silence(silence)),
+                    _ => Error::Transport {
+                        method: method.to_string(),
+                        path: shown.to_owned(),
+                        cause,
+                        attempts: attempt,
+                        silence,
+                    },
+                })
+            }
+            Outcome::TooLarge { status, announced } => {
+                let size = match announced {
+                    Some(n) => format!("announces {n} bytes"),
+                    None => "goes on".to_owned(),
+                };
+                let what = format!(
+                    "the answer (HTTP {}) {size}, past the {} switchboard reads from one answer",
+                    status.as_u16(),
+                    limits::bytes(cap as u64)
+                );
+                Err(match rule {
+                    // A success to a write was probably applied, whatever its body.
+                    Retry::Uncertain => uncertain(what, Lost::Unclear),
+                    _ => Error::TooLarge {
+                        method: method.to_string(),
+                        path: shown.to_owned(),
+                        what,
+                        read_cap: false,
+                    },
+                })
+            }
+            Outcome::Answer {
+                status,
+                location,
+                body,
+                ..
+            } => {
+                tracing::debug!(%method, path = %shown, attempt, status = status.as_u16(), "pcc request");
+                let status_error = |body: String| Error::Status {
+                    method: method.to_string(),
+                    path: shown.to_owned(),
+                    status: status.as_u16(),
+                    attempts: attempt,
+                    body,
+                };
+                if status.is_redirection() {
+                    return Err(status_error(format!(
+                        "PCC redirects to `{}`, and switchboard follows no redirect (the token \
+                         would go along): set --endpoint to the URL PCC answers at",
+                        redact_url(location.as_deref().unwrap_or(""))
+                    )));
+                }
+                if status.is_server_error() {
+                    let code = status.as_u16();
+                    return Err(match rule {
+                        Retry::Uncertain => uncertain(format!("HTTP {code}"), Lost::Status(code)),
+                        _ => status_error(excerpt(&body)),
+                    });
+                }
+                self.judge(method, shown, status, body, raw_r)
+                    .map_err(|e| e.unwrap_or_else(|body| status_error(excerpt(&body))))
+            }
+        }
+    }
+
+    /// Applies the envelope to an answer that is not a 5xx, a 429 or a redirect. `Err(Err(body))`
+    /// is a failure PCC's envelope does not explain: the HTTP status, with the body.
+    fn judge(
+        &self,
+        method: &Method,
+        shown: &str,
         status: StatusCode,
         body: Vec<u8>,
         raw_r: bool,
-    ) -> Result<Answered, (Error, Option<Duration>)> {
-        let policy = self.inner.retry;
-        let is_get = *method == Method::GET;
-        let status_error = |body: &[u8]| Error::Status {
-            method: method.to_string(),
-            path: shown.to_owned(),
-            status: status.as_u16(),
-            attempts: attempt,
-            body: excerpt(body),
-        };
-        if status.is_server_error() {
-            if is_get {
-                return Err((status_error(&body), Some(policy.backoff(attempt))));
-            }
-            return Err((
-                Error::Uncertain {
-                    method: method.to_string(),
-                    path: shown.to_owned(),
-                    cause: format!("HTTP {}", status.as_u16()),
-                    lost: Lost::Status(status.as_u16()),
-                },
-                None,
-            ));
-        }
+    ) -> Result<Answered, Result<Error, Vec<u8>>> {
+        let get = *method == Method::GET;
         let envelope = answer::envelope(&body);
         let r = envelope.as_ref().and_then(Envelope::r);
         if r == Some(5) && (status == StatusCode::FORBIDDEN || status.is_success()) {
-            return Err((
-                Error::Auth {
-                    message: envelope.as_ref().map(Envelope::message).unwrap_or_default(),
-                },
-                None,
-            ));
+            return Err(Ok(Error::Auth {
+                message: envelope.as_ref().map(Envelope::message).unwrap_or_default(),
+            }));
         }
         if !status.is_success() {
-            return Err((
-                match (r, &envelope) {
-                    (Some(r), Some(e)) if r != 0 => Error::Api {
-                        method: method.to_string(),
-                        path: shown.to_owned(),
-                        r,
-                        message: e.message(),
-                    },
-                    _ => status_error(&body),
-                },
-                None,
-            ));
+            return Err(match (r, &envelope) {
+                (Some(r), Some(e)) if r != 0 => Ok(Error::Api {
+                    method: method.to_string(),
+                    path: shown.to_owned(),
+                    r,
+                    message: e.message(),
+                }),
+                _ => Err(body),
+            });
         }
         let (Some(envelope), Some(r)) = (envelope, r) else {
             let cause = match answer::envelope(&body) {
                 Some(e) => format!("the answer has no integer `r` (it has {})", e.keys),
                 None => "the answer is not a JSON object with an integer `r`".to_owned(),
             };
-            return Err((
-                if is_get {
-                    Error::Decode {
-                        method: method.to_string(),
-                        path: shown.to_owned(),
-                        cause,
-                    }
-                } else {
-                    // A 2xx to a write was probably applied, whatever its body says.
-                    Error::Uncertain {
-                        method: method.to_string(),
-                        path: shown.to_owned(),
-                        cause,
-                        lost: Lost::Unclear,
-                    }
-                },
-                None,
-            ));
-        };
-        if r != 0 && !raw_r {
-            return Err((
-                Error::Api {
+            return Err(Ok(if get {
+                Error::Decode {
                     method: method.to_string(),
                     path: shown.to_owned(),
-                    r,
-                    message: envelope.message(),
-                },
-                None,
-            ));
+                    cause,
+                }
+            } else {
+                // A 2xx to a write was probably applied, whatever its body says.
+                Error::Uncertain {
+                    method: method.to_string(),
+                    path: shown.to_owned(),
+                    cause,
+                    lost: Lost::Unclear,
+                }
+            }));
+        };
+        if r != 0 && !raw_r {
+            return Err(Ok(Error::Api {
+                method: method.to_string(),
+                path: shown.to_owned(),
+                r,
+                message: envelope.message(),
+            }));
         }
         Ok(Answered { envelope, body })
     }

@@ -21,6 +21,7 @@ pub mod live;
 pub mod normal;
 mod pace;
 pub mod rest;
+mod retry;
 mod throttle;
 pub mod wire;
 

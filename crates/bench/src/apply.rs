@@ -36,5 +36,6 @@ pub async fn apply(
             .next()
             .map(|(step, err)| format!("{}: {err}", step.address)),
         secs,
+        refused: after.refused - before.refused,
     }
 }

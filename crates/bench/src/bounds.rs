@@ -8,8 +8,10 @@
 //!   greedy scheduler is guaranteed to finish within (Graham's bound) when every request
 //!   takes exactly `latency`; no scheduler can beat `max(depth, ⌈calls ÷ parallelism⌉) ×
 //!   latency` ([`floor`]).
+//! - Under rate limits ([`limited`]): the calls of each resource family at that family's rate,
+//!   all calls at the key's rate, and the DAG's depth at the latency; the largest of the three.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use pcc::ReadScope;
@@ -96,6 +98,124 @@ pub fn read_depth(model: &Model, scopes: &BTreeSet<ReadScope>) -> u64 {
     chains.into_iter().max().unwrap_or(0)
 }
 
+/// True for a create the executor looks up by natural key once PCC answers it (for audio:
+/// before sending it), to settle a copy another writer made (docs/apply.md, "Two writers"):
+/// the kinds PCC makes a second object of.
+pub fn checked(step: &planner::Step) -> bool {
+    use spec::Kind as K;
+    step.action == planner::Action::Create
+        && matches!(
+            step.kind(),
+            K::Agent | K::Audio | K::Group | K::Queue | K::Routing | K::IvrTree | K::IvrNode
+        )
+}
+
+/// The calls `plan` takes, by rate-limit family ([`pcc::family`]): one write a step, and one
+/// look-up (a page) after each checked create ([`checked`]), in the family of the step.
+pub fn plan_calls_by_family(plan: &planner::Plan) -> BTreeMap<String, u64> {
+    let mut calls = BTreeMap::new();
+    for step in &plan.steps {
+        *calls
+            .entry(pcc::family(step.kind()).to_owned())
+            .or_default() += 1 + u64::from(checked(step));
+    }
+    calls
+}
+
+/// `pcc::minimum_reads` for a read of every kind (the settings when `settings`), by
+/// rate-limit family.
+pub fn reads_by_family(model: &Model, settings: bool) -> BTreeMap<String, u64> {
+    use spec::Kind as K;
+    let mut calls = BTreeMap::new();
+    let mut add = |kind: K, n: u64| *calls.entry(pcc::family(kind).to_owned()).or_default() += n;
+    if settings {
+        add(K::Settings, 1);
+    }
+    add(K::Audio, pages(model.audio.len()));
+    add(K::Agent, pages(model.agents.len()));
+    add(K::Group, pages(model.groups.len()));
+    add(
+        K::Membership,
+        model.groups.values().map(|g| pages(g.agents.len())).sum(),
+    );
+    add(K::Queue, pages(model.queues.len()));
+    add(
+        K::Routing,
+        model.queues.values().map(|q| pages(q.routing.len())).sum(),
+    );
+    add(K::IvrTree, pages(model.ivr.len()));
+    add(
+        K::IvrNode,
+        model.ivr.values().map(|t| pages(t.nodes.len())).sum(),
+    );
+    add(
+        K::IvrKey,
+        model
+            .ivr
+            .values()
+            .flat_map(|t| t.nodes.values())
+            .map(|n| pages(n.keys.len()))
+            .sum(),
+    );
+    add(K::Number, pages(model.numbers.len()));
+    add(
+        K::Blacklist,
+        pages(model.blacklist.as_ref().map_or(0, |b| b.len())),
+    );
+    calls
+}
+
+/// Requests per window, as the emulator takes them (`--rate-limit 300/10`).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Rate {
+    /// Requests a window admits.
+    pub requests: u64,
+    /// The window, in seconds.
+    pub window_secs: f64,
+}
+
+impl Rate {
+    /// Requests a second, spent evenly.
+    pub fn per_sec(self) -> f64 {
+        self.requests as f64 / self.window_secs
+    }
+}
+
+/// The least wall time of `calls` (by family) under a per-key and a per-family rate, with a
+/// plan (or read) `depth` deep at `latency`: the largest of all calls at the key's rate, each
+/// family's calls at the family's rate, and `depth × latency`. Calls at a rate means spent
+/// evenly, `calls ÷ rate`; the second figure is the strict floor of a client that bursts each
+/// window's budget at its start, `(⌈calls ÷ q⌉ − 1) × w`, at most one window less.
+pub fn limited(
+    calls: &BTreeMap<String, u64>,
+    per_key: Option<Rate>,
+    per_family: Option<Rate>,
+    depth: u64,
+    latency: Duration,
+) -> (Duration, Duration) {
+    let even = |n: u64, rate: Rate| n as f64 / rate.per_sec();
+    let burst = |n: u64, rate: Rate| {
+        n.div_ceil(rate.requests.max(1)).saturating_sub(1) as f64 * rate.window_secs
+    };
+    let total: u64 = calls.values().sum();
+    let dag = depth as f64 * latency.as_secs_f64();
+    let (mut bound, mut floor) = (dag, dag);
+    if let Some(rate) = per_key {
+        bound = bound.max(even(total, rate));
+        floor = floor.max(burst(total, rate));
+    }
+    if let Some(rate) = per_family {
+        for &n in calls.values() {
+            bound = bound.max(even(n, rate));
+            floor = floor.max(burst(n, rate));
+        }
+    }
+    (
+        Duration::from_secs_f64(bound),
+        Duration::from_secs_f64(floor),
+    )
+}
+
 /// `depth × latency + calls ÷ parallelism × latency`.
 pub fn wall(depth: u64, calls: u64, parallelism: usize, latency: Duration) -> Duration {
     let rounds = depth as f64 + calls as f64 / parallelism.max(1) as f64;
@@ -138,6 +258,49 @@ mod tests {
             .map(|i| depth(plan, i, &mut memo))
             .max()
             .unwrap_or(0)
+    }
+
+    /// The reads counted by family are `pcc::minimum_reads`, and the bound under limits is
+    /// the busiest of the key and the families.
+    #[test]
+    fn the_limited_bound_is_the_busiest_scope() {
+        let size = crate::generate::Size {
+            agents: 250,
+            groups: 6,
+            queues: 4,
+            trees: 3,
+            nodes: 6,
+            numbers: 6,
+            audio: 2,
+        };
+        let center = crate::generate::center(&size, 7);
+        let scopes: BTreeSet<ReadScope> = ReadScope::ALL.into_iter().collect();
+        let by_family = reads_by_family(&center.model, true);
+        assert_eq!(
+            by_family.values().sum::<u64>(),
+            pcc::minimum_reads(&center.model, &scopes)
+        );
+        assert_eq!(by_family["agents"], 3);
+        let plan = planner::plan(&center.model, &Model::default(), &spec::Policy::default());
+        let calls = plan_calls_by_family(&plan);
+        // 250 agents, each created and looked up.
+        assert_eq!(calls["agents"], 500);
+        let total: u64 = calls.values().sum();
+        let rate = |requests, window_secs| Rate {
+            requests,
+            window_secs,
+        };
+        let (bound, floor) = limited(
+            &calls,
+            Some(rate(300, 10.0)),
+            Some(rate(30, 10.0)),
+            5,
+            Duration::from_millis(20),
+        );
+        assert_eq!(bound, Duration::from_secs_f64(500.0 / 3.0));
+        assert_eq!(floor, Duration::from_secs(160));
+        let (bound, _) = limited(&calls, Some(rate(300, 10.0)), None, 5, Duration::ZERO);
+        assert_eq!(bound, Duration::from_secs_f64(total as f64 / 30.0));
     }
 
     /// The depth in the bound is the plan's real one: every dependency points at an earlier

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p bench -- [--agents N ...] [--latency-ms 0,20] [--json]
+//! cargo run --release -p bench -- limits [--limits 300/10+30/10,300/10] [--json]
 //! cargo build --release -p switchboard -p bench && target/release/bench reliability
 //! ```
 
@@ -12,6 +13,7 @@
 mod apply;
 mod bounds;
 mod generate;
+mod limited;
 mod machine;
 mod phase;
 mod reliability;
@@ -42,6 +44,9 @@ struct Cli {
 enum Command {
     /// Fault soak, SIGKILL of apply and of the emulator, the bad-input corpus, fuzzing.
     Reliability(reliability::Args),
+    /// A contact center of about 2,000 objects under PCC-like rate limits, against the bound
+    /// the limits set.
+    Limits(LimitsArgs),
     /// Internal: one measured phase in a process of its own.
     #[command(name = "__phase", hide = true)]
     Phase {
@@ -97,11 +102,94 @@ struct SpeedArgs {
     json: bool,
 }
 
+/// The size of the contact center under limits (about 2,000 API objects, spread so that no
+/// family takes more than about 450 calls), and the limits.
+#[derive(Debug, Args)]
+struct LimitsArgs {
+    /// Limit settings, comma-separated: `KEY` (per API key) or `KEY+FAMILY` (per key and per
+    /// resource family), each `N/SECS`.
+    #[arg(long, value_delimiter = ',', default_value = "300/10+30/10,300/10")]
+    limits: Vec<limited::Setting>,
+    /// Agents.
+    #[arg(long, default_value_t = 220)]
+    agents: usize,
+    /// Groups.
+    #[arg(long, default_value_t = 15)]
+    groups: usize,
+    /// Queues.
+    #[arg(long, default_value_t = 90)]
+    queues: usize,
+    /// IVR trees.
+    #[arg(long, default_value_t = 10)]
+    trees: usize,
+    /// Nodes per IVR tree.
+    #[arg(long, default_value_t = 11)]
+    nodes: usize,
+    /// Phone numbers.
+    #[arg(long, default_value_t = 440)]
+    numbers: usize,
+    /// Audio files.
+    #[arg(long, default_value_t = 10)]
+    audio: usize,
+    /// The emulator's latency, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
+    /// Apply steps in flight.
+    #[arg(long, default_value_t = 8)]
+    parallelism: usize,
+    /// Reads in flight.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Share of the objects the change touches.
+    #[arg(long, default_value_t = 0.01)]
+    change: f64,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn limits(args: &LimitsArgs) -> anyhow::Result<()> {
+    let options = limited::Options {
+        size: generate::Size {
+            agents: args.agents,
+            groups: args.groups,
+            queues: args.queues,
+            trees: args.trees,
+            nodes: args.nodes,
+            numbers: args.numbers,
+            audio: args.audio,
+        },
+        settings: args.limits.clone(),
+        latency_ms: args.latency_ms,
+        parallelism: args.parallelism,
+        concurrency: args.concurrency,
+        seed: args.seed,
+        change: args.change,
+    };
+    let command = std::iter::once("cargo run --release -p bench --".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let report = limited::run(&options, command)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
+    } else {
+        limited::table(&report)
+    };
+    secret::assert_absent("the report", text.as_bytes())?;
+    print!("{text}");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Phase { request }) => phase_child(&request),
         Some(Command::Reliability(args)) => reliability::run(&args),
+        Some(Command::Limits(args)) => limits(&args),
         None => speed(&cli.speed),
     };
     match result {

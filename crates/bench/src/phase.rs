@@ -6,6 +6,7 @@
 //! environment, never on a command line) and reads one JSON [`Outcome`] from its standard
 //! output.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -79,6 +80,12 @@ pub struct Read {
     pub depth: u64,
     /// Wall time.
     pub secs: f64,
+    /// `minimum`, by rate-limit family ([`bounds::reads_by_family`]).
+    #[serde(default)]
+    pub by_family: BTreeMap<String, u64>,
+    /// Requests answered 429.
+    #[serde(default)]
+    pub refused: u64,
 }
 
 /// The plan.
@@ -96,6 +103,10 @@ pub struct Planned {
     pub destroy: usize,
     /// Time to diff (no IO).
     pub secs: f64,
+    /// The calls it takes, by rate-limit family ([`bounds::plan_calls_by_family`]): a write a
+    /// step and a look-up a checked create.
+    #[serde(default)]
+    pub by_family: BTreeMap<String, u64>,
 }
 
 /// The apply.
@@ -115,6 +126,9 @@ pub struct Applied {
     pub first_error: Option<String>,
     /// Wall time of the apply alone.
     pub secs: f64,
+    /// Requests answered 429.
+    #[serde(default)]
+    pub refused: u64,
 }
 
 /// Starts this program as a phase child and waits for its outcome.
@@ -199,6 +213,11 @@ pub fn child(request: &Request) -> anyhow::Result<Outcome> {
             minimum: pcc::minimum_reads(&live.model, &scopes),
             depth: bounds::read_depth(&live.model, &scopes),
             secs: read_secs,
+            by_family: bounds::reads_by_family(
+                &live.model,
+                scopes.contains(&pcc::ReadScope::Settings),
+            ),
+            refused: client.stats().refused,
         });
 
         let t = Instant::now();
@@ -211,6 +230,7 @@ pub fn child(request: &Request) -> anyhow::Result<Outcome> {
             change: summary.change,
             destroy: summary.destroy,
             secs: t.elapsed().as_secs_f64(),
+            by_family: bounds::plan_calls_by_family(&plan),
         });
         if request.phase == Phase::Apply {
             outcome.apply = Some(
@@ -289,6 +309,7 @@ async fn plan_part(
         ),
         depth: bounds::read_depth(&spec.model, &read_with.scopes),
         secs: read_secs,
+        ..Read::default()
     });
     let t = Instant::now();
     let plan = planner::plan_partial(
@@ -308,6 +329,7 @@ async fn plan_part(
         change: summary.change,
         destroy: summary.destroy,
         secs: t.elapsed().as_secs_f64(),
+        ..Planned::default()
     });
     Ok(())
 }

@@ -90,6 +90,8 @@ pub struct RequestStats {
     pub requests: BTreeMap<String, u64>,
     /// How many of them were retries.
     pub retries: u64,
+    /// How many were answered 429 (too many requests).
+    pub refused: u64,
 }
 
 impl RequestStats {
@@ -115,6 +117,7 @@ struct Counters {
     put: AtomicU64,
     delete: AtomicU64,
     retries: AtomicU64,
+    refused: AtomicU64,
     /// HTTP answers received, any status; never reset.
     answers: AtomicU64,
 }
@@ -455,6 +458,7 @@ impl Client {
         RequestStats {
             requests,
             retries: c.retries.load(Ordering::Relaxed),
+            refused: c.refused.load(Ordering::Relaxed),
         }
     }
 
@@ -482,7 +486,7 @@ impl Client {
     /// Sets the counters back to zero.
     pub fn reset_stats(&self) {
         let c = &self.inner.counters;
-        for n in [&c.get, &c.post, &c.put, &c.delete, &c.retries] {
+        for n in [&c.get, &c.post, &c.put, &c.delete, &c.retries, &c.refused] {
             n.store(0, Ordering::Relaxed);
         }
     }
@@ -562,6 +566,9 @@ impl Client {
         let status = response.status();
         let retry_after = retry_after(response.headers().get(RETRY_AFTER));
         let refused = (status == StatusCode::TOO_MANY_REQUESTS).then_some(retry_after);
+        if refused.is_some() {
+            self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
+        }
         self.inner.pacer.learn(family, response.headers(), refused);
         let location = response
             .headers()

@@ -91,6 +91,12 @@ pub(crate) fn value(field: &str, v: &Value, plan: &Plan) -> String {
     }
     match v {
         Value::String(s) => quote(s),
+        // Item by item, each as a field of its own would show (a blacklist entry's `blocks`:
+        // `["ivr", "queue"]`), so that a string in a list is escaped like any other.
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(|item| value(field, item, plan)).collect();
+            format!("[{}]", items.join(", "))
+        }
         other => other.to_string(),
     }
 }

@@ -163,6 +163,11 @@ impl Diagnostic {
                 "and {n} {what} of the value as written, `${{…}}` included, that this hides"
             ));
         }
+        if self.code == code::SUBSTITUTION_IN_NAME {
+            return Some(format!(
+                "and {n} {what} of the name as written, `${{…}}` included, that this hides"
+            ));
+        }
         Some(format!(
             "and {n} {what} into `{file}` that this hides (the file is left out until this is fixed)"
         ))

@@ -17,9 +17,9 @@ use crate::diagnostic::code;
 use crate::load::merge::collect;
 use crate::load::{At, Cx, did_you_mean};
 use crate::raw::{
-    Map, RawAction, RawAgent, RawAudio, RawEnvironment, RawExpect, RawGroup, RawMoved, RawNode,
-    RawNumber, RawQueue, RawRouting, RawSafety, RawSettings, RawSpec, RawTest, RawTree, Span,
-    Spanned,
+    Map, RawAction, RawAgent, RawAllow, RawAudio, RawBlacklisted, RawEnvironment, RawExpect,
+    RawGroup, RawKindSafety, RawLint, RawMoved, RawNode, RawNumber, RawQueue, RawRouting,
+    RawSafety, RawSettings, RawSpec, RawTest, RawTree, Span, Spanned,
 };
 
 /// The environment a load is for, as the caller hands it in.
@@ -341,6 +341,12 @@ impl Visit for Substituter<'_, '_, '_, '_> {
         {
             let token = token_at(&name.value, offset);
             let at = self.at_token(name, token);
+            // What the checks then say of the name as written (`invalid-number` for a
+            // number's key) is a consequence, folded under this error as for a value.
+            self.cx.unresolved.push((
+                (self.file, name.span.line, name.span.column),
+                self.cx.diagnostics.len(),
+            ));
             self.cx
                 .error(
                     code::SUBSTITUTION_IN_NAME,
@@ -584,7 +590,7 @@ impl Substituter<'_, '_, '_, '_> {
 }
 
 /// The `${…}` that starts at `offset` of `text`, up to its `}` (or the end).
-fn token_at(text: &str, offset: usize) -> &str {
+pub(super) fn token_at(text: &str, offset: usize) -> &str {
     let rest = &text[offset..];
     match rest.find('}') {
         Some(close) => &rest[..=close],
@@ -593,7 +599,7 @@ fn token_at(text: &str, offset: usize) -> &str {
 }
 
 /// A token cut to 60 characters for a message.
-fn cut(token: &str) -> String {
+pub(super) fn cut(token: &str) -> String {
     match token.char_indices().nth(60) {
         Some((at, _)) => format!("{}…", &token[..at]),
         None => token.to_owned(),
@@ -661,51 +667,92 @@ impl Walk for PlainList<'_> {
     }
 }
 
+// Each struct is taken apart field by field, without `..`: a field added to a raw type does
+// not compile until its walk says whether it is a value, a URL, a name or not text at all, so
+// that no section or field is left unsubstituted by forgetting it (as `blacklist:` once was).
+
 impl Walk for RawSpec {
     fn walk(&mut self, v: &mut dyn Visit) {
-        self.settings.walk(v);
-        self.audio.walk(v);
-        self.agents.walk(v);
-        self.groups.walk(v);
-        self.queues.walk(v);
-        self.ivr.walk(v);
-        self.numbers.walk(v);
-        self.tests.walk(v);
-        if let Some(ignore) = &mut self.ignore {
+        let RawSpec {
+            version: _,
+            settings,
+            audio,
+            agents,
+            groups,
+            queues,
+            ivr,
+            numbers,
+            blacklist,
+            tests,
+            ignore,
+            safety,
+            moved,
+            lint,
+            // Read as written: it is what substitution reads (a var holding `${…}` is text).
+            environments: _,
+        } = self;
+        settings.walk(v);
+        audio.walk(v);
+        agents.walk(v);
+        groups.walk(v);
+        queues.walk(v);
+        ivr.walk(v);
+        numbers.walk(v);
+        blacklist.walk(v);
+        tests.walk(v);
+        if let Some(ignore) = ignore {
             PlainList(ignore).walk(v);
         }
-        self.safety.walk(v);
-        self.moved.walk(v);
-        // `environments:` is read as written: it is what substitution reads.
+        safety.walk(v);
+        moved.walk(v);
+        lint.walk(v);
     }
 }
 
 impl Walk for RawSettings {
     fn walk(&mut self, v: &mut dyn Visit) {
-        url(v, &mut self.event_url);
-        url(v, &mut self.get_customer_info_url);
-        url(v, &mut self.callout_answer_url);
+        let RawSettings {
+            event_url,
+            get_customer_info_url,
+            get_customer_info_timeout_ms: _,
+            callout_answer_url,
+        } = self;
+        url(v, event_url);
+        url(v, get_customer_info_url);
+        url(v, callout_answer_url);
     }
 }
 
 impl Walk for RawAudio {
     fn walk(&mut self, v: &mut dyn Visit) {
-        value(v, &mut self.file);
-        value(v, &mut self.server_file);
-        value(v, &mut self.sha256);
+        let RawAudio {
+            file,
+            server_file,
+            sha256,
+        } = self;
+        value(v, file);
+        value(v, server_file);
+        value(v, sha256);
     }
 }
 
 impl Walk for RawAgent {
     fn walk(&mut self, v: &mut dyn Visit) {
-        value(v, &mut self.name);
-        value(v, &mut self.phone_number);
+        let RawAgent {
+            name,
+            routing: _,
+            phone_number,
+            out_of_hours_callout: _,
+        } = self;
+        value(v, name);
+        value(v, phone_number);
     }
 }
 
 impl Walk for RawGroup {
     fn walk(&mut self, v: &mut dyn Visit) {
-        if let Some(agents) = &mut self.agents {
+        let RawGroup { agents } = self;
+        if let Some(agents) = agents {
             PlainList(agents).walk(v);
         }
     }
@@ -713,83 +760,186 @@ impl Walk for RawGroup {
 
 impl Walk for RawQueue {
     fn walk(&mut self, v: &mut dyn Visit) {
-        self.routing.walk(v);
-        value(v, &mut self.wait_greeting);
-        value(v, &mut self.hold_greeting);
-        value(v, &mut self.from_number_callout_to_agent);
-        url(v, &mut self.get_list_agents_url);
+        let RawQueue {
+            routing,
+            record_calls: _,
+            agent_wrap_up_after_calls: _,
+            wrap_up_time_limit: _,
+            schedule: _,
+            wait_agent_answer_timeout: _,
+            wait_greeting,
+            hold_greeting,
+            maximum_queue_size: _,
+            maximum_queue_wait_time: _,
+            from_number_callout_to_agent,
+            get_list_agents_url,
+            cond_routing: _,
+            overflow_after: _,
+            sla_target_percent: _,
+            sla_answered_within: _,
+        } = self;
+        routing.walk(v);
+        value(v, wait_greeting);
+        value(v, hold_greeting);
+        value(v, from_number_callout_to_agent);
+        url(v, get_list_agents_url);
     }
 }
 
 impl Walk for RawRouting {
     fn walk(&mut self, v: &mut dyn Visit) {
-        v.value(&mut self.group, Slot::Plain);
+        let RawRouting { group, primary: _ } = self;
+        v.value(group, Slot::Plain);
+    }
+}
+
+impl Walk for RawBlacklisted {
+    fn walk(&mut self, _: &mut dyn Visit) {
+        // Its key is a name (the `Map` visits it); `blocks` holds words, not text.
+        let RawBlacklisted { blocks: _ } = self;
     }
 }
 
 impl Walk for RawTree {
     fn walk(&mut self, v: &mut dyn Visit) {
-        v.value(&mut self.start, Slot::Plain);
-        self.nodes.walk(v);
+        let RawTree { start, nodes } = self;
+        v.value(start, Slot::Plain);
+        nodes.walk(v);
     }
 }
 
 impl Walk for RawNode {
     fn walk(&mut self, v: &mut dyn Visit) {
-        value(v, &mut self.say);
-        value(v, &mut self.voice);
-        value(v, &mut self.play);
-        self.keys.walk(v);
+        let RawNode {
+            say,
+            voice,
+            speed: _,
+            play,
+            barge_in: _,
+            loop_count: _,
+            delay_ms: _,
+            keypress_timeout: _,
+            keys,
+        } = self;
+        value(v, say);
+        value(v, voice);
+        value(v, play);
+        keys.walk(v);
     }
 }
 
 impl Walk for RawAction {
     fn walk(&mut self, v: &mut dyn Visit) {
-        value(v, &mut self.goto);
-        value(v, &mut self.queue);
-        value(v, &mut self.forward);
-        value(v, &mut self.caller_id);
+        let RawAction {
+            goto,
+            back: _,
+            queue,
+            forward,
+            caller_id,
+            hangup: _,
+        } = self;
+        value(v, goto);
+        value(v, queue);
+        value(v, forward);
+        value(v, caller_id);
     }
 }
 
 impl Walk for RawNumber {
     fn walk(&mut self, v: &mut dyn Visit) {
-        value(v, &mut self.nickname);
-        value(v, &mut self.ivr);
-        value(v, &mut self.queue);
+        let RawNumber {
+            nickname,
+            ivr,
+            queue,
+            allow_outbound_calls: _,
+            record_outbound_calls: _,
+            all_groups_can_call_out: _,
+        } = self;
+        value(v, nickname);
+        value(v, ivr);
+        value(v, queue);
     }
 }
 
 impl Walk for RawTest {
     fn walk(&mut self, v: &mut dyn Visit) {
-        value(v, &mut self.name);
-        v.value(&mut self.number, Slot::Plain);
-        value(v, &mut self.keys);
-        self.expect.walk(v);
+        let RawTest {
+            name,
+            number,
+            keys,
+            expect,
+        } = self;
+        value(v, name);
+        v.value(number, Slot::Plain);
+        value(v, keys);
+        expect.walk(v);
     }
 }
 
 impl Walk for RawExpect {
     fn walk(&mut self, v: &mut dyn Visit) {
-        value(v, &mut self.queue);
-        value(v, &mut self.forward);
+        let RawExpect {
+            queue,
+            forward,
+            hangup: _,
+        } = self;
+        value(v, queue);
+        value(v, forward);
     }
 }
 
 impl Walk for RawSafety {
     fn walk(&mut self, v: &mut dyn Visit) {
-        if let Some(kinds) = &mut self.kinds {
-            for (key, _) in &mut kinds.entries {
-                v.name(key);
-            }
-        }
+        let RawSafety {
+            max_delete_percent: _,
+            min_objects: _,
+            protect_numbers: _,
+            kinds,
+        } = self;
+        kinds.walk(v);
+    }
+}
+
+impl Walk for RawKindSafety {
+    fn walk(&mut self, _: &mut dyn Visit) {
+        let RawKindSafety {
+            max_delete_percent: _,
+            min_objects: _,
+        } = self;
     }
 }
 
 impl Walk for RawMoved {
     fn walk(&mut self, v: &mut dyn Visit) {
-        v.value(&mut self.from, Slot::Plain);
-        v.value(&mut self.to, Slot::Plain);
+        let RawMoved { from, to } = self;
+        v.value(from, Slot::Plain);
+        v.value(to, Slot::Plain);
+    }
+}
+
+impl Walk for RawLint {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        let RawLint { rules, allow } = self;
+        if let Some(rules) = rules {
+            // Codes are names; their levels are words.
+            for (key, _) in &mut rules.entries {
+                v.name(key);
+            }
+        }
+        allow.walk(v);
+    }
+}
+
+impl Walk for RawAllow {
+    fn walk(&mut self, v: &mut dyn Visit) {
+        let RawAllow {
+            rule,
+            address,
+            reason,
+        } = self;
+        v.value(rule, Slot::Plain);
+        v.value(address, Slot::Plain);
+        v.value(reason, Slot::Plain);
     }
 }
 

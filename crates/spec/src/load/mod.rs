@@ -680,6 +680,26 @@ fn report_parse_error(cx: &mut Cx<'_>, file: usize, source: &Source, err: &serde
         span: Span::of_error(err),
     };
     let inner = err.without_snippet();
+    if let Some(found) = substitution_in_typed_value(source, &at, inner) {
+        let field = found
+            .field
+            .map_or_else(|| "this value".to_owned(), |f| format!("`{f}`"));
+        cx.error(
+            code::SUBSTITUTION,
+            at,
+            format!(
+                "`{}` is in {field}, which takes {}: only text values are substituted",
+                found.token, found.takes
+            ),
+            "not a text value",
+        )
+        .help = Some(
+            "write the value itself; when it differs by environment, declare the object in \
+             each environment's `include:` files"
+                .to_owned(),
+        );
+        return;
+    }
     match inner {
         Error::SerdeUnknownField {
             field, expected, ..
@@ -772,6 +792,99 @@ fn report_parse_error(cx: &mut Cx<'_>, file: usize, source: &Source, err: &serde
             }
         }
     }
+}
+
+/// A `${…}` where the parser wanted a number, a boolean or a word from a list.
+struct TypedSubstitution {
+    /// The first `${…}` of the value, cut for a message.
+    token: String,
+    /// The key the value belongs to, when it is on the same line (`overflow_after`).
+    field: Option<String>,
+    /// What the field takes, in words (`a whole number, 0 or more`).
+    takes: String,
+}
+
+/// Substitution is in text values only (a raw number field is typed, so the parser refuses
+/// `${var.delay}` before substitution could see it): the parser's words ("expected a whole
+/// number") would not say why, so a value holding `${` at the error is told apart here.
+fn substitution_in_typed_value(
+    source: &Source,
+    at: &At,
+    err: &serde_saphyr::Error,
+) -> Option<TypedSubstitution> {
+    use serde_saphyr::{Error, MessageFormatter, UserMessageFormatter};
+
+    let line = source
+        .text
+        .split(['\n', '\r'])
+        .nth((at.span.line as usize).saturating_sub(1))?;
+    let start = line
+        .char_indices()
+        .nth((at.span.column as usize).saturating_sub(1))
+        .map_or(line.len(), |(i, _)| i);
+    let (before, rest) = line.split_at(start);
+    // The value's text up to its first `${`, which must not end the value first.
+    let offset = rest.find("${")?;
+    let (ends, lead) = match rest.chars().next() {
+        Some(quote @ ('"' | '\'')) => (vec![quote], 1),
+        _ => (vec![',', '}', ']', '#'], 0),
+    };
+    if rest.get(lead..offset)?.contains(ends.as_slice()) {
+        return None;
+    }
+    let scalar = rest;
+    if scalar[..offset].ends_with('$') {
+        // `$${` is a literal `${`: the parser's own words say what is wrong.
+        return None;
+    }
+    let takes = match err {
+        Error::SerdeUnknownVariant { expected, .. } => format!("one of {}", backticked(expected)),
+        Error::SerdeUnknownField { .. }
+        | Error::SerdeMissingField { .. }
+        | Error::UnknownAnchor { .. }
+        | Error::Budget { .. } => return None,
+        other => {
+            let message = UserMessageFormatter.format_message(other);
+            friendlier(&message)?
+                .strip_prefix("expected ")
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    // The key before the value: on its line (`speed: ${…}`, `blocks: [ivr, ${…}]`), or on
+    // the line above a value alone on its line.
+    let mut key = before.trim_end();
+    if let Some(open) = key.rfind('[')
+        && !key[open..].contains(']')
+    {
+        key = key[..open].trim_end();
+    }
+    if key.trim_start_matches(['-', ' ']).is_empty() {
+        let above = source
+            .text
+            .split(['\n', '\r'])
+            .take((at.span.line as usize).saturating_sub(1))
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or("");
+        key = above.trim_end();
+    }
+    let field = key.strip_suffix(':').and_then(|key| {
+        let name: String = key
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        (!name.is_empty()).then_some(name)
+    });
+    Some(TypedSubstitution {
+        token: env::cut(env::token_at(scalar, offset)),
+        field,
+        takes,
+    })
 }
 
 /// The length in characters of a key over [`MAX_NAME_CHARS`] on the line of a parse

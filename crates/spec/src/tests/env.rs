@@ -230,3 +230,124 @@ fn a_live_url_holding_a_secret_where_nothing_else_redacts_it_hides_it() {
     assert!(!serde_json::to_string(&live).unwrap().contains(SECRET));
     assert!(!format!("{live:?}").contains(SECRET));
 }
+
+/// For each section (`spec::SECTIONS`), a file that writes `${…}` where that section has names
+/// and where it has text values, with what substitution must make of each.
+struct Probe {
+    yaml: &'static str,
+    /// A `${…}` in a name: `substitution-in-name`.
+    name: bool,
+    /// A `${env.UNSET_PROBE}` in a value: the walk reaches it and says it is not set.
+    value: bool,
+}
+
+fn probe(section: &str) -> Option<Probe> {
+    let (yaml, name, value) = match section {
+        "agents" => (
+            "agents:\n  ${var.a}: { name: \"${env.UNSET_PROBE}\" }\n",
+            true,
+            true,
+        ),
+        "audio" => (
+            "audio:\n  ${var.a}: { server_file: \"${env.UNSET_PROBE}\" }\n",
+            true,
+            true,
+        ),
+        "blacklist" => (
+            "blacklist:\n  \"${var.a}\": { blocks: [ivr] }\n",
+            true,
+            false,
+        ),
+        // Read as written: a variable's value is text, never expanded again.
+        "environments" => (
+            "environments:\n  f: { vars: { x: \"${env.UNSET_PROBE}\" } }\n",
+            false,
+            false,
+        ),
+        "groups" => (
+            "groups:\n  ${var.a}: { agents: [\"${env.UNSET_PROBE}\"] }\n",
+            true,
+            true,
+        ),
+        "ignore" => ("ignore: [\"${env.UNSET_PROBE}\"]\n", false, true),
+        "ivr" => (
+            "ivr:\n  ${var.a}:\n    start: \"${env.UNSET_PROBE}\"\n    nodes: { \"${var.b}\": { say: x } }\n",
+            true,
+            true,
+        ),
+        "lint" => (
+            "lint:\n  rules: { \"${var.a}\": warning }\n  allow: [{ rule: no-fallback, address: \"${env.UNSET_PROBE}\", reason: r }]\n",
+            true,
+            true,
+        ),
+        "moved" => (
+            "moved: [{ from: \"${env.UNSET_PROBE}\", to: queue.x }]\n",
+            false,
+            true,
+        ),
+        "numbers" => (
+            "numbers:\n  \"${var.a}\": { nickname: \"${env.UNSET_PROBE}\" }\n",
+            true,
+            true,
+        ),
+        "queues" => (
+            "queues:\n  ${var.a}: { wait_greeting: \"${env.UNSET_PROBE}\" }\n",
+            true,
+            true,
+        ),
+        "safety" => (
+            "safety:\n  kinds: { \"${var.a}\": { min_objects: 1 } }\n",
+            true,
+            false,
+        ),
+        "settings" => (
+            "settings: { event_url: \"${env.UNSET_PROBE}\" }\n",
+            false,
+            true,
+        ),
+        "tests" => (
+            "tests: [{ number: \"${env.UNSET_PROBE}\", expect: { hangup: true } }]\n",
+            false,
+            true,
+        ),
+        // A number: nothing to substitute.
+        "version" => ("version: 1\n", false, false),
+        _ => return None,
+    };
+    Some(Probe { yaml, name, value })
+}
+
+#[test]
+fn substitution_reaches_every_section() {
+    for section in crate::SECTIONS {
+        let Some(probe) = probe(section) else {
+            panic!("section `{section}` has no probe: say what substitution makes of it");
+        };
+        let loaded = load_in(
+            &[
+                ("environments.yaml", "environments: { e: {} }\n"),
+                ("spec.yaml", probe.yaml),
+            ],
+            "e",
+            &[],
+        );
+        let out = render(&loaded);
+        let names = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == crate::diagnostic::code::SUBSTITUTION_IN_NAME)
+            .count();
+        assert_eq!(names > 0, probe.name, "`{section}` names:\n{out}");
+        let unset = loaded.diagnostics.iter().any(|d| {
+            d.code == crate::diagnostic::code::SUBSTITUTION && d.message.contains("UNSET_PROBE")
+        });
+        assert_eq!(unset, probe.value, "`{section}` values:\n{out}");
+        // Nothing else is said of a name or value the probe wrote `${…}` into.
+        for d in &loaded.diagnostics {
+            assert!(
+                !matches!(d.code, "invalid-number" | "invalid-name" | "unknown-rule"),
+                "`{section}`: {out}"
+            );
+        }
+    }
+}

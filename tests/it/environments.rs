@@ -276,3 +276,219 @@ fn a_changed_secret_makes_the_saved_plan_stale_naming_it_never_its_value() {
     out.assert_code(2);
     assert!(out.stdout.contains("event_url"), "{out}");
 }
+
+/// The files of `dir` (recursively, relative to it) with their text.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(name, std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+/// Staging applied, then changed in its console: an agent and a number the spec lacks.
+fn staging_applied_and_changed(s: &Setup) {
+    s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &["apply", "two-envs", "--env", "staging", "--auto-approve"],
+    )
+    .assert_code(0);
+    s.staging.agent("qa-carol", "QA Carol");
+    let support = s.staging.id_of("queue", "queues", "name", "support");
+    s.staging.number(
+        "842400000009",
+        serde_json::json!({ "nickname": "Staging fax", "queue_id": support }),
+    );
+}
+
+#[test]
+fn export_into_an_environments_directory_leaves_shared_files_and_plans_no_change() {
+    let s = Setup::new();
+    staging_applied_and_changed(&s);
+    let spec = s.work.join("two-envs");
+    std::fs::remove_dir_all(spec.join("envs/staging")).unwrap();
+    let before = tree(&spec);
+
+    let out = s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &["export", "two-envs", "--env", "staging"],
+    );
+    out.assert_code(0);
+    assert!(
+        out.stdout
+            .starts_with("Exported environment `staging` to two-envs/envs/staging: 3 spec files"),
+        "{out}"
+    );
+    // Only the environment's directory was written; the shared files and production's are
+    // as they were.
+    let after = tree(&spec);
+    for (name, text) in &before {
+        assert_eq!(after.get(name), Some(text), "{name} changed");
+    }
+    let written: Vec<&String> = after.keys().filter(|n| !before.contains_key(*n)).collect();
+    assert_eq!(
+        written,
+        [
+            "envs/staging/agents.yaml",
+            "envs/staging/groups.yaml",
+            "envs/staging/numbers.yaml",
+            "envs/staging/switchboard.schema.json",
+        ]
+    );
+    // What the shared files declare (queues, the IVR, settings) is theirs: not written again.
+    let numbers = &after["envs/staging/numbers.yaml"];
+    for want in ["842400000001", "842400000002", "842400000009"] {
+        assert!(numbers.contains(want), "{want} missing:\n{numbers}");
+    }
+    assert!(!numbers.contains("842473082686"), "{numbers}");
+    assert!(after["envs/staging/agents.yaml"].contains("qa-carol"));
+
+    let plan = s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &[
+            "plan",
+            "two-envs",
+            "--env",
+            "staging",
+            "--detailed-exitcode",
+        ],
+    );
+    plan.assert_code(0);
+    assert!(plan.stdout.contains("No changes."), "{plan}");
+    // Production's spec is untouched by staging's export, and still valid.
+    s.run(
+        &s.production,
+        &production_key(),
+        TOKEN,
+        &["validate", "two-envs", "--env", "production"],
+    )
+    .assert_code(0);
+}
+
+#[test]
+fn export_leaves_hand_written_files_theirs_and_overwrites_only_with_force() {
+    let s = Setup::new();
+    staging_applied_and_changed(&s);
+    let spec = s.work.join("two-envs");
+    let people = std::fs::read_to_string(spec.join("envs/staging/people.yaml")).unwrap();
+
+    // Hand-written files in the directory: refused, naming them, before any request.
+    s.staging.reset_stats();
+    let out = s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &["export", "two-envs", "--env", "staging"],
+    );
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("holds files an export did not write (`numbers.yaml`, `people.yaml`)"),
+        "{out}"
+    );
+    assert_eq!(s.staging.stats().reads + s.staging.stats().writes, 0);
+
+    // --force: `numbers.yaml` is an export's name and is replaced; `people.yaml` is kept and
+    // keeps its agents and groups, so the export writes only the agent it lacks.
+    let out = s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &["export", "two-envs", "--env", "staging", "--force"],
+    );
+    out.assert_code(0);
+    let after = tree(&spec.join("envs/staging"));
+    assert_eq!(after["people.yaml"], people);
+    assert!(after["numbers.yaml"].contains("842400000009"));
+    assert!(!after.contains_key("groups.yaml"), "{after:?}");
+    let agents = &after["agents.yaml"];
+    assert!(
+        agents.contains("qa-carol") && !agents.contains("qa-alice"),
+        "{agents}"
+    );
+    s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &[
+            "plan",
+            "two-envs",
+            "--env",
+            "staging",
+            "--detailed-exitcode",
+        ],
+    )
+    .assert_code(0);
+}
+
+#[test]
+fn export_refuses_an_include_directory_outside_the_spec_or_through_a_link() {
+    let s = Setup::new();
+    let spec = s.work.join("two-envs");
+    let outside = s.work.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("keep.txt"), "mine").unwrap();
+    let main = spec.join("switchboard.yaml");
+    let original = std::fs::read_to_string(&main).unwrap();
+    s.staging.reset_stats();
+    let export = |why: &str| {
+        let out = s.run(
+            &s.staging,
+            &staging_key(),
+            TOKEN,
+            &["export", "two-envs", "--env", "staging", "--force"],
+        );
+        out.assert_code(1);
+        assert!(out.stderr.contains(why), "{out}");
+        assert_eq!(tree(&outside).len(), 1, "written outside: {out}");
+        assert_eq!(s.staging.stats().reads + s.staging.stats().writes, 0);
+    };
+
+    // A pull request that points the directory out of the spec root, or into `.git`.
+    for (include, why) in [
+        ("../outside", "it leads outside the spec root"),
+        ("envs/../../outside", "it leads outside the spec root"),
+        ("/tmp", "it is an absolute path"),
+        (".git/hooks", "`.git` is a hidden name"),
+    ] {
+        std::fs::write(
+            &main,
+            original.replace(
+                "include: [envs/staging]",
+                &format!("include: [\"{include}\"]"),
+            ),
+        )
+        .unwrap();
+        export(why);
+    }
+    assert!(!spec.join(".git").exists());
+
+    // Or a link committed where the directory is.
+    std::fs::write(&main, &original).unwrap();
+    std::fs::remove_dir_all(spec.join("envs/staging")).unwrap();
+    std::os::unix::fs::symlink(&outside, spec.join("envs/staging")).unwrap();
+    export("is a symbolic link");
+    std::fs::remove_file(spec.join("envs/staging")).unwrap();
+    std::fs::rename(spec.join("envs"), s.work.join("envs-real")).unwrap();
+    std::os::unix::fs::symlink(&outside, spec.join("envs")).unwrap();
+    export("is a symbolic link");
+
+    // An environment with nowhere to write.
+    std::fs::write(&main, original.replace("    include: [envs/staging]\n", "")).unwrap();
+    export("environment `staging` has no `include:` directory to export into");
+}

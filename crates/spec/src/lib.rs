@@ -34,8 +34,9 @@ pub use address::{Address, Kind, Pattern};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
 pub use load::{
-    Environment, Expect, FlowTest, Loaded, Location, MAX_NAME_CHARS, ProcessEnv, Secret, Selected,
-    Source, Spec, TestOutcome, TestRun, environments, load, load_with, unclear_name,
+    Declaration, Environment, Expect, FlowTest, Loaded, Location, MAX_NAME_CHARS, ProcessEnv,
+    Secret, Selected, Source, Spec, TestOutcome, TestRun, declared, environments, include_problem,
+    load, load_with, loose_names, unclear_name,
 };
 pub use model::Model;
 pub use policy::Policy;

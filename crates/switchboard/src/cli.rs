@@ -176,6 +176,10 @@ Examples:
     /// for what a spec cannot describe, and the JSON Schema), once the files load back as a
     /// valid spec. Never writes to PCC, never overwrites files it did not write (see --force),
     /// and never writes through a symbolic link (DIR itself or a file in it).
+    ///
+    /// With --env NAME, writes into that environment's first `include:` directory of the spec
+    /// at PATH only what the spec's other files do not declare (its numbers, agents...), so
+    /// that `plan --env NAME` of the spec shows no changes; the shared files are left alone.
     #[command(after_long_help = concat!("\
 Exit status:
   0  written
@@ -185,6 +189,7 @@ Exit status:
 Examples:
   switchboard export --out contact-center
   switchboard plan contact-center --detailed-exitcode
+  switchboard export contact-center --env staging   # into staging's include: directory
 
 ", environment!()))]
     Export(ExportArgs),
@@ -439,11 +444,17 @@ pub struct DriftArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// With --env: the spec whose environment's `include:` directory the export writes
+    /// into (a file, or a directory whose YAML files form one project) [default: the
+    /// working directory].
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
     #[command(flatten)]
     pub connection: Connection,
-    /// Directory to write the spec files to.
-    #[arg(long, default_value = "export", value_name = "DIR")]
-    pub out: PathBuf,
+    /// Directory to write the spec files to [default: export]. Not with --env, which writes
+    /// into the environment's `include:` directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Write into DIR even when it holds files an export did not write (they are kept).
     #[arg(long)]
     pub force: bool,

@@ -81,7 +81,7 @@ pub async fn plan(
     let pending = target::resolve(connection)?;
     crate::output::eprintln(pending.banner());
     let (spec, spec_root) = specfile::load_valid_at(path, global)?;
-    ensure_bound(&spec, &pending)?;
+    ensure_bound(spec.environment.as_ref(), &pending)?;
     let secrets = secret_values(&spec);
     crate::output::hide(secrets.iter().cloned());
     let target = pending.connect(access).await?;
@@ -639,8 +639,11 @@ pub fn naming_environment(
 /// Stops, before the first request, a command whose credentials or endpoint are not those
 /// the spec's environment is bound to (`api_key_sid`, `endpoint`). The local sandbox holds no
 /// key and no one's project, so any environment may try a change there.
-pub fn ensure_bound(spec: &Spec, pending: &target::Pending) -> anyhow::Result<()> {
-    let Some(env) = &spec.environment else {
+pub fn ensure_bound(
+    env: Option<&spec::Environment>,
+    pending: &target::Pending,
+) -> anyhow::Result<()> {
+    let Some(env) = env else {
         return Ok(());
     };
     let target::Pending::Remote(target) = pending else {

@@ -156,6 +156,14 @@ fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// The files of one environment's load: the base spec's, the environment's included ones
+/// (sorted), and its `include:` paths that cannot be read, with why.
+pub struct EnvFiles {
+    pub base: Vec<Source>,
+    pub includes: Vec<Source>,
+    pub unreadable: BTreeMap<String, String>,
+}
+
 /// Loads the spec read into `sources` for the environment `env` (declared).
 fn load_env(
     path: Option<&Path>,
@@ -164,7 +172,52 @@ fn load_env(
     declared: &BTreeMap<String, Vec<String>>,
     env: &str,
 ) -> (Loaded, Sources) {
-    let (base, mut by_env) = partition(sources.files, declared, root);
+    let EnvFiles {
+        base,
+        includes,
+        unreadable,
+    } = env_files(path, sources.files, root, declared, env);
+    let hash = |relative: &str| hash_audio(root, relative);
+    let selected = spec::Selected {
+        name: env,
+        includes: &includes,
+        unreadable: &unreadable,
+    };
+    let loaded = spec::load_with(&base, Some(&selected), &process_env, &hash);
+    let mut files = base;
+    files.extend(includes);
+    (
+        loaded,
+        Sources {
+            root: sources.root,
+            files,
+            skipped: sources.skipped,
+        },
+    )
+}
+
+/// Loads `base` with `includes` for the environment `env`, as [`load`] does once it has
+/// found the files (for `export --env`, which loads the files it is about to write with
+/// those already there).
+pub fn load_files(root: &files::Root, env: &str, files: &EnvFiles) -> Loaded {
+    let hash = |relative: &str| hash_audio(root, relative);
+    let selected = spec::Selected {
+        name: env,
+        includes: &files.includes,
+        unreadable: &files.unreadable,
+    };
+    spec::load_with(&files.base, Some(&selected), &process_env, &hash)
+}
+
+/// The files of `env`'s load among `files` (all the spec's, as [`read`] found them).
+pub fn env_files(
+    path: Option<&Path>,
+    files: Vec<Source>,
+    root: &files::Root,
+    declared: &BTreeMap<String, Vec<String>>,
+    env: &str,
+) -> EnvFiles {
+    let (base, mut by_env) = partition(files, declared, root);
     let mut includes = by_env.remove(env).unwrap_or_default();
     let mut unreadable = BTreeMap::new();
     let single = path.is_some_and(|p| !p.is_dir());
@@ -186,23 +239,11 @@ fn load_env(
     }
     includes.sort_by(|a, b| a.path.cmp(&b.path));
     includes.dedup_by(|a, b| a.path == b.path);
-    let hash = |relative: &str| hash_audio(root, relative);
-    let selected = spec::Selected {
-        name: env,
-        includes: &includes,
-        unreadable: &unreadable,
-    };
-    let loaded = spec::load_with(&base, Some(&selected), &process_env, &hash);
-    let mut files = base;
-    files.extend(includes);
-    (
-        loaded,
-        Sources {
-            root: sources.root,
-            files,
-            skipped: sources.skipped,
-        },
-    )
+    EnvFiles {
+        base,
+        includes,
+        unreadable,
+    }
 }
 
 /// The spec's files split into the base (no environment's `include:` path holds them) and

@@ -230,7 +230,7 @@ pub(super) fn lower_environments(
 
 /// What is wrong with an `include:` path, judged from its text (the caller's checked reader
 /// judges links and what is there).
-fn include_problem(path: &str) -> Option<&'static str> {
+pub fn include_problem(path: &str) -> Option<&'static str> {
     if path.trim().is_empty() {
         return Some("the path is empty");
     }
@@ -964,6 +964,53 @@ pub fn environments(sources: &[crate::Source]) -> BTreeMap<String, Vec<String>> 
     out
 }
 
+/// An environment as [`declared`] reads it, before the spec is loaded: enough to find its
+/// files and to check the credentials of a command that talks to its project.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Declaration {
+    /// Its `include:` paths, as written.
+    pub include: Vec<String>,
+    /// Its `api_key_sid`, trimmed, when set.
+    pub api_key_sid: Option<String>,
+    /// Its `endpoint`, trimmed, when set.
+    pub endpoint: Option<String>,
+}
+
+impl Declaration {
+    /// What a command that talks to PCC checks its credentials against, when the spec is
+    /// not (yet) valid: `export --env` writes the files that make it so.
+    pub fn binding(&self, name: &str) -> Environment {
+        Environment {
+            name: name.to_owned(),
+            api_key_sid: self.api_key_sid.clone().filter(|s| !s.is_empty()),
+            endpoint: self.endpoint.clone().filter(|s| !s.is_empty()),
+            secrets: BTreeMap::new(),
+        }
+    }
+}
+
+/// Every environment of the spec's files, read loosely as [`environments`] does.
+pub fn declared(sources: &[crate::Source]) -> BTreeMap<String, Declaration> {
+    let mut out: BTreeMap<String, Declaration> = BTreeMap::new();
+    for source in sources {
+        if !source.text.contains("environments") {
+            continue;
+        }
+        let Ok(top) = serde_saphyr::from_str::<LooseTop>(&source.text) else {
+            continue;
+        };
+        for (name, env) in top.environments.into_iter().flatten() {
+            let entry = out.entry(name).or_default();
+            let Some(env) = env else { continue };
+            entry.include.extend(env.include.into_iter().flatten());
+            let trimmed = |s: Option<String>| s.map(|s| s.trim().to_owned());
+            entry.api_key_sid = entry.api_key_sid.take().or(trimmed(env.api_key_sid));
+            entry.endpoint = entry.endpoint.take().or(trimmed(env.endpoint));
+        }
+    }
+    out
+}
+
 /// The top of a spec file read loosely: only `environments:` (other keys ignored).
 #[derive(serde::Deserialize)]
 struct LooseTop {
@@ -973,4 +1020,6 @@ struct LooseTop {
 #[derive(serde::Deserialize)]
 struct LooseEnv {
     include: Option<Vec<String>>,
+    api_key_sid: Option<String>,
+    endpoint: Option<String>,
 }

@@ -9,7 +9,9 @@ mod lint;
 mod merge;
 mod moved;
 
-pub use env::{Environment, ProcessEnv, Secret, Selected, environments};
+pub use env::{
+    Declaration, Environment, ProcessEnv, Secret, Selected, declared, environments, include_problem,
+};
 pub use merge::{MAX_NAME_CHARS, unclear_name};
 mod sections;
 
@@ -621,9 +623,11 @@ fn parse(cx: &mut Cx<'_>, file: usize, source: &Source) -> Option<RawSpec> {
 }
 
 /// The `(section, name)`s a file declares, read loosely (anything below a name), for a file
-/// whose strict reading failed on its shape (a misspelt key, a wrong type); `None` when the
-/// text is not even YAML, so nothing can be said about what it declares.
-fn loose_names(text: &str) -> Option<std::collections::BTreeSet<(String, String)>> {
+/// whose strict reading failed on its shape (a misspelt key, a wrong type), and for `export
+/// --env`, which leaves to the spec's other files what they declare; `None` when the text is
+/// not even YAML, so nothing can be said about what it declares. `settings:` gives its
+/// fields' names.
+pub fn loose_names(text: &str) -> Option<std::collections::BTreeSet<(String, String)>> {
     use serde::de::IgnoredAny;
 
     #[derive(serde::Deserialize)]

@@ -33,7 +33,7 @@ const MARK_PREFIX: &str = "# Exported by switchboard";
 const SCHEMA_TITLE: &str = "switchboard spec";
 /// Every file an export may write; a directory holding only these, each marked, is a previous
 /// export.
-const EXPORT_FILES: [&str; 10] = [
+pub(crate) const EXPORT_FILES: [&str; 10] = [
     "settings.yaml",
     "audio.yaml",
     "agents.yaml",
@@ -47,7 +47,19 @@ const EXPORT_FILES: [&str; 10] = [
 ];
 
 pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
-    check_out_dir(&args.out, args.force)?;
+    if let Some(env) = global.env() {
+        return super::export_env::run(global, &args, env);
+    }
+    if let Some(path) = &args.path {
+        bail!(
+            "`{}` names a spec, which only `export --env NAME` reads (it writes into that \
+             environment's `include:` directory); without --env, export writes the whole live \
+             project to --out",
+            path.display()
+        );
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("export"));
+    check_out_dir(&out, args.force)?;
     let live = pipeline::runtime()?.block_on(async {
         let target = pipeline::connect(&args.connection).await?;
         let options = pcc::ReadOptions {
@@ -77,20 +89,20 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
         ));
     }
     let files = export_files(&model, &left_out);
-    let warnings = write_valid(&args.out, &files, global)?;
+    let warnings = write_valid(&out, &files, global)?;
     for (address, field) in credentials(&model) {
         // A spec says what apply writes, so the export holds the value itself.
         crate::output::eprintln(format_args!(
             "warning: {address} `{field}` holds a credential (a password or a token in the \
              URL), written as it is to the export in {}: keep those files out of public places",
-            args.out.display()
+            out.display()
         ));
     }
 
     let yaml_files = files.keys().filter(|f| f.ends_with(".yaml")).count();
     pipeline::print_stdout(&format!(
         "Exported the live project to {}: {yaml_files} spec file{} ({}{}).\n",
-        args.out.display(),
+        out.display(),
         if yaml_files == 1 { "" } else { "s" },
         summary(&model),
         // The settings are left out, not ignored (`ignore:` cannot name them).
@@ -107,14 +119,14 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
         crate::output::eprintln(format_args!(
             "note: the export has {warnings} warning{} (run `switchboard validate {}` to see them)",
             if warnings == 1 { "" } else { "s" },
-            args.out.display()
+            out.display()
         ));
     }
     Ok(Exit::Ok)
 }
 
 /// The values of `model` that hold a credential, by address and field.
-fn credentials(model: &Model) -> Vec<(String, &'static str)> {
+pub(crate) fn credentials(model: &Model) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
     if let Some(settings) = &model.settings {
         for (field, value) in [
@@ -146,7 +158,7 @@ fn credentials(model: &Model) -> Vec<(String, &'static str)> {
 }
 
 /// `312 agents, 12 groups, ...`, kinds with nothing left out.
-fn summary(model: &Model) -> String {
+pub(crate) fn summary(model: &Model) -> String {
     let nodes: usize = model.ivr.values().map(|t| t.nodes.len()).sum();
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -202,7 +214,7 @@ fn summary(model: &Model) -> String {
 
 /// Refuses to write into a directory that holds anything but a previous export (hidden
 /// entries aside), unless forced. A missing directory is fine.
-fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
+pub(crate) fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
     // Never a link (its target would be written into), nor a file, a FIFO...
     files::dir_writable(out).with_context(|| format!("cannot write to `{}`", out.display()))?;
     let entries = match std::fs::read_dir(out) {
@@ -253,7 +265,7 @@ fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
 /// True when the file at `path` was written by an export: a YAML file whose opening comment
 /// lines hold [`MARK`], or a JSON Schema titled [`SCHEMA_TITLE`]. A file that cannot be read
 /// is not.
-fn is_previous_export(path: &Path) -> bool {
+pub(crate) fn is_previous_export(path: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return false;
     };
@@ -269,7 +281,7 @@ fn is_previous_export(path: &Path) -> bool {
 
 /// The files of the export: `spec::emit`'s, `ignore.yaml` when something was left out, and
 /// the JSON Schema they point at.
-fn export_files(model: &Model, left_out: &[LeftOut]) -> BTreeMap<String, String> {
+pub(crate) fn export_files(model: &Model, left_out: &[LeftOut]) -> BTreeMap<String, String> {
     let mut files = spec::emit(model, SCHEMA_FILE);
     if !left_out.is_empty() {
         let ignore = spec::emit::ignore_file(left_out, SCHEMA_FILE);
@@ -313,7 +325,7 @@ fn write_valid(
 /// rather than half replaced, which could reference what the other half no longer has. The
 /// directory and every file in it go through the checked writer (`files`): never through a
 /// symbolic link, never onto a device, a FIFO or a directory.
-fn write_files(out: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<()> {
+pub(crate) fn write_files(out: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<()> {
     files::ensure_dir(out).with_context(|| format!("cannot write to `{}`", out.display()))?;
     let staged = files
         .iter()

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod drift;
 pub mod emulator;
 pub mod export;
+pub mod export_env;
 pub mod graph;
 pub mod plan;
 pub mod render;

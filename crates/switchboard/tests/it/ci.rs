@@ -148,7 +148,9 @@ fn run_with(script: &str, env: &[(&str, &str)], files: &[(&str, &str)]) -> Ran {
     let dir = tempfile::tempdir().unwrap();
     fakes(dir.path());
     for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
     let file = dir.path().join("step.sh");
     std::fs::write(&file, script).unwrap();
@@ -369,7 +371,11 @@ fn only_the_jobs_that_talk_to_pcc_get_the_key() {
 
 /// GitLab runs each `script:` line in one bash with `-eo pipefail` semantics.
 fn gitlab_script(job: &str) -> String {
-    let g = gitlab();
+    script_of(&gitlab(), job)
+}
+
+/// The `script:` of `job` in the pipeline `g`, as [`gitlab_script`].
+fn script_of(g: &Value, job: &str) -> String {
     let mut lines = Vec::new();
     for item in g[job]["script"].as_array().unwrap() {
         match item {
@@ -472,7 +478,10 @@ fn the_templates_pass_the_gitlab_and_github_schemas() {
     for (schema, files) in [
         (
             "vendor.gitlab-ci",
-            &["examples/ci/gitlab/.gitlab-ci.yml"][..],
+            &[
+                "examples/ci/gitlab/.gitlab-ci.yml",
+                "examples/ci/gitlab/switchboard-environments.gitlab-ci.yml",
+            ][..],
         ),
         ("vendor.github-workflows", &WORKFLOWS[..]),
         (
@@ -927,4 +936,189 @@ fn the_environments_template_plans_every_environment_and_applies_in_order() {
         );
         assert_eq!(stale.code, 4, "{job}");
     }
+}
+
+/// The GitLab template for a spec with `environments:`: a plan job per environment, each in
+/// its own GitLab environment (which scopes its key), one note per environment found by a
+/// marker naming it and updated in place, staging applied on merge and production only after
+/// it, by hand (a manual job that blocks the pipeline); the jobs that hold the API token
+/// hold no key and run none of switchboard's commands.
+#[test]
+#[cfg_attr(
+    no_jq,
+    ignore = "jq not found when the tests were built ($JQ unset, none on PATH)"
+)]
+fn the_gitlab_environments_template_plans_every_environment_and_applies_in_order() {
+    let g = yaml("examples/ci/gitlab/switchboard-environments.gitlab-ci.yml");
+    for env in ["staging", "production"] {
+        let plan = &g[format!("plan-{env}").as_str()];
+        assert_eq!(plan["extends"], ".plan");
+        assert_eq!(plan["variables"]["SWITCHBOARD_ENV"], env);
+        assert_eq!(plan["environment"]["name"], format!("pcc-plan-{env}"));
+        assert_eq!(plan["environment"]["action"], "access");
+        let apply = &g[format!("apply-{env}").as_str()];
+        assert_eq!(apply["variables"]["SWITCHBOARD_ENV"], env);
+        assert_eq!(apply["environment"], format!("pcc-{env}"));
+        let drift = &g[format!("drift-{env}").as_str()];
+        assert_eq!(drift["environment"]["name"], format!("pcc-{env}"));
+        // One project's applies and drift checks, one at a time.
+        assert_eq!(apply["resource_group"], format!("pcc-{env}"));
+        assert_eq!(drift["resource_group"], format!("pcc-{env}"));
+    }
+    assert_eq!(
+        g["apply-production"]["needs"],
+        serde_json::json!(["apply-staging"])
+    );
+    let gate = &g["apply-production"]["rules"][0];
+    assert_eq!(gate["when"], "manual");
+    assert_eq!(gate["allow_failure"], false, "the pipeline waits for it");
+    assert!(g["apply-staging"]["rules"][0].get("when").is_none());
+    assert_eq!(
+        g["comment"]["needs"],
+        serde_json::json!(["plan-staging", "plan-production"])
+    );
+    assert_eq!(g["comment"]["environment"]["name"], "switchboard-bot");
+    assert_eq!(g["comment"]["before_script"], serde_json::json!([]));
+    let comment = script_of(&g, "comment");
+    assert!(!comment.contains("STRINGEE"));
+    assert!(
+        !comment
+            .lines()
+            .any(|l| l.trim_start().starts_with("switchboard ")),
+        "the note job runs no switchboard command: {comment}"
+    );
+    for job in [".plan", ".apply", ".drift", "validate"] {
+        let script = script_of(&g, job);
+        assert!(!script.contains("GITLAB_API_TOKEN"), "{job}");
+        if job != "validate" {
+            assert!(script.contains("must be set"), "{job}");
+        }
+    }
+
+    // The plan job plans its environment (SWITCHBOARD_ENV) into plans/ENV/.
+    let plan = script_of(&g, ".plan");
+    let changes = run(
+        &plan,
+        &[("FAKE_PLAN_EXIT", "2"), ("SWITCHBOARD_ENV", "staging")],
+    );
+    assert_eq!(changes.code, 0, "{}", changes.output);
+    assert!(
+        changes.log.contains(
+            "switchboard plan contact-center --detailed-exitcode --format markdown --out \
+             plans/staging/plan.json"
+        ),
+        "{}",
+        changes.log
+    );
+    let error = run(
+        &plan,
+        &[("FAKE_PLAN_EXIT", "1"), ("SWITCHBOARD_ENV", "staging")],
+    );
+    assert_eq!(error.code, 1);
+    let keyless = run(
+        &plan,
+        &[
+            ("STRINGEE_API_KEY_SECRET", ""),
+            ("SWITCHBOARD_ENV", "staging"),
+        ],
+    );
+    assert_eq!(keyless.code, 1);
+    assert!(!keyless.log.contains("switchboard plan"), "{}", keyless.log);
+
+    // The notes: staging has changes and an old note (updated in place), production has none
+    // and no note (nothing posted); then production changes (its own note, created).
+    let env = [
+        ("CI_API_V4_URL", "https://gitlab.example/api/v4"),
+        ("CI_PROJECT_ID", "3"),
+        ("CI_MERGE_REQUEST_IID", "9"),
+        ("GITLAB_API_TOKEN", "glpat-test"),
+    ];
+    let post = |staging: &str, production: &str, notes: &str| {
+        let plan_md = "Plan: 1 to add, 0 to change, 1 to destroy.\n";
+        let (json_s, json_p) = (saved_plan(false), saved_plan(true));
+        let files = [
+            ("plans/staging/plan.exit", staging),
+            ("plans/staging/plan.json", json_s.as_str()),
+            ("plans/staging/plan.md", plan_md),
+            ("plans/production/plan.exit", production),
+            ("plans/production/plan.json", json_p.as_str()),
+            ("plans/production/plan.md", plan_md),
+        ];
+        let mut env = env.to_vec();
+        env.push(("FAKE_NOTES", notes));
+        run_with(&comment, &env, &files)
+    };
+    let old = r#"[{"id": 41, "body": "<!-- switchboard-plan:staging -->\nold"},
+                  {"id": 42, "body": "<!-- switchboard-plan -->\nanother template's"}]"#;
+    // Each curl call that writes, whole (its JSON body spans lines).
+    let writes_of = |log: &str| -> Vec<String> {
+        let mut calls: Vec<String> = Vec::new();
+        for line in log.lines() {
+            match calls.last_mut() {
+                Some(call) if !line.starts_with("curl ") && !line.starts_with("apt-get ") => {
+                    call.push('\n');
+                    call.push_str(line);
+                }
+                _ => calls.push(line.to_owned()),
+            }
+        }
+        calls.retain(|c| c.starts_with("curl ") && c.contains("--request"));
+        calls
+    };
+    let first = post("2", "0", old);
+    assert_eq!(first.code, 0, "{}", first.output);
+    let writes_1 = writes_of(&first.log);
+    let writes: Vec<&str> = writes_1.iter().map(String::as_str).collect();
+    assert_eq!(writes.len(), 1, "{}", first.log);
+    assert!(
+        writes[0].contains("--request PUT") && writes[0].contains("notes/41"),
+        "{}",
+        first.log
+    );
+    assert!(
+        writes[0].contains(
+            r"<!-- switchboard-plan:staging -->\n**switchboard plan for `staging`: changes to apply.**"
+        ),
+        "{}",
+        first.log
+    );
+    let second = post("0", "2", old);
+    assert_eq!(second.code, 0, "{}", second.output);
+    let writes_2 = writes_of(&second.log);
+    let writes: Vec<&str> = writes_2.iter().map(String::as_str).collect();
+    assert_eq!(writes.len(), 2, "{}", second.log);
+    // Staging's note now says so; production's is created, with its deletes called out.
+    assert!(writes[0].contains("notes/41") && writes[0].contains("no changes."));
+    assert!(writes[1].contains("--request POST"), "{}", second.log);
+    assert!(
+        writes[1].contains("<!-- switchboard-plan:production -->")
+            && writes[1].contains("changes that **delete** live objects"),
+        "{}",
+        second.log
+    );
+    let broken = post("1", "0", "[]");
+    assert_eq!(broken.code, 1);
+
+    // Apply: a plan without changes applies nothing; a refused one keeps its exit code.
+    let apply = script_of(&g, ".apply");
+    let nothing = run(
+        &apply,
+        &[("FAKE_PLAN_EXIT", "0"), ("SWITCHBOARD_ENV", "production")],
+    );
+    assert_eq!(nothing.code, 0);
+    assert!(!nothing.log.contains("switchboard apply"));
+    let refused = run(
+        &apply,
+        &[
+            ("FAKE_PLAN_EXIT", "2"),
+            ("FAKE_APPLY_EXIT", "3"),
+            ("SWITCHBOARD_ENV", "production"),
+        ],
+    );
+    assert_eq!(refused.code, 3);
+    assert!(
+        refused
+            .log
+            .contains("switchboard apply plan.json --auto-approve")
+    );
 }

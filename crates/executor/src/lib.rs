@@ -43,6 +43,8 @@
 mod ctx;
 mod drivers;
 mod error;
+#[cfg(test)]
+mod rename_tests;
 mod report;
 mod step;
 #[cfg(test)]

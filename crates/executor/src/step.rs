@@ -679,22 +679,14 @@ fn number<'a>(ctx: &Ctx, step: &'a Step, digits: &str) -> Result<Write<'a, wire:
 }
 
 /// Files the ids of a renamed group, queue or tree, and of what names it in its key
-/// (routings, nodes, key presses, the root), under the new name. The server id does not
-/// change with a rename. Does nothing when the new name is already in the map.
+/// (routings, nodes, key presses, the root), under the new name, through the walk the
+/// planner renames its model with ([`planner::rename_keys`]). The server id does not change
+/// with a rename. Does nothing when the new name is already in the map.
 pub(crate) fn rename_ids(ids: &mut Ids, from: &Address, to: &Address) {
     if ids.get(to).is_some() {
         return;
     }
-    let moving: Vec<(Address, Address)> = ids
-        .objects
-        .keys()
-        .filter_map(|old| Some((old.clone(), old.renamed(from, to)?)))
-        .collect();
-    for (old, new) in moving {
-        if let Some(id) = ids.objects.remove(&old) {
-            ids.objects.insert(new, id);
-        }
-    }
+    planner::rename_keys(&mut ids.objects, from, to);
     if let (Address::IvrTree(old), Address::IvrTree(new)) = (from, to)
         && let Some(root) = ids.roots.remove(old)
     {

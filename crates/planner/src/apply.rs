@@ -26,7 +26,7 @@ pub fn renamed(plan: &Plan, live: &Model) -> Model {
     let mut model = live.clone();
     for step in &plan.steps {
         if let Some(from) = &step.moved_from {
-            model.rename(from, &step.address);
+            crate::moves::rename(&mut model, from, &step.address);
         }
     }
     model
@@ -35,10 +35,16 @@ pub fn renamed(plan: &Plan, live: &Model) -> Model {
 fn apply_step(m: &mut Model, step: &Step) {
     if let Some(from) = &step.moved_from {
         // Like PCC: the object keeps its id, so what refers to it follows the new name.
-        m.rename(from, &step.address);
+        crate::moves::rename(m, from, &step.address);
     }
-    let after = step.after.as_ref();
-    match (&step.address, step.action) {
+    put(m, &step.address, step.action, step.after.as_ref());
+}
+
+/// Makes one `action` on the object at `address` in `m`, with `after` its new value (none
+/// for a delete). An object whose parent `m` lacks is left out. Creating objects in address
+/// order (parents first) builds a model back from its flattened objects.
+pub(crate) fn put(m: &mut Model, address: &Address, action: Action, after: Option<&Object>) {
+    match (address, action) {
         (Address::Agent(id), Action::Delete) => {
             m.agents.remove(id);
         }

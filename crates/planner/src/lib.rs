@@ -21,6 +21,7 @@ pub use error::Error;
 pub use flows::{
     Entry, FlowLimits, FlowReport, NumberPaths, Outcome, PathChange, Press, TestRun, flow_report,
 };
+pub use moves::rename_keys;
 pub use object::{Object, changed_fields, fingerprint};
 pub use partial::{Partial, Request, Selection, plan_partial, select};
 pub use plan::{

@@ -144,9 +144,11 @@ pub fn stale(plan: &Plan, live_now: &Model) -> Vec<StaleObject> {
             moves::exists(current, &step.address),
         ) {
             (true, false) => {
-                renamed
-                    .get_or_insert_with(|| live_now.clone())
-                    .rename(from, &step.address);
+                moves::rename(
+                    renamed.get_or_insert_with(|| live_now.clone()),
+                    from,
+                    &step.address,
+                );
                 continue;
             }
             (false, false) => StaleObject {

@@ -9,11 +9,11 @@
 //! hold, are encoded too, so that an address is always one printable line.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::{self, Write};
 use std::str::FromStr;
 
-use crate::model::{Key, KeyAction, Model, NumberRoute};
+use crate::model::{Key, Model};
 
 /// The kinds of objects a plan changes, in dependency order (a kind only refers to kinds
 /// before it, except numbers and settings, which come last because nothing refers to them).
@@ -612,52 +612,6 @@ impl Model {
             Address::Queue(name) => self.queues.contains_key(name),
             Address::IvrTree(name) => self.ivr.contains_key(name),
             _ => false,
-        }
-    }
-
-    /// Renames the group, queue or IVR tree at `from` to `to`'s name, and every name that
-    /// refers to it (routings to a group, key presses and numbers sending calls to a queue,
-    /// numbers answering with a tree), each through [`Address::renamed`]: the one rule of what
-    /// a rename changes, which the executor's id map follows too. Does nothing when `from` is
-    /// absent or `to` already there.
-    pub fn rename(&mut self, from: &Address, to: &Address) {
-        if !self.holds(from) || self.holds(to) {
-            return;
-        }
-        let new = |make: fn(String) -> Address, name: &String| match make(name.clone())
-            .renamed(from, to)
-        {
-            Some(Address::Group(n) | Address::Queue(n) | Address::IvrTree(n)) => n,
-            _ => name.clone(),
-        };
-        fn rekey<V>(map: &mut BTreeMap<String, V>, new: impl Fn(&String) -> String) {
-            *map = std::mem::take(map)
-                .into_iter()
-                .map(|(name, value)| (new(&name), value))
-                .collect();
-        }
-        rekey(&mut self.groups, |n| new(Address::Group, n));
-        for queue in self.queues.values_mut() {
-            rekey(&mut queue.routing, |n| new(Address::Group, n));
-        }
-        rekey(&mut self.queues, |n| new(Address::Queue, n));
-        rekey(&mut self.ivr, |n| new(Address::IvrTree, n));
-        let actions = self
-            .ivr
-            .values_mut()
-            .flat_map(|t| t.nodes.values_mut())
-            .flat_map(|n| n.keys.values_mut());
-        for action in actions {
-            if let KeyAction::Queue { queue } = action {
-                *queue = new(Address::Queue, queue);
-            }
-        }
-        for number in self.numbers.values_mut() {
-            match &mut number.route {
-                Some(NumberRoute::Queue(queue)) => *queue = new(Address::Queue, queue),
-                Some(NumberRoute::Ivr(tree)) => *tree = new(Address::IvrTree, tree),
-                None => {}
-            }
         }
     }
 }

@@ -61,6 +61,11 @@ pub const SID: &str = "SKe2etestkey0000000000000000xyz";
 pub const SECRET: &str = "e2e-secret-3f9a7c1d-never-print";
 /// What switchboard shows of [`SID`].
 pub const SID_HINT: &str = "SK…xyz";
+/// The account SID the test emulators of [`Pcc::with_account`] accept (the account key, which
+/// the PCC wiring is read and set with).
+pub const ACCOUNT_SID: &str = "ACe2etestaccount00000000000abc";
+/// Its secret. No output, file or plan a test produces may contain it, like [`SECRET`].
+pub const ACCOUNT_SECRET: &str = "e2e-account-secret-8c21d0e7-never-print";
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -127,6 +132,14 @@ pub fn key() -> ApiKey {
     }
 }
 
+/// The test account key ([`ACCOUNT_SID`], [`ACCOUNT_SECRET`]).
+pub fn account_key() -> ApiKey {
+    ApiKey {
+        sid: ACCOUNT_SID.to_owned(),
+        secret: ACCOUNT_SECRET.to_owned(),
+    }
+}
+
 impl Pcc {
     /// An empty project in memory.
     pub fn start() -> Pcc {
@@ -140,6 +153,34 @@ impl Pcc {
             state: Some(state.to_path_buf()),
             ..Config::new(vec![key()])
         })
+    }
+
+    /// An empty project in memory whose account API accepts [`account_key`], its project
+    /// and numbers wired as `wiring` says (numbers get that wiring when PCC adds them).
+    pub fn with_account(wiring: emulator::Wiring) -> Pcc {
+        Pcc::with(Config {
+            account_keys: vec![account_key()],
+            wiring,
+            ..Config::new(vec![key()])
+        })
+    }
+
+    /// The Call API's base URL (the account API), `http://127.0.0.1:PORT`.
+    pub fn call_api_url(&self) -> String {
+        self.emulator().call_api_url()
+    }
+
+    /// The account as the emulator holds it: `{project: {...}, numbers: [...]}`
+    /// (`GET /_emulator/wiring`).
+    pub fn wiring(&self) -> Value {
+        self.emulator().wiring()
+    }
+
+    /// Changes the account's URLs by hand, as an out-of-band edit would.
+    pub fn set_wiring(&self, change: &emulator::WiringChange) {
+        self.emulator()
+            .set_wiring(change)
+            .expect("the emulator takes the wiring change");
     }
 
     /// An emulator as `config` says (add [`key`] to its keys to use the REST helpers).
@@ -537,11 +578,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Variables a command never inherits from the test's environment.
-const SCRUBBED: [&str; 8] = [
+const SCRUBBED: [&str; 11] = [
     "SWITCHBOARD_ENV",
     "STRINGEE_API_KEY_SID",
     "STRINGEE_API_KEY_SECRET",
+    "STRINGEE_ACCOUNT_SID",
+    "STRINGEE_ACCOUNT_KEY_SECRET",
     "SWITCHBOARD_ENDPOINT",
+    "SWITCHBOARD_CALL_API_ENDPOINT",
     "NO_COLOR",
     "CLICOLOR_FORCE",
     "RUST_LOG",
@@ -564,6 +608,14 @@ impl Cmd {
         self.env("SWITCHBOARD_ENDPOINT", &pcc.url())
             .env("STRINGEE_API_KEY_SID", SID)
             .env("STRINGEE_API_KEY_SECRET", SECRET)
+    }
+
+    /// Adds the test account key and `pcc`'s Call API address ([`Pcc::with_account`]): the
+    /// command checks the PCC wiring too.
+    pub fn with_account(self, pcc: &Pcc) -> Cmd {
+        self.env("SWITCHBOARD_CALL_API_ENDPOINT", &pcc.call_api_url())
+            .env("STRINGEE_ACCOUNT_SID", ACCOUNT_SID)
+            .env("STRINGEE_ACCOUNT_KEY_SECRET", ACCOUNT_SECRET)
     }
 
     /// Targets `endpoint` (a [`hostile_pcc::HostilePcc`], say) with the test key.
@@ -908,17 +960,20 @@ fn decode_command(text: &str, property: bool) -> Option<String> {
     Some(out)
 }
 
-/// Panics if `bytes` contain [`SECRET`]; `what` names them in the message (which never
-/// repeats the secret).
+/// Panics if `bytes` contain [`SECRET`] or [`ACCOUNT_SECRET`]; `what` names them in the
+/// message (which never repeats the secret).
 #[track_caller]
 pub fn assert_no_secret(what: &str, bytes: &[u8]) {
-    let found = bytes
-        .windows(SECRET.len())
-        .any(|window| window == SECRET.as_bytes());
-    assert!(!found, "{what} contains the API secret");
+    for (secret, which) in [(SECRET, "API"), (ACCOUNT_SECRET, "account key")] {
+        let found = bytes
+            .windows(secret.len())
+            .any(|window| window == secret.as_bytes());
+        assert!(!found, "{what} contains the {which} secret");
+    }
 }
 
-/// Panics if any file under `dir` (recursively, hidden ones included) contains [`SECRET`].
+/// Panics if any file under `dir` (recursively, hidden ones included) contains [`SECRET`] or
+/// [`ACCOUNT_SECRET`].
 #[track_caller]
 pub fn assert_no_secret_in_dir(dir: &Path) {
     for (path, bytes) in files_in(dir) {

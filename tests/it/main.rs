@@ -27,4 +27,5 @@ mod reliability;
 mod saved;
 mod sensitive;
 mod target;
+mod wiring;
 mod writers;

@@ -167,7 +167,7 @@ fn a_saved_plan_records_its_target_and_spec_root_and_no_secret() {
     let text = work.read("plan.json");
     assert!(!text.contains(SID), "the full SID stays out of plan files");
     let saved: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(saved["format_version"], "2.2");
+    assert_eq!(saved["format_version"], "2.3");
     // The last member: the digest `apply` checks, keyed with a key derived from the secret.
     assert!(
         text.ends_with(&format!(

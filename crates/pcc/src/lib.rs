@@ -12,6 +12,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod account;
 mod answer;
 pub mod auth;
 pub mod client;
@@ -25,6 +26,7 @@ mod retry;
 mod throttle;
 pub mod wire;
 
+pub use account::Account;
 pub use answer::Shape;
 pub use auth::{Credentials, Secret};
 pub use client::{Client, Config, PAGE_LIMIT, RequestStats, RetryPolicy, redact_url};

@@ -439,6 +439,10 @@ pub struct CallSettings {
     /// Asked for an SCCO when the agent leg of a call-out is answered.
     #[serde(default, deserialize_with = "de::opt_string")]
     pub callout_answer_url: Option<String>,
+    /// The project the settings are of (an integer, as text): the API key's project, whose
+    /// wiring the account API is asked about.
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub project: Option<String>,
 }
 
 /// One page of a list.

@@ -28,6 +28,20 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A wiring correction of the file sets something other than PCC's own URLs: it was
+    /// edited or damaged.
+    #[error(
+        "saved plan is inconsistent: wiring.rewires[{index}] ({wired}) {problem}; make it \
+         again with `switchboard plan --out`"
+    )]
+    InconsistentWiring {
+        /// 0-based index of the correction in `plan.wiring.rewires`.
+        index: usize,
+        /// What it corrects (`number 84…`, `the project`).
+        wired: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The file is a plan of an incompatible format version.
     #[error(
         "saved plan has format_version `{found}`, and this switchboard reads {supported}.x; \

@@ -15,6 +15,7 @@ mod safety;
 pub mod saved;
 mod sensitive;
 mod stale;
+pub mod wiring;
 
 pub use apply::{apply_to, renamed};
 pub use error::Error;
@@ -31,3 +32,6 @@ pub use plan::{
 pub use safety::{SafetyReport, Violation, recheck, recheck_known};
 pub use sensitive::{Unfilled, all_known, fill_sensitive, revealed};
 pub use stale::{Reads, StaleObject, StaleReason, already_applied, stale};
+pub use wiring::{
+    LiveUrls, LiveWiring, Rewire, UrlChange, Wired, Wiring, plan_wiring, stale_wiring,
+};

@@ -15,6 +15,7 @@ use crate::order;
 use crate::partial::Partial;
 use crate::safety::{self, SafetyReport};
 use crate::stale::{self, Reads};
+use crate::wiring::Wiring;
 use spec::{Address, Kind};
 
 /// An ordered, reviewable plan: the steps that turn the live project into the desired one.
@@ -43,6 +44,11 @@ pub struct Plan {
     /// out. Absent from a whole plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<Partial>,
+    /// The PCC wiring of the project and its numbers, when it was checked (account
+    /// credentials given, a whole plan): corrections made through the account API after the
+    /// steps. Absent when it was not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wiring: Option<Wiring>,
 }
 
 /// One API operation on one object.
@@ -421,9 +427,9 @@ pub struct Summary {
 }
 
 impl Plan {
-    /// True when the plan has no step.
+    /// True when the plan has no step and no wiring correction.
     pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
+        self.steps.is_empty() && self.wiring.as_ref().is_none_or(Wiring::is_empty)
     }
 
     /// True when a safety guard refuses the plan (`apply` needs `--force`).
@@ -1022,6 +1028,7 @@ impl<'a> Planning<'a> {
             trees,
             audio_names,
             partial: None,
+            wiring: None,
         }
     }
 }

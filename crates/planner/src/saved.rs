@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::object::fingerprint;
 use crate::plan::{Action, Plan};
+use crate::wiring::Wired;
 
 /// The saved-plan format. A minor bump only adds fields; a major bump is incompatible and
 /// refused on read. 2.0: the safety report carries its thresholds (so that `apply` computes
@@ -21,8 +22,9 @@ use crate::plan::{Action, Plan};
 /// values that hold credentials are saved as `{"redacted", "sha256"}`, never as themselves,
 /// and the binary's file records the spec (`spec`) that `apply` takes them from. 2.2: a
 /// partial plan (`--target`, `--exclude`) records what it covers in `plan.partial`, which the
-/// stale check's read and the guards computed again follow.
-pub const FORMAT_VERSION: &str = "2.2";
+/// stale check's read and the guards computed again follow. 2.3: a plan that checked the PCC
+/// wiring records its corrections in `plan.wiring`.
+pub const FORMAT_VERSION: &str = "2.3";
 
 const MAJOR: &str = "2";
 
@@ -88,6 +90,7 @@ pub fn check_version(found: &str) -> Result<(), Error> {
 /// was planned from), and an object it deletes is in `reads.referrers`. A step added by hand
 /// without its read is refused; one added with a made-up read is stale-checked against it.
 fn check(plan: &Plan) -> Result<(), Error> {
+    check_wiring(plan)?;
     let mut first_at = std::collections::BTreeSet::new();
     for (index, step) in plan.steps.iter().enumerate() {
         let fail = |problem: String| Error::Inconsistent {
@@ -151,4 +154,119 @@ fn check(plan: &Plan) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// A saved wiring correction sets only PCC's own URLs, in the fields the account API has for
+/// what it corrects: `apply` sends the constants, never a URL read from the file, and refuses
+/// a file that says otherwise (edited, or damaged) rather than apply part of it.
+fn check_wiring(plan: &Plan) -> Result<(), Error> {
+    use spec::model::{
+        PCC_NUMBER_ANSWER_URL, PCC_NUMBER_EVENT_URL, PCC_PROJECT_ANSWER_URL, PCC_PROJECT_EVENT_URL,
+    };
+    let Some(wiring) = &plan.wiring else {
+        return Ok(());
+    };
+    for (index, rewire) in wiring.rewires.iter().enumerate() {
+        let fail = |problem: String| Error::InconsistentWiring {
+            index,
+            wired: rewire.wired.to_string(),
+            problem,
+        };
+        let fields: &[(&str, &str)] = match rewire.wired {
+            Wired::Project => &[
+                ("answer_url", PCC_PROJECT_ANSWER_URL),
+                ("callback_url", PCC_PROJECT_EVENT_URL),
+            ],
+            Wired::Number(_) => &[
+                ("answer_url", PCC_NUMBER_ANSWER_URL),
+                ("event_url", PCC_NUMBER_EVENT_URL),
+            ],
+        };
+        if rewire.changes.is_empty() {
+            return Err(fail("corrects no field".to_owned()));
+        }
+        for change in &rewire.changes {
+            if !fields.contains(&(change.field.as_str(), change.to.as_str())) {
+                return Err(fail(format!(
+                    "sets `{}` to a URL that is not PCC's own for it",
+                    change.field
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wiring::{Rewire, UrlChange, Wiring};
+
+    fn plan_with(rewire: Rewire) -> Plan {
+        let mut plan = crate::plan(
+            &spec::Model::default(),
+            &spec::Model::default(),
+            &spec::Policy::default(),
+        );
+        plan.wiring = Some(Wiring {
+            project_id: "1".into(),
+            rewires: vec![rewire],
+            unowned: Vec::new(),
+        });
+        plan
+    }
+
+    #[test]
+    fn a_wiring_correction_to_anything_but_pccs_own_url_is_refused() {
+        let good = Rewire {
+            wired: Wired::Number("841".into()),
+            id: "7".into(),
+            changes: vec![UrlChange {
+                field: "answer_url".into(),
+                from: None,
+                to: spec::model::PCC_NUMBER_ANSWER_URL.into(),
+            }],
+        };
+        let text = to_json(&plan_with(good.clone()));
+        assert_eq!(
+            from_json(&text).unwrap().wiring,
+            plan_with(good.clone()).wiring
+        );
+
+        // Edited to send calls elsewhere, to a field the number has not, or to nothing.
+        let mut elsewhere = good.clone();
+        elsewhere.changes[0].to = "https://attacker.example.com/answer".into();
+        let mut project_url = good.clone();
+        project_url.changes[0].to = spec::model::PCC_PROJECT_ANSWER_URL.into();
+        let mut field = good.clone();
+        field.changes[0].field = "callback_url".into();
+        let mut empty = good;
+        empty.changes.clear();
+        for (rewire, problem) in [
+            (
+                elsewhere,
+                "sets `answer_url` to a URL that is not PCC's own for it",
+            ),
+            (
+                project_url,
+                "sets `answer_url` to a URL that is not PCC's own for it",
+            ),
+            (
+                field,
+                "sets `callback_url` to a URL that is not PCC's own for it",
+            ),
+            (empty, "corrects no field"),
+        ] {
+            let err = from_json(&to_json(&plan_with(rewire)))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "saved plan is inconsistent: wiring.rewires[0] (number 841) {problem}; make \
+                     it again with `switchboard plan --out`"
+                )
+            );
+        }
+    }
 }

@@ -587,6 +587,18 @@ impl Number {
     pub const DEFAULT_RECORD_OUTBOUND_CALLS: bool = false;
 }
 
+/// PCC's own answer URL for a Stringee project: PCC receives the project's calls only when
+/// the project's answer and event URLs, and each number's, are PCC's ("must be configured
+/// exactly like above": Stringee's PCC getting-started guide). Set through the account API,
+/// not PCC's; the planner's `wiring` compares them and the emulator starts with them.
+pub const PCC_PROJECT_ANSWER_URL: &str = "http://v2.stringee.com:8282/project_answer_url";
+/// PCC's own event URL for a Stringee project (the account API's `callback_url`).
+pub const PCC_PROJECT_EVENT_URL: &str = "http://v2.stringee.com:8282/project_event_url";
+/// PCC's own answer URL for a number.
+pub const PCC_NUMBER_ANSWER_URL: &str = "http://v2.stringee.com:8282/answer_url";
+/// PCC's own event URL for a number.
+pub const PCC_NUMBER_EVENT_URL: &str = "http://v2.stringee.com:8282/event_url";
+
 /// Where a number sends incoming calls.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

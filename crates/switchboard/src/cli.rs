@@ -59,6 +59,11 @@ pub struct Connection {
     /// STRINGEE_API_KEY_SECRET are set, else the local sandbox.
     #[arg(long, env = "SWITCHBOARD_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
+    /// Call API endpoint (greeting files, and the account API that the PCC wiring is checked
+    /// and set through). Default: https://api.stringee.com, or --endpoint when that is given.
+    /// Needed with --endpoint when the account key is set.
+    #[arg(long, env = "SWITCHBOARD_CALL_API_ENDPOINT", value_name = "URL")]
+    pub call_api_endpoint: Option<String>,
     /// How long to wait for PCC to answer one request, in seconds (default 30; connecting
     /// waits at most 10). A read that times out is tried once more; a write is looked up.
     #[arg(long, env = "SWITCHBOARD_TIMEOUT", value_name = "SECS", value_parser = seconds)]
@@ -94,7 +99,12 @@ Environment:
   STRINGEE_API_KEY_SID, STRINGEE_API_KEY_SECRET
                         the API key: set both to target Stringee (or --endpoint); set neither
                         to use the local sandbox, an emulated PCC in .switchboard/sandbox.db
+  STRINGEE_ACCOUNT_SID, STRINGEE_ACCOUNT_KEY_SECRET
+                        the account key (AC…): set both for plan, drift and apply to check
+                        and correct the PCC wiring of the project and its numbers
   SWITCHBOARD_ENDPOINT  the same as --endpoint
+  SWITCHBOARD_CALL_API_ENDPOINT
+                        the same as --call-api-endpoint
   SWITCHBOARD_TIMEOUT   the same as --timeout
   SWITCHBOARD_MAX_LIVE_OBJECTS
                         the same as --max-live-objects

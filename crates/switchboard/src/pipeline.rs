@@ -99,10 +99,27 @@ pub async fn plan(
         plan_part(&target, &spec, &request, concurrency, access).await
     };
     match read {
-        Ok((live, plan)) => {
+        Ok((live, mut plan)) => {
             if let Err(err) = audio_on_server(&spec, &live.model, &plan) {
                 target.shutdown().await;
                 return Err(err);
+            }
+            if request.is_whole() {
+                match read_wiring(&target, &secret_values(&spec)).await {
+                    Ok(Some(live)) => {
+                        plan.wiring = Some(planner::plan_wiring(&spec.model, &live, &spec.policy));
+                    }
+                    Ok(None) => {}
+                    Err(err) => {
+                        target.shutdown().await;
+                        return Err(err);
+                    }
+                }
+            } else {
+                crate::output::eprintln(
+                    "note: wiring not checked: a partial plan (--target, --exclude) leaves the \
+                     PCC wiring out; plan the whole project to check it",
+                );
             }
             // A partial read holds only part of the project: caller paths and flow tests
             // walked over it would end at what was not read. `plan` runs them whole.
@@ -130,6 +147,63 @@ pub async fn plan(
             Err(with_ignore_help(err))
         }
     }
+}
+
+/// The PCC wiring as the account holds it: the project's answer and event URLs and its
+/// numbers', for [`planner::plan_wiring`]. `None`, with a `note: wiring not checked: …` line
+/// on stderr saying why, when it cannot be checked (no account key; PCC does not say which
+/// project the API key is for). A failed read fails the command: a wiring read as "fine"
+/// because the account API could not be reached would hide the very problem it checks.
+pub async fn read_wiring(
+    target: &Target,
+    secrets: &[String],
+) -> anyhow::Result<Option<planner::LiveWiring>> {
+    let account = match target.account() {
+        Ok(account) => account,
+        Err(why) => {
+            crate::output::eprintln(format_args!("note: wiring not checked: {why}"));
+            return Ok(None);
+        }
+    };
+    let settings = target
+        .client()
+        .get_call_settings()
+        .await
+        .context("cannot read which project the API key is for (its call settings)")?;
+    let Some(project) = settings.project else {
+        crate::output::eprintln(
+            "note: wiring not checked: PCC's call settings do not say which project the API \
+             key is for (no `project`), and switchboard does not guess it",
+        );
+        return Ok(None);
+    };
+    let wiring = account
+        .read(&project)
+        .await
+        .context("cannot read the PCC wiring from the account API")?;
+    // Live URLs may hold credentials, the spec's secrets or the keys' own (an account that
+    // echoes one): shown and saved hidden.
+    let secrets: Vec<String> = secrets.iter().chain(target.secrets()).cloned().collect();
+    let hidden = |url: Option<String>| {
+        url.map(|url| {
+            let mut url = spec::sensitive::Sensitive::new(url);
+            url.hide(&secrets);
+            url
+        })
+    };
+    let urls = |urls: pcc::account::Urls| planner::LiveUrls {
+        answer_url: hidden(urls.answer_url),
+        event_url: hidden(urls.event_url),
+    };
+    Ok(Some(planner::LiveWiring {
+        project_id: wiring.project_id,
+        project: urls(wiring.project),
+        numbers: wiring
+            .numbers
+            .into_iter()
+            .map(|(digits, (id, now))| (digits, (id, urls(now))))
+            .collect(),
+    }))
 }
 
 /// Fails when the spec names audio by `server_file` or `sha256` (nothing switchboard can

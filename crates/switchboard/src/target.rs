@@ -19,6 +19,11 @@ use crate::cli::Connection;
 pub const SID_VAR: &str = "STRINGEE_API_KEY_SID";
 /// The API key secret variable.
 pub const SECRET_VAR: &str = "STRINGEE_API_KEY_SECRET";
+/// The account SID variable (`AC…`): with [`ACCOUNT_SECRET_VAR`], the account key the PCC
+/// wiring is checked and set with.
+pub const ACCOUNT_SID_VAR: &str = "STRINGEE_ACCOUNT_SID";
+/// The account key's secret variable.
+pub const ACCOUNT_SECRET_VAR: &str = "STRINGEE_ACCOUNT_KEY_SECRET";
 /// Where the sandbox keeps its state, relative to the working directory.
 pub const SANDBOX_STATE: &str = ".switchboard/sandbox.db";
 /// The project id the sandbox reports.
@@ -41,6 +46,10 @@ pub struct Target {
     sandbox: Option<emulator::Emulator>,
     /// The sandbox's lock, held until the sandbox has stopped.
     lock: Option<File>,
+    /// The account API, for the PCC wiring, or why the wiring is not checked.
+    account: Result<pcc::Account, String>,
+    /// The secrets of the keys in use: hidden in whatever a hostile answer echoes of them.
+    secrets: Vec<String>,
 }
 
 impl fmt::Debug for Target {
@@ -70,6 +79,18 @@ impl Target {
     /// made by mistake (docs/security.md, "Saved plans").
     pub fn plan_key(&self) -> &[u8] {
         &self.plan_key
+    }
+
+    /// The account API's client, through which the PCC wiring is checked and set; or, when
+    /// there is none (no account key), the sentence that says so.
+    pub fn account(&self) -> Result<&pcc::Account, &str> {
+        self.account.as_ref().map_err(String::as_str)
+    }
+
+    /// The secrets of the API key and the account key: never shown, even when an answer
+    /// holds one (a URL the account holds, say); callers hide them as they hide the spec's.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     /// True for the local sandbox.
@@ -137,6 +158,41 @@ fn choose(
     }
 }
 
+/// The account key from its two variables (empty counts as unset): both or neither. Given
+/// with no API key, it is refused: the account key checks a project's wiring, and the local
+/// sandbox (what no API key means) has an account of its own.
+fn choose_account(
+    sid: Option<String>,
+    secret: Option<String>,
+    has_api_key: bool,
+) -> anyhow::Result<Option<pcc::Credentials>> {
+    match (sid, secret) {
+        (Some(_), None) => bail!(
+            "{ACCOUNT_SID_VAR} is set but {ACCOUNT_SECRET_VAR} is not: set both to check the PCC \
+             wiring, or neither"
+        ),
+        (None, Some(_)) => bail!(
+            "{ACCOUNT_SECRET_VAR} is set but {ACCOUNT_SID_VAR} is not: set both to check the PCC \
+             wiring, or neither"
+        ),
+        (Some(_), Some(_)) if !has_api_key => bail!(
+            "{ACCOUNT_SID_VAR} is set but {SID_VAR} is not: the account key checks the wiring of \
+             the project an API key is for; set {SID_VAR} and {SECRET_VAR} too, or unset the \
+             account key to use the local sandbox"
+        ),
+        (Some(sid), Some(secret)) => Ok(Some(pcc::Credentials::new(sid, secret))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Why the wiring is not checked when no account key is set.
+fn no_account_key() -> String {
+    format!(
+        "set {ACCOUNT_SID_VAR} and {ACCOUNT_SECRET_VAR} (the account key) to check that the \
+         project and its numbers send their calls to PCC"
+    )
+}
+
 /// A variable's value; empty counts as unset. A value that is not UTF-8 is an error of its
 /// own: read as unset, a secret pasted with a stray byte would send the command to the local
 /// sandbox, or blame a variable that is there.
@@ -195,15 +251,45 @@ impl Pending {
 /// `STRINGEE_API_KEY_SECRET`, another endpoint with `--endpoint` too, else the local sandbox in
 /// the working directory. Starts nothing.
 pub fn resolve(connection: &Connection) -> anyhow::Result<Pending> {
-    match choose(
+    let choice = choose(
         connection.endpoint.as_deref(),
         var(SID_VAR)?,
         var(SECRET_VAR)?,
-    )? {
+    )?;
+    let account = choose_account(
+        var(ACCOUNT_SID_VAR)?,
+        var(ACCOUNT_SECRET_VAR)?,
+        matches!(choice, Choice::Remote { .. }),
+    )?;
+    match choice {
         Choice::Remote {
             endpoint,
             credentials,
-        } => remote(endpoint.as_deref(), credentials, connection.into()).map(Pending::Remote),
+        } => remote(
+            Endpoints {
+                pcc: endpoint.as_deref(),
+                call_api: connection
+                    .call_api_endpoint
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty()),
+            },
+            credentials,
+            account,
+            connection.into(),
+        )
+        .map(Pending::Remote),
+        Choice::Sandbox
+            if connection
+                .call_api_endpoint
+                .as_deref()
+                .is_some_and(|e| !e.trim().is_empty()) =>
+        {
+            bail!(
+                "--call-api-endpoint needs an API key: set {SID_VAR} and {SECRET_VAR} (the local \
+             sandbox needs neither)"
+            )
+        }
         Choice::Sandbox => Ok(Pending::Sandbox(
             PathBuf::from(SANDBOX_STATE),
             connection.into(),
@@ -248,26 +334,62 @@ impl From<&Connection> for Tuning {
     }
 }
 
+/// `--endpoint` and `--call-api-endpoint`, as given.
+#[derive(Clone, Copy, Debug, Default)]
+struct Endpoints<'a> {
+    pcc: Option<&'a str>,
+    call_api: Option<&'a str>,
+}
+
 fn remote(
-    endpoint: Option<&str>,
+    endpoints: Endpoints<'_>,
     credentials: pcc::Credentials,
+    account: Option<pcc::Credentials>,
     tuning: Tuning,
 ) -> anyhow::Result<Target> {
     let hint = credentials.sid_hint();
     let plan_key = credentials.derive_key(PLAN_KEY_PURPOSE).to_vec();
-    let config = match endpoint {
+    let mut secrets = vec![credentials.secret.expose().to_owned()];
+    if let Some(account) = &account {
+        secrets.push(account.secret.expose().to_owned());
+    }
+    // Whatever echoes them (an answer quoted in an error, a URL read live) prints
+    // `(sensitive)` instead.
+    crate::output::hide(secrets.iter().cloned());
+    let mut config = match endpoints.pcc {
         Some(url) => pcc::Config::with_endpoint(url, credentials),
         None => pcc::Config::stringee(credentials),
     };
+    if let Some(url) = endpoints.call_api {
+        config.call_api_url = url.trim_end_matches('/').to_owned();
+    }
     let config = tuned(config, &tuning);
-    let client = pcc::Client::new(config)?;
-    let banner = format!("target: {} (key {hint})", client.pcc_url());
+    let client = pcc::Client::new(config.clone())?;
+    let mut banner = format!("target: {} (key {hint}", client.pcc_url());
+    let account = match account {
+        // The account API is on the Call API host, which another endpoint does not imply:
+        // sent to PCC's address, an account call would be answered by PCC (or an emulator's
+        // PCC side), not by the account.
+        Some(_) if endpoints.pcc.is_some() && endpoints.call_api.is_none() => bail!(
+            "{ACCOUNT_SID_VAR} is set and --endpoint is given, but not --call-api-endpoint: \
+             give the Call API's address too (the account API the wiring is checked through \
+             is there), or unset the account key"
+        ),
+        Some(account) => {
+            banner.push_str(&format!("; account {}", account.sid_hint()));
+            Ok(pcc::Account::new(&config.call_api_url, account, &config)?)
+        }
+        None => Err(no_account_key()),
+    };
+    banner.push(')');
     Ok(Target {
         client,
         banner,
         plan_key,
         sandbox: None,
         lock: None,
+        account,
+        secrets,
     })
 }
 
@@ -289,9 +411,16 @@ pub async fn sandbox(state: &Path, tuning: Tuning, access: Access) -> anyhow::Re
     let lock = lock_sandbox(state, access)?;
     let sid = format!("SK{}", random_token(30));
     let secret = random_token(40);
+    // The sandbox's account, made up like its API key: its wiring is checked as Stringee's.
+    let account_sid = format!("AC{}", random_token(30));
+    let account_secret = random_token(40);
     let config = emulator::Config {
         state: Some(PathBuf::from(state)),
         project_id: SANDBOX_PROJECT_ID,
+        account_keys: vec![emulator::ApiKey {
+            sid: account_sid.clone(),
+            secret: account_secret.clone(),
+        }],
         ..emulator::Config::new(vec![emulator::ApiKey {
             sid: sid.clone(),
             secret: secret.clone(),
@@ -310,16 +439,28 @@ pub async fn sandbox(state: &Path, tuning: Tuning, access: Access) -> anyhow::Re
                 dir.display()
             )
         })?;
-    let client = pcc::Client::new(tuned(
+    let config = tuned(
         pcc::Config::with_endpoint(&emulator.url(), pcc::Credentials::new(sid, secret)),
         &tuning,
-    ))?;
+    );
+    let client = pcc::Client::new(config.clone())?;
+    let secrets = vec![
+        config.credentials.secret.expose().to_owned(),
+        account_secret.clone(),
+    ];
+    let account = pcc::Account::new(
+        &emulator.call_api_url(),
+        pcc::Credentials::new(account_sid, account_secret),
+        &config,
+    )?;
     Ok(Target {
         client,
         banner: sandbox_banner(state),
         plan_key: SANDBOX_PLAN_KEY.to_vec(),
         sandbox: Some(emulator),
         lock: Some(lock),
+        account: Ok(account),
+        secrets,
     })
 }
 
@@ -413,6 +554,119 @@ mod tests {
     }
 
     #[test]
+    fn the_account_key_is_both_variables_or_neither_and_only_with_an_api_key() {
+        assert_eq!(choose_account(None, None, true).unwrap(), None);
+        assert_eq!(choose_account(None, None, false).unwrap(), None);
+        assert_eq!(
+            choose_account(s("ACabc"), s("acct-secret"), true).unwrap(),
+            Some(pcc::Credentials::new("ACabc", "acct-secret"))
+        );
+        let err = choose_account(s("ACabc"), None, true)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "STRINGEE_ACCOUNT_SID is set but STRINGEE_ACCOUNT_KEY_SECRET is not: set both to \
+             check the PCC wiring, or neither"
+        );
+        let err = choose_account(None, s("acct-secret"), true)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "STRINGEE_ACCOUNT_KEY_SECRET is set but STRINGEE_ACCOUNT_SID is not: set both to \
+             check the PCC wiring, or neither"
+        );
+        let err = choose_account(s("ACabc"), s("acct-secret"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("STRINGEE_ACCOUNT_SID is set but STRINGEE_API_KEY_SID is not"),
+            "{err}"
+        );
+        assert!(!err.contains("acct-secret"), "{err}");
+    }
+
+    #[test]
+    fn the_account_api_needs_the_call_api_address_with_another_endpoint() {
+        let account = || {
+            Some(pcc::Credentials::new(
+                "ACfullaccountsid0000xyz",
+                "acct-secret",
+            ))
+        };
+        let err = remote(
+            Endpoints {
+                pcc: Some("http://127.0.0.1:8080"),
+                call_api: None,
+            },
+            pcc::Credentials::new("SKabc", "x"),
+            account(),
+            Tuning::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "STRINGEE_ACCOUNT_SID is set and --endpoint is given, but not \
+                 --call-api-endpoint"
+            ),
+            "{err}"
+        );
+        let target = remote(
+            Endpoints {
+                pcc: Some("http://127.0.0.1:8080"),
+                call_api: Some("http://127.0.0.1:8081/"),
+            },
+            pcc::Credentials::new("SKfulltestsid12345abc", "x"),
+            account(),
+            Tuning::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            target.banner(),
+            "target: http://127.0.0.1:8080 (key SK…abc; account AC…xyz)"
+        );
+        assert!(target.account().is_ok());
+        assert!(!format!("{target:?}").contains("acct-secret"));
+        // Stringee itself: the account API is on the Call API host.
+        let target = remote(
+            Endpoints::default(),
+            pcc::Credentials::new("SKabc", "x"),
+            account(),
+            Tuning::default(),
+        )
+        .unwrap();
+        assert!(target.account().is_ok());
+        let target = remote(
+            Endpoints::default(),
+            pcc::Credentials::new("SKabc", "x"),
+            None,
+            Tuning::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            target.account().unwrap_err(),
+            "set STRINGEE_ACCOUNT_SID and STRINGEE_ACCOUNT_KEY_SECRET (the account key) to \
+             check that the project and its numbers send their calls to PCC"
+        );
+        // A bad Call API address is refused like a bad endpoint, without its credentials.
+        let err = remote(
+            Endpoints {
+                pcc: Some("http://127.0.0.1:8080"),
+                call_api: Some("http://user:hunter2@127.0.0.1:8081"),
+            },
+            pcc::Credentials::new("SKabc", "x"),
+            account(),
+            Tuning::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("Call API endpoint"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
     fn endpoint_without_a_key_says_what_to_set() {
         let err = choose(Some("https://pcc.example.com"), None, None)
             .unwrap_err()
@@ -433,8 +687,9 @@ mod tests {
     #[test]
     fn remote_banner_shows_the_endpoint_and_a_shortened_sid_only() {
         let target = remote(
-            None,
+            Endpoints::default(),
             pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
+            None,
             Tuning::default(),
         )
         .unwrap();
@@ -446,8 +701,12 @@ mod tests {
         let debug = format!("{target:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         let target = remote(
-            Some("http://127.0.0.1:8080/"),
+            Endpoints {
+                pcc: Some("http://127.0.0.1:8080/"),
+                call_api: None,
+            },
             pcc::Credentials::new("SKfulltestsid12345abc", "hunter2"),
+            None,
             Tuning::default(),
         )
         .unwrap();
@@ -504,8 +763,12 @@ mod tests {
     #[test]
     fn a_bad_endpoint_is_reported() {
         let err = remote(
-            Some("not a url"),
+            Endpoints {
+                pcc: Some("not a url"),
+                call_api: None,
+            },
             pcc::Credentials::new("SKabc", "x"),
+            None,
             Tuning::default(),
         )
         .unwrap_err()

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use crate::plan::{Change, ChangeAction, Plan};
-use crate::render::json::{fields, partial_json};
+use crate::render::json::{fields, partial_json, wiring_json};
 use crate::render::markdown::partial_callout;
 use crate::render::{
     JSON_FORMAT_VERSION, MARKDOWN_LIMIT, Style, backticks, is_audio_field, is_long_text,
@@ -42,7 +42,20 @@ fn findings(plan: &Plan, style: Style) -> Vec<(char, String)> {
             }
         }
     }
+    if let Some(wiring) = &plan.wiring {
+        for rewire in &wiring.rewires {
+            for change in &rewire.changes {
+                out.push(('~', format!("wiring of {}: {change}", rewire.wired)));
+            }
+        }
+    }
     out
+}
+
+/// How many objects differ: the plan's changes, and each project or number whose wiring is
+/// not PCC's.
+fn differing(plan: &Plan) -> usize {
+    plan.changes().len() + plan.wiring.as_ref().map_or(0, |w| w.rewires.len())
 }
 
 fn field_findings(plan: &Plan, c: &Change<'_>, style: Style) -> Vec<String> {
@@ -88,7 +101,7 @@ pub fn drift_text(plan: &Plan, color: bool) -> String {
         let _ = writeln!(out, "{} {what}", style.bold("No drift."));
         return out;
     }
-    let objects = plan.changes().len();
+    let objects = differing(plan);
     let _ = write!(
         out,
         "{} {objects} object{} in the live project differ{} from the spec:\n\n",
@@ -146,7 +159,7 @@ pub fn drift_json(plan: &Plan) -> String {
     let doc = json!({
         "format_version": JSON_FORMAT_VERSION,
         "tool_version": env!("CARGO_PKG_VERSION"),
-        "drift": !items.is_empty(),
+        "drift": !items.is_empty() || plan.wiring.as_ref().is_some_and(|w| !w.is_empty()),
         "resource_drift": items,
         "ignored": plan.ignored.iter().filter(|i| i.live).map(|i| i.address.to_string()).collect::<Vec<_>>(),
         "kept": plan.kept.iter().map(|k| k.address.to_string()).collect::<Vec<_>>(),
@@ -154,6 +167,9 @@ pub fn drift_json(plan: &Plan) -> String {
     let mut doc = doc;
     if let Some(partial) = partial_json(plan) {
         doc["partial"] = partial;
+    }
+    if let Some(wiring) = wiring_json(plan) {
+        doc["wiring"] = wiring;
     }
     let mut text = spec::text::json(serde_json::to_string_pretty(&doc).unwrap_or_default());
     text.push('\n');
@@ -173,7 +189,7 @@ pub fn drift_markdown(plan: &Plan) -> String {
         out.push_str("**No drift.** The live project matches the spec.\n");
         return out;
     }
-    let objects = plan.changes().len();
+    let objects = differing(plan);
     let _ = writeln!(
         out,
         "**{objects} object{} in the live project differ{} from the spec.**\n",

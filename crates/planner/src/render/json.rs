@@ -95,6 +95,9 @@ pub fn json(plan: &Plan) -> String {
     if let Some(partial) = partial_json(plan) {
         doc["partial"] = partial;
     }
+    if let Some(wiring) = wiring_json(plan) {
+        doc["wiring"] = wiring;
+    }
     let mut text = spec::text::json(serde_json::to_string_pretty(&doc).unwrap_or_default());
     text.push('\n');
     text
@@ -116,4 +119,42 @@ pub(crate) fn partial_json(plan: &Plan) -> Option<Value> {
 
 pub(crate) fn fields(object: Option<&Object>) -> Value {
     object.map_or(Value::Null, |o| Value::Object(o.fields()))
+}
+
+/// The `wiring` member, when the plan checked the PCC wiring (absent otherwise): the
+/// project's id in the account, each correction (`wired`: `project` or `number`, with
+/// `number` its digits; `id` the account's id; each field with its `live` value, redacted,
+/// and `pcc`, PCC's own URL), and the managed numbers the account does not list
+/// (`unowned`).
+pub(crate) fn wiring_json(plan: &Plan) -> Option<Value> {
+    let wiring = plan.wiring.as_ref()?;
+    let corrections: Vec<Value> = wiring
+        .rewires
+        .iter()
+        .map(|r| {
+            let mut item = match &r.wired {
+                crate::Wired::Project => json!({ "wired": "project" }),
+                crate::Wired::Number(digits) => json!({ "wired": "number", "number": digits }),
+            };
+            item["id"] = r.id.clone().into();
+            item["fields"] = r
+                .changes
+                .iter()
+                .map(|c| {
+                    json!({
+                        "field": c.field,
+                        "live": c.from.as_ref().map(ToString::to_string),
+                        "pcc": c.to,
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into();
+            item
+        })
+        .collect();
+    Some(json!({
+        "project_id": wiring.project_id,
+        "corrections": corrections,
+        "unowned": wiring.unowned,
+    }))
 }

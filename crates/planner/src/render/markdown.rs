@@ -12,7 +12,9 @@ use crate::render::blocks::{Block, blocks};
 use crate::render::diagram::tree_diff;
 use crate::render::mermaid::mermaid_with_audio_names;
 use crate::render::text::line_text;
-use crate::render::{Style, footer, markdown_code, markdown_inline, partial_lines};
+use crate::render::{
+    Style, footer, markdown_code, markdown_inline, partial_lines, wiring_lines, wiring_title,
+};
 use spec::{Address, Kind};
 
 /// The default size limit, in bytes (so at most as many characters), under GitHub's 65,536.
@@ -69,9 +71,10 @@ pub fn markdown_with_limit(plan: &Plan, limit: usize) -> String {
         out.push_str("> [!WARNING]\n");
         bullets(&mut out, &plan.warnings, limit / 2);
     }
-    if !plan.is_empty() {
+    if !plan.steps.is_empty() {
         summary_table(plan, &mut out);
     }
+    wiring_section(plan, limit / 4, &mut out);
 
     let blocks = blocks(plan, Style { color: false });
     let total_changes: usize = blocks.iter().map(|b| b.changes).sum();
@@ -363,4 +366,44 @@ fn left_alone(plan: &Plan) -> String {
     }
     s.push_str("\n</details>\n\n");
     s
+}
+
+/// The PCC wiring: each URL the account API will correct, and each managed number whose
+/// wiring could not be checked, as a list of at most `room` bytes.
+fn wiring_section(plan: &Plan, room: usize, out: &mut String) {
+    let (Some(wiring), lines) = (&plan.wiring, wiring_lines(plan)) else {
+        return;
+    };
+    if lines.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<details open><summary><b>{}</b>: {} correction{}</summary>\n\n",
+        html(&wiring_title(wiring)),
+        wiring.rewires.len(),
+        if wiring.rewires.len() == 1 { "" } else { "s" }
+    );
+    let start = out.len();
+    let mut shown = 0;
+    for (sign, line) in &lines {
+        let item = format!(
+            "- {} {}\n",
+            if *sign == '~' { "`~`" } else { "`!`" },
+            markdown_inline(line)
+        );
+        if out.len() - start + item.len() > room {
+            break;
+        }
+        out.push_str(&item);
+        shown += 1;
+    }
+    if shown < lines.len() {
+        let _ = writeln!(
+            out,
+            "- … and {} more (run `switchboard plan` for all of them)",
+            lines.len() - shown
+        );
+    }
+    out.push_str("\n</details>\n\n");
 }

@@ -229,13 +229,51 @@ pub(crate) fn key_label(action: &KeyAction) -> String {
     }
 }
 
-/// `Plan: A to add, C to change, D to destroy.`
+/// `Plan: A to add, C to change, D to destroy.`, and `; W wiring corrections` when the
+/// PCC wiring needs any.
 pub(crate) fn footer(plan: &Plan) -> String {
     let s = plan.summary();
+    let rewires = plan.wiring.as_ref().map_or(0, |w| w.rewires.len());
+    let wiring = match rewires {
+        0 => String::new(),
+        1 => "; 1 wiring correction".to_owned(),
+        n => format!("; {n} wiring corrections"),
+    };
     format!(
-        "Plan: {} to add, {} to change, {} to destroy.",
+        "Plan: {} to add, {} to change, {} to destroy{wiring}.",
         s.add, s.change, s.destroy
     )
+}
+
+/// The title of a plan's wiring section: `PCC wiring (account API, project 24)`.
+pub(crate) fn wiring_title(wiring: &crate::Wiring) -> String {
+    format!("PCC wiring (account API, project {})", wiring.project_id)
+}
+
+/// A plan's wiring, one finding a line: `('~', "number 84…: answer_url is unset, should be
+/// …")` for each URL to correct, `('!', …)` for each managed number the account does not list
+/// in the project. Live URLs are shown redacted (they are [`spec::sensitive::Sensitive`]).
+pub(crate) fn wiring_lines(plan: &Plan) -> Vec<(char, String)> {
+    let Some(wiring) = &plan.wiring else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for rewire in &wiring.rewires {
+        for change in &rewire.changes {
+            out.push(('~', format!("{}: {change}", rewire.wired)));
+        }
+    }
+    for digits in &wiring.unowned {
+        out.push((
+            '!',
+            format!(
+                "number {digits}: not one of project {}'s numbers in the account, so its \
+                 wiring was not checked (buy it and assign it to the project, then plan again)",
+                wiring.project_id
+            ),
+        ));
+    }
+    out
 }
 
 /// How many excluded objects a partial plan's notice names before it says "and N more".

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use crate::plan::{ChangeAction, Plan};
 use crate::render::blocks::{Line, Sign, blocks};
-use crate::render::{Style, backticks, footer, partial_lines, terminal};
+use crate::render::{
+    Style, backticks, footer, partial_lines, terminal, wiring_lines, wiring_title,
+};
 
 /// How many ignored or kept objects the text lists before it says "and N more".
 const LIST_LIMIT: usize = 20;
@@ -31,19 +33,22 @@ pub fn text(plan: &Plan, color: bool) -> String {
         out.push('\n');
     }
     let blocks = blocks(plan, style);
-    if blocks.is_empty() {
+    if plan.is_empty() {
         out.push_str(&style.bold("No changes."));
         out.push_str(if plan.partial.is_some() {
             " The part planned matches the spec.\n"
         } else {
             " Live project matches the spec.\n"
         });
+        wiring(plan, style, &mut out);
         left_alone(plan, style, &mut out);
         warnings(plan, style, &mut out);
         return out;
     }
-    legend(plan, style, &mut out);
-    out.push_str("switchboard will perform the following actions:\n");
+    if !blocks.is_empty() {
+        legend(plan, style, &mut out);
+        out.push_str("switchboard will perform the following actions:\n");
+    }
     for block in &blocks {
         out.push('\n');
         for line in &block.lines {
@@ -51,6 +56,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             out.push('\n');
         }
     }
+    wiring(plan, style, &mut out);
     left_alone(plan, style, &mut out);
     warnings(plan, style, &mut out);
     safety(plan, style, &mut out);
@@ -201,4 +207,26 @@ fn safety(plan: &Plan, style: Style, out: &mut String) {
         let _ = writeln!(out, "{}   {}", bar("│"), terminal(v));
     }
     let _ = writeln!(out, "{}", bar("╵"));
+}
+
+/// The wiring section: each URL the account API will correct (after the steps), and each
+/// managed number whose wiring could not be checked.
+fn wiring(plan: &Plan, style: Style, out: &mut String) {
+    let (Some(wiring), lines) = (&plan.wiring, wiring_lines(plan)) else {
+        return;
+    };
+    if lines.is_empty() {
+        return;
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}:", style.bold(&wiring_title(wiring)));
+    for (sign, line) in &lines {
+        let sign = match sign {
+            '~' => style.yellow("~"),
+            _ => style.yellow("!"),
+        };
+        let _ = writeln!(out, "  {sign} {}", terminal(line));
+    }
 }

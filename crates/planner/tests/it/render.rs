@@ -952,3 +952,89 @@ fn a_node_is_drawn_changed_when_any_of_its_own_fields_changes() {
     // And unchanged fields draw nothing.
     assert!(tree_diff(Some(&tree(before.clone())), Some(&tree(before))).is_empty());
 }
+
+/// A plan whose only changes are the PCC wiring: one number unwired (its answer URL holds a
+/// token), the project's event URL unset, and a managed number the account does not list.
+fn wiring_only() -> Plan {
+    use planner::{LiveUrls, LiveWiring};
+    use spec::model::{Number, PCC_NUMBER_EVENT_URL, PCC_PROJECT_ANSWER_URL};
+    use spec::sensitive::Sensitive;
+
+    let mut desired = Model::default();
+    for digits in ["842473082686", "842473082888"] {
+        desired.numbers.insert(
+            digits.into(),
+            Number {
+                nickname: None,
+                route: None,
+                allow_outbound_calls: false,
+                record_outbound_calls: false,
+                all_groups_can_call_out: None,
+            },
+        );
+    }
+    let mut plan = plan(&desired, &desired, &Policy::default());
+    let live = LiveWiring {
+        project_id: "24".into(),
+        project: LiveUrls {
+            answer_url: Some(Sensitive::new(PCC_PROJECT_ANSWER_URL)),
+            event_url: None,
+        },
+        numbers: BTreeMap::from([(
+            "842473082686".to_owned(),
+            (
+                "487".to_owned(),
+                LiveUrls {
+                    answer_url: Some(Sensitive::new(
+                        "https://old.example.com/answer?access_token=t0k3n",
+                    )),
+                    event_url: Some(Sensitive::new(PCC_NUMBER_EVENT_URL)),
+                },
+            ),
+        )]),
+    };
+    plan.wiring = Some(planner::plan_wiring(&desired, &live, &Policy::default()));
+    plan
+}
+
+#[test]
+fn the_wiring_shows_in_every_format_and_counts_as_a_change() {
+    let plan = wiring_only();
+    assert!(!plan.is_empty());
+    assert!(plan.steps.is_empty());
+    let all = format!(
+        "--- text\n{}\n--- markdown\n{}\n--- json (wiring)\n{}\n--- drift\n{}\n--- drift markdown\n{}\n--- drift json (wiring)\n{}",
+        render::text(&plan, false),
+        render::markdown(&plan),
+        serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(&render::json(&plan)).unwrap()["wiring"]
+        )
+        .unwrap(),
+        render::drift_text(&plan, false),
+        render::drift_markdown(&plan),
+        serde_json::from_str::<serde_json::Value>(&render::drift_json(&plan)).unwrap()["drift"],
+    );
+    assert!(!all.contains("t0k3n"), "{all}");
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn a_plan_whose_wiring_is_right_has_no_changes() {
+    let mut plan = wiring_only();
+    plan.wiring.as_mut().unwrap().rewires.clear();
+    assert!(plan.is_empty());
+    let text = render::text(&plan, false);
+    assert!(
+        text.starts_with("No changes. Live project matches the spec.\n"),
+        "{text}"
+    );
+    // The number the account does not list is still named.
+    assert!(
+        text.contains("  ! number 842473082888: not one of project 24's numbers in the account"),
+        "{text}"
+    );
+    assert_eq!(
+        render::drift_text(&plan, false),
+        "No drift. The live project matches the spec.\n"
+    );
+}

@@ -33,7 +33,7 @@ fn a_saved_plan_holds_what_apply_needs_without_the_spec() {
     let c = fixture::case("audio");
     let p = plan(&c.desired, &c.live, &c.policy);
     let doc: serde_json::Value = serde_json::from_str(&saved::to_json(&p)).unwrap();
-    assert_eq!(doc["format_version"], "2.2");
+    assert_eq!(doc["format_version"], "2.3");
     // What `apply` computes the guards again from.
     assert_eq!(
         doc["plan"]["safety"]["thresholds"]["max_delete_percent"],

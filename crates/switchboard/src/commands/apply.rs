@@ -230,6 +230,9 @@ async fn apply_saved(
         "checked the live objects the plan touches: unchanged since planning ({requests} request{})",
         if requests == 1 { "" } else { "s" }
     ));
+    if let Some(exit) = stale_wiring(global, &progress, saved, target).await? {
+        return Ok(exit);
+    }
     let mut plan = plan.clone();
     if let Some(exit) = fill_sensitive(global, &progress, saved, &mut plan, &live.model)? {
         return Ok(exit);
@@ -243,6 +246,51 @@ async fn apply_saved(
         &saved.spec_root,
     )
     .await
+}
+
+/// The saved plan's wiring corrections checked against the account as it is now: planned
+/// from the same project and the same URLs, or stale (`Some(exit 4)`), nothing written.
+async fn stale_wiring(
+    global: &Global,
+    progress: &Progress,
+    saved: &pipeline::SavedPlan,
+    target: &Target,
+) -> anyhow::Result<Option<Exit>> {
+    let Some(wiring) = saved.plan.wiring.as_ref().filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    let secrets: Vec<String> = saved
+        .environment
+        .iter()
+        .flat_map(|env| env.secrets.keys())
+        .filter_map(|name| std::env::var(name).ok())
+        .collect();
+    let Some(live) = pipeline::read_wiring(target, &secrets).await? else {
+        bail!(
+            "this plan corrects the PCC wiring, which needs the account key it was planned \
+             with: set {} and {}; nothing was written",
+            crate::target::ACCOUNT_SID_VAR,
+            crate::target::ACCOUNT_SECRET_VAR
+        );
+    };
+    let stale = planner::stale_wiring(wiring, &live);
+    if stale.is_empty() {
+        return Ok(None);
+    }
+    let n = stale.len();
+    let summary =
+        format!("the saved plan is stale: {n} of its wiring corrections changed since it was made");
+    let mut detail = String::new();
+    for line in &stale {
+        detail.push_str(&format!("  - {}\n", spec::text::terminal(line)));
+    }
+    detail.push_str(
+        "Plan again (`switchboard plan --out`), review, and apply the new plan; nothing was \
+         written.",
+    );
+    progress.diagnostic(&summary, &detail);
+    crate::output::eprintln(format_args!("{}\n{detail}", error_head(global, &summary)));
+    Ok(Some(Exit::Stale))
 }
 
 /// A saved plan holds a value that holds a credential (a webhook URL with a token) only as a
@@ -527,18 +575,82 @@ async fn execute(
         started: STARTED.get().copied(),
         ..executor::Config::default()
     };
+    let stop = config.stop.clone();
     progress.begin(plan.steps.len());
     let report = executor::apply(plan, ids, target.client(), &config, |event| {
         progress.event(event)
     })
     .await;
-    interrupts.abort();
     progress.end(&report);
-    Ok(if report.is_success() {
+    let stopped = stop.is_some_and(|stop| stop.load(Ordering::Relaxed));
+    let wired = rewire(plan, target, stopped).await;
+    interrupts.abort();
+    Ok(if report.is_success() && wired {
         Exit::Ok
     } else {
         Exit::Problems
     })
+}
+
+/// Makes the plan's wiring corrections through the account API, once the steps are done (a
+/// number PCC has just added is then the account's too), one `PUT` each, in the plan's
+/// order; each is reported on stderr. Sends PCC's own URLs (the constants, never a URL from
+/// the plan file). False when one failed, or when none was made because the run was
+/// interrupted.
+async fn rewire(plan: &Plan, target: &Target, stopped: bool) -> bool {
+    let Some(wiring) = plan.wiring.as_ref().filter(|w| !w.is_empty()) else {
+        return true;
+    };
+    let account = match target.account() {
+        Ok(account) => account,
+        Err(why) => {
+            crate::output::eprintln(format_args!(
+                "error: the PCC wiring was not corrected: {why}"
+            ));
+            return false;
+        }
+    };
+    if stopped {
+        crate::output::eprintln(format_args!(
+            "Interrupted: the PCC wiring ({} correction{}) was not corrected; apply again to \
+             correct it",
+            wiring.rewires.len(),
+            if wiring.rewires.len() == 1 { "" } else { "s" }
+        ));
+        return false;
+    }
+    let mut ok = 0;
+    let mut failed = 0;
+    for rewire in &wiring.rewires {
+        let done = match &rewire.wired {
+            planner::Wired::Project => account.wire_project(&rewire.id).await,
+            planner::Wired::Number(_) => account.wire_number(&rewire.id).await,
+        };
+        let fields: Vec<&str> = rewire.changes.iter().map(|c| c.field.as_str()).collect();
+        match done {
+            Ok(()) => {
+                ok += 1;
+                crate::output::eprintln(format_args!(
+                    "~ wiring of {} set to PCC's ({})",
+                    rewire.wired,
+                    fields.join(", ")
+                ));
+            }
+            Err(err) => {
+                failed += 1;
+                crate::output::eprintln(format_args!(
+                    "error: wiring of {} not corrected: {}",
+                    rewire.wired,
+                    spec::text::terminal(&err.to_string())
+                ));
+            }
+        }
+    }
+    crate::output::eprintln(format_args!(
+        "Wiring: {ok} corrected, {failed} failed (account API, project {}).",
+        wiring.project_id
+    ));
+    failed == 0
 }
 
 /// Every audio file the plan uploads is where the plan says, with the content it planned:

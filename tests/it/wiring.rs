@@ -1,0 +1,396 @@
+//! The PCC wiring (the project's and each number's answer and event URLs, which must be PCC's
+//! own for calls to reach it): read, planned, applied and drift-checked through the account
+//! API with the account key; one line saying it was not checked without one.
+
+use e2e::{ACCOUNT_SECRET, Pcc, Workdir};
+use emulator::{NumberWiring, ProjectWiring, WiringChange};
+use serde_json::{Value, json};
+
+const NUMBERS: [&str; 2] = ["842473082686", "842473082888"];
+
+/// The URLs the emulator's account holds: the project's, then each number's by digits.
+fn urls(pcc: &Pcc) -> Value {
+    let wiring = pcc.wiring();
+    let mut numbers = serde_json::Map::new();
+    for n in wiring["numbers"].as_array().unwrap() {
+        numbers.insert(
+            n["phone_number"].as_str().unwrap().to_owned(),
+            json!([n["answer_url"], n["event_url"]]),
+        );
+    }
+    json!({
+        "project": [wiring["project"]["answer_url"], wiring["project"]["callback_url"]],
+        "numbers": numbers,
+    })
+}
+
+fn pcc_wired(digits: &[&str]) -> Value {
+    let mut numbers = serde_json::Map::new();
+    for d in digits {
+        numbers.insert(
+            (*d).to_owned(),
+            json!([
+                emulator::PCC_NUMBER_ANSWER_URL,
+                emulator::PCC_NUMBER_EVENT_URL
+            ]),
+        );
+    }
+    json!({
+        "project": [emulator::PCC_PROJECT_ANSWER_URL, emulator::PCC_PROJECT_EVENT_URL],
+        "numbers": numbers,
+    })
+}
+
+/// Requests the account API received (its routes are counted with a `(Call API)` mark).
+fn account_requests(pcc: &Pcc) -> u64 {
+    pcc.stats()
+        .requests
+        .iter()
+        .filter(|(route, _)| route.ends_with("(Call API)"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[test]
+fn without_an_account_key_plan_says_in_one_line_that_the_wiring_was_not_checked() {
+    let pcc = Pcc::with_account(emulator::Wiring::Unset);
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    for command in ["plan", "drift"] {
+        let out = work.switchboard([command, "hotline"]).against(&pcc).run();
+        let lines: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.contains("wiring"))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                "note: wiring not checked: set STRINGEE_ACCOUNT_SID and \
+                 STRINGEE_ACCOUNT_KEY_SECRET (the account key) to check that the project and \
+                 its numbers send their calls to PCC"
+            ],
+            "{out}"
+        );
+        assert!(!out.stdout.contains("wiring"), "{out}");
+    }
+    assert_eq!(account_requests(&pcc), 0);
+}
+
+#[test]
+fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
+    // Numbers PCC adds get no URLs in the account: as a number bought and never wired.
+    let pcc = Pcc::with_account(emulator::Wiring::Unset);
+    let work = Workdir::new();
+    work.copy_example("hotline");
+
+    // From empty: the project is corrected; the numbers are not the account's yet (PCC adds
+    // them during this apply), so their wiring is not checked, and the plan says so.
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains(
+            "  ! number 842473082686: not one of project 1's numbers in the account, so its \
+             wiring was not checked (buy it and assign it to the project, then plan again)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("~ wiring of the project set to PCC's (answer_url, callback_url)"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("Wiring: 1 corrected, 0 failed (account API, project 1)."),
+        "{out}"
+    );
+    let now = urls(&pcc);
+    assert_eq!(now["project"], pcc_wired(&[])["project"]);
+    assert_eq!(now["numbers"][NUMBERS[0]], json!([null, null]));
+
+    // Now the numbers are the account's, unwired: plan and drift show it, write nothing.
+    pcc.reset_stats();
+    let out = work
+        .switchboard(["plan", "hotline", "--detailed-exitcode"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(2);
+    assert_eq!(pcc.stats().writes, 0);
+    let wiring_section: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("PCC wiring"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        wiring_section,
+        vec![
+            "PCC wiring (account API, project 1):",
+            "  ~ number 842473082686: answer_url is unset, should be http://v2.stringee.com:8282/answer_url",
+            "  ~ number 842473082686: event_url is unset, should be http://v2.stringee.com:8282/event_url",
+            "  ~ number 842473082888: answer_url is unset, should be http://v2.stringee.com:8282/answer_url",
+            "  ~ number 842473082888: event_url is unset, should be http://v2.stringee.com:8282/event_url",
+        ],
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy; 2 wiring corrections."),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("wiring not checked"), "{out}");
+
+    let out = work
+        .switchboard(["drift", "hotline"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stdout
+            .starts_with("Drift: 2 objects in the live project differ from the spec:\n"),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(
+            "  ~ wiring of number 842473082888: event_url is unset, should be \
+             http://v2.stringee.com:8282/event_url"
+        ),
+        "{out}"
+    );
+
+    let out = work
+        .switchboard(["plan", "hotline", "--format", "json"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    let plan = out.json();
+    assert_eq!(plan["changes"], true);
+    assert_eq!(plan["wiring"]["project_id"], "1");
+    assert_eq!(
+        plan["wiring"]["corrections"][0],
+        json!({
+            "wired": "number",
+            "number": NUMBERS[0],
+            "id": plan["wiring"]["corrections"][0]["id"],
+            "fields": [
+                { "field": "answer_url", "live": null, "pcc": emulator::PCC_NUMBER_ANSWER_URL },
+                { "field": "event_url", "live": null, "pcc": emulator::PCC_NUMBER_EVENT_URL },
+            ],
+        })
+    );
+    assert_eq!(pcc.stats().writes, 0);
+
+    // Apply corrects both numbers through the account API, and nothing else.
+    pcc.reset_stats();
+    let out = work
+        .switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("Wiring: 2 corrected, 0 failed (account API, project 1)."),
+        "{out}"
+    );
+    let writes: Vec<(String, u64)> = pcc
+        .stats()
+        .requests
+        .into_iter()
+        .filter(|(route, _)| !route.starts_with("GET "))
+        .collect();
+    assert_eq!(
+        writes,
+        vec![("PUT /v1/number/{id} (Call API)".to_owned(), 2)],
+        "{out}"
+    );
+    assert_eq!(urls(&pcc), pcc_wired(&NUMBERS));
+
+    let out = work
+        .switchboard(["drift", "hotline"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.stdout, "No drift. The live project matches the spec.\n");
+
+    // Someone points a number elsewhere in the dashboard: drift names it, apply puts it back.
+    pcc.set_wiring(&WiringChange {
+        project: None,
+        numbers: [(
+            NUMBERS[1].to_owned(),
+            NumberWiring {
+                answer_url: Some("https://ivr.example.com/answer".into()),
+                event_url: Some(emulator::PCC_NUMBER_EVENT_URL.into()),
+            },
+        )]
+        .into(),
+    });
+    let out = work
+        .switchboard(["drift", "hotline"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(2);
+    assert_eq!(
+        out.stdout
+            .lines()
+            .filter(|l| l.starts_with("  ~"))
+            .collect::<Vec<_>>(),
+        vec![
+            "  ~ wiring of number 842473082888: answer_url is https://ivr.example.com/answer, \
+             should be http://v2.stringee.com:8282/answer_url"
+        ],
+        "{out}"
+    );
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run()
+        .assert_code(0);
+    assert_eq!(urls(&pcc), pcc_wired(&NUMBERS));
+}
+
+#[test]
+fn a_saved_plan_applies_its_wiring_once_and_is_stale_after() {
+    let pcc = Pcc::with_account(emulator::Wiring::Pcc);
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run()
+        .assert_code(0);
+    pcc.set_wiring(&WiringChange {
+        project: Some(ProjectWiring {
+            answer_url: Some(emulator::PCC_PROJECT_ANSWER_URL.into()),
+            callback_url: None,
+        }),
+        numbers: Default::default(),
+    });
+    let out = work
+        .switchboard(["plan", "hotline", "--out", "plan.json"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    let saved: Value = serde_json::from_str(&work.read("plan.json")).unwrap();
+    assert_eq!(saved["format_version"], "2.3");
+    assert_eq!(
+        saved["plan"]["wiring"]["rewires"],
+        json!([{
+            "wired": "project",
+            "id": "1",
+            "changes": [{
+                "field": "callback_url",
+                "from": null,
+                "to": emulator::PCC_PROJECT_EVENT_URL,
+            }],
+        }])
+    );
+
+    // Without the account key, the plan cannot be applied whole: refused, nothing written.
+    pcc.reset_stats();
+    let out = work.switchboard(["apply", "plan.json"]).against(&pcc).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(
+            "this plan corrects the PCC wiring, which needs the account key it was planned \
+             with: set STRINGEE_ACCOUNT_SID and STRINGEE_ACCOUNT_KEY_SECRET; nothing was written"
+        ),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+
+    let out = work
+        .switchboard(["apply", "plan.json"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    assert_eq!(urls(&pcc)["project"], pcc_wired(&[])["project"]);
+
+    // Applied once: the account no longer holds what the plan was made from.
+    pcc.reset_stats();
+    let out = work
+        .switchboard(["apply", "plan.json"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(4);
+    assert!(
+        out.stderr.contains(
+            "  - wiring of the project: callback_url is now \
+             http://v2.stringee.com:8282/project_event_url, planned from unset"
+        ),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+}
+
+#[test]
+fn an_account_that_echoes_the_account_secret_never_gets_it_printed_or_saved() {
+    let pcc = Pcc::with_account(emulator::Wiring::Pcc);
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run()
+        .assert_code(0);
+    // URLs that carry the account key's secret where no URL rule would find it (a path
+    // segment, a parameter with an innocent name), as a hostile or careless account might.
+    pcc.set_wiring(&WiringChange {
+        project: Some(ProjectWiring {
+            answer_url: Some(format!("https://hooks.example.com/{ACCOUNT_SECRET}/answer")),
+            callback_url: Some(format!(
+                "https://hooks.example.com/events?ref={ACCOUNT_SECRET}"
+            )),
+        }),
+        numbers: [(
+            NUMBERS[0].to_owned(),
+            NumberWiring {
+                answer_url: Some(format!("https://{ACCOUNT_SECRET}.example.com/a")),
+                event_url: None,
+            },
+        )]
+        .into(),
+    });
+    // `run` fails the test if the output or any file written (plan.json) holds the secret.
+    for args in [
+        vec!["plan", "hotline", "--out", "plan.json"],
+        vec!["plan", "hotline", "--format", "json"],
+        vec!["plan", "hotline", "--format", "markdown"],
+        vec!["drift", "hotline", "--format", "json"],
+        vec!["drift", "hotline", "--format", "markdown"],
+        vec!["drift", "hotline"],
+    ] {
+        let out = work
+            .switchboard(args.clone())
+            .against(&pcc)
+            .with_account(&pcc)
+            .run();
+        assert!(out.code == 0 || out.code == 2, "{out}");
+        // The URL still shows, its secret hidden: the reviewer sees which URL it is.
+        if args[0] == "drift" && args.len() == 2 {
+            assert!(
+                out.stdout.contains(
+                    "  ~ wiring of the project: answer_url is \
+                     https://hooks.example.com/(sensitive)/answer, should be \
+                     http://v2.stringee.com:8282/project_answer_url"
+                ),
+                "{out}"
+            );
+        }
+    }
+    let saved = work.read("plan.json");
+    assert!(saved.contains("\"sha256\""), "{saved}");
+}

@@ -57,7 +57,7 @@ fn json_is_the_only_thing_on_stdout_and_lists_every_change() {
         .run();
     out.assert_code(0);
     let plan = out.json();
-    assert_eq!(plan["format_version"], "1.3");
+    assert_eq!(plan["format_version"], "1.4");
     assert_eq!(plan["changes"], true);
     assert_eq!(plan["summary"]["add"], 45);
     assert_eq!(plan["summary"]["change"], 1);

@@ -31,7 +31,7 @@ use crate::plan::{Change, Plan};
 use spec::Address;
 
 /// The JSON format version of `render::json` and `render::drift_json`.
-pub const JSON_FORMAT_VERSION: &str = "1.3";
+pub const JSON_FORMAT_VERSION: &str = "1.4";
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]

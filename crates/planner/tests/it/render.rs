@@ -331,7 +331,7 @@ fn drift_reads_the_plan_the_other_way_round() {
     let p = plan(&c.desired, &c.live, &c.policy);
     let json = render::drift_json(&p);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc["format_version"], "1.3");
+    assert_eq!(doc["format_version"], "1.4");
     assert_eq!(doc["drift"], true);
     let queue = doc["resource_drift"]
         .as_array()

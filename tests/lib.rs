@@ -18,7 +18,8 @@
 //! - [`binary`]: the built `switchboard` (`target/<profile>/switchboard`). `cargo test
 //!   --workspace` builds it (the switchboard package has integration tests); with `-p`, name
 //!   both packages: `cargo test -p switchboard -p e2e`. `cargo test -p e2e` alone does not
-//!   rebuild it and may run an old binary.
+//!   rebuild it: then a binary older than its sources fails every test that runs it, naming
+//!   a changed file and the command ([`fresh`]), rather than testing old code.
 //! - [`Pcc`]: an emulator the test drives over plain HTTP, with tokens signed here (not by
 //!   switchboard's client), plus its request counts and state.
 //! - [`Workdir`] and [`Cmd`]: a command line, its environment (nothing inherited that could
@@ -39,6 +40,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod corpus;
+pub mod fresh;
 pub mod fuzzing;
 pub mod hostile_pcc;
 pub mod soak;
@@ -80,26 +82,13 @@ pub fn example(name: &str) -> PathBuf {
     repo().join("examples").join(name)
 }
 
-/// The built `switchboard` binary, next to this test binary's `deps/` directory.
+/// The built `switchboard` binary, next to this test binary's `deps/` directory. Panics, with
+/// the command to run, when it is not built or is older than its sources ([`fresh`]).
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         let exe = std::env::current_exe().expect("the test binary knows where it is");
-        let dir = exe.parent().expect("the test binary is in a directory");
-        let profile = if dir.ends_with("deps") {
-            dir.parent().expect("deps/ is inside the profile directory")
-        } else {
-            dir
-        };
-        let binary = profile.join(format!("switchboard{}", std::env::consts::EXE_SUFFIX));
-        assert!(
-            binary.is_file(),
-            "the switchboard binary is not built: expected {}. Run the end-to-end tests with \
-             `cargo test --workspace` or `cargo test -p switchboard -p e2e`, which build it \
-             (`cargo test -p e2e` alone does not)",
-            binary.display()
-        );
-        binary
+        fresh::check(&exe, &repo()).unwrap_or_else(|why| panic!("{why}"))
     })
 }
 

@@ -394,3 +394,83 @@ fn an_account_that_echoes_the_account_secret_never_gets_it_printed_or_saved() {
     let saved = work.read("plan.json");
     assert!(saved.contains("\"sha256\""), "{saved}");
 }
+
+#[test]
+fn an_exported_spec_carries_no_wiring_and_wires_the_project_it_is_applied_to() {
+    let from = Pcc::with_account(emulator::Wiring::Pcc);
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&from)
+        .with_account(&from)
+        .run()
+        .assert_code(0);
+    let out = work
+        .switchboard(["export", "--out", "cc"])
+        .against(&from)
+        .with_account(&from)
+        .run();
+    out.assert_code(0);
+    // The wiring is not part of the spec: there is nothing to choose.
+    for (path, bytes) in e2e::files_in(&work.join("cc")) {
+        if path.extension().is_none_or(|ext| ext != "yaml") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("v2.stringee.com") && !text.contains("answer_url"),
+            "{}: {text}",
+            path.display()
+        );
+    }
+
+    // Someone unwires the project and its numbers: the exported spec, applied, wires them
+    // again (an exported spec applied to an empty project needs its audio there first, which
+    // `plan` checks: docs/spec.md, "Exported specs").
+    from.set_wiring(&WiringChange {
+        project: Some(ProjectWiring::default()),
+        numbers: NUMBERS
+            .iter()
+            .map(|n| ((*n).to_owned(), NumberWiring::default()))
+            .collect(),
+    });
+    let out = work
+        .switchboard(["apply", "cc", "--auto-approve"])
+        .against(&from)
+        .with_account(&from)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("Wiring: 3 corrected, 0 failed (account API, project 1)."),
+        "{out}"
+    );
+    assert_eq!(urls(&from), pcc_wired(&NUMBERS));
+    work.switchboard(["drift", "cc"])
+        .against(&from)
+        .with_account(&from)
+        .run()
+        .assert_code(0);
+}
+
+#[test]
+fn a_partial_plan_leaves_the_wiring_out_and_says_so() {
+    let pcc = Pcc::with_account(emulator::Wiring::Unset);
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let out = work
+        .switchboard(["plan", "hotline", "--target", "queue.*"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(
+            "note: wiring not checked: a partial plan (--target, --exclude) leaves the PCC \
+             wiring out; plan the whole project to check it"
+        ),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("PCC wiring"), "{out}");
+    assert_eq!(account_requests(&pcc), 0);
+}

@@ -136,6 +136,14 @@ impl Resource for Number {
     }
 }
 
+/// A refused key, said of the account key rather than of the API key.
+fn account_auth(err: Error) -> Error {
+    match err {
+        Error::Auth { message } => Error::AccountAuth { message },
+        other => other,
+    }
+}
+
 /// A project's or a number's two URLs as the account holds them (`None`: not set).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Urls {
@@ -193,7 +201,7 @@ impl Account {
     /// Reads project `project_id`'s URLs and its numbers'. A project the account does not
     /// list is an [`Error::Config`] naming it (the account key is another account's).
     pub async fn read(&self, project_id: &str) -> Result<Wiring, Error> {
-        let projects: Vec<Project> = self.client.list_all(None).await?;
+        let projects: Vec<Project> = self.client.list_all(None).await.map_err(account_auth)?;
         let project = projects
             .into_iter()
             .find(|p| p.id == project_id)
@@ -203,7 +211,11 @@ impl Account {
                      is for: the account key (STRINGEE_ACCOUNT_SID) is another account's"
                 ))
             })?;
-        let numbers: Vec<Number> = self.client.list_all(Some(project_id)).await?;
+        let numbers: Vec<Number> = self
+            .client
+            .list_all(Some(project_id))
+            .await
+            .map_err(account_auth)?;
         let mut by_digits = BTreeMap::new();
         for number in numbers {
             // The filter is checked rather than trusted: a number of another project is not
@@ -250,6 +262,7 @@ impl Account {
                 },
             )
             .await
+            .map_err(account_auth)
     }
 
     /// `PUT /v1/number/{id}` (the account number's id) with PCC's own URLs.
@@ -263,5 +276,6 @@ impl Account {
                 },
             )
             .await
+            .map_err(account_auth)
     }
 }

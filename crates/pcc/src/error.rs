@@ -25,6 +25,17 @@ pub enum Error {
         message: String,
     },
 
+    /// The account API refused the account key (HTTP 403 `r:5`): wrong account SID or
+    /// secret, a project's API key given as the account key, or a clock far off.
+    #[error(
+        "the account API rejected the account key ({}): check STRINGEE_ACCOUNT_SID and STRINGEE_ACCOUNT_KEY_SECRET (the account's key, whose SID starts with AC, not a project's API key; and this machine's clock must be right)",
+        shown(.message)
+    )]
+    AccountAuth {
+        /// The account API's message, e.g. `keySid invalid`.
+        message: String,
+    },
+
     /// PCC answered `r != 0`: the request was understood and refused; nothing was changed.
     #[error("{} {}: PCC refused the request (r={r}): {}", shown(.method), shown(.path), shown(.message))]
     Api {

@@ -2,6 +2,7 @@
 //! paging against small local servers, a hostile PCC (endless bodies, absurd counts, 429s for
 //! ever, unknown shapes), secret redaction, and reads against the emulator.
 
+mod account;
 mod auth;
 mod client;
 mod emulator;

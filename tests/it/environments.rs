@@ -492,3 +492,61 @@ fn export_refuses_an_include_directory_outside_the_spec_or_through_a_link() {
     std::fs::write(&main, original.replace("    include: [envs/staging]\n", "")).unwrap();
     export("environment `staging` has no `include:` directory to export into");
 }
+
+#[test]
+fn export_writes_a_secret_the_spec_names_back_as_its_placeholder() {
+    let s = Setup::new();
+    s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &["apply", "two-envs", "--env", "staging", "--auto-approve"],
+    )
+    .assert_code(0);
+    // The settings move from the shared file into staging's directory, as a previous export
+    // edited by hand to name the secret (it keeps export's mark, so export replaces it).
+    let spec = s.work.join("two-envs");
+    let main = spec.join("switchboard.yaml");
+    let shared = std::fs::read_to_string(&main).unwrap();
+    let at = shared.find("settings:").unwrap();
+    std::fs::write(&main, &shared[..at]).unwrap();
+    std::fs::remove_dir_all(spec.join("envs/staging")).unwrap();
+    s.work.write(
+        "two-envs/envs/staging/settings.yaml",
+        &format!(
+            "# Exported by switchboard from the live PCC project; `switchboard export` \
+             rewrites this file.\n{}",
+            &shared[at..]
+        ),
+    );
+
+    // Cmd::secret fails the run if TOKEN reaches its output or any file it leaves.
+    let out = s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &["export", "two-envs", "--env", "staging"],
+    );
+    out.assert_code(0);
+    let settings = s.work.read("two-envs/envs/staging/settings.yaml");
+    assert!(
+        settings.contains(
+            "event_url: \"https://crm-staging.example.com/stringee/events?token=${secret.CRM_EVENTS_TOKEN}\""
+        ),
+        "{settings}"
+    );
+    assert!(!out.stderr.contains("holds a credential"), "{out}");
+    s.run(
+        &s.staging,
+        &staging_key(),
+        TOKEN,
+        &[
+            "plan",
+            "two-envs",
+            "--env",
+            "staging",
+            "--detailed-exitcode",
+        ],
+    )
+    .assert_code(0);
+}

@@ -73,10 +73,15 @@ pub fn run(global: &Global, args: &ExportArgs, env: &str) -> anyhow::Result<Exit
     let mut files = specfile::env_files(path, sources.files, &root, &includes, env);
     // Missing until this export creates it.
     files.unreadable.remove(written);
+    let files_before: Vec<spec::Source> =
+        files.base.iter().chain(&files.includes).cloned().collect();
     files
         .includes
         .retain(|f| !replaced(&dir, Path::new(&f.path), args.force));
     let theirs = declared_names(files.base.iter().chain(&files.includes));
+    // Named anywhere the environment reads, the files about to be replaced included: a
+    // previous export whose URL was edited to `${secret.NAME}` keeps it.
+    let secrets = secrets_named(&files_before);
 
     let pending = target::resolve(&args.connection)?;
     crate::output::eprintln(pending.banner());
@@ -93,7 +98,8 @@ pub fn run(global: &Global, args: &ExportArgs, env: &str) -> anyhow::Result<Exit
     })?;
 
     let (model, left_out) = spec::emit::expressible(&live.model);
-    let mine = not_theirs(model, &theirs);
+    let mut mine = not_theirs(model, &theirs);
+    let placed = place_secrets(&mut mine, &secrets);
     for item in &left_out {
         crate::output::eprintln(format_args!(
             "warning: {} {}; the export leaves it out and ignores it (see {}/ignore.yaml)",
@@ -102,7 +108,16 @@ pub fn run(global: &Global, args: &ExportArgs, env: &str) -> anyhow::Result<Exit
             dir.display()
         ));
     }
-    let new = whole::export_files(&mine, &left_out);
+    let mut new = whole::export_files(&mine, &left_out);
+    for text in new.values_mut() {
+        for name in &placed {
+            // The emitter writes `${` as the literal `$${`; a placeholder is meant as one.
+            *text = text.replace(
+                &format!("$${{secret.{name}}}"),
+                &format!("${{secret.{name}}}"),
+            );
+        }
+    }
 
     // Loaded as `plan --env` will load it, with the new files, before anything is written.
     for (name, text) in new.iter().filter(|(name, _)| name.ends_with(".yaml")) {
@@ -139,7 +154,10 @@ pub fn run(global: &Global, args: &ExportArgs, env: &str) -> anyhow::Result<Exit
     let plan = planner::plan(&spec.model, &live.model, &spec.policy);
 
     whole::write_files(&dir, &new)?;
-    for (address, field) in whole::credentials(&mine) {
+    for (address, field) in whole::credentials(&mine)
+        .into_iter()
+        .filter(|(address, field)| !holds_placeholder(&mine, address, field))
+    {
         crate::output::eprintln(format_args!(
             "warning: {address} `{field}` holds a credential (a password or a token in the \
              URL), written as it is to {}: keep those files out of public places",
@@ -271,6 +289,86 @@ fn declared_names<'a>(
         }
     }
     out
+}
+
+/// Each `${secret.NAME}` the texts of `sources` name, with its value in the process
+/// environment (set and not empty).
+fn secrets_named(sources: &[spec::Source]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for source in sources {
+        let mut rest = source.text.as_str();
+        while let Some(at) = rest.find("${secret.") {
+            let escaped = rest[..at].ends_with('$');
+            rest = &rest[at + "${secret.".len()..];
+            let Some(end) = rest.find('}') else { break };
+            let name = &rest[..end];
+            if !escaped
+                && !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && let Ok(value) = std::env::var(name)
+                && !value.is_empty()
+            {
+                out.insert(name.to_owned(), value);
+            }
+        }
+    }
+    out
+}
+
+/// Writes each of `secrets` found in `model`'s webhook URLs back as its `${secret.NAME}`
+/// placeholder (longest value first), as `render` does, so that a token the live project
+/// holds is never written to a file the spec names it in; answers the names placed.
+fn place_secrets(model: &mut Model, secrets: &BTreeMap<String, String>) -> BTreeSet<String> {
+    let mut by_length: Vec<(&String, &String)> = secrets.iter().collect();
+    by_length.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(b.0)));
+    let mut placed = BTreeSet::new();
+    let mut place = |url: &mut Option<spec::model::Sensitive>| {
+        let Some(real) = url.as_ref().and_then(|u| u.expose()).map(str::to_owned) else {
+            return;
+        };
+        let mut text = real.clone();
+        for (name, value) in &by_length {
+            if text.contains(value.as_str()) {
+                text = text.replace(value.as_str(), &format!("${{secret.{name}}}"));
+                placed.insert((*name).clone());
+            }
+        }
+        if text != real {
+            *url = Some(spec::model::Sensitive::new(text));
+        }
+    };
+    if let Some(settings) = &mut model.settings {
+        place(&mut settings.event_url);
+        place(&mut settings.get_customer_info_url);
+        place(&mut settings.callout_answer_url);
+    }
+    for queue in model.queues.values_mut() {
+        place(&mut queue.get_list_agents_url);
+    }
+    placed
+}
+
+/// Whether the value `credentials` found at `address` `field` is written with a
+/// `${secret.NAME}` placeholder (then no credential is written as it is).
+fn holds_placeholder(model: &Model, address: &str, field: &str) -> bool {
+    let value = if address == "settings" {
+        model.settings.as_ref().and_then(|s| match field {
+            "event_url" => s.event_url.as_ref(),
+            "get_customer_info_url" => s.get_customer_info_url.as_ref(),
+            _ => s.callout_answer_url.as_ref(),
+        })
+    } else {
+        model
+            .queues
+            .iter()
+            .find(|(name, _)| spec::Address::Queue((*name).clone()).to_string() == address)
+            .and_then(|(_, q)| q.get_list_agents_url.as_ref())
+    };
+    value
+        .and_then(|v| v.expose())
+        .is_some_and(|v| v.contains("${secret."))
 }
 
 /// `model` without what `theirs` declares.

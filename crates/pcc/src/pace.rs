@@ -22,16 +22,26 @@
 //!   server's hiccup, not a window) teaches nothing. A scope that has never been refused and
 //!   never told a limit is not paced.
 //!
-//! A family's slot is taken first, then the key's and the ceiling's: a request waiting on a
-//! spent family holds no key slot that another family's request could use. The executor asks
+//! Until a family's first answer is heard, its limit is unknown: one request of it is sent
+//! at a time ([`Turn`]), so that a burst of its first requests does not spend a window it
+//! knows nothing about (the answer's headers then pace the rest; a server that sends none
+//! leaves the family unpaced).
+//!
+//! A family's turn is taken first, then the key's and the ceiling's slots: a request waiting on
+//! a spent family holds no key slot that another family's request could use. A read takes its
+//! turn before the read's bound on requests in flight ([`Pacer::turn`], then a permit, then
+//! [`with_turn`]), so that pages waiting on one family hold no permit that another family's
+//! page could use, and the families' budgets are spent side by side. The executor asks
 //! [`Pacer::family`] how long a family is booked ahead, to start ready steps of other families
 //! first (`executor`, "Order").
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// How long a learnt rate must go without a 429 before it grows by [`INCREASE`].
@@ -83,6 +93,10 @@ struct Bucket {
     blocked_until: Instant,
     /// The longest `X-RateLimit-Reset` seen: the window, when only those headers come.
     longest_reset: Duration,
+    /// An answer has been heard: the scope's limit is told (or there is none to tell).
+    heard: bool,
+    /// Held by the one request of a family sent before any answer is heard.
+    first: Arc<Semaphore>,
 }
 
 impl Bucket {
@@ -96,6 +110,8 @@ impl Bucket {
             next: now,
             blocked_until: now,
             longest_reset: Duration::ZERO,
+            heard: false,
+            first: Arc::new(Semaphore::new(1)),
         }
     }
 
@@ -215,9 +231,42 @@ impl Pacer {
         });
     }
 
-    /// Waits for a turn to send a request of `family`.
-    pub(crate) async fn acquire(&self, family: &'static str) {
-        // The family's slot first; again if a 429 blocked the family meanwhile.
+    /// Waits for a turn to send a request of `family`: its family's turn ([`Pacer::turn`]),
+    /// then the key's and the ceiling's slots ([`Pacer::slot`]). Hold the [`Turn`] until the
+    /// answer is learnt.
+    #[cfg(test)]
+    pub(crate) async fn acquire(&self, family: &'static str) -> Turn {
+        let turn = self.turn(family).await;
+        self.slot().await;
+        turn
+    }
+
+    /// Waits for `family`'s turn: while no answer of the family has been heard, for the one
+    /// request in flight to be answered; then for the family's slot.
+    pub(crate) async fn turn(&self, family: &'static str) -> Turn {
+        let heard = |state: &State| {
+            state
+                .scopes
+                .get(&Scope::Family(family))
+                .is_some_and(|b| b.heard)
+        };
+        let first = loop {
+            let gate = {
+                let now = Instant::now();
+                let mut state = self.lock();
+                let bucket = state.bucket(Scope::Family(family), now);
+                (!bucket.heard).then(|| bucket.first.clone())
+            };
+            let Some(gate) = gate else { break None };
+            // The semaphore is never closed.
+            let Ok(permit) = gate.acquire_owned().await else {
+                continue;
+            };
+            if !heard(&self.lock()) {
+                break Some(permit);
+            }
+        };
+        // The family's slot; again if a 429 blocked the family meanwhile.
         loop {
             let at = {
                 let now = Instant::now();
@@ -238,7 +287,11 @@ impl Pacer {
                 break;
             }
         }
-        // Then the key's and the ceiling's.
+        Turn { _first: first }
+    }
+
+    /// Waits for the key's and the ceiling's slots, after [`Pacer::turn`].
+    pub(crate) async fn slot(&self) {
         let at = {
             let now = Instant::now();
             let mut state = self.lock();
@@ -286,6 +339,7 @@ impl Pacer {
             }
         };
         let mut state = self.lock();
+        state.bucket(Scope::Family(family), now).heard = true;
         for (name, policy) in &told.policies {
             state.bucket(scope_of(name), now).policy = Some(*policy);
         }
@@ -319,6 +373,29 @@ impl Pacer {
             }
         }
     }
+}
+
+/// A family's turn, taken: held until the request's answer is learnt. The first request of a
+/// family whose limit is unknown holds the family's only pass, and the next waits for it.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    _first: Option<OwnedSemaphorePermit>,
+}
+
+tokio::task_local! {
+    /// A turn a read took before its permit, for the request it sends to use.
+    static TAKEN: RefCell<Option<Turn>>;
+}
+
+/// Runs `fut` with `turn` taken: its first request uses it instead of taking its own
+/// ([`taken`]).
+pub(crate) async fn with_turn<F: Future>(turn: Turn, fut: F) -> F::Output {
+    TAKEN.scope(RefCell::new(Some(turn)), fut).await
+}
+
+/// The turn [`with_turn`] took for this request, if any (once: a retry takes its own).
+pub(crate) fn taken() -> Option<Turn> {
+    TAKEN.try_with(|t| t.borrow_mut().take()).ok().flatten()
 }
 
 /// Waits until `at`; not at all when it has come (tokio would wait for its next tick, up to a
@@ -543,6 +620,55 @@ mod tests {
         // A 429 asking for no wait is a hiccup, not a window: nothing learnt.
         pacer.learn("agents", &none, Some(Some(Duration::ZERO)));
         assert_eq!(pacer.family("agents"), Pace::default());
+    }
+
+    /// Until a family's first answer is heard, its second request waits: a burst of first
+    /// requests would spend a window whose size nobody knows yet.
+    #[tokio::test(start_paused = true)]
+    async fn one_request_of_a_family_goes_until_its_first_answer() {
+        let pacer = Arc::new(Pacer::default());
+        let first = pacer.acquire("agents").await;
+        let second = tokio::spawn({
+            let pacer = pacer.clone();
+            async move { drop(pacer.acquire("agents").await) }
+        });
+        // However long the first takes, the second is not sent...
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!second.is_finished());
+        // ...and another family is not held back.
+        drop(pacer.acquire("groups").await);
+        // The first is answered, telling the limit: the second goes, paced by it.
+        pacer.learn(
+            "agents",
+            &headers(&[("ratelimit-policy", r#""agents";q=30;w=10"#)]),
+            None,
+        );
+        drop(first);
+        second.await.unwrap();
+        assert_eq!(
+            pacer.family("agents").interval,
+            Duration::from_secs(10) / 30
+        );
+        // A first request that got no answer at all (the connection failed) passes the turn on.
+        let lost = pacer.acquire("queues").await;
+        let next = tokio::spawn({
+            let pacer = pacer.clone();
+            async move { drop(pacer.acquire("queues").await) }
+        });
+        tokio::task::yield_now().await;
+        assert!(!next.is_finished());
+        drop(lost);
+        next.await.unwrap();
+        // A server that tells no limit: the family is unpaced once answered.
+        pacer.learn("numbers", &HeaderMap::new(), None);
+        let t = Instant::now();
+        for _ in 0..5 {
+            let _both_at_once = (
+                pacer.acquire("numbers").await,
+                pacer.acquire("numbers").await,
+            );
+        }
+        assert_eq!(Instant::now(), t);
     }
 
     #[tokio::test(start_paused = true)]

@@ -122,6 +122,28 @@ impl Client {
             .await
     }
 
+    /// One page of a read: the family's turn first, then one of the read's permits, so that a
+    /// page waiting on its family's budget holds no permit that a page of another family could
+    /// use ([`crate::pace`]).
+    async fn read_page<T: Resource>(
+        &self,
+        filter: &Option<(&'static str, String)>,
+        page: u32,
+        reading: &Reading,
+    ) -> Result<wire::Page<T>, Error> {
+        let turn = self.inner.pacer.turn(T::FAMILY).await;
+        let _permit = reading.permit().await;
+        crate::pace::with_turn(
+            turn,
+            self.list_page_filtered::<T>(
+                filter.as_ref().map(|(k, v)| (*k, v.as_str())),
+                page,
+                &reading.budget,
+            ),
+        )
+        .await
+    }
+
     /// [`Client::list_all`] within a read's bounds, with any filter.
     pub(crate) async fn list_all_limited<T: Resource>(
         &self,
@@ -129,15 +151,7 @@ impl Client {
         reading: &Reading,
     ) -> Result<Vec<T>, Error> {
         let budget = &reading.budget;
-        let first = {
-            let _permit = reading
-                .permits
-                .acquire()
-                .await
-                .expect("semaphore never closes");
-            self.list_page_filtered::<T>(filter.as_ref().map(|(k, v)| (*k, v.as_str())), 1, budget)
-                .await?
-        };
+        let first = self.read_page::<T>(&filter, 1, reading).await?;
         let mut path = T::PATH.to_owned();
         if let Some((name, value)) = &filter {
             path = format!("{path}?{name}={}", percent_encode(value));
@@ -186,20 +200,7 @@ impl Client {
                     let client = self.clone();
                     let reading = reading.clone();
                     let filter = filter.clone();
-                    async move {
-                        let _permit = reading
-                            .permits
-                            .acquire()
-                            .await
-                            .expect("semaphore never closes");
-                        client
-                            .list_page_filtered::<T>(
-                                filter.as_ref().map(|(k, v)| (*k, v.as_str())),
-                                page,
-                                &reading.budget,
-                            )
-                            .await
-                    }
+                    async move { client.read_page::<T>(&filter, page, &reading).await }
                 })
                 .await?;
                 for page in pages {
@@ -213,18 +214,7 @@ impl Client {
                 let mut page = 1;
                 loop {
                     page += 1;
-                    let _permit = reading
-                        .permits
-                        .acquire()
-                        .await
-                        .expect("semaphore never closes");
-                    let next = self
-                        .list_page_filtered::<T>(
-                            filter.as_ref().map(|(k, v)| (*k, v.as_str())),
-                            page,
-                            budget,
-                        )
-                        .await?;
+                    let next = self.read_page::<T>(&filter, page, reading).await?;
                     let got = next.items.len();
                     items.extend(next.items);
                     if at_end(items.len(), got) {
@@ -270,5 +260,95 @@ pub(super) fn parent_filter<T: Resource>(
             "{} is not a per-parent list",
             T::PATH
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::routing::get;
+    use serde_json::json;
+
+    use crate::{Client, Config, Credentials, wire};
+
+    /// Every family 10 requests a second; the order the requests came in, by family.
+    async fn stub(log: Arc<Mutex<Vec<&'static str>>>) -> SocketAddr {
+        let policy = r#""key";q=1000;w=1, "family";q=10;w=1"#;
+        let answer = move |family: &'static str, list: &'static str| {
+            let log = log.clone();
+            move || {
+                log.lock().unwrap().push(family);
+                let body = json!({"r": 0, "data": {"totalCount": "0", "totalPages": "1",
+                    "currentPage": 1, "limit": 100, list: []}});
+                async move { ([("ratelimit-policy", policy)], axum::Json(body)) }
+            }
+        };
+        let router = Router::new()
+            .route(
+                "/v1/manage-agents-in-group",
+                get(answer("memberships", "groupAgents")),
+            )
+            .route("/v1/ivrnode", get(answer("nodes", "ivrNodes")));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        addr
+    }
+
+    /// Six member lists queue for the read's two permits before six node lists do. Waiting on
+    /// the members' budget, they held both permits and the node lists waited for all six
+    /// (members, then nodes); with the family's turn taken before the permit, the node lists
+    /// are sent while the members wait for theirs, and the two budgets are spent side by side.
+    #[tokio::test]
+    async fn pages_of_another_family_are_sent_while_one_family_waits() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let addr = stub(log.clone()).await;
+        let client = Client::new(Config::with_endpoint(
+            &format!("http://{addr}"),
+            Credentials::new("SKpacing", "secret"),
+        ))
+        .unwrap();
+        // Each family's first answer tells its limit.
+        client
+            .list_page::<wire::GroupAgent>(Some("G"), 1)
+            .await
+            .unwrap();
+        client.list_page::<wire::Node>(Some("T"), 1).await.unwrap();
+        log.lock().unwrap().clear();
+
+        let reading = client.reading(2);
+        let mut lists = tokio::task::JoinSet::new();
+        for i in 0..6 {
+            let (client, reading) = (client.clone(), reading.clone());
+            lists.spawn(async move {
+                client
+                    .list_all_limited::<wire::GroupAgent>(
+                        Some(("group", format!("G{i}"))),
+                        &reading,
+                    )
+                    .await
+                    .map(|_| ())
+            });
+        }
+        for i in 0..6 {
+            let (client, reading) = (client.clone(), reading.clone());
+            lists.spawn(async move {
+                client
+                    .list_all_limited::<wire::Node>(Some(("tree", format!("T{i}"))), &reading)
+                    .await
+                    .map(|_| ())
+            });
+        }
+        while let Some(done) = lists.join_next().await {
+            done.unwrap().unwrap();
+        }
+        let log = log.lock().unwrap().clone();
+        assert_eq!(log.len(), 12, "{log:?}");
+        // The first node list goes out before the third member list.
+        let first_node = log.iter().position(|f| *f == "nodes").unwrap();
+        assert!(first_node < 3, "{log:?}");
     }
 }

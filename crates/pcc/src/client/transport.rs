@@ -83,7 +83,12 @@ impl Client {
         payload: &Payload,
         cap: usize,
     ) -> Outcome {
-        self.inner.pacer.acquire(family).await;
+        // Held until the answer is learnt (the pacing of a family's first request).
+        let _turn = match crate::pace::taken() {
+            Some(turn) => turn,
+            None => self.inner.pacer.turn(family).await,
+        };
+        self.inner.pacer.slot().await;
         let token = self.inner.tokens.get(&self.inner.credentials, now_unix());
         let mut auth = match HeaderValue::from_str(token.expose()) {
             Ok(v) => v,

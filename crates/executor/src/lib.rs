@@ -2,14 +2,18 @@
 //! with bounded parallelism and an optional request-rate ceiling, idempotently.
 //!
 //! - **Order.** A step starts once every step in its `depends_on` is done. Among the steps
-//!   that are ready, the earliest in the plan goes first, so the planner's "make before break"
-//!   order holds where the DAG leaves a choice; but under PCC's rate limits a step whose
-//!   resource family's budget is booked ahead ([`pcc::Client::pace`]) yields to a ready step of
-//!   a family that can send at once, so that a spent family does not hold every slot while
-//!   others could work ([`next_step`]). A 429 is the client's to wait out: it is not a
-//!   failure and costs the step none of its write attempts. Within an IVR tree the planner makes every
-//!   other node wait for the start node (PCC makes the first node created the root) and every
-//!   key press wait for the nodes it names; a node created as the wrong root fails its step.
+//!   that are ready, creates go before updates and updates before deletes ("make before
+//!   break"), and within those the step that unlocks the most waiting work ([`priorities`]:
+//!   the plan's deepest ends first, each with everything it needs, so that a queue's groups
+//!   get their agents and members, and the queue its routings, before the next group's agents
+//!   are made). Under PCC's rate limits a step whose resource family's budget is booked ahead
+//!   ([`pcc::Client::pace`]) yields to a ready step of a family that can send at once, so that
+//!   a spent family does not hold every slot while others could work ([`next_step`]), and the
+//!   families downstream overlap with the ones upstream instead of following them. A 429 is
+//!   the client's to wait out: it is not a failure and costs the step none of its write
+//!   attempts. Within an IVR tree the planner makes every other node wait for the start node
+//!   (PCC makes the first node created the root) and every key press wait for the nodes it
+//!   names; a node created as the wrong root fails its step.
 //! - **Failures.** A failed step stops every step that depends on it, directly or not (they
 //!   are reported as skipped, naming the failure); independent steps go on. Apply never fails
 //!   as a whole: the [`ApplyReport`] says what was done, what failed and why (PCC's message),
@@ -163,7 +167,10 @@ pub async fn apply(
         }
     }
     let family: Vec<&'static str> = steps.iter().map(|s| pcc::family(s.kind())).collect();
-    let mut ready = Ready::default();
+    let mut ready = Ready {
+        priority: priorities(&steps),
+        ..Ready::default()
+    };
     for i in (0..n).filter(|&i| waiting[i] == 0) {
         ready.insert(i, family[i]);
     }
@@ -301,26 +308,30 @@ pub async fn apply(
     }
 }
 
-/// The steps ready to start, by rate-limit family, and the steps running of each family.
+/// The steps ready to start, by rate-limit family and [`priorities`], and the steps running
+/// of each family.
 #[derive(Default)]
 struct Ready {
-    by_family: BTreeMap<&'static str, BTreeSet<usize>>,
+    /// Each step's rank: lower starts first.
+    priority: Vec<usize>,
+    by_family: BTreeMap<&'static str, BTreeSet<(usize, usize)>>,
     running: BTreeMap<&'static str, usize>,
 }
 
 impl Ready {
     fn insert(&mut self, i: usize, family: &'static str) {
-        self.by_family.entry(family).or_default().insert(i);
+        let rank = self.priority.get(i).copied().unwrap_or(i);
+        self.by_family.entry(family).or_default().insert((rank, i));
     }
 }
 
-/// Takes the ready step to start next: the earliest in the plan among the families that can
-/// send at once; when none can, the first step of the family that can send soonest (its
+/// Takes the ready step to start next: the first by [`priorities`] among the families that
+/// can send at once; when none can, the first step of the family that can send soonest (its
 /// budget's wait, plus a slot for each of its steps already running). Without rate limits
-/// every family can send at once, and this is plan order.
+/// every family can send at once, and this is [`priorities`]' order.
 fn next_step(ready: &mut Ready, client: &Client) -> Option<usize> {
-    let mut free: Option<(usize, &'static str)> = None;
-    let mut soonest: Option<(Duration, usize, &'static str)> = None;
+    let mut free: Option<((usize, usize), &'static str)> = None;
+    let mut soonest: Option<(Duration, (usize, usize), &'static str)> = None;
     for (&family, steps) in &ready.by_family {
         let Some(&first) = steps.first() else {
             continue;
@@ -336,14 +347,168 @@ fn next_step(ready: &mut Ready, client: &Client) -> Option<usize> {
             soonest = Some((wait, first, family));
         }
     }
-    let (i, family) = free.or(soonest.map(|(_, i, f)| (i, f)))?;
+    let (first, family) = free.or(soonest.map(|(_, i, f)| (i, f)))?;
     if let Some(steps) = ready.by_family.get_mut(family) {
-        steps.remove(&i);
+        steps.remove(&first);
         if steps.is_empty() {
             ready.by_family.remove(family);
         }
     }
-    Some(i)
+    Some(first.1)
+}
+
+/// The order ready steps start in (a rank per step, lower first): the steps that unlock the
+/// most waiting work go first, so that under per-family rate limits the families downstream
+/// get work early and overlap with the ones upstream instead of following them.
+///
+/// The rule, within creates, then updates, then deletes (the plan's "make before break"):
+///
+/// - A step's **reach** is how many of the plan's ends (steps nothing waits for) need it,
+///   directly or not: the work downstream of it.
+/// - The ends are taken by the mean reach of the steps they need (weighted by the requests
+///   each sends), highest first, plan order among equals: the end whose prerequisites the most
+///   other ends share goes first, so that shared work (a group in many queues' routings) is
+///   done early and unlocks the most; an end that needs nothing (an agent in no group) comes
+///   last.
+/// - From each end in turn, a depth-first walk through what it waits for ranks every step
+///   after everything it needs (post-order). So whatever one end needs is ranked together and
+///   finished before the next end's: a queue's first group gets its agents, then their
+///   memberships, then the queue's routing, before the next group's agents; a tree's nodes
+///   and keys before the next tree's.
+///
+/// Within each action the order is a topological one (a step ranks after every step it waits
+/// for). It takes time in the sum, over the ends, of the steps each needs (a few million for
+/// the benchmark's plan of 20,713 steps) and memory in the steps. Without rate limits any
+/// order keeps the slots full (the DAG is shallow and wide); under them this is what lets a
+/// number start minutes before the last agent is made (docs/benchmarks.md, "Under rate
+/// limits").
+fn priorities(steps: &[Step]) -> Vec<usize> {
+    let n = steps.len();
+    // Only earlier steps count, as in `apply`.
+    let deps: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            let d: BTreeSet<usize> = steps[i]
+                .depends_on
+                .iter()
+                .copied()
+                .filter(|&d| d < i)
+                .collect();
+            d.into_iter().collect()
+        })
+        .collect();
+    let mut needed = vec![false; n];
+    for d in deps.iter().flatten() {
+        needed[*d] = true;
+    }
+    let ends: Vec<usize> = (0..n).filter(|&i| !needed[i]).collect();
+    let mut walk = Ancestors::new(n);
+    let mut reach = vec![0u64; n];
+    for &end in &ends {
+        walk.each(&deps, end, |a| reach[a] += 1);
+    }
+    let mut scored: Vec<(u64, usize)> = ends
+        .iter()
+        .map(|&end| {
+            let (mut sum, mut weight) = (0u64, 0u64);
+            walk.each(&deps, end, |a| {
+                let w = requests(&steps[a]);
+                sum += reach[a] * w;
+                weight += w;
+            });
+            // The mean in 1/1024ths: integers order the same on every machine.
+            (sum * 1024 / weight.max(1), end)
+        })
+        .collect();
+    scored.sort_by_key(|&(score, end)| (std::cmp::Reverse(score), end));
+    let mut rank = vec![usize::MAX; n];
+    let mut next = 0;
+    // (step, how many of its dependencies have been walked)
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for (_, end) in scored {
+        stack.push((end, 0));
+        while let Some((i, k)) = stack.pop() {
+            if rank[i] != usize::MAX {
+                continue;
+            }
+            match deps[i].get(k) {
+                Some(&d) => {
+                    stack.push((i, k + 1));
+                    if rank[d] == usize::MAX {
+                        stack.push((d, 0));
+                    }
+                }
+                None => {
+                    rank[i] = next;
+                    next += 1;
+                }
+            }
+        }
+    }
+    // Creates before updates before deletes, as the plan lists them ("make before break":
+    // a caller meets a gap for as short a time as possible); the walk's order within each.
+    let class = |i: usize| match steps[i].action {
+        Action::Create => 0,
+        Action::Update => 1,
+        Action::Delete => 2,
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| (class(i), rank[i]));
+    for (position, i) in order.into_iter().enumerate() {
+        rank[i] = position;
+    }
+    rank
+}
+
+/// Walks the steps an end needs, directly or not, each once.
+struct Ancestors {
+    /// The walk that last visited each step (0: none yet).
+    seen: Vec<usize>,
+    walks: usize,
+    stack: Vec<usize>,
+}
+
+impl Ancestors {
+    fn new(n: usize) -> Ancestors {
+        Ancestors {
+            seen: vec![0; n],
+            walks: 0,
+            stack: Vec::new(),
+        }
+    }
+
+    /// Calls `visit` on every step `end` waits for, directly or not (not on `end`).
+    fn each(&mut self, deps: &[Vec<usize>], end: usize, mut visit: impl FnMut(usize)) {
+        self.walks += 1;
+        let mark = self.walks;
+        self.stack.clear();
+        self.stack.extend(&deps[end]);
+        while let Some(a) = self.stack.pop() {
+            if self.seen[a] == mark {
+                continue;
+            }
+            self.seen[a] = mark;
+            visit(a);
+            self.stack
+                .extend(deps[a].iter().filter(|&&d| self.seen[d] != mark));
+        }
+    }
+}
+
+/// The requests a step sends when all goes well: a create of a kind PCC makes twice is looked
+/// up after (audio: before), the others send one (docs/apply.md, "Two writers").
+fn requests(step: &Step) -> u64 {
+    let looked_up = step.action == Action::Create
+        && matches!(
+            step.kind(),
+            Kind::Agent
+                | Kind::Audio
+                | Kind::Group
+                | Kind::Queue
+                | Kind::Routing
+                | Kind::IvrTree
+                | Kind::IvrNode
+        );
+    1 + u64::from(looked_up)
 }
 
 /// The scopes a saved plan's stale check must re-read: the scopes of every object the plan

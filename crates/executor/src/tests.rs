@@ -517,3 +517,67 @@ async fn an_adopted_object_of_a_kind_without_updates_fails_instead_of_being_upda
          does not update this kind in place: run `switchboard plan` again (it replaces it)"
     );
 }
+
+/// Group `b` is routed by three queues, group `a` by one; each has two agents, `a`'s first
+/// by name. The agents that unlock the most (the shared group's) rank first, and no step
+/// ranks before a step it waits for.
+#[test]
+fn steps_that_unlock_the_most_rank_first() {
+    use spec::model::{Agent, AgentRouting, Group, Model, Queue, Routing};
+    let mut m = Model::default();
+    for (id, group) in [("a1", "a"), ("a2", "a"), ("b1", "b"), ("b2", "b")] {
+        m.agents.insert(
+            id.to_owned(),
+            Agent {
+                name: id.to_owned(),
+                routing: AgentRouting::App,
+                phone_number: None,
+                out_of_hours_callout: None,
+            },
+        );
+        m.groups
+            .entry(group.to_owned())
+            .or_insert_with(Group::default)
+            .agents
+            .insert(id.to_owned());
+    }
+    // An agent in no group unlocks nothing: it ranks last of the creates.
+    m.agents.insert(
+        "alone".to_owned(),
+        Agent {
+            name: "alone".to_owned(),
+            routing: AgentRouting::App,
+            phone_number: None,
+            out_of_hours_callout: None,
+        },
+    );
+    for (queue, group) in [("q1", "a"), ("q2", "b"), ("q3", "b"), ("q4", "b")] {
+        let mut q = Queue::default();
+        q.routing
+            .insert(group.to_owned(), Routing { primary: false });
+        m.queues.insert(queue.to_owned(), q);
+    }
+    let plan = planner::plan(&m, &Model::default(), &spec::Policy::default());
+    let rank = crate::priorities(&plan.steps);
+    let at = |address: &str| {
+        let i = plan
+            .steps
+            .iter()
+            .position(|s| s.address.to_string() == address)
+            .unwrap_or_else(|| panic!("{address} is not in the plan"));
+        rank[i]
+    };
+    assert!(at("agent.b2") < at("agent.a1"), "{rank:?}");
+    assert!(at("routing.q2/b") < at("agent.a1"), "{rank:?}");
+    assert_eq!(at("agent.alone"), plan.steps.len() - 1);
+    for (i, step) in plan.steps.iter().enumerate() {
+        for &d in &step.depends_on {
+            assert!(
+                rank[d] < rank[i],
+                "{} before {}",
+                step.address,
+                plan.steps[d].address
+            );
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use executor::{Event, Outcome, Stopped};
-use spec::model::{Group, Model, Queue};
+use spec::model::{Agent, AgentRouting, Group, Model, Queue, Routing};
 
 use crate::support::{self, client, config, read};
 
@@ -164,4 +164,70 @@ async fn a_step_of_another_family_starts_while_one_family_waits() {
     let started = order.iter().position(|e| *e == (queue, "started")).unwrap();
     let first_done = order.iter().position(|e| e.1 == "finished").unwrap();
     assert!(started < first_done, "{order:?}");
+}
+
+/// Ten agents in no group, and two (named last) in group `g`, which queue `q` routes to.
+fn team_named_last() -> Model {
+    let mut m = Model::default();
+    let agent = |name: &str| Agent {
+        name: name.to_owned(),
+        routing: AgentRouting::App,
+        phone_number: None,
+        out_of_hours_callout: None,
+    };
+    for i in 0..10 {
+        m.agents.insert(format!("a{i:02}"), agent("Alone"));
+    }
+    for id in ["z0", "z1"] {
+        m.agents.insert(id.to_owned(), agent("Grouped"));
+    }
+    m.groups.insert(
+        "g".to_owned(),
+        Group {
+            agents: ["z0", "z1"].map(str::to_owned).into(),
+        },
+    );
+    let mut q = Queue::default();
+    q.routing.insert("g".to_owned(), Routing { primary: false });
+    m.queues.insert("q".to_owned(), q);
+    m
+}
+
+#[tokio::test]
+async fn a_dependent_family_starts_before_the_family_it_waits_on_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    // Agents (a create and a look-up each) at 10 a second: 24 requests, over 2 s.
+    let emu = support::emulator_with(limited("100/1", "10/1")).await;
+    let client = client(&emu);
+    let live = read(&client).await;
+    let plan = support::plan(&team_named_last(), &live);
+    let at = |address: &str| {
+        plan.steps
+            .iter()
+            .position(|s| s.address.to_string() == address)
+            .unwrap_or_else(|| panic!("{address} is not in the plan"))
+    };
+    let (membership, last_alone) = (at("membership.g/z0"), at("agent.a09"));
+    // In plan order the agents come first, by name: the group's two last.
+    assert!(last_alone < at("agent.z0"));
+    let cfg = executor::Config {
+        parallelism: 4,
+        ..config(dir.path())
+    };
+    let mut order = Vec::new();
+    let report = executor::apply(&plan, &live.ids, &client, &cfg, |event| match event {
+        Event::Started { index, .. } => order.push((index, "started")),
+        Event::Finished(r) => order.push((r.index, "finished")),
+    })
+    .await;
+    support::assert_success(&report);
+    // The membership (and the routing after it) is what unlocks work downstream: its agents
+    // are made first, and it starts while the agents that unlock nothing still wait for
+    // their family's turn. In plan order it would wait for every other agent to start.
+    let started = |i| order.iter().position(|e| *e == (i, "started")).unwrap();
+    assert!(started(membership) < started(last_alone), "{order:?}");
+    assert!(
+        started(at("routing.q/g")) < started(last_alone),
+        "{order:?}"
+    );
 }

@@ -115,7 +115,8 @@ pub struct Row {
     pub refused: u64,
     /// Wall time.
     pub secs: f64,
-    /// The least the limits allow, spending each window evenly.
+    /// The least the limits allow, spending each window evenly: the busiest scope, or for an
+    /// apply what the plan's DAG forces when that is more ([`bounds::dag_limited`]).
     pub bound: f64,
     /// The strict floor (each window's budget burst at its start).
     pub floor: f64,
@@ -225,6 +226,11 @@ fn under(
                 concurrency: options.concurrency,
                 parallelism: options.parallelism,
                 target: Vec::new(),
+                limits: Some(phase::Limits {
+                    per_key: setting.per_key,
+                    per_family: setting.per_family,
+                    latency_ms: options.latency_ms,
+                }),
             },
             secret::SECRET,
         )
@@ -246,7 +252,7 @@ fn under(
         emulated.rate_limited
     );
 
-    let row = |measure: &str, calls, refused, secs, by_family, depth, failed| {
+    let row = |measure: &str, calls, refused, secs, by_family, depth, dag: f64, failed| {
         let needed: u64 = bounds_total(by_family);
         let (bound, floor) = bounds::limited(
             by_family,
@@ -255,6 +261,7 @@ fn under(
             depth,
             latency,
         );
+        let bound = bound.max(Duration::from_secs_f64(dag));
         let busiest = by_family
             .iter()
             .max_by_key(|(_, n)| **n)
@@ -285,6 +292,7 @@ fn under(
             applied.secs,
             &plan.by_family,
             plan.depth,
+            plan.dag_secs,
             applied.failed,
         ));
     }
@@ -300,6 +308,7 @@ fn under(
             read.secs,
             &read.by_family,
             read.depth,
+            0.0,
             0,
         ));
     }

@@ -46,6 +46,21 @@ pub struct Request {
     /// `--target` patterns: plan only this part, reading only what it needs (no apply).
     #[serde(default)]
     pub target: Vec<String>,
+    /// The rate limits the plan's bound is computed under ([`bounds::dag_limited`]), for
+    /// `bench limits`.
+    #[serde(default)]
+    pub limits: Option<Limits>,
+}
+
+/// The rate limits a phase runs under, and the latency of each request.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Limits {
+    /// Per API key.
+    pub per_key: Option<bounds::Rate>,
+    /// Per resource family.
+    pub per_family: Option<bounds::Rate>,
+    /// The emulator's latency, in milliseconds.
+    pub latency_ms: u64,
 }
 
 /// What a phase measured.
@@ -107,6 +122,9 @@ pub struct Planned {
     /// step and a look-up a checked create.
     #[serde(default)]
     pub by_family: BTreeMap<String, u64>,
+    /// What its DAG forces under the request's [`Limits`] ([`bounds::dag_limited`]), seconds.
+    #[serde(default)]
+    pub dag_secs: f64,
 }
 
 /// The apply.
@@ -231,6 +249,15 @@ pub fn child(request: &Request) -> anyhow::Result<Outcome> {
             destroy: summary.destroy,
             secs: t.elapsed().as_secs_f64(),
             by_family: bounds::plan_calls_by_family(&plan),
+            dag_secs: request.limits.map_or(0.0, |limits| {
+                bounds::dag_limited(
+                    &bounds::jobs(&plan),
+                    limits.per_key,
+                    limits.per_family,
+                    std::time::Duration::from_millis(limits.latency_ms),
+                )
+                .as_secs_f64()
+            }),
         });
         if request.phase == Phase::Apply {
             outcome.apply = Some(

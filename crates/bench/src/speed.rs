@@ -201,6 +201,7 @@ fn at_latency(
         concurrency: options.concurrency,
         parallelism: options.parallelism,
         target: Vec::new(),
+        limits: None,
     };
     let mut server = Vec::new();
     let mut phases = Vec::new();

@@ -474,3 +474,53 @@ fn a_partial_plan_leaves_the_wiring_out_and_says_so() {
     assert!(!out.stdout.contains("PCC wiring"), "{out}");
     assert_eq!(account_requests(&pcc), 0);
 }
+
+/// Call settings that say nothing of the project (a project never configured).
+fn settings_without_project(_: &e2e::hostile_pcc::Asked<'_>, answer: &mut Value) {
+    answer["callSetting"] = Value::Null;
+}
+
+#[test]
+fn without_a_project_in_the_call_settings_it_comes_from_the_numbers_or_is_not_guessed() {
+    use e2e::hostile_pcc::{Asked, HostilePcc, Reply};
+
+    let pcc = Pcc::with_account(emulator::Wiring::Unset);
+    let hostile = HostilePcc::start(&pcc, |asked: &Asked<'_>| match asked.path {
+        "/v1/callsettings" => Reply::Reshape(settings_without_project),
+        _ => Reply::Forward,
+    });
+    let work = Workdir::new();
+    work.copy_example("hotline");
+
+    // An empty project: nothing says which project the key is for.
+    let out = work
+        .switchboard(["plan", "hotline"])
+        .against_endpoint(&hostile.url())
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(
+            "note: wiring not checked: PCC does not say which project the API key is for"
+        ),
+        "{out}"
+    );
+    assert_eq!(account_requests(&pcc), 0);
+
+    // Once it holds numbers, their `project` says it.
+    work.switchboard(["apply", "hotline", "--auto-approve"])
+        .against(&pcc)
+        .run()
+        .assert_code(0);
+    let out = work
+        .switchboard(["plan", "hotline", "--detailed-exitcode"])
+        .against_endpoint(&hostile.url())
+        .with_account(&pcc)
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stdout.contains("PCC wiring (account API, project 1):"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("wiring not checked"), "{out}");
+}

@@ -390,6 +390,10 @@ pub struct Number {
     /// Every group may call out on the number (undocumented; `null` when never set).
     #[serde(default, deserialize_with = "de::opt_flag")]
     pub all_group_can_make_outbound_call: Option<bool>,
+    /// The project it is in (every list item carries it: docs); the project the API key is
+    /// for, when the call settings do not say.
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub project: Option<String>,
 }
 
 /// An item of `GET /v1/blacklistnumber` (`data.blacklistNumbers`).

@@ -165,15 +165,11 @@ pub async fn read_wiring(
             return Ok(None);
         }
     };
-    let settings = target
-        .client()
-        .get_call_settings()
-        .await
-        .context("cannot read which project the API key is for (its call settings)")?;
-    let Some(project) = settings.project else {
+    let Some(project) = project_of_key(target).await? else {
         crate::output::eprintln(
-            "note: wiring not checked: PCC's call settings do not say which project the API \
-             key is for (no `project`), and switchboard does not guess it",
+            "note: wiring not checked: PCC does not say which project the API key is for (its \
+             call settings have no `project`, and it holds no number to read one from), and \
+             switchboard does not guess it",
         );
         return Ok(None);
     };
@@ -204,6 +200,25 @@ pub async fn read_wiring(
             .map(|(digits, (id, now))| (digits, (id, urls(now))))
             .collect(),
     }))
+}
+
+/// The project the API key is for, as PCC says it: the call settings' `project` (there on an
+/// empty project too), else the `project` every list item carries, from the first page of the
+/// numbers; `None` when neither says (nothing is guessed).
+async fn project_of_key(target: &Target) -> anyhow::Result<Option<String>> {
+    let client = target.client();
+    let settings = client
+        .get_call_settings()
+        .await
+        .context("cannot read which project the API key is for (its call settings)")?;
+    if settings.project.is_some() {
+        return Ok(settings.project);
+    }
+    let numbers = client
+        .list_page::<pcc::wire::Number>(None, 1)
+        .await
+        .context("cannot read which project the API key is for (its numbers)")?;
+    Ok(numbers.items.into_iter().find_map(|n| n.project))
 }
 
 /// Fails when the spec names audio by `server_file` or `sha256` (nothing switchboard can

@@ -191,11 +191,29 @@ fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
     // Apply corrects both numbers through the account API, and nothing else.
     pcc.reset_stats();
     let out = work
-        .switchboard(["apply", "hotline", "--auto-approve"])
+        .switchboard(["apply", "hotline", "--auto-approve", "--json"])
         .against(&pcc)
         .with_account(&pcc)
         .run();
     out.assert_code(0);
+    let events: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &Value| e["type"] == "wiring_complete")
+        .map(|e| e["wiring"].clone())
+        .collect();
+    assert_eq!(
+        events
+            .iter()
+            .map(|w| json!([w["wired"], w["number"], w["fields"]]))
+            .collect::<Vec<_>>(),
+        NUMBERS
+            .iter()
+            .map(|n| json!(["number", n, ["answer_url", "event_url"]]))
+            .collect::<Vec<_>>(),
+        "{out}"
+    );
     assert!(
         out.stderr
             .contains("Wiring: 2 corrected, 0 failed (account API, project 1)."),

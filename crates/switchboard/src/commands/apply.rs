@@ -583,7 +583,7 @@ async fn execute(
     .await;
     progress.end(&report);
     let stopped = stop.is_some_and(|stop| stop.load(Ordering::Relaxed));
-    let wired = rewire(plan, target, stopped).await;
+    let wired = rewire(plan, target, progress, stopped).await;
     interrupts.abort();
     Ok(if report.is_success() && wired {
         Exit::Ok
@@ -597,7 +597,7 @@ async fn execute(
 /// order; each is reported on stderr. Sends PCC's own URLs (the constants, never a URL from
 /// the plan file). False when one failed, or when none was made because the run was
 /// interrupted.
-async fn rewire(plan: &Plan, target: &Target, stopped: bool) -> bool {
+async fn rewire(plan: &Plan, target: &Target, progress: &Progress, stopped: bool) -> bool {
     let Some(wiring) = plan.wiring.as_ref().filter(|w| !w.is_empty()) else {
         return true;
     };
@@ -630,6 +630,7 @@ async fn rewire(plan: &Plan, target: &Target, stopped: bool) -> bool {
         match done {
             Ok(()) => {
                 ok += 1;
+                progress.wiring(rewire, None);
                 crate::output::eprintln(format_args!(
                     "~ wiring of {} set to PCC's ({})",
                     rewire.wired,
@@ -638,6 +639,7 @@ async fn rewire(plan: &Plan, target: &Target, stopped: bool) -> bool {
             }
             Err(err) => {
                 failed += 1;
+                progress.wiring(rewire, Some(&err.to_string()));
                 crate::output::eprintln(format_args!(
                     "error: wiring of {} not corrected: {}",
                     rewire.wired,

@@ -107,6 +107,44 @@ impl Progress {
         }
     }
 
+    /// A PCC wiring correction made (`error` `None`) or failed, as a JSON `wiring_complete` or
+    /// `wiring_errored` event, after the apply's `change_summary`; the text modes print it on
+    /// standard error instead.
+    pub fn wiring(&self, rewire: &planner::Rewire, error: Option<&str>) {
+        if self.mode != Mode::Json {
+            return;
+        }
+        let mut wiring = match &rewire.wired {
+            planner::Wired::Project => json!({ "wired": "project" }),
+            planner::Wired::Number(digits) => json!({ "wired": "number", "number": digits }),
+        };
+        wiring["id"] = rewire.id.clone().into();
+        wiring["fields"] = rewire
+            .changes
+            .iter()
+            .map(|c| Value::String(c.field.clone()))
+            .collect::<Vec<_>>()
+            .into();
+        let event = match error {
+            None => json!({
+                "@level": "info",
+                "@message": format!("wiring of {}: set to PCC's", rewire.wired),
+                "type": "wiring_complete",
+                "wiring": wiring,
+            }),
+            Some(error) => {
+                wiring["error"] = error.into();
+                json!({
+                    "@level": "error",
+                    "@message": format!("wiring of {}: {error}", rewire.wired),
+                    "type": "wiring_errored",
+                    "wiring": wiring,
+                })
+            }
+        };
+        emit(event);
+    }
+
     /// The plan about to be applied, as JSON events (`planned_change` per object, then a
     /// `change_summary` of the plan); the text modes print the rendered plan instead.
     pub fn planned(&self, plan: &Plan) {

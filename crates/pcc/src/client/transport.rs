@@ -37,6 +37,30 @@ fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
         .then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
+/// `bytes` with every copy of `token`'s signature replaced by `***`. The token is a bearer
+/// credential for an hour (the account's reaches every project): an answer that echoes it (a
+/// message quoting the request's `X-STRINGEE-AUTH`, a URL the account holds) would otherwise
+/// carry it into an error, a plan or a CI log. Without its signature a token is worthless,
+/// and the signature (43 characters of base64url) is what no honest answer holds.
+fn hide_token(bytes: Vec<u8>, token: &crate::auth::Secret) -> Vec<u8> {
+    let Some((_, signature)) = token.expose().rsplit_once('.') else {
+        return bytes;
+    };
+    let needle = signature.as_bytes();
+    if needle.is_empty() || !bytes.windows(needle.len()).any(|w| w == needle) {
+        return bytes;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes.as_slice();
+    while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(b"***");
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 impl Client {
     fn count(&self, method: &Method, retry: bool) {
         let c = &self.inner.counters;
@@ -122,10 +146,9 @@ impl Client {
             self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
         }
         self.inner.pacer.learn(family, response.headers(), refused);
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let location = response.headers().get(LOCATION).map(|v| {
+            String::from_utf8_lossy(&hide_token(v.as_bytes().to_vec(), &token)).into_owned()
+        });
         let success = status.is_success();
         let cap = if success {
             cap
@@ -167,7 +190,7 @@ impl Client {
             status,
             retry_after,
             location,
-            body,
+            body: hide_token(body, &token),
         }
     }
 

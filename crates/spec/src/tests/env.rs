@@ -457,3 +457,57 @@ fn the_keys_own_secrets_never_go_into_a_webhook_url() {
     assert_eq!(*asked.borrow(), ["CRM_TOKEN"]);
     render(&loaded);
 }
+
+#[test]
+fn a_variable_or_an_escape_never_makes_a_secret_be_read() {
+    // Second-order expansion: a variable whose value is `${secret.…}` (a pull request writes
+    // `vars:`) or `$${secret.…}` would read the secret into a name, which is shown.
+    let spec = r#"environments:
+  e:
+    vars: { sneaky: "${secret.CRM_TOKEN}", escaped: "$${secret.CRM_TOKEN}" }
+agents:
+  alice: { name: "${var.sneaky}" }
+  bob: { name: "${var.escaped}" }
+  carol: { name: "$${secret.CRM_TOKEN}" }
+settings:
+  event_url: "https://crm.example.com/${var.sneaky}"
+"#;
+    let asked = std::cell::RefCell::new(Vec::new());
+    let process = |name: &str| {
+        asked.borrow_mut().push(name.to_owned());
+        Some(SECRET.to_owned())
+    };
+    let sources = [Source {
+        path: "spec.yaml".to_owned(),
+        text: spec.to_owned(),
+    }];
+    let selected = Selected {
+        name: "e",
+        includes: &[],
+        unreadable: &BTreeMap::new(),
+    };
+    let loaded = load_with(&sources, Some(&selected), &process, &|_| {
+        Err("no such file".to_owned())
+    });
+    let Some(spec) = loaded.spec.clone() else {
+        panic!("{}", render(&loaded));
+    };
+    let name = |id: &str| spec.model.agents[id].name.clone();
+    assert_eq!(name("alice"), "${secret.CRM_TOKEN}");
+    assert_eq!(name("bob"), "$${secret.CRM_TOKEN}");
+    assert_eq!(name("carol"), "${secret.CRM_TOKEN}");
+    let url = spec
+        .model
+        .settings
+        .as_ref()
+        .unwrap()
+        .event_url
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        url.expose(),
+        Some("https://crm.example.com/${secret.CRM_TOKEN}")
+    );
+    assert!(asked.borrow().is_empty(), "{:?}", asked.borrow());
+    assert!(!format!("{spec:?}").contains(SECRET));
+}

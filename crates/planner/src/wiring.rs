@@ -176,6 +176,15 @@ pub fn stale_wiring(wiring: &Wiring, live: &LiveWiring) -> Vec<String> {
     let mut stale = Vec::new();
     for rewire in &wiring.rewires {
         let urls = match &rewire.wired {
+            // The id a correction is sent to is the plan's: it must be the project checked,
+            // or a plan could rewire a project of the account other than its own.
+            Wired::Project if rewire.id != live.project_id => {
+                stale.push(format!(
+                    "{}: the plan corrects project {}, not project {}",
+                    rewire.wired, rewire.id, live.project_id
+                ));
+                continue;
+            }
             Wired::Project => &live.project,
             Wired::Number(digits) => match live.numbers.get(digits) {
                 Some((id, urls)) if *id == rewire.id => urls,
@@ -315,5 +324,28 @@ mod tests {
         );
         let back: Wiring = serde_json::from_str(&saved).unwrap();
         assert_eq!(back, wiring);
+    }
+
+    #[test]
+    fn a_correction_sent_to_another_project_or_number_is_stale() {
+        let live = LiveWiring {
+            project_id: "24".into(),
+            project: urls(None, None),
+            numbers: BTreeMap::from([("841".to_owned(), ("1".to_owned(), urls(None, None)))]),
+        };
+        let wiring = plan_wiring(&model(&["841"]), &live, &Policy::default());
+        assert_eq!(stale_wiring(&wiring, &live), Vec::<String>::new());
+        // The project's correction names another project of the account (the plan's
+        // `project_id` still the live one), or a number's another account number.
+        let mut other = wiring.clone();
+        other.rewires[0].id = "25".into();
+        other.rewires[1].id = "2".into();
+        assert_eq!(
+            stale_wiring(&other, &live),
+            vec![
+                "the project: the plan corrects project 25, not project 24",
+                "number 841: no longer the account's number 2 in the project",
+            ]
+        );
     }
 }

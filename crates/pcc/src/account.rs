@@ -217,29 +217,41 @@ impl Account {
             .await
             .map_err(account_auth)?;
         let mut by_digits = BTreeMap::new();
+        let unexpected = |cause: String| Error::Decode {
+            method: "GET".to_owned(),
+            path: <Number as Resource>::PATH.to_owned(),
+            cause,
+        };
         for number in numbers {
             // The filter is checked rather than trusted: a number of another project is not
-            // this project's to rewire.
-            if number
-                .project_id
-                .as_deref()
-                .is_some_and(|p| p != project_id)
-            {
-                continue;
+            // this project's to rewire. An item that does not say its project cannot be
+            // checked, and is not taken as this project's (an answer whose field is named
+            // otherwise would make every number of the account look like one).
+            match number.project_id.as_deref() {
+                Some(p) if p == project_id => {}
+                Some(_) => continue,
+                None => {
+                    return Err(unexpected(format!(
+                        "account number {} has no `project_id`, so whose it is cannot be checked",
+                        number.id
+                    )));
+                }
             }
             let Some(digits) = number.digits().map(str::to_owned) else {
                 continue;
             };
-            by_digits.insert(
-                digits,
-                (
-                    number.id.clone(),
-                    Urls {
-                        answer_url: number.answer_url,
-                        event_url: number.event_url,
-                    },
-                ),
-            );
+            let urls = Urls {
+                answer_url: number.answer_url,
+                event_url: number.event_url,
+            };
+            if let Some((other, _)) = by_digits.insert(digits.clone(), (number.id.clone(), urls)) {
+                // Two account numbers with the same digits: which one PCC's number is cannot
+                // be told, and a correction sent to the other would miss it.
+                return Err(unexpected(format!(
+                    "account numbers {other} and {} both have the digits {digits}",
+                    number.id
+                )));
+            }
         }
         Ok(Wiring {
             project_id: project.id,

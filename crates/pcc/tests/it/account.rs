@@ -195,3 +195,38 @@ async fn reshaped_answers_are_read_or_refused_never_guessed() {
         .to_string();
     assert!(err.contains("phoneNumbers"), "{err}");
 }
+
+#[tokio::test]
+async fn a_number_that_does_not_say_its_project_or_shares_its_digits_fails_the_read() {
+    // Taken as the project's, a number without `project_id` (a field named otherwise) would be
+    // rewired whatever project it is in; two numbers with the same digits leave the one PCC's
+    // number is to a guess.
+    for (numbers, cause) in [
+        (
+            json!([{"id": 487, "phone_number": "84929760786", "answer_url": null}]),
+            "account number 487 has no `project_id`",
+        ),
+        (
+            json!([{"id": 487, "phone_number": "84929760786", "project_id": 24},
+                   {"id": 488, "phone_number": "+84929760786", "project_id": 24}]),
+            "account numbers 487 and 488 both have the digits 84929760786",
+        ),
+    ] {
+        let count = numbers.as_array().unwrap().len();
+        let url = serve(
+            projects(),
+            json!({"r": 0, "data": {"numbers": numbers, "totalPages": 1,
+                                    "totalCount": count, "activePage": 1}}),
+        )
+        .await;
+        let err = account(&url, ACCOUNT_SECRET)
+            .read("24")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("GET /v1/number: unexpected answer: ") && err.contains(cause),
+            "{err}"
+        );
+    }
+}

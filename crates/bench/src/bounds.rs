@@ -112,14 +112,24 @@ pub fn checked(step: &planner::Step) -> bool {
         )
 }
 
-/// The calls `plan` takes, by rate-limit family ([`pcc::family`]): one write a step, and one
-/// look-up (a page) after each checked create ([`checked`]), in the family of the step.
+/// True for a checked create ([`checked`]) whose look-up is a request of its own: an agent's
+/// (a server-side filter by its key) and an upload's (before it). The others read a whole
+/// list (groups, queues, trees) or a parent's (routings, nodes), and the look-ups of one list
+/// that wait at the same time share one read (docs/apply.md, "Two writers"): a bound counts
+/// none for them, the least they can cost.
+pub fn looked_up_alone(step: &planner::Step) -> bool {
+    checked(step) && matches!(step.kind(), spec::Kind::Agent | spec::Kind::Audio)
+}
+
+/// The calls `plan` takes at the least, by rate-limit family ([`pcc::family`]): one write a
+/// step, and one look-up (a page) after each create looked up alone ([`looked_up_alone`]),
+/// in the family of the step.
 pub fn plan_calls_by_family(plan: &planner::Plan) -> BTreeMap<String, u64> {
     let mut calls = BTreeMap::new();
     for step in &plan.steps {
         *calls
             .entry(pcc::family(step.kind()).to_owned())
-            .or_default() += 1 + u64::from(checked(step));
+            .or_default() += 1 + u64::from(looked_up_alone(step));
     }
     calls
 }
@@ -219,8 +229,9 @@ pub fn limited(
 }
 
 /// One step of a plan as the bound under limits sees it: its rate-limit family, the calls it
-/// makes one after another (a write, and a look-up after a checked create), and the steps it
-/// waits for (earlier ones only, as the executor does).
+/// makes one after another (a write, and a look-up after a create looked up alone:
+/// [`looked_up_alone`]), and the steps it waits for (earlier ones only, as the executor
+/// does).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
     /// The resource family its calls count against ([`pcc::family`]).
@@ -237,7 +248,7 @@ pub fn jobs(plan: &planner::Plan) -> Vec<Job> {
         .iter()
         .map(|step| Job {
             family: pcc::family(step.kind()).to_owned(),
-            calls: 1 + u64::from(checked(step)),
+            calls: 1 + u64::from(looked_up_alone(step)),
             deps: step.depends_on.clone(),
         })
         .collect()

@@ -119,7 +119,7 @@ pub struct Planned {
     /// Time to diff (no IO).
     pub secs: f64,
     /// The calls it takes, by rate-limit family ([`bounds::plan_calls_by_family`]): a write a
-    /// step and a look-up a checked create.
+    /// step and a look-up a create looked up alone ([`bounds::looked_up_alone`]).
     #[serde(default)]
     pub by_family: BTreeMap<String, u64>,
     /// What its DAG forces under the request's [`Limits`] ([`bounds::dag_limited`]), seconds.

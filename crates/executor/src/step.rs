@@ -237,7 +237,7 @@ async fn drive<R>(
     w: Write<'_, R>,
 ) -> Result<(Done, Option<R::Created>), Error>
 where
-    R: Resource + Sync,
+    R: Resource + Clone + Sync,
     R::Body: Send,
 {
     let client = &ctx.client;

@@ -8,7 +8,7 @@ use std::fmt;
 use spec::{Address, Kind};
 
 /// What can go wrong talking to PCC or reading its state.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     /// The client was set up wrongly (a bad endpoint URL, an empty SID).
     #[error("invalid client configuration: {0}")]

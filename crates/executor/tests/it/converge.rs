@@ -88,10 +88,12 @@ async fn the_hotline_example_applies_to_an_empty_project_with_one_write_per_step
         })
         .count();
     assert!(checked > 10);
-    assert_eq!(
-        emu.stats().reads,
-        checked as u64,
-        "one look-up per checked create"
+    // At most one read a checked create: the look-ups of one list that wait at the same
+    // time share a read (docs/apply.md, "Two writers").
+    let reads = emu.stats().reads;
+    assert!(
+        (1..=checked as u64).contains(&reads),
+        "{reads} look-ups for {checked} checked creates"
     );
     let summary = report.summary();
     let expected = plan.summary();

@@ -8,7 +8,8 @@
 //! - `outcome`: what one attempt comes to, through the envelope, as an answer or an [`Error`];
 //! - `paging`: list reads, with their count checks and the read's budget;
 //! - `ops`: the generic create, update, delete and look-up over [`crate::rest`]'s
-//!   descriptors, the call settings, and the greeting upload.
+//!   descriptors, the call settings, and the greeting upload;
+//! - `shared`: look-ups of one list gathered into one list read sent after each of them.
 //!
 //! This file holds the [`Client`] itself: its construction and its counters.
 
@@ -30,6 +31,7 @@ mod config;
 mod ops;
 mod outcome;
 mod paging;
+mod shared;
 mod transport;
 
 pub use crate::retry::RetryPolicy;
@@ -93,6 +95,7 @@ struct Inner {
     limits: Limits,
     throttle: Throttle,
     pacer: Pacer,
+    flights: shared::Flights,
     timeout: Duration,
     connect_timeout: Duration,
     counters: Counters,
@@ -147,6 +150,7 @@ impl Client {
                 limits: config.limits,
                 throttle: Throttle::default(),
                 pacer: Pacer::default(),
+                flights: shared::Flights::default(),
                 timeout: config.timeout,
                 connect_timeout: config.connect_timeout,
                 counters: Counters::default(),

@@ -77,8 +77,10 @@ impl Client {
     /// The objects of `R` whose natural key ([`Resource::key`]) is `key` (normally none or
     /// one), oldest first: the look-up after a write whose answer was lost. `parent` as for
     /// [`Client::list_all`]; a resource with a natural-key filter ([`Resource::FILTER`]) lists
-    /// only the matching objects.
-    pub async fn find<R: Resource>(
+    /// only the matching objects. Always from a list read sent after this call; look-ups of a
+    /// list PCC reads whole (no filter) share one such read with those waiting at the same
+    /// time (`shared.rs`).
+    pub async fn find<R: Resource + Clone + Sync>(
         &self,
         parent: Option<&str>,
         key: &str,
@@ -87,6 +89,15 @@ impl Client {
             (Some(param), None) => Some((param, key.to_owned())),
             _ => parent_filter::<R>(parent)?,
         };
+        if R::FILTER.is_none()
+            && let Some(items) = self.shared_list::<R>(filter.clone()).await
+        {
+            return Ok(items?
+                .iter()
+                .filter(|item| item.key() == Some(key))
+                .cloned()
+                .collect());
+        }
         let items: Vec<R> = self
             .list_all_limited(filter, &self.reading(DEFAULT_CONCURRENCY))
             .await?;

@@ -131,7 +131,11 @@ impl Client {
         page: u32,
         reading: &Reading,
     ) -> Result<wire::Page<T>, Error> {
-        let turn = self.inner.pacer.turn(T::FAMILY).await;
+        // A shared look-up took the turn of its first page already (`shared.rs`).
+        let turn = match crate::pace::taken() {
+            Some(turn) => turn,
+            None => self.inner.pacer.turn(T::FAMILY).await,
+        };
         let _permit = reading.permit().await;
         crate::pace::with_turn(
             turn,

@@ -929,6 +929,45 @@ mod tests {
         }
     }
 
+    /// What PCC sent (a created object's id, an error's message) reaches a step's line: it is
+    /// shown escaped, so that a hostile server cannot clear the screen, retitle the terminal
+    /// or reverse the text after it.
+    #[test]
+    fn a_step_line_shows_what_pcc_sent_escaped() {
+        let hostile = "id\x1b]0;pwned\x07\x1b[2J\u{202e}gpj.exe\r\nforged";
+        let progress = Progress {
+            mode: Mode::Lines,
+            color: false,
+            bar: None,
+            started: BTreeMap::new(),
+            counts: Summary::default(),
+            addresses: Vec::new(),
+            target: None,
+        };
+        let created = step(
+            0,
+            Outcome::Done(executor::Done {
+                id: Some(hostile.into()),
+                ..executor::Done::default()
+            }),
+        );
+        let refused = step(
+            1,
+            Outcome::Failed(executor::Error::Pcc(pcc::Error::Auth {
+                message: hostile.into(),
+            })),
+        );
+        let lines = [&created, &refused]
+            .map(|s| progress.line(s).expect("a finished step has a line"))
+            .join("\n");
+        let hazards = ['\x1b', '\x07', '\u{202e}', '\r'];
+        assert!(
+            !lines.contains(hazards) && lines.lines().count() == 2,
+            "raw text from PCC in a step's line:\n{lines:?}"
+        );
+        insta::assert_snapshot!(lines);
+    }
+
     /// After an interactive apply, the bar is gone and the screen keeps one line per step
     /// (Terraform's way), failures and skips included.
     #[test]

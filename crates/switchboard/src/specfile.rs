@@ -114,7 +114,8 @@ pub fn load(path: Option<&Path>, env: Option<&str>) -> anyhow::Result<(Loaded, S
     if declared.is_empty() {
         if let Some(env) = env {
             anyhow::bail!(
-                "`--env {}` (or SWITCHBOARD_ENV) names an environment, but `{}` declares no                  `environments:`",
+                "`--env {}` (or SWITCHBOARD_ENV) names an environment, but `{}` declares no \
+                 `environments:`",
                 spec::text::terminal(env),
                 shown(path)
             );

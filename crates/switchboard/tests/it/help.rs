@@ -3,9 +3,9 @@
 
 use crate::{root, stdout, switchboard};
 
-const COMMANDS: [&str; 10] = [
-    "validate", "plan", "apply", "drift", "export", "graph", "simulate", "report", "schema",
-    "emulator",
+const COMMANDS: [&str; 11] = [
+    "validate", "plan", "apply", "drift", "export", "graph", "render", "simulate", "report",
+    "schema", "emulator",
 ];
 const CONNECTING: [&str; 4] = ["plan", "apply", "drift", "export"];
 

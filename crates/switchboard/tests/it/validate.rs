@@ -17,6 +17,23 @@ fn the_hotline_example_is_valid_even_with_strict() {
     assert!(text.contains("flow tests passed"), "{text}");
 }
 
+/// `--env` on a spec without `environments:` is refused in one plain sentence (the message
+/// once carried a run of spaces from a broken line continuation).
+#[test]
+fn an_env_for_a_spec_without_environments_is_refused_in_one_sentence() {
+    let output = switchboard(
+        &root(),
+        &["validate", "examples/hotline", "--env", "staging"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: `--env staging` (or SWITCHBOARD_ENV) names an environment, but \
+         `examples/hotline` declares no `environments:`"
+    );
+}
+
 #[test]
 fn every_example_is_valid_with_strict() {
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {

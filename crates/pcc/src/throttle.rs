@@ -1,7 +1,9 @@
 //! The one place HTTP 429 is handled: how long to wait before trying again, and when to stop
 //! waiting because PCC refuses everything. A single wait is capped
 //! ([`RetryPolicy::max_retry_after`]), and so is the time one command spends waiting on 429s
-//! in all ([`RetryPolicy::max_throttled`], wall time: waits that overlap count once). Past
+//! in all ([`RetryPolicy::max_throttled`], wall time: waits that overlap count once, and a
+//! wait counts no longer than it asked, so time the process spends descheduled past a wait's
+//! end is not PCC's refusal). Past
 //! either cap the call fails with [`Error::Throttled`](crate::Error::Throttled), and so does
 //! every later 429 of the command, at once: apply stops starting steps on it as it does when
 //! PCC is unreachable.
@@ -25,13 +27,24 @@ struct Waits {
     waiting: u32,
     /// When the current stretch of waiting began (some call has waited since).
     since: Option<Instant>,
+    /// When the last of the stretch's waits is due to end.
+    until: Option<Instant>,
     /// Wall time spent waiting before the current stretch.
     spent: Duration,
 }
 
 impl Waits {
     fn spent(&self, now: Instant) -> Duration {
-        self.spent + self.since.map_or(Duration::ZERO, |s| now - s)
+        self.spent + self.stretch(now)
+    }
+
+    /// The current stretch so far: up to `now`, but never past the end of its waits, since a
+    /// task woken late (a loaded machine) did not spend that time refused.
+    fn stretch(&self, now: Instant) -> Duration {
+        match (self.since, self.until) {
+            (Some(since), Some(until)) => now.min(until).saturating_duration_since(since),
+            _ => Duration::ZERO,
+        }
     }
 }
 
@@ -98,9 +111,12 @@ impl Throttle {
     pub(crate) async fn wait(&self, wait: Duration) {
         {
             let mut w = self.waits.lock().expect("never poisoned");
+            let now = Instant::now();
             if w.waiting == 0 {
-                w.since = Some(Instant::now());
+                w.since = Some(now);
             }
+            let end = now + wait;
+            w.until = Some(w.until.map_or(end, |u| u.max(end)));
             w.waiting += 1;
         }
         // Counted out on every way out of the wait, a cancelled call's included.
@@ -115,10 +131,11 @@ impl Drop for Done<'_> {
     fn drop(&mut self) {
         let mut w = self.0.waits.lock().expect("never poisoned");
         w.waiting -= 1;
-        if w.waiting == 0
-            && let Some(since) = w.since.take()
-        {
-            w.spent += since.elapsed();
+        if w.waiting == 0 {
+            let stretch = w.stretch(Instant::now());
+            w.spent += stretch;
+            w.since = None;
+            w.until = None;
         }
     }
 }
@@ -192,5 +209,19 @@ mod tests {
             why.starts_with("this command has waited 0.4 s on 429s"),
             "{why}"
         );
+    }
+
+    #[tokio::test]
+    async fn time_spent_descheduled_past_a_wait_is_not_counted() {
+        let throttle = Throttle::default();
+        let p = policy();
+        let wait = Duration::from_millis(10);
+        // The wait starts, then its thread is held 300 ms (as a loaded machine holds a
+        // descheduled process) before the wait is polled again: 10 ms were asked, 10 count.
+        tokio::join!(throttle.wait(wait), async {
+            std::thread::sleep(Duration::from_millis(300))
+        });
+        let more = Duration::from_millis(250);
+        assert_eq!(throttle.refused(&p, 1, Some(more)), Verdict::Wait(more));
     }
 }

@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
 use crate::account::Caller;
 use crate::hosts::Api;
@@ -47,32 +48,44 @@ struct Inner {
     windows: limits::Windows,
 }
 
-/// Late writes not yet carried out, so that a test can wait for the last one to land.
+/// Late writes not yet carried out, each with when it is due: so that a test can wait for
+/// the last one to land, and so that a request arriving after a late write is due sees it
+/// carried out, however late a loaded machine runs the task that carries it out.
 #[derive(Debug)]
 pub(crate) struct Pending {
-    count: tokio::sync::watch::Sender<usize>,
+    due: tokio::sync::watch::Sender<Vec<Instant>>,
 }
 
 impl Pending {
     pub(crate) fn new() -> Pending {
         Pending {
-            count: tokio::sync::watch::Sender::new(0),
+            due: tokio::sync::watch::Sender::new(Vec::new()),
         }
     }
 
-    fn add(&self) {
-        self.count.send_modify(|n| *n += 1);
+    fn add(&self, due: Instant) {
+        self.due.send_modify(|d| d.push(due));
     }
 
-    fn done(&self) {
-        self.count.send_modify(|n| *n = n.saturating_sub(1));
+    fn done(&self, due: Instant) {
+        self.due.send_modify(|d| {
+            if let Some(i) = d.iter().position(|x| *x == due) {
+                d.swap_remove(i);
+            }
+        });
     }
 
     /// Returns once no late write is waiting.
     pub(crate) async fn settled(&self) {
-        let mut rx = self.count.subscribe();
+        let mut rx = self.due.subscribe();
         // The sender lives as long as `self`, so the wait cannot fail.
-        let _ = rx.wait_for(|n| *n == 0).await;
+        let _ = rx.wait_for(Vec::is_empty).await;
+    }
+
+    /// Returns once every late write due by `now` has been carried out.
+    async fn landed_by(&self, now: Instant) {
+        let mut rx = self.due.subscribe();
+        let _ = rx.wait_for(|d| d.iter().all(|due| *due > now)).await;
     }
 }
 
@@ -262,6 +275,9 @@ pub(crate) async fn gate(
     mut req: Request,
     next: Next,
 ) -> Response {
+    // What a server did before a request arrived, the request sees: a late write due by now
+    // lands first, even when its task has not run yet.
+    app.late.landed_by(Instant::now()).await;
     let write = !matches!(*req.method(), Method::GET | Method::HEAD);
     let path = match req.extensions().get::<MatchedPath>() {
         Some(matched) => matched.as_str().to_owned(),
@@ -355,12 +371,13 @@ pub(crate) async fn gate(
                     .into_response();
             };
             let req = Request::from_parts(parts, Body::from(bytes));
-            app.late.add();
+            let due = Instant::now() + Duration::from_millis(ms);
+            app.late.add(due);
             let app = app.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
+                tokio::time::sleep_until(due).await;
                 let _ = next.run(req).await;
-                app.late.done();
+                app.late.done(due);
             });
             Response::new(Body::empty())
         }

@@ -214,7 +214,8 @@ pub struct Faults {
     pub drop_rate: f64,
     /// Share of writes answered with a failure at once (a closed connection or an HTTP 504,
     /// as from a proxy that stopped waiting) and carried out `late_ms` later, in the
-    /// background: the write a real server finishes after its client gave up.
+    /// background: the write a real server finishes after its client gave up. A request that
+    /// arrives once it is due sees it, however late the task carrying it out runs.
     pub late_rate: f64,
     /// How long after its failure answer a late write is carried out, in milliseconds.
     pub late_ms: u64,

@@ -274,3 +274,37 @@ fn show_sensitive_shows_the_values_on_a_terminal_and_never_in_a_file() {
         assert!(!saved.contains(secret), "the saved plan holds a credential");
     }
 }
+
+#[test]
+fn a_pull_request_cannot_show_the_runners_credentials_through_substitution() {
+    // The spec is the pull request's; the environment is the CI runner's. `${env.…}` is shown,
+    // so one named like a credential is refused unread, and the plan posted on the pull
+    // request (Markdown) never holds the runner's token.
+    const JOB_TOKEN: &str = "glcbt-64_runner-token-for-the-e2e";
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.write(
+        "switchboard.yaml",
+        "version: 1\nagents:\n  alice: { name: \"${env.CI_JOB_TOKEN}\" }\n",
+    );
+    for args in [
+        vec!["validate", "."],
+        vec!["plan", ".", "--format", "markdown", "--out", "plan.json"],
+        vec!["render", "."],
+    ] {
+        let out = work
+            .switchboard(args.clone())
+            .against(&pcc)
+            .secret("CI_JOB_TOKEN", JOB_TOKEN)
+            .run();
+        out.assert_code(1);
+        // `validate` reports on stdout, the others on stderr.
+        let said = format!("{}{}", out.stdout, out.stderr);
+        assert!(said.contains("secret-outside-url"), "{args:?}: {out}");
+        assert!(
+            said.contains("`${env.CI_JOB_TOKEN}` would show the variable `CI_JOB_TOKEN`"),
+            "{args:?}: {out}"
+        );
+    }
+    assert_eq!(pcc.stats().writes, 0);
+}

@@ -58,12 +58,14 @@ pub(crate) enum Verdict {
 }
 
 impl Throttle {
-    /// PCC answered 429 to attempt number `attempt` of a call, asking to wait `retry_after`
-    /// (or saying nothing).
+    /// PCC answered 429 to attempt number `attempt` of a call, the call's `refusals`th 429 (this
+    /// one included), asking to wait `retry_after` (or saying nothing). Only 429s count toward
+    /// [`RetryPolicy::max_attempts`] here: a read whose attempts were partly 5xx has not been
+    /// refused that often, and giving up on 429s ends every later 429 of the command too.
     pub(crate) fn refused(
         &self,
         policy: &RetryPolicy,
-        attempt: u32,
+        (attempt, refusals): (u32, u32),
         retry_after: Option<Duration>,
     ) -> Verdict {
         if self.gave_up.load(Ordering::Relaxed) {
@@ -71,14 +73,19 @@ impl Throttle {
                 "an earlier request of this command already gave up on PCC's 429s".to_owned(),
             );
         }
-        let verdict = self.judge(policy, attempt, retry_after);
+        let verdict = self.judge(policy, (attempt, refusals), retry_after);
         if matches!(verdict, Verdict::GiveUp(_)) {
             self.gave_up.store(true, Ordering::Relaxed);
         }
         verdict
     }
 
-    fn judge(&self, policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Verdict {
+    fn judge(
+        &self,
+        policy: &RetryPolicy,
+        (attempt, refusals): (u32, u32),
+        retry_after: Option<Duration>,
+    ) -> Verdict {
         let wait = retry_after.unwrap_or_else(|| policy.backoff(attempt));
         if wait > policy.max_retry_after {
             return Verdict::GiveUp(format!(
@@ -87,8 +94,12 @@ impl Throttle {
                 secs(policy.max_retry_after)
             ));
         }
-        if attempt >= policy.max_attempts {
-            return Verdict::GiveUp(format!("all {attempt} attempts were refused"));
+        if refusals >= policy.max_attempts {
+            return Verdict::GiveUp(if refusals == attempt {
+                format!("all {attempt} attempts were refused")
+            } else {
+                format!("{refusals} of its {attempt} attempts were refused")
+            });
         }
         let spent = self
             .waits
@@ -167,10 +178,11 @@ mod tests {
         let throttle = Throttle::default();
         let p = policy();
         assert_eq!(
-            throttle.refused(&p, 1, Some(Duration::from_millis(100))),
+            throttle.refused(&p, (1, 1), Some(Duration::from_millis(100))),
             Verdict::Wait(Duration::from_millis(100))
         );
-        let Verdict::GiveUp(why) = throttle.refused(&p, 1, Some(Duration::from_secs(119))) else {
+        let Verdict::GiveUp(why) = throttle.refused(&p, (1, 1), Some(Duration::from_secs(119)))
+        else {
             panic!()
         };
         assert_eq!(
@@ -178,7 +190,7 @@ mod tests {
             "it asks to wait 119 s, longer than the 0.4 s switchboard waits at once"
         );
         assert!(matches!(
-            throttle.refused(&p, 1, Some(Duration::from_millis(1))),
+            throttle.refused(&p, (1, 1), Some(Duration::from_millis(1))),
             Verdict::GiveUp(_)
         ));
     }
@@ -186,10 +198,32 @@ mod tests {
     #[test]
     fn the_last_attempt_gives_up() {
         let throttle = Throttle::default();
-        let Verdict::GiveUp(why) = throttle.refused(&policy(), 4, Some(Duration::ZERO)) else {
+        let Verdict::GiveUp(why) = throttle.refused(&policy(), (4, 4), Some(Duration::ZERO)) else {
             panic!()
         };
         assert_eq!(why, "all 4 attempts were refused");
+    }
+
+    #[test]
+    fn attempts_that_failed_with_server_errors_are_not_refusals() {
+        // A read whose first three attempts were 5xx and whose fourth is a 429 has been
+        // refused once: it waits, and the command does not give up on 429s.
+        let throttle = Throttle::default();
+        let p = policy();
+        let wait = Duration::from_millis(1);
+        assert_eq!(
+            throttle.refused(&p, (4, 1), Some(wait)),
+            Verdict::Wait(wait)
+        );
+        assert_eq!(
+            throttle.refused(&p, (1, 1), Some(wait)),
+            Verdict::Wait(wait)
+        );
+        // Its fourth 429 is the limit, counted in 429s, and says so.
+        let Verdict::GiveUp(why) = throttle.refused(&p, (7, 4), Some(wait)) else {
+            panic!()
+        };
+        assert_eq!(why, "4 of its 7 attempts were refused");
     }
 
     #[tokio::test]
@@ -199,10 +233,13 @@ mod tests {
         let wait = Duration::from_millis(200);
         // Two calls waiting at once spend 200 ms, not 400.
         tokio::join!(throttle.wait(wait), throttle.wait(wait));
-        assert_eq!(throttle.refused(&p, 1, Some(wait)), Verdict::Wait(wait));
+        assert_eq!(
+            throttle.refused(&p, (1, 1), Some(wait)),
+            Verdict::Wait(wait)
+        );
         throttle.wait(wait).await;
         // 400 ms spent: 200 more would pass 500.
-        let Verdict::GiveUp(why) = throttle.refused(&p, 1, Some(wait)) else {
+        let Verdict::GiveUp(why) = throttle.refused(&p, (1, 1), Some(wait)) else {
             panic!()
         };
         assert!(
@@ -222,6 +259,9 @@ mod tests {
             std::thread::sleep(Duration::from_millis(300))
         });
         let more = Duration::from_millis(250);
-        assert_eq!(throttle.refused(&p, 1, Some(more)), Verdict::Wait(more));
+        assert_eq!(
+            throttle.refused(&p, (1, 1), Some(more)),
+            Verdict::Wait(more)
+        );
     }
 }

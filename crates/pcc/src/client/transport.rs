@@ -214,6 +214,7 @@ impl Client {
         let policy = self.inner.retry;
         let mut attempt = 0;
         let mut timeouts = 0;
+        let mut refusals = 0;
         loop {
             attempt += 1;
             self.count(&method, attempt > 1);
@@ -239,7 +240,12 @@ impl Client {
                 };
                 // The server did not process it: any request may be sent again, after the
                 // wait the throttle allows.
-                match self.inner.throttle.refused(&policy, attempt, retry_after) {
+                refusals += 1;
+                match self
+                    .inner
+                    .throttle
+                    .refused(&policy, (attempt, refusals), retry_after)
+                {
                     Verdict::Wait(wait) => {
                         let error = format!("{method} {shown}: HTTP 429 (too many requests)");
                         tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, %error, "retrying pcc request");

@@ -376,6 +376,50 @@ async fn constant_429s_end_the_command_within_its_budget() {
     );
 }
 
+/// A read whose attempts ran out on server errors, the last one a 429, has been refused once,
+/// not six times: it waits on its 429 like any other, and the command does not give up on
+/// every later 429 (which ended an apply's every step on one unlucky read).
+#[tokio::test]
+async fn server_errors_before_a_429_are_not_counted_as_refusals() {
+    let seen = Arc::new(Mutex::new(0usize));
+    let log = seen.clone();
+    let handler = move || {
+        let log = log.clone();
+        async move {
+            let n = {
+                let mut n = log.lock().unwrap();
+                *n += 1;
+                *n
+            };
+            let (status, body) = match n {
+                1..=5 => (StatusCode::INTERNAL_SERVER_ERROR, "{}".to_owned()),
+                6 | 7 => (StatusCode::TOO_MANY_REQUESTS, "slow down".to_owned()),
+                _ => (
+                    StatusCode::OK,
+                    json!({"r": 0, "data": {"totalCount": "0", "totalPages": 1,
+                        "currentPage": 1, "limit": 100, "agents": []}})
+                    .to_string(),
+                ),
+            };
+            Response::builder()
+                .status(status)
+                .header("retry-after", "0")
+                .body(axum::body::Body::from(body))
+                .unwrap()
+        }
+    };
+    let addr = serve(Router::new().fallback(any(handler))).await;
+    let client = client_with(addr, |c| {
+        c.retry.max_attempts = 6;
+        c.retry.initial_backoff = Duration::from_millis(1);
+    });
+    // Five 500s, then two 429s: the sixth attempt's 429 is the first refusal, so it waits
+    // and the eighth attempt reads the (empty) list.
+    let agents = client.list_all::<wire::Agent>(None).await.unwrap();
+    assert!(agents.is_empty());
+    assert_eq!(*seen.lock().unwrap(), 8);
+}
+
 /// The shapes real material shows (`docs/pcc-api-assumptions.md`) read as the documented
 /// ones; a shape nobody documented fails, naming its keys and none of its values.
 #[tokio::test]

@@ -118,7 +118,7 @@ async fn without_the_check_two_applies_at_once_leave_copies() {
 }
 
 /// An apply cut off (its future dropped, as SIGKILL ends a process) once `cut_after` steps
-/// finished, while a third of its writes land 250 ms after their failure was answered; then
+/// finished, while a third of its writes land 500 ms after their failure was answered; then
 /// a second apply planned and run at once, as a re-run right after a kill. Answers the second
 /// apply's report and what is held twice once every late write landed.
 async fn cut_off_and_run_again(seed: u64, single_writer: bool) -> (ApplyReport, Vec<String>) {
@@ -126,7 +126,7 @@ async fn cut_off_and_run_again(seed: u64, single_writer: bool) -> (ApplyReport, 
     let emu = support::emulator_with(emulator::Faults {
         latency_ms: 1,
         late_rate: 0.34,
-        late_ms: 250,
+        late_ms: 500,
         seed: Some(seed),
         ..Default::default()
     })
@@ -171,9 +171,12 @@ async fn cut_off_and_run_again(seed: u64, single_writer: bool) -> (ApplyReport, 
     let plan = support::plan(&desired, &live);
     let again = Config {
         single_writer,
-        // The window the late writes fit in (`settle + recheck` > 250 ms).
+        // The window the late writes fit in (`settle + recheck` > 500 ms). The late writes
+        // are long enough that most land after this run's read, however slowly the read
+        // goes on a busy machine: at 250 ms, a slow read could see every one of them, and
+        // nothing was left to meet.
         settle: Duration::from_millis(50),
-        recheck: Duration::from_millis(300),
+        recheck: Duration::from_millis(600),
         started: Some(started),
         ..config(dir.path())
     };
@@ -184,13 +187,17 @@ async fn cut_off_and_run_again(seed: u64, single_writer: bool) -> (ApplyReport, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rerun_right_after_a_cut_off_apply_whose_writes_land_late_leaves_no_copies() {
+    let mut met = 0;
     for seed in [4, 5, 6] {
         let (report, left) = cut_off_and_run_again(seed, false).await;
         assert_success(&report);
         assert!(left.is_empty(), "seed {seed}: held twice: {left:?}");
-        // The late writes were met: adopted before an upload, or their copies removed.
-        assert!(raced(&report) > 0, "seed {seed}: no late write was met");
+        met += raced(&report);
     }
+    // The late writes were met (adopted before an upload, or their copies removed) in some
+    // run: else the runs above proved nothing. Not every seed: a read slowed by a busy
+    // machine may see all of one run's late writes already landed.
+    assert!(met > 0, "no late write was met in any run");
 }
 
 /// The control: without the check, the re-run makes objects whose late copies land after

@@ -126,6 +126,28 @@ async fn pacing_keeps_an_apply_under_the_limits_with_few_429s() {
     support::assert_no_duplicates(&emu);
 }
 
+/// Applies `plan` 4 steps at once, and answers the order steps started and finished in, each
+/// as (its index, "started" or "finished").
+async fn apply_in_order(
+    plan: &planner::Plan,
+    live: &pcc::Live,
+    client: &pcc::Client,
+    dir: &std::path::Path,
+) -> Vec<(usize, &'static str)> {
+    let cfg = executor::Config {
+        parallelism: 4,
+        ..config(dir)
+    };
+    let mut order = Vec::new();
+    let report = executor::apply(plan, &live.ids, client, &cfg, |event| match event {
+        Event::Started { index, .. } => order.push((index, "started")),
+        Event::Finished(r) => order.push((r.index, "finished")),
+    })
+    .await;
+    support::assert_success(&report);
+    order
+}
+
 #[tokio::test]
 async fn a_step_of_another_family_starts_while_one_family_waits() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,17 +169,7 @@ async fn a_step_of_another_family_starts_while_one_family_waits() {
             .all(|s| s.kind() == spec::Kind::Group)
     );
     assert!(plan.steps[queue].depends_on.is_empty());
-    let cfg = executor::Config {
-        parallelism: 4,
-        ..config(dir.path())
-    };
-    let mut order = Vec::new();
-    let report = executor::apply(&plan, &live.ids, &client, &cfg, |event| match event {
-        Event::Started { index, .. } => order.push((index, "started")),
-        Event::Finished(r) => order.push((r.index, "finished")),
-    })
-    .await;
-    support::assert_success(&report);
+    let order = apply_in_order(&plan, &live, &client, dir.path()).await;
     // In plan order the queue would wait for 9 of the 12 groups; the groups' budget (10 a
     // second, each create and its look-up) is booked ahead from the first step on, so the
     // queue starts before any group is done.
@@ -210,17 +222,7 @@ async fn a_dependent_family_starts_before_the_family_it_waits_on_is_done() {
     let (membership, last_alone) = (at("membership.g/z0"), at("agent.a09"));
     // In plan order the agents come first, by name: the group's two last.
     assert!(last_alone < at("agent.z0"));
-    let cfg = executor::Config {
-        parallelism: 4,
-        ..config(dir.path())
-    };
-    let mut order = Vec::new();
-    let report = executor::apply(&plan, &live.ids, &client, &cfg, |event| match event {
-        Event::Started { index, .. } => order.push((index, "started")),
-        Event::Finished(r) => order.push((r.index, "finished")),
-    })
-    .await;
-    support::assert_success(&report);
+    let order = apply_in_order(&plan, &live, &client, dir.path()).await;
     // The membership (and the routing after it) is what unlocks work downstream: its agents
     // are made first, and it starts while the agents that unlock nothing still wait for
     // their family's turn. In plan order it would wait for every other agent to start.

@@ -64,7 +64,7 @@ impl Setup {
         self.work
             .switchboard(args.iter().copied())
             .against_with_key(pcc, key)
-            .secret("CRM_EVENTS_TOKEN", token)
+            .secret("SWITCHBOARD_SECRET_CRM_EVENTS_TOKEN", token)
             .forbid(TOKEN)
             .forbid(ROTATED)
             .forbid(&staging_key().secret)
@@ -250,8 +250,9 @@ fn a_changed_secret_makes_the_saved_plan_stale_naming_it_never_its_value() {
     );
     out.assert_code(4);
     assert!(
-        out.stderr
-            .contains("the secret `CRM_EVENTS_TOKEN` is not the value planned with"),
+        out.stderr.contains(
+            "the secret `SWITCHBOARD_SECRET_CRM_EVENTS_TOKEN` is not the value planned with"
+        ),
         "{out}"
     );
     assert_eq!(s.staging.stats().writes, 0);

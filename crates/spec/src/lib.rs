@@ -34,9 +34,10 @@ pub use address::{Address, Kind, Pattern};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
 pub use load::{
-    Declaration, Environment, Expect, FlowTest, Loaded, Location, MAX_NAME_CHARS, ProcessEnv,
-    Secret, Selected, Source, Spec, TestOutcome, TestRun, declared, environments, include_problem,
-    load, load_with, loose_names, unclear_name,
+    Declaration, ENV_VAR_PREFIX, Environment, Expect, FlowTest, Loaded, Location, MAX_NAME_CHARS,
+    ProcessEnv, SECRET_VAR_PREFIX, Secret, Selected, Source, Spec, TestOutcome, TestRun, declared,
+    env_variable, environments, include_problem, load, load_with, loose_names, secret_variable,
+    unclear_name,
 };
 pub use model::Model;
 pub use policy::Policy;

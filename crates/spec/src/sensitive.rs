@@ -502,12 +502,6 @@ fn push_params(out: &mut String, params: &str) -> bool {
     changed
 }
 
-/// The variables that hold the secrets of the keys switchboard signs its requests with (the
-/// API key's and the account key's): `${secret.…}` refuses them, so that a spec can never put
-/// them into a URL that PCC then calls. The binary's `target` module reads them (a test there
-/// checks the names agree).
-pub const KEY_SECRET_VARS: &[&str] = &["STRINGEE_API_KEY_SECRET", "STRINGEE_ACCOUNT_KEY_SECRET"];
-
 /// Words that make a parameter name secret when the name is, or has, one of them.
 const SECRET_WORDS: &[&str] = &[
     "token",

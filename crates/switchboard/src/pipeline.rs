@@ -830,8 +830,8 @@ impl SavedEnvironment {
         self.secrets
             .iter()
             .filter(|(name, digest)| {
-                std::env::var(name.as_str())
-                    .map_or(true, |now| secret_digest(key, name, &now) != **digest)
+                specfile::secret_now(name)
+                    .is_none_or(|now| secret_digest(key, name, &now) != **digest)
             })
             .map(|(name, _)| name.clone())
             .collect()

@@ -151,10 +151,17 @@ fn listed(declared: &BTreeMap<String, Vec<String>>) -> String {
         .join(", ")
 }
 
-/// `${env.NAME}` and `${secret.NAME}`: the process environment. A variable that is not
-/// Unicode is as good as unset.
+/// `${env.NAME}` and `${secret.NAME}`: the process environment (the loader asks only for
+/// `SWITCHBOARD_VAR_…` and `SWITCHBOARD_SECRET_…`). A variable that is not Unicode is as good
+/// as unset.
 fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// The value `${secret.NAME}` has now: the variable [`spec::secret_variable`] names, the one
+/// place outside the loader that reads it (a saved plan's secrets, `export --env`).
+pub fn secret_now(name: &str) -> Option<String> {
+    std::env::var(spec::secret_variable(name)).ok()
 }
 
 /// The files of one environment's load: the base spec's, the environment's included ones

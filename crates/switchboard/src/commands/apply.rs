@@ -105,7 +105,7 @@ async fn saved(global: &Global, args: &ApplyArgs, file: &Path, mode: Mode) -> an
         if !changed.is_empty() {
             let names: Vec<String> = changed
                 .iter()
-                .map(|n| format!("`{}`", spec::text::terminal(n)))
+                .map(|n| format!("`{}`", spec::text::terminal(&spec::secret_variable(n))))
                 .collect();
             let one = changed.len() == 1;
             let summary = format!(
@@ -127,7 +127,7 @@ async fn saved(global: &Global, args: &ApplyArgs, file: &Path, mode: Mode) -> an
         crate::output::hide(
             env.secrets
                 .keys()
-                .filter_map(|name| std::env::var(name).ok()),
+                .filter_map(|name| crate::specfile::secret_now(name)),
         );
     }
     let target = pending.connect(Access::Write).await?;
@@ -183,7 +183,7 @@ async fn apply_saved(
         let secrets: Vec<String> = env
             .secrets
             .keys()
-            .filter_map(|name| std::env::var(name).ok())
+            .filter_map(|name| crate::specfile::secret_now(name))
             .collect();
         live.model.hide_secrets(&secrets);
     }
@@ -263,7 +263,7 @@ async fn stale_wiring(
         .environment
         .iter()
         .flat_map(|env| env.secrets.keys())
-        .filter_map(|name| std::env::var(name).ok())
+        .filter_map(|name| crate::specfile::secret_now(name))
         .collect();
     let Some(live) = pipeline::read_wiring(target, &secrets).await? else {
         bail!(

@@ -292,7 +292,7 @@ fn declared_names<'a>(
 }
 
 /// Each `${secret.NAME}` the texts of `sources` name, with its value in the process
-/// environment (set and not empty).
+/// environment (`SWITCHBOARD_SECRET_NAME`, set and not empty).
 fn secrets_named(sources: &[spec::Source]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for source in sources {
@@ -307,7 +307,7 @@ fn secrets_named(sources: &[spec::Source]) -> BTreeMap<String, String> {
                 && name
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                && let Ok(value) = std::env::var(name)
+                && let Some(value) = specfile::secret_now(name)
                 && !value.is_empty()
             {
                 out.insert(name.to_owned(), value);

@@ -938,6 +938,75 @@ fn the_environments_template_plans_every_environment_and_applies_in_order() {
     }
 }
 
+/// The `${secret.NAME}` names the files of `examples/two-envs` use.
+fn secrets_of_the_two_envs_example() -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut dirs = vec![root().join("examples/two-envs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("${secret.").skip(1) {
+                names.insert(piece.split('}').next().unwrap().to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// `${secret.NAME}` reads only `SWITCHBOARD_SECRET_NAME` (docs/security.md, "Substitution
+/// cannot reach the runner's credentials"): every step of the environments templates that
+/// runs switchboard on the spec passes each of the example's secrets under that name, and
+/// none under its bare name (which switchboard would not read).
+#[test]
+fn the_environments_templates_pass_the_specs_secrets_under_their_prefixed_names() {
+    let names = secrets_of_the_two_envs_example();
+    assert!(names.contains("CRM_EVENTS_TOKEN"), "{names:?}");
+    let w = yaml("examples/ci/github/switchboard-environments.yml");
+    let mut checked = 0;
+    for (job, body) in w["jobs"].as_object().unwrap() {
+        for step in body["steps"].as_array().into_iter().flatten() {
+            let run = step["run"].as_str().unwrap_or("");
+            if !["validate", "plan", "apply", "drift"]
+                .iter()
+                .any(|c| run.contains(&format!("switchboard {c} ")))
+            {
+                continue;
+            }
+            checked += 1;
+            for name in &names {
+                assert!(
+                    step["env"]
+                        .get(format!("SWITCHBOARD_SECRET_{name}"))
+                        .is_some(),
+                    "{job}: step {} does not pass SWITCHBOARD_SECRET_{name}",
+                    step["name"]
+                );
+                assert!(step["env"].get(name).is_none(), "{job}: bare {name}");
+            }
+        }
+    }
+    assert!(checked >= 5, "{checked} steps run switchboard");
+    let g = yaml("examples/ci/gitlab/switchboard-environments.gitlab-ci.yml");
+    for name in &names {
+        // GitLab hands its CI/CD variables to the jobs by their own names (the template's
+        // header says which to create); validate's placeholder stands in under the same.
+        let prefixed = format!("SWITCHBOARD_SECRET_{name}");
+        assert!(
+            g["validate"]["variables"].get(&prefixed).is_some(),
+            "{prefixed}"
+        );
+        assert!(
+            g["validate"]["variables"].get(name).is_none(),
+            "bare {name}"
+        );
+    }
+}
+
 /// The GitLab template for a spec with `environments:`: a plan job per environment, each in
 /// its own GitLab environment (which scopes its key), one note per environment found by a
 /// marker naming it and updated in place, staging applied on merge and production only after

@@ -12,7 +12,7 @@ fn render(args: &[&str], dir: &std::path::Path) -> Output {
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .env("CRM_EVENTS_TOKEN", TOKEN)
+        .env("SWITCHBOARD_SECRET_CRM_EVENTS_TOKEN", TOKEN)
         .env_remove("SWITCHBOARD_ENV")
         .output()
         .unwrap()

@@ -47,7 +47,7 @@ fn every_example_is_valid_with_strict() {
             .args(["validate", dir.to_str().unwrap(), "--strict"])
             .current_dir(root())
             .env("NO_COLOR", "1")
-            .env("CRM_EVENTS_TOKEN", "example-token")
+            .env("SWITCHBOARD_SECRET_CRM_EVENTS_TOKEN", "example-token")
             .env_remove("SWITCHBOARD_ENV")
             .output()
             .unwrap();
@@ -76,7 +76,7 @@ fn validate_checks_every_environment_and_names_the_one_a_problem_is_in() {
         .args(["validate", "."])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
-        .env("CRM_EVENTS_TOKEN", "tok")
+        .env("SWITCHBOARD_SECRET_CRM_EVENTS_TOKEN", "tok")
         .env_remove("SWITCHBOARD_ENV")
         .output()
         .unwrap();

@@ -116,12 +116,18 @@ pub struct Row {
     /// Wall time.
     pub secs: f64,
     /// The least the limits allow, spending each window evenly: the busiest scope, or for an
-    /// apply what the plan's DAG forces when that is more ([`bounds::dag_limited`]).
+    /// apply what the plan's DAG forces when that is more ([`bounds::dag_limited`], with
+    /// tails).
     pub bound: f64,
+    /// The same with the DAG's release times only: the bound before tails, kept so that a
+    /// figure can be read against both.
+    pub bound_releases: f64,
     /// The strict floor (each window's budget burst at its start).
     pub floor: f64,
     /// `secs ÷ bound`.
     pub ratio: f64,
+    /// `secs ÷ bound_releases`.
+    pub ratio_releases: f64,
     /// Failed steps (applies).
     pub failed: usize,
     /// The busiest scope, in words.
@@ -252,7 +258,7 @@ fn under(
         emulated.rate_limited
     );
 
-    let row = |measure: &str, calls, refused, secs, by_family, depth, dag: f64, failed| {
+    let row = |measure: &str, calls, refused, secs, by_family, depth, dag: [f64; 2], failed| {
         let needed: u64 = bounds_total(by_family);
         let (bound, floor) = bounds::limited(
             by_family,
@@ -261,7 +267,8 @@ fn under(
             depth,
             latency,
         );
-        let bound = bound.max(Duration::from_secs_f64(dag));
+        let releases = bound.max(Duration::from_secs_f64(dag[1]));
+        let bound = bound.max(Duration::from_secs_f64(dag[0]));
         let busiest = by_family
             .iter()
             .max_by_key(|(_, n)| **n)
@@ -275,8 +282,10 @@ fn under(
             refused,
             secs,
             bound: bound.as_secs_f64(),
+            bound_releases: releases.as_secs_f64(),
             floor: floor.as_secs_f64(),
             ratio: secs / bound.as_secs_f64().max(1e-9),
+            ratio_releases: secs / releases.as_secs_f64().max(1e-9),
             failed,
             note: busiest,
         }
@@ -292,7 +301,7 @@ fn under(
             applied.secs,
             &plan.by_family,
             plan.depth,
-            plan.dag_secs,
+            [plan.dag_secs, plan.dag_release_secs],
             applied.failed,
         ));
     }
@@ -308,7 +317,7 @@ fn under(
             read.secs,
             &read.by_family,
             read.depth,
-            0.0,
+            [0.0, 0.0],
             0,
         ));
     }
@@ -354,20 +363,32 @@ pub fn table(report: &Report) -> String {
             let _ = writeln!(out, "{setting}");
             let _ = writeln!(
                 out,
-                "  {:<22} {:>7} {:>7} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6}  note",
-                "measure", "calls", "needed", "wall", "bound", "floor", "ratio", "429s", "failed"
+                "  {:<22} {:>7} {:>7} {:>9} {:>9} {:>6} {:>9} {:>6} {:>9} {:>6} {:>6}  note",
+                "measure",
+                "calls",
+                "needed",
+                "wall",
+                "bound",
+                "ratio",
+                "no tails",
+                "ratio",
+                "floor",
+                "429s",
+                "failed"
             );
         }
         let _ = writeln!(
             out,
-            "  {:<22} {:>7} {:>7} {:>9} {:>9} {:>9} {:>6.2} {:>5.1}% {:>6}  {}",
+            "  {:<22} {:>7} {:>7} {:>9} {:>9} {:>6.2} {:>9} {:>6.2} {:>9} {:>5.1}% {:>6}  {}",
             row.measure,
             thousands(row.calls),
             thousands(row.needed),
             secs(row.secs),
             secs(row.bound),
-            secs(row.floor),
             row.ratio,
+            secs(row.bound_releases),
+            row.ratio_releases,
+            secs(row.floor),
             100.0 * row.refused as f64 / row.calls.max(1) as f64,
             row.failed,
             row.note

@@ -132,6 +132,9 @@ pub struct Row {
     pub failed: usize,
     /// The busiest scope, in words.
     pub note: String,
+    /// For an apply, what was left of the two-writers check's wait for an earlier run's late
+    /// writes when it began, seconds (0 when the read and the plan took longer).
+    pub late_writes_wait: f64,
 }
 
 /// The report.
@@ -288,13 +291,14 @@ fn under(
             ratio_releases: secs / releases.as_secs_f64().max(1e-9),
             failed,
             note: busiest,
+            late_writes_wait: 0.0,
         }
     };
     let mut rows = Vec::new();
     for (label, outcome) in [("full apply", &full), ("1% change apply", &change)] {
         let plan = outcome.plan.as_ref().context("an apply has a plan")?;
         let applied = outcome.apply.as_ref().context("an apply has an outcome")?;
-        rows.push(row(
+        let mut row = row(
             label,
             applied.calls,
             applied.refused,
@@ -303,7 +307,16 @@ fn under(
             plan.depth,
             [plan.dag_secs, plan.dag_release_secs],
             applied.failed,
-        ));
+        );
+        if applied.late_writes_wait_secs > 0.0 {
+            let _ = write!(
+                row.note,
+                "; the two-writers wait had {} left when the apply began",
+                secs(applied.late_writes_wait_secs)
+            );
+        }
+        row.late_writes_wait = applied.late_writes_wait_secs;
+        rows.push(row);
     }
     for (label, outcome) in [
         ("no-op plan: read", &noop),

@@ -48,3 +48,64 @@ pub async fn apply(
         late_writes_wait_secs: late_writes_wait.as_secs_f64(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::time::{Duration, Instant};
+
+    use crate::secret;
+
+    /// An apply of one agent: when the command started long ago (a read and a plan longer
+    /// than the late-writes wait), it waits for nothing; when it has just started, it waits
+    /// the rest of the 2.5 s and says so. Counting from the apply's own start, as the
+    /// benchmark did, would wait in both.
+    #[tokio::test]
+    async fn the_late_writes_wait_counts_from_the_command_start() {
+        let emu = emulator::spawn(
+            "127.0.0.1:0".parse().unwrap(),
+            emulator::Config::new(vec![secret::key()]),
+        )
+        .await
+        .unwrap();
+        let client = pcc::Client::new(pcc::Config::with_endpoint(
+            &emu.url(),
+            pcc::Credentials {
+                sid: secret::SID.to_owned(),
+                secret: pcc::Secret::new(secret::SECRET.to_owned()),
+            },
+        ))
+        .unwrap();
+        let live = pcc::Live {
+            model: spec::Model::default(),
+            ids: pcc::Ids::default(),
+            scopes: BTreeSet::new(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let apply = |name: &str, started| {
+            let mut model = spec::Model::default();
+            model.agents.insert(
+                name.to_owned(),
+                spec::model::Agent {
+                    name: name.to_owned(),
+                    routing: spec::model::AgentRouting::App,
+                    phone_number: None,
+                    out_of_hours_callout: None,
+                },
+            );
+            let plan = planner::plan(&model, &live.model, &spec::Policy::default());
+            let (client, live, root) = (&client, &live, dir.path());
+            async move { super::apply(&plan, live, client, root, 1, started).await }
+        };
+        let long_ago = Instant::now() - Duration::from_secs(10);
+        let applied = apply("ana", long_ago).await;
+        assert_eq!((applied.done, applied.failed), (1, 0));
+        assert_eq!(applied.late_writes_wait_secs, 0.0);
+        assert!(applied.secs < 2.0, "waited {} s", applied.secs);
+        let applied = apply("bao", Instant::now()).await;
+        assert_eq!((applied.done, applied.failed), (1, 0));
+        assert!(applied.late_writes_wait_secs > 2.0, "{applied:?}");
+        assert!(applied.secs > 2.0, "waited only {} s", applied.secs);
+        emu.shutdown().await;
+    }
+}

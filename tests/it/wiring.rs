@@ -542,3 +542,136 @@ fn without_a_project_in_the_call_settings_it_comes_from_the_numbers_or_is_not_gu
     );
     assert!(!out.stderr.contains("wiring not checked"), "{out}");
 }
+
+/// Call settings that name project 2 for the API key: a PCC (or whatever answers at
+/// `--endpoint`) that lies about which project of the account the key is for.
+fn settings_of_project_2(_: &e2e::hostile_pcc::Asked<'_>, answer: &mut Value) {
+    answer["callSetting"]["project"] = json!(2);
+}
+
+#[test]
+fn a_pinned_project_refuses_a_pcc_that_reports_another_with_zero_writes() {
+    use e2e::hostile_pcc::{Asked, HostilePcc, Reply};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let pcc = Pcc::with_account(emulator::Wiring::Unset);
+    let lying = Arc::new(AtomicBool::new(true));
+    let lies = Arc::clone(&lying);
+    let hostile = HostilePcc::start(&pcc, move |asked: &Asked<'_>| match asked.path {
+        "/v1/callsettings" if lies.load(Ordering::SeqCst) => Reply::Reshape(settings_of_project_2),
+        _ => Reply::Forward,
+    });
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    work.write("hotline/project.yaml", "project_id: 1\n");
+    let before = urls(&pcc);
+
+    for args in [
+        vec!["plan", "hotline"],
+        vec!["apply", "hotline", "--auto-approve"],
+        vec!["drift", "hotline"],
+    ] {
+        let out = work
+            .switchboard(args.clone())
+            .against_endpoint(&hostile.url())
+            .with_account(&pcc)
+            .run();
+        out.assert_code(1);
+        assert!(
+            out.stderr.contains(
+                "PCC reports project 2 for the API key, but the spec pins project 1 \
+                 (`project_id` at hotline/project.yaml:1:13): the PCC wiring is not read or \
+                 corrected, and nothing was written."
+            ),
+            "{args:?}: {out}"
+        );
+    }
+    assert_eq!(pcc.stats().writes, 0);
+    assert_eq!(account_requests(&pcc), 0, "the account is not even read");
+    assert_eq!(urls(&pcc), before);
+
+    // PCC telling the truth: the pinned project is corrected, and only it.
+    lying.store(false, Ordering::SeqCst);
+    let out = work
+        .switchboard(["plan", "hotline", "--out", "plan.json"])
+        .against_endpoint(&hostile.url())
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(!out.stderr.contains("pin it with"), "{out}");
+    // The saved plan applied while PCC lies again: stale, nothing written.
+    lying.store(true, Ordering::SeqCst);
+    let out = work
+        .switchboard(["apply", "plan.json", "--auto-approve"])
+        .against_endpoint(&hostile.url())
+        .with_account(&pcc)
+        .run();
+    out.assert_code(4);
+    assert!(
+        out.stderr
+            .contains("the API key is now for project 2, the plan was made for project 1"),
+        "{out}"
+    );
+    assert_eq!(pcc.stats().writes, 0);
+    assert_eq!(urls(&pcc), before);
+    lying.store(false, Ordering::SeqCst);
+    let out = work
+        .switchboard(["apply", "plan.json", "--auto-approve"])
+        .against_endpoint(&hostile.url())
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("Wiring: 1 corrected, 0 failed (account API, project 1)."),
+        "{out}"
+    );
+
+    // An environment pins its own project: PCC's project 1 is not environment `live`'s 3.
+    std::fs::remove_file(work.path().join("hotline/project.yaml")).unwrap();
+    work.write(
+        "hotline/environments.yaml",
+        "environments:\n  live: { project_id: 3 }\n",
+    );
+    let out = work
+        .switchboard(["plan", "hotline", "--env", "live"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(
+            "PCC reports project 1 for the API key, but the spec pins project 3 (`project_id` \
+             at hotline/environments.yaml:2:23)"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn without_a_pin_plan_says_in_one_line_which_project_it_checked_and_how_to_pin_it() {
+    let pcc = Pcc::with_account(emulator::Wiring::Pcc);
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    let out = work
+        .switchboard(["plan", "hotline"])
+        .against(&pcc)
+        .with_account(&pcc)
+        .run();
+    out.assert_code(0);
+    let notes: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("project_id"))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "note: the wiring is checked on project 1, the one PCC reports for the API key; pin \
+          it with `project_id: 1` in the spec so that a PCC reporting another project is \
+          refused"
+        ],
+        "{out}"
+    );
+}

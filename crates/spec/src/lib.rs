@@ -35,9 +35,9 @@ pub use diagnostic::{Diagnostic, Label, Severity};
 pub use emit::emit;
 pub use load::{
     Declaration, ENV_VAR_PREFIX, Environment, Expect, FlowTest, Loaded, Location, MAX_NAME_CHARS,
-    ProcessEnv, SECRET_VAR_PREFIX, Secret, Selected, Source, Spec, TestOutcome, TestRun, declared,
-    env_variable, environments, include_problem, load, load_with, loose_names, secret_variable,
-    unclear_name,
+    PinnedProject, ProcessEnv, SECRET_VAR_PREFIX, Secret, Selected, Source, Spec, TestOutcome,
+    TestRun, declared, env_variable, environments, include_problem, load, load_with, loose_names,
+    secret_variable, unclear_name,
 };
 pub use model::Model;
 pub use policy::Policy;

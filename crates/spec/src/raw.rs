@@ -275,6 +275,12 @@ pub struct RawSpec {
     /// `include:` files loaded only for it. Commands that talk to PCC then need `--env NAME`
     /// (or `SWITCHBOARD_ENV`). Only in the project's own files, never in an included one.
     pub environments: Option<Map<Spanned<RawEnvironment>>>,
+    /// The Stringee project (its numeric id in the account) this spec is for. When set, the
+    /// PCC wiring step refuses to run unless PCC reports this project for the API key, and
+    /// corrects only it. In one file only; a spec with `environments:` pins each environment
+    /// under it instead.
+    #[schemars(range(min = 1))]
+    pub project_id: Option<Spanned<u64>>,
 }
 
 /// One environment: a PCC project that the spec, with this environment's values and files,
@@ -297,6 +303,11 @@ pub struct RawEnvironment {
     /// environment only: its numbers, agents and whatever else differs by name. They are never
     /// part of the base spec, nor of another environment.
     pub include: Option<Vec<Spanned<String>>>,
+    /// The Stringee project (its numeric id in the account) of this environment. When set, the
+    /// PCC wiring step refuses to run unless PCC reports this project for the API key, and
+    /// corrects only it.
+    #[schemars(range(min = 1))]
+    pub project_id: Option<Spanned<u64>>,
 }
 
 /// A rename (Terraform's `moved`): addresses as in `ignore:`, `kind.name`.

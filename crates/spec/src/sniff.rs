@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 /// The top-level keys of a spec file (`RawSpec`'s fields; a test keeps the two equal).
-pub const SECTIONS: [&str; 15] = [
+pub const SECTIONS: [&str; 16] = [
     "agents",
     "audio",
     "blacklist",
@@ -16,6 +16,7 @@ pub const SECTIONS: [&str; 15] = [
     "lint",
     "moved",
     "numbers",
+    "project_id",
     "queues",
     "safety",
     "settings",

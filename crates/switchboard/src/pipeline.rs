@@ -105,8 +105,25 @@ pub async fn plan(
                 return Err(err);
             }
             if request.is_whole() {
-                match read_wiring(&target, &secret_values(&spec)).await {
+                let project = match &spec.project_id {
+                    Some(pin) => WiringOf::Pinned(pin),
+                    None => WiringOf::Reported,
+                };
+                match read_wiring(&target, &secret_values(&spec), project).await {
                     Ok(Some(live)) => {
+                        if spec.project_id.is_none() {
+                            crate::output::eprintln(format_args!(
+                                "note: the wiring is checked on project {id}, the one PCC \
+                                 reports for the API key; pin it with `project_id: {id}` in \
+                                 the spec{} so that a PCC reporting another project is refused",
+                                if spec.environment.is_some() {
+                                    " (under the environment)"
+                                } else {
+                                    ""
+                                },
+                                id = spec::text::terminal(&live.project_id),
+                            ));
+                        }
                         plan.wiring = Some(planner::plan_wiring(&spec.model, &live, &spec.policy));
                     }
                     Ok(None) => {}
@@ -154,9 +171,16 @@ pub async fn plan(
 /// on stderr saying why, when it cannot be checked (no account key; PCC does not say which
 /// project the API key is for). A failed read fails the command: a wiring read as "fine"
 /// because the account API could not be reached would hide the very problem it checks.
+///
+/// `of` says which project PCC must report for the API key: the project it names is the one
+/// the corrections are sent to, and a PCC that lies (or whatever answers at `--endpoint`)
+/// would otherwise choose which project of the account is rewired. Another than the spec's
+/// pin fails the command; another than a saved plan's answers a wiring of that project with
+/// nothing in it, which the plan's stale check refuses. Either way the account is not read.
 pub async fn read_wiring(
     target: &Target,
     secrets: &[String],
+    of: WiringOf<'_>,
 ) -> anyhow::Result<Option<planner::LiveWiring>> {
     let account = match target.account() {
         Ok(account) => account,
@@ -173,6 +197,28 @@ pub async fn read_wiring(
         );
         return Ok(None);
     };
+    match of {
+        WiringOf::Reported => {}
+        WiringOf::Pinned(pin) if pin.id != project => bail!(
+            "PCC reports project {} for the API key, but the spec pins project {} \
+             (`project_id` at {}:{}:{}): the PCC wiring is not read or corrected, and nothing \
+             was written. Check the endpoint and the API key; if the key is for project {0} \
+             on purpose, change `project_id`",
+            spec::text::terminal(&project),
+            pin.id,
+            spec::text::terminal(&pin.at.file),
+            pin.at.line,
+            pin.at.column,
+        ),
+        WiringOf::Pinned(_) => {}
+        WiringOf::Planned(planned) if planned != project => {
+            return Ok(Some(planner::LiveWiring {
+                project_id: project,
+                ..planner::LiveWiring::default()
+            }));
+        }
+        WiringOf::Planned(_) => {}
+    }
     let wiring = account
         .read(&project)
         .await
@@ -200,6 +246,18 @@ pub async fn read_wiring(
             .map(|(digits, (id, now))| (digits, (id, urls(now))))
             .collect(),
     }))
+}
+
+/// Which project [`read_wiring`] takes PCC's word for.
+#[derive(Clone, Copy, Debug)]
+pub enum WiringOf<'a> {
+    /// Whichever PCC reports (no `project_id` in the spec): the plan says which, and how to
+    /// pin it.
+    Reported,
+    /// Only the spec's `project_id`.
+    Pinned(&'a spec::PinnedProject),
+    /// Only the project a saved plan's corrections were planned for.
+    Planned(&'a str),
 }
 
 /// The project the API key is for, as PCC says it: the call settings' `project` (there on an

@@ -70,6 +70,16 @@ pub struct Environment {
     pub secrets: BTreeMap<String, Secret>,
 }
 
+/// The Stringee project a spec (or one of its environments) pins with `project_id:`: the
+/// wiring step refuses a PCC that reports another project for the API key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinnedProject {
+    /// The project's id in the account, as text (PCC's ids are read as text).
+    pub id: String,
+    /// Where `project_id` is written.
+    pub at: crate::Location,
+}
+
 /// A `${secret.NAME}` value: shown as `(sensitive)` by `Debug`, so that an error or a test
 /// that prints a spec never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -93,6 +103,7 @@ pub(super) struct Declared {
     pub(super) name: String,
     pub(super) api_key_sid: Option<String>,
     pub(super) endpoint: Option<String>,
+    pub(super) project_id: Option<PinnedProject>,
     pub(super) vars: BTreeMap<String, String>,
 }
 
@@ -214,6 +225,10 @@ pub(super) fn lower_environments(
                 name: name.clone(),
                 api_key_sid: raw.api_key_sid.as_ref().map(|s| s.value.trim().to_owned()),
                 endpoint: raw.endpoint.as_ref().map(|s| s.value.trim().to_owned()),
+                project_id: raw
+                    .project_id
+                    .as_ref()
+                    .and_then(|id| super::pinned_project(cx, def.at(id), id.value)),
                 vars,
             },
         );
@@ -746,6 +761,8 @@ impl Walk for RawSpec {
             lint,
             // Read as written: it is what substitution reads (a var holding `${…}` is text).
             environments: _,
+            // A number: nothing to substitute.
+            project_id: _,
         } = self;
         settings.walk(v);
         audio.walk(v);

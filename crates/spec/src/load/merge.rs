@@ -44,6 +44,7 @@ pub(super) struct Project<'r> {
     pub(super) safety: Option<(usize, &'r Spanned<crate::raw::RawSafety>)>,
     pub(super) moved: Vec<(usize, &'r Spanned<crate::raw::RawMoved>)>,
     pub(super) lint: Option<(usize, &'r Spanned<crate::raw::RawLint>)>,
+    pub(super) project_id: Option<(usize, &'r Spanned<u64>)>,
 }
 
 pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Project<'r> {
@@ -58,6 +59,11 @@ pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Projec
         raws.iter().map(|(f, r)| (*f, r.safety.as_ref())),
     );
     let lint = single(cx, "lint", raws.iter().map(|(f, r)| (*f, r.lint.as_ref())));
+    let project_id = single(
+        cx,
+        "project_id",
+        raws.iter().map(|(f, r)| (*f, r.project_id.as_ref())),
+    );
     Project {
         settings,
         audio: collect(
@@ -110,6 +116,7 @@ pub(super) fn merge<'r>(cx: &mut Cx<'_>, raws: &'r [(usize, RawSpec)]) -> Projec
             .flat_map(|(f, r)| r.moved.iter().flatten().map(move |m| (*f, m)))
             .collect(),
         lint,
+        project_id,
     }
 }
 

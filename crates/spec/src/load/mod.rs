@@ -10,8 +10,8 @@ mod merge;
 mod moved;
 
 pub use env::{
-    Declaration, ENV_VAR_PREFIX, Environment, ProcessEnv, SECRET_VAR_PREFIX, Secret, Selected,
-    declared, env_variable, environments, include_problem, secret_variable,
+    Declaration, ENV_VAR_PREFIX, Environment, PinnedProject, ProcessEnv, SECRET_VAR_PREFIX, Secret,
+    Selected, declared, env_variable, environments, include_problem, secret_variable,
 };
 pub use merge::{MAX_NAME_CHARS, unclear_name};
 mod sections;
@@ -110,6 +110,8 @@ pub struct Spec {
     pub audio_at: BTreeMap<String, Location>,
     /// The environment it was loaded for, when one was selected.
     pub environment: Option<Environment>,
+    /// The project it pins (`project_id:`, the environment's when one is selected).
+    pub project_id: Option<PinnedProject>,
 }
 
 /// A flow test: a caller dials `number`, presses `keys`, then stays silent; the call must end
@@ -231,6 +233,25 @@ pub fn load_with(
     });
     let sources = all;
     let project = merge::merge(&mut cx, &raws);
+    let project_id = match (project.project_id, values.environment) {
+        (Some((file, id)), _) if !declared.is_empty() => {
+            cx.error(
+                code::ENVIRONMENT,
+                At::of(file, id),
+                "`project_id` is at the top level of a spec with `environments:`",
+                "one project for every environment",
+            )
+            .help = Some(
+                "each environment is its own Stringee project: pin each under its entry \
+                 (`environments: NAME: project_id: …`)"
+                    .to_owned(),
+            );
+            None
+        }
+        (Some((file, id)), _) => pinned_project(&mut cx, At::of(file, id), id.value),
+        (None, Some(environment)) => environment.project_id.clone(),
+        (None, None) => None,
+    };
 
     let mut model = Model {
         settings: project
@@ -329,6 +350,7 @@ pub fn load_with(
         policy,
         audio_at,
         environment,
+        project_id,
     };
     let (spec, with_failing_tests) = match (valid, only_tests_fail) {
         (true, _) => (Some(spec), None),
@@ -391,6 +413,32 @@ fn fold(diagnostics: Vec<Diagnostic>, consequences: &[(usize, usize)]) -> Vec<Di
 pub(crate) struct At {
     pub(crate) file: usize,
     pub(crate) span: Span,
+}
+
+/// `project_id: id` written at `at`, checked: Stringee's project ids are whole numbers from 1.
+fn pinned_project(cx: &mut Cx<'_>, at: At, id: u64) -> Option<PinnedProject> {
+    if id == 0 {
+        cx.error(
+            code::OUT_OF_RANGE,
+            at,
+            "`project_id` is 0, which is no Stringee project",
+            "a project id is 1 or more",
+        )
+        .help = Some(
+            "write the id of the project the API key is for (the account's project list, or \
+             the note `plan` prints with the account key set)"
+                .to_owned(),
+        );
+        return None;
+    }
+    Some(PinnedProject {
+        id: id.to_string(),
+        at: Location {
+            file: cx.sources[at.file].path.clone(),
+            line: at.span.line.max(1),
+            column: at.span.column.max(1),
+        },
+    })
 }
 
 impl At {

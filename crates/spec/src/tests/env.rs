@@ -139,6 +139,41 @@ fn each_environment_gets_its_values_and_files() {
 }
 
 #[test]
+fn the_project_pinned_is_the_selected_environments_or_the_specs_own() {
+    let spec = "environments:\n  staging: { project_id: 7 }\n  production: {}\n\
+                agents:\n  alice: { name: Alice }\n";
+    let pinned = |env: &str| {
+        let loaded = load_in(&[("spec.yaml", spec)], env, &[]);
+        let Some(spec) = loaded.spec else {
+            panic!("{env}: {}", render(&loaded));
+        };
+        spec.project_id
+    };
+    assert_eq!(
+        pinned("staging"),
+        Some(crate::PinnedProject {
+            id: "7".to_owned(),
+            at: crate::Location {
+                file: "spec.yaml".to_owned(),
+                line: 2,
+                column: 26,
+            },
+        })
+    );
+    assert_eq!(pinned("production"), None);
+    // Without environments, the spec's own.
+    let sources = [Source {
+        path: "one.yaml".to_owned(),
+        text: "project_id: 41\nagents:\n  alice: { name: Alice }\n".to_owned(),
+    }];
+    let loaded = load_with(&sources, None, &process, &|_| Err("no".to_owned()));
+    assert_eq!(
+        loaded.spec.and_then(|s| s.project_id).map(|p| p.id),
+        Some("41".to_owned())
+    );
+}
+
+#[test]
 fn an_environment_reads_no_other_environments_files() {
     // Production's files handed to a staging load are not part of it: the caller hands in
     // only the selected environment's; a load without them has no numbers, so the flow test
@@ -310,8 +345,9 @@ fn probe(section: &str) -> Option<Probe> {
             false,
             true,
         ),
-        // A number: nothing to substitute.
+        // Numbers: nothing to substitute.
         "version" => ("version: 1\n", false, false),
+        "project_id" => ("project_id: 1\n", false, false),
         _ => return None,
     };
     Some(Probe { yaml, name, value })

@@ -265,7 +265,11 @@ async fn stale_wiring(
         .flat_map(|env| env.secrets.keys())
         .filter_map(|name| crate::specfile::secret_now(name))
         .collect();
-    let Some(live) = pipeline::read_wiring(target, &secrets).await? else {
+    // The plan's corrections name the project they were planned for (the pinned one, when
+    // the spec pins it): PCC reporting any other is stale, and that project's account is not
+    // read.
+    let of = pipeline::WiringOf::Planned(&wiring.project_id);
+    let Some(live) = pipeline::read_wiring(target, &secrets, of).await? else {
         bail!(
             "this plan corrects the PCC wiring, which needs the account key it was planned \
              with: set {} and {}; nothing was written",

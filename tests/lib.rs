@@ -567,7 +567,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Variables a command never inherits from the test's environment.
-const SCRUBBED: [&str; 11] = [
+const SCRUBBED: [&str; 12] = [
     "SWITCHBOARD_ENV",
     "STRINGEE_API_KEY_SID",
     "STRINGEE_API_KEY_SECRET",
@@ -575,6 +575,7 @@ const SCRUBBED: [&str; 11] = [
     "STRINGEE_ACCOUNT_KEY_SECRET",
     "SWITCHBOARD_ENDPOINT",
     "SWITCHBOARD_CALL_API_ENDPOINT",
+    "SWITCHBOARD_ALLOW_INSECURE_HTTP",
     "NO_COLOR",
     "CLICOLOR_FORCE",
     "RUST_LOG",

@@ -342,3 +342,124 @@ fn a_token_in_the_endpoint_is_refused_and_never_printed_or_saved() {
     assert!(!work.join("plan.json").exists());
     assert_eq!(pcc.stats(), Default::default());
 }
+
+/// A loopback listener standing in for an HTTP proxy: counts the connections it is offered,
+/// and closes each at once. Bound (so ready) before this returns.
+fn counting_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&count);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_before_any_connection() {
+    use std::sync::atomic::Ordering;
+    const PASSWORD: &str = "pa55word-in-the-url";
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    // The client sends what is not for loopback through the proxy the environment names:
+    // whatever it sent towards `pcc.example.com` (or anywhere else) would reach this
+    // listener, which is on loopback. Nothing leaves the machine either way.
+    let (proxy, connections) = counting_proxy();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = work
+            .switchboard(args.iter().copied())
+            .env("STRINGEE_API_KEY_SID", SID)
+            .env("STRINGEE_API_KEY_SECRET", SECRET)
+            .env("HTTP_PROXY", &proxy)
+            .env("http_proxy", &proxy)
+            .env("ALL_PROXY", &proxy)
+            .env("NO_PROXY", "")
+            .env("no_proxy", "")
+            .forbid(PASSWORD);
+        for (name, value) in env {
+            cmd = cmd.env(name, value);
+        }
+        cmd.run()
+    };
+    let insecure = format!("http://ops:{PASSWORD}@pcc.example.com:8080");
+    for (args, env, flag, shown) in [
+        (
+            vec!["plan", "hotline", "--endpoint", "http://pcc.example.com"],
+            vec![],
+            "--endpoint",
+            "http://pcc.example.com",
+        ),
+        (
+            vec!["apply", "hotline", "--auto-approve"],
+            vec![("SWITCHBOARD_ENDPOINT", insecure.as_str())],
+            "--endpoint",
+            "http://***@pcc.example.com:8080",
+        ),
+        (
+            vec![
+                "export",
+                "--out",
+                "exported",
+                "--endpoint",
+                "HTTP://PCC.EXAMPLE.COM",
+            ],
+            vec![],
+            "--endpoint",
+            "HTTP://PCC.EXAMPLE.COM",
+        ),
+        (
+            vec!["drift", "hotline", "--endpoint", "https://pcc.example.com"],
+            vec![
+                ("SWITCHBOARD_CALL_API_ENDPOINT", "http://10.1.2.3:8081"),
+                ("STRINGEE_ACCOUNT_SID", e2e::ACCOUNT_SID),
+                ("STRINGEE_ACCOUNT_KEY_SECRET", e2e::ACCOUNT_SECRET),
+            ],
+            "--call-api-endpoint",
+            "http://10.1.2.3:8081",
+        ),
+    ] {
+        let out = run(&args, &env);
+        out.assert_code(1);
+        assert!(
+            out.stderr.contains(&format!(
+                "{flag} {shown} is plain http to another machine: "
+            )) && out
+                .stderr
+                .contains("give --allow-insecure-http (or set SWITCHBOARD_ALLOW_INSECURE_HTTP=1)"),
+            "{args:?}: {out}"
+        );
+    }
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "a refused URL got a connection"
+    );
+    assert!(!work.path().join("exported").exists());
+
+    // Opted in, by the flag or the variable, the same command goes out (here, to the proxy):
+    // the refusal above is what kept it in.
+    for opt_in in [
+        (vec!["--allow-insecure-http"], vec![]),
+        (vec![], vec![("SWITCHBOARD_ALLOW_INSECURE_HTTP", "1")]),
+    ] {
+        let before = connections.load(Ordering::SeqCst);
+        let mut args = vec!["plan", "hotline", "--endpoint", "http://pcc.example.com"];
+        args.extend(opt_in.0);
+        let out = run(&args, &opt_in.1);
+        out.assert_code(1);
+        assert!(
+            out.stderr.contains(
+                "warning: --endpoint http://pcc.example.com is plain http to another machine \
+                 (--allow-insecure-http): the API token will cross the network unencrypted"
+            ),
+            "{out}"
+        );
+        assert!(connections.load(Ordering::SeqCst) > before, "{out}");
+    }
+}

@@ -78,6 +78,16 @@ pub struct Connection {
         value_parser = clap::value_parser!(u64).range(1_000..=1_000_000)
     )]
     pub max_live_objects: Option<u64>,
+    /// Allow a plain http:// --endpoint or --call-api-endpoint to a host other than this
+    /// machine (127.0.0.0/8, ::1, localhost), which is otherwise refused: the API token and
+    /// the account token then travel unencrypted. For an emulator in another container on a
+    /// private network; never for anything across the internet.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_ALLOW_INSECURE_HTTP",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub allow_insecure_http: bool,
 }
 
 /// `--color`.
@@ -108,6 +118,8 @@ Environment:
   SWITCHBOARD_TIMEOUT   the same as --timeout
   SWITCHBOARD_MAX_LIVE_OBJECTS
                         the same as --max-live-objects
+  SWITCHBOARD_ALLOW_INSECURE_HTTP=1
+                        the same as --allow-insecure-http
   SWITCHBOARD_LOG       `warn` shows every retried request (default: the first one only)
   NO_COLOR              no colour (also --color never)
 The first line on standard error names the target."

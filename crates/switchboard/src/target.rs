@@ -265,20 +265,30 @@ pub fn resolve(connection: &Connection) -> anyhow::Result<Pending> {
         Choice::Remote {
             endpoint,
             credentials,
-        } => remote(
-            Endpoints {
+        } => {
+            let endpoints = Endpoints {
                 pcc: endpoint.as_deref(),
                 call_api: connection
                     .call_api_endpoint
                     .as_deref()
                     .map(str::trim)
                     .filter(|e| !e.is_empty()),
-            },
-            credentials,
-            account,
-            connection.into(),
-        )
-        .map(Pending::Remote),
+            };
+            // Before any client exists: a refused endpoint never gets a connection.
+            for (flag, url, carries) in [
+                ("--endpoint", endpoints.pcc, "the API token"),
+                (
+                    "--call-api-endpoint",
+                    endpoints.call_api,
+                    "the API token and the account token",
+                ),
+            ] {
+                if let Some(url) = url {
+                    ensure_encrypted(flag, url, carries, connection.allow_insecure_http)?;
+                }
+            }
+            remote(endpoints, credentials, account, connection.into()).map(Pending::Remote)
+        }
         Choice::Sandbox
             if connection
                 .call_api_endpoint
@@ -332,6 +342,97 @@ impl From<&Connection> for Tuning {
             max_live_objects: connection.max_live_objects,
         }
     }
+}
+
+/// The flag that lets a plain `http://` endpoint reach another machine.
+const ALLOW_INSECURE_FLAG: &str = "--allow-insecure-http";
+/// Its variable.
+const ALLOW_INSECURE_VAR: &str = "SWITCHBOARD_ALLOW_INSECURE_HTTP";
+
+/// Refuses `url`, given as `flag`, when it is plain `http://` to a host other than this
+/// machine, unless `allowed` (`--allow-insecure-http`): every request carries a bearer token
+/// (`carries`), which plain http hands to anyone on the path. With `allowed`, says so on
+/// standard error instead.
+fn ensure_encrypted(flag: &str, url: &str, carries: &str, allowed: bool) -> anyhow::Result<()> {
+    if !is_plain_http(url) || is_loopback_http(url) {
+        return Ok(());
+    }
+    if allowed {
+        crate::output::eprintln(format_args!(
+            "warning: {flag} {} is plain http to another machine ({ALLOW_INSECURE_FLAG}): \
+             {carries} will cross the network unencrypted",
+            pcc::redact_url(url)
+        ));
+        return Ok(());
+    }
+    bail!(
+        "{flag} {} is plain http to another machine: {carries} would cross the network \
+         unencrypted, readable by anyone on the way, so nothing was sent. Use https://; plain http:// is \
+         taken only to this machine (127.0.0.1, ::1, localhost). For an emulator in another \
+         container on a private network, give {ALLOW_INSECURE_FLAG} (or set \
+         {ALLOW_INSECURE_VAR}=1)",
+        pcc::redact_url(url)
+    )
+}
+
+/// The URL as an HTTP client reads it: the WHATWG parser drops tabs and newlines anywhere
+/// and the spaces and controls at either end, so `ht\ttp://` is `http://`. Judging the text
+/// any other way would let a URL that looks like something else through.
+fn as_parsed(url: &str) -> String {
+    url.chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect::<String>()
+        .trim_matches(|c: char| c <= ' ')
+        .to_owned()
+}
+
+/// True when `url`'s scheme is `http`, in any case (`HTTP:`, `http:host` without slashes).
+fn is_plain_http(url: &str) -> bool {
+    as_parsed(url)
+        .split_once(':')
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("http"))
+}
+
+/// True when `url` is exactly `http://HOST[:PORT][/…]` whose host is this machine: an IPv4
+/// address of 127.0.0.0/8 in its dotted form, `::1` (or an IPv4-mapped loopback) in brackets,
+/// or `localhost`. Anything odd (a user name, a backslash, a host in another spelling) is
+/// not taken for loopback, whatever a parser would make of it.
+fn is_loopback_http(url: &str) -> bool {
+    let url = as_parsed(url);
+    let Some(rest) = url
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        .map(|_| &url[7..])
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('\\') {
+        return false;
+    }
+    // As URL parsers read it, the host follows the last `@` (a password before it is the
+    // client's to refuse, with its own message).
+    let authority = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':')),
+            None => return false,
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    if authority.starts_with('[') {
+        return host.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        });
+    }
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `--endpoint` and `--call-api-endpoint`, as given.
@@ -506,6 +607,66 @@ fn random_token(len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_is_taken_only_to_this_machine() {
+        let check = |url: &str, allowed: bool| {
+            ensure_encrypted("--endpoint", url, "the API token", allowed).map_err(|e| e.to_string())
+        };
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.9.8.7/prefix",
+            "HTTP://LOCALHOST:1/x",
+            "http://localhost",
+            "http://[::1]:80/",
+            "http://[::ffff:127.0.0.1]",
+            // The client refuses the password itself, with its own message.
+            "http://ops:pw@127.0.0.1:8080",
+            " http://127.0.0.1:8080 ",
+            "https://pcc.example.com",
+            "https://10.0.0.1:8443",
+        ] {
+            assert_eq!(check(url, false), Ok(()), "{url}");
+        }
+        // What an HTTP client would send to another host, spelt every way a check by eye
+        // would miss: the case of the scheme, a tab it drops, an address of another form,
+        // a loopback name as a prefix, a user name before the host, a backslash.
+        for url in [
+            "http://pcc.example.com",
+            "HTTP://pcc.example.com",
+            "ht\ttp://pcc.example.com",
+            "http:pcc.example.com",
+            " http://10.0.0.5:8080",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+            "http://127.0.0.1@evil.example",
+            "http://127.0.0.1:80@evil.example/",
+            "http://evil.example\\@127.0.0.1",
+            "http://127.0.0.1\\@evil.example",
+            "http://[::2]",
+            "http://[::1",
+            "http://0x7f.0.0.1",
+            "http://2130706433",
+            "http://127.0.0.1:x",
+        ] {
+            let err = check(url, false).unwrap_err();
+            assert!(
+                err.contains("is plain http to another machine")
+                    && err.contains(
+                        "give --allow-insecure-http (or set \
+                                     SWITCHBOARD_ALLOW_INSECURE_HTTP=1)"
+                    ),
+                "{url}: {err}"
+            );
+            assert_eq!(check(url, true), Ok(()), "{url}");
+        }
+        // A password in the URL is never in the message.
+        let err = check("http://ops:pa55word@pcc.example.com", false).unwrap_err();
+        assert!(
+            !err.contains("pa55word") && err.contains("http://***@pcc.example.com"),
+            "{err}"
+        );
+    }
 
     fn s(v: &str) -> Option<String> {
         Some(v.to_owned())

@@ -60,6 +60,30 @@ impl Setup {
         self.cmd(pcc, key, token, args).run()
     }
 
+    /// [`Setup::run`] against staging with its key, the secret as planned.
+    fn on_staging(&self, args: &[&str]) -> e2e::Output {
+        self.run(&self.staging, &staging_key(), TOKEN, args)
+    }
+
+    /// [`Setup::run`] against production with its key, the secret as planned.
+    fn on_production(&self, args: &[&str]) -> e2e::Output {
+        self.run(&self.production, &production_key(), TOKEN, args)
+    }
+
+    /// Asserts that `plan --env staging` finds the staging project as the spec says (after
+    /// an export, say).
+    fn staging_plans_no_change(&self) {
+        let plan = self.on_staging(&[
+            "plan",
+            "two-envs",
+            "--env",
+            "staging",
+            "--detailed-exitcode",
+        ]);
+        plan.assert_code(0);
+        assert!(plan.stdout.contains("No changes."), "{plan}");
+    }
+
     fn cmd(&self, pcc: &Pcc, key: &ApiKey, token: &str, args: &[&str]) -> Cmd {
         self.work
             .switchboard(args.iter().copied())
@@ -79,12 +103,7 @@ fn settings(pcc: &Pcc) -> serde_json::Value {
 #[test]
 fn one_spec_applied_to_staging_and_production_gives_each_its_own_objects() {
     let s = Setup::new();
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["apply", "two-envs", "--env", "staging", "--auto-approve"],
-    );
+    let out = s.on_staging(&["apply", "two-envs", "--env", "staging", "--auto-approve"]);
     out.assert_code(0);
     let out = s
         .cmd(
@@ -136,20 +155,15 @@ fn one_spec_applied_to_staging_and_production_gives_each_its_own_objects() {
     );
 
     // Applied: each environment plans no change, and its plan says which environment it is.
-    let out = s.run(
-        &s.production,
-        &production_key(),
-        TOKEN,
-        &[
-            "plan",
-            "two-envs",
-            "--env",
-            "production",
-            "--detailed-exitcode",
-            "--format",
-            "markdown",
-        ],
-    );
+    let out = s.on_production(&[
+        "plan",
+        "two-envs",
+        "--env",
+        "production",
+        "--detailed-exitcode",
+        "--format",
+        "markdown",
+    ]);
     out.assert_code(0);
     assert!(
         out.stdout.starts_with("Environment: **production**"),
@@ -162,12 +176,7 @@ fn staging_is_refused_against_production_before_any_request() {
     let s = Setup::new();
     s.production.reset_stats();
     // Production's credentials, staging's environment: stopped before the first request.
-    let out = s.run(
-        &s.production,
-        &production_key(),
-        TOKEN,
-        &["plan", "two-envs", "--env", "staging"],
-    );
+    let out = s.on_production(&["plan", "two-envs", "--env", "staging"]);
     out.assert_code(1);
     assert!(
         out.stderr
@@ -177,43 +186,28 @@ fn staging_is_refused_against_production_before_any_request() {
     assert_eq!(s.production.stats().reads + s.production.stats().writes, 0);
 
     // A plan saved for staging, applied with production's credentials: refused, nothing sent.
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &[
-            "plan",
-            "two-envs",
-            "--env",
-            "staging",
-            "--out",
-            "staging.plan.json",
-        ],
-    );
+    let out = s.on_staging(&[
+        "plan",
+        "two-envs",
+        "--env",
+        "staging",
+        "--out",
+        "staging.plan.json",
+    ]);
     out.assert_code(0);
     let saved = s.work.read("staging.plan.json");
     assert!(saved.contains("\"name\": \"staging\""), "{saved}");
-    let out = s.run(
-        &s.production,
-        &production_key(),
-        TOKEN,
-        &["apply", "staging.plan.json", "--auto-approve"],
-    );
+    let out = s.on_production(&["apply", "staging.plan.json", "--auto-approve"]);
     out.assert_code(1);
     assert!(out.stderr.contains("was made against"), "{out}");
     // And with staging's credentials but `--env production`: refused too.
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &[
-            "apply",
-            "staging.plan.json",
-            "--env",
-            "production",
-            "--auto-approve",
-        ],
-    );
+    let out = s.on_staging(&[
+        "apply",
+        "staging.plan.json",
+        "--env",
+        "production",
+        "--auto-approve",
+    ]);
     out.assert_code(1);
     assert!(
         out.stderr
@@ -227,12 +221,7 @@ fn staging_is_refused_against_production_before_any_request() {
 #[test]
 fn a_changed_secret_makes_the_saved_plan_stale_naming_it_never_its_value() {
     let s = Setup::new();
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["plan", "two-envs", "--env", "staging", "--out", "plan.json"],
-    );
+    let out = s.on_staging(&["plan", "two-envs", "--env", "staging", "--out", "plan.json"]);
     out.assert_code(0);
     // The plan shows the secret as `(sensitive)`.
     assert!(out.stdout.contains("token=(sensitive)"), "{out}");
@@ -258,12 +247,7 @@ fn a_changed_secret_makes_the_saved_plan_stale_naming_it_never_its_value() {
     assert_eq!(s.staging.stats().writes, 0);
 
     // With the secret as planned, the same file applies.
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["apply", "plan.json", "--auto-approve"],
-    );
+    let out = s.on_staging(&["apply", "plan.json", "--auto-approve"]);
     out.assert_code(0);
     assert!(settings(&s.staging).to_string().contains(TOKEN));
 
@@ -298,13 +282,8 @@ fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
 
 /// Staging applied, then changed in its console: an agent and a number the spec lacks.
 fn staging_applied_and_changed(s: &Setup) {
-    s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["apply", "two-envs", "--env", "staging", "--auto-approve"],
-    )
-    .assert_code(0);
+    s.on_staging(&["apply", "two-envs", "--env", "staging", "--auto-approve"])
+        .assert_code(0);
     s.staging.agent("qa-carol", "QA Carol");
     let support = s.staging.id_of("queue", "queues", "name", "support");
     s.staging.number(
@@ -321,12 +300,7 @@ fn export_into_an_environments_directory_leaves_shared_files_and_plans_no_change
     std::fs::remove_dir_all(spec.join("envs/staging")).unwrap();
     let before = tree(&spec);
 
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["export", "two-envs", "--env", "staging"],
-    );
+    let out = s.on_staging(&["export", "two-envs", "--env", "staging"]);
     out.assert_code(0);
     assert!(
         out.stdout
@@ -357,28 +331,10 @@ fn export_into_an_environments_directory_leaves_shared_files_and_plans_no_change
     assert!(!numbers.contains("842473082686"), "{numbers}");
     assert!(after["envs/staging/agents.yaml"].contains("qa-carol"));
 
-    let plan = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &[
-            "plan",
-            "two-envs",
-            "--env",
-            "staging",
-            "--detailed-exitcode",
-        ],
-    );
-    plan.assert_code(0);
-    assert!(plan.stdout.contains("No changes."), "{plan}");
+    s.staging_plans_no_change();
     // Production's spec is untouched by staging's export, and still valid.
-    s.run(
-        &s.production,
-        &production_key(),
-        TOKEN,
-        &["validate", "two-envs", "--env", "production"],
-    )
-    .assert_code(0);
+    s.on_production(&["validate", "two-envs", "--env", "production"])
+        .assert_code(0);
 }
 
 #[test]
@@ -390,12 +346,7 @@ fn export_leaves_hand_written_files_theirs_and_overwrites_only_with_force() {
 
     // Hand-written files in the directory: refused, naming them, before any request.
     s.staging.reset_stats();
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["export", "two-envs", "--env", "staging"],
-    );
+    let out = s.on_staging(&["export", "two-envs", "--env", "staging"]);
     out.assert_code(1);
     assert!(
         out.stderr
@@ -406,12 +357,7 @@ fn export_leaves_hand_written_files_theirs_and_overwrites_only_with_force() {
 
     // --force: `numbers.yaml` is an export's name and is replaced; `people.yaml` is kept and
     // keeps its agents and groups, so the export writes only the agent it lacks.
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["export", "two-envs", "--env", "staging", "--force"],
-    );
+    let out = s.on_staging(&["export", "two-envs", "--env", "staging", "--force"]);
     out.assert_code(0);
     let after = tree(&spec.join("envs/staging"));
     assert_eq!(after["people.yaml"], people);
@@ -422,19 +368,7 @@ fn export_leaves_hand_written_files_theirs_and_overwrites_only_with_force() {
         agents.contains("qa-carol") && !agents.contains("qa-alice"),
         "{agents}"
     );
-    s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &[
-            "plan",
-            "two-envs",
-            "--env",
-            "staging",
-            "--detailed-exitcode",
-        ],
-    )
-    .assert_code(0);
+    s.staging_plans_no_change();
 }
 
 #[test]
@@ -448,12 +382,7 @@ fn export_refuses_an_include_directory_outside_the_spec_or_through_a_link() {
     let original = std::fs::read_to_string(&main).unwrap();
     s.staging.reset_stats();
     let export = |why: &str| {
-        let out = s.run(
-            &s.staging,
-            &staging_key(),
-            TOKEN,
-            &["export", "two-envs", "--env", "staging", "--force"],
-        );
+        let out = s.on_staging(&["export", "two-envs", "--env", "staging", "--force"]);
         out.assert_code(1);
         assert!(out.stderr.contains(why), "{out}");
         assert_eq!(tree(&outside).len(), 1, "written outside: {out}");
@@ -497,13 +426,8 @@ fn export_refuses_an_include_directory_outside_the_spec_or_through_a_link() {
 #[test]
 fn export_writes_a_secret_the_spec_names_back_as_its_placeholder() {
     let s = Setup::new();
-    s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["apply", "two-envs", "--env", "staging", "--auto-approve"],
-    )
-    .assert_code(0);
+    s.on_staging(&["apply", "two-envs", "--env", "staging", "--auto-approve"])
+        .assert_code(0);
     // The settings move from the shared file into staging's directory, as a previous export
     // edited by hand to name the secret (it keeps export's mark, so export replaces it).
     let spec = s.work.join("two-envs");
@@ -522,12 +446,7 @@ fn export_writes_a_secret_the_spec_names_back_as_its_placeholder() {
     );
 
     // Cmd::secret fails the run if TOKEN reaches its output or any file it leaves.
-    let out = s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &["export", "two-envs", "--env", "staging"],
-    );
+    let out = s.on_staging(&["export", "two-envs", "--env", "staging"]);
     out.assert_code(0);
     let settings = s.work.read("two-envs/envs/staging/settings.yaml");
     assert!(
@@ -537,17 +456,5 @@ fn export_writes_a_secret_the_spec_names_back_as_its_placeholder() {
         "{settings}"
     );
     assert!(!out.stderr.contains("holds a credential"), "{out}");
-    s.run(
-        &s.staging,
-        &staging_key(),
-        TOKEN,
-        &[
-            "plan",
-            "two-envs",
-            "--env",
-            "staging",
-            "--detailed-exitcode",
-        ],
-    )
-    .assert_code(0);
+    s.staging_plans_no_change();
 }

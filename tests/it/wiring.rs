@@ -41,6 +41,32 @@ fn pcc_wired(digits: &[&str]) -> Value {
     })
 }
 
+/// The hotline example in a fresh directory, and an emulator whose account holds `wiring`.
+fn hotline(wiring: emulator::Wiring) -> (Pcc, Workdir) {
+    let work = Workdir::new();
+    work.copy_example("hotline");
+    (Pcc::with_account(wiring), work)
+}
+
+/// `switchboard ARGS` in `work` against `pcc`, with the API key and the account key: the
+/// wiring is checked.
+fn run<'a>(work: &Workdir, pcc: &Pcc, args: impl IntoIterator<Item = &'a str>) -> e2e::Output {
+    work.switchboard(args).against(pcc).with_account(pcc).run()
+}
+
+/// [`run`] through `hostile`, a stub in front of `pcc`'s PCC side; the account is `pcc`'s.
+fn through<'a>(
+    work: &Workdir,
+    hostile: &e2e::hostile_pcc::HostilePcc,
+    pcc: &Pcc,
+    args: impl IntoIterator<Item = &'a str>,
+) -> e2e::Output {
+    work.switchboard(args)
+        .against_endpoint(&hostile.url())
+        .with_account(pcc)
+        .run()
+}
+
 /// Requests the account API received (its routes are counted with a `(Call API)` mark).
 fn account_requests(pcc: &Pcc) -> u64 {
     pcc.stats()
@@ -53,9 +79,7 @@ fn account_requests(pcc: &Pcc) -> u64 {
 
 #[test]
 fn without_an_account_key_plan_says_in_one_line_that_the_wiring_was_not_checked() {
-    let pcc = Pcc::with_account(emulator::Wiring::Unset);
-    let work = Workdir::new();
-    work.copy_example("hotline");
+    let (pcc, work) = hotline(emulator::Wiring::Unset);
     for command in ["plan", "drift"] {
         let out = work.switchboard([command, "hotline"]).against(&pcc).run();
         let lines: Vec<&str> = out
@@ -80,17 +104,11 @@ fn without_an_account_key_plan_says_in_one_line_that_the_wiring_was_not_checked(
 #[test]
 fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
     // Numbers PCC adds get no URLs in the account: as a number bought and never wired.
-    let pcc = Pcc::with_account(emulator::Wiring::Unset);
-    let work = Workdir::new();
-    work.copy_example("hotline");
+    let (pcc, work) = hotline(emulator::Wiring::Unset);
 
     // From empty: the project is corrected; the numbers are not the account's yet (PCC adds
     // them during this apply), so their wiring is not checked, and the plan says so.
-    let out = work
-        .switchboard(["apply", "hotline", "--auto-approve"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["apply", "hotline", "--auto-approve"]);
     out.assert_code(0);
     assert!(
         out.stdout.contains(
@@ -115,11 +133,7 @@ fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
 
     // Now the numbers are the account's, unwired: plan and drift show it, write nothing.
     pcc.reset_stats();
-    let out = work
-        .switchboard(["plan", "hotline", "--detailed-exitcode"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["plan", "hotline", "--detailed-exitcode"]);
     out.assert_code(2);
     assert_eq!(pcc.stats().writes, 0);
     let wiring_section: Vec<&str> = out
@@ -146,11 +160,7 @@ fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
     );
     assert!(!out.stderr.contains("wiring not checked"), "{out}");
 
-    let out = work
-        .switchboard(["drift", "hotline"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["drift", "hotline"]);
     out.assert_code(2);
     assert!(
         out.stdout
@@ -165,11 +175,7 @@ fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
         "{out}"
     );
 
-    let out = work
-        .switchboard(["plan", "hotline", "--format", "json"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["plan", "hotline", "--format", "json"]);
     out.assert_code(0);
     let plan = out.json();
     assert_eq!(plan["changes"], true);
@@ -190,11 +196,11 @@ fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
 
     // Apply corrects both numbers through the account API, and nothing else.
     pcc.reset_stats();
-    let out = work
-        .switchboard(["apply", "hotline", "--auto-approve", "--json"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(
+        &work,
+        &pcc,
+        ["apply", "hotline", "--auto-approve", "--json"],
+    );
     out.assert_code(0);
     let events: Vec<Value> = out
         .stdout
@@ -232,11 +238,7 @@ fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
     );
     assert_eq!(urls(&pcc), pcc_wired(&NUMBERS));
 
-    let out = work
-        .switchboard(["drift", "hotline"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["drift", "hotline"]);
     out.assert_code(0);
     assert_eq!(out.stdout, "No drift. The live project matches the spec.\n");
 
@@ -252,11 +254,7 @@ fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
         )]
         .into(),
     });
-    let out = work
-        .switchboard(["drift", "hotline"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["drift", "hotline"]);
     out.assert_code(2);
     assert_eq!(
         out.stdout
@@ -269,24 +267,14 @@ fn wiring_is_planned_applied_and_drift_checked_against_the_emulator() {
         ],
         "{out}"
     );
-    work.switchboard(["apply", "hotline", "--auto-approve"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run()
-        .assert_code(0);
+    run(&work, &pcc, ["apply", "hotline", "--auto-approve"]).assert_code(0);
     assert_eq!(urls(&pcc), pcc_wired(&NUMBERS));
 }
 
 #[test]
 fn a_saved_plan_applies_its_wiring_once_and_is_stale_after() {
-    let pcc = Pcc::with_account(emulator::Wiring::Pcc);
-    let work = Workdir::new();
-    work.copy_example("hotline");
-    work.switchboard(["apply", "hotline", "--auto-approve"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run()
-        .assert_code(0);
+    let (pcc, work) = hotline(emulator::Wiring::Pcc);
+    run(&work, &pcc, ["apply", "hotline", "--auto-approve"]).assert_code(0);
     pcc.set_wiring(&WiringChange {
         project: Some(ProjectWiring {
             answer_url: Some(emulator::PCC_PROJECT_ANSWER_URL.into()),
@@ -294,11 +282,7 @@ fn a_saved_plan_applies_its_wiring_once_and_is_stale_after() {
         }),
         numbers: Default::default(),
     });
-    let out = work
-        .switchboard(["plan", "hotline", "--out", "plan.json"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["plan", "hotline", "--out", "plan.json"]);
     out.assert_code(0);
     let saved: Value = serde_json::from_str(&work.read("plan.json")).unwrap();
     assert_eq!(saved["format_version"], "2.3");
@@ -328,21 +312,13 @@ fn a_saved_plan_applies_its_wiring_once_and_is_stale_after() {
     );
     assert_eq!(pcc.stats().writes, 0);
 
-    let out = work
-        .switchboard(["apply", "plan.json"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["apply", "plan.json"]);
     out.assert_code(0);
     assert_eq!(urls(&pcc)["project"], pcc_wired(&[])["project"]);
 
     // Applied once: the account no longer holds what the plan was made from.
     pcc.reset_stats();
-    let out = work
-        .switchboard(["apply", "plan.json"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["apply", "plan.json"]);
     out.assert_code(4);
     assert!(
         out.stderr.contains(
@@ -356,14 +332,8 @@ fn a_saved_plan_applies_its_wiring_once_and_is_stale_after() {
 
 #[test]
 fn an_account_that_echoes_the_account_secret_never_gets_it_printed_or_saved() {
-    let pcc = Pcc::with_account(emulator::Wiring::Pcc);
-    let work = Workdir::new();
-    work.copy_example("hotline");
-    work.switchboard(["apply", "hotline", "--auto-approve"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run()
-        .assert_code(0);
+    let (pcc, work) = hotline(emulator::Wiring::Pcc);
+    run(&work, &pcc, ["apply", "hotline", "--auto-approve"]).assert_code(0);
     // URLs that carry the account key's secret where no URL rule would find it (a path
     // segment, a parameter with an innocent name), as a hostile or careless account might.
     pcc.set_wiring(&WiringChange {
@@ -391,11 +361,7 @@ fn an_account_that_echoes_the_account_secret_never_gets_it_printed_or_saved() {
         vec!["drift", "hotline", "--format", "markdown"],
         vec!["drift", "hotline"],
     ] {
-        let out = work
-            .switchboard(args.clone())
-            .against(&pcc)
-            .with_account(&pcc)
-            .run();
+        let out = run(&work, &pcc, args.clone());
         assert!(out.code == 0 || out.code == 2, "{out}");
         // The URL still shows, its secret hidden: the reviewer sees which URL it is.
         if args[0] == "drift" && args.len() == 2 {
@@ -473,14 +439,8 @@ fn an_exported_spec_carries_no_wiring_and_wires_the_project_it_is_applied_to() {
 
 #[test]
 fn a_partial_plan_leaves_the_wiring_out_and_says_so() {
-    let pcc = Pcc::with_account(emulator::Wiring::Unset);
-    let work = Workdir::new();
-    work.copy_example("hotline");
-    let out = work
-        .switchboard(["plan", "hotline", "--target", "queue.*"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let (pcc, work) = hotline(emulator::Wiring::Unset);
+    let out = run(&work, &pcc, ["plan", "hotline", "--target", "queue.*"]);
     out.assert_code(0);
     assert!(
         out.stderr.contains(
@@ -502,20 +462,14 @@ fn settings_without_project(_: &e2e::hostile_pcc::Asked<'_>, answer: &mut Value)
 fn without_a_project_in_the_call_settings_it_comes_from_the_numbers_or_is_not_guessed() {
     use e2e::hostile_pcc::{Asked, HostilePcc, Reply};
 
-    let pcc = Pcc::with_account(emulator::Wiring::Unset);
+    let (pcc, work) = hotline(emulator::Wiring::Unset);
     let hostile = HostilePcc::start(&pcc, |asked: &Asked<'_>| match asked.path {
         "/v1/callsettings" => Reply::Reshape(settings_without_project),
         _ => Reply::Forward,
     });
-    let work = Workdir::new();
-    work.copy_example("hotline");
 
     // An empty project: nothing says which project the key is for.
-    let out = work
-        .switchboard(["plan", "hotline"])
-        .against_endpoint(&hostile.url())
-        .with_account(&pcc)
-        .run();
+    let out = through(&work, &hostile, &pcc, ["plan", "hotline"]);
     out.assert_code(0);
     assert!(
         out.stderr.contains(
@@ -530,11 +484,12 @@ fn without_a_project_in_the_call_settings_it_comes_from_the_numbers_or_is_not_gu
         .against(&pcc)
         .run()
         .assert_code(0);
-    let out = work
-        .switchboard(["plan", "hotline", "--detailed-exitcode"])
-        .against_endpoint(&hostile.url())
-        .with_account(&pcc)
-        .run();
+    let out = through(
+        &work,
+        &hostile,
+        &pcc,
+        ["plan", "hotline", "--detailed-exitcode"],
+    );
     out.assert_code(2);
     assert!(
         out.stdout.contains("PCC wiring (account API, project 1):"),
@@ -555,15 +510,13 @@ fn a_pinned_project_refuses_a_pcc_that_reports_another_with_zero_writes() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    let pcc = Pcc::with_account(emulator::Wiring::Unset);
+    let (pcc, work) = hotline(emulator::Wiring::Unset);
     let lying = Arc::new(AtomicBool::new(true));
     let lies = Arc::clone(&lying);
     let hostile = HostilePcc::start(&pcc, move |asked: &Asked<'_>| match asked.path {
         "/v1/callsettings" if lies.load(Ordering::SeqCst) => Reply::Reshape(settings_of_project_2),
         _ => Reply::Forward,
     });
-    let work = Workdir::new();
-    work.copy_example("hotline");
     work.write("hotline/project.yaml", "project_id: 1\n");
     let before = urls(&pcc);
 
@@ -572,11 +525,7 @@ fn a_pinned_project_refuses_a_pcc_that_reports_another_with_zero_writes() {
         vec!["apply", "hotline", "--auto-approve"],
         vec!["drift", "hotline"],
     ] {
-        let out = work
-            .switchboard(args.clone())
-            .against_endpoint(&hostile.url())
-            .with_account(&pcc)
-            .run();
+        let out = through(&work, &hostile, &pcc, args.clone());
         out.assert_code(1);
         assert!(
             out.stderr.contains(
@@ -593,20 +542,22 @@ fn a_pinned_project_refuses_a_pcc_that_reports_another_with_zero_writes() {
 
     // PCC telling the truth: the pinned project is corrected, and only it.
     lying.store(false, Ordering::SeqCst);
-    let out = work
-        .switchboard(["plan", "hotline", "--out", "plan.json"])
-        .against_endpoint(&hostile.url())
-        .with_account(&pcc)
-        .run();
+    let out = through(
+        &work,
+        &hostile,
+        &pcc,
+        ["plan", "hotline", "--out", "plan.json"],
+    );
     out.assert_code(0);
     assert!(!out.stderr.contains("pin it with"), "{out}");
     // The saved plan applied while PCC lies again: stale, nothing written.
     lying.store(true, Ordering::SeqCst);
-    let out = work
-        .switchboard(["apply", "plan.json", "--auto-approve"])
-        .against_endpoint(&hostile.url())
-        .with_account(&pcc)
-        .run();
+    let out = through(
+        &work,
+        &hostile,
+        &pcc,
+        ["apply", "plan.json", "--auto-approve"],
+    );
     out.assert_code(4);
     assert!(
         out.stderr
@@ -616,11 +567,12 @@ fn a_pinned_project_refuses_a_pcc_that_reports_another_with_zero_writes() {
     assert_eq!(pcc.stats().writes, 0);
     assert_eq!(urls(&pcc), before);
     lying.store(false, Ordering::SeqCst);
-    let out = work
-        .switchboard(["apply", "plan.json", "--auto-approve"])
-        .against_endpoint(&hostile.url())
-        .with_account(&pcc)
-        .run();
+    let out = through(
+        &work,
+        &hostile,
+        &pcc,
+        ["apply", "plan.json", "--auto-approve"],
+    );
     out.assert_code(0);
     assert!(
         out.stderr
@@ -634,11 +586,7 @@ fn a_pinned_project_refuses_a_pcc_that_reports_another_with_zero_writes() {
         "hotline/environments.yaml",
         "environments:\n  live: { project_id: 3 }\n",
     );
-    let out = work
-        .switchboard(["plan", "hotline", "--env", "live"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let out = run(&work, &pcc, ["plan", "hotline", "--env", "live"]);
     out.assert_code(1);
     assert!(
         out.stderr.contains(
@@ -651,14 +599,8 @@ fn a_pinned_project_refuses_a_pcc_that_reports_another_with_zero_writes() {
 
 #[test]
 fn without_a_pin_plan_says_in_one_line_which_project_it_checked_and_how_to_pin_it() {
-    let pcc = Pcc::with_account(emulator::Wiring::Pcc);
-    let work = Workdir::new();
-    work.copy_example("hotline");
-    let out = work
-        .switchboard(["plan", "hotline"])
-        .against(&pcc)
-        .with_account(&pcc)
-        .run();
+    let (pcc, work) = hotline(emulator::Wiring::Pcc);
+    let out = run(&work, &pcc, ["plan", "hotline"]);
     out.assert_code(0);
     let notes: Vec<&str> = out
         .stderr

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::phase::Applied;
 
-/// Applies `plan` (made from `live`) through `client`, `parallelism` steps at once, audio
+/// Applies `plan` (made from `live`) through `client`, `parallelism` requests at once, audio
 /// read from `spec_root`. `started` is when the command started, as `switchboard apply` counts
 /// it (before the spec is read): the two-writers check waits for an earlier run's late writes
 /// until 2.5 s after it (docs/apply.md, "Two writers"), so that a read and a plan longer than
@@ -46,6 +46,7 @@ pub async fn apply(
         secs,
         refused: after.refused - before.refused,
         late_writes_wait_secs: late_writes_wait.as_secs_f64(),
+        in_flight_secs: (after.in_flight.saturating_sub(before.in_flight)).as_secs_f64(),
     }
 }
 

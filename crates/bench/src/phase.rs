@@ -156,6 +156,10 @@ pub struct Applied {
     /// seconds: a wait of the product that no bound of calls sees, so it is shown.
     #[serde(default)]
     pub late_writes_wait_secs: f64,
+    /// The time its requests spent in flight, summed over them: ÷ `secs`, the mean number of
+    /// requests in flight.
+    #[serde(default)]
+    pub in_flight_secs: f64,
 }
 
 /// Starts this program as a phase child and waits for its outcome.

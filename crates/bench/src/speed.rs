@@ -39,7 +39,7 @@ pub struct Options {
 pub struct Row {
     /// What was measured.
     pub measure: String,
-    /// The unit: `calls`, `s` or `MiB`.
+    /// The unit: `calls`, `s`, `MiB`, or `mean` (requests in flight).
     pub unit: &'static str,
     /// The figure.
     pub figure: f64,
@@ -290,6 +290,30 @@ fn at_latency(
             latency,
             &format!("depth {}, parallelism {p}", plan.depth),
         ));
+        // The same bound over the calls the apply needs: its writes, and the two-writers
+        // check's look-ups (`bounds::jobs`, as the rows under limits count them).
+        let needed: u64 = plan.by_family.values().sum();
+        rows.push(wall_row(
+            &format!("{label}: wall, needed calls"),
+            applied.secs,
+            plan.depth,
+            needed,
+            p,
+            latency,
+            &format!(
+                "{} calls: the writes and the check's look-ups",
+                thousands(needed)
+            ),
+        ));
+        rows.push(Row {
+            measure: format!("{label}: requests in flight"),
+            unit: "mean",
+            figure: applied.in_flight_secs / applied.secs.max(1e-9),
+            bound: Some(p as f64),
+            ratio: None,
+            floor: None,
+            note: "mean over the apply, of at most the parallelism".to_owned(),
+        });
     }
     for (label, outcome) in [("no-op plan", &noop), ("1% change plan", &change_plan)] {
         let read = outcome.read.as_ref().context("a plan reads")?;
@@ -406,6 +430,7 @@ fn value(unit: &str, v: f64) -> String {
         "s" if v < 1.0 => format!("{:.0} ms", v * 1e3),
         "s" => format!("{v:.2} s"),
         "MiB" => format!("{v:.0} MiB"),
+        "mean" => format!("{v:.2}"),
         _ => format!("{v}"),
     }
 }

@@ -1,10 +1,11 @@
 //! What every step task shares: the client (which paces every request: the request-rate
-//! ceiling and PCC's rate limits), the id map (live ids plus ids made during the run), and
-//! look-ups that survive a bad moment.
+//! ceiling and PCC's rate limits, and bounds the requests in flight), the id map (live ids
+//! plus ids made during the run), look-ups that survive a bad moment, and the count of steps
+//! standing aside while they wait ([`Ctx::aside`]).
 
 use std::future::Future;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pcc::{Client, Ids};
@@ -38,6 +39,9 @@ pub(crate) struct Ctx {
     /// From this instant on, no write of an earlier run can still land: see
     /// [`Ctx::late_writes_landed`].
     horizon: Instant,
+    /// Steps standing aside ([`Ctx::aside`]), and the signal that one more does.
+    aside: AtomicUsize,
+    stepped_aside: tokio::sync::Notify,
 }
 
 impl Ctx {
@@ -58,7 +62,37 @@ impl Ctx {
             ids: Mutex::new(ids),
             halted: AtomicBool::new(false),
             horizon,
+            aside: AtomicUsize::new(0),
+            stepped_aside: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Runs `wait` with the step standing aside: it does not count among the steps at work
+    /// (`Config::parallelism`), so the apply starts another step meanwhile, whose requests
+    /// keep the places in flight busy. For waits that send no request of the step's own: a
+    /// look-up answered by a list read shared with other steps (the read's requests take their
+    /// places like any other), and the wait for an earlier run's late writes.
+    pub async fn aside<T>(&self, wait: impl Future<Output = T>) -> T {
+        struct Back<'a>(&'a AtomicUsize);
+        impl Drop for Back<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.aside.fetch_add(1, Ordering::Relaxed);
+        let _back = Back(&self.aside);
+        self.stepped_aside.notify_one();
+        wait.await
+    }
+
+    /// How many steps stand aside now.
+    pub fn standing_aside(&self) -> usize {
+        self.aside.load(Ordering::Relaxed)
+    }
+
+    /// Returns when a step has stood aside since the last call (at once if one has).
+    pub async fn a_step_stood_aside(&self) {
+        self.stepped_aside.notified().await;
     }
 
     /// PCC is gone (a step could not reach it after the client's retries): what is still

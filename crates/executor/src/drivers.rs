@@ -132,8 +132,9 @@ where
     };
     if matches!(twins, Twins::Kept) && !ctx.config.single_writer {
         // A copy could never be deleted: look first, once no write of an earlier run can
-        // still land, and use what a killed run (or another writer) uploaded.
-        ctx.late_writes_landed().await;
+        // still land, and use what a killed run (or another writer) uploaded. The step sends
+        // nothing meanwhile: it stands aside.
+        ctx.aside(ctx.late_writes_landed()).await;
         if let Some(mut done) = settle(find().await?, None, 0).await? {
             done.recovery = Some(Recovery::Existed { updated: false });
             return Ok(done);
@@ -172,7 +173,9 @@ where
                 // A write of an earlier, killed run may still land, as a newer copy: look
                 // once more when it no longer can, before anything is built on this one.
                 if ctx.late_writes_pending() {
-                    ctx.late_writes_landed().await;
+                    // The step sends nothing meanwhile: it stands aside, and another step's
+                    // requests use the places in flight.
+                    ctx.aside(ctx.late_writes_landed()).await;
                     if let Some(again) = settle(find().await?, mine, done.writes).await? {
                         done = merged(done, again);
                     }

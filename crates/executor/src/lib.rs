@@ -14,6 +14,13 @@
 //!   attempts. Within an IVR tree the planner makes every other node wait for the start node
 //!   (PCC makes the first node created the root) and every key press wait for the nodes it
 //!   names; a node created as the wrong root fails its step.
+//! - **Parallelism.** No more than [`Config::parallelism`] requests are in flight at once,
+//!   whoever sends them (the client holds the bound: [`Client::set_in_flight`]), and as many
+//!   steps are at work. A step that waits without sending, for a look-up answered by a list
+//!   read shared with other steps or for an earlier run's late writes, stands aside and
+//!   another starts, so that the places in flight do not sit idle while it waits (at most
+//!   [`STEPS_PER_PLACE`] × the parallelism run). The requests wait for a place first come,
+//!   first served, and the steps start in the order above, so the places go in that order.
 //! - **Failures.** A failed step stops every step that depends on it, directly or not (they
 //!   are reported as skipped, naming the failure); independent steps go on. Apply never fails
 //!   as a whole: the [`ApplyReport`] says what was done, what failed and why (PCC's message),
@@ -77,10 +84,20 @@ pub use crate::report::{
 /// fails everything, and every step after them would send as many writes for nothing.
 pub const FAILING_STEPS: usize = 3;
 
+/// How many steps may run for each place in flight ([`Config::parallelism`]): those at work,
+/// at most one a place, and those standing aside while they wait (for a look-up answered by a
+/// list read shared with other steps, or for an earlier run's late writes). It bounds what a
+/// stop (Ctrl-C, PCC gone) lets finish, and the memory of the steps waiting.
+pub const STEPS_PER_PLACE: usize = 4;
+
 /// How an apply runs.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Steps in flight at most (default 8; 0 counts as 1).
+    /// Requests in flight at most (default 8; 0 counts as 1), every request counted (writes,
+    /// look-ups, the list reads look-ups share, retries), and steps at work at most: a step
+    /// waiting for a look-up answered by a read shared with other steps, or for an earlier
+    /// run's late writes, stands aside and does not count, so that another step's requests
+    /// use the places it leaves idle ([`STEPS_PER_PLACE`] times as many steps run at most).
     pub parallelism: usize,
     /// Requests per second at most, every request counted: each page of a look-up and each
     /// retry (no ceiling when `None`). The client enforces it ([`Client::set_max_rps`]) with
@@ -154,6 +171,10 @@ pub async fn apply(
         }
     }
     let ctx = Arc::new(ctx::Ctx::new(client.clone(), ids, config.clone()));
+    let parallelism = config.parallelism.max(1);
+    // No more than `parallelism` requests in flight, whatever sends them (a step, or a list
+    // read shared by several steps' look-ups); the caller's bound comes back at the end.
+    let caller_in_flight = client.set_in_flight(Some(parallelism));
 
     // A step waits for its dependencies; only earlier steps count, so that a malformed plan
     // cannot deadlock the run.
@@ -178,7 +199,6 @@ pub async fn apply(
     let mut reports: Vec<Option<StepReport>> = (0..n).map(|_| None).collect();
     let mut running = JoinSet::new();
     let mut stopped = None;
-    let parallelism = config.parallelism.max(1);
     // Steps that failed in a row because PCC failed them (no step done in between).
     let mut failing_in_a_row = 0;
 
@@ -191,7 +211,12 @@ pub async fn apply(
         {
             stopped = Some(Stopped::Interrupted);
         }
-        while stopped.is_none() && running.len() < parallelism {
+        // Steps standing aside (waiting for a shared look-up or for late writes) do not count
+        // among those at work, but all running are bounded.
+        while stopped.is_none()
+            && running.len() < parallelism * STEPS_PER_PLACE
+            && running.len() - ctx.standing_aside().min(running.len()) < parallelism
+        {
             let Some(i) = next_step(&mut ready, client) else {
                 break;
             };
@@ -204,7 +229,12 @@ pub async fn apply(
             let steps = steps.clone();
             running.spawn(async move { (i, step::run(&ctx, &steps[i]).await) });
         }
-        let Some(joined) = running.join_next().await else {
+        let joined = tokio::select! {
+            joined = running.join_next() => joined,
+            // A step stood aside: start another in its place.
+            () = ctx.a_step_stood_aside(), if !running.is_empty() => continue,
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (i, result) = match joined {
@@ -285,6 +315,7 @@ pub async fn apply(
         }
     }
 
+    client.set_in_flight(caller_in_flight);
     let steps = reports
         .into_iter()
         .enumerate()

@@ -31,7 +31,9 @@
 //! a spent family holds no key slot that another family's request could use. A read takes its
 //! turn before the read's bound on requests in flight ([`Pacer::turn`], then a permit, then
 //! [`with_turn`]), so that pages waiting on one family hold no permit that another family's
-//! page could use, and the families' budgets are spent side by side. The executor asks
+//! page could use, and the families' budgets are spent side by side. The client's bound on
+//! requests in flight (`Client::set_in_flight`, which an apply sets) is taken the same way:
+//! after the family's turn, before the key's slot. The executor asks
 //! [`Pacer::family`] how long a family is booked ahead, to start ready steps of other families
 //! first (`executor`, "Order").
 

@@ -430,7 +430,8 @@ pub struct ApplyArgs {
     /// Apply without asking (needed when there is no terminal to ask on).
     #[arg(long)]
     pub auto_approve: bool,
-    /// How many steps run at once (and reads, for the stale check or the plan).
+    /// How many requests are in flight at once, and steps at work (and reads, for the stale
+    /// check or the plan).
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub parallelism: usize,
     /// Most requests per second sent to PCC, 0.01 to 1000000 (no limit when absent).

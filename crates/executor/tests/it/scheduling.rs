@@ -3,7 +3,7 @@
 //! PCC's rate limits: paced under, and scheduled around.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use executor::{Event, Outcome, Stopped};
@@ -32,23 +32,31 @@ async fn a_stop_request_lets_running_steps_finish_and_starts_no_more() {
         stop: Some(stop.clone()),
         ..config(dir.path())
     };
-    let mut finished = 0;
+    let (mut finished, mut started, mut started_after_stop) = (0, 0, 0);
     emu.reset_stats();
-    let report = executor::apply(&plan, &live.ids, &client, &cfg, |event| {
-        if let Event::Finished(r) = event
-            && r.outcome.is_done()
-        {
-            finished += 1;
-            if finished == 5 {
-                stop.store(true, Ordering::Relaxed);
+    let report = executor::apply(&plan, &live.ids, &client, &cfg, |event| match event {
+        Event::Started { .. } => {
+            started += 1;
+            started_after_stop += usize::from(stop.load(Ordering::Relaxed));
+        }
+        Event::Finished(r) => {
+            if r.outcome.is_done() {
+                finished += 1;
+                if finished == 5 {
+                    stop.store(true, Ordering::Relaxed);
+                }
             }
         }
     })
     .await;
     assert_eq!(report.stopped, Some(Stopped::Interrupted));
     let summary = report.summary();
-    // The 5th finished while at most one other ran; that one finishes too.
-    assert!((5..=6).contains(&summary.added), "{summary:?}");
+    // The 5th finished while others ran (one more at work, and those standing aside while
+    // their look-ups were answered); they finish too, and no step starts after the stop.
+    assert_eq!(started_after_stop, 0);
+    assert_eq!(summary.added, started, "{summary:?}");
+    let most = 5 + 2 * executor::STEPS_PER_PLACE - 1;
+    assert!((5..=most).contains(&summary.added), "{summary:?}");
     assert_eq!(summary.not_run, 30 - summary.added);
     assert_eq!(emu.stats().writes, summary.added as u64);
     assert!(
@@ -266,4 +274,156 @@ async fn a_wave_of_creates_shares_its_look_ups() {
     let reads = group_lists(&emu);
     assert!(reads <= 8, "{reads} group list reads for 16 creates");
     support::assert_no_duplicates(&emu);
+}
+
+/// What the server saw: requests in flight at most, agent creates answered, and whether the
+/// group list it held back was let go because the agents' creates came (or because it gave
+/// up waiting for them).
+#[derive(Default)]
+struct Held {
+    now: AtomicU32,
+    most: AtomicU32,
+    agent_posts: AtomicU32,
+    armed: AtomicBool,
+    gave_up: AtomicBool,
+    posted: tokio::sync::Notify,
+}
+
+/// How many agent creates must reach the server while a group list is held back.
+const AGENTS: u32 = 6;
+
+/// The emulator behind a layer that counts the requests in flight, answers agent creates after
+/// 50 ms and, once `armed`, holds back every group list read until [`AGENTS`] agent creates have been answered (or 10 s
+/// have passed: then `gave_up`, and the test fails rather than hangs).
+async fn holding_group_lists(held: Arc<Held>) -> String {
+    let emulator = emulator::router(emulator::Config::new(vec![emulator::ApiKey {
+        sid: support::SID.to_owned(),
+        secret: support::SECRET.to_owned(),
+    }]))
+    .unwrap();
+    let app = emulator.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let held = held.clone();
+            async move {
+                let now = held.now.fetch_add(1, Ordering::SeqCst) + 1;
+                held.most.fetch_max(now, Ordering::SeqCst);
+                let path = request.uri().path().to_owned();
+                let method = request.method().clone();
+                if held.armed.load(Ordering::SeqCst)
+                    && method == axum::http::Method::GET
+                    && path == "/v1/group"
+                {
+                    let came = async {
+                        loop {
+                            let posted = held.posted.notified();
+                            if held.agent_posts.load(Ordering::SeqCst) >= AGENTS {
+                                break;
+                            }
+                            posted.await;
+                        }
+                    };
+                    if tokio::time::timeout(Duration::from_secs(10), came)
+                        .await
+                        .is_err()
+                    {
+                        held.gave_up.store(true, Ordering::SeqCst);
+                    }
+                }
+                let agent_post = method == axum::http::Method::POST && path == "/v1/agent";
+                if agent_post {
+                    // Latency, so that two steps' creates are in flight together.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                let answer = next.run(request).await;
+                if agent_post {
+                    held.agent_posts.fetch_add(1, Ordering::SeqCst);
+                    held.posted.notify_waiters();
+                }
+                held.now.fetch_sub(1, Ordering::SeqCst);
+                answer
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// Two queues routed to a group each (their groups and queues rank first: they unlock the
+/// routings), and [`AGENTS`] agents in no group.
+fn groups_first_then_agents() -> Model {
+    let mut m = Model::default();
+    for i in 0..2 {
+        m.groups.insert(format!("g{i}"), Group::default());
+        let mut q = Queue::default();
+        q.routing
+            .insert(format!("g{i}"), Routing { primary: false });
+        m.queues.insert(format!("q{i}"), q);
+    }
+    for i in 0..AGENTS {
+        m.agents.insert(
+            format!("a{i}"),
+            Agent {
+                name: format!("A {i}"),
+                routing: AgentRouting::App,
+                phone_number: None,
+                out_of_hours_callout: None,
+            },
+        );
+    }
+    m
+}
+
+/// Two steps at work. The groups' creates go first; each is looked up in the group list, a
+/// read shared by the look-ups waiting together, and the server holds that read back. The
+/// second group's look-up waits for the next read, which goes only once the first is
+/// answered. When a step held its place while it waited, the two groups held both and no
+/// agent create could be sent until the read came back; standing aside, they leave the
+/// second place to the agents, whose creates (and look-ups) go while the read is held. And
+/// never more than two requests are in flight at the server, the held read included.
+#[tokio::test]
+async fn a_step_waiting_for_a_shared_look_up_keeps_no_write_from_being_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = Arc::new(Held::default());
+    let url = holding_group_lists(held.clone()).await;
+    let client = support::client_at(&url);
+    let live = read(&client).await;
+    let plan = support::plan(&groups_first_then_agents(), &live);
+    let rank = |address: &str| {
+        plan.steps
+            .iter()
+            .position(|s| s.address.to_string() == address)
+            .unwrap()
+    };
+    // In plan order the agents come first; by rank the groups do (checked below, from the
+    // order the steps started in).
+    assert!(rank("agent.a0") < rank("group.g0"));
+    held.armed.store(true, Ordering::SeqCst);
+    held.most.store(0, Ordering::SeqCst);
+    let cfg = executor::Config {
+        parallelism: 2,
+        // No earlier run to wait for: only the shared look-ups wait.
+        started: std::time::Instant::now().checked_sub(Duration::from_secs(5)),
+        ..config(dir.path())
+    };
+    let mut order = Vec::new();
+    let report = executor::apply(&plan, &live.ids, &client, &cfg, |event| {
+        if let Event::Started { step, .. } = event {
+            order.push(step.address.to_string());
+        }
+    })
+    .await;
+    support::assert_success(&report);
+    assert!(
+        order[..2].iter().all(|a| !a.starts_with("agent.")),
+        "{order:?}"
+    );
+    assert!(
+        !held.gave_up.load(Ordering::SeqCst),
+        "no agent create was sent while the group list was held back: {order:?}"
+    );
+    assert_eq!(held.agent_posts.load(Ordering::SeqCst), AGENTS);
+    let most = held.most.load(Ordering::SeqCst);
+    assert!(most <= 2, "{most} requests in flight at the server at once");
 }

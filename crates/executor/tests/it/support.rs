@@ -93,11 +93,11 @@ pub fn plan(desired: &Model, live: &Live) -> Plan {
 }
 
 /// One apply, with the order of events checked: no step starts before the steps it depends
-/// on are done, and no more than `parallelism` run at once.
+/// on are done, and no more than `parallelism` requests are in flight at once (as the client
+/// counts them; `scheduling.rs` counts them at the server too).
 pub async fn apply(plan: &Plan, live: &Live, client: &Client, config: &Config) -> ApplyReport {
     let mut finished: BTreeSet<usize> = BTreeSet::new();
-    let mut running: BTreeSet<usize> = BTreeSet::new();
-    let mut most = 0;
+    client.reset_stats();
     let report = executor::apply(plan, &live.ids, client, config, |event| match event {
         Event::Started { index, step } => {
             for d in &step.depends_on {
@@ -107,20 +107,18 @@ pub async fn apply(plan: &Plan, live: &Live, client: &Client, config: &Config) -
                     step.address
                 );
             }
-            running.insert(index);
-            most = most.max(running.len());
         }
         Event::Finished(report) => {
-            running.remove(&report.index);
             if report.outcome.is_done() {
                 finished.insert(report.index);
             }
         }
     })
     .await;
+    let most = client.stats().most_in_flight;
     assert!(
-        most <= config.parallelism.max(1),
-        "{most} steps ran at once, more than {}",
+        most <= config.parallelism.max(1) as u64,
+        "{most} requests in flight at once, more than {}",
         config.parallelism
     );
     report

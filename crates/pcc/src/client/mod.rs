@@ -14,11 +14,12 @@
 //! This file holds the [`Client`] itself: its construction and its counters.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Url;
+use tokio::sync::Semaphore;
 
 use self::config::{install_crypto_provider, is_loopback, parse_base};
 use crate::auth::{Credentials, TokenCache};
@@ -48,6 +49,11 @@ pub struct RequestStats {
     pub retries: u64,
     /// How many were answered 429 (too many requests).
     pub refused: u64,
+    /// The time requests spent in flight, summed over requests (from sending to the end of
+    /// the answer): divided by a wall time, the mean number of requests in flight.
+    pub in_flight: Duration,
+    /// The most requests that were in flight at once.
+    pub most_in_flight: u64,
 }
 
 impl RequestStats {
@@ -76,6 +82,18 @@ struct Counters {
     refused: AtomicU64,
     /// HTTP answers received, any status; never reset.
     answers: AtomicU64,
+    /// Nanoseconds spent in flight, summed over requests.
+    in_flight_nanos: AtomicU64,
+    /// Requests in flight now, and the most at once.
+    in_flight_now: AtomicU64,
+    most_in_flight: AtomicU64,
+}
+
+/// The bound on requests in flight ([`Client::set_in_flight`]): how many, and their permits.
+#[derive(Debug, Default)]
+struct InFlight {
+    most: Option<usize>,
+    permits: Option<Arc<Semaphore>>,
 }
 
 /// A PCC client. Cheap to clone: clones share the connection pool, the token and the counters.
@@ -96,6 +114,7 @@ struct Inner {
     throttle: Throttle,
     pacer: Pacer,
     flights: shared::Flights,
+    in_flight: Mutex<InFlight>,
     timeout: Duration,
     connect_timeout: Duration,
     counters: Counters,
@@ -151,6 +170,7 @@ impl Client {
                 throttle: Throttle::default(),
                 pacer: Pacer::default(),
                 flights: shared::Flights::default(),
+                in_flight: Mutex::new(InFlight::default()),
                 timeout: config.timeout,
                 connect_timeout: config.connect_timeout,
                 counters: Counters::default(),
@@ -187,7 +207,32 @@ impl Client {
             requests,
             retries: c.retries.load(Ordering::Relaxed),
             refused: c.refused.load(Ordering::Relaxed),
+            in_flight: Duration::from_nanos(c.in_flight_nanos.load(Ordering::Relaxed)),
+            most_in_flight: c.most_in_flight.load(Ordering::Relaxed),
         }
+    }
+
+    /// Bounds the requests this client and its clones have in flight at once, every request
+    /// counted (writes, each page of a list, look-ups shared by several callers, retries);
+    /// `None` (the default) or 0 removes the bound. Answers the bound it replaces. Requests
+    /// wait for a place in the order they asked (first come, first served), after their
+    /// family's turn ([`crate::pace`]): one waiting on a spent budget holds no place.
+    /// Requests already waiting keep the bound they met.
+    pub fn set_in_flight(&self, most: Option<usize>) -> Option<usize> {
+        let most = most.filter(|&n| n > 0);
+        let mut bound = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = bound.most;
+        if before != most {
+            *bound = InFlight {
+                most,
+                permits: most.map(|n| Arc::new(Semaphore::new(n))),
+            };
+        }
+        before
     }
 
     /// Sets the ceiling on requests a second this client and its clones send, every request
@@ -214,8 +259,18 @@ impl Client {
     /// Sets the counters back to zero.
     pub fn reset_stats(&self) {
         let c = &self.inner.counters;
-        for n in [&c.get, &c.post, &c.put, &c.delete, &c.retries, &c.refused] {
+        for n in [
+            &c.get,
+            &c.post,
+            &c.put,
+            &c.delete,
+            &c.retries,
+            &c.refused,
+            &c.in_flight_nanos,
+        ] {
             n.store(0, Ordering::Relaxed);
         }
+        c.most_in_flight
+            .store(c.in_flight_now.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 }

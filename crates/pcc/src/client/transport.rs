@@ -61,7 +61,48 @@ fn hide_token(bytes: Vec<u8>, token: &crate::auth::Secret) -> Vec<u8> {
     out
 }
 
+/// A request in flight, counted from its creation to its drop.
+struct Flying<'a> {
+    counters: &'a super::Counters,
+    since: std::time::Instant,
+}
+
+impl<'a> Flying<'a> {
+    fn new(counters: &'a super::Counters) -> Flying<'a> {
+        let now = counters.in_flight_now.fetch_add(1, Ordering::Relaxed) + 1;
+        counters.most_in_flight.fetch_max(now, Ordering::Relaxed);
+        Flying {
+            counters,
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for Flying<'_> {
+    fn drop(&mut self) {
+        let nanos = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.counters
+            .in_flight_nanos
+            .fetch_add(nanos, Ordering::Relaxed);
+        self.counters.in_flight_now.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Client {
+    /// Waits for a place among the requests in flight ([`Client::set_in_flight`]); `None`
+    /// when they are not bounded.
+    async fn place(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let permits = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .permits
+            .clone()?;
+        // The semaphore is never closed.
+        permits.acquire_owned().await.ok()
+    }
+
     fn count(&self, method: &Method, retry: bool) {
         let c = &self.inner.counters;
         let counter = match *method {
@@ -112,7 +153,12 @@ impl Client {
             Some(turn) => turn,
             None => self.inner.pacer.turn(family).await,
         };
+        // A place among the requests in flight, after the family's turn (a request waiting
+        // on a spent family holds none), before the key's slot (so that the slot is taken
+        // when the request can go).
+        let _place = self.place().await;
         self.inner.pacer.slot().await;
+        let _flying = Flying::new(&self.inner.counters);
         let token = self.inner.tokens.get(&self.inner.credentials, now_unix());
         let mut auth = match HeaderValue::from_str(token.expose()) {
             Ok(v) => v,

@@ -88,7 +88,7 @@ pub const FAILING_STEPS: usize = 3;
 /// at most one a place, and those standing aside while they wait (for a look-up answered by a
 /// list read shared with other steps, or for an earlier run's late writes). It bounds what a
 /// stop (Ctrl-C, PCC gone) lets finish, and the memory of the steps waiting.
-pub const STEPS_PER_PLACE: usize = 4;
+pub const STEPS_PER_PLACE: usize = 2;
 
 /// How an apply runs.
 #[derive(Clone, Debug)]

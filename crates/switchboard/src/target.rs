@@ -367,8 +367,8 @@ fn ensure_encrypted(flag: &str, url: &str, carries: &str, allowed: bool) -> anyh
     }
     bail!(
         "{flag} {} is plain http to another machine: {carries} would cross the network \
-         unencrypted, readable by anyone on the way, so nothing was sent. Use https://; plain http:// is \
-         taken only to this machine (127.0.0.1, ::1, localhost). For an emulator in another \
+         unencrypted, readable by anyone on the way, so nothing was sent. Use https://; plain \
+         http:// is taken only to this machine (127.0.0.1, ::1, localhost). For an emulator in another \
          container on a private network, give {ALLOW_INSECURE_FLAG} (or set \
          {ALLOW_INSECURE_VAR}=1)",
         pcc::redact_url(url)
@@ -395,8 +395,8 @@ fn is_plain_http(url: &str) -> bool {
 
 /// True when `url` is exactly `http://HOST[:PORT][/…]` whose host is this machine: an IPv4
 /// address of 127.0.0.0/8 in its dotted form, `::1` (or an IPv4-mapped loopback) in brackets,
-/// or `localhost`. Anything odd (a user name, a backslash, a host in another spelling) is
-/// not taken for loopback, whatever a parser would make of it.
+/// or `localhost`. Anything odd (a backslash, text after the brackets, a host in another
+/// spelling) is not taken for loopback, whatever a parser would make of it.
 fn is_loopback_http(url: &str) -> bool {
     let url = as_parsed(url);
     let Some(rest) = url
@@ -415,7 +415,11 @@ fn is_loopback_http(url: &str) -> bool {
     let authority = authority.rsplit('@').next().unwrap_or("");
     let (host, port) = match authority.strip_prefix('[') {
         Some(bracketed) => match bracketed.split_once(']') {
-            Some((host, after)) => (host, after.strip_prefix(':')),
+            Some((host, "")) => (host, None),
+            Some((host, after)) => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return false,
+            },
             None => return false,
         },
         None => match authority.split_once(':') {
@@ -645,6 +649,7 @@ mod tests {
             "http://127.0.0.1\\@evil.example",
             "http://[::2]",
             "http://[::1",
+            "http://[::1].evil.example",
             "http://0x7f.0.0.1",
             "http://2130706433",
             "http://127.0.0.1:x",

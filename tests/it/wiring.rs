@@ -498,6 +498,73 @@ fn without_a_project_in_the_call_settings_it_comes_from_the_numbers_or_is_not_gu
     assert!(!out.stderr.contains("wiring not checked"), "{out}");
 }
 
+/// Drops every `project` and `project_id` of an answer: numbers that do not say their project.
+fn without_projects(_: &e2e::hostile_pcc::Asked<'_>, answer: &mut Value) {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.remove("project");
+                map.remove("project_id");
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(answer);
+}
+
+#[test]
+fn a_saved_plan_whose_project_pcc_no_longer_names_is_refused_for_that_reason() {
+    use e2e::hostile_pcc::{Asked, HostilePcc, Reply};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (pcc, work) = hotline(emulator::Wiring::Unset);
+    let hiding = Arc::new(AtomicBool::new(false));
+    let hides = Arc::clone(&hiding);
+    let hostile = HostilePcc::start(&pcc, move |asked: &Asked<'_>| {
+        match (asked.path, hides.load(Ordering::SeqCst)) {
+            ("/v1/callsettings", true) => Reply::Reshape(settings_without_project),
+            ("/v1/number", true) => Reply::Reshape(without_projects),
+            _ => Reply::Forward,
+        }
+    });
+    let apply = ["apply", "hotline", "--auto-approve"];
+    through(&work, &hostile, &pcc, apply).assert_code(0);
+    pcc.set_wiring(&WiringChange {
+        project: Some(ProjectWiring {
+            answer_url: Some("https://old.example.com/answer".into()),
+            callback_url: None,
+        }),
+        numbers: Default::default(),
+    });
+    let plan = ["plan", "hotline", "--out", "plan.json"];
+    through(&work, &hostile, &pcc, plan).assert_code(0);
+    hiding.store(true, Ordering::SeqCst);
+
+    // The account key is set: the refusal must not ask for it, but say what stops the check.
+    pcc.reset_stats();
+    let out = through(&work, &hostile, &pcc, ["apply", "plan.json"]);
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(
+            "note: wiring not checked: PCC does not say which project the API key is for"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "this plan corrects the PCC wiring, which cannot be checked now (the note above \
+             says why), so the plan cannot be checked as still true; nothing was written"
+        ),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("needs the account key"), "{out}");
+    assert_eq!(pcc.stats().writes, 0);
+    assert_eq!(account_requests(&pcc), 0);
+}
+
 /// Call settings that name project 2 for the API key: a PCC (or whatever answers at
 /// `--endpoint`) that lies about which project of the account the key is for.
 fn settings_of_project_2(_: &e2e::hostile_pcc::Asked<'_>, answer: &mut Value) {

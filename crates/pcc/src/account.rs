@@ -199,7 +199,8 @@ impl Account {
     }
 
     /// Reads project `project_id`'s URLs and its numbers'. A project the account does not
-    /// list is an [`Error::Config`] naming it (the account key is another account's).
+    /// list is an [`Error::Config`] naming it (the account key is another account's, or PCC
+    /// named a project that is not the key's).
     pub async fn read(&self, project_id: &str) -> Result<Wiring, Error> {
         let projects: Vec<Project> = self.client.list_all(None).await.map_err(account_auth)?;
         let project = projects
@@ -207,8 +208,10 @@ impl Account {
             .find(|p| p.id == project_id)
             .ok_or_else(|| {
                 Error::Config(format!(
-                    "the account API does not list project {project_id}, the project the API key \
-                     is for: the account key (STRINGEE_ACCOUNT_SID) is another account's"
+                    "the account API does not list project {project_id}, the project PCC reports \
+                     for the API key: either the account key (STRINGEE_ACCOUNT_SID) is another \
+                     account's, or PCC (whatever answers at the endpoint) names a project that \
+                     is not the key's; `project_id:` in the spec pins the one expected"
                 ))
             })?;
         let numbers: Vec<Number> = self

@@ -270,6 +270,13 @@ async fn stale_wiring(
     // read.
     let of = pipeline::WiringOf::Planned(&wiring.project_id);
     let Some(live) = pipeline::read_wiring(target, &secrets, of).await? else {
+        // `read_wiring` has said why on its `note:` line; this says what it means here.
+        if target.account().is_ok() {
+            bail!(
+                "this plan corrects the PCC wiring, which cannot be checked now (the note above \
+                 says why), so the plan cannot be checked as still true; nothing was written"
+            );
+        }
         bail!(
             "this plan corrects the PCC wiring, which needs the account key it was planned \
              with: set {} and {}; nothing was written",

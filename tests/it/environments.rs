@@ -349,8 +349,16 @@ fn export_leaves_hand_written_files_theirs_and_overwrites_only_with_force() {
     let out = s.on_staging(&["export", "two-envs", "--env", "staging"]);
     out.assert_code(1);
     assert!(
-        out.stderr
-            .contains("holds files an export did not write (`numbers.yaml`, `people.yaml`)"),
+        out.stderr.contains(
+            "environment `staging`'s `include:` directory two-envs/envs/staging holds files an \
+             export did not write (`numbers.yaml`, `people.yaml`)"
+        ),
+        "{out}"
+    );
+    // The user gave --env, not --out: the refusal must not send them after a flag.
+    assert!(!out.stderr.contains("--out"), "{out}");
+    assert!(
+        out.stderr.contains("move them out, or pass --force"),
         "{out}"
     );
     assert_eq!(s.staging.stats().reads + s.staging.stats().writes, 0);

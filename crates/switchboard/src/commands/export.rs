@@ -59,7 +59,7 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<Exit> {
         );
     }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("export"));
-    check_out_dir(&out, args.force)?;
+    check_out_dir(&out, args.force, OutDir::Out)?;
     let live = pipeline::runtime()?.block_on(async {
         let target = pipeline::connect(&args.connection).await?;
         let options = pcc::ReadOptions {
@@ -214,7 +214,14 @@ pub(crate) fn summary(model: &Model) -> String {
 
 /// Refuses to write into a directory that holds anything but a previous export (hidden
 /// entries aside), unless forced. A missing directory is fine.
-pub(crate) fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
+/// Where an export writes, as its refusal names it: `--out DIR`, or an environment's
+/// `include:` directory (which the user did not type, so `--out` would mislead).
+pub(crate) enum OutDir<'a> {
+    Out,
+    Include { env: &'a str },
+}
+
+pub(crate) fn check_out_dir(out: &Path, force: bool, called: OutDir<'_>) -> anyhow::Result<()> {
     // Never a link (its target would be written into), nor a file, a FIFO...
     files::dir_writable(out).with_context(|| format!("cannot write to `{}`", out.display()))?;
     let entries = match std::fs::read_dir(out) {
@@ -253,11 +260,24 @@ pub(crate) fn check_out_dir(out: &Path, force: bool) -> anyhow::Result<()> {
     } else {
         String::new()
     };
+    let (dir, instead) = match called {
+        OutDir::Out => (
+            format!("--out {}", out.display()),
+            "choose another --out, or pass --force",
+        ),
+        OutDir::Include { env } => (
+            format!(
+                "environment `{}`'s `include:` directory {}",
+                spec::text::terminal(env),
+                out.display()
+            ),
+            "move them out, or pass --force",
+        ),
+    };
     bail!(
-        "--out {} holds files an export did not write ({}{more}){named}; export writes into \
-         an empty directory or over a previous export: choose another --out, or pass --force \
-         to write there anyway (files named like the export's are overwritten, others kept)",
-        out.display(),
+        "{dir} holds files an export did not write ({}{more}){named}; export writes into an \
+         empty directory or over a previous export: {instead} to write there anyway (files \
+         named like the export's are overwritten, others kept)",
         shown.join(", "),
     )
 }
@@ -427,9 +447,9 @@ mod tests {
     fn only_an_empty_directory_or_a_previous_export_is_written_over() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("export");
-        check_out_dir(&out, false).unwrap();
+        check_out_dir(&out, false, OutDir::Out).unwrap();
         std::fs::create_dir(&out).unwrap();
-        check_out_dir(&out, false).unwrap();
+        check_out_dir(&out, false, OutDir::Out).unwrap();
         let files = export_files(&Model::default(), &[]);
         for (name, text) in &files {
             std::fs::write(out.join(name), text).unwrap();
@@ -438,7 +458,7 @@ mod tests {
             format!("# yaml-language-server: $schema={SCHEMA_FILE}\n{MARK}\nagents: {{}}\n");
         std::fs::write(out.join("agents.yaml"), marked).unwrap();
         std::fs::create_dir(out.join(".switchboard")).unwrap();
-        check_out_dir(&out, false).unwrap();
+        check_out_dir(&out, false, OutDir::Out).unwrap();
 
         // Named like an export's files, written by hand: never taken for an export.
         for (name, text) in [
@@ -446,7 +466,9 @@ mod tests {
             (SCHEMA_FILE, "{\"title\": \"our schema\"}"),
         ] {
             std::fs::write(out.join(name), text).unwrap();
-            let err = check_out_dir(&out, false).unwrap_err().to_string();
+            let err = check_out_dir(&out, false, OutDir::Out)
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.contains(&format!("holds files an export did not write (`{name}`)")),
                 "{err}"
@@ -454,20 +476,22 @@ mod tests {
             assert!(err.contains("`# Exported by switchboard ...`"), "{err}");
             std::fs::remove_file(out.join(name)).unwrap();
         }
-        check_out_dir(&out, false).unwrap();
+        check_out_dir(&out, false, OutDir::Out).unwrap();
 
         std::fs::write(out.join("README.md"), "mine").unwrap();
-        let err = check_out_dir(&out, false).unwrap_err().to_string();
+        let err = check_out_dir(&out, false, OutDir::Out)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("holds files an export did not write (`README.md`)"),
             "{err}"
         );
         assert!(err.contains("--force"), "{err}");
-        check_out_dir(&out, true).unwrap();
+        check_out_dir(&out, true, OutDir::Out).unwrap();
 
         let file = dir.path().join("file");
         std::fs::write(&file, "").unwrap();
-        let err = format!("{:#}", check_out_dir(&file, true).unwrap_err());
+        let err = format!("{:#}", check_out_dir(&file, true, OutDir::Out).unwrap_err());
         assert!(
             err.contains("it is a regular file, not a directory"),
             "{err}"

@@ -63,7 +63,7 @@ pub fn run(global: &Global, args: &ExportArgs, env: &str) -> anyhow::Result<Exit
         )
     })?;
     let dir = Path::new(root.shown()).join(written);
-    whole::check_out_dir(&dir, args.force)?;
+    whole::check_out_dir(&dir, args.force, whole::OutDir::Include { env })?;
 
     // The environment's files but those this export replaces: what they declare is theirs.
     let includes: BTreeMap<String, Vec<String>> = declared
